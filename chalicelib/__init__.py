@@ -1,0 +1,1 @@
+"""Herald: schedule, publish, answer and measure social-media work."""

@@ -1,0 +1,51 @@
+"""Time comes from a clock object so that tests can inject one."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+
+class FixedClock:
+    """A clock that only moves when told to."""
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("FixedClock needs an aware datetime")
+        self._now = start.astimezone(timezone.utc)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, moment: datetime) -> None:
+        self._now = moment.astimezone(timezone.utc)
+
+    def advance(self, seconds: float = 0, **kwargs: float) -> datetime:
+        self._now += timedelta(seconds=seconds, **kwargs)
+        return self._now
+
+
+def to_rfc3339(moment: datetime | None) -> str | None:
+    """UTC with a trailing Z, milliseconds only when they are not zero."""
+    if moment is None:
+        return None
+    moment = moment.astimezone(timezone.utc)
+    if moment.microsecond:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_rfc3339(text: str) -> datetime:
+    """Parse an RFC 3339 time; a time without an offset is refused."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError("time needs an offset such as Z or +02:00")
+    return moment.astimezone(timezone.utc)

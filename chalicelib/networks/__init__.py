@@ -1,0 +1,1 @@
+"""One module per social network behind the interface in `base`."""

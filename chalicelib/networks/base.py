@@ -1,0 +1,196 @@
+"""The interface every network adapter implements, and the shapes it speaks.
+
+An adapter is the only code that knows a platform's API. Services call it with
+plain data and get plain data back; failures are reported as the exception
+classes below so that the publishing engine can decide what to do without
+knowing the platform.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Literal, Mapping, Protocol
+
+
+@dataclass(frozen=True)
+class NetworkLimits:
+    """What a network accepts; checked before anything is queued."""
+
+    max_text: int
+    text_counting: Literal["graphemes", "characters", "utf16", "weighted_x"] = "characters"
+    max_media: int = 4
+    media_types: tuple[str, ...] = ("image/jpeg", "image/png", "image/gif", "image/webp")
+    max_media_bytes: int = 5 * 1024 * 1024
+    requires_media: bool = False
+
+
+@dataclass
+class ChannelContext:
+    """A connected account as an adapter sees it: decrypted credentials included.
+
+    `save_credentials` persists refreshed tokens (encrypted) when an adapter
+    rotates them, for example a Bluesky session refresh.
+    """
+
+    workspace_id: str
+    channel_id: str
+    network: str
+    settings: dict[str, Any]
+    credentials: dict[str, Any]
+    save_credentials: Callable[[dict[str, Any]], None] = lambda _creds: None
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    mime: str
+    alt: str = ""
+    url: str | None = None
+    media_id: str | None = None
+    size: int | None = None
+    # Returns the bytes; injected by the caller (S3 read or an HTTP GET).
+    load: Callable[[], bytes] | None = None
+
+
+@dataclass(frozen=True)
+class PublishRequest:
+    """One delivery of one post to one channel.
+
+    `delivery_id` is stable across retries: adapters derive their idempotency
+    key (Mastodon `Idempotency-Key`, Bluesky record key) from it.
+    """
+
+    delivery_id: str
+    text: str
+    media: tuple[MediaItem, ...] = ()
+    link: str | None = None
+
+
+@dataclass(frozen=True)
+class ReplyRequest:
+    """A reply from the inbox. `in_reply_to` is the platform id of the message
+    answered; `thread` carries whatever else the network needs (a root uri, a
+    recipient id), as the adapter put it on the inbound event."""
+
+    reply_id: str
+    text: str
+    in_reply_to: str
+    thread: Mapping[str, Any] = field(default_factory=dict)
+    kind: Literal["comment", "message", "mention"] = "comment"
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    remote_id: str
+    remote_url: str | None = None
+    published_at: datetime | None = None
+
+
+class NetworkError(Exception):
+    """Base of what an adapter raises. `message` is for a person."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class RetryableError(NetworkError):
+    """429, 5xx, or a connection refused before the request was sent."""
+
+    def __init__(self, message: str, *, status: int | None = None,
+                 retry_after_s: float | None = None) -> None:
+        super().__init__(message, status=status)
+        self.retry_after_s = retry_after_s
+
+
+class PermanentError(NetworkError):
+    """The network refused the content (validation, policy): retrying won't help."""
+
+
+class AuthError(NetworkError):
+    """Credentials are invalid or revoked: the channel needs to be reconnected."""
+
+
+class AmbiguousError(NetworkError):
+    """The request may have reached the network (a timeout after sending)."""
+
+
+class SignatureError(Exception):
+    """A webhook request whose signature, timestamp or handshake is not valid."""
+
+
+@dataclass(frozen=True)
+class InboundEvent:
+    """A comment, direct message or mention, normalised from a webhook or a poll.
+
+    - `account_id`: the platform id of *our* connected account (page id, IG user
+      id, X user id, organization URN, TikTok open_id, Bluesky DID, Mastodon
+      account id); it finds the workspace and channel.
+    - `event_id`: the platform's own unique id for this event; stored at most once.
+    - `thread_key`: comments: the platform id of the post commented on; direct
+      messages: the other party's id. One thread key is one conversation.
+    - `reply_context`: whatever the adapter needs later to answer (root/parent
+      uris, recipient ids, comment ids).
+    """
+
+    network: str
+    account_id: str
+    event_id: str
+    kind: Literal["comment", "message", "mention"]
+    action: Literal["created", "edited", "deleted"]
+    thread_key: str
+    message_id: str
+    direction: Literal["inbound", "outbound"]
+    text: str
+    occurred_at: datetime
+    author_id: str = ""
+    author_name: str = ""
+    author_handle: str = ""
+    parent_id: str | None = None
+    reply_context: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PollResult:
+    events: list[InboundEvent]
+    cursor: str | None
+
+
+@dataclass(frozen=True)
+class PostInsights:
+    remote_id: str
+    likes: int | None = None
+    reposts: int | None = None
+    replies: int | None = None
+    impressions: int | None = None
+
+
+@dataclass(frozen=True)
+class ChannelInsights:
+    followers: int | None
+    posts: list[PostInsights] = field(default_factory=list)
+
+
+class NetworkAdapter(Protocol):
+    """What every network module provides (`ADAPTER` in the module).
+
+    Methods a network cannot do raise `PermanentError` with a clear message.
+    """
+
+    network: str
+    limits: NetworkLimits
+    # True when a publish that timed out after sending may be retried because
+    # the network deduplicates it (Mastodon Idempotency-Key, Bluesky rkey).
+    idempotent_publish: bool
+
+    def publish(self, channel: ChannelContext, request: PublishRequest) -> PublishResult: ...
+
+    def reply(self, channel: ChannelContext, request: ReplyRequest) -> PublishResult: ...
+
+    def fetch_insights(self, channel: ChannelContext, remote_ids: list[str]) -> ChannelInsights: ...
+
+    def poll_inbox(self, channel: ChannelContext, cursor: str | None) -> PollResult: ...
+
+    def describe_account(self, channel: ChannelContext) -> dict[str, str]:
+        """`{"handle": ..., "account_id": ...}` for a newly connected channel."""
+        ...

@@ -1,0 +1,77 @@
+"""Deployment settings, read from the environment once.
+
+Every resource name has one definition here: `resource_name(stage, logical)`.
+`infra/` builds the CloudFormation template and the local stack from the same
+function, so the code and the resources cannot drift apart.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+TABLES = ("workspaces", "api_keys", "channels", "posts", "media", "sandbox_posts")
+QUEUES = ("publish",)
+
+
+def resource_name(stage: str, logical: str) -> str:
+    return f"herald-{stage}-{logical.replace('_', '-')}"
+
+
+def table_env_var(logical: str) -> str:
+    return f"HERALD_TABLE_{logical.upper()}"
+
+
+def queue_env_var(logical: str) -> str:
+    return f"HERALD_QUEUE_{logical.upper()}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    region: str
+    aws_endpoint_url: str | None
+    kms_key_id: str
+    media_bucket: str
+    cors_origins: tuple[str, ...]
+    public_base_url: str
+    due_shards: int
+    max_body_bytes: int
+    tables: dict[str, str] = field(default_factory=dict)
+    queues: dict[str, str] = field(default_factory=dict)
+
+    def table(self, logical: str) -> str:
+        return self.tables[logical]
+
+    def queue(self, logical: str) -> str:
+        return self.queues[logical]
+
+
+def _cors_origins(stage: str) -> tuple[str, ...]:
+    raw = os.environ.get("HERALD_CORS_ORIGINS")
+    if raw is None:
+        # Only the local stage answers any origin by default.
+        return ("*",) if stage == "local" else ()
+    return tuple(origin.strip() for origin in raw.split(",") if origin.strip())
+
+
+def load_settings() -> Settings:
+    stage = os.environ.get("HERALD_STAGE", "local")
+    return Settings(
+        stage=stage,
+        region=os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1",
+        aws_endpoint_url=os.environ.get("HERALD_AWS_ENDPOINT_URL") or None,
+        kms_key_id=os.environ.get("HERALD_KMS_KEY_ID", f"alias/herald-{stage}"),
+        media_bucket=os.environ.get("HERALD_MEDIA_BUCKET", resource_name(stage, "media")),
+        cors_origins=_cors_origins(stage),
+        public_base_url=os.environ.get("HERALD_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        due_shards=int(os.environ.get("HERALD_DUE_SHARDS", "8")),
+        max_body_bytes=int(os.environ.get("HERALD_MAX_BODY_BYTES", str(256 * 1024))),
+        tables={t: os.environ.get(table_env_var(t), resource_name(stage, t)) for t in TABLES},
+        queues={q: os.environ.get(queue_env_var(q), resource_name(stage, q)) for q in QUEUES},
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

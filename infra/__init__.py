@@ -1,0 +1,1 @@
+"""Resource definitions shared by the CloudFormation template and the local stack."""

@@ -1,0 +1,146 @@
+"""Every table, queue, key and bucket Herald needs, as CloudFormation resources.
+
+`make package` merges these into the Chalice template; the local stack
+(`infra/local`) creates the very same definitions in the AWS emulation. Key
+layouts are documented in docs/data-model.md.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.settings import QUEUES, TABLES, resource_name
+
+Resource = dict[str, Any]
+
+
+def _gsi(name: str, hash_key: str, range_key: str | None = None,
+         projection: str = "ALL") -> Resource:
+    schema = [{"AttributeName": hash_key, "KeyType": "HASH"}]
+    if range_key:
+        schema.append({"AttributeName": range_key, "KeyType": "RANGE"})
+    return {"IndexName": name, "KeySchema": schema, "Projection": {"ProjectionType": projection}}
+
+
+# logical name -> (hash key, range key, global secondary indexes, TTL attribute)
+TABLE_LAYOUTS: dict[str, dict[str, Any]] = {
+    "workspaces": {
+        "keys": ("workspace_id", None),
+        "indexes": [_gsi("by_feed_token", "feed_token_id")],
+    },
+    "api_keys": {
+        "keys": ("key_id", None),
+        "indexes": [_gsi("by_workspace", "workspace_id", "created_at")],
+    },
+    "channels": {
+        "keys": ("workspace_id", "channel_id"),
+        "indexes": [_gsi("by_account", "account_key")],
+    },
+    "posts": {
+        "keys": ("pk", "sk"),
+        "indexes": [
+            _gsi("by_workspace", "post_workspace_id", "publish_key"),
+            _gsi("by_status", "post_workspace_status", "publish_key"),
+            _gsi("by_channel", "delivery_workspace_channel", "publish_key"),
+            _gsi("due", "due_shard", "due_key"),
+        ],
+    },
+    "media": {
+        "keys": ("workspace_id", "media_id"),
+        "indexes": [],
+        "ttl": "expires_at_epoch",
+    },
+    "sandbox_posts": {
+        "keys": ("channel_key", "received_key"),
+        "indexes": [],
+    },
+}
+
+
+def table_resource(stage: str, logical: str) -> Resource:
+    layout = TABLE_LAYOUTS[logical]
+    hash_key, range_key = layout["keys"]
+    key_names = {hash_key, *([range_key] if range_key else [])}
+    schema = [{"AttributeName": hash_key, "KeyType": "HASH"}]
+    if range_key:
+        schema.append({"AttributeName": range_key, "KeyType": "RANGE"})
+    for index in layout["indexes"]:
+        key_names.update(part["AttributeName"] for part in index["KeySchema"])
+    props: Resource = {
+        "TableName": resource_name(stage, logical),
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": name, "AttributeType": "S"} for name in sorted(key_names)
+        ],
+        "KeySchema": schema,
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "SSESpecification": {"SSEEnabled": True},
+    }
+    if layout["indexes"]:
+        props["GlobalSecondaryIndexes"] = layout["indexes"]
+    if layout.get("ttl"):
+        props["TimeToLiveSpecification"] = {"AttributeName": layout["ttl"], "Enabled": True}
+    return {"Type": "AWS::DynamoDB::Table", "Properties": props}
+
+
+def _logical_id(name: str, suffix: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_")) + suffix
+
+
+def resources(stage: str) -> dict[str, Resource]:
+    out: dict[str, Resource] = {}
+    for logical in TABLES:
+        out[_logical_id(logical, "Table")] = table_resource(stage, logical)
+    for logical in QUEUES:
+        dlq_id = _logical_id(logical, "DeadLetterQueue")
+        out[dlq_id] = {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": resource_name(stage, logical + "_dlq"),
+                "MessageRetentionPeriod": 1209600,
+            },
+        }
+        out[_logical_id(logical, "Queue")] = {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": resource_name(stage, logical),
+                "VisibilityTimeout": 120,
+                "RedrivePolicy": {
+                    "deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
+                    "maxReceiveCount": 5,
+                },
+            },
+        }
+    out["SecretsKey"] = {
+        "Type": "AWS::KMS::Key",
+        "Properties": {
+            "Description": f"Herald {stage}: encrypts channel credentials",
+            "EnableKeyRotation": True,
+            "KeyPolicy": {
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Sid": "AccountAdmin",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": {"Fn::Sub": "arn:aws:iam::${AWS::AccountId}:root"}},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                }],
+            },
+        },
+    }
+    out["SecretsKeyAlias"] = {
+        "Type": "AWS::KMS::Alias",
+        "Properties": {"AliasName": f"alias/herald-{stage}", "TargetKeyId": {"Ref": "SecretsKey"}},
+    }
+    out["MediaBucket"] = {
+        "Type": "AWS::S3::Bucket",
+        "Properties": {
+            "BucketName": resource_name(stage, "media"),
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True, "BlockPublicPolicy": True,
+                "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+            },
+            "BucketEncryption": {"ServerSideEncryptionConfiguration": [
+                {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+        },
+    }
+    return out
