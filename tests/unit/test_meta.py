@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 import requests
+from network_fakes import FakeResponse, FakeSession, channel, event_bytes, event_json, fixed_clock
 
 from chalicelib.networks import meta
 from chalicelib.networks.base import (
@@ -17,7 +18,6 @@ from chalicelib.networks.base import (
     RetryableError,
     SignatureError,
 )
-from network_fakes import FakeResponse, FakeSession, channel, event_bytes, event_json, fixed_clock
 
 APP_SECRET = "meta-app-secret"
 PAGE_ID = "448242228374517"
