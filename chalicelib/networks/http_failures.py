@@ -4,6 +4,7 @@ Before the request left (connection refused, connect timeout) a retry is safe;
 after it left (read timeout) the network may have acted, so the caller must
 not repeat blindly.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -22,9 +23,9 @@ class ErrorDetail:
     """What a network's error body says, read by its adapter."""
 
     text: str
-    auth: bool = False          # the network says the token is the problem
+    auth: bool = False  # the network says the token is the problem
     rate_limited: bool = False  # the network says slow down, whatever the status
-    not_auth: bool = False      # a 401/403 that is about the content, not the token
+    not_auth: bool = False  # a 401/403 that is about the content, not the token
 
 
 def read_json(response: Any) -> Any:
@@ -52,8 +53,9 @@ def send(
     import requests  # lazily: keeps cold starts of webhook-only handlers light
 
     try:
-        response = http.request(method, url, headers=dict(headers or {}), json=json, data=data,
-                                params=params, timeout=timeout)
+        response = http.request(
+            method, url, headers=dict(headers or {}), json=json, data=data, params=params, timeout=timeout
+        )
     except requests.ReadTimeout:
         raise AmbiguousError(f"{network} did not answer in time; the request may have been applied") from None
     except (requests.ConnectTimeout, requests.ConnectionError):
@@ -75,8 +77,9 @@ def send(
     raise PermanentError(message, status=status)
 
 
-def retry_after_seconds(headers: Mapping[str, str] | None,
-                        now: Callable[[], datetime] | None = None) -> float | None:
+def retry_after_seconds(
+    headers: Mapping[str, str] | None, now: Callable[[], datetime] | None = None
+) -> float | None:
     """Retry-After in seconds or as an HTTP date; X's x-rate-limit-reset epoch as a fallback."""
     if not headers:
         return None

@@ -6,6 +6,7 @@ of the JSON-encoded string representation of the POST body prefixed by
 header carries the lowercase hex digest. A header that repeats the prefix in
 front of the digest is accepted too.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -61,12 +62,13 @@ COMMENT_ACTIONS: dict[str, tuple[Literal["created", "edited", "deleted"], Litera
 MENTION_ACTIONS = {"SHARE_MENTION", "COMMENT_MENTION", "MENTION"}
 
 
-def verify_signature(raw_body: bytes, headers: Mapping[str, str], secret: str,
-                     now: datetime | None = None) -> None:
+def verify_signature(
+    raw_body: bytes, headers: Mapping[str, str], secret: str, now: datetime | None = None
+) -> None:
     require_secret(secret)
     value = required_header(headers, SIGNATURE_HEADER)
     if value.lower().startswith(SIGNED_PREFIX.decode()):
-        value = value[len(SIGNED_PREFIX):]
+        value = value[len(SIGNED_PREFIX) :]
     same_digest(hmac_sha256(secret, SIGNED_PREFIX + raw_body), hex_digest_bytes(value))
 
 
@@ -140,8 +142,11 @@ def _notification_event(notification: Any) -> InboundEvent | None:
             occurred_at=occurred_at,
             author_id=author,
             parent_id=optional_text(comment, "parentComment"),
-            reply_context={"organization_urn": organization, "object_urn": post_urn,
-                           "comment_urn": comment_urn},
+            reply_context={
+                "organization_urn": organization,
+                "object_urn": post_urn,
+                "comment_urn": comment_urn,
+            },
         )
     share = decorated.get("share") if isinstance(decorated.get("share"), Mapping) else {}
     mention_urn = optional_text(share, "entity") or generated or source_post
@@ -230,12 +235,17 @@ class LinkedInAdapter:
         if request.kind == "comment" and comment_urn:
             body["parentComment"] = comment_urn
             target = comment_urn
-        response = self._call(channel, "POST", f"{API_URL}/socialActions/{quote(str(target), safe='')}/comments",
-                              json=body)
+        response = self._call(
+            channel, "POST", f"{API_URL}/socialActions/{quote(str(target), safe='')}/comments", json=body
+        )
         created = read_json(response)
         created = created if isinstance(created, Mapping) else {}
-        remote_id = (optional_text(created, "commentUrn") or optional_text(created, "$URN")
-                     or header_value(response.headers or {}, "x-restli-id") or optional_text(created, "id"))
+        remote_id = (
+            optional_text(created, "commentUrn")
+            or optional_text(created, "$URN")
+            or header_value(response.headers or {}, "x-restli-id")
+            or optional_text(created, "id")
+        )
         if not remote_id:
             raise PermanentError("linkedin accepted the comment but returned no id")
         return PublishResult(remote_id=remote_id, published_at=self._clock.now())
@@ -249,8 +259,16 @@ class LinkedInAdapter:
             "LinkedIn-Version": LINKEDIN_VERSION,
             "X-Restli-Protocol-Version": RESTLI_PROTOCOL_VERSION,
         }
-        return send(self.http, method, url, network="LinkedIn", explain=explain_error, headers=headers,
-                    now=self._clock.now, **kwargs)
+        return send(
+            self.http,
+            method,
+            url,
+            network="LinkedIn",
+            explain=explain_error,
+            headers=headers,
+            now=self._clock.now,
+            **kwargs,
+        )
 
 
 def make_adapter(http: Any = None, clock: Clock | None = None) -> LinkedInAdapter:

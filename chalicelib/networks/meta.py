@@ -5,6 +5,7 @@ One Meta app delivers all three to `/webhooks/meta`; `object` tells them apart
 and direct messages). Events carry the network `facebook` or `instagram`, as
 the channels do.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -67,8 +68,9 @@ RATE_LIMIT_ERROR_CODES = {4, 17, 32, 613}
 OUTSIDE_WINDOW_SUBCODES = {2018278}
 
 
-def verify_signature(raw_body: bytes, headers: Mapping[str, str], secret: str,
-                     now: datetime | None = None) -> None:
+def verify_signature(
+    raw_body: bytes, headers: Mapping[str, str], secret: str, now: datetime | None = None
+) -> None:
     """`X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app secret, raw body)>`."""
     require_secret(secret)
     value = required_header(headers, SIGNATURE_HEADER)
@@ -149,8 +151,9 @@ def _keep(parsed: ParsedWebhook, event: InboundEvent | None) -> None:
         parsed.events.append(event)
 
 
-def _change_event(network: str, account_id: str, entry: Mapping[str, Any],
-                  change: Any) -> InboundEvent | None:
+def _change_event(
+    network: str, account_id: str, entry: Mapping[str, Any], change: Any
+) -> InboundEvent | None:
     if not isinstance(change, Mapping):
         raise Malformed("change is not an object")
     field = change.get("field")
@@ -200,8 +203,7 @@ def _feed_comment(page_id: str, entry: Mapping[str, Any], value: Mapping[str, An
     )
 
 
-def _instagram_comment(ig_user_id: str, entry: Mapping[str, Any],
-                       value: Mapping[str, Any]) -> InboundEvent:
+def _instagram_comment(ig_user_id: str, entry: Mapping[str, Any], value: Mapping[str, Any]) -> InboundEvent:
     comment_id = text_field(value, "id")
     media_id = text_field(value.get("media"), "id", "media")
     author = value.get("from") if isinstance(value.get("from"), Mapping) else {}
@@ -314,7 +316,11 @@ def explain_error(response: Any) -> ErrorDetail:
         return ErrorDetail(text=text, rate_limited=True)
     if subcode in OUTSIDE_WINDOW_SUBCODES:
         return ErrorDetail(text=text, not_auth=True)
-    if code in TOKEN_ERROR_CODES or code in PERMISSION_ERROR_CODES or (isinstance(code, int) and 200 <= code < 300):
+    if (
+        code in TOKEN_ERROR_CODES
+        or code in PERMISSION_ERROR_CODES
+        or (isinstance(code, int) and 200 <= code < 300)
+    ):
         return ErrorDetail(text=text, auth=True)
     return ErrorDetail(text=text, not_auth=True)
 
@@ -329,8 +335,9 @@ class MetaAdapter:
 
     idempotent_publish = False
 
-    def __init__(self, network: Literal["facebook", "instagram"], http: Any = None,
-                 clock: Clock | None = None) -> None:
+    def __init__(
+        self, network: Literal["facebook", "instagram"], http: Any = None, clock: Clock | None = None
+    ) -> None:
         self.network = network
         self.limits = FACEBOOK_LIMITS if network == "facebook" else INSTAGRAM_LIMITS
         self._http = http
@@ -357,8 +364,9 @@ class MetaAdapter:
         if self.network == "facebook":
             body = self._call(channel, "GET", f"{GRAPH_URL}/me", params={"fields": "id,name"})
             return {"handle": str(body.get("name", "")), "account_id": str(body.get("id", ""))}
-        body = self._call(channel, "GET", f"{GRAPH_URL}/me",
-                          params={"fields": "instagram_business_account{id,username}"})
+        body = self._call(
+            channel, "GET", f"{GRAPH_URL}/me", params={"fields": "instagram_business_account{id,username}"}
+        )
         account = body.get("instagram_business_account") or {}
         if not account.get("id"):
             raise PermanentError("this Page has no Instagram professional account linked")
@@ -382,11 +390,16 @@ class MetaAdapter:
         if not recipient:
             raise PermanentError("this conversation has no recipient to answer")
         sender = channel.settings.get("page_id") or request.thread.get("page_id") or "me"
-        body = self._call(channel, "POST", f"{GRAPH_URL}/{sender}/messages", json={
-            "recipient": {"id": str(recipient)},
-            "messaging_type": "RESPONSE",
-            "message": {"text": request.text},
-        })
+        body = self._call(
+            channel,
+            "POST",
+            f"{GRAPH_URL}/{sender}/messages",
+            json={
+                "recipient": {"id": str(recipient)},
+                "messaging_type": "RESPONSE",
+                "message": {"text": request.text},
+            },
+        )
         return self._result(str(body.get("message_id", "")))
 
     def _result(self, remote_id: str) -> PublishResult:
@@ -398,12 +411,21 @@ class MetaAdapter:
         token = channel.credentials.get("access_token")
         if not token:
             raise PermanentError(f"the {self.network} channel has no access token")
-        response = send(self.http, method, url, network=self.network.capitalize(), explain=explain_error,
-                        headers={"Authorization": f"Bearer {token}"}, now=self._clock.now, **kwargs)
+        response = send(
+            self.http,
+            method,
+            url,
+            network=self.network.capitalize(),
+            explain=explain_error,
+            headers={"Authorization": f"Bearer {token}"},
+            now=self._clock.now,
+            **kwargs,
+        )
         body = read_json(response)
         return body if isinstance(body, dict) else {}
 
 
-def make_adapter(http: Any = None, clock: Clock | None = None, *,
-                 network: Literal["facebook", "instagram"] = "facebook") -> MetaAdapter:
+def make_adapter(
+    http: Any = None, clock: Clock | None = None, *, network: Literal["facebook", "instagram"] = "facebook"
+) -> MetaAdapter:
     return MetaAdapter(network, http=http, clock=clock)

@@ -5,6 +5,7 @@ video.publish.completed, portability.download.ready, post.publish.*) is a
 comment, a message or a mention, and the API has no endpoint to answer one:
 every well-formed event is counted as ignored and replies are refused.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -51,8 +52,13 @@ LIMITS = NetworkLimits(
 )
 
 
-def verify_signature(raw_body: bytes, headers: Mapping[str, str], secret: str,
-                     now: datetime | None = None, window_s: int = REPLAY_WINDOW_S) -> None:
+def verify_signature(
+    raw_body: bytes,
+    headers: Mapping[str, str],
+    secret: str,
+    now: datetime | None = None,
+    window_s: int = REPLAY_WINDOW_S,
+) -> None:
     """`TikTok-Signature: t=<unix>,s=<hex HMAC-SHA256(client secret, "<t>.<raw body>")>`.
 
     A timestamp more than `window_s` away from `now`, in either direction, is
@@ -137,7 +143,9 @@ class TikTokAdapter:
         raise PermanentError("publishing to tiktok is not supported yet")
 
     def reply(self, channel: ChannelContext, request: ReplyRequest) -> PublishResult:
-        raise PermanentError("TikTok's API has no way to reply to comments or messages; answer in the TikTok app")
+        raise PermanentError(
+            "TikTok's API has no way to reply to comments or messages; answer in the TikTok app"
+        )
 
     def fetch_insights(self, channel: ChannelContext, remote_ids: list[str]) -> ChannelInsights:
         raise PermanentError("insights from tiktok are not supported yet")
@@ -149,9 +157,16 @@ class TikTokAdapter:
         token = channel.credentials.get("access_token")
         if not token:
             raise PermanentError("the tiktok channel has no access token")
-        response = send(self.http, "GET", f"{API_URL}/user/info/", network="TikTok", explain=explain_error,
-                        headers={"Authorization": f"Bearer {token}"},
-                        params={"fields": "open_id,display_name"}, now=self._clock.now)
+        response = send(
+            self.http,
+            "GET",
+            f"{API_URL}/user/info/",
+            network="TikTok",
+            explain=explain_error,
+            headers={"Authorization": f"Bearer {token}"},
+            params={"fields": "open_id,display_name"},
+            now=self._clock.now,
+        )
         body = read_json(response)
         user = ((body or {}).get("data") or {}).get("user") or {}
         if not user.get("open_id"):

@@ -4,6 +4,7 @@ Code points in the ranges below weigh 1, every other code point weighs 2, a
 URL weighs 23 whatever its length, and an emoji (a whole sequence such as a
 family or a flag) weighs 2. Text is NFC-normalised first, as X does.
 """
+
 from __future__ import annotations
 
 import re
@@ -38,7 +39,7 @@ def weighted_length(text: str) -> int:
         url = match.group(0).rstrip(_TRAILING_PUNCTUATION)
         if "." not in url.split("//", 1)[-1]:
             continue
-        total += _plain_weight(text[position:match.start()]) + URL_WEIGHT
+        total += _plain_weight(text[position : match.start()]) + URL_WEIGHT
         position = match.start() + len(url)
     return total + _plain_weight(text[position:])
 

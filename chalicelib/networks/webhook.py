@@ -1,5 +1,6 @@
 """What every network's webhook half shares: the parse result and the checks
 that must run on the raw bytes before anything is parsed."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """X: Account Activity webhooks in, replies and direct messages out through API v2."""
+
 from __future__ import annotations
 
 import base64
@@ -49,8 +50,9 @@ CREATED_AT_FORMAT = "%a %b %d %H:%M:%S %z %Y"  # "Thu Dec 19 11:27:49 +0000 2019
 TOKEN_WORDS = ("token", "authenticat", "unauthorized", "credential")
 
 
-def verify_signature(raw_body: bytes, headers: Mapping[str, str], secret: str,
-                     now: datetime | None = None) -> None:
+def verify_signature(
+    raw_body: bytes, headers: Mapping[str, str], secret: str, now: datetime | None = None
+) -> None:
     """`x-twitter-webhooks-signature: sha256=<base64 HMAC-SHA256(consumer secret, raw body)>`."""
     require_secret(secret)
     value = required_header(headers, SIGNATURE_HEADER)
@@ -119,9 +121,12 @@ def _tweet_event(for_user_id: str, tweet: Any) -> InboundEvent | None:
     author_id = optional_text(user, "id_str") or text_field(user, "id", "user")
     if "retweeted_status" in tweet:
         return None  # a repost carries no words of its own to answer
-    replied_user = optional_text(tweet, "in_reply_to_user_id_str") or optional_text(tweet, "in_reply_to_user_id")
-    replied_tweet = (optional_text(tweet, "in_reply_to_status_id_str")
-                     or optional_text(tweet, "in_reply_to_status_id"))
+    replied_user = optional_text(tweet, "in_reply_to_user_id_str") or optional_text(
+        tweet, "in_reply_to_user_id"
+    )
+    replied_tweet = optional_text(tweet, "in_reply_to_status_id_str") or optional_text(
+        tweet, "in_reply_to_status_id"
+    )
     conversation_id = optional_text(tweet, "conversation_id_str") or optional_text(tweet, "conversation_id")
     ours = author_id == for_user_id
     if ours:
@@ -153,8 +158,11 @@ def _tweet_event(for_user_id: str, tweet: Any) -> InboundEvent | None:
         author_name=optional_text(user, "name") or "",
         author_handle=optional_text(user, "screen_name") or "",
         parent_id=replied_tweet,
-        reply_context={"tweet_id": tweet_id, "author_id": author_id,
-                       **({"conversation_id": conversation_id} if conversation_id else {})},
+        reply_context={
+            "tweet_id": tweet_id,
+            "author_id": author_id,
+            **({"conversation_id": conversation_id} if conversation_id else {}),
+        },
     )
 
 
@@ -269,13 +277,21 @@ class XAdapter:
             participant = request.thread.get("participant_id")
             if not participant:
                 raise PermanentError("this conversation has no participant to answer")
-            body = self._call(channel, "POST", f"{API_URL}/dm_conversations/with/{participant}/messages",
-                              json={"text": request.text})
+            body = self._call(
+                channel,
+                "POST",
+                f"{API_URL}/dm_conversations/with/{participant}/messages",
+                json={"text": request.text},
+            )
             remote_id = str((body.get("data") or {}).get("dm_event_id", ""))
             return self._result(remote_id, None)
         tweet_id = str(request.thread.get("tweet_id") or request.in_reply_to)
-        body = self._call(channel, "POST", f"{API_URL}/tweets",
-                          json={"text": request.text, "reply": {"in_reply_to_tweet_id": tweet_id}})
+        body = self._call(
+            channel,
+            "POST",
+            f"{API_URL}/tweets",
+            json={"text": request.text, "reply": {"in_reply_to_tweet_id": tweet_id}},
+        )
         remote_id = str((body.get("data") or {}).get("id", ""))
         return self._result(remote_id, f"https://x.com/i/web/status/{remote_id}")
 
@@ -288,8 +304,16 @@ class XAdapter:
         token = channel.credentials.get("access_token")
         if not token:
             raise PermanentError("the x channel has no access token")
-        response = send(self.http, method, url, network="X", explain=explain_error,
-                        headers={"Authorization": f"Bearer {token}"}, now=self._clock.now, **kwargs)
+        response = send(
+            self.http,
+            method,
+            url,
+            network="X",
+            explain=explain_error,
+            headers={"Authorization": f"Bearer {token}"},
+            now=self._clock.now,
+            **kwargs,
+        )
         body = read_json(response)
         return body if isinstance(body, dict) else {}
 

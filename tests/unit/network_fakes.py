@@ -1,4 +1,5 @@
 """A stand-in for requests.Session that records what an adapter sent."""
+
 from __future__ import annotations
 
 import json
@@ -28,13 +29,23 @@ def fixed_clock() -> FixedClock:
 
 
 def channel(network: str, settings: dict[str, Any] | None = None, token: str = "tok-123") -> ChannelContext:
-    return ChannelContext(workspace_id="ws_1", channel_id="ch_1", network=network,
-                          settings=settings or {}, credentials={"access_token": token})
+    return ChannelContext(
+        workspace_id="ws_1",
+        channel_id="ch_1",
+        network=network,
+        settings=settings or {},
+        credentials={"access_token": token},
+    )
 
 
 class FakeResponse:
-    def __init__(self, status_code: int = 200, body: Any = None, headers: dict[str, str] | None = None,
-                 text: str | None = None) -> None:
+    def __init__(
+        self,
+        status_code: int = 200,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        text: str | None = None,
+    ) -> None:
         self.status_code = status_code
         self._body = body
         self.headers = CaseInsensitiveDict(headers or {})
@@ -63,8 +74,17 @@ class FakeSession:
     answers: list[Any] = field(default_factory=list)
     sent: list[SentRequest] = field(default_factory=list)
 
-    def request(self, method: str, url: str, *, headers: dict[str, str] | None = None, json: Any = None,
-                data: Any = None, params: Any = None, timeout: Any = None) -> FakeResponse:
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        json: Any = None,
+        data: Any = None,
+        params: Any = None,
+        timeout: Any = None,
+    ) -> FakeResponse:
         self.sent.append(SentRequest(method, url, dict(headers or {}), json, data, params))
         answer = self.answers.pop(0)
         if isinstance(answer, BaseException):

@@ -11,8 +11,14 @@ def explain(response):
 
 
 def call(answer):
-    return send(FakeSession([answer]), "POST", "https://api.example.test/x", network="Example", explain=explain,
-                now=fixed_clock().now)
+    return send(
+        FakeSession([answer]),
+        "POST",
+        "https://api.example.test/x",
+        network="Example",
+        explain=explain,
+        now=fixed_clock().now,
+    )
 
 
 def test_a_success_returns_the_response():
@@ -20,17 +26,20 @@ def test_a_success_returns_the_response():
     assert call(response) is response
 
 
-@pytest.mark.parametrize("answer, error", [
-    (requests.ConnectTimeout(), RetryableError),
-    (requests.ConnectionError(), RetryableError),
-    (requests.ReadTimeout(), AmbiguousError),
-    (requests.exceptions.ChunkedEncodingError(), AmbiguousError),
-    (FakeResponse(503, text="maintenance"), RetryableError),
-    (FakeResponse(429, text="slow down"), RetryableError),
-    (FakeResponse(401, text="bad token"), AuthError),
-    (FakeResponse(403, text="forbidden"), AuthError),
-    (FakeResponse(422, text="text too long"), PermanentError),
-])
+@pytest.mark.parametrize(
+    "answer, error",
+    [
+        (requests.ConnectTimeout(), RetryableError),
+        (requests.ConnectionError(), RetryableError),
+        (requests.ReadTimeout(), AmbiguousError),
+        (requests.exceptions.ChunkedEncodingError(), AmbiguousError),
+        (FakeResponse(503, text="maintenance"), RetryableError),
+        (FakeResponse(429, text="slow down"), RetryableError),
+        (FakeResponse(401, text="bad token"), AuthError),
+        (FakeResponse(403, text="forbidden"), AuthError),
+        (FakeResponse(422, text="text too long"), PermanentError),
+    ],
+)
 def test_failures_map_to_what_the_engine_can_act_on(answer, error):
     with pytest.raises(error):
         call(answer)

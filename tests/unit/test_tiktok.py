@@ -30,9 +30,16 @@ class TestSignature:
 
     def test_accepts_uppercase_hex(self):
         header = sign(self.body)
-        tiktok.verify_signature(self.body, {"TikTok-Signature": header.replace(header[len(f"t={T},s="):],
-                                                                                header[len(f"t={T},s="):].upper())},
-                                CLIENT_SECRET, now=NOW)
+        tiktok.verify_signature(
+            self.body,
+            {
+                "TikTok-Signature": header.replace(
+                    header[len(f"t={T},s=") :], header[len(f"t={T},s=") :].upper()
+                )
+            },
+            CLIENT_SECRET,
+            now=NOW,
+        )
 
     def test_refuses_a_missing_header(self):
         with pytest.raises(SignatureError, match="missing TikTok-Signature"):
@@ -40,8 +47,9 @@ class TestSignature:
 
     def test_refuses_another_secret(self):
         with pytest.raises(SignatureError, match="does not match"):
-            tiktok.verify_signature(self.body, {"TikTok-Signature": sign(self.body, secret="x")}, CLIENT_SECRET,
-                                    now=NOW)
+            tiktok.verify_signature(
+                self.body, {"TikTok-Signature": sign(self.body, secret="x")}, CLIENT_SECRET, now=NOW
+            )
 
     def test_refuses_a_signature_over_other_bytes(self):
         other = json.dumps(json.loads(self.body)).encode()
@@ -56,30 +64,39 @@ class TestSignature:
     def test_refuses_a_stale_timestamp(self):
         old = T - 301
         with pytest.raises(SignatureError, match="too old"):
-            tiktok.verify_signature(self.body, {"TikTok-Signature": sign(self.body, old)}, CLIENT_SECRET, now=NOW)
+            tiktok.verify_signature(
+                self.body, {"TikTok-Signature": sign(self.body, old)}, CLIENT_SECRET, now=NOW
+            )
 
     def test_refuses_a_timestamp_from_the_future(self):
         later = T + 301
         with pytest.raises(SignatureError, match="future"):
-            tiktok.verify_signature(self.body, {"TikTok-Signature": sign(self.body, later)}, CLIENT_SECRET,
-                                    now=NOW)
+            tiktok.verify_signature(
+                self.body, {"TikTok-Signature": sign(self.body, later)}, CLIENT_SECRET, now=NOW
+            )
 
     def test_accepts_the_edges_of_the_window(self):
         for moment in (NOW + timedelta(seconds=300), NOW - timedelta(seconds=300)):
-            tiktok.verify_signature(self.body, {"TikTok-Signature": sign(self.body)}, CLIENT_SECRET, now=moment)
+            tiktok.verify_signature(
+                self.body, {"TikTok-Signature": sign(self.body)}, CLIENT_SECRET, now=moment
+            )
 
     def test_the_window_can_be_narrowed(self):
         with pytest.raises(SignatureError, match="too old"):
-            tiktok.verify_signature(self.body, {"TikTok-Signature": sign(self.body, T - 61)}, CLIENT_SECRET,
-                                    now=NOW, window_s=60)
+            tiktok.verify_signature(
+                self.body, {"TikTok-Signature": sign(self.body, T - 61)}, CLIENT_SECRET, now=NOW, window_s=60
+            )
 
-    @pytest.mark.parametrize("header", [
-        "s=" + "a" * 64,
-        f"t={T}",
-        f"t=yesterday,s={'a' * 64}",
-        f"t={T},s=nothex",
-        f"{T},{'a' * 64}",
-    ])
+    @pytest.mark.parametrize(
+        "header",
+        [
+            "s=" + "a" * 64,
+            f"t={T}",
+            f"t=yesterday,s={'a' * 64}",
+            f"t={T},s=nothex",
+            f"{T},{'a' * 64}",
+        ],
+    )
     def test_refuses_a_malformed_header(self, header):
         with pytest.raises(SignatureError, match="malformed"):
             tiktok.verify_signature(self.body, {"TikTok-Signature": header}, CLIENT_SECRET, now=NOW)
@@ -105,7 +122,8 @@ class TestAdapter:
     def test_replies_are_refused_with_the_reason(self):
         with pytest.raises(PermanentError, match="no way to reply"):
             tiktok.make_adapter(FakeSession()).reply(
-                channel("tiktok"), ReplyRequest(reply_id="r", text="hi", in_reply_to="1"))
+                channel("tiktok"), ReplyRequest(reply_id="r", text="hi", in_reply_to="1")
+            )
 
     def test_publishing_is_refused_clearly(self):
         with pytest.raises(PermanentError, match="publishing to tiktok is not supported yet"):
@@ -116,10 +134,29 @@ class TestAdapter:
         assert (limits.max_text, limits.text_counting, limits.requires_media) == (2200, "utf16", True)
 
     def test_describe_account_reads_the_open_id(self):
-        http = FakeSession([FakeResponse(200, {"data": {"user": {
-            "open_id": "act.example12345Example12345Example", "display_name": "Herald Coffee"}},
-            "error": {"code": "ok", "message": "", "log_id": "20220829194722CBE87ED59D524E727021"}})])
+        http = FakeSession(
+            [
+                FakeResponse(
+                    200,
+                    {
+                        "data": {
+                            "user": {
+                                "open_id": "act.example12345Example12345Example",
+                                "display_name": "Herald Coffee",
+                            }
+                        },
+                        "error": {
+                            "code": "ok",
+                            "message": "",
+                            "log_id": "20220829194722CBE87ED59D524E727021",
+                        },
+                    },
+                )
+            ]
+        )
         assert tiktok.make_adapter(http).describe_account(channel("tiktok")) == {
-            "handle": "Herald Coffee", "account_id": "act.example12345Example12345Example"}
+            "handle": "Herald Coffee",
+            "account_id": "act.example12345Example12345Example",
+        }
         assert http.sent[0].url == "https://open.tiktokapis.com/v2/user/info/"
         assert http.sent[0].params == {"fields": "open_id,display_name"}

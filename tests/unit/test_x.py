@@ -43,8 +43,9 @@ class TestSignature:
 
     def test_refuses_another_secret(self):
         with pytest.raises(SignatureError, match="does not match"):
-            x.verify_signature(self.body, {"x-twitter-webhooks-signature": sign(self.body, "nope")},
-                               CONSUMER_SECRET)
+            x.verify_signature(
+                self.body, {"x-twitter-webhooks-signature": sign(self.body, "nope")}, CONSUMER_SECRET
+            )
 
     def test_refuses_a_signature_over_other_bytes(self):
         other = json.dumps(json.loads(self.body), separators=(",", ":")).encode()
@@ -72,7 +73,9 @@ class TestCrc:
         # Worked example from X's own CRC sample code (consumer secret and token as published there).
         secret = "z3ZX4v7mAAUGykl3EcmkqbartmuW8VFOOzCloLx9Q45P0hLrFu"
         token = "9b4507b3-9040-4669-9ca3-6b94edb50553"
-        expected = base64.b64encode(hmac.new(secret.encode(), token.encode(), hashlib.sha256).digest()).decode()
+        expected = base64.b64encode(
+            hmac.new(secret.encode(), token.encode(), hashlib.sha256).digest()
+        ).decode()
         assert x.crc_response(token, secret) == {"response_token": "sha256=" + expected}
 
     def test_refuses_an_empty_token(self):
@@ -117,7 +120,11 @@ class TestTweets:
     def test_a_mention_outside_a_reply_is_a_mention(self):
         event = only_event("tweet_create_mention.json")
         assert (event.kind, event.thread_key, event.message_id, event.parent_id) == (
-            "mention", "1206724334791753730", "1206724334791753730", None)
+            "mention",
+            "1206724334791753730",
+            "1206724334791753730",
+            None,
+        )
         assert event.text == "Best coffee in town is at @ScruffyMcG, fight me \u2615"
         assert event.occurred_at == datetime(2019, 12, 17, 0, 1, 25, 19000, tzinfo=UTC)
 
@@ -126,7 +133,9 @@ class TestTweets:
         tweet = payload["tweet_create_events"][0]
         tweet["truncated"] = True
         tweet["text"] = "Best coffee in town is at @ScruffyMcG, fight\u2026 https://t.co/abc"
-        tweet["extended_tweet"] = {"full_text": "Best coffee in town is at @ScruffyMcG, fight me, I have receipts"}
+        tweet["extended_tweet"] = {
+            "full_text": "Best coffee in town is at @ScruffyMcG, fight me, I have receipts"
+        }
         assert x.parse_webhook(payload).events[0].text.endswith("I have receipts")
 
     def test_our_own_reply_to_someone_is_outbound(self):
@@ -136,7 +145,11 @@ class TestTweets:
         tweet["in_reply_to_user_id_str"] = FAN
         tweet["in_reply_to_status_id_str"] = "1207623566339919872"
         event = x.parse_webhook(payload).events[0]
-        assert (event.direction, event.kind, event.thread_key) == ("outbound", "comment", "1207623566339919872")
+        assert (event.direction, event.kind, event.thread_key) == (
+            "outbound",
+            "comment",
+            "1207623566339919872",
+        )
 
     def test_our_own_posts_and_reposts_are_ignored(self):
         payload = event_json("x", "tweet_create_mention.json")
@@ -149,7 +162,9 @@ class TestTweets:
     def test_created_at_is_used_when_timestamp_ms_is_missing(self):
         payload = event_json("x", "tweet_create_reply.json")
         del payload["tweet_create_events"][0]["timestamp_ms"]
-        assert x.parse_webhook(payload).events[0].occurred_at == datetime(2019, 12, 19, 11, 27, 49, tzinfo=UTC)
+        assert x.parse_webhook(payload).events[0].occurred_at == datetime(
+            2019, 12, 19, 11, 27, 49, tzinfo=UTC
+        )
 
 
 class TestDirectMessages:
@@ -174,7 +189,11 @@ class TestDirectMessages:
     def test_a_message_we_sent_is_outbound_in_the_same_thread(self):
         event = only_event("direct_message_outgoing.json")
         assert (event.direction, event.thread_key, event.author_id, event.author_handle) == (
-            "outbound", FAN, OUR_USER, "ScruffyMcG")
+            "outbound",
+            FAN,
+            OUR_USER,
+            "ScruffyMcG",
+        )
 
 
 class TestBatches:
@@ -189,8 +208,13 @@ class TestBatches:
         assert parsed.errors == ["missing for_user_id"]
 
     def test_other_activity_is_counted_not_kept(self):
-        parsed = x.parse_webhook({"for_user_id": OUR_USER, "follow_events": [{}, {}],
-                                  "direct_message_indicate_typing_events": [{}]})
+        parsed = x.parse_webhook(
+            {
+                "for_user_id": OUR_USER,
+                "follow_events": [{}, {}],
+                "direct_message_indicate_typing_events": [{}],
+            }
+        )
         assert (parsed.events, parsed.ignored, parsed.errors) == ([], 3, [])
 
 
@@ -200,46 +224,99 @@ def reply(kind, in_reply_to, thread, text="Thanks for asking!"):
 
 class TestReplies:
     def test_a_comment_reply_is_a_post_in_reply_to_the_tweet(self):
-        http = FakeSession([FakeResponse(201, {"data": {"id": "1445880548472328192", "text": "Thanks for asking!",
-                                                        "edit_history_tweet_ids": ["1445880548472328192"]}})])
+        http = FakeSession(
+            [
+                FakeResponse(
+                    201,
+                    {
+                        "data": {
+                            "id": "1445880548472328192",
+                            "text": "Thanks for asking!",
+                            "edit_history_tweet_ids": ["1445880548472328192"],
+                        }
+                    },
+                )
+            ]
+        )
         event = only_event("tweet_create_reply.json")
-        result = x.make_adapter(http, fixed_clock()).reply(channel("x"), reply("comment", event.message_id,
-                                                                             event.reply_context))
+        result = x.make_adapter(http, fixed_clock()).reply(
+            channel("x"), reply("comment", event.message_id, event.reply_context)
+        )
         sent = http.sent[0]
         assert (sent.method, sent.url) == ("POST", "https://api.x.com/2/tweets")
-        assert sent.json == {"text": "Thanks for asking!", "reply": {"in_reply_to_tweet_id": "1207623566339919872"}}
+        assert sent.json == {
+            "text": "Thanks for asking!",
+            "reply": {"in_reply_to_tweet_id": "1207623566339919872"},
+        }
         assert sent.headers["Authorization"] == "Bearer tok-123"
         assert (result.remote_id, result.remote_url) == (
-            "1445880548472328192", "https://x.com/i/web/status/1445880548472328192")
+            "1445880548472328192",
+            "https://x.com/i/web/status/1445880548472328192",
+        )
 
     def test_a_dm_reply_goes_to_the_conversation_with_the_participant(self):
-        http = FakeSession([FakeResponse(201, {"data": {"dm_conversation_id": f"{OUR_USER}-{FAN}",
-                                                        "dm_event_id": "1582838223709347844"}})])
+        http = FakeSession(
+            [
+                FakeResponse(
+                    201,
+                    {
+                        "data": {
+                            "dm_conversation_id": f"{OUR_USER}-{FAN}",
+                            "dm_event_id": "1582838223709347844",
+                        }
+                    },
+                )
+            ]
+        )
         event = only_event("direct_message_incoming.json")
-        result = x.make_adapter(http, fixed_clock()).reply(channel("x"), reply("message", event.message_id,
-                                                                             event.reply_context))
+        result = x.make_adapter(http, fixed_clock()).reply(
+            channel("x"), reply("message", event.message_id, event.reply_context)
+        )
         assert http.sent[0].url == f"https://api.x.com/2/dm_conversations/with/{FAN}/messages"
         assert http.sent[0].json == {"text": "Thanks for asking!"}
         assert result.remote_id == "1582838223709347844"
 
     def test_a_duplicate_is_refused_for_good_not_as_a_token_problem(self):
-        http = FakeSession([FakeResponse(403, {"detail": "You are not allowed to create a Tweet with duplicate "
-                                                         "content.", "type": "about:blank", "title": "Forbidden",
-                                               "status": 403})])
+        http = FakeSession(
+            [
+                FakeResponse(
+                    403,
+                    {
+                        "detail": "You are not allowed to create a Tweet with duplicate content.",
+                        "type": "about:blank",
+                        "title": "Forbidden",
+                        "status": 403,
+                    },
+                )
+            ]
+        )
         with pytest.raises(PermanentError, match="duplicate content") as caught:
             x.make_adapter(http, fixed_clock()).reply(channel("x"), reply("comment", "1", {"tweet_id": "1"}))
         assert not isinstance(caught.value, AuthError)
 
     def test_an_invalid_token_needs_a_reconnect(self):
-        http = FakeSession([FakeResponse(401, {"title": "Unauthorized", "type": "about:blank", "status": 401,
-                                               "detail": "Unauthorized"})])
+        http = FakeSession(
+            [
+                FakeResponse(
+                    401,
+                    {"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"},
+                )
+            ]
+        )
         with pytest.raises(AuthError):
             x.make_adapter(http, fixed_clock()).reply(channel("x"), reply("comment", "1", {"tweet_id": "1"}))
 
     def test_a_rate_limit_says_when_to_come_back(self):
         reset = int(fixed_clock().now().timestamp()) + 900
-        http = FakeSession([FakeResponse(429, {"title": "Too Many Requests", "detail": "Too Many Requests"},
-                                         headers={"x-rate-limit-reset": str(reset)})])
+        http = FakeSession(
+            [
+                FakeResponse(
+                    429,
+                    {"title": "Too Many Requests", "detail": "Too Many Requests"},
+                    headers={"x-rate-limit-reset": str(reset)},
+                )
+            ]
+        )
         with pytest.raises(RetryableError) as caught:
             x.make_adapter(http, fixed_clock()).reply(channel("x"), reply("comment", "1", {"tweet_id": "1"}))
         assert caught.value.retry_after_s == 900
@@ -255,8 +332,11 @@ class TestAdapter:
             x.make_adapter(FakeSession()).publish(channel("x"), PublishRequest("d_1", "hi"))
 
     def test_describe_account_reads_the_authenticated_user(self):
-        http = FakeSession([FakeResponse(200, {"data": {"id": OUR_USER, "name": "Ryan Lue",
-                                                        "username": "ScruffyMcG"}})])
+        http = FakeSession(
+            [FakeResponse(200, {"data": {"id": OUR_USER, "name": "Ryan Lue", "username": "ScruffyMcG"}})]
+        )
         assert x.make_adapter(http).describe_account(channel("x")) == {
-            "handle": "ScruffyMcG", "account_id": OUR_USER}
+            "handle": "ScruffyMcG",
+            "account_id": OUR_USER,
+        }
         assert http.sent[0].url == "https://api.x.com/2/users/me"
