@@ -46,6 +46,7 @@ GRAPH_URL = f"https://graph.facebook.com/{GRAPH_API_VERSION}"
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 
 FACEBOOK_LIMITS = NetworkLimits(max_text=63206, max_media=10)
+LIMITS = FACEBOOK_LIMITS
 INSTAGRAM_LIMITS = NetworkLimits(
     max_text=2200,
     max_media=10,
@@ -53,6 +54,7 @@ INSTAGRAM_LIMITS = NetworkLimits(
     max_media_bytes=8 * 1024 * 1024,
     requires_media=True,
 )
+LIMITS_BY_NETWORK = {"facebook": FACEBOOK_LIMITS, "instagram": INSTAGRAM_LIMITS}
 
 FEED_VERBS: dict[str, Literal["created", "edited", "deleted"]] = {
     "add": "created",

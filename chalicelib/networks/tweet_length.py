@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-import grapheme
+import regex
 
 MAX_WEIGHTED_LENGTH = 280
 URL_WEIGHT = 23
@@ -50,7 +50,7 @@ def fits(text: str) -> bool:
 
 def _plain_weight(text: str) -> int:
     weight = 0
-    for cluster in grapheme.graphemes(text):
+    for cluster in regex.findall(r"\X", text):
         if _is_emoji(cluster):
             weight += 2
         else:

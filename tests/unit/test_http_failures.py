@@ -1,9 +1,9 @@
 import pytest
 import requests
-from network_fakes import FakeResponse, FakeSession, fixed_clock
 
 from chalicelib.networks.base import AmbiguousError, AuthError, PermanentError, RetryableError
 from chalicelib.networks.http_failures import ErrorDetail, retry_after_seconds, send
+from tests.support.network_fakes import FakeResponse, FakeSession, fixed_clock
 
 
 def explain(response):

@@ -4,7 +4,6 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from network_fakes import FakeResponse, FakeSession, channel, event_bytes, event_json, fixed_clock
 
 from chalicelib.networks import linkedin
 from chalicelib.networks.base import (
@@ -15,6 +14,7 @@ from chalicelib.networks.base import (
     ReplyRequest,
     SignatureError,
 )
+from tests.support.network_fakes import FakeResponse, FakeSession, channel, event_bytes, event_json, fixed_clock
 
 CLIENT_SECRET = "linkedin-client-secret"
 ORG = "urn:li:organization:96072893"

@@ -5,7 +5,6 @@ from datetime import UTC, datetime
 
 import pytest
 import requests
-from network_fakes import FakeResponse, FakeSession, channel, event_bytes, event_json, fixed_clock
 
 from chalicelib.networks import meta
 from chalicelib.networks.base import (
@@ -18,6 +17,7 @@ from chalicelib.networks.base import (
     RetryableError,
     SignatureError,
 )
+from tests.support.network_fakes import FakeResponse, FakeSession, channel, event_bytes, event_json, fixed_clock
 
 APP_SECRET = "meta-app-secret"
 PAGE_ID = "448242228374517"

@@ -4,10 +4,10 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from network_fakes import FakeResponse, FakeSession, channel, event_bytes, event_json
 
 from chalicelib.networks import tiktok
 from chalicelib.networks.base import PermanentError, PublishRequest, ReplyRequest, SignatureError
+from tests.support.network_fakes import FakeResponse, FakeSession, channel, event_bytes, event_json
 
 CLIENT_SECRET = "tiktok-client-secret"
 NOW = datetime(2021, 3, 10, 1, 10, 30, tzinfo=UTC)

@@ -5,7 +5,6 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from network_fakes import FakeResponse, FakeSession, channel, event_bytes, event_json, fixed_clock
 
 from chalicelib.networks import x
 from chalicelib.networks.base import (
@@ -17,6 +16,7 @@ from chalicelib.networks.base import (
     RetryableError,
     SignatureError,
 )
+from tests.support.network_fakes import FakeResponse, FakeSession, channel, event_bytes, event_json, fixed_clock
 
 CONSUMER_SECRET = "x-consumer-secret"
 OUR_USER = "2975699229"
