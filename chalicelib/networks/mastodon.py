@@ -138,8 +138,10 @@ class MastodonAdapter:
     network = NETWORK
     limits = InstanceConfig().limits()
     # POST /api/v1/statuses carries Idempotency-Key = delivery_id: a retry
-    # within the hour Mastodon keeps the key returns the first status.
+    # within the hour Mastodon keeps the key returns the first status. A retry
+    # later than `idempotency_window` after the first attempt could post twice.
     idempotent_publish = True
+    idempotency_window = timedelta(hours=1)
 
     def __init__(self, http: Any = None, clock: Clock | None = None, *,
                  sleep: Callable[[float], None] | None = None,

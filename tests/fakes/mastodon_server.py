@@ -261,19 +261,18 @@ class MastodonFake:
 
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         split = urlsplit(handler.path)
+        query = parse_qs(split.query, keep_blank_values=True)
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else b""
         headers = {name.lower(): value for name, value in handler.headers.items()}
         method = handler.command
         with self._lock:
-            self.requests.append(RecordedRequest(method, split.path, parse_qs(split.query, keep_blank_values=True),
-                                                 headers, body))
+            self.requests.append(RecordedRequest(method, split.path, query, headers, body))
             fault = self._take_fault(method, split.path)
             if fault is not None and fault.kind != "timeout_after_processing":
                 response = self._fault_response(fault)
             else:
-                response = self._dispatch(method, split.path, parse_qs(split.query, keep_blank_values=True),
-                                          headers, body)
+                response = self._dispatch(method, split.path, query, headers, body)
         if fault is not None and fault.kind == "timeout_after_processing":
             self._release.wait(self.stall_s)
         self._send(handler, response)
