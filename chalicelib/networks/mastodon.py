@@ -68,7 +68,7 @@ _LINK_RE = re.compile(r'<([^>]*)>\s*;\s*rel="?([^",;]+)"?')
 
 def count_text(text: str, max_chars_per_url: int = DEFAULT_CHARACTERS_PER_URL) -> int:
     """The length Mastodon checks against `max_characters`."""
-    import grapheme  # only needed where text is measured
+    import regex  # only needed where text is measured
 
     entities = [(m.start(), _url_end(m.group(0), m.start()), "x" * max_chars_per_url)
                 for m in _URL_RE.finditer(text)]
@@ -80,7 +80,7 @@ def count_text(text: str, max_chars_per_url: int = DEFAULT_CHARACTERS_PER_URL) -
         countable += [text[position:start], replacement]
         position = end
     countable.append(text[position:])
-    return grapheme.length("".join(countable))
+    return len(regex.findall(r"\X", "".join(countable)))
 
 
 def _url_end(url: str, start: int) -> int:
@@ -107,7 +107,7 @@ class InstanceConfig:
     description_limit: int = 1500
 
     def limits(self) -> NetworkLimits:
-        return NetworkLimits(max_text=self.max_characters, text_counting="graphemes",
+        return NetworkLimits(max_text=self.max_characters, text_counting="mastodon",
                              max_media=self.max_media_attachments, media_types=self.supported_mime_types,
                              max_media_bytes=self.image_size_limit)
 
@@ -132,6 +132,9 @@ class InstanceConfig:
             video_size_limit=_positive(media.get("video_size_limit"), defaults.video_size_limit),
             description_limit=_positive(media.get("description_limit"), defaults.description_limit),
         )
+
+
+LIMITS = InstanceConfig().limits()
 
 
 class MastodonAdapter:
@@ -325,9 +328,12 @@ class MastodonAdapter:
     def describe_account(self, channel: ChannelContext) -> dict[str, str]:
         base, token = _credentials(channel)
         account = self._verify_credentials(base, token)
+        config = self.instance_config(base)
+        # Kept in the channel's settings so that validation counts as this instance does.
         return {"handle": _full_acct(str(account["acct"]), _hostname(base)), "account_id": str(account["id"]),
                 "display_name": account.get("display_name") or account.get("username") or "",
-                "url": account.get("url") or ""}
+                "url": account.get("url") or "", "max_characters": config.max_characters,
+                "characters_reserved_per_url": config.characters_reserved_per_url}
 
     def _verify_credentials(self, base: str, token: str) -> Mapping[str, Any]:
         return self._json(self._request("GET", base, "/api/v1/accounts/verify_credentials", token))
