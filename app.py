@@ -1,6 +1,7 @@
 from chalice import Chalice
 
-from chalicelib.routes import channels, meta, posts, workspace
+from chalicelib.jobs import publishing
+from chalicelib.routes import channels, media, meta, posts, workspace
 from chalicelib.routes import http as http_routes
 
 app = Chalice(app_name="herald")
@@ -8,5 +9,7 @@ app.register_blueprint(meta.bp)
 app.register_blueprint(workspace.bp)
 app.register_blueprint(channels.bp)
 app.register_blueprint(posts.bp)
+app.register_blueprint(media.bp)
+app.register_blueprint(publishing.bp)
 # Last: it answers preflight for every route registered before it.
 app.register_blueprint(http_routes.bp)

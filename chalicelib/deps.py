@@ -113,11 +113,43 @@ class Container:
         from chalicelib.services.posts import PostService
 
         return PostService(self.post_repository, self.channel_repository, self.clock,
-                           dispatcher=self.dispatcher, media=None)
+                           dispatcher=self.dispatcher, media=self.media)
 
     @cached_property
     def dispatcher(self) -> Any:
-        return None
+        return self.engine
+
+    @cached_property
+    def media_repository(self) -> Any:
+        from chalicelib.repositories.media import MediaRepository
+
+        return MediaRepository()
+
+    @cached_property
+    def media(self) -> Any:
+        from chalicelib.services.media import MediaService
+
+        return MediaService(self.media_repository, self.client("s3"), self.settings.media_bucket, self.clock)
+
+    @cached_property
+    def delivery_repository(self) -> Any:
+        from chalicelib.repositories.deliveries import DeliveryRepository
+
+        return DeliveryRepository(self.post_repository)
+
+    @cached_property
+    def publish_queue(self) -> Any:
+        from chalicelib.queues import PublishQueue
+
+        return PublishQueue(self.client("sqs"), self.settings.queue("publish"))
+
+    @cached_property
+    def engine(self) -> Any:
+        from chalicelib.services.publishing import PublishingEngine
+
+        kwargs: dict[str, Any] = {"sleep": self._sleep} if self._sleep else {}
+        return PublishingEngine(self.delivery_repository, self.post_repository, self.channels, self.publish_queue,
+                                self.adapter, self.media, self.clock, **kwargs)
 
     @cached_property
     def calendar(self) -> Any:

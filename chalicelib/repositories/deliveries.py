@@ -67,7 +67,7 @@ class DeliveryRepository:
     def due(self, shard: int, until: datetime, page_size: int = 200) -> Iterator[DeliveryRow]:
         """Everything the engine must act on by `until` in one shard: scheduled
         deliveries now due, and queued/publishing ones whose lease ran out."""
-        condition = PostTableRecord.due_key <= key_time(until) + "#~"
+        condition = DeliveryRecord.due_key <= key_time(until) + "#~"
         for record in PostTableRecord.due.query(str(shard), condition, page_size=page_size):
             if isinstance(record, DeliveryRecord):
                 yield delivery_row(record)

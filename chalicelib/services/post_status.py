@@ -19,6 +19,8 @@ def derive_post_status(stored: str, delivery_statuses: Iterable[str]) -> str:
         if all(s == "canceled" for s in statuses):
             return "canceled"
         return "failed"
-    if any(s != "scheduled" for s in statuses):
+    # Queued deliveries have not gone out: until one is being published the
+    # post is still scheduled (and can still be edited or canceled).
+    if any(s not in ("scheduled", "queued") for s in statuses):
         return "publishing"
     return "scheduled"

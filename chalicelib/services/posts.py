@@ -1,7 +1,7 @@
 """The post lifecycle before publishing: drafts, scheduling, edits, cancelation."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -122,7 +122,7 @@ class PostService:
         deliveries = []
         for delivery in old:
             if delivery.status in UNSENT_STATUSES or post.status == "draft":
-                delivery.status, delivery.lease_until, delivery.claim_token = "canceled", None, None
+                delivery = replace(delivery, status="canceled", lease_until=None, claim_token=None)
             deliveries.append(delivery)
         expected_version, expected_status = post.version, post.status
         post.status = derive_post_status("canceled" if post.status == "draft" else post.status,
@@ -190,8 +190,9 @@ class PostService:
         if draft.publish_at is not None and check_past and draft.publish_at < now - PAST_TOLERANCE:
             problems.append({"field": "publish_at",
                              "message": "is more than 60 seconds in the past; give a future time (RFC 3339)"})
+        media = self._media_facts(workspace_id, draft.media)
         for channel in channels.values():
-            problems.extend(self._content_problems(channel, draft))
+            problems.extend(self._content_problems(channel, draft, media))
         if problems:
             summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:3])
             raise ValidationFailed(f"The post is not valid: {summary}", details=problems)
@@ -225,7 +226,18 @@ class PostService:
                 problems.append({"field": f"media.{i}.media_id", "message": "no such media in this workspace"})
         return problems
 
-    def _content_problems(self, channel: ChannelRow, draft: PostDraft) -> list[dict[str, Any]]:
+    def _media_facts(self, workspace_id: str, media: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        from chalicelib.services.media import guess_mime
+
+        facts = []
+        for item in media:
+            described = (self.media.describe(workspace_id, item["media_id"])
+                         if item.get("media_id") and self.media is not None else None)
+            facts.append(described or {"mime": guess_mime(str(item.get("url") or "")), "size": None})
+        return facts
+
+    def _content_problems(self, channel: ChannelRow, draft: PostDraft,
+                          media: list[dict[str, Any]]) -> list[dict[str, Any]]:
         variant = draft.variants.get(channel.channel_id) or {}
         text = variant.get("text") if variant.get("text") is not None else draft.text
         field = f"variants.{channel.channel_id}.text" if variant.get("text") is not None else "text"
@@ -243,6 +255,15 @@ class PostService:
         if len(draft.media) > limits.max_media:
             problems.append({"field": "media", "network": channel.network, "limit": limits.max_media,
                              "message": f"has {len(draft.media)} items; {channel.network} allows {limits.max_media}"})
+        for i, fact in enumerate(media):
+            if fact["mime"] and fact["mime"] not in limits.media_types:
+                problems.append({"field": f"media.{i}", "network": channel.network,
+                                 "message": f"{fact['mime']} is not accepted by {channel.network} "
+                                            f"({', '.join(limits.media_types)})"})
+            elif fact["size"] and fact["size"] > limits.max_media_bytes:
+                problems.append({"field": f"media.{i}", "network": channel.network, "limit": limits.max_media_bytes,
+                                 "message": f"is {fact['size']} bytes; {channel.network} allows "
+                                            f"{limits.max_media_bytes}"})
         if limits.requires_media and not draft.media:
             problems.append({"field": "media", "network": channel.network,
                              "message": f"{channel.network} needs at least one image or video"})

@@ -1,0 +1,48 @@
+"""Media uploads: announce a file, then PUT it to the presigned URL."""
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from chalice import Blueprint
+from pydantic import BaseModel, Field
+
+from chalicelib.api import Call, route
+from chalicelib.deps import container
+from chalicelib.schemas import RequestModel
+
+bp = Blueprint(__name__)
+TAG = "media"
+
+
+class MediaCreate(RequestModel):
+    filename: Annotated[str, Field(min_length=1, max_length=255)]
+    mime: str
+    size: Annotated[int, Field(gt=0)]
+
+
+class Media(BaseModel):
+    id: str
+    filename: str
+    mime: str
+    size: int
+    status: str
+    created_at: str
+    expires_at: str
+
+
+class MediaUpload(Media):
+    upload_url: str
+    upload_headers: dict[str, str]
+
+
+@route(bp, "/media", "POST", summary="Start an upload: PUT the bytes to upload_url", tag=TAG, role="editor",
+       body=MediaCreate, response=MediaUpload, status=201)
+def create_media(call: Call) -> dict[str, Any]:
+    body: MediaCreate = call.body
+    return container().media.create_upload(call.workspace_id, body.filename, body.mime, body.size)
+
+
+@route(bp, "/media/{media_id}", "GET", summary="Read a media item and whether it was uploaded", tag=TAG,
+       response=Media)
+def get_media(call: Call, media_id: str) -> dict[str, Any]:
+    return container().media.get(call.workspace_id, media_id)

@@ -1,0 +1,304 @@
+"""The publishing engine end to end in-process: API → tick → queue → worker → sandbox."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from chalicelib.clock import to_rfc3339
+from chalicelib.networks.base import AmbiguousError, PublishResult
+from tests.support.http import Api
+from tests.support.queues import RecordingQueue
+
+
+@pytest.fixture
+def queue(deps):
+    recording = RecordingQueue()
+    deps.publish_queue = recording
+    return recording
+
+
+@pytest.fixture
+def api(client, workspace):
+    return Api(client, workspace.headers())
+
+
+def sandbox(api, **settings):
+    created = api.post("/channels", {"network": "sandbox", "name": "Sandbox", "settings": settings})
+    assert created.status_code == 201, created.body
+    return created.json["id"]
+
+
+def schedule(api, clock, channel_ids, seconds=90, text="Launch day"):
+    publish_at = clock.now() + timedelta(seconds=seconds)
+    answer = api.post("/posts", {"text": text, "channel_ids": channel_ids, "publish_at": to_rfc3339(publish_at)})
+    assert answer.status_code == 201, answer.body
+    return answer.json["id"], publish_at
+
+
+def received(api, channel_id):
+    return api.get(f"/channels/{channel_id}/sandbox/posts").json["items"]
+
+
+def run_messages(deps, queue, clock, *, duplicate=False):
+    """Plays the queue the way SQS would: each message when its delay is over."""
+    results = []
+    for _round in range(20):
+        batch = queue.take()
+        if not batch:
+            return results
+        base = clock.now()
+        for message, delay in sorted(batch, key=lambda item: item[1]):
+            clock.set(max(clock.now(), base + timedelta(seconds=delay)))
+            for _copy in range(2 if duplicate else 1):
+                results.append(deps.engine.publish_delivery(message))
+    raise AssertionError("the queue never drained")
+
+
+def test_a_scheduled_post_goes_out_on_its_second_exactly_once(deps, api, clock, queue):
+    channel = sandbox(api)
+    post_id, publish_at = schedule(api, clock, [channel], seconds=75)
+
+    report = deps.engine.publish_due_deliveries()
+    assert report.queued == 1
+    [(message, delay)] = queue.sent
+    assert delay == 75 and message.post_id == post_id
+    assert api.get(f"/posts/{post_id}").json["deliveries"][0]["status"] == "queued"
+
+    clock.set(publish_at - timedelta(milliseconds=400))  # SQS delays are whole seconds: early by < 1 s
+    slept = []
+    deps.engine.sleep = slept.append
+    assert deps.engine.publish_delivery(queue.take()[0][0]) == "published"
+
+    assert slept and slept[0] == pytest.approx(0.4, abs=0.01)
+    post = api.get(f"/posts/{post_id}").json
+    assert post["status"] == "published"
+    delivery = post["deliveries"][0]
+    assert delivery["status"] == "published" and delivery["attempts"] == 1
+    assert delivery["remote_id"].startswith("sbx_") and delivery["remote_url"]
+    assert [item["text"] for item in received(api, channel)] == ["Launch day"]
+    assert api.get("/posts?status=published").json["items"][0]["id"] == post_id
+
+
+def test_a_second_tick_does_not_queue_again_and_duplicate_messages_publish_once(deps, api, clock, queue):
+    channel = sandbox(api)
+    post_id, publish_at = schedule(api, clock, [channel], seconds=30)
+    deps.engine.publish_due_deliveries()
+    deps.engine.publish_due_deliveries()
+    assert len(queue.sent) == 1
+    clock.set(publish_at)
+    results = run_messages(deps, queue, clock, duplicate=True)
+    assert results == ["published", "dropped"]
+    assert len(received(api, channel)) == 1
+
+
+def test_an_edit_after_queueing_drops_the_old_message(deps, api, clock, queue):
+    channel = sandbox(api)
+    post_id, publish_at = schedule(api, clock, [channel], seconds=50)
+    deps.engine.publish_due_deliveries()
+    stale = queue.take()
+    assert api.patch(f"/posts/{post_id}", {"text": "Edited"}).status_code == 200
+    clock.set(publish_at)
+    assert [deps.engine.publish_delivery(m) for m, _ in stale] == ["dropped"]
+    deps.engine.publish_due_deliveries()
+    run_messages(deps, queue, clock)
+    assert [item["text"] for item in received(api, channel)] == ["Edited"]
+
+
+def test_a_cancel_after_queueing_publishes_nothing(deps, api, clock, queue):
+    channel = sandbox(api)
+    post_id, publish_at = schedule(api, clock, [channel], seconds=50)
+    deps.engine.publish_due_deliveries()
+    assert api.post(f"/posts/{post_id}/cancel").json["status"] == "canceled"
+    clock.set(publish_at)
+    assert run_messages(deps, queue, clock) == ["dropped"]
+    assert received(api, channel) == []
+
+
+def test_server_errors_are_retried_with_backoff_then_published(deps, api, clock, queue):
+    channel = sandbox(api, fail="500", fail_times=2)
+    post_id, publish_at = schedule(api, clock, [channel], seconds=10)
+    deps.engine.publish_due_deliveries()
+    clock.set(publish_at)
+    deps.engine.jitter = lambda: 0.5
+    assert run_messages(deps, queue, clock) == ["retrying", "retrying", "published"]
+    delivery = api.get(f"/posts/{post_id}").json["deliveries"][0]
+    assert delivery["status"] == "published" and delivery["attempts"] == 3
+    assert len(received(api, channel)) == 1
+
+
+def test_rate_limits_honour_retry_after(deps, api, clock, queue):
+    channel = sandbox(api, fail="429", fail_times=1)
+    _, publish_at = schedule(api, clock, [channel], seconds=10)
+    deps.engine.publish_due_deliveries()
+    clock.set(publish_at)
+    deps.engine.publish_delivery(queue.take()[0][0])
+    [(_, delay)] = queue.sent
+    assert delay >= 1
+
+
+def test_retries_stop_after_the_maximum_and_say_why(deps, api, clock, queue):
+    channel = sandbox(api, fail="500")
+    post_id, publish_at = schedule(api, clock, [channel], seconds=10)
+    deps.engine.publish_due_deliveries()
+    clock.set(publish_at)
+    results = run_messages(deps, queue, clock)
+    assert results[-1] == "failed" and len(results) == 5
+    post = api.get(f"/posts/{post_id}").json
+    assert post["status"] == "failed"
+    assert "Gave up after 5 attempts" in post["deliveries"][0]["last_error"]
+    assert received(api, channel) == []
+
+
+def test_a_refused_post_fails_with_the_networks_reason(deps, api, clock, queue):
+    channel = sandbox(api, fail="invalid")
+    post_id, publish_at = schedule(api, clock, [channel], seconds=10)
+    deps.engine.publish_due_deliveries()
+    clock.set(publish_at)
+    assert run_messages(deps, queue, clock) == ["failed"]
+    assert "refused the post" in api.get(f"/posts/{post_id}").json["deliveries"][0]["last_error"]
+
+
+def test_revoked_credentials_fail_the_delivery_and_flag_the_channel(deps, api, clock, queue):
+    channel = sandbox(api, fail="auth")
+    post_id, publish_at = schedule(api, clock, [channel], seconds=10)
+    deps.engine.publish_due_deliveries()
+    clock.set(publish_at)
+    run_messages(deps, queue, clock)
+    assert api.get(f"/posts/{post_id}").json["deliveries"][0]["status"] == "failed"
+    assert api.get(f"/channels/{channel}").json["status"] == "needs_reauth"
+
+
+def test_a_timeout_after_sending_is_unknown_not_retried(deps, api, clock, queue):
+    channel = sandbox(api, fail="timeout")
+    post_id, publish_at = schedule(api, clock, [channel], seconds=10)
+    deps.engine.publish_due_deliveries()
+    clock.set(publish_at)
+    assert run_messages(deps, queue, clock) == ["unknown"]
+    delivery = api.get(f"/posts/{post_id}").json["deliveries"][0]
+    assert delivery["status"] == "unknown" and "may or may not" in delivery["last_error"]
+    assert len(received(api, channel)) == 1  # it did arrive: retrying would have made two
+
+
+def test_a_lost_message_is_sent_again_once_its_lease_runs_out(deps, api, clock, queue):
+    channel = sandbox(api)
+    post_id, publish_at = schedule(api, clock, [channel], seconds=20)
+    deps.engine.publish_due_deliveries()
+    queue.take()  # lost
+    clock.set(publish_at + timedelta(seconds=30))
+    assert deps.engine.publish_due_deliveries().resent == 0  # still within its lease
+    clock.set(publish_at + timedelta(seconds=61))
+    assert deps.engine.publish_due_deliveries().resent == 1
+    run_messages(deps, queue, clock)
+    assert api.get(f"/posts/{post_id}").json["status"] == "published"
+
+
+class Crash(Exception):
+    pass
+
+
+def crash_once_at(step):
+    state = {"armed": True}
+
+    def checkpoint(name):
+        if name == step and state["armed"]:
+            state["armed"] = False
+            raise Crash(name)
+
+    return checkpoint
+
+
+def test_a_worker_that_dies_after_claiming_leaves_unknown_on_a_network_without_idempotency(
+        deps, api, clock, queue):
+    channel = sandbox(api)
+    post_id, publish_at = schedule(api, clock, [channel], seconds=20)
+    deps.engine.publish_due_deliveries()
+    clock.set(publish_at)
+    deps.engine.checkpoint = crash_once_at("attempted")
+    [(message, _)] = queue.take()
+    with pytest.raises(Crash):
+        deps.engine.publish_delivery(message)
+    assert deps.engine.publish_delivery(message) == "dropped"  # SQS redelivery: the claim is held
+    clock.advance(121)
+    assert deps.engine.publish_due_deliveries().marked_unknown == 1
+    delivery = api.get(f"/posts/{post_id}").json["deliveries"][0]
+    assert delivery["status"] == "unknown"
+    assert len(received(api, channel)) == 1
+
+
+class IdempotentNetwork:
+    """A network that, like Mastodon with Idempotency-Key, publishes a delivery once."""
+
+    network = "sandbox"
+    idempotent_publish = True
+
+    def __init__(self, fail_after_send=0):
+        self.posts = {}
+        self.calls = 0
+        self.fail_after_send = fail_after_send
+        from chalicelib.networks.sandbox import LIMITS
+
+        self.limits = LIMITS
+
+    def publish(self, channel, request):
+        self.calls += 1
+        self.posts.setdefault(request.delivery_id, request.text)
+        if self.fail_after_send:
+            self.fail_after_send -= 1
+            raise AmbiguousError("read timed out")
+        return PublishResult(remote_id=f"id-{request.delivery_id}")
+
+    def describe_account(self, channel):
+        return {"handle": "idem", "account_id": channel.channel_id}
+
+
+def test_an_ambiguous_timeout_is_retried_where_the_network_is_idempotent(deps, api, clock, queue):
+    network = IdempotentNetwork(fail_after_send=1)
+    deps._adapter_overrides["sandbox"] = network
+    channel = sandbox(api)
+    post_id, publish_at = schedule(api, clock, [channel], seconds=20)
+    deps.engine.publish_due_deliveries()
+    clock.set(publish_at)
+    assert run_messages(deps, queue, clock) == ["retrying", "published"]
+    assert network.calls == 2 and len(network.posts) == 1
+
+
+def test_a_crashed_claim_is_recovered_where_the_network_is_idempotent(deps, api, clock, queue):
+    network = IdempotentNetwork()
+    deps._adapter_overrides["sandbox"] = network
+    channel = sandbox(api)
+    post_id, publish_at = schedule(api, clock, [channel], seconds=20)
+    deps.engine.publish_due_deliveries()
+    clock.set(publish_at)
+    deps.engine.checkpoint = crash_once_at("attempted")
+    with pytest.raises(Crash):
+        deps.engine.publish_delivery(queue.take()[0][0])
+    clock.advance(121)
+    assert deps.engine.publish_due_deliveries().recovered == 1
+    run_messages(deps, queue, clock)
+    assert api.get(f"/posts/{post_id}").json["status"] == "published"
+    assert len(network.posts) == 1
+
+
+def test_one_failed_channel_makes_the_post_partially_published(deps, api, clock, queue):
+    good, bad = sandbox(api), sandbox(api, fail="invalid")
+    post_id, publish_at = schedule(api, clock, [good, bad], seconds=20)
+    deps.engine.publish_due_deliveries()
+    clock.set(publish_at)
+    run_messages(deps, queue, clock)
+    post = api.get(f"/posts/{post_id}").json
+    assert post["status"] == "partially_published"
+    assert [d["status"] for d in post["deliveries"]] == ["published", "failed"]
+    assert [p["id"] for p in api.get("/posts?status=partially_published").json["items"]] == [post_id]
+
+
+def test_publish_now_queues_at_once(deps, api, clock, queue):
+    channel = sandbox(api)
+    draft = api.post("/posts", {"text": "Now", "channel_ids": [channel]}).json
+    answer = api.post(f"/posts/{draft['id']}/publish-now")
+    assert answer.status_code == 200
+    assert answer.json["deliveries"][0]["status"] == "queued"
+    [(_, delay)] = queue.sent
+    assert delay == 0
+    run_messages(deps, queue, clock)
+    assert api.get(f"/posts/{draft['id']}").json["status"] == "published"

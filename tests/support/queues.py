@@ -1,0 +1,22 @@
+"""An in-memory publish queue: records what the engine sent, with its delay."""
+from __future__ import annotations
+
+import threading
+
+from chalicelib.queues import PublishMessage
+
+
+class RecordingQueue:
+    def __init__(self) -> None:
+        self.sent: list[tuple[PublishMessage, int]] = []
+        self._lock = threading.Lock()
+
+    def send(self, messages: list[tuple[PublishMessage, int]]) -> list[PublishMessage]:
+        with self._lock:
+            self.sent.extend(messages)
+        return []
+
+    def take(self) -> list[tuple[PublishMessage, int]]:
+        with self._lock:
+            taken, self.sent = self.sent, []
+        return taken
