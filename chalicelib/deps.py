@@ -157,6 +157,75 @@ class Container:
 
         return CalendarService(self.post_repository, self.clock)
 
+    # -- inbox -------------------------------------------------------------------
+
+    @cached_property
+    def webhook_event_repository(self) -> Any:
+        from chalicelib.repositories.webhook_events import WebhookEventRepository
+
+        return WebhookEventRepository()
+
+    @cached_property
+    def inbox_repository(self) -> Any:
+        from chalicelib.repositories.inbox import InboxRepository
+
+        return InboxRepository()
+
+    @cached_property
+    def inbox_config_repository(self) -> Any:
+        from chalicelib.repositories.inbox_config import InboxConfigRepository
+
+        return InboxConfigRepository()
+
+    @cached_property
+    def inbox_queue(self) -> Any:
+        from chalicelib.queues import InboxQueue
+
+        return InboxQueue(self.client("sqs"), self.settings.queue("inbox_events"))
+
+    @cached_property
+    def ingest(self) -> Any:
+        from chalicelib.services.ingest import IngestService
+
+        return IngestService(self.channel_repository, self.webhook_event_repository, self.inbox_queue, self.clock)
+
+    @cached_property
+    def webhooks(self) -> Any:
+        from chalicelib.services.webhooks import WebhookService
+
+        return WebhookService(self.settings, self.ingest, self.inbox_config_repository, self.clock)
+
+    @cached_property
+    def saved_replies(self) -> Any:
+        from chalicelib.services.saved_replies import SavedReplyService
+
+        return SavedReplyService(self.inbox_config_repository, self.clock)
+
+    @cached_property
+    def inbox(self) -> Any:
+        from chalicelib.services.inbox import InboxService
+
+        return InboxService(self.inbox_repository, self.channels, self.adapter, self.saved_replies, self.clock)
+
+    @cached_property
+    def listening(self) -> Any:
+        from chalicelib.services.listening import ListeningService
+
+        return ListeningService(self.inbox_config_repository, self.channel_repository, self.clock)
+
+    @cached_property
+    def inbox_consumer(self) -> Any:
+        from chalicelib.services.inbox_consumer import InboxEventConsumer
+
+        return InboxEventConsumer(self.inbox, self.listening, self.webhook_event_repository, self.clock)
+
+    @cached_property
+    def inbox_poller(self) -> Any:
+        from chalicelib.services.polling import InboxPoller
+
+        return InboxPoller(self.channels, self.channel_repository, self.inbox_config_repository, self.ingest,
+                           self.adapter, self.clock)
+
 
 _current: list[Container] = []
 

@@ -10,8 +10,9 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-TABLES = ("workspaces", "api_keys", "channels", "posts", "media", "sandbox_posts")
-QUEUES = ("publish",)
+TABLES = ("workspaces", "api_keys", "channels", "posts", "media", "sandbox_posts",
+          "inbox", "webhook_events", "inbox_config")
+QUEUES = ("publish", "inbox_events")
 
 
 def resource_name(stage: str, logical: str) -> str:
@@ -39,6 +40,12 @@ class Settings:
     max_body_bytes: int
     tables: dict[str, str] = field(default_factory=dict)
     queues: dict[str, str] = field(default_factory=dict)
+    # Webhook app secrets: never in a repr, a log line or an answer.
+    meta_app_secret: str = field(default="", repr=False)
+    meta_verify_token: str = field(default="", repr=False)
+    x_consumer_secret: str = field(default="", repr=False)
+    linkedin_client_secret: str = field(default="", repr=False)
+    tiktok_client_secret: str = field(default="", repr=False)
 
     def table(self, logical: str) -> str:
         return self.tables[logical]
@@ -69,6 +76,11 @@ def load_settings() -> Settings:
         max_body_bytes=int(os.environ.get("HERALD_MAX_BODY_BYTES", str(256 * 1024))),
         tables={t: os.environ.get(table_env_var(t), resource_name(stage, t)) for t in TABLES},
         queues={q: os.environ.get(queue_env_var(q), resource_name(stage, q)) for q in QUEUES},
+        meta_app_secret=os.environ.get("HERALD_META_APP_SECRET", ""),
+        meta_verify_token=os.environ.get("HERALD_META_VERIFY_TOKEN", ""),
+        x_consumer_secret=os.environ.get("HERALD_X_CONSUMER_SECRET", ""),
+        linkedin_client_secret=os.environ.get("HERALD_LINKEDIN_CLIENT_SECRET", ""),
+        tiktok_client_secret=os.environ.get("HERALD_TIKTOK_CLIENT_SECRET", ""),
     )
 
 

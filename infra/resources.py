@@ -33,7 +33,11 @@ TABLE_LAYOUTS: dict[str, dict[str, Any]] = {
     },
     "channels": {
         "keys": ("workspace_id", "channel_id"),
-        "indexes": [_gsi("by_account", "account_key")],
+        "indexes": [
+            _gsi("by_account", "account_key"),
+            # Sparse: only channels of networks without webhooks, which the poller reads.
+            _gsi("pollable", "poll_key", "channel_id"),
+        ],
     },
     "posts": {
         "keys": ("pk", "sk"),
@@ -51,6 +55,28 @@ TABLE_LAYOUTS: dict[str, dict[str, Any]] = {
     },
     "sandbox_posts": {
         "keys": ("channel_key", "received_key"),
+        "indexes": [],
+    },
+    # Conversations and their messages share an item collection; see docs/inbox.md.
+    "inbox": {
+        "keys": ("pk", "sk"),
+        "indexes": [
+            _gsi("by_workspace", "conv_workspace", "activity_key"),
+            _gsi("by_status", "conv_status", "activity_key"),
+            _gsi("by_channel", "conv_channel", "activity_key"),
+            _gsi("by_assignee", "conv_assignee", "activity_key"),
+            _gsi("by_message", "message_ref", projection="KEYS_ONLY"),
+        ],
+    },
+    # Each network event once per channel, kept past the longest retry window.
+    "webhook_events": {
+        "keys": ("event_key", None),
+        "indexes": [],
+        "ttl": "expires_at_epoch",
+    },
+    # Saved replies, listening rules, mentions, poll cursors, webhook counters.
+    "inbox_config": {
+        "keys": ("pk", "sk"),
         "indexes": [],
     },
 }

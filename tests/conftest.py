@@ -11,6 +11,12 @@ os.environ.update({
     "AWS_DEFAULT_REGION": "us-east-1",
     "HERALD_PUBLIC_BASE_URL": "http://herald.test",
     "HERALD_CORS_ORIGINS": "https://app.herald.test",
+    # Webhook secrets the tests sign with (tests/support/webhooks.py).
+    "HERALD_META_APP_SECRET": "test-meta-app-secret",
+    "HERALD_META_VERIFY_TOKEN": "test-meta-verify-token",
+    "HERALD_X_CONSUMER_SECRET": "test-x-consumer-secret",
+    "HERALD_LINKEDIN_CLIENT_SECRET": "test-linkedin-client-secret",
+    "HERALD_TIKTOK_CLIENT_SECRET": "test-tiktok-client-secret",
 })
 os.environ.pop("HERALD_AWS_ENDPOINT_URL", None)
 

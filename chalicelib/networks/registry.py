@@ -23,15 +23,17 @@ class NetworkSpec:
     account_setting: str | None = None
     verify_on_connect: bool = False
     can_publish: bool = True
+    # No webhooks: the inbox poller asks the network for new notifications.
+    polls_inbox: bool = False
 
 
 NETWORKS: dict[str, NetworkSpec] = {
     spec.name: spec for spec in (
         NetworkSpec("sandbox", "chalicelib.networks.sandbox"),
         NetworkSpec("bluesky", "chalicelib.networks.bluesky", ("service_url", "handle", "app_password"),
-                    verify_on_connect=True),
+                    verify_on_connect=True, polls_inbox=True),
         NetworkSpec("mastodon", "chalicelib.networks.mastodon", ("instance_url", "access_token"),
-                    verify_on_connect=True),
+                    verify_on_connect=True, polls_inbox=True),
         NetworkSpec("facebook", "chalicelib.networks.meta", ("page_access_token",), "page_id",
                     can_publish=False),
         NetworkSpec("instagram", "chalicelib.networks.meta", ("access_token",), "ig_user_id", can_publish=False),

@@ -7,6 +7,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
+from chalicelib.networks.registry import get_spec
 from chalicelib.repositories.pages import decode_cursor, encode_cursor
 from chalicelib.repositories.tables import ChannelRecord
 
@@ -32,11 +33,17 @@ def _row(r: ChannelRecord) -> ChannelRow:
                       r.updated_at, r.handle, settings, r.credentials_sealed, r.account_key)
 
 
+def poll_key(network: str) -> str | None:
+    spec = get_spec(network)
+    return f"poll#{network}" if spec is not None and spec.polls_inbox else None
+
+
 def _record(row: ChannelRow) -> ChannelRecord:
     return ChannelRecord(
         row.workspace_id, row.channel_id, network=row.network, name=row.name, status=row.status,
         handle=row.handle, settings=row.settings, credentials_sealed=row.credentials_sealed,
-        account_key=row.account_key, created_at=row.created_at, updated_at=row.updated_at,
+        account_key=row.account_key, poll_key=poll_key(row.network), created_at=row.created_at,
+        updated_at=row.updated_at,
     )
 
 
@@ -84,3 +91,8 @@ class ChannelRepository:
 
     def find_by_account(self, network: str, account_id: str) -> list[ChannelRow]:
         return [_row(r) for r in ChannelRecord.by_account.query(f"{network}#{account_id}")]
+
+    def pollable(self, network: str) -> list[ChannelRow]:
+        """Every channel of a network the inbox poller reads, through the sparse `pollable` index."""
+        key = poll_key(network)
+        return [_row(r) for r in ChannelRecord.pollable.query(key)] if key else []

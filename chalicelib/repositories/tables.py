@@ -74,6 +74,12 @@ class ChannelsByAccount(GlobalSecondaryIndex["ChannelRecord"]):
     account_key = UnicodeAttribute(hash_key=True)
 
 
+class PollableChannels(GlobalSecondaryIndex["ChannelRecord"]):
+    Meta = _index_meta("pollable")
+    poll_key = UnicodeAttribute(hash_key=True)
+    channel_id = UnicodeAttribute(range_key=True)
+
+
 class ChannelRecord(Model):
     Meta = _meta("channels")
     workspace_id = UnicodeAttribute(hash_key=True)
@@ -86,9 +92,12 @@ class ChannelRecord(Model):
     credentials_sealed = BinaryAttribute(null=True, legacy_encoding=False)
     # `<network>#<platform account id>`: webhooks find their channel by it.
     account_key = UnicodeAttribute(null=True)
+    # `poll#<network>` on channels of networks without webhooks; absent elsewhere.
+    poll_key = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     by_account = ChannelsByAccount()
+    pollable = PollableChannels()
 
 
 class PostsByWorkspace(GlobalSecondaryIndex["PostTableRecord"]):

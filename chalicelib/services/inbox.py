@@ -1,0 +1,310 @@
+"""The unified inbox: threading events into conversations, triage, replies.
+
+Threading: a comment thread on one post is one conversation, keyed by the post
+(`thread_key`); a direct-message thread with one person is one conversation,
+keyed by that person. The conversation id is derived from that key, so the
+same event always lands in the same conversation without a lookup. A message
+Herald already has (an edit, a delete, a duplicate) stays where it is, and a
+reply to a message Herald has (`parent_id`: Mastodon and X thread a reply on
+the status it answers) joins that message's conversation.
+
+Every change to a conversation is a pure `fold` of one message into it,
+written with an optimistic version check. `fold` keeps maxima and minima
+rather than counters, so applying the same message twice changes nothing.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Literal
+
+from chalicelib.clock import Clock
+from chalicelib.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.ids import new_id
+from chalicelib.networks.base import (
+    AmbiguousError,
+    AuthError,
+    NetworkAdapter,
+    NetworkError,
+    ReplyRequest,
+)
+from chalicelib.repositories.inbox import (
+    ConversationFilter,
+    ConversationRow,
+    InboxRepository,
+    MessageRow,
+    Stale,
+)
+from chalicelib.stored_events import StoredEvent
+
+log = logging.getLogger("herald.inbox")
+
+PREVIEW_CHARS = 200
+SAVE_ATTEMPTS = 8
+STATUSES = ("open", "pending", "closed")
+
+
+def conversation_id_for(workspace_id: str, channel_id: str, kind: str, thread_key: str) -> str:
+    # Comments and mentions of one post share a conversation; a person's DMs are another.
+    family = "dm" if kind == "message" else "post"
+    digest = hashlib.sha256(f"{workspace_id}\n{channel_id}\n{family}\n{thread_key}".encode()).digest()
+    return "cv_" + base64.b32encode(digest[:15]).decode().lower()
+
+
+@dataclass(frozen=True)
+class ThreadUpdate:
+    """One message, as it changes its conversation."""
+
+    workspace_id: str
+    conversation_id: str
+    channel_id: str
+    network: str
+    kind: str
+    thread_key: str
+    message_id: str
+    action: Literal["created", "edited", "deleted"]
+    direction: Literal["inbound", "outbound"]
+    text: str
+    occurred_at: datetime  # the network's time for the message
+    seen_at: datetime  # when it reached Herald, or left it: response times use Herald's clock
+    author: dict[str, str]
+
+
+def fold(current: ConversationRow | None, update: ThreadUpdate) -> ConversationRow:
+    """The conversation after `update`; the very same object when nothing changes."""
+    u = update
+    conv = replace(current, tags=list(current.tags), participant=dict(current.participant)) if current \
+        else ConversationRow(u.workspace_id, u.conversation_id, u.channel_id, u.network, u.kind, u.thread_key,
+                             created_at=u.seen_at, updated_at=u.seen_at, status_changed_at=u.seen_at)
+    if u.action == "created":
+        newest = conv.last_message_at is None or u.occurred_at > conv.last_message_at or (
+            u.occurred_at == conv.last_message_at and u.message_id == conv.last_message_id)
+        if newest:
+            conv.last_message_at, conv.last_message_id = u.occurred_at, u.message_id
+            conv.last_message_preview = u.text[:PREVIEW_CHARS]
+        if u.direction == "inbound":
+            _fold_inbound(conv, u)
+        else:
+            _fold_outbound(conv, u)
+    elif u.message_id == conv.last_message_id:
+        conv.last_message_preview = "" if u.action == "deleted" else u.text[:PREVIEW_CHARS]
+    if current is not None and conv == current:
+        return current
+    conv.updated_at = max(conv.updated_at, u.seen_at)
+    return conv
+
+
+def _fold_inbound(conv: ConversationRow, u: ThreadUpdate) -> None:
+    if conv.first_inbound_at is None or u.seen_at < conv.first_inbound_at:
+        conv.first_inbound_at = u.seen_at
+    # Only a message that arrived after the conversation was closed reopens it,
+    # so a redelivered old event cannot.
+    if conv.status != "open" and (conv.status_changed_at is None or u.seen_at > conv.status_changed_at):
+        conv.status, conv.status_changed_at = "open", u.seen_at
+    if u.author.get("id") and (u.kind == "message" or not conv.participant):
+        conv.participant = {k: v for k, v in u.author.items() if v}
+    _measure_first_response(conv)
+
+
+def _fold_outbound(conv: ConversationRow, u: ThreadUpdate) -> None:
+    if conv.first_inbound_at is not None and u.seen_at >= conv.first_inbound_at and (
+            conv.first_response_at is None or u.seen_at < conv.first_response_at):
+        conv.first_response_at = u.seen_at
+    _measure_first_response(conv)
+
+
+def _measure_first_response(conv: ConversationRow) -> None:
+    if conv.first_inbound_at is not None and conv.first_response_at is not None:
+        if conv.first_response_at < conv.first_inbound_at:
+            conv.first_response_at = conv.first_response_s = None  # an answer to nothing
+        else:
+            conv.first_response_s = round((conv.first_response_at - conv.first_inbound_at).total_seconds())
+
+
+@dataclass(frozen=True)
+class Applied:
+    conversation: ConversationRow
+    # False when the message write changed nothing: a duplicate, or superseded by a later event.
+    message_changed: bool
+
+
+def clean_tags(tags: list[str]) -> list[str]:
+    return list(dict.fromkeys(" ".join(tag.split()) for tag in tags if tag.strip()))
+
+
+class InboxService:
+    def __init__(self, repository: InboxRepository, channels: Any, adapters: Callable[[str], NetworkAdapter],
+                 saved_replies: Any, clock: Clock) -> None:
+        self.repository = repository
+        self.channels = channels
+        self.adapters = adapters
+        self.saved_replies = saved_replies
+        self.clock = clock
+
+    # -- events in -------------------------------------------------------------------
+
+    def apply(self, stored: StoredEvent) -> Applied:
+        """Puts one stored event in its conversation. Safe to repeat."""
+        event = stored.event
+        conversation_id = self._conversation_for(stored)
+        row = MessageRow(
+            stored.workspace_id, conversation_id, stored.channel_id, event.message_id, event.direction, event.kind,
+            event.text, event.occurred_at, event.author_id, event.author_name, event.author_handle,
+            event.parent_id, dict(event.reply_context),
+        )
+        if event.action == "created":
+            changed = self.repository.add_message(row)
+        elif event.action == "edited":
+            changed = self.repository.edit_message(row, event.occurred_at)
+        else:
+            changed = self.repository.delete_message(row, event.occurred_at)
+        update = ThreadUpdate(
+            stored.workspace_id, conversation_id, stored.channel_id, event.network, event.kind, event.thread_key,
+            event.message_id, event.action, event.direction, event.text, event.occurred_at, stored.received_at,
+            {"id": event.author_id, "name": event.author_name, "handle": event.author_handle},
+        )
+        conversation = self._change(stored.workspace_id, conversation_id, lambda current: fold(current, update))
+        return Applied(conversation, changed)
+
+    def _conversation_for(self, stored: StoredEvent) -> str:
+        event = stored.event
+        for known in (event.message_id, event.parent_id):
+            if known:
+                found = self.repository.find_message(stored.workspace_id, stored.channel_id, known)
+                if found:
+                    return found
+        return conversation_id_for(stored.workspace_id, stored.channel_id, event.kind, event.thread_key)
+
+    def raise_priority(self, workspace_id: str, conversation_id: str) -> ConversationRow:
+        def change(current: ConversationRow | None) -> ConversationRow | None:
+            if current is None or current.priority == "high":
+                return current
+            return replace(current, priority="high")
+
+        return self._change(workspace_id, conversation_id, change)
+
+    def _change(self, workspace_id: str, conversation_id: str,
+                change: Callable[[ConversationRow | None], ConversationRow | None]) -> ConversationRow:
+        for _attempt in range(SAVE_ATTEMPTS):
+            current = self.repository.get_conversation(workspace_id, conversation_id)
+            changed = change(current)
+            if changed is None:
+                raise NotFound(f"No conversation {conversation_id} in this workspace.")
+            if changed is current:
+                return current
+            try:
+                return self.repository.save_conversation(changed)
+            except Stale:
+                continue
+        raise Conflict("The conversation kept changing while it was being updated; try again.",
+                       code="version_conflict")
+
+    # -- reading and triage -------------------------------------------------------------
+
+    def get(self, workspace_id: str, conversation_id: str) -> tuple[ConversationRow, list[MessageRow]]:
+        conversation = self.repository.get_conversation(workspace_id, conversation_id)
+        if conversation is None:
+            raise NotFound(f"No conversation {conversation_id} in this workspace.")
+        return conversation, self.repository.messages(workspace_id, conversation_id)
+
+    def list(self, workspace_id: str, wanted: ConversationFilter, limit: int,
+             cursor: str | None) -> tuple[list[ConversationRow], str | None]:
+        return self.repository.list_conversations(workspace_id, wanted, limit, cursor)
+
+    def update(self, workspace_id: str, conversation_id: str, changes: dict[str, Any]) -> ConversationRow:
+        now = self.clock.now()
+
+        def change(current: ConversationRow | None) -> ConversationRow | None:
+            if current is None:
+                return None
+            conv = replace(current, tags=list(current.tags))
+            if "status" in changes and changes["status"] != conv.status:
+                conv.status, conv.status_changed_at = changes["status"], now
+            if "assignee" in changes:
+                conv.assignee = changes["assignee"] or None
+            if "tags" in changes:
+                conv.tags = clean_tags(changes["tags"] or [])
+            if "priority" in changes:
+                conv.priority = changes["priority"]
+            if conv == current:
+                return current
+            conv.updated_at = now
+            return conv
+
+        return self._change(workspace_id, conversation_id, change)
+
+    # -- replies out ----------------------------------------------------------------------
+
+    def reply(self, workspace_id: str, conversation_id: str, *, text: str | None = None,
+              saved_reply_id: str | None = None, variables: dict[str, str] | None = None,
+              in_reply_to: str | None = None) -> tuple[MessageRow, ConversationRow]:
+        """Answers through the network and records the answer with how it went."""
+        conversation, messages = self.get(workspace_id, conversation_id)
+        if saved_reply_id:
+            text = self.saved_replies.render(workspace_id, saved_reply_id, variables or {})
+        if not text or not text.strip():
+            raise ValidationFailed.field("text", "a reply needs some text")
+        target = _reply_target(messages, in_reply_to)
+        channel = self.channels.channels.get(workspace_id, conversation.channel_id)
+        if channel is None:
+            raise Conflict("The channel of this conversation was disconnected; reconnect it to reply.",
+                           code="channel_gone")
+        now = self.clock.now()
+        pending = MessageRow(
+            workspace_id, conversation_id, channel.channel_id, None, "outbound", target.kind, text, now,
+            author_name=channel.name, author_handle=channel.handle or "", parent_id=target.message_id,
+            delivery_status="sending", reply_id=new_id("rp"),
+        )
+        self.repository.start_reply(pending)
+        request = ReplyRequest(reply_id=pending.reply_id or "", text=text, in_reply_to=target.message_id or "",
+                               thread=dict(target.reply_context), kind=target.kind)  # type: ignore[arg-type]
+        try:
+            result = self.adapters(channel.network).reply(self.channels.context_for(channel), request)
+        except NetworkError as error:
+            return self._reply_failed(pending, channel, error), conversation
+        except Exception as error:  # a bug after the request may have gone out: say so, never resend
+            log.exception("Unexpected error replying in %s", conversation_id)
+            return self._reply_failed(pending, channel, AmbiguousError(f"unexpected error: {error}")), conversation
+        sent = replace(pending, message_id=result.remote_id, delivery_status="sent",
+                       occurred_at=result.published_at or now)
+        self.repository.reply_sent(pending, sent)
+        update = ThreadUpdate(
+            workspace_id, conversation_id, channel.channel_id, channel.network, target.kind, conversation.thread_key,
+            result.remote_id, "created", "outbound", text, sent.occurred_at, self.clock.now(),
+            {"name": channel.name, "handle": channel.handle or ""},
+        )
+        conversation = self._change(workspace_id, conversation_id, lambda current: fold(current, update))
+        return sent, conversation
+
+    def _reply_failed(self, pending: MessageRow, channel: Any, error: NetworkError) -> MessageRow:
+        network = channel.network
+        if isinstance(error, AmbiguousError):
+            status = "unknown"
+            message = (f"{network} may or may not have received this reply ({error.message}); "
+                       "check the conversation on the network before sending it again.")
+        elif isinstance(error, AuthError):
+            status = "failed"
+            message = f"{network} refused the channel's credentials ({error.message}); reconnect the channel."
+            self.channels.mark_needs_reauth(channel.workspace_id, channel.channel_id)
+        else:
+            status = "failed"
+            message = f"{network} did not take the reply: {error.message}"
+        self.repository.reply_failed(pending, status, message)
+        return replace(pending, delivery_status=status, error=message)
+
+
+def _reply_target(messages: list[MessageRow], in_reply_to: str | None) -> MessageRow:
+    """The message answered: the one asked for, else the newest inbound message still there."""
+    if in_reply_to:
+        for message in messages:
+            if message.message_id == in_reply_to:
+                return message
+        raise ValidationFailed.field("in_reply_to", f"no message {in_reply_to} in this conversation")
+    for message in reversed(messages):
+        if message.direction == "inbound" and message.deleted_at is None and message.message_id:
+            return message
+    raise Conflict("This conversation has no message from someone else to answer.", code="nothing_to_answer")

@@ -1,0 +1,84 @@
+"""The answer path shared by webhooks and pollers: find each event's channel,
+store the event at most once, queue it, and only then report success.
+
+Nothing here waits on the inbox itself: the queue consumer threads events into
+conversations, runs listening rules and counts. A stored event that could not
+be queued is queued again by the network's retry (its item is still `stored`),
+so an event is never lost once the caller has answered 2xx.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.clock import Clock
+from chalicelib.networks.base import InboundEvent
+from chalicelib.repositories.channels import ChannelRow
+from chalicelib.repositories.webhook_events import APPLIED, WebhookEventRepository
+from chalicelib.stored_events import StoredEvent
+
+log = logging.getLogger("herald.ingest")
+
+
+@dataclass
+class IngestReport:
+    received: int = 0  # events parsed from the delivery
+    stored: int = 0  # new (event, channel) pairs
+    requeued: int = 0  # seen before but not yet applied: queued again
+    duplicates: int = 0  # seen and applied before: nothing to do
+    unrouted: int = 0  # no connected channel has this account
+    ignored: int = 0  # entries of kinds the inbox does not keep
+    rejected: int = 0  # malformed entries of an otherwise good delivery
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+class IngestService:
+    def __init__(self, channels: Any, events: WebhookEventRepository, queue: Any, clock: Clock) -> None:
+        self.channels = channels
+        self.events = events
+        self.queue = queue
+        self.clock = clock
+
+    def ingest(self, events: list[InboundEvent], *, channel: ChannelRow | None = None) -> IngestReport:
+        """Raises if anything could not be stored or queued: the caller must not answer 2xx then."""
+        report = IngestReport(received=len(events))
+        now = self.clock.now()
+        targets = self._targets(channel)
+        outgoing: list[str] = []
+        for event in events:
+            channels = targets(event)
+            if not channels:
+                report.unrouted += 1
+                continue
+            for row in channels:
+                stored = StoredEvent(row.workspace_id, row.channel_id, now, event)
+                if self.events.put_once(stored):
+                    report.stored += 1
+                    outgoing.append(stored.to_json())
+                    continue
+                found = self.events.find(stored.key)
+                if found is None or found[0] == APPLIED:
+                    report.duplicates += 1
+                else:  # stored by an earlier delivery whose answer failed: make sure it is queued
+                    report.requeued += 1
+                    outgoing.append(found[1].to_json())
+        if outgoing:
+            self.queue.send(outgoing)
+        return report
+
+    def _targets(self, channel: ChannelRow | None) -> Callable[[InboundEvent], list[ChannelRow]]:
+        if channel is not None:
+            return lambda _event: [channel]
+        found: dict[tuple[str, str], list[ChannelRow]] = {}
+
+        def lookup(event: InboundEvent) -> list[ChannelRow]:
+            key = (event.network, event.account_id)
+            if key not in found:
+                found[key] = self.channels.find_by_account(*key)
+            return found[key]
+
+        return lookup

@@ -1,0 +1,118 @@
+"""Webhook receivers: the checks every delivery passes before anything is kept.
+
+Order matters: size, then the signature over the raw bytes (constant time, in
+the network module), then JSON, then the network's parser, then the ingest
+path. Anything refused before the ingest path stores nothing.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.clock import Clock
+from chalicelib.errors import ApiError, BadRequest, Forbidden, PayloadTooLarge, Unauthorized
+from chalicelib.networks.base import SignatureError
+from chalicelib.services.ingest import IngestReport, IngestService
+from chalicelib.settings import Settings
+
+log = logging.getLogger("herald.webhooks")
+
+
+@dataclass(frozen=True)
+class Receiver:
+    """One `/webhooks/<name>` endpoint: the network module and the setting holding its secret."""
+
+    name: str
+    module: str
+    secret_setting: str
+
+
+RECEIVERS: dict[str, Receiver] = {
+    receiver.name: receiver for receiver in (
+        Receiver("meta", "chalicelib.networks.meta", "meta_app_secret"),
+        Receiver("x", "chalicelib.networks.x", "x_consumer_secret"),
+        Receiver("linkedin", "chalicelib.networks.linkedin", "linkedin_client_secret"),
+        Receiver("tiktok", "chalicelib.networks.tiktok", "tiktok_client_secret"),
+    )
+}
+
+
+class SignatureRefused(Unauthorized):
+    code = "invalid_signature"
+
+
+@dataclass(frozen=True)
+class Handshake:
+    body: str | dict[str, str]
+    content_type: str
+
+
+class WebhookService:
+    def __init__(self, settings: Settings, ingest: IngestService, config: Any, clock: Clock) -> None:
+        self.settings = settings
+        self.ingest = ingest
+        self.config = config
+        self.clock = clock
+
+    def _secret(self, receiver: Receiver) -> str:
+        return str(getattr(self.settings, receiver.secret_setting))
+
+    def receive(self, name: str, raw_body: bytes, headers: Mapping[str, str]) -> IngestReport:
+        receiver = RECEIVERS[name]
+        if len(raw_body) > self.settings.max_body_bytes:
+            raise PayloadTooLarge(f"The body is {len(raw_body)} bytes; the limit is {self.settings.max_body_bytes}.")
+        module = importlib.import_module(receiver.module)
+        try:
+            module.verify_signature(raw_body, headers, self._secret(receiver), now=self.clock.now())
+        except SignatureError as exc:
+            log.warning("Refused a %s webhook: %s", name, exc)
+            raise SignatureRefused(f"The webhook signature is not valid: {exc}.") from None
+        try:
+            payload = json.loads(raw_body)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise BadRequest("The body is not valid JSON.", code="malformed_json") from None
+        if not isinstance(payload, dict):
+            raise BadRequest("The body must be a JSON object.", code="malformed_json")
+        parsed = module.parse_webhook(payload)
+        if parsed.errors and not parsed.events and not parsed.ignored:
+            raise BadRequest("Nothing in this delivery has the documented shape: " + "; ".join(parsed.errors[:3]),
+                             code="malformed_event")
+        report = self.ingest.ingest(parsed.events)
+        report.ignored, report.rejected = parsed.ignored, len(parsed.errors)
+        if parsed.errors:
+            log.warning("A %s webhook had %d malformed entries: %s", name, len(parsed.errors), parsed.errors[:3])
+        self._count(name, report)
+        log.info("Webhook %s: %s", name, report.as_dict())
+        return report
+
+    def _count(self, name: str, report: IngestReport) -> None:
+        """What was answered 200 without being stored is counted per network and day."""
+        if not (report.ignored or report.unrouted or report.rejected):
+            return
+        day = self.clock.now().strftime("%Y-%m-%d")
+        try:
+            self.config.count_webhook_outcomes(name, day, ignored=report.ignored, unrouted=report.unrouted,
+                                               rejected=report.rejected)
+        except Exception:  # a counter must never turn a stored delivery into a retry
+            log.exception("Could not count %s webhook outcomes", name)
+
+    def handshake(self, name: str, query: Mapping[str, str]) -> Handshake:
+        """The GET a network sends to prove the endpoint is ours."""
+        module = importlib.import_module(RECEIVERS[name].module)
+        try:
+            if name == "meta":
+                return Handshake(module.verify_subscription(query, self.settings.meta_verify_token), "text/plain")
+            if name == "x":
+                return Handshake(module.crc_response(query.get("crc_token", ""), self._secret(RECEIVERS[name])),
+                                 "application/json")
+            if name == "linkedin":
+                return Handshake(module.challenge_response(query.get("challengeCode", ""),
+                                                           self._secret(RECEIVERS[name])), "application/json")
+        except SignatureError as exc:
+            log.warning("Refused a %s webhook handshake: %s", name, exc)
+            raise Forbidden(f"The handshake is not valid: {exc}.", code="handshake_refused") from None
+        raise ApiError(f"{name} has no handshake.")
