@@ -117,7 +117,8 @@ class MessageRecord(Model):
     kind = UnicodeAttribute(null=True)
     text = UnicodeAttribute(default="")
     occurred_at = UnicodeAttribute(null=True)
-    # The time of the event that set `text`: a late, older edit never overwrites a newer one.
+    # The time of the edit that set `text`: a late, older edit never overwrites a newer one.
+    # Any edit beats the creation, whatever their clocks say.
     text_at = UnicodeAttribute(null=True)
     edited_at = UnicodeAttribute(null=True)
     deleted_at = UnicodeAttribute(null=True)
@@ -360,7 +361,6 @@ class InboxRepository:
         """Stores a new message; False when it is already there (a duplicate, or its edit came first)."""
         assert row.message_id is not None
         record = _message_record(row, MESSAGE_SK + row.message_id)
-        record.text_at = key_time(row.occurred_at)
         try:
             record.save(condition=MessageRecord.pk.does_not_exist())
         except PutError as exc:
@@ -411,7 +411,6 @@ class InboxRepository:
         """The network took the reply: it becomes the message the network's own events will name."""
         assert pending.reply_id is not None and sent.message_id is not None
         record = _message_record(sent, MESSAGE_SK + sent.message_id)
-        record.text_at = key_time(sent.occurred_at)
         try:
             with TransactWrite(connection=self.connection) as tx:
                 tx.delete(MessageRecord(conversation_pk(pending.workspace_id, pending.conversation_id),

@@ -1,0 +1,135 @@
+"""Signing fixture payloads the way each network does, and playing the
+`inbox_events` queue into its consumer the way SQS feeds Lambda."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+from datetime import datetime
+from typing import Any
+
+from chalicelib.clock import to_rfc3339
+from tests.support.network_fakes import event_bytes
+
+META_SECRET = os.environ["HERALD_META_APP_SECRET"]
+META_VERIFY_TOKEN = os.environ["HERALD_META_VERIFY_TOKEN"]
+X_SECRET = os.environ["HERALD_X_CONSUMER_SECRET"]
+LINKEDIN_SECRET = os.environ["HERALD_LINKEDIN_CLIENT_SECRET"]
+TIKTOK_SECRET = os.environ["HERALD_TIKTOK_CLIENT_SECRET"]
+
+
+def _mac(secret: str, message: bytes) -> bytes:
+    return hmac.new(secret.encode(), message, hashlib.sha256).digest()
+
+
+def meta_headers(body: bytes, secret: str = META_SECRET) -> dict[str, str]:
+    return {"X-Hub-Signature-256": "sha256=" + _mac(secret, body).hex(), "Content-Type": "application/json"}
+
+
+def x_headers(body: bytes, secret: str = X_SECRET) -> dict[str, str]:
+    signature = base64.b64encode(_mac(secret, body)).decode()
+    return {"x-twitter-webhooks-signature": "sha256=" + signature, "Content-Type": "application/json"}
+
+
+def linkedin_headers(body: bytes, secret: str = LINKEDIN_SECRET) -> dict[str, str]:
+    return {"X-LI-Signature": _mac(secret, b"hmacsha256=" + body).hex(), "Content-Type": "application/json"}
+
+
+def tiktok_headers(body: bytes, at: datetime, secret: str = TIKTOK_SECRET) -> dict[str, str]:
+    stamp = str(int(at.timestamp()))
+    signature = _mac(secret, stamp.encode() + b"." + body).hex()
+    return {"TikTok-Signature": f"t={stamp},s={signature}", "Content-Type": "application/json"}
+
+
+def fixture(network: str, name: str) -> bytes:
+    return event_bytes(network, name)
+
+
+def as_bytes(payload: Any) -> bytes:
+    return json.dumps(payload).encode()
+
+
+class Webhooks:
+    """Posts signed deliveries to the app through Chalice's test client."""
+
+    def __init__(self, client: Any, clock: Any) -> None:
+        self.client = client
+        self.clock = clock
+
+    def post(self, network: str, body: bytes, headers: dict[str, str] | None = None) -> Any:
+        signed = headers if headers is not None else self.sign(network, body)
+        response = self.client.http.post(f"/webhooks/{network}", headers=signed, body=body)
+        response.json = json.loads(response.body) if response.body[:1] == b"{" else None
+        return response
+
+    def sign(self, network: str, body: bytes) -> dict[str, str]:
+        if network == "meta":
+            return meta_headers(body)
+        if network == "x":
+            return x_headers(body)
+        if network == "linkedin":
+            return linkedin_headers(body)
+        return tiktok_headers(body, self.clock.now())
+
+    def get(self, network: str, query: str) -> Any:
+        return self.client.http.get(f"/webhooks/{network}?{query}")
+
+
+def queued_messages(deps: Any) -> list[str]:
+    """Takes every message off the inbox queue (moto's SQS), without running them."""
+    sqs, url = deps.client("sqs"), deps.inbox_queue.url
+    bodies = []
+    while True:
+        answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
+        messages = answer.get("Messages", [])
+        if not messages:
+            return bodies
+        for message in messages:
+            bodies.append(message["Body"])
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def run_inbox_worker(bodies: list[str]) -> dict[str, Any]:
+    """Runs the consumer Lambda on these message bodies, as one SQS batch."""
+    from chalicelib.jobs.inbox import inbox_worker
+
+    records = [{"messageId": f"m{i}", "receiptHandle": f"r{i}", "body": body, "attributes": {},
+                "messageAttributes": {}, "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:inbox-events"}
+               for i, body in enumerate(bodies)]
+    return inbox_worker({"Records": records}, None)
+
+
+def drain_inbox(deps: Any) -> int:
+    """Plays the queue into the consumer until it is empty; returns how many messages ran."""
+    ran = 0
+    for _round in range(10):
+        bodies = queued_messages(deps)
+        if not bodies:
+            return ran
+        answer = run_inbox_worker(bodies)
+        assert answer["batchItemFailures"] == [], answer
+        ran += len(bodies)
+    raise AssertionError("the inbox queue never drained")
+
+
+def table_items(deps: Any, logical: str) -> list[dict[str, Any]]:
+    """Every item of a table. Tests may Scan: this is how they see what the code stored."""
+    paginator = deps.client("dynamodb").get_paginator("scan")
+    return [item for page in paginator.paginate(TableName=deps.settings.table(logical)) for item in page["Items"]]
+
+
+def stored_event_keys(deps: Any) -> list[str]:
+    return sorted(item["event_key"]["S"] for item in table_items(deps, "webhook_events"))
+
+
+def assert_nothing_stored(deps: Any) -> None:
+    assert stored_event_keys(deps) == []
+    assert table_items(deps, "inbox") == []
+    assert queued_messages(deps) == []
+
+
+def iso(moment: datetime) -> str:
+    return to_rfc3339(moment) or ""
