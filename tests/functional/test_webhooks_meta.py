@@ -83,7 +83,7 @@ def test_the_subscription_handshake_echoes_the_challenge(hooks, deps):
 def test_a_handshake_with_the_wrong_token_is_refused(hooks, deps, query):
     answer = hooks.get("meta", query)
     assert answer.status_code == 403
-    assert b"1" != answer.body
+    assert answer.body != b"1"
 
 
 # -- events in -------------------------------------------------------------------------------

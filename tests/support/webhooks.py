@@ -133,3 +133,24 @@ def assert_nothing_stored(deps: Any) -> None:
 
 def iso(moment: datetime) -> str:
     return to_rfc3339(moment) or ""
+
+
+def common_bad_deliveries(body: bytes, sign: Any,
+                          unknown_shape: bytes) -> dict[str, tuple[bytes, dict[str, str], int]]:
+    """The bad-input cases every receiver must refuse (4xx) without storing anything.
+
+    `sign(body, secret=None)` gives the network's signed headers; `unknown_shape`
+    is valid JSON with none of the fields the network documents.
+    """
+    reserialised = json.dumps(json.loads(body)).encode()
+    oversized = b'{"pad":"' + b"x" * 300_000 + b'"}'
+    return {
+        "no signature": (body, {}, 401),
+        "signed with another secret": (body, sign(body, secret="not-our-secret"), 401),
+        "signature over other bytes": (body, sign(reserialised), 401),
+        "tampered body": (body[:-2] + b" }", sign(body), 401),
+        "malformed JSON": (b'{"oops": [', sign(b'{"oops": ['), 400),
+        "a JSON list": (b"[]", sign(b"[]"), 400),
+        "nothing of the documented shape": (unknown_shape, sign(unknown_shape), 400),
+        "body over the limit": (oversized, sign(oversized), 413),
+    }

@@ -1,0 +1,128 @@
+"""/webhooks/x: CRC, signed Account Activity deliveries → store → queue → inbox."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+
+import pytest
+
+from tests.support.http import Api
+from tests.support.webhooks import (
+    X_SECRET,
+    Webhooks,
+    assert_nothing_stored,
+    common_bad_deliveries,
+    drain_inbox,
+    fixture,
+    x_headers,
+)
+
+USER_ID = "2975699229"
+
+
+@pytest.fixture
+def api(client, workspace):
+    return Api(client, workspace.headers())
+
+
+@pytest.fixture
+def hooks(client, clock):
+    return Webhooks(client, clock)
+
+
+@pytest.fixture
+def account(api):
+    created = api.post("/channels", {"network": "x", "name": "Scruffy",
+                                     "credentials": {"access_token": "a", "refresh_token": "r"},
+                                     "settings": {"user_id": USER_ID}})
+    assert created.status_code == 201, created.body
+    return created.json["id"]
+
+
+def conversations(api, query=""):
+    return api.get(f"/inbox/conversations?{query}").json["items"]
+
+
+def messages(api, conversation_id):
+    return api.get(f"/inbox/conversations/{conversation_id}").json["messages"]
+
+
+def test_the_crc_check_answers_with_the_hmac_of_the_token(hooks, deps):
+    answer = hooks.get("x", "crc_token=challenge-123")
+
+    expected = hmac.new(X_SECRET.encode(), b"challenge-123", hashlib.sha256).digest()
+    assert answer.status_code == 200
+    assert json.loads(answer.body) == {"response_token": "sha256=" + base64.b64encode(expected).decode()}
+
+
+def test_a_crc_check_without_a_token_is_refused(hooks, deps):
+    assert hooks.get("x", "other=1").status_code == 403
+
+
+def test_replies_mentions_and_dms_land_in_their_conversations(hooks, api, deps, clock, account):
+    for name in ("tweet_create_reply.json", "tweet_create_mention.json", "direct_message_incoming.json"):
+        assert hooks.post("x", fixture("x", name)).status_code == 200
+    drain_inbox(deps)
+    clock.advance(seconds=42)
+    hooks.post("x", fixture("x", "direct_message_outgoing.json"))
+    drain_inbox(deps)
+
+    by_kind = {c["kind"]: c for c in conversations(api)}
+    assert set(by_kind) == {"comment", "mention", "message"}
+    assert by_kind["comment"]["participant"]["handle"] == "pennbrooke1"
+    dm = by_kind["message"]
+    assert [m["direction"] for m in messages(api, dm["id"])] == ["inbound", "outbound"]
+    assert dm["first_response_s"] == 42
+    assert conversations(api, "kind=mention")[0]["last_message_preview"].startswith("Best coffee in town")
+
+
+def test_the_same_delivery_twice_stores_one_message(hooks, api, deps, account):
+    body = fixture("x", "tweet_create_reply.json")
+    hooks.post("x", body)
+    drain_inbox(deps)
+    again = hooks.post("x", body)
+
+    assert again.status_code == 200 and again.json["duplicates"] == 1
+    drain_inbox(deps)
+    [conversation] = conversations(api)
+    assert len(messages(api, conversation["id"])) == 1
+
+
+def test_a_batch_with_a_bad_entry_keeps_the_good_one(hooks, api, deps, account):
+    answer = hooks.post("x", fixture("x", "batch_with_bad_entry.json"))
+
+    assert answer.status_code == 200, answer.body
+    assert (answer.json["stored"], answer.json["rejected"], answer.json["ignored"]) == (1, 1, 2)
+    drain_inbox(deps)
+    [conversation] = conversations(api)
+    assert [m["text"] for m in messages(api, conversation["id"])] == ["@ScruffyMcG what time do you open?"]
+
+
+def test_an_event_for_no_connected_account_is_answered_not_stored(hooks, deps):
+    answer = hooks.post("x", fixture("x", "tweet_create_reply.json"))
+    assert answer.status_code == 200 and answer.json["unrouted"] == 1
+    assert_nothing_stored(deps)
+
+
+def _sign(body, secret=X_SECRET):
+    return x_headers(body, secret)
+
+
+BAD = {
+    **common_bad_deliveries(fixture("x", "tweet_create_reply.json"), _sign, b'{"something": "else"}'),
+    "signature that is not base64": (fixture("x", "tweet_create_reply.json"),
+                                     {"x-twitter-webhooks-signature": "sha256=***"}, 401),
+    "hex instead of base64": (fixture("x", "tweet_create_reply.json"),
+                              {"x-twitter-webhooks-signature": "sha256=" + "ab" * 32}, 401),
+}
+
+
+@pytest.mark.parametrize("case", BAD, ids=list(BAD))
+def test_bad_input_is_refused_and_nothing_is_stored(hooks, deps, account, case):
+    body, headers, status = BAD[case]
+    answer = hooks.post("x", body, headers={"Content-Type": "application/json", **headers})
+
+    assert answer.status_code == status, answer.body
+    assert_nothing_stored(deps)
