@@ -260,6 +260,21 @@ def _message_record(row: MessageRow, sk: str) -> MessageRecord:
     return MessageRecord(conversation_pk(row.workspace_id, row.conversation_id), sk, **_message_attributes(row))
 
 
+def in_reading_order(rows: list[MessageRow]) -> list[MessageRow]:
+    """By time; at the same instant a message comes after the one it answers, inbound first."""
+    parents = {row.message_id: row.parent_id for row in rows if row.message_id}
+
+    def depth(row: MessageRow) -> int:
+        seen, parent = set(), row.parent_id
+        while parent in parents and parent not in seen:
+            seen.add(parent)
+            parent = parents[parent]
+        return len(seen)
+
+    return sorted(rows, key=lambda m: (m.occurred_at, depth(m), m.direction != "inbound",
+                                       m.message_id or m.reply_id or ""))
+
+
 def _conditional_failure(exc: Exception) -> bool:
     return getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException"
 
@@ -348,8 +363,7 @@ class InboxRepository:
         """Every message and reply of a conversation, oldest first."""
         records = MessageRecord.query(conversation_pk(workspace_id, conversation_id),
                                       MessageRecord.sk > CONVERSATION_SK, consistent_read=True)
-        rows = [_message_row(r) for r in records]
-        return sorted(rows, key=lambda m: (m.occurred_at, m.message_id or m.reply_id or ""))
+        return in_reading_order([_message_row(r) for r in records])
 
     def find_message(self, workspace_id: str, channel_id: str, message_id: str) -> str | None:
         """The conversation holding a network message, if Herald has it."""
