@@ -111,13 +111,13 @@ BAD = {
 }
 
 
-@pytest.mark.parametrize("case", BAD, ids=list(BAD))
-def test_bad_input_is_refused_and_nothing_is_stored(hooks, deps, organization, case):
-    body, headers, status = BAD[case]
-    answer = hooks.post("linkedin", body, headers={"Content-Type": "application/json", **headers})
+def test_bad_input_is_refused_and_nothing_is_stored(hooks, deps, organization):
+    for case, (body, headers, status) in BAD.items():
+        answer = hooks.post("linkedin", body, headers={"Content-Type": "application/json", **headers})
 
-    assert answer.status_code == status, answer.body
-    assert_nothing_stored(deps)
+        assert answer.status_code == status, (case, answer.body)
+        assert json.loads(answer.body)["error"]["code"], case
+        assert_nothing_stored(deps)
 
 
 def test_another_notification_family_is_answered_and_counted(hooks, deps, clock, organization):

@@ -212,14 +212,13 @@ BAD_DELIVERIES = {
 }
 
 
-@pytest.mark.parametrize("case", BAD_DELIVERIES, ids=list(BAD_DELIVERIES))
-def test_bad_input_is_refused_and_nothing_is_stored(hooks, deps, page, case):
-    body, headers, status = BAD_DELIVERIES[case]
-    answer = hooks.post("meta", body, headers={"Content-Type": "application/json", **headers})
+def test_bad_input_is_refused_and_nothing_is_stored(hooks, deps, page):
+    for case, (body, headers, status) in BAD_DELIVERIES.items():
+        answer = hooks.post("meta", body, headers={"Content-Type": "application/json", **headers})
 
-    assert answer.status_code == status, answer.body
-    assert json.loads(answer.body)["error"]["code"]
-    assert_nothing_stored(deps)
+        assert answer.status_code == status, (case, answer.body)
+        assert json.loads(answer.body)["error"]["code"], case
+        assert_nothing_stored(deps)
 
 
 # -- Messenger and Instagram -----------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """/webhooks/tiktok: signed with a timestamp; no documented event is a conversation."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -57,10 +58,10 @@ BAD = {
 }
 
 
-@pytest.mark.parametrize("case", BAD, ids=list(BAD))
-def test_bad_input_is_refused_and_nothing_is_stored(hooks, deps, account, case):
-    body, headers, status = BAD[case]
-    answer = hooks.post("tiktok", body, headers={"Content-Type": "application/json", **headers})
+def test_bad_input_is_refused_and_nothing_is_stored(hooks, deps, account):
+    for case, (body, headers, status) in BAD.items():
+        answer = hooks.post("tiktok", body, headers={"Content-Type": "application/json", **headers})
 
-    assert answer.status_code == status, answer.body
-    assert_nothing_stored(deps)
+        assert answer.status_code == status, (case, answer.body)
+        assert json.loads(answer.body)["error"]["code"], case
+        assert_nothing_stored(deps)
