@@ -46,7 +46,8 @@ class StoredEvent:
         raw["occurred_at"] = parse_rfc3339(raw["occurred_at"])
         raw["reply_context"] = dict(raw.get("reply_context") or {})
         event = InboundEvent(**{name: raw[name] for name in _EVENT_FIELDS if name in raw})
-        return cls(str(data["workspace_id"]), str(data["channel_id"]), parse_rfc3339(data["received_at"]), event)
+        received_at = parse_rfc3339(data["received_at"])
+        return cls(str(data["workspace_id"]), str(data["channel_id"]), received_at, event)
 
     @classmethod
     def from_json(cls, text: str) -> StoredEvent:

@@ -37,5 +37,5 @@ def poll_inbox(event: CloudWatchEvent) -> dict[str, Any]:
     from chalicelib.deps import container
 
     report = container().inbox_poller.poll_all()
-    return {"channels": report.channels, "stored": report.stored, "duplicates": report.duplicates,
-            "skipped": report.skipped, "failed": report.failed}
+    return {"channels": report.channels, "stored": report.stored, "requeued": report.requeued,
+            "duplicates": report.duplicates, "skipped": report.skipped, "failed": report.failed}

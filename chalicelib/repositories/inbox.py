@@ -210,8 +210,9 @@ def _conversation_row(r: ConversationRecord) -> ConversationRow:
     return ConversationRow(
         r.workspace_id, r.conversation_id, r.channel_id, r.network, r.kind, r.thread_key,
         _time(r.created_at), _time(r.updated_at), r.status, _time(r.status_changed_at),  # type: ignore[arg-type]
-        r.assignee, list(r.tags or []), r.priority or "normal", _plain(r.participant), _time(r.last_message_at),
-        r.last_message_id, r.last_message_preview or "", _time(r.first_inbound_at), _time(r.first_response_at),
+        r.assignee, list(r.tags or []), r.priority or "normal", _plain(r.participant),
+        _time(r.last_message_at), r.last_message_id, r.last_message_preview or "", _time(r.first_inbound_at),
+        _time(r.first_response_at),
         int(r.first_response_s) if r.first_response_s is not None else None, int(r.version or 0),
     )
 
@@ -237,7 +238,8 @@ def _conversation_record(row: ConversationRow) -> ConversationRecord:
 
 def _message_row(r: MessageRecord) -> MessageRow:
     return MessageRow(
-        r.workspace_id or "", r.conversation_id or "", r.channel_id or "", r.message_id, r.direction or "inbound",
+        r.workspace_id or "", r.conversation_id or "", r.channel_id or "", r.message_id,
+        r.direction or "inbound",
         r.kind or "comment", r.text or "", _time(r.occurred_at), r.author_id or "",  # type: ignore[arg-type]
         r.author_name or "", r.author_handle or "", r.parent_id, _plain(r.reply_context), _time(r.edited_at),
         _time(r.deleted_at), r.delivery_status or "received", r.error, r.reply_id,
@@ -246,18 +248,21 @@ def _message_row(r: MessageRecord) -> MessageRow:
 
 def _message_attributes(row: MessageRow) -> dict[str, Any]:
     return {
-        "workspace_id": row.workspace_id, "conversation_id": row.conversation_id, "channel_id": row.channel_id,
+        "workspace_id": row.workspace_id, "conversation_id": row.conversation_id,
+        "channel_id": row.channel_id,
         "message_id": row.message_id, "direction": row.direction, "kind": row.kind, "text": row.text,
         "occurred_at": key_time(row.occurred_at), "author_id": row.author_id, "author_name": row.author_name,
         "author_handle": row.author_handle, "parent_id": row.parent_id, "reply_context": row.reply_context,
         "delivery_status": row.delivery_status, "error": row.error, "reply_id": row.reply_id,
         "edited_at": _text_time(row.edited_at), "deleted_at": _text_time(row.deleted_at),
-        "message_ref": message_ref(row.workspace_id, row.channel_id, row.message_id) if row.message_id else None,
+        "message_ref": (message_ref(row.workspace_id, row.channel_id, row.message_id)
+                        if row.message_id else None),
     }
 
 
 def _message_record(row: MessageRow, sk: str) -> MessageRecord:
-    return MessageRecord(conversation_pk(row.workspace_id, row.conversation_id), sk, **_message_attributes(row))
+    pk = conversation_pk(row.workspace_id, row.conversation_id)
+    return MessageRecord(pk, sk, **_message_attributes(row))
 
 
 def in_reading_order(rows: list[MessageRow]) -> list[MessageRow]:
@@ -367,7 +372,8 @@ class InboxRepository:
 
     def find_message(self, workspace_id: str, channel_id: str, message_id: str) -> str | None:
         """The conversation holding a network message, if Herald has it."""
-        for record in MessageRecord.by_message.query(message_ref(workspace_id, channel_id, message_id), limit=1):
+        ref = message_ref(workspace_id, channel_id, message_id)
+        for record in MessageRecord.by_message.query(ref, limit=1):
             return record.pk.split("#", 1)[1]
         return None
 
@@ -398,10 +404,12 @@ class InboxRepository:
         return self._upsert(row, actions, MessageRecord.deleted_at.does_not_exist(),
                             exclude=("text", "edited_at", "deleted_at"))
 
-    def _upsert(self, row: MessageRow, actions: list[Any], condition: Condition, exclude: tuple[str, ...]) -> bool:
+    def _upsert(self, row: MessageRow, actions: list[Any], condition: Condition,
+                exclude: tuple[str, ...]) -> bool:
         """An update that also creates the message, should this event arrive before the one that made it."""
         assert row.message_id is not None
-        record = MessageRecord(conversation_pk(row.workspace_id, row.conversation_id), MESSAGE_SK + row.message_id)
+        record = MessageRecord(conversation_pk(row.workspace_id, row.conversation_id),
+                               MESSAGE_SK + row.message_id)
         for name, value in _message_attributes(row).items():
             if name in exclude or value is None:
                 continue

@@ -155,12 +155,13 @@ class InboxConfigRepository:
     # -- saved replies -------------------------------------------------------------
 
     def put_saved_reply(self, row: SavedReplyRow) -> None:
-        SavedReplyRecord(_pk(row.workspace_id, "saved_reply"), row.saved_reply_id, name=row.name, text=row.text,
-                         created_at=row.created_at, updated_at=row.updated_at).save()
+        SavedReplyRecord(_pk(row.workspace_id, "saved_reply"), row.saved_reply_id, name=row.name,
+                         text=row.text, created_at=row.created_at, updated_at=row.updated_at).save()
 
     def get_saved_reply(self, workspace_id: str, saved_reply_id: str) -> SavedReplyRow | None:
         try:
-            record = SavedReplyRecord.get(_pk(workspace_id, "saved_reply"), saved_reply_id, consistent_read=True)
+            record = SavedReplyRecord.get(_pk(workspace_id, "saved_reply"), saved_reply_id,
+                                          consistent_read=True)
         except DoesNotExist:
             return None
         return _saved_row(workspace_id, record)
@@ -189,9 +190,11 @@ class InboxConfigRepository:
             return None
         return _rule_row(workspace_id, record)
 
-    def list_rules(self, workspace_id: str, limit: int, cursor: str | None) -> tuple[list[RuleRow], str | None]:
+    def list_rules(self, workspace_id: str, limit: int,
+                   cursor: str | None) -> tuple[list[RuleRow], str | None]:
         pk = _pk(workspace_id, "rule")
-        result = ListeningRuleRecord.query(pk, limit=limit, last_evaluated_key=decode_cursor(cursor, {"pk": pk}))
+        result = ListeningRuleRecord.query(pk, limit=limit,
+                                           last_evaluated_key=decode_cursor(cursor, {"pk": pk}))
         rows = [_rule_row(workspace_id, r) for r in result]
         return rows, encode_cursor(result.last_evaluated_key)
 

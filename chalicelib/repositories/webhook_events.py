@@ -69,7 +69,8 @@ class WebhookEventRepository:
         """True for the one call that moved the event to `applied`."""
         try:
             WebhookEventRecord(key).update(
-                actions=[WebhookEventRecord.state.set(APPLIED), WebhookEventRecord.applied_at.set(to_rfc3339(at))],
+                actions=[WebhookEventRecord.state.set(APPLIED),
+                         WebhookEventRecord.applied_at.set(to_rfc3339(at))],
                 condition=WebhookEventRecord.event_key.exists() & (WebhookEventRecord.state != APPLIED),
             )
         except UpdateError as exc:

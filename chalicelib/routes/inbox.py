@@ -40,7 +40,8 @@ def conversation_view(row: ConversationRow) -> dict[str, Any]:
         "id": row.conversation_id, "channel_id": row.channel_id, "network": row.network, "kind": row.kind,
         "status": row.status, "assignee": row.assignee, "tags": row.tags, "priority": row.priority,
         "participant": row.participant, "last_message_at": to_rfc3339(row.last_message_at),
-        "last_message_preview": row.last_message_preview, "first_inbound_at": to_rfc3339(row.first_inbound_at),
+        "last_message_preview": row.last_message_preview,
+        "first_inbound_at": to_rfc3339(row.first_inbound_at),
         "first_response_at": to_rfc3339(row.first_response_at), "first_response_s": row.first_response_s,
         "created_at": to_rfc3339(row.created_at), "updated_at": to_rfc3339(row.updated_at),
     }
@@ -48,9 +49,10 @@ def conversation_view(row: ConversationRow) -> dict[str, Any]:
 
 def message_view(row: MessageRow) -> dict[str, Any]:
     return {
-        "id": row.message_id or row.reply_id, "conversation_id": row.conversation_id, "direction": row.direction,
-        "kind": row.kind, "text": row.text,
-        "author": {"id": row.author_id or None, "name": row.author_name or None, "handle": row.author_handle or None},
+        "id": row.message_id or row.reply_id, "conversation_id": row.conversation_id,
+        "direction": row.direction, "kind": row.kind, "text": row.text,
+        "author": {"id": row.author_id or None, "name": row.author_name or None,
+                   "handle": row.author_handle or None},
         "occurred_at": to_rfc3339(row.occurred_at), "parent_id": row.parent_id,
         "edited_at": to_rfc3339(row.edited_at), "deleted": row.deleted_at is not None,
         "deleted_at": to_rfc3339(row.deleted_at), "delivery_status": row.delivery_status, "error": row.error,
@@ -59,7 +61,8 @@ def message_view(row: MessageRow) -> dict[str, Any]:
 
 
 def saved_reply_view(row: SavedReplyRow) -> dict[str, Any]:
-    return {"id": row.saved_reply_id, "name": row.name, "text": row.text, "placeholders": placeholders(row.text),
+    return {"id": row.saved_reply_id, "name": row.name, "text": row.text,
+            "placeholders": placeholders(row.text),
             "created_at": row.created_at, "updated_at": row.updated_at}
 
 
@@ -102,8 +105,9 @@ def get_conversation(call: Call, conversation_id: str) -> dict[str, Any]:
     return {"conversation": conversation_view(conversation), "messages": [message_view(m) for m in messages]}
 
 
-@route(bp, "/inbox/conversations/{conversation_id}", "PATCH", summary="Set status, assignee, tags or priority",
-       tag="inbox", role="editor", body=ConversationPatch, response=Conversation)
+@route(bp, "/inbox/conversations/{conversation_id}", "PATCH",
+       summary="Set status, assignee, tags or priority", tag="inbox", role="editor", body=ConversationPatch,
+       response=Conversation)
 def update_conversation(call: Call, conversation_id: str) -> dict[str, Any]:
     body: ConversationPatch = call.body
     changes = {name: getattr(body, name) for name in body.model_fields_set}
@@ -169,8 +173,8 @@ def list_rules(call: Call) -> dict[str, Any]:
        body=RuleCreate, response=Rule, status=201)
 def create_rule(call: Call) -> dict[str, Any]:
     body: RuleCreate = call.body
-    row = container().listening.create_rule(call.workspace_id, body.name, body.any_of, body.all_of, body.exclude,
-                                            body.channel_ids, body.enabled)
+    row = container().listening.create_rule(call.workspace_id, body.name, body.any_of, body.all_of,
+                                            body.exclude, body.channel_ids, body.enabled)
     return rule_view(row)
 
 

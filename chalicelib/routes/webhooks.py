@@ -25,8 +25,8 @@ def _handshake(name: str, call: Call) -> Response:
     return Response(body=body, status_code=200, headers={"Content-Type": answer.content_type})
 
 
-@route(bp, "/webhooks/meta", "GET", summary="Meta's subscription handshake (hub.challenge)", tag=TAG, role=None,
-       content_type="text/plain")
+@route(bp, "/webhooks/meta", "GET", summary="Meta's subscription handshake (hub.challenge)", tag=TAG,
+       role=None, content_type="text/plain")
 def meta_handshake(call: Call) -> Response:
     return _handshake("meta", call)
 

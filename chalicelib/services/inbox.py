@@ -152,9 +152,9 @@ class InboxService:
         event = stored.event
         conversation_id = self._conversation_for(stored)
         row = MessageRow(
-            stored.workspace_id, conversation_id, stored.channel_id, event.message_id, event.direction, event.kind,
-            event.text, event.occurred_at, event.author_id, event.author_name, event.author_handle,
-            event.parent_id, dict(event.reply_context),
+            stored.workspace_id, conversation_id, stored.channel_id, event.message_id, event.direction,
+            event.kind, event.text, event.occurred_at, event.author_id, event.author_name,
+            event.author_handle, event.parent_id, dict(event.reply_context),
         )
         if event.action == "created":
             changed = self.repository.add_message(row)
@@ -163,11 +163,13 @@ class InboxService:
         else:
             changed = self.repository.delete_message(row, event.occurred_at)
         update = ThreadUpdate(
-            stored.workspace_id, conversation_id, stored.channel_id, event.network, event.kind, event.thread_key,
-            event.message_id, event.action, event.direction, event.text, event.occurred_at, stored.received_at,
+            stored.workspace_id, conversation_id, stored.channel_id, event.network, event.kind,
+            event.thread_key, event.message_id, event.action, event.direction, event.text, event.occurred_at,
+            stored.received_at,
             {"id": event.author_id, "name": event.author_name, "handle": event.author_handle},
         )
-        conversation = self._change(stored.workspace_id, conversation_id, lambda current: fold(current, update))
+        conversation = self._change(stored.workspace_id, conversation_id,
+                                    lambda current: fold(current, update))
         return Applied(conversation, changed)
 
     def _conversation_for(self, stored: StoredEvent) -> str:
@@ -260,21 +262,24 @@ class InboxService:
             delivery_status="sending", reply_id=new_id("rp"),
         )
         self.repository.start_reply(pending)
-        request = ReplyRequest(reply_id=pending.reply_id or "", text=text, in_reply_to=target.message_id or "",
-                               thread=dict(target.reply_context), kind=target.kind)  # type: ignore[arg-type]
+        request = ReplyRequest(reply_id=pending.reply_id or "", text=text,
+                               in_reply_to=target.message_id or "", thread=dict(target.reply_context),
+                               kind=target.kind)  # type: ignore[arg-type]
         try:
             result = self.adapters(channel.network).reply(self.channels.context_for(channel), request)
         except NetworkError as error:
             return self._reply_failed(pending, channel, error), conversation
         except Exception as error:  # a bug after the request may have gone out: say so, never resend
             log.exception("Unexpected error replying in %s", conversation_id)
-            return self._reply_failed(pending, channel, AmbiguousError(f"unexpected error: {error}")), conversation
+            unknown = AmbiguousError(f"unexpected error: {error}")
+            return self._reply_failed(pending, channel, unknown), conversation
         sent = replace(pending, message_id=result.remote_id, delivery_status="sent",
                        occurred_at=result.published_at or now)
         self.repository.reply_sent(pending, sent)
         update = ThreadUpdate(
-            workspace_id, conversation_id, channel.channel_id, channel.network, target.kind, conversation.thread_key,
-            result.remote_id, "created", "outbound", text, sent.occurred_at, self.clock.now(),
+            workspace_id, conversation_id, channel.channel_id, channel.network, target.kind,
+            conversation.thread_key, result.remote_id, "created", "outbound", text, sent.occurred_at,
+            self.clock.now(),
             {"name": channel.name, "handle": channel.handle or ""},
         )
         conversation = self._change(workspace_id, conversation_id, lambda current: fold(current, update))

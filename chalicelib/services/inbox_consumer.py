@@ -50,9 +50,10 @@ class InboxEventConsumer:
             applied = self.inbox.apply(stored)
             if stored.workspace_id not in rules:
                 rules[stored.workspace_id] = self.listening.rules_for(stored.workspace_id)
-            mentions = self.listening.match(stored, applied.conversation.conversation_id, rules[stored.workspace_id])
+            conversation_id = applied.conversation.conversation_id
+            mentions = self.listening.match(stored, conversation_id, rules[stored.workspace_id])
             if mentions and applied.conversation.priority != "high":
-                self.inbox.raise_priority(stored.workspace_id, applied.conversation.conversation_id)
+                self.inbox.raise_priority(stored.workspace_id, conversation_id)
             report.mentions += len(mentions)
             if self.events.mark_applied(stored.key, self.clock.now()):
                 report.applied += 1
@@ -71,4 +72,5 @@ class InboxEventConsumer:
             try:
                 hook(stored, applied)
             except Exception:
-                log.exception("after_ingest hook %s failed for %s", getattr(hook, "__name__", hook), stored.key)
+                log.exception("after_ingest hook %s failed for %s", getattr(hook, "__name__", hook),
+                              stored.key)

@@ -121,11 +121,12 @@ class ListeningService:
 
     # -- rules ---------------------------------------------------------------------
 
-    def create_rule(self, workspace_id: str, name: str, any_of: list[str], all_of: list[str], exclude: list[str],
-                    channel_ids: list[str], enabled: bool = True) -> RuleRow:
+    def create_rule(self, workspace_id: str, name: str, any_of: list[str], all_of: list[str],
+                    exclude: list[str], channel_ids: list[str], enabled: bool = True) -> RuleRow:
         now = to_rfc3339(self.clock.now()) or ""
         row = RuleRow(workspace_id, new_id("lr"), name, now, now)
-        self._fill(row, any_of=any_of, all_of=all_of, exclude=exclude, channel_ids=channel_ids, enabled=enabled)
+        self._fill(row, any_of=any_of, all_of=all_of, exclude=exclude, channel_ids=channel_ids,
+                   enabled=enabled)
         self.config.put_rule(row)
         return row
 
@@ -135,7 +136,8 @@ class ListeningService:
             raise NotFound(f"No listening rule {rule_id} in this workspace.")
         return row
 
-    def list_rules(self, workspace_id: str, limit: int, cursor: str | None) -> tuple[list[RuleRow], str | None]:
+    def list_rules(self, workspace_id: str, limit: int,
+                   cursor: str | None) -> tuple[list[RuleRow], str | None]:
         return self.config.list_rules(workspace_id, limit, cursor)
 
     def update_rule(self, workspace_id: str, rule_id: str, changes: dict[str, Any]) -> RuleRow:
@@ -160,7 +162,8 @@ class ListeningService:
             known = self.channels.get_many(row.workspace_id, wanted) if wanted else {}
             unknown = [cid for cid in wanted if cid not in known]
             if unknown:
-                raise ValidationFailed.field("channel_ids", f"no channel {', '.join(unknown)} in this workspace")
+                raise ValidationFailed.field("channel_ids",
+                                             f"no channel {', '.join(unknown)} in this workspace")
             row.channel_ids = wanted
         if "enabled" in values:
             row.enabled = bool(values["enabled"])
@@ -184,8 +187,9 @@ class ListeningService:
                 continue
             digest = hashlib.sha256(f"{stored.key}\n{rule.rule_id}".encode()).hexdigest()[:20]
             mention = MentionRow(
-                stored.workspace_id, f"mn_{digest}", rule.rule_id, rule.name, conversation_id, stored.channel_id,
-                event.network, event.message_id, event.kind, event.text, event.occurred_at, stored.received_at,
+                stored.workspace_id, f"mn_{digest}", rule.rule_id, rule.name, conversation_id,
+                stored.channel_id, event.network, event.message_id, event.kind, event.text, event.occurred_at,
+                stored.received_at,
                 event.author_id, event.author_name, event.author_handle, terms,
             )
             self.config.put_mention(mention, stored.received_at)

@@ -18,7 +18,7 @@ from chalicelib.clock import Clock
 from chalicelib.networks.base import AuthError, NetworkAdapter, NetworkError
 from chalicelib.networks.registry import NETWORKS
 from chalicelib.repositories.channels import ChannelRow
-from chalicelib.services.ingest import IngestService
+from chalicelib.services.ingest import IngestReport, IngestService
 
 log = logging.getLogger("herald.polling")
 
@@ -27,6 +27,7 @@ log = logging.getLogger("herald.polling")
 class PollReport:
     channels: int = 0
     stored: int = 0
+    requeued: int = 0  # seen before but not yet applied
     duplicates: int = 0
     skipped: int = 0
     failed: list[str] = field(default_factory=list)
@@ -55,21 +56,22 @@ class InboxPoller:
                     report.skipped += 1
                 else:
                     report.channels += 1
-                    report.stored += outcome[0]
-                    report.duplicates += outcome[1]
+                    report.stored += outcome.stored
+                    report.requeued += outcome.requeued
+                    report.duplicates += outcome.duplicates
         log.info("Polled %d channels: %d stored, %d duplicates, %d failed", report.channels, report.stored,
                  report.duplicates, len(report.failed))
         return report
 
-    def _poll_safely(self, row: ChannelRow) -> tuple[int, int] | str | None:
+    def _poll_safely(self, row: ChannelRow) -> IngestReport | str | None:
         try:
             return self.poll_channel(row)
         except Exception as exc:  # one channel's trouble must not stop the others
             log.exception("Polling channel %s failed", row.channel_id)
             return str(exc)
 
-    def poll_channel(self, row: ChannelRow) -> tuple[int, int] | None:
-        """(stored, duplicates), or None when the channel is not polled now."""
+    def poll_channel(self, row: ChannelRow) -> IngestReport | None:
+        """What the poll stored, or None when the channel is not polled now."""
         if row.status != "active":
             return None
         known, cursor = self.config.poll_cursor(row.workspace_id, row.channel_id)
@@ -84,4 +86,4 @@ class InboxPoller:
         if result.cursor != cursor or not known:
             self.config.save_poll_cursor(row.workspace_id, row.channel_id, result.cursor, known=known,
                                          previous=cursor, at=self.clock.now())
-        return report.stored + report.requeued, report.duplicates
+        return report

@@ -26,7 +26,8 @@ def render(text: str, variables: Mapping[str, str]) -> str:
     if missing:
         raise ValidationFailed(
             f"variables: this saved reply needs {', '.join(missing)}",
-            details=[{"field": f"variables.{name}", "message": "required by the saved reply"} for name in missing],
+            details=[{"field": f"variables.{name}", "message": "required by the saved reply"}
+                     for name in missing],
         )
     # A value is inserted as it is, even if it looks like a placeholder itself.
     return PLACEHOLDER.sub(lambda match: str(variables[match.group(1)]), text)
@@ -52,10 +53,12 @@ class SavedReplyService:
             raise NotFound(f"No saved reply {saved_reply_id} in this workspace.")
         return row
 
-    def list(self, workspace_id: str, limit: int, cursor: str | None) -> tuple[list[SavedReplyRow], str | None]:
+    def list(self, workspace_id: str, limit: int,
+             cursor: str | None) -> tuple[list[SavedReplyRow], str | None]:
         return self.config.list_saved_replies(workspace_id, limit, cursor)
 
-    def update(self, workspace_id: str, saved_reply_id: str, name: str | None, text: str | None) -> SavedReplyRow:
+    def update(self, workspace_id: str, saved_reply_id: str, name: str | None,
+               text: str | None) -> SavedReplyRow:
         row = self.get(workspace_id, saved_reply_id)
         row.name = name if name is not None else row.name
         row.text = text if text is not None else row.text
@@ -70,5 +73,6 @@ class SavedReplyService:
     def render(self, workspace_id: str, saved_reply_id: str, variables: Mapping[str, str]) -> str:
         row = self.config.get_saved_reply(workspace_id, saved_reply_id)
         if row is None:
-            raise ValidationFailed.field("saved_reply_id", f"no saved reply {saved_reply_id} in this workspace")
+            raise ValidationFailed.field("saved_reply_id",
+                                         f"no saved reply {saved_reply_id} in this workspace")
         return render(row.text, variables)

@@ -64,7 +64,8 @@ class WebhookService:
     def receive(self, name: str, raw_body: bytes, headers: Mapping[str, str]) -> IngestReport:
         receiver = RECEIVERS[name]
         if len(raw_body) > self.settings.max_body_bytes:
-            raise PayloadTooLarge(f"The body is {len(raw_body)} bytes; the limit is {self.settings.max_body_bytes}.")
+            limit = self.settings.max_body_bytes
+            raise PayloadTooLarge(f"The body is {len(raw_body)} bytes; the limit is {limit}.")
         module = importlib.import_module(receiver.module)
         try:
             module.verify_signature(raw_body, headers, self._secret(receiver), now=self.clock.now())
@@ -79,12 +80,13 @@ class WebhookService:
             raise BadRequest("The body must be a JSON object.", code="malformed_json")
         parsed = module.parse_webhook(payload)
         if parsed.errors and not parsed.events and not parsed.ignored:
-            raise BadRequest("Nothing in this delivery has the documented shape: " + "; ".join(parsed.errors[:3]),
-                             code="malformed_event")
+            raise BadRequest("Nothing in this delivery has the documented shape: "
+                             + "; ".join(parsed.errors[:3]), code="malformed_event")
         report = self.ingest.ingest(parsed.events)
         report.ignored, report.rejected = parsed.ignored, len(parsed.errors)
         if parsed.errors:
-            log.warning("A %s webhook had %d malformed entries: %s", name, len(parsed.errors), parsed.errors[:3])
+            log.warning("A %s webhook had %d malformed entries: %s", name, len(parsed.errors),
+                        parsed.errors[:3])
         self._count(name, report)
         log.info("Webhook %s: %s", name, report.as_dict())
         return report
@@ -105,10 +107,11 @@ class WebhookService:
         module = importlib.import_module(RECEIVERS[name].module)
         try:
             if name == "meta":
-                return Handshake(module.verify_subscription(query, self.settings.meta_verify_token), "text/plain")
+                challenge = module.verify_subscription(query, self.settings.meta_verify_token)
+                return Handshake(challenge, "text/plain")
             if name == "x":
-                return Handshake(module.crc_response(query.get("crc_token", ""), self._secret(RECEIVERS[name])),
-                                 "application/json")
+                answer = module.crc_response(query.get("crc_token", ""), self._secret(RECEIVERS[name]))
+                return Handshake(answer, "application/json")
             if name == "linkedin":
                 return Handshake(module.challenge_response(query.get("challengeCode", ""),
                                                            self._secret(RECEIVERS[name])), "application/json")

@@ -45,18 +45,16 @@ def channel(api):
     return connect(api)
 
 
-def channel_row(deps, channel_id):
-    from chalicelib.repositories.tables import ChannelRecord
+@pytest.fixture
+def deliver(deps, workspace):
+    """What a poller or a webhook does for a channel: ingest, then the queue consumer runs."""
+    def deliver(channel_id, *events):
+        row = deps.channel_repository.get(workspace.id, channel_id)
+        report = deps.ingest.ingest(list(events), channel=row)
+        drain_inbox(deps)
+        return report
 
-    [record] = [r for r in ChannelRecord.scan(ChannelRecord.channel_id == channel_id)]  # tests may Scan
-    return deps.channel_repository.get(record.workspace_id, channel_id)
-
-
-def deliver(deps, channel_id, *events):
-    """What a poller or a webhook does: ingest, then the queue consumer runs."""
-    report = deps.ingest.ingest(list(events), channel=channel_row(deps, channel_id))
-    drain_inbox(deps)
-    return report
+    return deliver
 
 
 def listing(api, query=""):
@@ -83,8 +81,8 @@ def only_conversation(api):
 # -- threading ----------------------------------------------------------------------------------
 
 
-def test_comments_on_one_post_are_one_conversation_and_dms_with_one_person_another(deps, api, channel):
-    deliver(deps, channel,
+def test_comments_on_one_post_are_one_conversation_and_dms_with_one_person_another(api, channel, deliver):
+    deliver(channel,
             inbound("c1", thread=POST, text="Love the new roast"),
             inbound("c2", thread=POST, text="Same here", author="did:plc:grace", name="Grace"),
             inbound("c3", thread=POST + "-other", text="When do you open?"),
@@ -95,12 +93,12 @@ def test_comments_on_one_post_are_one_conversation_and_dms_with_one_person_anoth
     found = conversations(api)
     assert sorted(c["kind"] for c in found) == ["comment", "comment", "message", "message"]
     texts = sorted(tuple(m["text"] for m in thread(api, c["id"])["messages"]) for c in found)
-    assert texts == [("Hello",), ("Hi, a private question", "About my order"), ("Love the new roast", "Same here"),
-                     ("When do you open?",)]
+    assert texts == [("Hello",), ("Hi, a private question", "About my order"),
+                     ("Love the new roast", "Same here"), ("When do you open?",)]
 
 
-def test_a_reply_to_our_reply_joins_the_conversation_it_answers(deps, api, network, channel, clock):
-    deliver(deps, channel, inbound("c1", thread=POST, text="Do you have oat milk?"))
+def test_a_reply_to_our_reply_joins_the_conversation_it_answers(api, channel, clock, deliver):
+    deliver(channel, inbound("c1", thread=POST, text="Do you have oat milk?"))
     conversation = only_conversation(api)
     clock.advance(seconds=10)
     sent = api.post(f"/inbox/conversations/{conversation['id']}/reply", {"text": "We do!"})
@@ -109,7 +107,7 @@ def test_a_reply_to_our_reply_joins_the_conversation_it_answers(deps, api, netwo
 
     # Mastodon and X thread a reply on the status it answers: here, ours.
     clock.advance(seconds=30)
-    deliver(deps, channel, inbound("c2", thread=our_reply, parent=our_reply, text="Great, see you soon",
+    deliver(channel, inbound("c2", thread=our_reply, parent=our_reply, text="Great, see you soon",
                                    at=clock.now()))
 
     assert only_conversation(api)["id"] == conversation["id"]
@@ -118,8 +116,8 @@ def test_a_reply_to_our_reply_joins_the_conversation_it_answers(deps, api, netwo
 
 
 def test_a_new_inbound_message_reopens_a_closed_conversation_but_a_redelivered_old_one_does_not(
-        deps, api, channel, clock):
-    row = channel_row(deps, channel)
+        deps, api, channel, clock, deliver, workspace):
+    row = deps.channel_repository.get(workspace.id, channel)
     deps.ingest.ingest([inbound("c1", thread=POST)], channel=row)
     first_delivery = queued_messages(deps)
     run_inbox_worker(first_delivery)
@@ -132,36 +130,36 @@ def test_a_new_inbound_message_reopens_a_closed_conversation_but_a_redelivered_o
     assert only_conversation(api)["status"] == "closed"
 
     clock.advance(minutes=1)
-    deliver(deps, channel, inbound("c2", thread=POST, text="One more thing"))
+    deliver(channel, inbound("c2", thread=POST, text="One more thing"))
     assert only_conversation(api)["status"] == "open"
 
 
-def test_edits_and_deletions_update_the_message_in_whatever_order_they_arrive(deps, api, channel, clock):
+def test_edits_and_deletions_update_the_message_in_whatever_order_they_arrive(api, channel, clock, deliver):
     later = clock.now().replace(minute=5)
-    deliver(deps, channel, inbound("c1", thread=POST, text="Opening at 8?"))
-    deliver(deps, channel, inbound("c1", thread=POST, text="Opening at 9?", action="edited", at=later))
+    deliver(channel, inbound("c1", thread=POST, text="Opening at 8?"))
+    deliver(channel, inbound("c1", thread=POST, text="Opening at 9?", action="edited", at=later))
     conversation = only_conversation(api)
     [message] = thread(api, conversation["id"])["messages"]
     assert (message["text"], message["edited_at"] is not None) == ("Opening at 9?", True)
     assert conversation["last_message_preview"] == "Opening at 9?"
 
     # An edit that reaches us before the message itself.
-    deliver(deps, channel, inbound("c2", thread=POST, text="typo fixed", action="edited", at=later))
-    deliver(deps, channel, inbound("c2", thread=POST, text="typo fxied"))
+    deliver(channel, inbound("c2", thread=POST, text="typo fixed", action="edited", at=later))
+    deliver(channel, inbound("c2", thread=POST, text="typo fxied"))
     texts = {m["id"]: m["text"] for m in thread(api, conversation["id"])["messages"]}
     assert texts["c2"] == "typo fixed"
 
-    deliver(deps, channel, inbound("c1", thread=POST, action="deleted", text="", at=later.replace(minute=6)))
-    deliver(deps, channel, inbound("c1", thread=POST, text="resurrected?", action="edited",
+    deliver(channel, inbound("c1", thread=POST, action="deleted", text="", at=later.replace(minute=6)))
+    deliver(channel, inbound("c1", thread=POST, text="resurrected?", action="edited",
                                    at=later.replace(minute=7)))
     deleted = {m["id"]: m for m in thread(api, conversation["id"])["messages"]}["c1"]
     assert (deleted["deleted"], deleted["text"]) == (True, "")
 
 
-def test_a_duplicate_event_is_stored_once(deps, api, channel):
+def test_a_duplicate_event_is_stored_once(api, channel, deliver):
     event = inbound("c1", thread=POST)
-    deliver(deps, channel, event)
-    report = deliver(deps, channel, event)
+    deliver(channel, event)
+    report = deliver(channel, event)
     assert report.duplicates == 1
     assert len(thread(api, only_conversation(api)["id"])["messages"]) == 1
 
@@ -169,18 +167,19 @@ def test_a_duplicate_event_is_stored_once(deps, api, channel):
 # -- triage and filters -----------------------------------------------------------------------------
 
 
-def test_filters_by_status_channel_kind_assignee_and_tag_with_cursors(deps, api, channel, clock):
+def test_filters_by_status_channel_kind_assignee_and_tag_with_cursors(api, channel, clock, deliver):
     other = connect(api, name="Second account")
-    deliver(deps, channel, inbound("c1", thread=POST))
+    deliver(channel, inbound("c1", thread=POST))
     clock.advance(seconds=1)
-    deliver(deps, channel, inbound("d1", kind="message", thread="did:plc:ada", at=clock.now()))
+    deliver(channel, inbound("d1", kind="message", thread="did:plc:ada", at=clock.now()))
     clock.advance(seconds=1)
-    deliver(deps, other, inbound("m1", kind="mention", thread="at://someone/post/9", at=clock.now()))
+    deliver(other, inbound("m1", kind="mention", thread="at://someone/post/9", at=clock.now()))
     newest_first = conversations(api)
     assert [c["kind"] for c in newest_first] == ["mention", "message", "comment"]
     comment, dm, mention = newest_first[2], newest_first[1], newest_first[0]
 
-    api.patch(f"/inbox/conversations/{dm['id']}", {"assignee": "lena@herald.example", "tags": ["billing", "vip"]})
+    api.patch(f"/inbox/conversations/{dm['id']}",
+              {"assignee": "lena@herald.example", "tags": ["billing", "vip"]})
     api.patch(f"/inbox/conversations/{comment['id']}", {"status": "pending", "tags": ["vip"]})
     api.patch(f"/inbox/conversations/{mention['id']}", {"status": "closed"})
 
@@ -207,18 +206,18 @@ def test_filters_by_status_channel_kind_assignee_and_tag_with_cursors(deps, api,
     assert unassigned.json["assignee"] is None and ids("assignee=lena@herald.example") == []
 
 
-def test_bad_filters_and_patches_are_422(api, deps, channel):
+def test_bad_filters_and_patches_are_422(api, channel, deliver):
     assert api.get("/inbox/conversations?status=snoozed").status_code == 422
     assert api.get("/inbox/conversations?kind=post").status_code == 422
     assert api.get("/inbox/conversations?cursor=not-a-cursor").status_code == 400
-    deliver(deps, channel, inbound("c1", thread=POST))
+    deliver(channel, inbound("c1", thread=POST))
     conversation = only_conversation(api)
     assert api.patch(f"/inbox/conversations/{conversation['id']}", {"status": "done"}).status_code == 422
     assert api.patch(f"/inbox/conversations/{conversation['id']}", {"tags": [""]}).status_code == 422
 
 
-def test_a_viewer_reads_the_inbox_but_cannot_change_or_answer_it(client, workspace, deps, api, channel):
-    deliver(deps, channel, inbound("c1", thread=POST))
+def test_a_viewer_reads_the_inbox_but_cannot_change_or_answer_it(client, workspace, api, channel, deliver):
+    deliver(channel, inbound("c1", thread=POST))
     conversation = only_conversation(api)
     viewer = Api(client, workspace.headers("viewer"))
     assert viewer.get(f"/inbox/conversations/{conversation['id']}").status_code == 200
@@ -229,8 +228,8 @@ def test_a_viewer_reads_the_inbox_but_cannot_change_or_answer_it(client, workspa
 # -- replies ---------------------------------------------------------------------------------------------
 
 
-def test_a_reply_reaches_the_network_and_is_recorded_outbound(deps, api, network, channel):
-    deliver(deps, channel, inbound("c1", thread=POST, text="Is the café open?",
+def test_a_reply_reaches_the_network_and_is_recorded_outbound(api, network, channel, deliver):
+    deliver(channel, inbound("c1", thread=POST, text="Is the café open?",
                                    context={"uri": "at://ada/post/c1", "cid": "bafy1", "root": POST}))
     conversation = only_conversation(api)
 
@@ -248,22 +247,25 @@ def test_a_reply_reaches_the_network_and_is_recorded_outbound(deps, api, network
         ("inbound", "Is the café open?", "received"), ("outbound", "Yes, until 6pm.", "sent")]
 
 
-def test_a_reply_answers_the_newest_inbound_message_or_the_one_asked_for(deps, api, network, channel, clock):
-    deliver(deps, channel, inbound("c1", thread=POST, text="first"))
+def test_a_reply_answers_the_newest_inbound_message_or_the_one_asked_for(
+        api, network, channel, clock, deliver):
+    deliver(channel, inbound("c1", thread=POST, text="first"))
     clock.advance(seconds=5)
-    deliver(deps, channel, inbound("c2", thread=POST, text="second", at=clock.now()))
+    deliver(channel, inbound("c2", thread=POST, text="second", at=clock.now()))
     conversation = only_conversation(api)
-    api.post(f"/inbox/conversations/{conversation['id']}/reply", {"text": "to the newest"})
-    api.post(f"/inbox/conversations/{conversation['id']}/reply", {"text": "to the first", "in_reply_to": "c1"})
+    path = f"/inbox/conversations/{conversation['id']}/reply"
+    api.post(path, {"text": "to the newest"})
+    api.post(path, {"text": "to the first", "in_reply_to": "c1"})
     assert [r.in_reply_to for r in network.replies] == ["c2", "c1"]
-    missing = api.post(f"/inbox/conversations/{conversation['id']}/reply", {"text": "x", "in_reply_to": "nope"})
+    missing = api.post(path, {"text": "x", "in_reply_to": "nope"})
     assert missing.status_code == 422
 
 
-def test_first_response_time_runs_from_the_first_inbound_message_to_the_first_answer(deps, api, channel, clock):
-    deliver(deps, channel, inbound("c1", thread=POST))
+def test_first_response_time_runs_from_the_first_inbound_message_to_the_first_answer(
+        api, channel, clock, deliver):
+    deliver(channel, inbound("c1", thread=POST))
     clock.advance(seconds=95)
-    deliver(deps, channel, inbound("c2", thread=POST, at=clock.now()))
+    deliver(channel, inbound("c2", thread=POST, at=clock.now()))
     conversation = only_conversation(api)
     assert conversation["first_response_s"] is None
 
@@ -279,8 +281,9 @@ def test_first_response_time_runs_from_the_first_inbound_message_to_the_first_an
     (PermanentError("text is too long"), "failed", "did not take the reply: text is too long"),
     (AmbiguousError("read timed out"), "unknown", "may or may not"),
 ])
-def test_a_reply_the_network_refused_is_recorded_with_its_failure(deps, api, network, channel, error, status, says):
-    deliver(deps, channel, inbound("c1", thread=POST))
+def test_a_reply_the_network_refused_is_recorded_with_its_failure(
+        api, network, channel, error, status, says, deliver):
+    deliver(channel, inbound("c1", thread=POST))
     conversation = only_conversation(api)
     network.reply_error = error
 
@@ -293,23 +296,23 @@ def test_a_reply_the_network_refused_is_recorded_with_its_failure(deps, api, net
     assert only_conversation(api)["first_response_s"] is None
 
 
-def test_revoked_credentials_flag_the_channel(deps, api, network, channel):
-    deliver(deps, channel, inbound("c1", thread=POST))
+def test_revoked_credentials_flag_the_channel(api, network, channel, deliver):
+    deliver(channel, inbound("c1", thread=POST))
     network.reply_error = AuthError("token revoked", status=401)
     api.post(f"/inbox/conversations/{only_conversation(api)['id']}/reply", {"text": "An answer"})
     assert api.get(f"/channels/{channel}").json["status"] == "needs_reauth"
 
 
-def test_a_conversation_with_nothing_inbound_has_nothing_to_answer(deps, api, channel):
-    deliver(deps, channel, inbound("o1", thread=POST, direction="outbound", text="Our own comment"))
+def test_a_conversation_with_nothing_inbound_has_nothing_to_answer(api, channel, deliver):
+    deliver(channel, inbound("o1", thread=POST, direction="outbound", text="Our own comment"))
     answer = api.post(f"/inbox/conversations/{only_conversation(api)['id']}/reply", {"text": "?"})
     assert answer.status_code == 409
 
 
-def test_a_reply_through_the_sandbox_network_arrives_there(deps, api):
+def test_a_reply_through_the_sandbox_network_arrives_there(api, deliver):
     created = api.post("/channels", {"network": "sandbox", "name": "Sandbox", "settings": {"handle": "shop"}})
     sandbox = created.json["id"]
-    deliver(deps, sandbox, inbound("s1", network="sandbox", account_id="shop", thread="sbx_post"))
+    deliver(sandbox, inbound("s1", network="sandbox", account_id="shop", thread="sbx_post"))
 
     answer = api.post(f"/inbox/conversations/{only_conversation(api)['id']}/reply", {"text": "Thanks!"})
 
@@ -321,24 +324,26 @@ def test_a_reply_through_the_sandbox_network_arrives_there(deps, api):
 # -- saved replies ------------------------------------------------------------------------------------
 
 
-def test_saved_replies_fill_their_placeholders(deps, api, network, channel):
-    created = api.post("/saved-replies", {"name": "Thanks", "text": "Thanks {first_name}, see you at {shop}!"})
+def test_saved_replies_fill_their_placeholders(api, network, channel, deliver):
+    created = api.post("/saved-replies", {"name": "Thanks",
+                                          "text": "Thanks {first_name}, see you at {shop}!"})
     assert created.status_code == 201, created.body
     assert created.json["placeholders"] == ["first_name", "shop"]
     saved_id = created.json["id"]
-    deliver(deps, channel, inbound("c1", thread=POST))
+    deliver(channel, inbound("c1", thread=POST))
     conversation = only_conversation(api)
 
     answer = api.post(f"/inbox/conversations/{conversation['id']}/reply",
-                      {"saved_reply_id": saved_id, "variables": {"first_name": "Ada", "shop": "{the Rossio shop}"}})
+                      {"saved_reply_id": saved_id,
+                       "variables": {"first_name": "Ada", "shop": "{the Rossio shop}"}})
 
     assert answer.status_code == 201, answer.body
     assert [r.text for r in network.replies] == ["Thanks Ada, see you at {the Rossio shop}!"]
 
 
-def test_a_missing_variable_is_a_422_and_nothing_is_sent(deps, api, network, channel):
+def test_a_missing_variable_is_a_422_and_nothing_is_sent(api, network, channel, deliver):
     saved_id = api.post("/saved-replies", {"name": "Hi", "text": "Hi {first_name}!"}).json["id"]
-    deliver(deps, channel, inbound("c1", thread=POST))
+    deliver(channel, inbound("c1", thread=POST))
     conversation = only_conversation(api)
 
     for variables in ({}, {"first_name": "  "}, {"firstname": "Ada"}):
@@ -351,7 +356,8 @@ def test_a_missing_variable_is_a_422_and_nothing_is_sent(deps, api, network, cha
     assert [m["direction"] for m in thread(api, conversation["id"])["messages"]] == ["inbound"]
     unknown = api.post(f"/inbox/conversations/{conversation['id']}/reply", {"saved_reply_id": "sr_nope"})
     assert unknown.status_code == 422
-    both = api.post(f"/inbox/conversations/{conversation['id']}/reply", {"text": "a", "saved_reply_id": saved_id})
+    both = api.post(f"/inbox/conversations/{conversation['id']}/reply",
+                    {"text": "a", "saved_reply_id": saved_id})
     assert both.status_code == 422
 
 
@@ -370,8 +376,9 @@ def test_saved_replies_are_listed_edited_and_deleted(api):
 # -- tenancy ---------------------------------------------------------------------------------------------
 
 
-def test_another_workspaces_objects_answer_404_on_every_inbox_route(client, deps, api, network, channel):
-    deliver(deps, channel, inbound("c1", thread=POST, text="herald rocks"))
+def test_another_workspaces_objects_answer_404_on_every_inbox_route(
+        client, deps, api, network, channel, deliver):
+    deliver(channel, inbound("c1", thread=POST, text="herald rocks"))
     conversation = only_conversation(api)["id"]
     saved = api.post("/saved-replies", {"name": "A", "text": "Hello"}).json["id"]
     rule = api.post("/listening/rules", {"name": "Brand", "any_of": ["herald"]}).json["id"]

@@ -16,6 +16,7 @@ from tests.support.webhooks import (
     drain_inbox,
     fixture,
     linkedin_headers,
+    outcomes,
 )
 
 ORGANIZATION = "urn:li:organization:96072893"
@@ -98,16 +99,17 @@ def test_a_notification_for_another_organization_is_answered_not_stored(hooks, d
     assert_nothing_stored(deps)
 
 
+BODY = fixture("linkedin", "comment_notification.json")
+
+
 def _sign(body, secret=LINKEDIN_SECRET):
     return linkedin_headers(body, secret)
 
 
 BAD = {
-    **common_bad_deliveries(fixture("linkedin", "comment_notification.json"), _sign, b'{"notifications": "none"}'),
+    **common_bad_deliveries(BODY, _sign, b'{"notifications": "none"}'),
     "signature without the prefix in what was signed": (
-        fixture("linkedin", "comment_notification.json"),
-        {"X-LI-Signature": hmac.new(LINKEDIN_SECRET.encode(), fixture("linkedin", "comment_notification.json"),
-                                    hashlib.sha256).hexdigest()}, 401),
+        BODY, {"X-LI-Signature": hmac.new(LINKEDIN_SECRET.encode(), BODY, hashlib.sha256).hexdigest()}, 401),
 }
 
 
@@ -121,8 +123,9 @@ def test_bad_input_is_refused_and_nothing_is_stored(hooks, deps, organization):
 
 
 def test_another_notification_family_is_answered_and_counted(hooks, deps, clock, organization):
-    answer = hooks.post("linkedin", b'{"type": "LEAD_ACTION_NOTIFICATIONS", "notifications": [{"leadId": 1}]}')
+    body = b'{"type": "LEAD_ACTION_NOTIFICATIONS", "notifications": [{"leadId": 1}]}'
+    answer = hooks.post("linkedin", body)
 
     assert answer.status_code == 200 and answer.json["ignored"] == 1
     assert_nothing_stored(deps)
-    assert deps.inbox_config_repository.webhook_outcomes("linkedin", clock.now().strftime("%Y-%m-%d"))["ignored"] == 1
+    assert outcomes(deps, "linkedin", clock)["ignored"] == 1

@@ -14,6 +14,7 @@ from tests.support.webhooks import (
     drain_inbox,
     fixture,
     meta_headers,
+    outcomes,
     queued_messages,
     run_inbox_worker,
     stored_event_keys,
@@ -37,7 +38,8 @@ def hooks(client, clock):
 @pytest.fixture
 def page(api):
     created = api.post("/channels", {"network": "facebook", "name": "Herald Coffee",
-                                     "credentials": {"page_access_token": "p-token", "access_token": "p-token"},
+                                     "credentials": {"page_access_token": "p-token",
+                                                     "access_token": "p-token"},
                                      "settings": {"page_id": PAGE_ID}})
     assert created.status_code == 201, created.body
     return created.json["id"]
@@ -69,7 +71,8 @@ def thread(api, conversation_id):
 
 
 def test_the_subscription_handshake_echoes_the_challenge(hooks, deps):
-    answer = hooks.get("meta", f"hub.mode=subscribe&hub.verify_token={META_VERIFY_TOKEN}&hub.challenge=1158201444")
+    query = f"hub.mode=subscribe&hub.verify_token={META_VERIFY_TOKEN}&hub.challenge=1158201444"
+    answer = hooks.get("meta", query)
     assert answer.status_code == 200
     assert answer.body == b"1158201444"
     assert answer.headers["Content-Type"].startswith("text/plain")
@@ -97,7 +100,8 @@ def test_a_page_comment_becomes_a_conversation_on_its_post(hooks, api, deps, pag
     assert conversations(api) == []  # threading happens on the queue, after the answer
     drain_inbox(deps)
     [conversation] = conversations(api)
-    assert (conversation["channel_id"], conversation["kind"], conversation["status"]) == (page, "comment", "open")
+    assert (conversation["channel_id"], conversation["kind"]) == (page, "comment")
+    assert conversation["status"] == "open"
     assert conversation["participant"]["name"] == "Ada Lovelace"
     [message] = thread(api, conversation["id"])["messages"]
     assert message["text"] == "Do you ship to Lisbon?"
@@ -170,8 +174,7 @@ def test_an_event_for_no_connected_channel_is_answered_and_counted_not_stored(ho
     assert answer.status_code == 200
     assert answer.json["unrouted"] == 1 and answer.json["stored"] == 0
     assert_nothing_stored(deps)
-    day = clock.now().strftime("%Y-%m-%d")
-    assert deps.inbox_config_repository.webhook_outcomes("meta", day)["unrouted"] == 1
+    assert outcomes(deps, "meta", clock)["unrouted"] == 1
 
 
 def test_unknown_event_types_are_answered_and_counted(hooks, deps, clock, page):
@@ -185,7 +188,7 @@ def test_unknown_event_types_are_answered_and_counted(hooks, deps, clock, page):
     assert answer.status_code == 200
     assert answer.json["ignored"] == 2
     assert_nothing_stored(deps)
-    assert deps.inbox_config_repository.webhook_outcomes("meta", clock.now().strftime("%Y-%m-%d"))["ignored"] == 2
+    assert outcomes(deps, "meta", clock)["ignored"] == 2
 
 
 # -- bad input: 4xx, nothing stored ---------------------------------------------------------------

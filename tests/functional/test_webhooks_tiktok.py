@@ -14,6 +14,7 @@ from tests.support.webhooks import (
     assert_nothing_stored,
     common_bad_deliveries,
     fixture,
+    outcomes,
     tiktok_headers,
 )
 
@@ -41,7 +42,7 @@ def test_documented_events_are_answered_and_counted_not_stored(hooks, deps, cloc
     assert answer.status_code == 200, answer.body
     assert answer.json["ignored"] == 1
     assert_nothing_stored(deps)
-    assert deps.inbox_config_repository.webhook_outcomes("tiktok", clock.now().strftime("%Y-%m-%d"))["ignored"] == 1
+    assert outcomes(deps, "tiktok", clock)["ignored"] == 1
 
 
 def _sign(body, secret=TIKTOK_SECRET):

@@ -43,7 +43,8 @@ class FakeNetwork:
     network: str = "bluesky"
     account_id: str = ACCOUNT
     handle: str = "heraldcoffee.example"
-    limits: NetworkLimits = field(default_factory=lambda: NetworkLimits(max_text=300, text_counting="graphemes"))
+    limits: NetworkLimits = field(
+        default_factory=lambda: NetworkLimits(max_text=300, text_counting="graphemes"))
     idempotent_publish: bool = True
     replies: list[ReplyRequest] = field(default_factory=list)
     reply_error: Exception | None = None

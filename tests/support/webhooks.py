@@ -118,11 +118,17 @@ def drain_inbox(deps: Any) -> int:
 def table_items(deps: Any, logical: str) -> list[dict[str, Any]]:
     """Every item of a table. Tests may Scan: this is how they see what the code stored."""
     paginator = deps.client("dynamodb").get_paginator("scan")
-    return [item for page in paginator.paginate(TableName=deps.settings.table(logical)) for item in page["Items"]]
+    pages = paginator.paginate(TableName=deps.settings.table(logical))
+    return [item for page in pages for item in page["Items"]]
 
 
 def stored_event_keys(deps: Any) -> list[str]:
     return sorted(item["event_key"]["S"] for item in table_items(deps, "webhook_events"))
+
+
+def outcomes(deps: Any, receiver: str, clock: Any) -> dict[str, int]:
+    """What a receiver answered 200 to without storing, counted for today."""
+    return deps.inbox_config_repository.webhook_outcomes(receiver, clock.now().strftime("%Y-%m-%d"))
 
 
 def assert_nothing_stored(deps: Any) -> None:
