@@ -77,9 +77,15 @@ class ThreadUpdate:
 def fold(current: ConversationRow | None, update: ThreadUpdate) -> ConversationRow:
     """The conversation after `update`; the very same object when nothing changes."""
     u = update
-    conv = replace(current, tags=list(current.tags), participant=dict(current.participant)) if current \
-        else ConversationRow(u.workspace_id, u.conversation_id, u.channel_id, u.network, u.kind, u.thread_key,
-                             created_at=u.seen_at, updated_at=u.seen_at, status_changed_at=u.seen_at)
+    if current is not None:
+        conv = replace(current, tags=list(current.tags), participant=dict(current.participant))
+    else:
+        # Nothing to answer yet when it starts with our own words or a deletion: the first
+        # inbound message opens it.
+        starts_open = u.direction == "inbound" and u.action != "deleted"
+        conv = ConversationRow(u.workspace_id, u.conversation_id, u.channel_id, u.network, u.kind, u.thread_key,
+                               created_at=u.seen_at, updated_at=u.seen_at, status_changed_at=u.seen_at,
+                               status="open" if starts_open else "closed")
     if u.action == "created":
         newest = conv.last_message_at is None or u.occurred_at > conv.last_message_at or (
             u.occurred_at == conv.last_message_at and u.message_id == conv.last_message_id)
@@ -103,7 +109,7 @@ def _fold_inbound(conv: ConversationRow, u: ThreadUpdate) -> None:
         conv.first_inbound_at = u.seen_at
     # Only a message that arrived after the conversation was closed reopens it,
     # so a redelivered old event cannot.
-    if conv.status != "open" and (conv.status_changed_at is None or u.seen_at > conv.status_changed_at):
+    if conv.status != "open" and (conv.status_changed_at is None or u.seen_at >= conv.status_changed_at):
         conv.status, conv.status_changed_at = "open", u.seen_at
     if u.author.get("id") and (u.kind == "message" or not conv.participant):
         conv.participant = {k: v for k, v in u.author.items() if v}

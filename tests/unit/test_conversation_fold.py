@@ -63,3 +63,10 @@ def test_comments_and_mentions_of_a_post_share_an_id_and_dms_do_not():
     assert comments == conversation_id_for("ws", "ch", "mention", "p1")
     assert comments != conversation_id_for("ws", "ch", "message", "p1")
     assert comments != conversation_id_for("ws2", "ch", "comment", "p1")
+
+
+def test_a_conversation_that_starts_with_our_words_or_a_deletion_waits_closed_for_an_inbound_message():
+    ours = fold(None, update("o1", direction="outbound"))
+    assert ours.status == "closed"
+    assert fold(ours, update("m1")).status == "open"  # received in the same instant still counts
+    assert fold(None, update("m0", action="deleted", text="")).status == "closed"
