@@ -180,7 +180,11 @@ class InboxService:
 
     def _conversation_for(self, stored: StoredEvent) -> str:
         event = stored.event
-        for known in (event.message_id, event.parent_id):
+        # An edit or a deletion goes where its message is; any event answering a known message
+        # goes where that one is. The same event always resolves the same way, so a new message
+        # needs no lookup of its own id.
+        lookups = (event.parent_id,) if event.action == "created" else (event.message_id, event.parent_id)
+        for known in lookups:
             if known:
                 found = self.repository.find_message(stored.workspace_id, stored.channel_id, known)
                 if found:

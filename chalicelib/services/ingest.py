@@ -21,6 +21,11 @@ from chalicelib.stored_events import StoredEvent
 
 log = logging.getLogger("herald.ingest")
 
+# How long a warm function trusts the channels it found for an account. Only found
+# channels are kept: a channel connected a moment ago is found at once; one
+# disconnected is still fed for at most this long.
+CHANNEL_CACHE_S = 15.0
+
 
 @dataclass
 class IngestReport:
@@ -42,6 +47,7 @@ class IngestService:
         self.events = events
         self.queue = queue
         self.clock = clock
+        self._found: dict[tuple[str, str], tuple[float, list[ChannelRow]]] = {}
 
     def ingest(self, events: list[InboundEvent], *, channel: ChannelRow | None = None) -> IngestReport:
         """Raises if anything could not be stored or queued: the caller must not answer 2xx then."""
@@ -73,12 +79,17 @@ class IngestService:
     def _targets(self, channel: ChannelRow | None) -> Callable[[InboundEvent], list[ChannelRow]]:
         if channel is not None:
             return lambda _event: [channel]
-        found: dict[tuple[str, str], list[ChannelRow]] = {}
+        return lambda event: self._channels_for(event.network, event.account_id)
 
-        def lookup(event: InboundEvent) -> list[ChannelRow]:
-            key = (event.network, event.account_id)
-            if key not in found:
-                found[key] = self.channels.find_by_account(*key)
-            return found[key]
-
-        return lookup
+    def _channels_for(self, network: str, account_id: str) -> list[ChannelRow]:
+        now = self.clock.now().timestamp()
+        key = (network, account_id)
+        cached = self._found.get(key)
+        if cached is not None and now - cached[0] < CHANNEL_CACHE_S:
+            return cached[1]
+        rows = self.channels.find_by_account(network, account_id)
+        if rows:
+            self._found[key] = (now, rows)
+        else:
+            self._found.pop(key, None)
+        return rows

@@ -1,0 +1,226 @@
+"""Webhook ingest under a burst: signed Meta deliveries against the running local stack.
+
+    run(api_url, aws_endpoint_url) -> {"webhook_events_per_s", "webhook_ddb_writes_per_event",
+                                       "raw_putitem_per_s", ...}
+
+- `webhook_events_per_s`: deliveries answered 200 per second, for a burst of
+  single-comment Meta deliveries of which 10% are exact repeats (a network retrying).
+- `webhook_ddb_writes_per_event`: DynamoDB write requests (PutItem, UpdateItem,
+  DeleteItem, and each item of BatchWriteItem/TransactWriteItems) made to the
+  inbox tables from the first delivery until the `inbox_events` queue has drained,
+  divided by the distinct events. Counted with the emulator's request recorder
+  (moto's /moto-api/recorder), so it includes the queue consumer's writes and the
+  refused conditional puts of the repeats.
+- `raw_putitem_per_s`: plain PutItem calls of an item of the same size, with the same
+  concurrency, against the same emulator in the same run: the ceiling to compare with.
+
+Needs the stack's Meta app secret (HERALD_META_APP_SECRET) and an owner or admin
+API key (HERALD_API_KEY, else `.local/api-key`); table and queue names come from
+HERALD_STAGE as in chalicelib/settings.py.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import random
+import secrets
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS = 1000
+DUPLICATE_SHARE = 0.10
+CONCURRENCY = 8
+POSTS = 40  # comments spread over this many posts: many conversations, some busy ones
+DRAIN_TIMEOUT_S = 180.0
+RAW_PUTS = 1000
+INBOX_TABLES = ("webhook_events", "inbox", "inbox_config")
+WRITE_TARGETS = {"PutItem", "UpdateItem", "DeleteItem"}
+
+
+def run(api_url: str, aws_endpoint_url: str, *, events: int = EVENTS,
+        concurrency: int = CONCURRENCY) -> dict[str, Any]:
+    import requests
+
+    from chalicelib.settings import resource_name, table_env_var
+
+    stage = os.environ.get("HERALD_STAGE", "local")
+    tables = {os.environ.get(table_env_var(t), resource_name(stage, t)) for t in INBOX_TABLES}
+    queue_name = os.environ.get("HERALD_QUEUE_INBOX_EVENTS", resource_name(stage, "inbox_events"))
+    secret = os.environ.get("HERALD_META_APP_SECRET", "")
+    if not secret:
+        raise SystemExit("bench/webhooks: set HERALD_META_APP_SECRET to the local stack's Meta app secret")
+    api = requests.Session()
+    api.headers["Authorization"] = f"Bearer {_api_key()}"
+    page_id = str(10**15 + secrets.randbelow(10**15))
+    created = api.post(f"{api_url}/channels", json={
+        "network": "facebook", "name": "Webhook bench", "settings": {"page_id": page_id},
+        "credentials": {"page_access_token": "bench", "access_token": "bench"}}, timeout=30)
+    created.raise_for_status()
+    channel_id = created.json()["id"]
+
+    bodies = [_delivery(page_id, number) for number in range(events)]
+    rng = random.Random(4)
+    burst = bodies + rng.sample(bodies, int(events * DUPLICATE_SHARE))
+    rng.shuffle(burst)
+
+    recorder = _Recorder(aws_endpoint_url)
+    recorder.start()
+    hooks = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_connections=concurrency, pool_maxsize=concurrency)
+    hooks.mount("http://", adapter)
+
+    def deliver(body: bytes) -> int:
+        signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        response = hooks.post(f"{api_url}/webhooks/meta", data=body, timeout=60, headers={
+            "Content-Type": "application/json", "X-Hub-Signature-256": signature})
+        return response.status_code
+
+    statuses, elapsed = _timed(burst, deliver, concurrency)
+    drained = _wait_for_drain(aws_endpoint_url, queue_name)
+    recorded = recorder.stop()
+    writes = _count_writes(recorded, tables) if recorded is not None else None
+    # A stored event weighs about what its delivery does: the normalised JSON is close in size.
+    raw_per_s = _raw_putitem_per_s(aws_endpoint_url, len(bodies[0]), concurrency)
+    api.delete(f"{api_url}/channels/{channel_id}", timeout=30)
+
+    answered = sum(1 for status in statuses if status == 200)
+    return {
+        "webhook_events_per_s": round(answered / elapsed, 1),
+        "webhook_ddb_writes_per_event": round(writes / events, 2) if writes is not None else None,
+        "raw_putitem_per_s": round(raw_per_s, 1),
+        "webhook_deliveries": len(burst),
+        "webhook_distinct_events": events,
+        "webhook_non_200": len(burst) - answered,
+        "webhook_queue_drained": drained,
+    }
+
+
+def _api_key() -> str:
+    key = os.environ.get("HERALD_API_KEY")
+    if key:
+        return key.strip()
+    path = ROOT / ".local" / "api-key"
+    if not path.exists():
+        raise SystemExit("bench/webhooks: set HERALD_API_KEY or start the stack with `make run`")
+    return path.read_text().strip()
+
+
+def _delivery(page_id: str, number: int) -> bytes:
+    """One Page feed comment, shaped as tests/events/meta/feed_comment_add.json."""
+    post_id = f"{page_id}_{900000 + number % POSTS}"
+    created = 1_770_000_000 + number
+    return json.dumps({"object": "page", "entry": [{"id": page_id, "time": created, "changes": [{
+        "field": "feed",
+        "value": {"from": {"id": str(7_000_000 + number % 97), "name": f"Reader {number % 97}"},
+                  "message": f"Comment number {number}: do you ship to Lisbon?", "post_id": post_id,
+                  "comment_id": f"{post_id.split('_')[1]}_{5_000_000 + number}", "created_time": created,
+                  "item": "comment", "parent_id": post_id, "verb": "add"}}]}]}).encode()
+
+
+def _timed(items: list[bytes], call: Callable[[bytes], int], concurrency: int) -> tuple[list[int], float]:
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        started = time.perf_counter()
+        results = list(pool.map(call, items))
+        return results, time.perf_counter() - started
+
+
+def _wait_for_drain(aws_endpoint_url: str, queue_name: str) -> bool:
+    sqs = _client("sqs", aws_endpoint_url)
+    url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+    deadline, quiet = time.monotonic() + DRAIN_TIMEOUT_S, 0
+    while time.monotonic() < deadline:
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        waiting = sum(int(value) for value in attributes.values())
+        quiet = quiet + 1 if waiting == 0 else 0
+        if quiet >= 3:  # three empty looks in a row: the consumer is done
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def _raw_putitem_per_s(aws_endpoint_url: str, item_bytes: int, concurrency: int) -> float:
+    dynamodb = _client("dynamodb", aws_endpoint_url)
+    table = f"herald-bench-raw-{secrets.token_hex(4)}"
+    dynamodb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
+                          AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                          KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    padding = "x" * max(0, item_bytes - 40)
+    try:
+        def put(number: int) -> int:
+            dynamodb.put_item(TableName=table, Item={"pk": {"S": f"item-{number}"}, "body": {"S": padding}})
+            return 200
+
+        _, elapsed = _timed(list(range(RAW_PUTS)), put, concurrency)  # type: ignore[arg-type]
+        return RAW_PUTS / elapsed
+    finally:
+        dynamodb.delete_table(TableName=table)
+
+
+def _client(service: str, endpoint: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    region = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+    return boto3.client(service, endpoint_url=endpoint, region_name=region,
+                        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
+                        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
+                        config=Config(max_pool_connections=CONCURRENCY * 2))
+
+
+class _Recorder:
+    """moto's request recorder: every request the emulator served while it ran."""
+
+    def __init__(self, endpoint: str) -> None:
+        import requests
+
+        self.endpoint = endpoint.rstrip("/")
+        self.http = requests.Session()
+        self.available = False
+
+    def start(self) -> None:
+        reset = self.http.post(f"{self.endpoint}/moto-api/recorder/reset-recording", timeout=10)
+        started = self.http.post(f"{self.endpoint}/moto-api/recorder/start-recording", timeout=10)
+        self.available = reset.ok and started.ok
+
+    def stop(self) -> list[dict[str, Any]] | None:
+        if not self.available:
+            return None
+        self.http.post(f"{self.endpoint}/moto-api/recorder/stop-recording", timeout=10)
+        text = self.http.get(f"{self.endpoint}/moto-api/recorder/download-recording", timeout=60).text
+        self.http.post(f"{self.endpoint}/moto-api/recorder/reset-recording", timeout=10)
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def _count_writes(recorded: list[dict[str, Any]], tables: set[str]) -> int:
+    writes = 0
+    for entry in recorded:
+        headers = {k.lower(): v for k, v in (entry.get("headers") or {}).items()}
+        target = str(headers.get("x-amz-target", ""))
+        if not target.startswith("DynamoDB_"):
+            continue
+        operation = target.split(".", 1)[1]
+        body = entry.get("body") or ""
+        if entry.get("body_encoded"):
+            body = base64.b64decode(body).decode("utf-8", "replace")
+        try:
+            request = json.loads(body) if body else {}
+        except ValueError:
+            continue
+        if operation in WRITE_TARGETS and request.get("TableName") in tables:
+            writes += 1
+        elif operation == "BatchWriteItem":
+            items = request.get("RequestItems", {})
+            writes += sum(len(requests) for table, requests in items.items() if table in tables)
+        elif operation == "TransactWriteItems":
+            for item in request.get("TransactItems", []):
+                for kind in ("Put", "Update", "Delete"):  # a ConditionCheck writes nothing
+                    writes += 1 if item.get(kind, {}).get("TableName") in tables else 0
+    return writes
