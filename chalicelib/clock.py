@@ -1,7 +1,7 @@
 """Time comes from a clock object so that tests can inject one."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -11,7 +11,7 @@ class Clock(Protocol):
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class FixedClock:
@@ -20,13 +20,13 @@ class FixedClock:
     def __init__(self, start: datetime) -> None:
         if start.tzinfo is None:
             raise ValueError("FixedClock needs an aware datetime")
-        self._now = start.astimezone(timezone.utc)
+        self._now = start.astimezone(UTC)
 
     def now(self) -> datetime:
         return self._now
 
     def set(self, moment: datetime) -> None:
-        self._now = moment.astimezone(timezone.utc)
+        self._now = moment.astimezone(UTC)
 
     def advance(self, seconds: float = 0, **kwargs: float) -> datetime:
         self._now += timedelta(seconds=seconds, **kwargs)
@@ -37,7 +37,7 @@ def to_rfc3339(moment: datetime | None) -> str | None:
     """UTC with a trailing Z, milliseconds only when they are not zero."""
     if moment is None:
         return None
-    moment = moment.astimezone(timezone.utc)
+    moment = moment.astimezone(UTC)
     if moment.microsecond:
         return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -48,4 +48,4 @@ def parse_rfc3339(text: str) -> datetime:
     moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     if moment.tzinfo is None:
         raise ValueError("time needs an offset such as Z or +02:00")
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)

@@ -7,9 +7,10 @@ knowing the platform.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Literal, Mapping, Protocol
+from typing import Any, Literal, Protocol
 
 
 @dataclass(frozen=True)
@@ -17,7 +18,7 @@ class NetworkLimits:
     """What a network accepts; checked before anything is queued."""
 
     max_text: int
-    text_counting: Literal["graphemes", "characters", "utf16", "weighted_x"] = "characters"
+    text_counting: Literal["characters", "graphemes", "mastodon", "x_weighted"] = "characters"
     max_media: int = 4
     media_types: tuple[str, ...] = ("image/jpeg", "image/png", "image/gif", "image/webp")
     max_media_bytes: int = 5 * 1024 * 1024

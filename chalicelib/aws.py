@@ -1,0 +1,24 @@
+"""boto3 clients, made lazily and once per process, pointed at the emulation locally."""
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from chalicelib.settings import get_settings
+
+
+@cache
+def client(service: str) -> Any:
+    import boto3  # imported here: the API's cold start should not pay for it twice
+    from botocore.config import Config
+
+    settings = get_settings()
+    extra: dict[str, Any] = {}
+    if service == "s3":
+        extra["s3"] = {"addressing_style": "path"}
+    return boto3.session.Session().client(
+        service,
+        region_name=settings.region,
+        endpoint_url=settings.aws_endpoint_url,
+        config=Config(retries={"max_attempts": 3, "mode": "standard"}, **extra),
+    )

@@ -1,0 +1,144 @@
+"""Wiring: every handler gets its services from one container, built lazily.
+
+Nothing here runs at import time, so a Lambda function pays only for what its
+handler touches. Tests build a `Container` with their own clock, adapters or
+clients and install it with `use_container`.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any
+
+from chalicelib.api import Principal
+from chalicelib.clock import Clock, SystemClock
+from chalicelib.settings import Settings, get_settings
+
+
+class Container:
+    def __init__(self, settings: Settings | None = None, clock: Clock | None = None,
+                 adapter_overrides: dict[str, Any] | None = None,
+                 clients: dict[str, Any] | None = None,
+                 sleep: Callable[[float], None] | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.clock = clock or SystemClock()
+        self._adapter_overrides = dict(adapter_overrides or {})
+        self._clients = dict(clients or {})
+        self._adapters: dict[str, Any] = {}
+        self._sleep = sleep
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            from chalicelib import aws
+
+            self._clients[service] = aws.client(service)
+        return self._clients[service]
+
+    # -- repositories ------------------------------------------------------------
+
+    @cached_property
+    def workspace_repository(self) -> Any:
+        from chalicelib.repositories.workspaces import WorkspaceRepository
+
+        return WorkspaceRepository()
+
+    @cached_property
+    def api_key_repository(self) -> Any:
+        from chalicelib.repositories.api_keys import ApiKeyRepository
+
+        return ApiKeyRepository()
+
+    @cached_property
+    def channel_repository(self) -> Any:
+        from chalicelib.repositories.channels import ChannelRepository
+
+        return ChannelRepository()
+
+    @cached_property
+    def post_repository(self) -> Any:
+        from chalicelib.repositories.posts import PostRepository
+
+        return PostRepository(self.settings.due_shards)
+
+    @cached_property
+    def sandbox_store(self) -> Any:
+        from chalicelib.repositories.sandbox import SandboxStore
+
+        return SandboxStore()
+
+    @cached_property
+    def secret_box(self) -> Any:
+        from chalicelib.crypto import SecretBox
+
+        return SecretBox(self.client("kms"), self.settings.kms_key_id)
+
+    # -- networks ----------------------------------------------------------------
+
+    def adapter(self, network: str) -> Any:
+        if network in self._adapter_overrides:
+            return self._adapter_overrides[network]
+        if network not in self._adapters:
+            self._adapters[network] = self._make_adapter(network)
+        return self._adapters[network]
+
+    def _make_adapter(self, network: str) -> Any:
+        from chalicelib.networks.registry import network_module
+
+        if network == "sandbox":
+            from chalicelib.networks.sandbox import SandboxAdapter
+
+            kwargs: dict[str, Any] = {"sleep": self._sleep} if self._sleep else {}
+            return SandboxAdapter(self.sandbox_store, self.clock, self.settings.public_base_url, **kwargs)
+        module = network_module(network)
+        if hasattr(module, "make_adapters"):  # one module serving several networks (Meta)
+            return module.make_adapters(clock=self.clock)[network]
+        return module.make_adapter(clock=self.clock)
+
+    # -- services ----------------------------------------------------------------
+
+    @cached_property
+    def access(self) -> Any:
+        from chalicelib.services.access import AccessService
+
+        return AccessService(self.workspace_repository, self.api_key_repository, self.clock, self.secret_box)
+
+    @cached_property
+    def channels(self) -> Any:
+        from chalicelib.services.channels import ChannelService
+
+        return ChannelService(self.channel_repository, self.secret_box, self.adapter, self.clock)
+
+    @cached_property
+    def posts(self) -> Any:
+        from chalicelib.services.posts import PostService
+
+        return PostService(self.post_repository, self.channel_repository, self.clock,
+                           dispatcher=self.dispatcher, media=None)
+
+    @cached_property
+    def dispatcher(self) -> Any:
+        return None
+
+    @cached_property
+    def calendar(self) -> Any:
+        from chalicelib.services.calendar import CalendarService
+
+        return CalendarService(self.post_repository, self.clock)
+
+
+_current: list[Container] = []
+
+
+def container() -> Container:
+    if not _current:
+        _current.append(Container())
+    return _current[0]
+
+
+def use_container(new: Container) -> Container:
+    _current[:] = [new]
+    return new
+
+
+def authenticate(headers: dict[str, str]) -> Principal:
+    return container().access.authenticate(headers)

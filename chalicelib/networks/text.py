@@ -1,0 +1,37 @@
+"""Counting text the way each network counts it."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+
+def characters(text: str, _settings: dict[str, Any]) -> int:
+    return len(text)
+
+
+def graphemes(text: str, _settings: dict[str, Any]) -> int:
+    # `regex` implements Unicode extended grapheme clusters (\X), which is how
+    # Bluesky counts: an emoji with skin tone or a flag is one.
+    import regex
+
+    return len(regex.findall(r"\X", text))
+
+
+def mastodon(text: str, settings: dict[str, Any]) -> int:
+    from chalicelib.networks.mastodon import count_text
+
+    return count_text(text, int(settings.get("characters_reserved_per_url", 23)))
+
+
+def x_weighted(text: str, _settings: dict[str, Any]) -> int:
+    from chalicelib.networks.x import count_text
+
+    return count_text(text)
+
+
+COUNTERS: dict[str, Callable[[str, dict[str, Any]], int]] = {
+    "characters": characters,
+    "graphemes": graphemes,
+    "mastodon": mastodon,
+    "x_weighted": x_weighted,
+}

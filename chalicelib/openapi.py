@@ -1,0 +1,84 @@
+"""The OpenAPI 3.1 document, built from the routes and the very pydantic models
+that validate their requests."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from chalicelib.api import ROUTES
+from chalicelib.schemas import Error
+
+ERRORS = {"400": "Malformed request", "401": "Missing or bad API key", "403": "Role too low",
+          "404": "Not found in this workspace", "409": "State conflict", "413": "Body too large",
+          "422": "Validation failed", "429": "Too many requests"}
+
+
+def _query_parameters(model: type[BaseModel], components: dict[str, Any]) -> list[dict[str, Any]]:
+    schema = model.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
+    for name, definition in schema.pop("$defs", {}).items():
+        components.setdefault(name, definition)
+    required = set(schema.get("required", []))
+    return [{"name": name, "in": "query", "required": name in required, "schema": prop}
+            for name, prop in schema.get("properties", {}).items()]
+
+
+@lru_cache(maxsize=1)
+def build_document() -> dict[str, Any]:
+    models: set[type[BaseModel]] = {Error}
+    for spec in ROUTES:
+        models.update(m for m in (spec.body, spec.response) if m is not None)
+    pairs = [(m, "validation") for m in models] + [(m, "serialization") for m in models]
+    keys, top = models_json_schema(pairs, ref_template="#/components/schemas/{model}")  # type: ignore[arg-type]
+    components: dict[str, Any] = dict(top.get("$defs", {}))
+
+    def ref(model: type[BaseModel], mode: str) -> dict[str, Any]:
+        return keys[(model, mode)]  # type: ignore[index]
+
+    paths: dict[str, dict[str, Any]] = {}
+    for spec in ROUTES:
+        operation: dict[str, Any] = {
+            "summary": spec.summary,
+            "operationId": f"{spec.method.lower()}_{re.sub(r'[^a-zA-Z0-9]+', '_', spec.path).strip('_') or 'root'}",
+            "tags": [spec.tag],
+            "parameters": [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                           for name in re.findall(r"{(\w+)}", spec.path)],
+            "responses": {},
+        }
+        if spec.query is not None:
+            operation["parameters"] += _query_parameters(spec.query, components)
+        if spec.body is not None:
+            operation["requestBody"] = {"required": True,
+                                        "content": {"application/json": {"schema": ref(spec.body, "validation")}}}
+        success: dict[str, Any] = {"description": "OK"}
+        if spec.response is not None:
+            success["content"] = {spec.content_type: {"schema": ref(spec.response, "serialization")}}
+        elif spec.content_type != "application/json":
+            success["content"] = {spec.content_type: {"schema": {"type": "string"}}}
+        else:
+            success["content"] = {"application/json": {"schema": {"type": "object"}}}
+        operation["responses"][str(spec.status)] = success
+        for code, text in ERRORS.items():
+            if spec.role is None and code in ("401", "403"):
+                continue
+            operation["responses"][code] = {"description": text,
+                                            "content": {"application/json": {"schema": ref(Error, "serialization")}}}
+        if spec.role is not None:
+            operation["security"] = [{"apiKey": []}]
+            operation["description"] = f"Needs the {spec.role} role or higher."
+        paths.setdefault(spec.path, {})[spec.method.lower()] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Herald API", "version": "1.0.0",
+                 "description": "Schedule, publish, answer and measure social-media work."},
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer",
+                                           "description": "Authorization: Bearer <api_key>"}},
+        },
+    }

@@ -1,0 +1,33 @@
+"""Opaque list cursors: the DynamoDB LastEvaluatedKey, base64url-encoded."""
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from chalicelib.errors import BadRequest
+
+
+def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
+    if not last_key:
+        return None
+    raw = json.dumps(last_key, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, must_match: dict[str, str] | None = None) -> dict[str, Any] | None:
+    """Refuses a cursor that is not ours, or that belongs to another list."""
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(key, dict):
+            raise ValueError("not an object")
+    except (ValueError, json.JSONDecodeError):
+        raise BadRequest("The cursor is not valid; use next_cursor from the previous page.",
+                         code="invalid_cursor") from None
+    for attribute, expected in (must_match or {}).items():
+        if key.get(attribute, {}).get("S") != expected:
+            raise BadRequest("The cursor belongs to another list.", code="invalid_cursor")
+    return key

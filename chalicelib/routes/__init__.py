@@ -1,0 +1,1 @@
+"""HTTP handlers: parse and validate, call one service, shape the answer."""

@@ -1,0 +1,205 @@
+"""Request and answer shapes. The same models validate requests and produce
+the OpenAPI document, so the two cannot disagree."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+PostStatus = Literal["draft", "scheduled", "publishing", "published", "partially_published", "failed", "canceled"]
+DeliveryStatus = Literal["scheduled", "queued", "publishing", "published", "failed", "unknown", "canceled"]
+ChannelStatus = Literal["active", "needs_reauth", "disabled"]
+Role = Literal["owner", "admin", "editor", "viewer"]
+Limit = Annotated[int, Field(ge=1, le=100)]
+
+
+class RequestModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+def _check_timezone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"'{value}' is not an IANA time zone such as Europe/Paris") from None
+    return value
+
+
+class Workspace(BaseModel):
+    id: str
+    name: str
+    timezone: str
+    created_at: datetime
+
+
+class WorkspacePatch(RequestModel):
+    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    timezone: str | None = None
+
+    _tz = field_validator("timezone")(lambda cls, v: v if v is None else _check_timezone(v))
+
+
+class ChannelCreate(RequestModel):
+    network: str
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    credentials: dict[str, Any] = Field(default_factory=dict, description="Write-only; never returned.")
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class ChannelPatch(RequestModel):
+    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    credentials: dict[str, Any] | None = Field(default=None, description="Write-only; replaces the stored ones.")
+    settings: dict[str, Any] | None = None
+    status: Literal["active", "disabled"] | None = None
+
+
+class Channel(BaseModel):
+    id: str
+    network: str
+    name: str
+    handle: str | None
+    status: ChannelStatus
+    settings: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+class MediaRef(RequestModel):
+    media_id: str | None = None
+    url: Annotated[str, Field(pattern=r"^https?://", max_length=2048)] | None = None
+    alt: Annotated[str, Field(max_length=2000)] = ""
+
+
+class Variant(RequestModel):
+    text: str | None = None
+
+
+class PostCreate(RequestModel):
+    text: str = ""
+    channel_ids: Annotated[list[str], Field(min_length=1, max_length=50)]
+    variants: dict[str, Variant] = Field(default_factory=dict)
+    media: Annotated[list[MediaRef], Field(max_length=10)] = Field(default_factory=list)
+    publish_at: AwareDatetime | None = None
+    status: Literal["draft", "scheduled"] | None = None
+
+
+class PostPatch(RequestModel):
+    text: str | None = None
+    channel_ids: Annotated[list[str], Field(min_length=1, max_length=50)] | None = None
+    variants: dict[str, Variant] | None = None
+    media: Annotated[list[MediaRef], Field(max_length=10)] | None = None
+    publish_at: AwareDatetime | None = None
+    status: Literal["draft", "scheduled"] | None = None
+    version: int | None = Field(default=None, description="The version you read; a stale one answers 409.")
+
+
+class ScheduleRequest(RequestModel):
+    publish_at: AwareDatetime
+
+
+class Delivery(BaseModel):
+    channel_id: str
+    network: str
+    status: DeliveryStatus
+    remote_id: str | None
+    remote_url: str | None
+    attempts: int
+    last_error: str | None
+    published_at: datetime | None
+    due_at: datetime | None
+
+
+class Post(BaseModel):
+    id: str
+    status: PostStatus
+    text: str
+    publish_at: datetime | None
+    channel_ids: list[str]
+    variants: dict[str, Variant]
+    media: list[dict[str, Any]]
+    deliveries: list[Delivery]
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class PostListQuery(RequestModel):
+    status: PostStatus | None = None
+    channel_id: str | None = None
+    from_: AwareDatetime | None = Field(default=None, alias="from")
+    to: AwareDatetime | None = None
+    limit: Limit = 50
+    cursor: str | None = None
+
+
+class PageQuery(RequestModel):
+    limit: Limit = 50
+    cursor: str | None = None
+
+
+class PostPage(BaseModel):
+    items: list[Post]
+    next_cursor: str | None
+
+
+class ChannelPage(BaseModel):
+    items: list[Channel]
+    next_cursor: str | None
+
+
+class SandboxReceived(BaseModel):
+    delivery_id: str
+    text: str
+    received_at: datetime
+    remote_id: str
+    kind: str = "post"
+    media: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class SandboxPage(BaseModel):
+    items: list[SandboxReceived]
+    next_cursor: str | None
+
+
+class CalendarQuery(RequestModel):
+    month: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+
+
+class CalendarPost(BaseModel):
+    id: str
+    publish_at: datetime | None
+    status: PostStatus
+    channel_ids: list[str]
+    text_preview: str
+
+
+class CalendarDay(BaseModel):
+    date: str
+    posts: list[CalendarPost]
+
+
+class Calendar(BaseModel):
+    month: str
+    timezone: str
+    days: list[CalendarDay]
+
+
+class CalendarFeed(BaseModel):
+    url: str
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: list[dict[str, Any]]
+
+
+class Error(BaseModel):
+    error: ErrorBody

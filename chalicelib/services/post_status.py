@@ -1,0 +1,24 @@
+"""A post's status follows from its deliveries."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+TERMINAL = frozenset({"published", "failed", "unknown", "canceled"})
+
+
+def derive_post_status(stored: str, delivery_statuses: Iterable[str]) -> str:
+    statuses = list(delivery_statuses)
+    if stored == "draft" or not statuses:
+        return stored
+    if all(s in TERMINAL for s in statuses):
+        published = statuses.count("published")
+        if published == len(statuses):
+            return "published"
+        if published:
+            return "partially_published"
+        if all(s == "canceled" for s in statuses):
+            return "canceled"
+        return "failed"
+    if any(s != "scheduled" for s in statuses):
+        return "publishing"
+    return "scheduled"

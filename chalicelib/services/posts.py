@@ -1,0 +1,254 @@
+"""The post lifecycle before publishing: drafts, scheduling, edits, cancelation."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from chalicelib.clock import Clock
+from chalicelib.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.ids import new_id
+from chalicelib.networks.registry import NETWORKS, limits_for, text_length
+from chalicelib.repositories.channels import ChannelRepository, ChannelRow
+from chalicelib.repositories.posts import UNSENT_STATUSES, DeliveryRow, PostRepository, PostRow
+from chalicelib.services.post_status import derive_post_status
+
+EDITABLE = ("draft", "scheduled")
+PAST_TOLERANCE = timedelta(seconds=60)
+
+
+class Dispatcher(Protocol):
+    def dispatch_now(self, post: PostRow, deliveries: list[DeliveryRow]) -> None: ...
+
+
+class MediaLookup(Protocol):
+    def describe(self, workspace_id: str, media_id: str) -> dict[str, Any] | None: ...
+
+
+@dataclass
+class PostDraft:
+    """What a person asked for, before it is checked."""
+
+    text: str
+    channel_ids: list[str]
+    variants: dict[str, dict[str, Any]]
+    media: list[dict[str, Any]]
+    publish_at: datetime | None
+    status: str | None
+
+
+class PostService:
+    def __init__(self, posts: PostRepository, channels: ChannelRepository, clock: Clock,
+                 dispatcher: Dispatcher | None = None, media: MediaLookup | None = None) -> None:
+        self.posts = posts
+        self.channels = channels
+        self.clock = clock
+        self.dispatcher = dispatcher
+        self.media = media
+
+    # -- reads -------------------------------------------------------------------
+
+    def get(self, workspace_id: str, post_id: str) -> tuple[PostRow, list[DeliveryRow]]:
+        found = self.posts.get(workspace_id, post_id)
+        if found is None:
+            raise NotFound(f"No post {post_id} in this workspace.")
+        return found
+
+    def list(self, workspace_id: str, *, status: str | None, channel_id: str | None, start: datetime | None,
+             end: datetime | None, limit: int, cursor: str | None
+             ) -> tuple[list[tuple[PostRow, list[DeliveryRow]]], str | None]:
+        if channel_id and self.channels.get(workspace_id, channel_id) is None:
+            raise NotFound(f"No channel {channel_id} in this workspace.")
+        rows, next_cursor = self.posts.list_posts(workspace_id, status=status, channel_id=channel_id,
+                                                  start=start, end=end, limit=limit, cursor=cursor)
+        deliveries = self.posts.deliveries_of(rows)
+        order = {}
+        for row in rows:
+            order[row.post_id] = {cid: i for i, cid in enumerate(row.channel_ids)}
+        out = []
+        for row in rows:
+            found = sorted(deliveries.get(row.post_id, []), key=lambda d: order[row.post_id].get(d.channel_id, 0))
+            out.append((row, found))
+        return out, next_cursor
+
+    # -- writes ------------------------------------------------------------------
+
+    def create(self, workspace_id: str, draft: PostDraft) -> tuple[PostRow, list[DeliveryRow]]:
+        now = self.clock.now()
+        status = self._resolve_status(draft)
+        channels = self._validate(workspace_id, draft, now)
+        post = PostRow(workspace_id, new_id("pst"), draft.text, status, list(dict.fromkeys(draft.channel_ids)),
+                       now, now, draft.publish_at, draft.variants, self._media(workspace_id, draft.media))
+        deliveries = [self._new_delivery(post, channels[cid]) for cid in post.channel_ids]
+        self.posts.create(post, deliveries)
+        return post, deliveries
+
+    def update(self, workspace_id: str, post_id: str, changes: dict[str, Any],
+               expected_version: int | None) -> tuple[PostRow, list[DeliveryRow]]:
+        post, old = self.get(workspace_id, post_id)
+        self._check_editable(post, old, expected_version)
+        draft = PostDraft(
+            text=changes.get("text", post.text),
+            channel_ids=changes.get("channel_ids", post.channel_ids),
+            variants=changes.get("variants", post.variants),
+            media=changes.get("media", post.media),
+            publish_at=changes.get("publish_at", post.publish_at),
+            status=changes.get("status", post.status),
+        )
+        # A scheduled post must stay in the future; a draft's planned date may lie in the past.
+        check_past = "publish_at" in changes or draft.status == "scheduled"
+        return self._rewrite(post, old, draft, check_past)
+
+    def schedule(self, workspace_id: str, post_id: str, publish_at: datetime) -> tuple[PostRow, list[DeliveryRow]]:
+        return self.update(workspace_id, post_id, {"publish_at": publish_at, "status": "scheduled"}, None)
+
+    def publish_now(self, workspace_id: str, post_id: str) -> tuple[PostRow, list[DeliveryRow]]:
+        post, deliveries = self.update(workspace_id, post_id,
+                                       {"publish_at": self.clock.now(), "status": "scheduled"}, None)
+        if self.dispatcher is not None:
+            self.dispatcher.dispatch_now(post, deliveries)
+            return self.get(workspace_id, post_id)
+        return post, deliveries
+
+    def cancel(self, workspace_id: str, post_id: str) -> tuple[PostRow, list[DeliveryRow]]:
+        post, old = self.get(workspace_id, post_id)
+        unsent = [d for d in old if d.status in UNSENT_STATUSES]
+        if post.status == "canceled":
+            return post, old
+        if not unsent and post.status != "draft":
+            raise Conflict("Nothing left to cancel: every delivery has already gone out or ended.",
+                           code="not_cancelable")
+        now = self.clock.now()
+        deliveries = []
+        for delivery in old:
+            if delivery.status in UNSENT_STATUSES or post.status == "draft":
+                delivery.status, delivery.lease_until, delivery.claim_token = "canceled", None, None
+            deliveries.append(delivery)
+        expected_version, expected_status = post.version, post.status
+        post.status = derive_post_status("canceled" if post.status == "draft" else post.status,
+                                         [d.status for d in deliveries])
+        post.version += 1
+        post.updated_at = now
+        self.posts.replace(post, deliveries, expected_version=expected_version,
+                           expected_statuses=(expected_status,),
+                           old_deliveries=old, delivery_statuses=(*UNSENT_STATUSES, "published", "failed",
+                                                                  "unknown", "canceled"))
+        return post, deliveries
+
+    # -- helpers -----------------------------------------------------------------
+
+    def _rewrite(self, post: PostRow, old: list[DeliveryRow], draft: PostDraft,
+                 check_past: bool) -> tuple[PostRow, list[DeliveryRow]]:
+        now = self.clock.now()
+        status = self._resolve_status(draft)
+        channels = self._validate(post.workspace_id, draft, now, check_past)
+        expected_version, expected_status = post.version, post.status
+        post.text, post.channel_ids = draft.text, list(dict.fromkeys(draft.channel_ids))
+        post.variants, post.media = draft.variants, self._media(post.workspace_id, draft.media)
+        post.publish_at, post.status = draft.publish_at, status
+        post.version += 1
+        post.updated_at = now
+        deliveries = [self._new_delivery(post, channels[cid]) for cid in post.channel_ids]
+        self.posts.replace(post, deliveries, expected_version=expected_version,
+                           expected_statuses=(expected_status,), old_deliveries=old)
+        return post, deliveries
+
+    def _check_editable(self, post: PostRow, deliveries: list[DeliveryRow], expected_version: int | None) -> None:
+        if expected_version is not None and expected_version != post.version:
+            raise Conflict(f"You edited version {expected_version}, but the post is at version {post.version}; "
+                           "read it again and retry.", code="version_conflict")
+        shown = derive_post_status(post.status, [d.status for d in deliveries])
+        if post.status not in EDITABLE or shown not in EDITABLE:
+            raise Conflict(f"A {shown} post cannot be changed; only drafts and scheduled posts can.",
+                           code="not_editable")
+
+    def _resolve_status(self, draft: PostDraft) -> str:
+        status = draft.status or ("scheduled" if draft.publish_at else "draft")
+        if status == "scheduled" and draft.publish_at is None:
+            raise ValidationFailed.field("publish_at", "required to schedule a post")
+        return status
+
+    def _new_delivery(self, post: PostRow, channel: ChannelRow) -> DeliveryRow:
+        due = post.publish_at if post.status == "scheduled" else None
+        return DeliveryRow(post.workspace_id, post.post_id, channel.channel_id, channel.network, "scheduled",
+                           post_version=post.version, due_at=due)
+
+    def _media(self, workspace_id: str, media: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        out = []
+        for item in media:
+            entry = {k: v for k, v in item.items() if v not in (None, "")}
+            entry.setdefault("alt", "")
+            if item.get("media_id") and self.media is not None:
+                described = self.media.describe(workspace_id, item["media_id"]) or {}
+                entry.update({k: described[k] for k in ("mime", "size") if k in described})
+            out.append(entry)
+        return out
+
+    def _validate(self, workspace_id: str, draft: PostDraft, now: datetime,
+                  check_past: bool = True) -> dict[str, ChannelRow]:
+        channels = self.channels.get_many(workspace_id, list(dict.fromkeys(draft.channel_ids)))
+        problems = self._channel_problems(draft, channels) + self._media_problems(workspace_id, draft)
+        if draft.publish_at is not None and check_past and draft.publish_at < now - PAST_TOLERANCE:
+            problems.append({"field": "publish_at",
+                             "message": "is more than 60 seconds in the past; give a future time (RFC 3339)"})
+        for channel in channels.values():
+            problems.extend(self._content_problems(channel, draft))
+        if problems:
+            summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:3])
+            raise ValidationFailed(f"The post is not valid: {summary}", details=problems)
+        return channels
+
+    @staticmethod
+    def _channel_problems(draft: PostDraft, channels: dict[str, ChannelRow]) -> list[dict[str, Any]]:
+        problems = []
+        for i, cid in enumerate(draft.channel_ids):
+            channel = channels.get(cid)
+            if channel is None:
+                problems.append({"field": f"channel_ids.{i}", "message": f"no channel {cid} in this workspace"})
+            elif channel.status == "disabled":
+                problems.append({"field": f"channel_ids.{i}", "message": f"channel {cid} is disabled"})
+            elif not NETWORKS[channel.network].can_publish:
+                problems.append({"field": f"channel_ids.{i}",
+                                 "message": f"Herald cannot publish to {channel.network} yet "
+                                            "(its channels are for the inbox)"})
+        for cid in draft.variants:
+            if cid not in draft.channel_ids:
+                problems.append({"field": f"variants.{cid}", "message": "is not one of channel_ids"})
+        return problems
+
+    def _media_problems(self, workspace_id: str, draft: PostDraft) -> list[dict[str, Any]]:
+        problems = []
+        for i, item in enumerate(draft.media):
+            if not item.get("media_id") and not item.get("url"):
+                problems.append({"field": f"media.{i}", "message": "give media_id or url"})
+            elif item.get("media_id") and self.media is not None \
+                    and self.media.describe(workspace_id, item["media_id"]) is None:
+                problems.append({"field": f"media.{i}.media_id", "message": "no such media in this workspace"})
+        return problems
+
+    def _content_problems(self, channel: ChannelRow, draft: PostDraft) -> list[dict[str, Any]]:
+        variant = draft.variants.get(channel.channel_id) or {}
+        text = variant.get("text") if variant.get("text") is not None else draft.text
+        field = f"variants.{channel.channel_id}.text" if variant.get("text") is not None else "text"
+        limits = limits_for(channel.network, channel.settings)
+        problems = []
+        if not text.strip() and not draft.media:
+            problems.append({"field": field, "message": "is empty and the post has no media"})
+        length = text_length(channel.network, text, channel.settings)
+        if length > limits.max_text:
+            problems.append({
+                "field": field, "network": channel.network, "limit": limits.max_text, "length": length,
+                "message": f"is {length} {_unit(limits.text_counting)} long; {channel.network} allows "
+                           f"{limits.max_text} (channel {channel.name})",
+            })
+        if len(draft.media) > limits.max_media:
+            problems.append({"field": "media", "network": channel.network, "limit": limits.max_media,
+                             "message": f"has {len(draft.media)} items; {channel.network} allows {limits.max_media}"})
+        if limits.requires_media and not draft.media:
+            problems.append({"field": "media", "network": channel.network,
+                             "message": f"{channel.network} needs at least one image or video"})
+        return problems
+
+
+def _unit(counting: str) -> str:
+    return {"graphemes": "graphemes", "x_weighted": "weighted characters"}.get(counting, "characters")

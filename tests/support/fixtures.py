@@ -1,0 +1,75 @@
+"""Shared fixtures: AWS emulated in-process by moto, an injected clock, a
+workspace with keys of each role, and Chalice's test client."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from chalicelib.clock import FixedClock
+from chalicelib.deps import Container, use_container
+from chalicelib.settings import get_settings
+from tests.support.resources import create_resources
+
+START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def aws() -> Iterator[dict[str, Any]]:
+    with mock_aws():
+        region = get_settings().region
+        clients = {name: boto3.client(name, region_name=region) for name in ("dynamodb", "sqs", "kms", "s3")}
+        create_resources(get_settings().stage, **clients)
+        yield clients
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def deps(aws: dict[str, Any], clock: FixedClock) -> Container:
+    return use_container(Container(clock=clock, clients=aws, sleep=lambda _s: None))
+
+
+@pytest.fixture
+def client(deps: Container) -> Iterator[Any]:
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app) as test_client:
+        yield test_client
+
+
+@dataclass
+class Workspace:
+    id: str
+    keys: dict[str, str]
+
+    def headers(self, role: str = "owner") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[role]}", "Content-Type": "application/json"}
+
+
+def make_workspace(deps: Container, name: str = "Acme", timezone_name: str = "UTC") -> Workspace:
+    row, owner = deps.access.create_workspace(name, timezone_name)
+    keys = {"owner": owner.api_key}
+    for role in ("admin", "editor", "viewer"):
+        keys[role] = deps.access.issue_key(row.workspace_id, role).api_key
+    return Workspace(row.workspace_id, keys)
+
+
+@pytest.fixture
+def workspace(deps: Container) -> Workspace:
+    return make_workspace(deps)
+
+
+@pytest.fixture
+def other_workspace(deps: Container) -> Workspace:
+    return make_workspace(deps, "Rival")
