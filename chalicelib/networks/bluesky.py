@@ -15,11 +15,12 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Iterable, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from chalicelib.clock import Clock, SystemClock, parse_rfc3339, to_rfc3339
@@ -145,9 +146,7 @@ def find_spans(text: str) -> list[Span]:
 
 def _trim_link(uri: str) -> str:
     while True:
-        if uri and uri[-1] in LINK_TRAILING:
-            uri = uri[:-1]
-        elif uri.endswith(")") and "(" not in uri:
+        if (uri and uri[-1] in LINK_TRAILING) or (uri.endswith(")") and uri.count(")") > uri.count("(")):
             uri = uri[:-1]
         else:
             return uri
@@ -191,7 +190,7 @@ class InboxCursor:
             raise PermanentError(f"Bluesky inbox cursor is not one this adapter wrote: {cursor!r}") from error
 
     def dump(self) -> str:
-        moment = self.indexed_at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        moment = self.indexed_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
         return json.dumps({"t": moment, "uris": sorted(self.uris)}, separators=(",", ":"))
 
     def has_seen(self, indexed_at: datetime, uri: str) -> bool:
@@ -249,13 +248,16 @@ class BlueskyAdapter:
             raise PermanentError(f"Bluesky posts are limited to {MAX_POST_BYTES} bytes of text.")
         if not text and not media:
             raise PermanentError("A Bluesky post needs text or an image.")
+        images = _load_images(media)  # refused media fails here, before anything is sent
         record: dict[str, Any] = {"$type": POST_COLLECTION, "text": text, "createdAt": to_rfc3339(self._clock.now())}
         spans = find_spans(text)
         facets = build_facets(text, spans, self._resolve_mentions(channel, spans))
         if facets:
             record["facets"] = facets
-        if media:
-            record["embed"] = self._image_embed(channel, media)
+        if images:
+            record["embed"] = {"$type": "app.bsky.embed.images", "images": [
+                {"alt": item.alt, "image": self._upload_blob(channel, item.mime, data)} for item, data in images
+            ]}
         return record
 
     def _resolve_mentions(self, channel: ChannelContext, spans: list[Span]) -> dict[str, str]:
@@ -269,39 +271,21 @@ class BlueskyAdapter:
                 dids[handle] = body["did"]
         return dids
 
-    def _image_embed(self, channel: ChannelContext, media: tuple[MediaItem, ...]) -> dict[str, Any]:
-        if len(media) > LIMITS.max_media:
-            raise PermanentError(f"Bluesky posts take at most {LIMITS.max_media} images; this one has {len(media)}.")
-        images = []
-        for item in media:
-            if not item.mime.startswith("image/"):
-                raise PermanentError(f"Bluesky posts take images only, not {item.mime}.")
-            if item.load is None:
-                raise PermanentError("An image for Bluesky has no content to upload.")
-            data = item.load()
-            if len(data) > LIMITS.max_media_bytes:
-                raise PermanentError(
-                    f"Bluesky images are limited to {LIMITS.max_media_bytes:,} bytes; this one has {len(data):,}."
-                )
-            body = self._call(channel, "POST", "com.atproto.repo.uploadBlob", data=data,
-                              headers={"Content-Type": item.mime})
-            images.append({"alt": item.alt, "image": body["blob"]})
-        return {"$type": "app.bsky.embed.images", "images": images}
+    def _upload_blob(self, channel: ChannelContext, mime: str, data: bytes) -> dict[str, Any]:
+        body = self._call(channel, "POST", "com.atproto.repo.uploadBlob", data=data, headers={"Content-Type": mime})
+        return body["blob"]
 
     def _create_post(self, channel: ChannelContext, rkey: str, record: dict[str, Any]) -> PublishResult:
         did = self._session(channel)["did"]
         body = {"repo": did, "collection": POST_COLLECTION, "rkey": rkey, "record": record}
         try:
             created = self._call(channel, "POST", "com.atproto.repo.createRecord", json=body, sent_is_ambiguous=True)
-            published_at = self._clock.now()
         except (RetryableError, PermanentError) as error:
-            if not _may_already_exist(error):
-                raise
-            existing = self._existing_record(channel, did, rkey)
+            existing = self._existing_record(channel, did, rkey) if _may_already_exist(error) else None
             if existing is None:
                 raise
-            created = existing
-            published_at = _created_at(existing.get("value", {})) or self._clock.now()
+            created, record = existing, existing.get("value", {})
+        published_at = _created_at(record) or self._clock.now()
         uri = created["uri"]
         return PublishResult(remote_id=uri, remote_url=post_url(self._session(channel)["handle"], uri),
                              published_at=published_at)
@@ -368,7 +352,7 @@ class BlueskyAdapter:
 
     def describe_account(self, channel: ChannelContext) -> dict[str, str]:
         session = self._call(channel, "GET", "com.atproto.server.getSession")
-        return {"handle": session["handle"], "account_id": session["did"], "did": session["did"]}
+        return {"handle": session["handle"], "account_id": session["did"]}
 
     # -- sessions
 
@@ -522,6 +506,24 @@ def _retry_after(response: Any, now: datetime) -> float | None:
         except ValueError:
             return None
     return None
+
+
+def _load_images(media: tuple[MediaItem, ...]) -> list[tuple[MediaItem, bytes]]:
+    if len(media) > LIMITS.max_media:
+        raise PermanentError(f"Bluesky posts take at most {LIMITS.max_media} images; this one has {len(media)}.")
+    images = []
+    for item in media:
+        if not item.mime.startswith("image/"):
+            raise PermanentError(f"Bluesky posts take images only, not {item.mime}.")
+        if item.load is None:
+            raise PermanentError("An image for Bluesky has no content to upload.")
+        data = item.load()
+        if len(data) > LIMITS.max_media_bytes:
+            raise PermanentError(
+                f"Bluesky images are limited to {LIMITS.max_media_bytes:,} bytes; this one has {len(data):,}."
+            )
+        images.append((item, data))
+    return images
 
 
 def _strong_ref(value: Any) -> dict[str, str] | None:

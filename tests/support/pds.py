@@ -63,7 +63,7 @@ class LocalPds:
         if not (HARNESS_DIR / "node_modules").is_dir():
             raise PdsStartError("the PDS harness is not installed: run tests/integration/pds/install.sh")
         # stderr goes to a file: a pipe nobody reads could fill up and stall the server.
-        self._stderr = tempfile.TemporaryFile(mode="w+", prefix="herald-pds-stderr-")
+        self._stderr = tempfile.TemporaryFile(mode="w+", prefix="herald-pds-stderr-")  # noqa: SIM115 (closed in stop)
         self._process = subprocess.Popen(
             [node, "start.js", "--pds-port", str(self.pds_port), "--plc-port", str(self.plc_port)],
             cwd=HARNESS_DIR,
