@@ -65,8 +65,10 @@ class LocalPds:
         # stderr goes to a file: a pipe nobody reads could fill up and stall the server.
         self._stderr = tempfile.TemporaryFile(mode="w+", prefix="herald-pds-stderr-")  # noqa: SIM115 (closed in stop)
         self._process = subprocess.Popen(
-            [node, "start.js", "--pds-port", str(self.pds_port), "--plc-port", str(self.plc_port)],
+            [node, "start.js", "--pds-port", str(self.pds_port), "--plc-port", str(self.plc_port),
+             "--stop-on-stdin-close"],
             cwd=HARNESS_DIR,
+            stdin=subprocess.PIPE,  # closes when this process ends, however it ends
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             text=True,
@@ -118,8 +120,10 @@ class LocalPds:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        if process is not None and process.stdout is not None:
-            process.stdout.close()
+        if process is not None:
+            for stream in (process.stdin, process.stdout):
+                if stream is not None:
+                    stream.close()
         if self._stderr is not None:
             self._stderr.close()
             self._stderr = None

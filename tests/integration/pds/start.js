@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // A throwaway Bluesky PDS and PLC directory for integration tests.
 //
-//   node start.js [--pds-port N] [--plc-port N]     (or HERALD_PDS_PORT / HERALD_PLC_PORT; 0 = any free port)
+//   node start.js [--pds-port N] [--plc-port N] [--stop-on-stdin-close]
 //
-// Prints one JSON line {"pds_url": ..., "plc_url": ...} on stdout once both answer, and shuts down on
-// SIGTERM/SIGINT. Data lives in a temporary directory removed on exit. Both servers listen on 127.0.0.1 only:
+// Ports also come from HERALD_PDS_PORT / HERALD_PLC_PORT; 0 = any free port. Prints one JSON line
+// {"pds_url": ..., "plc_url": ...} on stdout once both answer, and shuts down on SIGTERM/SIGINT, or when
+// stdin closes if asked to (so a test runner that dies without cleaning up does not leave it running). Data lives in a temporary directory removed on exit. Both servers listen on 127.0.0.1 only:
 // the packages' own start() listens on every interface, so we open the sockets ourselves and hand requests to
 // their express apps.
 'use strict'
@@ -117,6 +118,10 @@ async function main() {
   }
   process.on('SIGTERM', () => shutdown(0))
   process.on('SIGINT', () => shutdown(0))
+  if (process.argv.includes('--stop-on-stdin-close')) {
+    process.stdin.on('end', () => shutdown(0))
+    process.stdin.resume()
+  }
 
   try {
     const plc = await startPlc(plcPort)
