@@ -90,8 +90,8 @@ class Container:
             kwargs: dict[str, Any] = {"sleep": self._sleep} if self._sleep else {}
             return SandboxAdapter(self.sandbox_store, self.clock, self.settings.public_base_url, **kwargs)
         module = network_module(network)
-        if hasattr(module, "make_adapters"):  # one module serving several networks (Meta)
-            return module.make_adapters(clock=self.clock)[network]
+        if network in ("facebook", "instagram"):  # one module serves both Meta networks
+            return module.make_adapter(clock=self.clock, network=network)
         return module.make_adapter(clock=self.clock)
 
     # -- services ----------------------------------------------------------------

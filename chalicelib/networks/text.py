@@ -17,6 +17,10 @@ def graphemes(text: str, _settings: dict[str, Any]) -> int:
     return len(regex.findall(r"\X", text))
 
 
+def utf16(text: str, _settings: dict[str, Any]) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
 def mastodon(text: str, settings: dict[str, Any]) -> int:
     from chalicelib.networks.mastodon import count_text
 
@@ -24,14 +28,15 @@ def mastodon(text: str, settings: dict[str, Any]) -> int:
 
 
 def x_weighted(text: str, _settings: dict[str, Any]) -> int:
-    from chalicelib.networks.x import count_text
+    from chalicelib.networks.tweet_length import weighted_length
 
-    return count_text(text)
+    return weighted_length(text)
 
 
 COUNTERS: dict[str, Callable[[str, dict[str, Any]], int]] = {
     "characters": characters,
     "graphemes": graphemes,
+    "utf16": utf16,
     "mastodon": mastodon,
     "x_weighted": x_weighted,
 }

@@ -181,6 +181,18 @@ class PostRepository:
         deliveries.sort(key=lambda d: order.get(d.channel_id, len(order)))
         return post, deliveries
 
+    def get_with_seq(self, workspace_id: str, post_id: str) -> tuple[PostRow, list[DeliveryRow], int | None] | None:
+        """The post, its deliveries, and its outcome sequence, in one consistent read."""
+        post, seq, deliveries = None, None, []
+        for record in PostTableRecord.query(post_pk(workspace_id, post_id), consistent_read=True):
+            if isinstance(record, PostRecord):
+                post, seq = post_row(record), record.outcome_seq
+            elif isinstance(record, DeliveryRecord):
+                deliveries.append(delivery_row(record))
+        if post is None:
+            return None
+        return post, deliveries, None if seq is None else int(seq)
+
     def get_delivery(self, workspace_id: str, post_id: str, channel_id: str) -> DeliveryRow | None:
         for record in DeliveryRecord.query(post_pk(workspace_id, post_id),
                                            DeliveryRecord.sk == DELIVERY_SK + channel_id,
@@ -246,12 +258,12 @@ class PostRepository:
                         condition=PostTableRecord.pk.does_not_exist())
 
     def replace(self, post: PostRow, deliveries: list[DeliveryRow], *, expected_version: int,
-                expected_statuses: tuple[str, ...], old_deliveries: list[DeliveryRow],
-                delivery_statuses: tuple[str, ...] = UNSENT_STATUSES) -> None:
+                expected_statuses: tuple[str, ...], old_deliveries: list[DeliveryRow]) -> None:
         """Write a post and its deliveries as one transaction, only if nobody
-        changed the post since `expected_version` and no delivery left
-        `delivery_statuses` (a worker may have claimed one meanwhile)."""
+        changed the post since `expected_version` and every delivery still has
+        the status it was read with (the engine may have moved one meanwhile)."""
         kept = {d.channel_id for d in deliveries}
+        previous = {d.channel_id: d for d in old_deliveries}
         try:
             with self._tx() as tx:
                 tx.save(post_record(post), condition=(PostRecord.version == expected_version)
@@ -260,11 +272,11 @@ class PostRepository:
                     if old.channel_id not in kept:
                         tx.delete(DeliveryRecord(post_pk(old.workspace_id, old.post_id),
                                                  DELIVERY_SK + old.channel_id),
-                                  condition=DeliveryRecord.status.is_in(*delivery_statuses))
-                previous = {d.channel_id for d in old_deliveries}
+                                  condition=DeliveryRecord.status == old.status)
                 for delivery in deliveries:
-                    condition = (DeliveryRecord.status.is_in(*delivery_statuses)
-                                 if delivery.channel_id in previous else PostTableRecord.pk.does_not_exist())
+                    before = previous.get(delivery.channel_id)
+                    condition = (DeliveryRecord.status == before.status if before
+                                 else PostTableRecord.pk.does_not_exist())
                     tx.save(delivery_record(delivery, post.publish_key, self.due_shards), condition=condition)
         except TransactWriteError as exc:
             raise Conflict("The post changed meanwhile (edited elsewhere, or it started publishing); "

@@ -144,6 +144,8 @@ class PostRecord(PostTableRecord, discriminator="post"):
     updated_at = UnicodeAttribute()
     post_workspace_id = UnicodeAttribute()
     post_workspace_status = UnicodeAttribute()
+    # Bumped by every final delivery outcome; serialises the post's status update.
+    outcome_seq = NumberAttribute(null=True)
 
 
 class DeliveryRecord(PostTableRecord, discriminator="delivery"):

@@ -131,8 +131,7 @@ class PostService:
         post.updated_at = now
         self.posts.replace(post, deliveries, expected_version=expected_version,
                            expected_statuses=(expected_status,),
-                           old_deliveries=old, delivery_statuses=(*UNSENT_STATUSES, "published", "failed",
-                                                                  "unknown", "canceled"))
+                           old_deliveries=old)
         return post, deliveries
 
     # -- helpers -----------------------------------------------------------------

@@ -1,0 +1,104 @@
+"""One HTTP call to a network, with its failures turned into the errors of `base`.
+
+Before the request left (connection refused, connect timeout) a retry is safe;
+after it left (read timeout) the network may have acted, so the caller must
+not repeat blindly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from chalicelib.networks.base import AmbiguousError, AuthError, PermanentError, RetryableError
+
+DEFAULT_TIMEOUT = (5.0, 20.0)
+
+
+@dataclass(frozen=True)
+class ErrorDetail:
+    """What a network's error body says, read by its adapter."""
+
+    text: str
+    auth: bool = False  # the network says the token is the problem
+    rate_limited: bool = False  # the network says slow down, whatever the status
+    not_auth: bool = False  # a 401/403 that is about the content, not the token
+
+
+def read_json(response: Any) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def send(
+    http: Any,
+    method: str,
+    url: str,
+    *,
+    network: str,
+    explain: Callable[[Any], ErrorDetail],
+    headers: Mapping[str, str] | None = None,
+    json: Any = None,
+    data: Any = None,
+    params: Mapping[str, str] | None = None,
+    now: Callable[[], datetime] | None = None,
+    timeout: Any = DEFAULT_TIMEOUT,
+) -> Any:
+    """The response of a 2xx answer; otherwise raise the matching NetworkError."""
+    import requests  # lazily: keeps cold starts of webhook-only handlers light
+
+    try:
+        response = http.request(
+            method, url, headers=dict(headers or {}), json=json, data=data, params=params, timeout=timeout
+        )
+    except requests.ReadTimeout:
+        raise AmbiguousError(f"{network} did not answer in time; the request may have been applied") from None
+    except (requests.ConnectTimeout, requests.ConnectionError):
+        raise RetryableError(f"could not reach {network}") from None
+    except requests.RequestException:
+        raise AmbiguousError(f"the connection to {network} failed after the request was sent") from None
+
+    status = response.status_code
+    if 200 <= status < 300:
+        return response
+    detail = explain(response)
+    message = f"{network} answered {status}: {detail.text}" if detail.text else f"{network} answered {status}"
+    if status == 429 or detail.rate_limited:
+        raise RetryableError(message, status=status, retry_after_s=retry_after_seconds(response.headers, now))
+    if status >= 500:
+        raise RetryableError(message, status=status, retry_after_s=retry_after_seconds(response.headers, now))
+    if detail.auth or (status in (401, 403) and not detail.not_auth):
+        raise AuthError(message, status=status)
+    raise PermanentError(message, status=status)
+
+
+def retry_after_seconds(
+    headers: Mapping[str, str] | None, now: Callable[[], datetime] | None = None
+) -> float | None:
+    """Retry-After in seconds or as an HTTP date; X's x-rate-limit-reset epoch as a fallback."""
+    if not headers:
+        return None
+    lowered = {key.lower(): value for key, value in headers.items()}
+    value = lowered.get("retry-after")
+    if value:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+        if now is not None:
+            try:
+                return max(0.0, (parsedate_to_datetime(value) - now()).total_seconds())
+            except (TypeError, ValueError):
+                return None
+    reset = lowered.get("x-rate-limit-reset")
+    if reset and now is not None:
+        try:
+            return max(0.0, float(reset) - now().timestamp())
+        except ValueError:
+            return None
+    return None

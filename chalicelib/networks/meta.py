@@ -1,0 +1,433 @@
+"""Facebook Pages, Messenger and Instagram: Meta's webhooks and Graph API replies.
+
+One Meta app delivers all three to `/webhooks/meta`; `object` tells them apart
+(`page` for Page feed comments and Messenger, `instagram` for Instagram comments
+and direct messages). Events carry the network `facebook` or `instagram`, as
+the channels do.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Literal
+
+from chalicelib.clock import Clock, SystemClock
+from chalicelib.networks.base import (
+    ChannelContext,
+    ChannelInsights,
+    InboundEvent,
+    NetworkLimits,
+    PermanentError,
+    PollResult,
+    PublishRequest,
+    PublishResult,
+    ReplyRequest,
+    SignatureError,
+)
+from chalicelib.networks.http_failures import ErrorDetail, read_json, send
+from chalicelib.networks.webhook import (
+    Malformed,
+    ParsedWebhook,
+    hex_digest_bytes,
+    hmac_sha256,
+    items_of,
+    moment_from_epoch,
+    optional_text,
+    require_secret,
+    required_header,
+    same_digest,
+    text_field,
+)
+
+GRAPH_API_VERSION = "v25.0"
+GRAPH_URL = f"https://graph.facebook.com/{GRAPH_API_VERSION}"
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+
+FACEBOOK_LIMITS = NetworkLimits(max_text=63206, max_media=10)
+LIMITS = FACEBOOK_LIMITS
+INSTAGRAM_LIMITS = NetworkLimits(
+    max_text=2200,
+    max_media=10,
+    media_types=("image/jpeg", "video/mp4"),
+    max_media_bytes=8 * 1024 * 1024,
+    requires_media=True,
+)
+LIMITS_BY_NETWORK = {"facebook": FACEBOOK_LIMITS, "instagram": INSTAGRAM_LIMITS}
+
+FEED_VERBS: dict[str, Literal["created", "edited", "deleted"]] = {
+    "add": "created",
+    "edited": "edited",
+    "remove": "deleted",
+}
+
+# Graph API error codes (error.code) that mean the token must be renewed.
+TOKEN_ERROR_CODES = {102, 190}
+PERMISSION_ERROR_CODES = {10, 200}
+RATE_LIMIT_ERROR_CODES = {4, 17, 32, 613}
+# error_subcode 2018278: a Messenger reply outside the allowed window, not a token problem.
+OUTSIDE_WINDOW_SUBCODES = {2018278}
+
+
+def verify_signature(
+    raw_body: bytes, headers: Mapping[str, str], secret: str, now: datetime | None = None
+) -> None:
+    """`X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app secret, raw body)>`."""
+    require_secret(secret)
+    value = required_header(headers, SIGNATURE_HEADER)
+    scheme, _, digest = value.partition("=")
+    if scheme.lower() != "sha256" or not digest:
+        raise SignatureError(f"malformed {SIGNATURE_HEADER} header")
+    same_digest(hmac_sha256(secret, raw_body), hex_digest_bytes(digest))
+
+
+def verify_subscription(query: Mapping[str, Any], verify_token: str) -> str:
+    """The GET handshake: answer `hub.challenge` when the verify token matches."""
+    if not verify_token:
+        raise SignatureError("no verify token configured")
+    if _query_value(query, "hub.mode") != "subscribe":
+        raise SignatureError("hub.mode is not subscribe")
+    received = _query_value(query, "hub.verify_token") or ""
+    if not hmac.compare_digest(received.encode("utf-8"), verify_token.encode("utf-8")):
+        raise SignatureError("hub.verify_token does not match")
+    challenge = _query_value(query, "hub.challenge")
+    if not challenge:
+        raise SignatureError("missing hub.challenge")
+    return challenge
+
+
+def _query_value(query: Mapping[str, Any], name: str) -> str | None:
+    value = query.get(name)
+    if isinstance(value, (list, tuple)):
+        value = value[0] if value else None
+    return value if isinstance(value, str) else None
+
+
+def parse_webhook(payload: dict[str, Any]) -> ParsedWebhook:
+    parsed = ParsedWebhook()
+    kind = payload.get("object") if isinstance(payload, dict) else None
+    if kind not in ("page", "instagram"):
+        parsed.errors.append(f"object {kind!r} is not page or instagram")
+        return parsed
+    network = "facebook" if kind == "page" else "instagram"
+    try:
+        entries = items_of(payload, "entry")
+    except Malformed as exc:
+        parsed.errors.append(str(exc))
+        return parsed
+    for index, entry in enumerate(entries):
+        _parse_entry(network, entry, f"entry[{index}]", parsed)
+    return parsed
+
+
+def _parse_entry(network: str, entry: Any, where: str, parsed: ParsedWebhook) -> None:
+    try:
+        account_id = text_field(entry, "id")
+        changes = items_of(entry, "changes")
+        # `standby` carries the same messages while another app owns the thread.
+        messaging = items_of(entry, "messaging") + items_of(entry, "standby")
+    except Malformed as exc:
+        parsed.errors.append(f"{where}: {exc}")
+        return
+    for index, change in enumerate(changes):
+        try:
+            event = _change_event(network, account_id, entry, change)
+        except Malformed as exc:
+            parsed.errors.append(f"{where}.changes[{index}]: {exc}")
+            continue
+        _keep(parsed, event)
+    for index, item in enumerate(messaging):
+        try:
+            event = _messaging_event(network, account_id, item)
+        except Malformed as exc:
+            parsed.errors.append(f"{where}.messaging[{index}]: {exc}")
+            continue
+        _keep(parsed, event)
+
+
+def _keep(parsed: ParsedWebhook, event: InboundEvent | None) -> None:
+    if event is None:
+        parsed.ignored += 1
+    else:
+        parsed.events.append(event)
+
+
+def _change_event(
+    network: str, account_id: str, entry: Mapping[str, Any], change: Any
+) -> InboundEvent | None:
+    if not isinstance(change, Mapping):
+        raise Malformed("change is not an object")
+    field = change.get("field")
+    value = change.get("value")
+    if network == "facebook" and field == "feed":
+        if not isinstance(value, Mapping):
+            raise Malformed("value is not an object")
+        return _feed_comment(account_id, entry, value)
+    if network == "instagram" and field == "comments":
+        if not isinstance(value, Mapping):
+            raise Malformed("value is not an object")
+        return _instagram_comment(account_id, entry, value)
+    return None
+
+
+def _feed_comment(page_id: str, entry: Mapping[str, Any], value: Mapping[str, Any]) -> InboundEvent | None:
+    if value.get("item") != "comment":
+        return None
+    verb = value.get("verb")
+    action = FEED_VERBS.get(verb) if isinstance(verb, str) else None
+    if action is None:
+        return None  # hide, unhide, block...: moderation, not conversation
+    comment_id = text_field(value, "comment_id")
+    post_id = text_field(value, "post_id")
+    author = value.get("from") if isinstance(value.get("from"), Mapping) else {}
+    author_id = optional_text(author, "id") or ""
+    # Every delivery of one change repeats created_time; entry.time is only a fallback.
+    when_raw = value.get("created_time", entry.get("time"))
+    occurred_at = moment_from_epoch(when_raw, "created_time")
+    parent_id = optional_text(value, "parent_id")
+    return InboundEvent(
+        network="facebook",
+        account_id=page_id,
+        event_id=f"{comment_id}:{verb}:{int(occurred_at.timestamp())}",
+        kind="comment",
+        action=action,
+        thread_key=post_id,
+        message_id=comment_id,
+        direction="outbound" if author_id == page_id else "inbound",
+        text=optional_text(value, "message") or "",
+        occurred_at=occurred_at,
+        author_id=author_id,
+        author_name=optional_text(author, "name") or "",
+        # A top-level comment names the post as its parent; only a reply has a parent comment.
+        parent_id=parent_id if parent_id and parent_id != post_id else None,
+        reply_context={"comment_id": comment_id, "post_id": post_id, "page_id": page_id},
+    )
+
+
+def _instagram_comment(ig_user_id: str, entry: Mapping[str, Any], value: Mapping[str, Any]) -> InboundEvent:
+    comment_id = text_field(value, "id")
+    media_id = text_field(value.get("media"), "id", "media")
+    author = value.get("from") if isinstance(value.get("from"), Mapping) else {}
+    author_id = optional_text(author, "id") or ""
+    username = optional_text(author, "username") or ""
+    occurred_at = moment_from_epoch(entry.get("time"), "entry.time")
+    return InboundEvent(
+        network="instagram",
+        account_id=ig_user_id,
+        event_id=comment_id,
+        kind="comment",
+        action="created",
+        thread_key=media_id,
+        message_id=comment_id,
+        direction="outbound" if author_id == ig_user_id else "inbound",
+        text=optional_text(value, "text") or "",
+        occurred_at=occurred_at,
+        author_id=author_id,
+        author_name=username,
+        author_handle=username,
+        parent_id=optional_text(value, "parent_id"),
+        reply_context={"comment_id": comment_id, "media_id": media_id, "ig_user_id": ig_user_id},
+    )
+
+
+def _messaging_event(network: str, account_id: str, item: Any) -> InboundEvent | None:
+    if not isinstance(item, Mapping):
+        raise Malformed("messaging item is not an object")
+    if "message" in item:
+        return _message(network, account_id, item)
+    if "message_edit" in item:
+        return _message_edit(network, account_id, item)
+    return None  # deliveries, reads, reactions, postbacks, referrals
+
+
+def _message(network: str, account_id: str, item: Mapping[str, Any]) -> InboundEvent:
+    message = item.get("message")
+    if not isinstance(message, Mapping):
+        raise Malformed("message is not an object")
+    mid = text_field(message, "mid", "message")
+    sender_id = text_field(item.get("sender"), "id", "sender")
+    recipient_id = text_field(item.get("recipient"), "id", "recipient")
+    outbound = message.get("is_echo") is True
+    ours, other = (sender_id, recipient_id) if outbound else (recipient_id, sender_id)
+    deleted = message.get("is_deleted") is True
+    reply_to = message.get("reply_to")
+    our_key = "page_id" if network == "facebook" else "ig_user_id"
+    return InboundEvent(
+        network=network,
+        account_id=ours or account_id,
+        # The unsend of a message reuses its mid; it is a second event.
+        event_id=f"{mid}:deleted" if deleted else mid,
+        kind="message",
+        action="deleted" if deleted else "created",
+        thread_key=other,
+        message_id=mid,
+        direction="outbound" if outbound else "inbound",
+        text=_message_text(message),
+        occurred_at=moment_from_epoch(item.get("timestamp"), "timestamp"),
+        author_id=sender_id,
+        parent_id=optional_text(reply_to, "mid"),
+        reply_context={"recipient_id": other, our_key: ours, "mid": mid},
+    )
+
+
+def _message_edit(network: str, account_id: str, item: Mapping[str, Any]) -> InboundEvent:
+    edit = item.get("message_edit")
+    if not isinstance(edit, Mapping):
+        raise Malformed("message_edit is not an object")
+    mid = text_field(edit, "mid", "message_edit")
+    sender_id = text_field(item.get("sender"), "id", "sender")
+    recipient_id = optional_text(item.get("recipient"), "id") or account_id
+    our_key = "page_id" if network == "facebook" else "ig_user_id"
+    return InboundEvent(
+        network=network,
+        account_id=recipient_id,
+        event_id=f"{mid}:edit:{optional_text(edit, 'num_edit') or '1'}",
+        kind="message",
+        action="edited",
+        thread_key=sender_id,
+        message_id=mid,
+        direction="inbound",
+        text=optional_text(edit, "text") or "",
+        occurred_at=moment_from_epoch(item.get("timestamp"), "timestamp"),
+        author_id=sender_id,
+        reply_context={"recipient_id": sender_id, our_key: recipient_id, "mid": mid},
+    )
+
+
+def _message_text(message: Mapping[str, Any]) -> str:
+    text = optional_text(message, "text")
+    if text:
+        return text
+    attachments = message.get("attachments")
+    if isinstance(attachments, list):
+        kinds = [str(a.get("type")) for a in attachments if isinstance(a, Mapping) and a.get("type")]
+        return " ".join(f"[{kind}]" for kind in kinds)
+    return ""
+
+
+def explain_error(response: Any) -> ErrorDetail:
+    body = read_json(response)
+    error = body.get("error") if isinstance(body, Mapping) else None
+    if not isinstance(error, Mapping):
+        return ErrorDetail(text=(getattr(response, "text", "") or "")[:300])
+    code = error.get("code")
+    subcode = error.get("error_subcode")
+    text = str(error.get("message") or "")
+    if code in RATE_LIMIT_ERROR_CODES:
+        return ErrorDetail(text=text, rate_limited=True)
+    if subcode in OUTSIDE_WINDOW_SUBCODES:
+        return ErrorDetail(text=text, not_auth=True)
+    if (
+        code in TOKEN_ERROR_CODES
+        or code in PERMISSION_ERROR_CODES
+        or (isinstance(code, int) and 200 <= code < 300)
+    ):
+        return ErrorDetail(text=text, auth=True)
+    return ErrorDetail(text=text, not_auth=True)
+
+
+class MetaAdapter:
+    """Replies on a Facebook Page or an Instagram professional account.
+
+    Credentials: `access_token` (the Page access token). Settings: `page_id`
+    (Facebook; for Instagram the Page linked to the account, used by the Send
+    API; `me` is used when it is missing).
+    """
+
+    idempotent_publish = False
+
+    def __init__(
+        self, network: Literal["facebook", "instagram"], http: Any = None, clock: Clock | None = None
+    ) -> None:
+        self.network = network
+        self.limits = FACEBOOK_LIMITS if network == "facebook" else INSTAGRAM_LIMITS
+        self._http = http
+        self._clock = clock or SystemClock()
+
+    @property
+    def http(self) -> Any:
+        if self._http is None:
+            import requests
+
+            self._http = requests.Session()
+        return self._http
+
+    def publish(self, channel: ChannelContext, request: PublishRequest) -> PublishResult:
+        raise PermanentError(f"publishing to {self.network} is not supported yet")
+
+    def fetch_insights(self, channel: ChannelContext, remote_ids: list[str]) -> ChannelInsights:
+        raise PermanentError(f"insights from {self.network} are not supported yet")
+
+    def poll_inbox(self, channel: ChannelContext, cursor: str | None) -> PollResult:
+        raise PermanentError(f"{self.network} delivers its inbox by webhook; there is nothing to poll")
+
+    def describe_account(self, channel: ChannelContext) -> dict[str, str]:
+        if self.network == "facebook":
+            body = self._call(channel, "GET", f"{GRAPH_URL}/me", params={"fields": "id,name"})
+            return {"handle": str(body.get("name", "")), "account_id": str(body.get("id", ""))}
+        body = self._call(
+            channel, "GET", f"{GRAPH_URL}/me", params={"fields": "instagram_business_account{id,username}"}
+        )
+        account = body.get("instagram_business_account") or {}
+        if not account.get("id"):
+            raise PermanentError("this Page has no Instagram professional account linked")
+        return {"handle": str(account.get("username", "")), "account_id": str(account["id"])}
+
+    def reply(self, channel: ChannelContext, request: ReplyRequest) -> PublishResult:
+        if request.kind == "message":
+            return self._send_message(channel, request)
+        if request.kind != "comment":
+            raise PermanentError(f"{self.network} has no {request.kind} to reply to")
+        comment_id = str(request.thread.get("comment_id") or request.in_reply_to)
+        if self.network == "facebook":
+            url = f"{GRAPH_URL}/{comment_id}/comments"
+        else:
+            url = f"{GRAPH_URL}/{comment_id}/replies"
+        body = self._call(channel, "POST", url, json={"message": request.text})
+        return self._result(str(body.get("id", "")))
+
+    def _send_message(self, channel: ChannelContext, request: ReplyRequest) -> PublishResult:
+        recipient = request.thread.get("recipient_id")
+        if not recipient:
+            raise PermanentError("this conversation has no recipient to answer")
+        sender = channel.settings.get("page_id") or request.thread.get("page_id") or "me"
+        body = self._call(
+            channel,
+            "POST",
+            f"{GRAPH_URL}/{sender}/messages",
+            json={
+                "recipient": {"id": str(recipient)},
+                "messaging_type": "RESPONSE",
+                "message": {"text": request.text},
+            },
+        )
+        return self._result(str(body.get("message_id", "")))
+
+    def _result(self, remote_id: str) -> PublishResult:
+        if not remote_id:
+            raise PermanentError(f"{self.network} accepted the reply but returned no id")
+        return PublishResult(remote_id=remote_id, published_at=self._clock.now())
+
+    def _call(self, channel: ChannelContext, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
+        token = channel.credentials.get("access_token")
+        if not token:
+            raise PermanentError(f"the {self.network} channel has no access token")
+        response = send(
+            self.http,
+            method,
+            url,
+            network=self.network.capitalize(),
+            explain=explain_error,
+            headers={"Authorization": f"Bearer {token}"},
+            now=self._clock.now,
+            **kwargs,
+        )
+        body = read_json(response)
+        return body if isinstance(body, dict) else {}
+
+
+def make_adapter(
+    http: Any = None, clock: Clock | None = None, *, network: Literal["facebook", "instagram"] = "facebook"
+) -> MetaAdapter:
+    return MetaAdapter(network, http=http, clock=clock)

@@ -1,0 +1,322 @@
+"""X: Account Activity webhooks in, replies and direct messages out through API v2."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from chalicelib.clock import Clock, SystemClock
+from chalicelib.networks.base import (
+    ChannelContext,
+    ChannelInsights,
+    InboundEvent,
+    NetworkLimits,
+    PermanentError,
+    PollResult,
+    PublishRequest,
+    PublishResult,
+    ReplyRequest,
+    SignatureError,
+)
+from chalicelib.networks.http_failures import ErrorDetail, read_json, send
+from chalicelib.networks.webhook import (
+    Malformed,
+    ParsedWebhook,
+    hmac_sha256,
+    items_of,
+    moment_from_epoch,
+    optional_text,
+    require_secret,
+    required_header,
+    same_digest,
+    text_field,
+)
+
+API_URL = "https://api.x.com/2"
+SIGNATURE_HEADER = "x-twitter-webhooks-signature"
+
+LIMITS = NetworkLimits(
+    max_text=280,
+    text_counting="weighted_x",
+    max_media=4,
+    media_types=("image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4"),
+    max_media_bytes=5 * 1024 * 1024,
+)
+
+CREATED_AT_FORMAT = "%a %b %d %H:%M:%S %z %Y"  # "Thu Dec 19 11:27:49 +0000 2019"
+TOKEN_WORDS = ("token", "authenticat", "unauthorized", "credential")
+
+
+def verify_signature(
+    raw_body: bytes, headers: Mapping[str, str], secret: str, now: datetime | None = None
+) -> None:
+    """`x-twitter-webhooks-signature: sha256=<base64 HMAC-SHA256(consumer secret, raw body)>`."""
+    require_secret(secret)
+    value = required_header(headers, SIGNATURE_HEADER)
+    scheme, _, encoded = value.partition("=")
+    if scheme.lower() != "sha256" or not encoded:
+        raise SignatureError(f"malformed {SIGNATURE_HEADER} header")
+    try:
+        received = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise SignatureError(f"malformed {SIGNATURE_HEADER} header: not base64") from None
+    if len(received) != 32:
+        raise SignatureError(f"malformed {SIGNATURE_HEADER} header: not a SHA-256 digest")
+    same_digest(hmac_sha256(secret, raw_body), received)
+
+
+def crc_response(crc_token: str, consumer_secret: str) -> dict[str, str]:
+    """The answer to X's GET challenge-response check."""
+    require_secret(consumer_secret)
+    if not crc_token:
+        raise SignatureError("missing crc_token")
+    digest = hmac_sha256(consumer_secret, crc_token.encode("utf-8"))
+    return {"response_token": "sha256=" + base64.b64encode(digest).decode("ascii")}
+
+
+def parse_webhook(payload: dict[str, Any]) -> ParsedWebhook:
+    parsed = ParsedWebhook()
+    try:
+        for_user_id = text_field(payload, "for_user_id")
+    except Malformed as exc:
+        parsed.errors.append(str(exc))
+        return parsed
+    users = payload.get("users") if isinstance(payload.get("users"), Mapping) else {}
+    for key, value in payload.items():
+        if key == "tweet_create_events":
+            _each(parsed, key, value, lambda tweet: _tweet_event(for_user_id, tweet))
+        elif key == "direct_message_events":
+            _each(parsed, key, value, lambda dm: _dm_event(for_user_id, dm, users))
+        elif key.endswith("_events"):
+            parsed.ignored += len(value) if isinstance(value, list) else 1
+    return parsed
+
+
+def _each(parsed: ParsedWebhook, key: str, value: Any, convert: Any) -> None:
+    try:
+        items = items_of({key: value}, key)
+    except Malformed as exc:
+        parsed.errors.append(str(exc))
+        return
+    for index, item in enumerate(items):
+        try:
+            event = convert(item)
+        except Malformed as exc:
+            parsed.errors.append(f"{key}[{index}]: {exc}")
+            continue
+        if event is None:
+            parsed.ignored += 1
+        else:
+            parsed.events.append(event)
+
+
+def _tweet_event(for_user_id: str, tweet: Any) -> InboundEvent | None:
+    if not isinstance(tweet, Mapping):
+        raise Malformed("tweet is not an object")
+    tweet_id = optional_text(tweet, "id_str") or text_field(tweet, "id")
+    user = tweet.get("user")
+    author_id = optional_text(user, "id_str") or text_field(user, "id", "user")
+    if "retweeted_status" in tweet:
+        return None  # a repost carries no words of its own to answer
+    replied_user = optional_text(tweet, "in_reply_to_user_id_str") or optional_text(
+        tweet, "in_reply_to_user_id"
+    )
+    replied_tweet = optional_text(tweet, "in_reply_to_status_id_str") or optional_text(
+        tweet, "in_reply_to_status_id"
+    )
+    conversation_id = optional_text(tweet, "conversation_id_str") or optional_text(tweet, "conversation_id")
+    ours = author_id == for_user_id
+    if ours:
+        if not replied_tweet or replied_user == for_user_id:
+            return None  # our own post, or a thread of our own posts: publishing, not the inbox
+        kind = "comment"
+    elif replied_user == for_user_id and replied_tweet:
+        kind = "comment"
+    elif _mentions(tweet, for_user_id):
+        kind = "mention"
+    else:
+        return None
+    if kind == "comment":
+        thread_key = conversation_id or replied_tweet or tweet_id
+    else:
+        thread_key = conversation_id or tweet_id
+    return InboundEvent(
+        network="x",
+        account_id=for_user_id,
+        event_id=tweet_id,
+        kind=kind,
+        action="created",
+        thread_key=thread_key,
+        message_id=tweet_id,
+        direction="outbound" if ours else "inbound",
+        text=_tweet_text(tweet),
+        occurred_at=_tweet_time(tweet),
+        author_id=author_id,
+        author_name=optional_text(user, "name") or "",
+        author_handle=optional_text(user, "screen_name") or "",
+        parent_id=replied_tweet,
+        reply_context={
+            "tweet_id": tweet_id,
+            "author_id": author_id,
+            **({"conversation_id": conversation_id} if conversation_id else {}),
+        },
+    )
+
+
+def _mentions(tweet: Mapping[str, Any], user_id: str) -> bool:
+    for source in (tweet, tweet.get("extended_tweet")):
+        entities = source.get("entities") if isinstance(source, Mapping) else None
+        mentions = entities.get("user_mentions") if isinstance(entities, Mapping) else None
+        for mention in mentions if isinstance(mentions, list) else []:
+            if (optional_text(mention, "id_str") or optional_text(mention, "id")) == user_id:
+                return True
+    return False
+
+
+def _tweet_text(tweet: Mapping[str, Any]) -> str:
+    extended = tweet.get("extended_tweet")
+    if isinstance(extended, Mapping) and optional_text(extended, "full_text"):
+        return str(extended["full_text"])
+    return optional_text(tweet, "full_text") or optional_text(tweet, "text") or ""
+
+
+def _tweet_time(tweet: Mapping[str, Any]) -> datetime:
+    if tweet.get("timestamp_ms") is not None:
+        return moment_from_epoch(tweet["timestamp_ms"], "timestamp_ms")
+    created_at = tweet.get("created_at")
+    try:
+        return datetime.strptime(str(created_at), CREATED_AT_FORMAT)
+    except ValueError:
+        raise Malformed("created_at is not a time") from None
+
+
+def _dm_event(for_user_id: str, dm: Any, users: Mapping[str, Any]) -> InboundEvent | None:
+    if not isinstance(dm, Mapping):
+        raise Malformed("direct message event is not an object")
+    if dm.get("type") != "message_create":
+        return None
+    dm_id = text_field(dm, "id")
+    created = dm.get("message_create")
+    sender_id = text_field(created, "sender_id", "message_create")
+    recipient_id = text_field(created.get("target"), "recipient_id", "message_create.target")
+    outbound = sender_id == for_user_id
+    other = recipient_id if outbound else sender_id
+    data = created.get("message_data")
+    sender = users.get(sender_id) if isinstance(users.get(sender_id), Mapping) else {}
+    return InboundEvent(
+        network="x",
+        account_id=for_user_id,
+        event_id=dm_id,
+        kind="message",
+        action="created",
+        thread_key=other,
+        message_id=dm_id,
+        direction="outbound" if outbound else "inbound",
+        text=optional_text(data, "text") or "",
+        occurred_at=moment_from_epoch(dm.get("created_timestamp"), "created_timestamp"),
+        author_id=sender_id,
+        author_name=optional_text(sender, "name") or "",
+        author_handle=optional_text(sender, "screen_name") or "",
+        reply_context={"participant_id": other, "dm_event_id": dm_id},
+    )
+
+
+def explain_error(response: Any) -> ErrorDetail:
+    body = read_json(response)
+    text = ""
+    if isinstance(body, Mapping):
+        errors = body.get("errors")
+        first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], Mapping) else {}
+        text = str(body.get("detail") or first.get("message") or body.get("title") or "")
+    else:
+        text = (getattr(response, "text", "") or "")[:300]
+    if response.status_code == 403 and not any(word in text.lower() for word in TOKEN_WORDS):
+        # X answers 403 for content it refuses (duplicates, reply restrictions).
+        return ErrorDetail(text=text, not_auth=True)
+    return ErrorDetail(text=text)
+
+
+class XAdapter:
+    """Credentials: `access_token` (OAuth 2.0 user context, tweet.write and dm.write scopes)."""
+
+    network = "x"
+    limits = LIMITS
+    idempotent_publish = False
+
+    def __init__(self, http: Any = None, clock: Clock | None = None) -> None:
+        self._http = http
+        self._clock = clock or SystemClock()
+
+    @property
+    def http(self) -> Any:
+        if self._http is None:
+            import requests
+
+            self._http = requests.Session()
+        return self._http
+
+    def publish(self, channel: ChannelContext, request: PublishRequest) -> PublishResult:
+        raise PermanentError("publishing to x is not supported yet")
+
+    def fetch_insights(self, channel: ChannelContext, remote_ids: list[str]) -> ChannelInsights:
+        raise PermanentError("insights from x are not supported yet")
+
+    def poll_inbox(self, channel: ChannelContext, cursor: str | None) -> PollResult:
+        raise PermanentError("x delivers its inbox by webhook; there is nothing to poll")
+
+    def describe_account(self, channel: ChannelContext) -> dict[str, str]:
+        body = self._call(channel, "GET", f"{API_URL}/users/me")
+        data = body.get("data") or {}
+        return {"handle": str(data.get("username", "")), "account_id": str(data.get("id", ""))}
+
+    def reply(self, channel: ChannelContext, request: ReplyRequest) -> PublishResult:
+        if request.kind == "message":
+            participant = request.thread.get("participant_id")
+            if not participant:
+                raise PermanentError("this conversation has no participant to answer")
+            body = self._call(
+                channel,
+                "POST",
+                f"{API_URL}/dm_conversations/with/{participant}/messages",
+                json={"text": request.text},
+            )
+            remote_id = str((body.get("data") or {}).get("dm_event_id", ""))
+            return self._result(remote_id, None)
+        tweet_id = str(request.thread.get("tweet_id") or request.in_reply_to)
+        body = self._call(
+            channel,
+            "POST",
+            f"{API_URL}/tweets",
+            json={"text": request.text, "reply": {"in_reply_to_tweet_id": tweet_id}},
+        )
+        remote_id = str((body.get("data") or {}).get("id", ""))
+        return self._result(remote_id, f"https://x.com/i/web/status/{remote_id}")
+
+    def _result(self, remote_id: str, url: str | None) -> PublishResult:
+        if not remote_id:
+            raise PermanentError("x accepted the reply but returned no id")
+        return PublishResult(remote_id=remote_id, remote_url=url, published_at=self._clock.now())
+
+    def _call(self, channel: ChannelContext, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
+        token = channel.credentials.get("access_token")
+        if not token:
+            raise PermanentError("the x channel has no access token")
+        response = send(
+            self.http,
+            method,
+            url,
+            network="X",
+            explain=explain_error,
+            headers={"Authorization": f"Bearer {token}"},
+            now=self._clock.now,
+            **kwargs,
+        )
+        body = read_json(response)
+        return body if isinstance(body, dict) else {}
+
+
+def make_adapter(http: Any = None, clock: Clock | None = None) -> XAdapter:
+    return XAdapter(http=http, clock=clock)

@@ -1,0 +1,164 @@
+"""The publishing engine's writes. Every transition is one conditional write:
+a delivery moves only from the state the engine read, and a worker writes an
+outcome only while it still holds its claim (see docs/publishing.md)."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
+
+from chalicelib.repositories.posts import (
+    DELIVERY_SK,
+    POST_SK,
+    DeliveryRow,
+    PostRepository,
+    delivery_row,
+    due_shard,
+    key_time,
+    post_pk,
+)
+from chalicelib.repositories.tables import DeliveryRecord, PostRecord, PostTableRecord
+
+
+class LostClaim(Exception):
+    """The condition failed: someone else moved the delivery first."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    attempts: int | None = None
+    remote_id: str | None = None
+    remote_url: str | None = None
+    published_at: datetime | None = None
+    last_error: str | None = None
+    # While not terminal: when the engine should look at it next.
+    next_due: datetime | None = None
+
+
+def _due_actions(row: DeliveryRow, due: datetime | None, shards: int) -> list[Action]:
+    if due is None:
+        return [DeliveryRecord.due_shard.remove(), DeliveryRecord.due_key.remove()]
+    return [DeliveryRecord.due_shard.set(due_shard(row.post_id, row.channel_id, shards)),
+            DeliveryRecord.due_key.set(f"{key_time(due)}#{row.post_id}#{row.channel_id}")]
+
+
+class DeliveryRepository:
+    def __init__(self, posts: PostRepository) -> None:
+        self.posts = posts
+        self.shards = posts.due_shards
+
+    def _record(self, row: DeliveryRow) -> DeliveryRecord:
+        return DeliveryRecord(post_pk(row.workspace_id, row.post_id), DELIVERY_SK + row.channel_id)
+
+    def _update(self, row: DeliveryRow, actions: list[Action], condition: object) -> DeliveryRow:
+        record = self._record(row)
+        try:
+            record.update(actions=actions, condition=condition)
+        except UpdateError as exc:
+            if getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException":
+                raise LostClaim(str(exc)) from None
+            raise
+        return delivery_row(record)
+
+    def due(self, shard: int, until: datetime, page_size: int = 200) -> Iterator[DeliveryRow]:
+        """Everything the engine must act on by `until` in one shard: scheduled
+        deliveries now due, and queued/publishing ones whose lease ran out."""
+        condition = PostTableRecord.due_key <= key_time(until) + "#~"
+        for record in PostTableRecord.due.query(str(shard), condition, page_size=page_size):
+            if isinstance(record, DeliveryRecord):
+                yield delivery_row(record)
+
+    def mark_queued(self, row: DeliveryRow, lease_until: datetime) -> DeliveryRow:
+        """scheduled → queued, or queued → queued with a new lease (a lost message
+        sent again). Guarded by the status, version and lease the caller read."""
+        condition = (DeliveryRecord.status == row.status) & (DeliveryRecord.post_version == row.post_version)
+        if row.lease_until is not None:
+            condition &= DeliveryRecord.lease_until == key_time(row.lease_until)
+        else:
+            condition &= DeliveryRecord.lease_until.does_not_exist()
+        actions = [DeliveryRecord.status.set("queued"), DeliveryRecord.lease_until.set(key_time(lease_until)),
+                   *_due_actions(row, lease_until, self.shards)]
+        return self._update(row, actions, condition)
+
+    def claim(self, row: DeliveryRow, token: str, lease_until: datetime) -> DeliveryRow:
+        """queued → publishing, for the message's version only; attempts + 1."""
+        condition = ((DeliveryRecord.status == "queued") & (DeliveryRecord.post_version == row.post_version))
+        actions = [DeliveryRecord.status.set("publishing"), DeliveryRecord.claim_token.set(token),
+                   DeliveryRecord.lease_until.set(key_time(lease_until)), DeliveryRecord.attempts.add(1),
+                   *_due_actions(row, lease_until, self.shards)]
+        return self._update(row, actions, condition)
+
+    def expire_claim(self, row: DeliveryRow, outcome: Outcome) -> DeliveryRow:
+        """A publishing delivery whose worker never came back (lease ran out)."""
+        assert row.lease_until is not None and row.claim_token is not None
+        condition = ((DeliveryRecord.status == "publishing") & (DeliveryRecord.claim_token == row.claim_token)
+                     & (DeliveryRecord.lease_until == key_time(row.lease_until)))
+        return self._finish(row, outcome, condition)
+
+    def finish(self, row: DeliveryRow, token: str, outcome: Outcome) -> DeliveryRow:
+        """Writes what the network answered, only while the claim is still ours."""
+        condition = (DeliveryRecord.status == "publishing") & (DeliveryRecord.claim_token == token)
+        return self._finish(row, outcome, condition)
+
+    def _outcome_actions(self, row: DeliveryRow, outcome: Outcome) -> list[Action]:
+        actions: list[Action] = [DeliveryRecord.status.set(outcome.status)]
+        for name in ("remote_id", "remote_url", "last_error"):
+            value = getattr(outcome, name)
+            if value is not None:
+                actions.append(getattr(DeliveryRecord, name).set(value))
+        if outcome.published_at is not None:
+            actions.append(DeliveryRecord.published_at.set(key_time(outcome.published_at)))
+        if outcome.status == "queued":
+            assert outcome.next_due is not None
+            actions.append(DeliveryRecord.lease_until.set(key_time(outcome.next_due)))
+        else:
+            actions += [DeliveryRecord.lease_until.remove(), DeliveryRecord.claim_token.remove()]
+        if outcome.status == "scheduled":
+            actions.append(DeliveryRecord.due_at.set(key_time(outcome.next_due)))  # type: ignore[arg-type]
+        return actions + _due_actions(row, outcome.next_due, self.shards)
+
+    def _finish(self, row: DeliveryRow, outcome: Outcome, condition: object) -> DeliveryRow:
+        actions = self._outcome_actions(row, outcome)
+        if outcome.next_due is not None:  # not terminal: the post's status cannot change
+            return self._update(row, actions, condition)
+        for _ in range(20):
+            post_status, seq = self._post_status_after(row, outcome.status)
+            post = PostRecord(post_pk(row.workspace_id, row.post_id), POST_SK)
+            seq_condition = (PostRecord.outcome_seq.does_not_exist() if seq is None
+                             else PostRecord.outcome_seq == seq)
+            post_actions = [PostRecord.outcome_seq.set((seq or 0) + 1)]
+            if post_status is not None:
+                post_actions += [PostRecord.status.set(post_status),
+                                 PostRecord.post_workspace_status.set(f"{row.workspace_id}#{post_status}")]
+            try:
+                with self.posts._tx() as tx:
+                    tx.update(self._record(row), actions=actions, condition=condition)
+                    tx.update(post, actions=post_actions, condition=seq_condition & PostRecord.pk.exists())
+            except TransactWriteError as exc:
+                reasons = [r.code if r else None for r in (exc.cancellation_reasons or [])]
+                if reasons and reasons[0] == "ConditionalCheckFailed":
+                    raise LostClaim("the claim was lost") from None
+                if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+                    continue  # another delivery of this post finished meanwhile: read again
+                raise
+            return DeliveryRow(**{**row.__dict__, "status": outcome.status})
+        raise RuntimeError("could not record the outcome: the post kept changing")
+
+    def _post_status_after(self, row: DeliveryRow, status: str) -> tuple[str | None, int | None]:
+        """The post's stored status once this delivery has `status`: terminal
+        only when every delivery is; None leaves it as it is."""
+        from chalicelib.services.post_status import TERMINAL, derive_post_status
+
+        found = self.posts.get_with_seq(row.workspace_id, row.post_id)
+        if found is None:
+            return None, None
+        post, deliveries, seq = found
+        statuses = [status if d.channel_id == row.channel_id else d.status for d in deliveries]
+        derived = derive_post_status(post.status, statuses)
+        if derived in TERMINAL or derived in ("partially_published",):
+            return derived, seq
+        return None, seq

@@ -1,0 +1,271 @@
+"""The publishing engine: every delivery out on its second, at most once.
+
+- `publish_due_deliveries` (the tick, every minute) queues what is due before
+  the end of the next minute, with an SQS delay of the seconds left, and
+  recovers anything whose lease ran out.
+- `publish_delivery` (the worker, per message) claims the delivery with a
+  conditional write, calls the network, and writes the outcome only while it
+  still holds the claim.
+
+Every state change and the condition that guards it are in docs/publishing.md.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import random
+import secrets
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.clock import Clock, parse_rfc3339, to_rfc3339
+from chalicelib.networks.base import (
+    AmbiguousError,
+    AuthError,
+    MediaItem,
+    NetworkAdapter,
+    NetworkError,
+    PermanentError,
+    PublishRequest,
+    PublishResult,
+    RetryableError,
+)
+from chalicelib.queues import PublishMessage, PublishQueue
+from chalicelib.repositories.channels import ChannelRow
+from chalicelib.repositories.deliveries import DeliveryRepository, LostClaim, Outcome
+from chalicelib.repositories.posts import DeliveryRow, PostRepository, PostRow
+
+log = logging.getLogger("herald.publishing")
+
+MAX_ATTEMPTS = 5
+RETRY_BASE_S = 15.0
+# A queued delivery's message should have been handled this long after it was due.
+QUEUED_GRACE = timedelta(seconds=60)
+# Longer than the worker function's timeout, so a live worker never loses its claim.
+CLAIM_LEASE = timedelta(seconds=120)
+# A message that arrives early (SQS delays are whole seconds) waits at most this long.
+MAX_EARLY_WAIT_S = 15.0
+
+
+@dataclass
+class TickReport:
+    queued: int = 0
+    resent: int = 0
+    recovered: int = 0
+    marked_unknown: int = 0
+    skipped: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, other: TickReport) -> None:
+        for name in ("queued", "resent", "recovered", "marked_unknown", "skipped"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors += other.errors
+
+
+def message_for(row: DeliveryRow, due: datetime) -> PublishMessage:
+    return PublishMessage(row.workspace_id, row.post_id, row.channel_id, row.post_version, to_rfc3339(due) or "")
+
+
+class PublishingEngine:
+    def __init__(self, deliveries: DeliveryRepository, posts: PostRepository, channels: Any, queue: PublishQueue,
+                 adapters: Callable[[str], NetworkAdapter], media: Any, clock: Clock,
+                 sleep: Callable[[float], None] = time.sleep, jitter: Callable[[], float] = random.random,
+                 checkpoint: Callable[[str], None] = lambda _step: None, tick_threads: int = 8) -> None:
+        self.deliveries = deliveries
+        self.posts = posts
+        self.channels = channels
+        self.queue = queue
+        self.adapters = adapters
+        self.media = media
+        self.clock = clock
+        self.sleep = sleep
+        self.jitter = jitter
+        # Called between the worker's steps; tests inject crashes through it.
+        self.checkpoint = checkpoint
+        self.tick_threads = tick_threads
+
+    # -- the tick ----------------------------------------------------------------
+
+    def publish_due_deliveries(self) -> TickReport:
+        now = self.clock.now()
+        horizon = now.replace(second=0, microsecond=0) + timedelta(minutes=2)
+        shards = range(self.deliveries.shards)
+        report = TickReport()
+        with ThreadPoolExecutor(max_workers=max(1, min(self.tick_threads, len(shards)))) as pool:
+            for shard_report in pool.map(lambda s: self._tick_shard(s, now, horizon), shards):
+                report.add(shard_report)
+        log.info("Tick: %d queued, %d re-sent, %d recovered, %d unknown", report.queued, report.resent,
+                 report.recovered, report.marked_unknown)
+        return report
+
+    def _tick_shard(self, shard: int, now: datetime, horizon: datetime) -> TickReport:
+        report, outgoing = TickReport(), []
+        for row in self.deliveries.due(shard, horizon):
+            try:
+                message = self._act_on_due(row, now, report)
+            except LostClaim:
+                report.skipped += 1  # a worker or an edit moved it first
+                continue
+            if message is not None:
+                outgoing.append(message)
+            if len(outgoing) >= 100:
+                self._send(outgoing, report)
+                outgoing = []
+        self._send(outgoing, report)
+        return report
+
+    def _act_on_due(self, row: DeliveryRow, now: datetime,
+                    report: TickReport) -> tuple[PublishMessage, int] | None:
+        if row.status == "scheduled" and row.due_at is not None:
+            due = max(row.due_at, now)
+            self.deliveries.mark_queued(row, due + QUEUED_GRACE)
+            report.queued += 1
+            return message_for(row, row.due_at), _delay(row.due_at, now)
+        if row.lease_until is None or row.lease_until > now:
+            report.skipped += 1
+            return None
+        if row.status == "queued":  # its message was lost, or its worker died before claiming
+            self.deliveries.mark_queued(row, now + QUEUED_GRACE)
+            report.resent += 1
+            return message_for(row, row.due_at or now), 0
+        if row.status == "publishing":
+            return self._recover_claim(row, now, report)
+        return None
+
+    def _recover_claim(self, row: DeliveryRow, now: datetime,
+                       report: TickReport) -> tuple[PublishMessage, int] | None:
+        """A worker claimed it and never reported back: it may have published."""
+        adapter = self.adapters(row.network)
+        if adapter.idempotent_publish and row.attempts < MAX_ATTEMPTS:
+            self.deliveries.expire_claim(row, Outcome("queued", next_due=now + QUEUED_GRACE))
+            report.recovered += 1
+            return message_for(row, now), 0
+        self.deliveries.expire_claim(row, Outcome(
+            "unknown", last_error="The publishing worker stopped after claiming this delivery; "
+                                  f"{row.network} may or may not have published it. Check the channel "
+                                  "before publishing again."))
+        report.marked_unknown += 1
+        return None
+
+    def _send(self, outgoing: list[tuple[PublishMessage, int]], report: TickReport) -> None:
+        if not outgoing:
+            return
+        try:
+            refused = self.queue.send(outgoing)
+        except Exception as exc:  # the lease brings them back at the next tick
+            log.exception("Could not send %d publish messages", len(outgoing))
+            report.errors.append(str(exc))
+            return
+        if refused:
+            report.errors.append(f"SQS refused {len(refused)} messages; their lease brings them back")
+
+    def dispatch_now(self, post: PostRow, deliveries: list[DeliveryRow]) -> None:
+        """publish-now: queue at once instead of waiting for the tick."""
+        now = self.clock.now()
+        outgoing = []
+        for row in deliveries:
+            if row.status != "scheduled":
+                continue
+            try:
+                self.deliveries.mark_queued(row, now + QUEUED_GRACE)
+            except LostClaim:
+                continue
+            outgoing.append((message_for(row, now), 0))
+        self._send(outgoing, TickReport())
+
+    # -- the worker --------------------------------------------------------------
+
+    def publish_delivery(self, message: PublishMessage) -> str:
+        """Returns what happened, for the log: published, failed, unknown, retrying or dropped."""
+        wait = (parse_rfc3339(message.due_at) - self.clock.now()).total_seconds()
+        if 0 < wait <= MAX_EARLY_WAIT_S:
+            self.sleep(wait)
+        token = secrets.token_hex(12)
+        probe = DeliveryRow(message.workspace_id, message.post_id, message.channel_id, "", "queued",
+                            post_version=message.post_version)
+        try:
+            claimed = self.deliveries.claim(probe, token, self.clock.now() + CLAIM_LEASE)
+        except LostClaim:
+            log.info("Dropped a message for %s: edited, canceled or already claimed", probe.delivery_id)
+            return "dropped"
+        self.checkpoint("claimed")
+        outcome = self._attempt(claimed)
+        self.checkpoint("attempted")
+        try:
+            self.deliveries.finish(claimed, token, outcome)
+        except LostClaim:
+            log.error("Lost the claim on %s before writing %s; the sweep decides", claimed.delivery_id,
+                      outcome.status)
+            return "lost_claim"
+        self.checkpoint("finished")
+        if outcome.status == "queued" and outcome.next_due is not None:
+            delay = _delay(outcome.next_due, self.clock.now())
+            self._send([(message_for(claimed, outcome.next_due), delay)], TickReport())
+        log.info("Delivery %s to %s: %s", claimed.delivery_id, claimed.network,
+                 "retrying" if outcome.status == "queued" else outcome.status)
+        return "retrying" if outcome.status == "queued" else outcome.status
+
+    def _attempt(self, delivery: DeliveryRow) -> Outcome:
+        found = self.posts.get(delivery.workspace_id, delivery.post_id)
+        channel: ChannelRow | None = self.channels.channels.get(delivery.workspace_id, delivery.channel_id)
+        if found is None:
+            return Outcome("failed", last_error="The post was deleted.")
+        if channel is None:
+            return Outcome("failed", last_error="The channel was disconnected before the post went out.")
+        if channel.status != "active":
+            return Outcome("failed", last_error=f"The channel is {channel.status.replace('_', ' ')}: "
+                                                "reconnect it in Herald, then publish again.")
+        adapter = self.adapters(channel.network)
+        try:
+            request = self._request(found[0], delivery)
+            result = adapter.publish(self.channels.context_for(channel), request)
+        except NetworkError as error:
+            return self._failure(delivery, channel, adapter, error)
+        except Exception as error:  # a bug after the request may have gone out: never retry blindly
+            log.exception("Unexpected error publishing %s", delivery.delivery_id)
+            return self._failure(delivery, channel, adapter, AmbiguousError(f"unexpected error: {error}"))
+        return _published(result, self.clock.now())
+
+    def _request(self, post: PostRow, delivery: DeliveryRow) -> PublishRequest:
+        variant = post.variants.get(delivery.channel_id) or {}
+        text = variant.get("text") if variant.get("text") is not None else post.text
+        media = tuple(self.media.item_for(post.workspace_id, item) for item in post.media) if self.media else tuple(
+            MediaItem(mime=str(item.get("mime", "")), alt=str(item.get("alt", "")), url=item.get("url"),
+                      media_id=item.get("media_id")) for item in post.media)
+        return PublishRequest(delivery_id=delivery.delivery_id, text=text, media=media)
+
+    def _failure(self, delivery: DeliveryRow, channel: ChannelRow, adapter: NetworkAdapter,
+                 error: NetworkError) -> Outcome:
+        network = channel.network
+        if isinstance(error, AuthError):
+            self.channels.mark_needs_reauth(channel.workspace_id, channel.channel_id)
+            return Outcome("failed", last_error=f"{network} refused the channel's credentials ({error.message}); "
+                                                "reconnect the channel.")
+        if isinstance(error, PermanentError):
+            return Outcome("failed", last_error=f"{network} refused the post: {error.message}")
+        retryable = isinstance(error, RetryableError) or (
+            isinstance(error, AmbiguousError) and adapter.idempotent_publish)
+        if not retryable:
+            return Outcome("unknown", last_error=f"{error.message}. {network} may or may not have published it; "
+                                                 "check the channel before publishing again.")
+        if delivery.attempts >= MAX_ATTEMPTS:
+            return Outcome("failed", last_error=f"Gave up after {delivery.attempts} attempts: {error.message}")
+        backoff = RETRY_BASE_S * 2 ** (delivery.attempts - 1) * (0.8 + 0.4 * self.jitter())
+        retry_after = getattr(error, "retry_after_s", None) or 0
+        next_due = self.clock.now() + timedelta(seconds=min(900.0, max(backoff, retry_after)))
+        return Outcome("queued", last_error=f"Attempt {delivery.attempts} failed ({error.message}); "
+                                            f"retrying at {to_rfc3339(next_due)}", next_due=next_due)
+
+
+def _published(result: PublishResult, now: datetime) -> Outcome:
+    return Outcome("published", remote_id=result.remote_id, remote_url=result.remote_url,
+                   published_at=result.published_at or now, last_error="")
+
+
+def _delay(due: datetime, now: datetime) -> int:
+    """Whole seconds to wait; rounded down, the worker sleeps the rest."""
+    return max(0, math.floor((due - now).total_seconds()))

@@ -1,0 +1,60 @@
+import pytest
+import requests
+
+from chalicelib.networks.base import AmbiguousError, AuthError, PermanentError, RetryableError
+from chalicelib.networks.http_failures import ErrorDetail, retry_after_seconds, send
+from tests.support.network_fakes import FakeResponse, FakeSession, fixed_clock
+
+
+def explain(response):
+    return ErrorDetail(text=response.text)
+
+
+def call(answer):
+    return send(
+        FakeSession([answer]),
+        "POST",
+        "https://api.example.test/x",
+        network="Example",
+        explain=explain,
+        now=fixed_clock().now,
+    )
+
+
+def test_a_success_returns_the_response():
+    response = FakeResponse(201, {"id": "1"})
+    assert call(response) is response
+
+
+@pytest.mark.parametrize(
+    "answer, error",
+    [
+        (requests.ConnectTimeout(), RetryableError),
+        (requests.ConnectionError(), RetryableError),
+        (requests.ReadTimeout(), AmbiguousError),
+        (requests.exceptions.ChunkedEncodingError(), AmbiguousError),
+        (FakeResponse(503, text="maintenance"), RetryableError),
+        (FakeResponse(429, text="slow down"), RetryableError),
+        (FakeResponse(401, text="bad token"), AuthError),
+        (FakeResponse(403, text="forbidden"), AuthError),
+        (FakeResponse(422, text="text too long"), PermanentError),
+    ],
+)
+def test_failures_map_to_what_the_engine_can_act_on(answer, error):
+    with pytest.raises(error):
+        call(answer)
+
+
+def test_the_message_carries_the_network_and_its_own_words():
+    with pytest.raises(PermanentError) as caught:
+        call(FakeResponse(422, text="text too long"))
+    assert caught.value.message == "Example answered 422: text too long"
+    assert caught.value.status == 422
+
+
+def test_retry_after_in_seconds_or_as_a_date():
+    now = fixed_clock().now
+    assert retry_after_seconds({"Retry-After": "30"}, now) == 30
+    assert retry_after_seconds({"retry-after": "Mon, 02 Mar 2026 09:31:00 GMT"}, now) == 60
+    assert retry_after_seconds({}, now) is None
+    assert retry_after_seconds({"Retry-After": "soon"}, now) is None
