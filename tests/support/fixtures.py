@@ -14,6 +14,7 @@ from moto import mock_aws
 from chalicelib.clock import FixedClock
 from chalicelib.deps import Container, use_container
 from chalicelib.settings import get_settings
+from infra.moto_atomic import make_dynamodb_atomic
 from tests.support.resources import create_resources
 
 START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
@@ -21,6 +22,7 @@ START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
 
 @pytest.fixture
 def aws() -> Iterator[dict[str, Any]]:
+    make_dynamodb_atomic()
     with mock_aws():
         region = get_settings().region
         clients = {name: boto3.client(name, region_name=region) for name in ("dynamodb", "sqs", "kms", "s3")}
