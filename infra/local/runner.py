@@ -146,6 +146,8 @@ class LocalStack:
             log.exception("The app's start-up hook (chalicelib.admin.ensure_demo_workspace) failed")
             bootstrap = None
 
+        # Before the API answers, so whoever sees it answering also finds the file.
+        write_env_file(options.state_dir / "env", env)
         http = HttpServer(ApiGateway(app, lambda_env.config("api_handler")), options.host, options.port)
         http.start()
         self._stoppers.append(("HTTP API", http.stop))
@@ -160,11 +162,10 @@ class LocalStack:
         scheduler.start()
         self._stoppers.append(("scheduler", scheduler.stop))
 
-        # Last in, first stopped: the final save runs once nothing else writes.
+        # Stopped just before the AWS emulation, so the final save runs once nothing else writes.
         saver.start()
         self._stoppers.insert(1, ("state saver", saver.stop))
 
-        write_env_file(options.state_dir / "env", env)
         log.info("Local stack ready in %.1f s: API %s, AWS emulation %s, state in %s/",
                  time.monotonic() - started, options.api_url, options.aws_endpoint_url, options.state_dir)
         if bootstrap:
