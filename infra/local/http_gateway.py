@@ -85,13 +85,22 @@ def serve_threads_safely(app: Chalice) -> None:
 class ApiGateway:
     def __init__(self, app: Chalice, config: Config) -> None:
         serve_threads_safely(app)
+        self._app = app
         self._gateway = LocalGateway(app, config)
         self._routes = RouteMatcher(list(app.routes))
+
+    def _deployed_method(self, route: str, method: str) -> bool:
+        """Whether API Gateway would have this method on this resource (Chalice adds OPTIONS for CORS)."""
+        views = self._app.routes[route]
+        return method in views or (method == "OPTIONS" and any(view.cors for view in views.values()))
 
     def answer(self, method: str, path: str, headers: dict[str, str], body: bytes | None) -> HttpAnswer:
         try:
             route = self._routes.match_route(path).route
         except ValueError:
+            route = None
+        # API Gateway answers an unknown path and an undeployed method alike (MISSING_AUTHENTICATION_TOKEN).
+        if route is None or not self._deployed_method(route, method):
             return not_found_answer(method, path.split("?", 1)[0])
         try:
             response = self._gateway.handle_request(method=method, path=path, headers=headers, body=body)

@@ -50,6 +50,27 @@ def test_an_unknown_path_answers_404_in_the_api_error_shape() -> None:
         assert ("Content-Type", "application/json") in answer.headers
 
 
+def test_a_method_the_route_does_not_define_is_not_found_as_on_api_gateway() -> None:
+    gateway = make_gateway()
+    for method in ("DELETE", "HEAD", "OPTIONS"):
+        answer = gateway.answer(method, "/posts/p1", {}, None)
+        assert answer.status == 404
+        assert json.loads(answer.body)["error"]["message"] == f"No route for {method} /posts/p1"
+
+
+def test_preflight_is_answered_where_a_view_allows_cors() -> None:
+    app = Chalice(app_name="herald")
+
+    @app.route("/open", methods=["PUT"], cors=True)
+    def open_view() -> dict[str, Any]:
+        return {}
+
+    answer = ApiGateway(app, Config(chalice_stage="local", function_name="api_handler")).answer(
+        "OPTIONS", "/open", {"Origin": "http://localhost:5173"}, None)
+    assert answer.status == 200
+    assert ("Access-Control-Allow-Methods", "PUT,OPTIONS") in answer.headers
+
+
 def test_binary_bodies_travel_base64_through_the_lambda_event_and_back() -> None:
     answer = make_gateway().answer("POST", "/echo", {"Content-Type": "application/octet-stream",
                                                      "Accept": "application/octet-stream"}, b"\x00\x01\xff")
