@@ -64,6 +64,10 @@ class AwsEmulation:
         ensure_port_free(self.host, self.port, "AWS emulation")
         from moto.server import ThreadedMotoServer
 
+        from infra.moto_atomic import make_dynamodb_atomic
+
+        make_dynamodb_atomic()
+
         # moto logs every request it serves; our own log says what matters.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)

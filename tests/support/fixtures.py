@@ -14,9 +14,13 @@ from moto import mock_aws
 from chalicelib.clock import FixedClock
 from chalicelib.deps import Container, use_container
 from chalicelib.settings import get_settings
+from infra.local.aws_emulation import AwsClients
+from infra.local.kms_keys import KmsKeyKeeper
+from infra.local.provision import Provisioner
 from infra.moto_atomic import make_dynamodb_atomic
-from tests.support.resources import create_resources
+from infra.resources import resources
 
+ACCOUNT_ID = "123456789012"  # moto's default account
 START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
 
 
@@ -24,9 +28,11 @@ START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
 def aws() -> Iterator[dict[str, Any]]:
     make_dynamodb_atomic()
     with mock_aws():
-        region = get_settings().region
-        clients = {name: boto3.client(name, region_name=region) for name in ("dynamodb", "sqs", "kms", "s3")}
-        create_resources(get_settings().stage, **clients)
+        settings = get_settings()
+        clients = {name: boto3.client(name, region_name=settings.region) for name in ("dynamodb", "sqs", "kms", "s3")}
+        # The same provisioner as the local stack, from the same definitions.
+        keys = KmsKeyKeeper(None, clients["kms"], ACCOUNT_ID, settings.region)
+        Provisioner(AwsClients(**clients), keys, settings.region, ACCOUNT_ID).provision(resources(settings.stage))
         yield clients
 
 
