@@ -19,13 +19,19 @@ from tests.support.resources import create_resources
 START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
 
 
+@pytest.fixture(scope="session")
+def aws_clients() -> dict[str, Any]:
+    """Made once: a boto3 client is slow to make, and moto answers for it whenever a mock is active."""
+    region = get_settings().region
+    return {name: boto3.client(name, region_name=region) for name in ("dynamodb", "sqs", "kms", "s3")}
+
+
 @pytest.fixture
-def aws() -> Iterator[dict[str, Any]]:
+def aws(aws_clients: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """A fresh, empty emulated AWS for each test, with the stage's resources."""
     with mock_aws():
-        region = get_settings().region
-        clients = {name: boto3.client(name, region_name=region) for name in ("dynamodb", "sqs", "kms", "s3")}
-        create_resources(get_settings().stage, **clients)
-        yield clients
+        create_resources(get_settings().stage, **aws_clients)
+        yield aws_clients
 
 
 @pytest.fixture
