@@ -159,8 +159,8 @@ class PostRepository:
     @property
     def connection(self) -> Connection:
         if self._connection is None:
-            meta = PostTableRecord.Meta
-            self._connection = Connection(region=meta.region, host=meta.host)
+            # The models' own connection: a second one would load botocore's data files again.
+            self._connection = PostTableRecord._get_connection().connection
         return self._connection
 
     def _tx(self) -> TransactWrite:
