@@ -102,11 +102,11 @@ def test_canceled_posts_and_undated_drafts_are_not_on_the_calendar(api, clock, c
     assert [p for posts in calendar(api, "2026-03").values() for p in posts] == [kept["id"]]
 
 
-@pytest.mark.parametrize("query", ["month=2026-13", "month=2026-3", "month=26-03", "month=March", "month=", ""])
-def test_a_bad_month_is_refused(api, query):
-    response = api.get(f"/calendar?{query}")
-    assert response.status_code == 422, response.body
-    assert [d["field"] for d in response.json["error"]["details"]] == ["month"]
+def test_a_bad_month_is_refused(api):
+    for query in ("month=2026-13", "month=2026-00", "month=2026-3", "month=26-03", "month=March", "month=", ""):
+        response = api.get(f"/calendar?{query}")
+        assert response.status_code == 422, (query, response.body)
+        assert [d["field"] for d in response.json["error"]["details"]] == ["month"]
 
 
 # -- the .ics feed -------------------------------------------------------------------
@@ -176,10 +176,10 @@ def test_revoking_the_feed_retires_its_address(api, client):
     assert feed_url(api) != old
 
 
-@pytest.mark.parametrize("token", ["nothing.ics", "0123456789abcdef-" + "A" * 43 + ".ics", "%2e%2e"])
-def test_a_made_up_feed_address_is_not_found(client, token, api):
+def test_a_made_up_feed_address_is_not_found(client, api):
     feed_url(api)
-    assert client.http.get(f"/calendar-feed/{token}").status_code == 404
+    for token in ("nothing.ics", "0123456789abcdef-" + "A" * 43 + ".ics", "%2e%2e"):
+        assert client.http.get(f"/calendar-feed/{token}").status_code == 404, token
 
 
 def test_a_feed_address_with_a_wrong_secret_is_not_found(client, api):

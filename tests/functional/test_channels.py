@@ -89,17 +89,21 @@ def test_an_unknown_network_is_refused(api):
     assert api.get("/channels").json["items"] == []
 
 
-@pytest.mark.parametrize(("network", "credentials", "missing"), [
+MISSING_CREDENTIALS = [
     ("bluesky", {}, ["service_url", "handle", "app_password"]),
     ("bluesky", {"handle": "me.bsky.social"}, ["service_url", "app_password"]),
     ("bluesky", {"service_url": "https://bsky.social", "handle": "me", "app_password": ""}, ["app_password"]),
     ("mastodon", {}, ["instance_url", "access_token"]),
     ("mastodon", {"instance_url": "https://mastodon.social"}, ["access_token"]),
-])
-def test_missing_credentials_are_named(api, network, credentials, missing):
-    response = api.post("/channels", {"network": network, "name": "N", "credentials": credentials})
-    assert error_fields(response) == [f"credentials.{name}" for name in missing]
-    assert all(name in response.json["error"]["message"] for name in missing)
+]
+
+
+def test_missing_credentials_are_named(api):
+    for network, credentials, missing in MISSING_CREDENTIALS:
+        response = api.post("/channels", {"network": network, "name": "N", "credentials": credentials})
+        assert error_fields(response) == [f"credentials.{name}" for name in missing], (network, credentials)
+        assert all(name in response.json["error"]["message"] for name in missing)
+    assert api.get("/channels").json["items"] == []
 
 
 def test_a_network_identified_by_settings_needs_the_account_id(api):
@@ -117,16 +121,18 @@ def test_a_channel_of_a_network_herald_cannot_publish_to_is_refused_as_a_target(
     assert error_fields(response) == ["channel_ids.0"]
 
 
-@pytest.mark.parametrize("settings", [{"fail": fail} for fail in
-                                      ("none", "429", "500", "timeout", "auth", "refused", "invalid")]
-                         + [{"latency_ms": 0}, {"latency_ms": 250, "fail": "500", "fail_times": 2}])
-def test_sandbox_settings_that_are_accepted(api, settings):
-    response = connect(api, settings=settings)
-    assert response.status_code == 201, response.body
-    assert response.json["settings"] == settings
+ACCEPTED_SETTINGS = [{"fail": fail} for fail in ("none", "429", "500", "timeout", "auth", "refused", "invalid")] \
+    + [{"latency_ms": 0}, {"latency_ms": 250, "fail": "500", "fail_times": 2}, {"max_characters": 1}]
 
 
-@pytest.mark.parametrize(("settings", "field"), [
+def test_sandbox_settings_that_are_accepted(api):
+    for settings in ACCEPTED_SETTINGS:
+        response = connect(api, settings=settings)
+        assert response.status_code == 201, (settings, response.body)
+        assert response.json["settings"] == settings
+
+
+REFUSED_SETTINGS = [
     ({"fail": "sometimes"}, "settings.fail"),
     ({"fail": 500}, "settings.fail"),
     ({"latency_ms": -1}, "settings.latency_ms"),
@@ -137,9 +143,12 @@ def test_sandbox_settings_that_are_accepted(api, settings):
     ({"max_characters": "many"}, "settings.max_characters"),
     ({"max_characters": 0}, "settings.max_characters"),
     ({"max_characters": -10}, "settings.max_characters"),
-])
-def test_sandbox_settings_that_are_refused(api, settings, field):
-    assert error_fields(connect(api, settings=settings)) == [field]
+]
+
+
+def test_sandbox_settings_that_are_refused(api):
+    for settings, field in REFUSED_SETTINGS:
+        assert error_fields(connect(api, settings=settings)) == [field], settings
     assert api.get("/channels").json["items"] == []
 
 

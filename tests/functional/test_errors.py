@@ -34,10 +34,12 @@ def fields(error: dict[str, Any]) -> list[str]:
     return [d["field"] for d in error["details"]]
 
 
-@pytest.mark.parametrize("raw", [b"{", b'{"text": "hi",}', b"{'text': 'hi'}", b"\xff\xfe\x00",
-                                 '{"text": "café"}'.encode("latin-1")])
-def test_malformed_json_is_a_400(api, raw):
-    assert error_of(api.post("/posts", raw), 400)["code"] == "malformed_json"
+# Tables of cases share one test (and one emulated AWS): each case is cheap, a setup is not.
+
+
+def test_malformed_json_is_a_400(api):
+    for raw in (b"{", b'{"text": "hi",}', b"{'text': 'hi'}", b"\xff\xfe\x00", '{"text": "café"}'.encode("latin-1")):
+        assert error_of(api.post("/posts", raw), 400)["code"] == "malformed_json", raw
 
 
 def test_a_body_not_in_utf8_is_malformed(api, channel):
@@ -46,9 +48,9 @@ def test_a_body_not_in_utf8_is_malformed(api, channel):
     assert api.get("/posts").json["items"] == []
 
 
-@pytest.mark.parametrize("raw", [b"[]", b'[{"text": "hi"}]', b'"text"', b"null", b"42"])
-def test_a_body_that_is_not_an_object_is_a_400(api, raw):
-    assert error_of(api.post("/posts", raw), 400)["code"] == "malformed_json"
+def test_a_body_that_is_not_an_object_is_a_400(api):
+    for raw in (b"[]", b'[{"text": "hi"}]', b'"text"', b"null", b"42"):
+        assert error_of(api.post("/posts", raw), 400)["code"] == "malformed_json", raw
 
 
 def test_a_body_over_256_kib_is_a_413(api, channel):
@@ -77,10 +79,10 @@ def test_unknown_fields_are_named(api, channel):
     assert fields(error) == ["colour"]
 
 
-@pytest.mark.parametrize("publish_at", ["tomorrow", "2026-03-05T10:00:00", "2026-02-30T10:00:00Z", 12])
-def test_a_publish_at_that_is_not_an_rfc3339_time_with_offset_is_named(api, channel, publish_at):
-    error = error_of(api.post("/posts", {"text": "hi", "channel_ids": [channel["id"]], "publish_at": publish_at}), 422)
-    assert fields(error) == ["publish_at"]
+def test_a_publish_at_that_is_not_an_rfc3339_time_with_offset_is_named(api, channel):
+    for publish_at in ("tomorrow", "2026-03-05T10:00:00", "2026-02-30T10:00:00Z", 12):
+        body = {"text": "hi", "channel_ids": [channel["id"]], "publish_at": publish_at}
+        assert fields(error_of(api.post("/posts", body), 422)) == ["publish_at"], publish_at
 
 
 def test_nested_fields_are_named_by_their_path(api, channel):

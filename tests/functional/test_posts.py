@@ -87,9 +87,10 @@ def test_publish_at_may_be_up_to_60_seconds_in_the_past(api, channels, clock):
     assert len(api.get("/posts").json["items"]) == 1
 
 
-@pytest.mark.parametrize("text", ["", "   \n "])
-def test_empty_text_without_media_is_refused(api, channels, text):
-    assert error_fields(api.post("/posts", {"text": text, "channel_ids": channels[:1]})) == ["text"]
+def test_empty_text_without_media_is_refused(api, channels):
+    for text in ("", "   \n "):
+        assert error_fields(api.post("/posts", {"text": text, "channel_ids": channels[:1]})) == ["text"]
+    assert error_fields(api.post("/posts", {"channel_ids": channels[:1]})) == ["text"]
 
 
 def test_empty_text_with_media_is_accepted(api, channels):
@@ -97,10 +98,10 @@ def test_empty_text_with_media_is_accepted(api, channels):
     assert post["media"] == [{"url": "https://example.com/cat.png", "alt": "A cat"}]
 
 
-@pytest.mark.parametrize("item", [{}, {"alt": "no source"}, {"media_id": "", "url": None}])
-def test_a_media_item_without_media_id_or_url_is_refused(api, channels, item):
-    assert error_fields(api.post("/posts", {"text": "x", "channel_ids": channels[:1], "media": [item]})) \
-        == ["media.0"]
+def test_a_media_item_without_media_id_or_url_is_refused(api, channels):
+    for item in ({}, {"alt": "no source"}, {"media_id": "", "url": None}):
+        assert error_fields(api.post("/posts", {"text": "x", "channel_ids": channels[:1], "media": [item]})) \
+            == ["media.0"], item
 
 
 def test_repeated_channel_ids_make_one_delivery_each(api, channels):
@@ -319,22 +320,26 @@ def test_paging_a_filtered_list(api, many, channels):
     assert [p["id"] for p in first["items"] + second["items"]] == [many[i]["id"] for i in (1, 3, 5)]
 
 
-@pytest.mark.parametrize("limit", ["0", "101", "-1", "2.5"])
-def test_a_limit_outside_1_to_100_is_refused(api, limit):
-    assert error_fields(api.get(f"/posts?limit={limit}")) == ["limit"]
+def test_a_limit_outside_1_to_100_is_refused(api):
+    for limit in ("0", "101", "-1", "2.5"):
+        assert error_fields(api.get(f"/posts?limit={limit}")) == ["limit"], limit
+    assert api.get("/posts?limit=1").status_code == api.get("/posts?limit=100").status_code == 200
 
 
-@pytest.mark.parametrize("cursor", [
+BAD_CURSORS = [
     "not-a-cursor",
     "%%%",
     "WzFd",  # [1]
     "eyJwb3N0X3dvcmtzcGFjZV9pZCI6IngifQ",  # {"post_workspace_id":"x"}
     "eyJwb3N0X3dvcmtzcGFjZV9pZCI6eyJTIjoid3Nfb3RoZXIifX0",  # another workspace's list
-])
-def test_a_bad_cursor_is_a_400(api, many, cursor):
-    response = api.get(f"/posts?limit=2&cursor={cursor}")
-    assert response.status_code == 400, response.body
-    assert response.json["error"]["code"] == "invalid_cursor"
+]
+
+
+def test_a_bad_cursor_is_a_400(api, many):
+    for cursor in BAD_CURSORS:
+        response = api.get(f"/posts?limit=2&cursor={cursor}")
+        assert response.status_code == 400, (cursor, response.body)
+        assert response.json["error"]["code"] == "invalid_cursor"
 
 
 def test_a_cursor_of_another_list_is_a_400(api, many, channels):

@@ -52,17 +52,12 @@ def test_the_same_secret_seals_differently_each_time(box):
     assert box.seal(SECRET, CONTEXT) != box.seal(SECRET, CONTEXT)
 
 
-@pytest.mark.parametrize("wrong", [
-    {"workspace_id": "ws_1", "channel_id": "ch_2"},
-    {"workspace_id": "ws_2", "channel_id": "ch_1"},
-    {"workspace_id": "ws_1"},
-    {**CONTEXT, "purpose": "calendar-feed"},
-    {},
-])
-def test_it_does_not_open_under_another_context(box, wrong):
+def test_it_does_not_open_under_another_context(box):
     sealed = box.seal(SECRET, CONTEXT)
-    with pytest.raises(REFUSED):
-        box.open(sealed, wrong)
+    for wrong in ({"workspace_id": "ws_1", "channel_id": "ch_2"}, {"workspace_id": "ws_2", "channel_id": "ch_1"},
+                  {"workspace_id": "ws_1"}, {**CONTEXT, "purpose": "calendar-feed"}, {}):
+        with pytest.raises(REFUSED):
+            box.open(sealed, wrong)
 
 
 def test_a_wrong_context_fails_even_after_the_right_one_was_cached(box):
