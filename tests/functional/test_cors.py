@@ -71,3 +71,10 @@ def test_public_routes_answer_the_allowed_origin_too(client, deps):
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
     assert preflight(client, "/openapi.json", ALLOWED, "GET").headers["Access-Control-Allow-Origin"] == ALLOWED
+
+
+def test_answers_are_not_sniffed_nor_cached(client, workspace):
+    api = Api(client, workspace.headers("viewer"))
+    for response in (api.get("/workspace"), api.get("/posts/pst_missing"), client.http.get("/health")):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Cache-Control"] == "no-store"

@@ -357,3 +357,21 @@ def test_a_cursor_of_this_list_with_its_position_missing_is_a_400(api, many, wor
     cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
     response = api.get(f"/posts?limit=2&cursor={cursor}")
     assert response.status_code == 400, response.body
+
+
+def test_times_are_given_back_in_utc_with_z(api, channels):
+    response = api.post("/posts", {"text": "Offset", "channel_ids": channels[:1],
+                                   "publish_at": "2026-03-03T10:00:00.250+02:00"})
+    assert response.status_code == 201, response.body
+    post = response.json
+    assert post["publish_at"] == "2026-03-03T08:00:00.250Z"
+    assert post["created_at"] == "2026-03-02T09:00:00Z"
+    assert post["deliveries"][0]["due_at"] == "2026-03-03T08:00:00.250Z"
+
+
+def test_a_scheduled_post_can_go_back_to_being_a_draft(api, channels, clock, deps, aws):
+    post = make_post(api, channels, clock.now() + timedelta(hours=1))
+    draft = api.patch(f"/posts/{post['id']}", {"status": "draft"})
+    assert draft.status_code == 200, draft.body
+    assert draft.json["status"] == "draft"
+    assert due_times(deps, aws, post["id"], channels) == {}
