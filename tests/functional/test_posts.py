@@ -375,3 +375,11 @@ def test_a_scheduled_post_can_go_back_to_being_a_draft(api, channels, clock, dep
     assert draft.status_code == 200, draft.body
     assert draft.json["status"] == "draft"
     assert due_times(deps, aws, post["id"], channels) == {}
+
+
+def test_taking_a_channel_off_a_post_drops_its_delivery(api, channels, clock, deps, aws):
+    post = make_post(api, channels, clock.now() + timedelta(hours=1))
+    edited = api.patch(f"/posts/{post['id']}", {"channel_ids": [channels[1]]}).json
+    assert [d["channel_id"] for d in edited["deliveries"]] == [channels[1]]
+    assert list(due_times(deps, aws, post["id"], channels)) == [channels[1]]
+    assert ids(api.get(f"/posts?channel_id={channels[0]}")) == []
