@@ -1,7 +1,7 @@
 """Objects made the way a user makes them: through the API."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from chalicelib.clock import to_rfc3339
@@ -27,7 +27,3 @@ def make_post(api: Api, channel_ids: list[str], publish_at: datetime | None = No
     response = api.post("/posts", body)
     assert response.status_code == 201, response.body
     return response.json
-
-
-def in_an_hour(now: datetime) -> datetime:
-    return now + timedelta(hours=1)
