@@ -18,6 +18,7 @@ run: install
 	$(PY) -m infra.local
 
 test: install
+	bash tests/integration/pds/install.sh
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 

@@ -25,6 +25,7 @@ POST_SK = "post"
 DELIVERY_SK = "delivery#"
 DUE_STATUSES = ("scheduled", "queued", "publishing")
 UNSENT_STATUSES = ("scheduled", "queued")
+UNDATED = "~"  # sorts after every time
 
 
 def key_time(moment: datetime) -> str:
@@ -56,7 +57,7 @@ class PostRow:
     @property
     def publish_key(self) -> str:
         if self.publish_at is None:
-            return f"~{key_time(self.created_at)}#{self.post_id}"
+            return f"{UNDATED}{key_time(self.created_at)}#{self.post_id}"
         return f"{key_time(self.publish_at)}#{self.post_id}"
 
 
@@ -158,8 +159,8 @@ class PostRepository:
     @property
     def connection(self) -> Connection:
         if self._connection is None:
-            meta = PostTableRecord.Meta
-            self._connection = Connection(region=meta.region, host=meta.host)
+            # The models' own connection: a second one would load botocore's data files again.
+            self._connection = PostTableRecord._get_connection().connection
         return self._connection
 
     def _tx(self) -> TransactWrite:
@@ -228,11 +229,13 @@ class PostRepository:
         if lower and upper:
             condition = PostTableRecord.publish_key.between(lower, upper)
         elif lower:
-            condition = PostTableRecord.publish_key >= lower
+            # Undated drafts sort last, under `~<created_at>`: a time filter leaves them out.
+            condition = PostTableRecord.publish_key.between(lower, UNDATED)
         elif upper:
             condition = PostTableRecord.publish_key <= upper
         result = index.query(hash_value, condition, limit=limit,
-                             last_evaluated_key=decode_cursor(cursor, {attr: hash_value}))
+                             last_evaluated_key=decode_cursor(cursor, {attr: hash_value},
+                                                              ("pk", "sk", attr, "publish_key")))
         records = list(result)
         if channel_id:
             posts = self.posts_by_ids(workspace_id, [r.post_id for r in records])
