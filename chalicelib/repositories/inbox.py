@@ -300,8 +300,8 @@ class InboxRepository:
     @property
     def connection(self) -> Connection:
         if self._connection is None:
-            meta = MessageRecord.Meta
-            self._connection = Connection(region=meta.region, host=meta.host)
+            # The models' own connection: a second one would load botocore's data files again.
+            self._connection = MessageRecord._get_connection().connection
         return self._connection
 
     # -- conversations -------------------------------------------------------------

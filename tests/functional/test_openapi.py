@@ -10,7 +10,10 @@ from openapi_spec_validator.validation import OpenAPIV31SpecValidator
 
 from chalicelib.api import ROUTES
 
-PUBLIC = {("/health", "GET"), ("/openapi.json", "GET"), ("/calendar-feed/{token}", "GET")}
+PUBLIC = {("/health", "GET"), ("/openapi.json", "GET"), ("/calendar-feed/{token}", "GET"),
+          # Each network signs its webhooks instead.
+          ("/webhooks/meta", "GET"), ("/webhooks/meta", "POST"), ("/webhooks/x", "GET"), ("/webhooks/x", "POST"),
+          ("/webhooks/linkedin", "GET"), ("/webhooks/linkedin", "POST"), ("/webhooks/tiktok", "POST")}
 
 
 @pytest.fixture

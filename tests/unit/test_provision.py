@@ -8,6 +8,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from chalicelib.settings import QUEUES
 from infra.local.aws_emulation import AwsClients
 from infra.local.kms_keys import KmsKeyKeeper
 from infra.local.provision import Provisioner, creation_order
@@ -83,7 +84,7 @@ def test_provisioning_twice_changes_nothing(clients: AwsClients) -> None:
 
     assert first == second
     assert len(herald_keys(clients)) == 1
-    assert len(clients.sqs.list_queues()["QueueUrls"]) == 2
+    assert len(clients.sqs.list_queues()["QueueUrls"]) == 2 * len(QUEUES)  # each with its dead-letter queue
 
 
 def test_unknown_types_and_what_depends_on_them_are_skipped(
