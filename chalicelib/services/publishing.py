@@ -263,7 +263,7 @@ class PublishingEngine:
 
 def _published(result: PublishResult, now: datetime) -> Outcome:
     return Outcome("published", remote_id=result.remote_id, remote_url=result.remote_url,
-                   published_at=result.published_at or now, last_error="")
+                   published_at=result.published_at or now)
 
 
 def _delay(due: datetime, now: datetime) -> int:
