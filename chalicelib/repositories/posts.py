@@ -182,6 +182,13 @@ class PostRepository:
         deliveries.sort(key=lambda d: order.get(d.channel_id, len(order)))
         return post, deliveries
 
+    def get_post(self, workspace_id: str, post_id: str) -> PostRow | None:
+        """The post item alone, without its deliveries."""
+        try:
+            return post_row(PostRecord.get(post_pk(workspace_id, post_id), POST_SK, consistent_read=True))
+        except PostRecord.DoesNotExist:
+            return None
+
     def get_with_seq(self, workspace_id: str, post_id: str) -> tuple[PostRow, list[DeliveryRow], int | None] | None:
         """The post, its deliveries, and its outcome sequence, in one consistent read."""
         post, seq, deliveries = None, None, []
