@@ -37,7 +37,11 @@ from chalicelib.repositories.posts import key_time
 from chalicelib.repositories.tables import _meta
 
 WORKSPACE_SERIES = "workspace"
-REGISTRY_SHARDS = 16
+# A registry partition takes one write per workspace per night and one Query
+# per hourly run; 4 shards keep both far below a partition's limits up to
+# hundreds of thousands of workspaces and let a run read them in parallel.
+# Changing it means moving the registry items (the shard is in their key).
+REGISTRY_SHARDS = 4
 COUNTS = "counts"
 DAILY = "daily"
 
@@ -152,8 +156,8 @@ def counter_sk(day: date) -> str:
     return f"{day.isoformat()}#{COUNTS}"
 
 
-def registry_shard(workspace_id: str) -> int:
-    return zlib.crc32(workspace_id.encode()) % REGISTRY_SHARDS
+def registry_shard(workspace_id: str, shards: int = REGISTRY_SHARDS) -> int:
+    return zlib.crc32(workspace_id.encode()) % shards
 
 
 def _number(value: Any) -> float:
@@ -279,11 +283,11 @@ class WorkspaceRegistry:
     """Which workspaces the nightly job visits, with their time zone and how far
     it got. Sharded so that no partition grows without bound."""
 
-    shards = REGISTRY_SHARDS
+    def __init__(self, shards: int = REGISTRY_SHARDS) -> None:
+        self.shards = shards
 
-    @staticmethod
-    def _item(workspace_id: str) -> RegistryRecord:
-        return RegistryRecord(f"registry#{registry_shard(workspace_id)}", workspace_id)
+    def _item(self, workspace_id: str) -> RegistryRecord:
+        return RegistryRecord(f"registry#{registry_shard(workspace_id, self.shards)}", workspace_id)
 
     def enroll(self, workspace_id: str, timezone: str, rolled_through: date) -> None:
         """From now on the nightly job rolls this workspace up, starting the day after `rolled_through`."""

@@ -135,6 +135,8 @@ class ReportService:
             figures = fig.summarize(today, baseline)
             baseline.update({r.channel_id: r.followers for r in today if r.followers is not None})
             network_rows = [r for r in today if r.channel_id != WORKSPACE_SERIES]
+            if any(r.followers is None for r in network_rows):
+                figures["followers"] = None  # a sum without one channel's count would look like a drop
             days.append({
                 "date": day.isoformat(),
                 "rolled_up": bool(today) and all(r.insights != "pending" for r in today),
@@ -175,8 +177,9 @@ class ReportService:
                                   _last_followers([r for r in lead_in if r.channel_id == channel_id]))),
             })
         rolled = {(r.channel_id, r.day) for r in current if r.insights != "pending"}
+        tracked_from = _created_day(workspace, timezone) or period.first
         pending = [d.isoformat() for d in period.days
-                   if any((s, d) not in rolled for s in network_series if s in names)]
+                   if d >= tracked_from and any((s, d) not in rolled for s in network_series if s in names)]
         missing = fig.missing_insights([r for r in current if r.channel_id != WORKSPACE_SERIES])
         top = fig.top_posts(current)
         for post in top:
@@ -236,6 +239,11 @@ class ReportService:
             "by_weekday": by_weekday,
             "by_hour": by_hour,
         }
+
+
+def _created_day(workspace: Any, timezone: str) -> date | None:
+    created = getattr(workspace, "created_at", None)
+    return parse_rfc3339(created).astimezone(ZoneInfo(timezone)).date() if created else None
 
 
 def _last_followers(rows: list[DailyRow]) -> dict[str, int]:

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.clock import Clock
@@ -104,10 +105,9 @@ class RollupService:
         report = RollupReport()
         entries = [e for shard in (shards if shards is not None else range(self.registry.shards))
                    for e in self.registry.list_shard(shard)]
-        with ThreadPoolExecutor(max_workers=max(1, self.threads)) as pool:
-            plans = [p for p in pool.map(lambda e: self._plan(e, now, day, report), entries) if p]
-            tasks = [task for plan in plans for task in plan]
-            results = list(pool.map(self._roll_series_safely, tasks))
+        plans = [p for p in self._map(lambda e: self._plan(e, now, day, report), entries) if p]
+        tasks = [task for plan in plans for task in plan]
+        results = self._map(self._roll_series_safely, tasks)
         done: dict[str, list[bool]] = {}
         series: dict[str, set[str]] = {}
         for task, (written, missing, ok) in zip(tasks, results, strict=True):
@@ -129,6 +129,13 @@ class RollupService:
         log.info("Roll-up: %d workspaces, %d channel-days, %d rows written, %d with missing insights",
                  report.workspaces, report.channel_days, report.rows_written, report.insights_missing)
         return report
+
+    def _map(self, fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+        """In parallel: most of the time goes to waiting for DynamoDB and the networks."""
+        if self.threads <= 1 or len(items) <= 1:
+            return [fn(item) for item in items]
+        with ThreadPoolExecutor(max_workers=min(self.threads, len(items))) as pool:
+            return list(pool.map(fn, items))
 
     def _plan(self, entry: RegistryEntry, now: datetime, only: date | None,
               report: RollupReport) -> list[SeriesTask]:

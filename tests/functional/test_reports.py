@@ -1,0 +1,290 @@
+"""Five weeks of a New York workspace, built through the API, the publishing
+engine and the counters' recording API with an injected clock; the nightly
+roll-up runs after every local day, across the switch to daylight saving time
+(2026-03-08, 02:00 local). The monthly report must say exactly what happened."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from chalicelib.clock import FixedClock, to_rfc3339
+from chalicelib.deps import Container, use_container
+from chalicelib.settings import get_settings
+from tests.functional.test_publishing import run_messages
+from tests.support.fixtures import make_workspace
+from tests.support.http import Api
+from tests.support.insights import ScriptedInsights
+from tests.support.queues import RecordingQueue
+from tests.support.resources import create_resources
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def local(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=NEW_YORK).astimezone(UTC)
+
+
+# text -> (channel, local publish time, figures the network reports)
+POSTS = {
+    "Winter sale": ("main", local(date(2026, 2, 24), 10), dict(likes=10, reposts=2, replies=1, impressions=300)),
+    "Winter tips": ("second", local(date(2026, 2, 26), 18), dict(likes=4, reposts=1, replies=0)),
+    # 23:30 EST on the 7th is 04:30 UTC on the 8th: it belongs to the 7th.
+    "Spring teaser": ("main", local(date(2026, 3, 7), 23, 30), dict(likes=20, reposts=5, replies=3, impressions=800)),
+    "Clocks change tonight": ("main", local(date(2026, 3, 8), 0, 30),
+                              dict(likes=8, reposts=1, replies=1, impressions=400)),
+    # 23:30 EDT on the 8th (a 23-hour day) is 03:30 UTC on the 9th.
+    "Late Sunday": ("second", local(date(2026, 3, 8), 23, 30), dict(likes=6, reposts=2, replies=2)),
+    "Monday launch": ("main", local(date(2026, 3, 9), 9), dict(likes=30, reposts=10, replies=5, impressions=1500)),
+    "Broken post": ("second", local(date(2026, 3, 10), 12), {}),
+    "Mid-month": ("main", local(date(2026, 3, 10), 12), dict(likes=12, reposts=4, replies=2, impressions=600)),
+    "Thursday thoughts": ("second", local(date(2026, 3, 19), 8), dict(likes=9, reposts=0, replies=1)),
+    "Month end": ("main", local(date(2026, 3, 31), 17), dict(likes=15, reposts=3, replies=0, impressions=900)),
+}
+FIRST_NIGHT, LAST_NIGHT = date(2026, 2, 20), date(2026, 3, 31)
+
+
+def followers_on(day: date) -> dict[str, int]:
+    k = (day - FIRST_NIGHT).days
+    return {"main": 1000 + 3 * k, "second": 400 + k}
+
+
+@pytest.fixture(scope="module")
+def month():
+    """Built once for the module (it is the slow part): AWS emulated, the
+    app's container with a fixed clock, the scripted network, five weeks."""
+    from chalice.test import Client
+
+    from app import app
+
+    with mock_aws():
+        region = get_settings().region
+        clients = {name: boto3.client(name, region_name=region) for name in ("dynamodb", "sqs", "kms", "s3")}
+        create_resources(get_settings().stage, **clients)
+        clock = FixedClock(datetime(2026, 2, 20, 12, 0, tzinfo=UTC))
+        deps = use_container(Container(clock=clock, clients=clients, sleep=lambda _s: None))
+        queue = RecordingQueue()
+        deps.publish_queue = queue
+        network = ScriptedInsights(deps.sandbox_store, clock)
+        deps._adapter_overrides["sandbox"] = network
+        with Client(app) as client:
+            yield build_month(deps, clock, client, queue, network)
+
+
+def build_month(deps, clock, client, queue, network):
+    """The five weeks; returns the API, the channel ids and the network."""
+    clock.set(datetime(2026, 2, 20, 12, 0, tzinfo=UTC))
+    workspace = make_workspace(deps, "Acme NYC", "America/New_York")
+    api = Api(client, workspace.headers())
+    channels = {name: api.post("/channels", {"network": "sandbox", "name": name.title(), "settings": {}}).json["id"]
+                for name in ("main", "second")}
+    network.figures = {text: figures for text, (_c, _at, figures) in POSTS.items()}
+    for text, (channel, publish_at, _figures) in POSTS.items():
+        created = api.post("/posts", {"text": text, "channel_ids": [channels[channel]],
+                                      "publish_at": to_rfc3339(publish_at)})
+        assert created.status_code == 201, created.body
+    deps.engine.jitter = lambda: 0.5  # retries 15 s, 30 s, 60 s after each failure
+
+    def publish(text):
+        def act():
+            deps.engine.publish_due_deliveries()
+            run_messages(deps, queue, clock)
+        return POSTS[text][1] - timedelta(seconds=30), act
+
+    def settings(channel, values):
+        return lambda: api.patch(f"/channels/{channels[channel]}", {"settings": values})
+
+    def counted(call, *args, **kwargs):
+        return lambda: call(workspace.id, *args, **kwargs)
+
+    def night(day):
+        def act():
+            network.followers = {channels[name]: count for name, count in followers_on(day).items()}
+            network.failing = {channels["main"]} if day == date(2026, 3, 10) else set()
+            deps.rollup.run()
+        return local(day + timedelta(days=1), 0, 30), act
+
+    counters = deps.counters
+    main, second = channels["main"], channels["second"]
+    timeline = [publish(text) for text in POSTS]
+    timeline += [
+        (POSTS["Monday launch"][1] - timedelta(minutes=5), settings("main", {"fail": "500", "fail_times": 3})),
+        (POSTS["Monday launch"][1] + timedelta(minutes=10), settings("main", {})),
+        (POSTS["Broken post"][1] - timedelta(minutes=5), settings("second", {"fail": "invalid"})),
+        (POSTS["Broken post"][1] + timedelta(minutes=10), settings("second", {})),
+        # February: one comment answered in two hours, one mention.
+        (local(date(2026, 2, 25), 9), counted(counters.record_inbound, main, "comment", local(date(2026, 2, 25), 9),
+                                              new_conversation=True)),
+        (local(date(2026, 2, 25), 11), counted(counters.record_first_response, main, local(date(2026, 2, 25), 9),
+                                               7200)),
+        (local(date(2026, 2, 25), 11), counted(counters.record_reply_sent, main, local(date(2026, 2, 25), 11))),
+        (local(date(2026, 2, 26), 8), counted(counters.record_inbound, main, "mention", local(date(2026, 2, 26), 8))),
+        # March. 23:50 EST on the 7th, answered 20 minutes later (on the 8th): counted on the 7th.
+        (local(date(2026, 3, 7), 23, 50), counted(counters.record_inbound, main, "comment",
+                                                  local(date(2026, 3, 7), 23, 50), new_conversation=True)),
+        (local(date(2026, 3, 8), 0, 10), counted(counters.record_first_response, main,
+                                                 local(date(2026, 3, 7), 23, 50), 1200)),
+        (local(date(2026, 3, 8), 0, 10), counted(counters.record_reply_sent, main, local(date(2026, 3, 8), 0, 10))),
+        # 01:30 on the 8th, still EST; answered 30 h later, after the 8th was rolled up.
+        (local(date(2026, 3, 8), 1, 30), counted(counters.record_inbound, main, "message",
+                                                 local(date(2026, 3, 8), 1, 30), new_conversation=True)),
+        (local(date(2026, 3, 9), 8, 30), counted(counters.record_first_response, main,
+                                                 local(date(2026, 3, 8), 1, 30), 108000)),
+        (local(date(2026, 3, 9), 8, 30), counted(counters.record_reply_sent, main, local(date(2026, 3, 9), 8, 30))),
+        (local(date(2026, 3, 8), 23, 59), counted(counters.record_inbound, main, "mention",
+                                                  local(date(2026, 3, 8), 23, 59))),
+        (local(date(2026, 3, 12), 9), counted(counters.record_listening_match, local(date(2026, 3, 12), 9))),
+        (local(date(2026, 3, 12), 10), counted(counters.record_listening_match, local(date(2026, 3, 12), 10))),
+        (local(date(2026, 3, 15), 10), counted(counters.record_inbound, second, "comment",
+                                               local(date(2026, 3, 15), 10), new_conversation=True)),
+        (local(date(2026, 3, 15), 10, 10), counted(counters.record_first_response, second,
+                                                   local(date(2026, 3, 15), 10), 600)),
+        (local(date(2026, 3, 15), 10, 10), counted(counters.record_reply_sent, second,
+                                                   local(date(2026, 3, 15), 10, 10))),
+        (local(date(2026, 3, 15), 11), counted(counters.record_inbound, second, "comment",
+                                               local(date(2026, 3, 15), 11))),
+        (local(date(2026, 3, 20), 9), counted(counters.record_inbound, main, "message", local(date(2026, 3, 20), 9),
+                                              new_conversation=True)),
+        (local(date(2026, 3, 20), 10), counted(counters.record_first_response, main, local(date(2026, 3, 20), 9),
+                                               3600)),
+        (local(date(2026, 3, 20), 10), counted(counters.record_reply_sent, main, local(date(2026, 3, 20), 10))),
+        (local(date(2026, 3, 21), 9), counted(counters.record_inbound, main, "message", local(date(2026, 3, 21), 9),
+                                              new_conversation=True)),
+        (local(date(2026, 3, 25), 9), counted(counters.record_listening_match, local(date(2026, 3, 25), 9))),
+    ]
+    day = FIRST_NIGHT
+    while day <= LAST_NIGHT:
+        timeline.append(night(day))
+        day += timedelta(days=1)
+    for moment, act in sorted(timeline, key=lambda item: item[0]):
+        clock.set(moment)
+        act()
+    clock.set(local(date(2026, 4, 1), 9))
+    return api, channels, network
+
+
+def figures_of(report):
+    return {key: item["value"] for key, item in report["figures"].items()}
+
+
+def test_the_monthly_report_says_exactly_what_happened(month):
+    api, channels, _network = month
+    answer = api.get("/reports/monthly?month=2026-03")
+    assert answer.status_code == 200, answer.body
+    report = answer.json
+    assert report["period"] == {"kind": "month", "label": "2026-03", "from": "2026-03-01", "to": "2026-03-31"}
+    assert report["previous_period"]["label"] == "2026-02"
+    assert figures_of(report) == {
+        "followers": 1117 + 439,
+        "audience_growth": (1117 - 1024) + (439 - 408),
+        "audience_growth_pct": 8.66,  # 124 / (1024 + 408)
+        "posts_published": 7, "posts_failed": 1, "posts_unknown": 0,
+        "posts_on_time": 6, "on_time_rate": 85.71,
+        "lateness_median_s": 0, "lateness_p90_s": 105,  # Monday launch: failed three times, 15 + 30 + 60 s
+        "likes": 100, "reposts": 25, "replies": 14, "engagements": 139, "engagements_per_post": 19.857,
+        "impressions": 4200,
+        "engagement_rate": 2.83,  # 119 engagements on the posts with impressions / 4200
+        "engagement_rate_by_followers": 8.93,  # 139 / 1556
+        # published × followers on that day; the 10th is left out (its count is missing)
+        "potential_reach": 1045 + 1048 + 1051 + 1117 + 416 + 427,
+        "comments": 3, "messages": 3, "mentions": 1, "listening_matches": 3, "word_of_mouth": 4,
+        "conversations": 5, "answered_within_24h": 3, "response_rate": 60.0,
+        "first_response_median_s": 2400, "first_response_p90_s": 108000,
+        "replies_sent": 4,
+    }
+    previous = {key: item["previous"] for key, item in report["figures"].items()}
+    assert previous["followers"] == 1024 + 408 and previous["audience_growth"] == 32
+    assert previous["engagements"] == 18 and previous["engagement_rate"] == 4.33
+    assert previous["first_response_median_s"] == 7200 and previous["response_rate"] == 100.0
+    assert report["figures"]["followers"]["change"] == 124
+    assert report["figures"]["engagements"]["change_pct"] == 672.22
+    # The network failed on the night of the 10th: that count is missing, not zero.
+    assert report["complete"] is False and report["pending_days"] == []
+    assert [(m["date"], m["channel_id"], m["followers_missing"], m["posts_missing"]) for m in report["missing"]] \
+        == [("2026-03-10", channels["main"], True, 0)]
+    assert "503" in report["missing"][0]["reason"]
+    followers_line = {d["date"]: d["followers"] for d in report["daily"]}
+    assert followers_line["2026-03-09"] == 1051 + 417 and followers_line["2026-03-10"] is None
+    assert [p["preview"] for p in report["top_posts"]] == ["Monday launch", "Spring teaser", "Mid-month",
+                                                           "Month end", "Clocks change tonight"]
+    by_channel = {c["name"]: {k: v["value"] for k, v in c["figures"].items()} for c in report["channels"]}
+    assert by_channel["Main"]["posts_published"] == 5 and by_channel["Second"]["posts_failed"] == 1
+    assert by_channel["Second"]["impressions"] is None  # that network gives none: unknown, not 0
+
+
+def test_days_follow_the_workspace_clock_across_the_dst_change(month):
+    api, channels, network = month
+    days = api.get(f"/metrics/daily?from=2026-03-07&to=2026-03-09&channel_id={channels['main']}").json["days"]
+    assert [(d["date"], d["posts_published"], d["comments"], d["messages"], d["mentions"]) for d in days] == [
+        ("2026-03-07", 1, 1, 0, 0), ("2026-03-08", 1, 0, 1, 1), ("2026-03-09", 1, 0, 0, 0)]
+    assert [d["followers"] for d in days] == [1045, 1048, 1051]
+    assert [d["audience_growth"] for d in days] == [3, 3, 3]
+    # The reply that came 30 h later reached the 8th's row when the next night rebuilt it.
+    assert days[1]["first_response_median_s"] == 108000 and days[1]["response_rate"] == 0.0
+    second = api.get(f"/metrics/daily?from=2026-03-08&to=2026-03-09&channel_id={channels['second']}").json["days"]
+    assert [d["posts_published"] for d in second] == [1, 0]  # 23:30 EDT, 03:30 UTC the next day
+    whole = api.get("/metrics/daily?from=2026-03-10&to=2026-03-11").json["days"]
+    assert whole[0]["insights_missing"] == [channels["main"]] and whole[0]["followers"] is None
+    assert whole[0]["engagements"] == 18  # the post of the failed night got its figures the next night
+    assert whole[1]["insights_missing"] == [] and whole[1]["rolled_up"] is True
+
+
+def test_the_csv_opens_in_a_spreadsheet(month):
+    api, _channels, _network = month
+    answer = api.get("/reports/monthly?month=2026-03&format=csv")
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"].startswith("text/csv")
+    assert 'filename="herald-month-2026-03.csv"' in answer.headers["Content-Disposition"]
+    text = answer.body.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    figures = {row[0]: row[2:] for row in rows if len(row) == 6 and row[1] in ("", "%", "s")}
+    assert figures["Engagements"] == ["139", "18", "121", "672.22"]
+    assert figures["Response rate (answered within 24 h)"] == ["60", "100", "-40", ""]
+    assert figures["Impressions"][0] == "4200"
+    dates = {row[0]: row for row in rows if len(row) == 10 and re.fullmatch(r"\d{4}-\d\d-\d\d", row[0])}
+    assert dates["2026-03-10"][1] == ""  # missing followers: an empty cell, not 0
+    assert dates["2026-03-31"][1] == "1556"
+
+
+def test_the_html_is_one_self_contained_page_with_svg_charts(month):
+    api, _channels, _network = month
+    answer = api.get("/reports/monthly?month=2026-03&format=html")
+    assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/html")
+    page = answer.body.decode()
+    assert page.startswith("<!doctype html>") and page.count("<svg") == 4
+    for title in ("Followers over time", "Engagements per day", "First response time", "Top posts by engagements"):
+        assert title in page
+    assert "src=" not in page and "<link" not in page and "<script" not in page and "url(" not in page
+    assert "Monday launch" in page and "compared with 2026-02" in page
+    assert "Some network figures are missing" in page
+
+
+def test_the_quarterly_report_adds_up_its_months(month):
+    api, _channels, _network = month
+    quarter = api.get("/reports/quarterly?quarter=2026-Q1").json
+    assert quarter["period"] == {"kind": "quarter", "label": "2026-Q1", "from": "2026-01-01", "to": "2026-03-31"}
+    assert quarter["previous_period"]["label"] == "2025-Q4"
+    values = figures_of(quarter)
+    assert values["posts_published"] == 9 and values["engagements"] == 157 and values["conversations"] == 6
+    assert values["followers"] == 1556 and values["audience_growth"] == 1556 - 1400
+    assert quarter["figures"]["engagements"]["previous"] is None  # nothing before: no comparison, not 0
+    assert quarter["pending_days"] == []  # the days before the workspace existed are not pending
+    html = api.get("/reports/quarterly?quarter=2026-Q1&format=html")
+    assert html.status_code == 200 and "<svg" in html.body.decode()
+
+
+def test_report_parameters_are_checked(month):
+    api, _channels, _network = month
+    assert api.get("/reports/monthly?month=2026-13").status_code == 422
+    assert api.get("/reports/monthly?month=2026-03&format=pdf").status_code == 422
+    assert api.get("/reports/quarterly?quarter=2026-Q5").status_code == 422
+    assert api.get("/metrics/daily?from=2026-03-10&to=2026-03-01").status_code == 422
+    assert api.get("/metrics/daily?from=2025-01-01&to=2026-03-01").status_code == 422
+    assert api.get("/metrics/daily?from=2026-03-01&to=2026-03-02&channel_id=ch_nope").status_code == 404
+    assert api.get("/reports/monthly?month=2026-03", headers={"Authorization": ""}).status_code == 401
