@@ -115,6 +115,7 @@ class ReportDay(BaseModel):
 class MissingInsight(BaseModel):
     date: date
     channel_id: str
+    channel_name: str | None = None
     insights: str
     followers_missing: bool
     posts_missing: int

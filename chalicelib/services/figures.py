@@ -20,7 +20,7 @@ TOP_POSTS = 5
 FIGURES: tuple[tuple[str, str, str], ...] = (
     ("followers", "Followers (end of period)", "count"),
     ("audience_growth", "Audience growth", "count"),
-    ("audience_growth_pct", "Audience growth", "percent"),
+    ("audience_growth_pct", "Audience growth rate", "percent"),
     ("posts_published", "Posts published", "count"),
     ("posts_failed", "Posts failed", "count"),
     ("posts_unknown", "Posts with an unknown outcome", "count"),

@@ -62,7 +62,8 @@ def render_csv(report: dict[str, Any]) -> str:
         writer.writerow([])
         writer.writerow(["Missing from the network", "Channel", "Status", "Reason"])
         for item in report["missing"]:
-            writer.writerow([item["date"], item["channel_id"], item["insights"], _cell(item["reason"])])
+            writer.writerow([item["date"], item.get("channel_name") or item["channel_id"], item["insights"],
+                             _cell(item["reason"])])
         for day in report["pending_days"]:
             writer.writerow([day, "", "pending", "not rolled up yet"])
     return BOM + out.getvalue()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from html import escape
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from chalicelib.clock import parse_rfc3339
 from chalicelib.services.figures import FIGURES
 from chalicelib.services.svg_charts import Series, bar_chart, duration, hbar_chart, line_chart
 
@@ -75,7 +77,7 @@ def _cards(report: dict[str, Any]) -> str:
 
 def _charts(report: dict[str, Any]) -> str:
     daily, before = report["daily"], report["previous_daily"]
-    labels = [d["date"][8:] for d in daily]
+    labels = [d["date"][8:] if len(daily) <= 31 else d["date"][5:] for d in daily]
     previous_label = report["previous_period"]["label"]
     followers = line_chart("Followers over time", labels, [
         Series(report["period"]["label"], [d["followers"] for d in daily], BLUE),
@@ -120,6 +122,12 @@ def _channel_table(report: dict[str, Any]) -> str:
     return f"<table>{''.join(rows)}</table>"
 
 
+def _local_time(text: str | None, timezone: str) -> str:
+    if not text:
+        return ""
+    return parse_rfc3339(text).astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+
+
 def _top_table(report: dict[str, Any]) -> str:
     rows = ["<tr><th>Post</th><th>Channel</th><th>Likes</th><th>Reposts</th><th>Replies</th><th>Impressions</th>"
             "<th>Engagements</th></tr>"]
@@ -127,8 +135,9 @@ def _top_table(report: dict[str, Any]) -> str:
         text = escape(post.get("preview") or post.get("post_id", ""))
         if (post.get("remote_url") or "").startswith(("https://", "http://")):
             text = f'<a href="{escape(post["remote_url"])}">{text}</a>'
-        rows.append(f'<tr><td class="text">{text}<br><span class="sub">{escape(post.get("published_at", ""))}'
-                    f'</span></td><td>{escape(post["channel_name"])}</td>'
+        published = _local_time(post.get("published_at"), report["workspace"]["timezone"])
+        rows.append(f'<tr><td class="text">{text}<br><span class="sub">{escape(published)}</span></td>'
+                    f'<td>{escape(post["channel_name"])}</td>'
                     + "".join(f"<td>{show(post.get(k), 'count')}</td>"
                               for k in ("likes", "reposts", "replies", "impressions", "engagements")) + "</tr>")
     return f"<table>{''.join(rows)}</table>"
@@ -139,7 +148,8 @@ def _notice(report: dict[str, Any]) -> str:
         return ""
     parts = []
     if report["missing"]:
-        listed = ", ".join(f"{m['date']} ({escape(m['channel_id'])}: {escape(m['reason'] or m['insights'])})"
+        listed = ", ".join(f"{m['date']} ({escape(m.get('channel_name') or m['channel_id'])}: "
+                           f"{escape(m['reason'] or m['insights'])})"
                            for m in report["missing"][:8])
         more = f" and {len(report['missing']) - 8} more" if len(report["missing"]) > 8 else ""
         parts.append(f"Some network figures are missing and are left out, not counted as zero: {listed}{more}.")

@@ -159,7 +159,7 @@ class ReportService:
         network_series = {s for s in series if s != WORKSPACE_SERIES}
 
         now_figures = fig.summarize(current, _last_followers(lead_in + before))
-        previous_figures = fig.summarize(before, _last_followers(lead_in))
+        previous_figures = _summarize_if_any(before, _last_followers(lead_in))
         channels = []
         for channel_id in series:
             if channel_id == WORKSPACE_SERIES:
@@ -173,14 +173,16 @@ class ReportService:
                 "figures": fig.compare(
                     fig.summarize([r for r in current if r.channel_id == channel_id],
                                   _last_followers([r for r in lead_in + before if r.channel_id == channel_id])),
-                    fig.summarize([r for r in before if r.channel_id == channel_id],
-                                  _last_followers([r for r in lead_in if r.channel_id == channel_id]))),
+                    _summarize_if_any([r for r in before if r.channel_id == channel_id],
+                                      _last_followers([r for r in lead_in if r.channel_id == channel_id]))),
             })
         rolled = {(r.channel_id, r.day) for r in current if r.insights != "pending"}
         tracked_from = _created_day(workspace, timezone) or period.first
         pending = [d.isoformat() for d in period.days
                    if d >= tracked_from and any((s, d) not in rolled for s in network_series if s in names)]
         missing = fig.missing_insights([r for r in current if r.channel_id != WORKSPACE_SERIES])
+        for item in missing:
+            item["channel_name"] = names.get(item["channel_id"], {}).get("name", "(disconnected channel)")
         top = fig.top_posts(current)
         for post in top:
             post["channel_name"] = names.get(post["channel_id"], {}).get("name", "(disconnected channel)")
@@ -239,6 +241,14 @@ class ReportService:
             "by_weekday": by_weekday,
             "by_hour": by_hour,
         }
+
+
+def _summarize_if_any(rows: list[DailyRow], baseline: dict[str, int]) -> dict[str, Any]:
+    """A period without a single row (before the workspace or channel existed)
+    has no figures to compare with, rather than zeros."""
+    if not rows:
+        return dict.fromkeys(fig.FIGURE_KEYS)
+    return fig.summarize(rows, baseline)
 
 
 def _created_day(workspace: Any, timezone: str) -> date | None:

@@ -193,13 +193,17 @@ class RollupService:
         try:
             insights = self.adapters(channel.network).fetch_insights(self.contexts(channel), remote_ids)
         except PermanentError as error:
-            return Fetched(status="unavailable", error=f"{channel.network}: {error.message}")
+            return Fetched(status="unavailable", error=_said_by(channel.network, error.message))
         except NetworkError as error:
-            return Fetched(status="missing", error=f"{channel.network}: {error.message}")
+            return Fetched(status="missing", error=_said_by(channel.network, error.message))
         except Exception as error:  # a bug or an outage must not stop the other channels
             log.exception("Insights from %s channel %s failed", channel.network, channel.channel_id)
             return Fetched(status="missing", error=f"{channel.network}: unexpected error ({type(error).__name__})")
         return Fetched(insights=insights)
+
+
+def _said_by(network: str, message: str) -> str:
+    return message if message.lower().startswith(network) else f"{network}: {message}"
 
 
 def build_row(workspace_id: str, channel_id: str, day: date, counts: DayCounts | None, existing: DailyRow | None,

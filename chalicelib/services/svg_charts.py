@@ -31,13 +31,25 @@ def nice_step(span: float, ticks: int = 4) -> float:
     return 10 * power
 
 
-def _bounds(values: list[float], zero_based: bool) -> tuple[float, float, float]:
+# Steps a person reads on a time axis: 1 s ... 1 min ... 1 h ... 1 day.
+TIME_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
+
+
+def nice_time_step(span: float, ticks: int = 4) -> float:
+    raw = max(span, 1e-9) / ticks
+    for step in TIME_STEPS:
+        if raw <= step:
+            return step
+    return 86400 * math.ceil(raw / 86400)
+
+
+def _bounds(values: list[float], zero_based: bool, unit: str = "count") -> tuple[float, float, float]:
     low, high = (min(values), max(values)) if values else (0.0, 1.0)
     if zero_based:
         low = min(0.0, low)
     if high == low:
         high, low = high + 1, (low - 1 if not zero_based or low > 0 else low)
-    step = nice_step(high - low)
+    step = nice_time_step(high - low) if unit == "seconds" else nice_step(high - low)
     return math.floor(low / step) * step, math.ceil(high / step) * step, step
 
 
@@ -109,7 +121,7 @@ def line_chart(title: str, labels: list[str], series: list[Series], unit: str = 
     known = [v for s in series for v in s.values if v is not None]
     if not known:
         return _empty(title)
-    low, high, step = _bounds(known, zero_based)
+    low, high, step = _bounds(known, zero_based, unit)
     plot_top, plot_bottom = TOP + 16, HEIGHT - BOTTOM
 
     def y_of(value: float) -> float:
@@ -149,7 +161,7 @@ def bar_chart(title: str, labels: list[str], values: list[float | None], color: 
     known = [v for v in values if v is not None]
     if not known:
         return _empty(title)
-    low, high, step = _bounds(known, zero_based=True)
+    low, high, step = _bounds(known, zero_based=True, unit=unit)
     plot_top, plot_bottom = TOP + 4, HEIGHT - BOTTOM
 
     def y_of(value: float) -> float:
