@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from chalicelib.clock import to_rfc3339
+from chalicelib.metric_schemas import BestTimes
 from tests.functional.test_publishing import run_messages
 from tests.support.fixtures import make_workspace
 from tests.support.http import Api
@@ -51,6 +52,7 @@ def test_best_times_rank_weekday_and_hour_by_engagement_with_the_sample_size(dep
     answer = api.get(f"/channels/{channel}/best-times")
     assert answer.status_code == 200, answer.body
     best = answer.json
+    BestTimes.model_validate(best)
     assert (best["timezone"], best["from"], best["to"], best["weeks"]) == ("Asia/Tokyo", "2025-11-28", "2026-03-19", 16)
     assert best["sample_size"] == 6 and best["posts_without_figures"] == 0
     assert [(s["weekday"], s["hour"], s["posts"], s["average_engagements"]) for s in best["best"]] == [

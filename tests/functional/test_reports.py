@@ -16,6 +16,7 @@ from moto import mock_aws
 
 from chalicelib.clock import FixedClock, to_rfc3339
 from chalicelib.deps import Container, use_container
+from chalicelib.metric_schemas import DailyMetrics, Report
 from chalicelib.settings import get_settings
 from tests.functional.test_publishing import run_messages
 from tests.support.fixtures import make_workspace
@@ -178,6 +179,7 @@ def test_the_monthly_report_says_exactly_what_happened(month):
     answer = api.get("/reports/monthly?month=2026-03")
     assert answer.status_code == 200, answer.body
     report = answer.json
+    Report.model_validate(report)  # what the OpenAPI document promises
     assert report["period"] == {"kind": "month", "label": "2026-03", "from": "2026-03-01", "to": "2026-03-31"}
     assert report["previous_period"]["label"] == "2026-02"
     assert figures_of(report) == {
@@ -220,7 +222,9 @@ def test_the_monthly_report_says_exactly_what_happened(month):
 
 def test_days_follow_the_workspace_clock_across_the_dst_change(month):
     api, channels, network = month
-    days = api.get(f"/metrics/daily?from=2026-03-07&to=2026-03-09&channel_id={channels['main']}").json["days"]
+    answer = api.get(f"/metrics/daily?from=2026-03-07&to=2026-03-09&channel_id={channels['main']}").json
+    DailyMetrics.model_validate(answer)
+    days = answer["days"]
     assert [(d["date"], d["posts_published"], d["comments"], d["messages"], d["mentions"]) for d in days] == [
         ("2026-03-07", 1, 1, 0, 0), ("2026-03-08", 1, 0, 1, 1), ("2026-03-09", 1, 0, 0, 0)]
     assert [d["followers"] for d in days] == [1045, 1048, 1051]
