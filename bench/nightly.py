@@ -29,8 +29,8 @@ WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWrit
 
 
 def _environment() -> None:
-    for name, value in {"HERALD_STAGE": "bench", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for name, value in {"HERALD_STAGE": "bench", "AWS_ACCESS_KEY_ID": "bench",
+                        "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}.items():
         os.environ.setdefault(name, value)
     os.environ.pop("HERALD_AWS_ENDPOINT_URL", None)
 
@@ -40,7 +40,8 @@ class _Requests:
         self.seen: Counter[str] = Counter()
         self._lock = threading.Lock()
 
-    def __call__(self, _sender: object, operation_name: str, table_name: str | None, req_uuid: object) -> None:
+    def __call__(self, _sender: object, operation_name: str, table_name: str | None,
+                 req_uuid: object) -> None:
         with self._lock:
             self.seen[operation_name] += 1
 
@@ -53,10 +54,11 @@ def _populate(deps: Any, day: date) -> int:
             channel = deps.channels.create(workspace.workspace_id, "sandbox", f"Channel {c}", {},
                                            {"followers": 1000 + c})
             moment = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
-            deps.metrics_repository.add(
-                workspace.workspace_id, channel.channel_id, day, {"published": 1, "lateness_sum_s": 0.5},
-                {"lateness_s": [0.5], "posts": [{"post_id": f"pst_{w}_{c}", "remote_id": f"sbx_{w:03d}{c:03d}",
-                                                 "published_at": "2026-03-02T12:00:00.000Z", "preview": "Hello"}]})
+            post = {"post_id": f"pst_{w}_{c}", "remote_id": f"sbx_{w:03d}{c:03d}",
+                    "published_at": "2026-03-02T12:00:00.000Z", "preview": "Hello"}
+            deps.metrics_repository.add(workspace.workspace_id, channel.channel_id, day,
+                                        {"published": 1, "lateness_sum_s": 0.5},
+                                        {"lateness_s": [0.5], "posts": [post]})
             deps.counters.record_inbound(workspace.workspace_id, channel.channel_id, "comment", moment,
                                          new_conversation=True, timezone="UTC")
             deps.counters.record_first_response(workspace.workspace_id, channel.channel_id, moment, 300,
@@ -79,7 +81,8 @@ def run() -> dict[str, Any]:
     day = date(2026, 3, 2)
     with mock_aws():
         settings = get_settings()
-        clients = {name: boto3.client(name, region_name=settings.region) for name in ("dynamodb", "sqs", "kms", "s3")}
+        clients = {name: boto3.client(name, region_name=settings.region)
+                   for name in ("dynamodb", "sqs", "kms", "s3")}
         create_resources(settings.stage, **clients)
         clock = FixedClock(datetime(2026, 3, 2, 8, tzinfo=UTC))
         deps = use_container(Container(clock=clock, clients=clients, sleep=lambda _s: None))

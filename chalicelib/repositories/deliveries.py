@@ -144,7 +144,8 @@ class DeliveryRepository:
             try:
                 with self.posts._tx() as tx:
                     tx.update(self._record(row), actions=actions, condition=condition)
-                    tx.update(post_item, actions=post_actions, condition=seq_condition & PostRecord.pk.exists())
+                    tx.update(post_item, actions=post_actions,
+                              condition=seq_condition & PostRecord.pk.exists())
                     if post is not None:
                         self._count(tx, row, outcome, post)
             except TransactWriteError as exc:
@@ -171,7 +172,8 @@ class DeliveryRepository:
         tx.update(self.metrics.counter_item(row.workspace_id, row.channel_id, day),
                   actions=counter_actions(increments, appends))
 
-    def _post_status_after(self, row: DeliveryRow, status: str) -> tuple[PostRow | None, str | None, int | None]:
+    def _post_status_after(self, row: DeliveryRow,
+                           status: str) -> tuple[PostRow | None, str | None, int | None]:
         """The post, and its stored status once this delivery has `status`:
         terminal only when every delivery is; None leaves it as it is."""
         from chalicelib.services.post_status import TERMINAL, derive_post_status

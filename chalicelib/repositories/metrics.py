@@ -178,7 +178,8 @@ def _plain(value: Any) -> Any:
 
 
 def _counts_of(record: CounterRecord) -> DayCounts:
-    counts = {name: _number(getattr(record, name)) for name in COUNT_FIELDS if getattr(record, name) is not None}
+    counts = {name: _number(getattr(record, name)) for name in COUNT_FIELDS
+              if getattr(record, name) is not None}
     return DayCounts(date.fromisoformat(record.sk.split("#")[0]), counts,
                      [_number(v) for v in record.lateness_s or []],
                      [_number(v) for v in record.first_response_s or []],
@@ -300,7 +301,8 @@ class WorkspaceRegistry:
 
     def set_timezone(self, workspace_id: str, timezone: str) -> None:
         item = self._item(workspace_id)
-        item.update(actions=[RegistryRecord.kind.set(RegistryRecord), RegistryRecord.workspace_id.set(workspace_id),
+        item.update(actions=[RegistryRecord.kind.set(RegistryRecord),
+                             RegistryRecord.workspace_id.set(workspace_id),
                              RegistryRecord.timezone.set(timezone)])
 
     def get(self, workspace_id: str) -> RegistryEntry | None:

@@ -18,11 +18,12 @@ from chalicelib.metric_schemas import (
 
 bp = Blueprint(__name__)
 TAG = "metrics"
-CONTENT_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8", "html": "text/html; charset=utf-8"}
+CONTENT_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8",
+                 "html": "text/html; charset=utf-8"}
 
 
-@route(bp, "/metrics/daily", "GET", summary="Figures per local day, for the workspace or one channel", tag=TAG,
-       query=DailyQuery, response=DailyMetrics)
+@route(bp, "/metrics/daily", "GET", summary="Figures per local day, for the workspace or one channel",
+       tag=TAG, query=DailyQuery, response=DailyMetrics)
 def daily_metrics(call: Call) -> dict[str, Any]:
     q: DailyQuery = call.query
     return container().reports.daily(call.workspace_id, q.from_, q.to, q.channel_id)
@@ -43,8 +44,8 @@ def _answer(report: dict[str, Any], fmt: str) -> Response:
         "Cache-Control": "private, no-store"})
 
 
-@route(bp, "/reports/monthly", "GET", summary="The monthly report: JSON, CSV or a self-contained HTML page",
-       tag=TAG, query=MonthlyReportQuery, response=Report)
+@route(bp, "/reports/monthly", "GET", summary="The monthly report: JSON, CSV or one HTML page", tag=TAG,
+       query=MonthlyReportQuery, response=Report)
 def monthly_report(call: Call) -> Response:
     from chalicelib.services.reports import month_period
 
@@ -52,8 +53,8 @@ def monthly_report(call: Call) -> Response:
     return _answer(container().reports.report(call.workspace_id, month_period(q.month)), q.format)
 
 
-@route(bp, "/reports/quarterly", "GET", summary="The quarterly report: JSON, CSV or a self-contained HTML page",
-       tag=TAG, query=QuarterlyReportQuery, response=Report)
+@route(bp, "/reports/quarterly", "GET", summary="The quarterly report: JSON, CSV or one HTML page", tag=TAG,
+       query=QuarterlyReportQuery, response=Report)
 def quarterly_report(call: Call) -> Response:
     from chalicelib.services.reports import quarter_period
 
@@ -61,7 +62,7 @@ def quarterly_report(call: Call) -> Response:
     return _answer(container().reports.report(call.workspace_id, quarter_period(q.quarter)), q.format)
 
 
-@route(bp, "/channels/{channel_id}/best-times", "GET", summary="When this channel's posts get the most engagement",
-       tag=TAG, response=BestTimes)
+@route(bp, "/channels/{channel_id}/best-times", "GET", tag=TAG, response=BestTimes,
+       summary="When this channel's posts get the most engagement")
 def best_times(call: Call, channel_id: str) -> dict[str, Any]:
     return container().reports.best_times(call.workspace_id, channel_id)

@@ -86,8 +86,9 @@ class CounterService:
         self.metrics.add(workspace_id, channel_id, self._day(workspace_id, occurred_at, timezone), increments,
                          transaction=transaction)
 
-    def record_listening_match(self, workspace_id: str, matched_at: datetime, *, channel_id: str | None = None,
-                               timezone: str | None = None, transaction: Any = None) -> None:
+    def record_listening_match(self, workspace_id: str, matched_at: datetime, *,
+                               channel_id: str | None = None, timezone: str | None = None,
+                               transaction: Any = None) -> None:
         """A post found by a listening rule; without a channel it counts for the workspace."""
         self.metrics.add(workspace_id, channel_id, self._day(workspace_id, matched_at, timezone),
                          {"listening_matches": 1}, transaction=transaction)
@@ -99,7 +100,8 @@ class CounterService:
                          {"replies_sent": 1}, transaction=transaction)
 
     def record_first_response(self, workspace_id: str, channel_id: str, conversation_started_at: datetime,
-                              seconds: float, *, timezone: str | None = None, transaction: Any = None) -> None:
+                              seconds: float, *, timezone: str | None = None,
+                              transaction: Any = None) -> None:
         """The first reply to a conversation, `seconds` after it started; kept
         one by one so that the median and 90th percentile are exact."""
         if seconds < 0:

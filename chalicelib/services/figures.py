@@ -95,7 +95,8 @@ def post_missing(post: dict[str, Any]) -> bool:
     return not post.get("gone") and not measured(post)
 
 
-def followers_by_series(rows: list[DailyRow], baseline: dict[str, int]) -> dict[str, tuple[int | None, int | None]]:
+def followers_by_series(rows: list[DailyRow],
+                        baseline: dict[str, int]) -> dict[str, tuple[int | None, int | None]]:
     """(start, end) per series: start is the last count before the period (else
     the first in it), end the last count in it."""
     out: dict[str, tuple[int | None, int | None]] = {}
@@ -124,7 +125,8 @@ def summarize(rows: list[DailyRow], baseline: dict[str, int] | None = None) -> d
 
     followers = followers_by_series(rows, baseline)
     ends = {c: end for c, (_start, end) in followers.items() if end is not None}
-    growing = {c: (start, end) for c, (start, end) in followers.items() if start is not None and end is not None}
+    growing = {c: (start, end) for c, (start, end) in followers.items()
+               if start is not None and end is not None}
     followers_end = sum(ends.values()) if ends else None
     growth = sum(end - start for start, end in growing.values()) if growing else None
     growth_base = sum(start for start, _end in growing.values()) if growing else None
@@ -149,8 +151,7 @@ def summarize(rows: list[DailyRow], baseline: dict[str, int] | None = None) -> d
         "reposts": sum(int(p.get("reposts") or 0) for p in scored) if scored else None,
         "replies": sum(int(p.get("replies") or 0) for p in scored) if scored else None,
         "engagements": total_engagements,
-        "engagements_per_post": (clean(total_engagements / len(scored)) if scored and total_engagements is not None
-                                 else None),
+        "engagements_per_post": None if total_engagements is None else clean(total_engagements / len(scored)),
         "impressions": impressions,
         "engagement_rate": percent(sum(engagements(p) for p in with_impressions), impressions),
         "engagement_rate_by_followers": percent(engaged_with_followers, followers_end) if scored else None,

@@ -29,8 +29,8 @@ def render_csv(report: dict[str, Any]) -> str:
     writer.writerow(["Figure", "Unit", period["label"], previous["label"], "Change", "Change %"])
     for key, label, unit in FIGURES:
         item = report["figures"][key]
-        writer.writerow([label, UNITS[unit], _cell(item["value"]), _cell(item["previous"]), _cell(item["change"]),
-                         _cell(item["change_pct"])])
+        writer.writerow([label, UNITS[unit], _cell(item["value"]), _cell(item["previous"]),
+                         _cell(item["change"]), _cell(item["change_pct"])])
 
     if report["channels"]:
         writer.writerow([])
@@ -41,18 +41,19 @@ def render_csv(report: dict[str, Any]) -> str:
                              *[_cell(channel["figures"][key]["value"]) for key, _label, _unit in FIGURES]])
 
     writer.writerow([])
-    writer.writerow(["Date", "Followers", "Posts published", "Engagements", "Impressions", "Comments, messages "
-                     "and mentions", "Conversations", "Response rate (%)", "First response, median (s)",
-                     "Rolled up"])
+    writer.writerow(["Date", "Followers", "Posts published", "Engagements", "Impressions",
+                     "Comments, messages and mentions", "Conversations", "Response rate (%)",
+                     "First response, median (s)", "Rolled up"])
     for day in report["daily"]:
-        writer.writerow([day["date"], _cell(day["followers"]), day["posts_published"], _cell(day["engagements"]),
-                         _cell(day["impressions"]), day["inbound"], day["conversations"],
+        writer.writerow([day["date"], _cell(day["followers"]), day["posts_published"],
+                         _cell(day["engagements"]), _cell(day["impressions"]), day["inbound"],
+                         day["conversations"],
                          _cell(day["response_rate"]), _cell(day["first_response_median_s"]),
                          "yes" if day["rolled_up"] else "no"])
 
     writer.writerow([])
-    writer.writerow(["Top posts", "Channel", "Published at (UTC)", "Likes", "Reposts", "Replies", "Impressions",
-                     "Engagements", "Link"])
+    writer.writerow(["Top posts", "Channel", "Published at (UTC)", "Likes", "Reposts", "Replies",
+                     "Impressions", "Engagements", "Link"])
     for post in report["top_posts"]:
         writer.writerow([post.get("preview", ""), post["channel_name"], post.get("published_at", ""),
                          _cell(post.get("likes")), _cell(post.get("reposts")), _cell(post.get("replies")),

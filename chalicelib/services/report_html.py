@@ -20,8 +20,9 @@ UNITS = {key: unit for key, _label, unit in FIGURES}
 LABELS = {key: label for key, label, _unit in FIGURES}
 
 STYLE = """
-*{box-sizing:border-box}body{margin:0;font:14px/1.45 -apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;
-color:#1d2430;background:#f5f7fa}main{max-width:1040px;margin:0 auto;padding:28px 24px 48px}
+*{box-sizing:border-box}body{margin:0;color:#1d2430;background:#f5f7fa;
+font:14px/1.45 -apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif}
+main{max-width:1040px;margin:0 auto;padding:28px 24px 48px}
 h1{font-size:24px;margin:0 0 4px}h2{font-size:17px;margin:32px 0 10px}.sub{color:#5b6472;margin:0}
 .notice{background:#fff7e6;border:1px solid #f2d49b;border-radius:8px;padding:10px 14px;margin:16px 0}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(185px,1fr));gap:12px;margin-top:20px}
@@ -91,12 +92,15 @@ def _charts(report: dict[str, Any]) -> str:
     ], unit="seconds", zero_based=True)
     top = hbar_chart("Top posts by engagements", [(p.get("preview") or p.get("post_id", ""), p["engagements"])
                                                    for p in report["top_posts"]], BLUE)
-    panels = [("Followers over time", followers, "Dashed: the previous period, day by day."),
-              ("Engagement per day", engagement, "Likes, reposts and replies of the posts published each day."),
-              ("Response time", response, "Median time to the first reply, by the day the conversation started."),
-              ("Top posts", top, "")]
+    panels = [
+        ("Followers over time", followers, "Dashed: the previous period, day by day."),
+        ("Engagement per day", engagement, "Likes, reposts and replies of the posts published each day."),
+        ("Response time", response, "Median time to the first reply, by the day the conversation started."),
+        ("Top posts", top, ""),
+    ]
     return "".join(f'<div class="panel"><h3>{escape(title)}</h3>{svg}'
-                   f'{f"<p class=sub>{escape(note)}</p>" if note else ""}</div>' for title, svg, note in panels)
+                   f'{f"<p class=sub>{escape(note)}</p>" if note else ""}</div>'
+                   for title, svg, note in panels)
 
 
 def _figure_table(report: dict[str, Any]) -> str:
@@ -129,17 +133,17 @@ def _local_time(text: str | None, timezone: str) -> str:
 
 
 def _top_table(report: dict[str, Any]) -> str:
-    rows = ["<tr><th>Post</th><th>Channel</th><th>Likes</th><th>Reposts</th><th>Replies</th><th>Impressions</th>"
-            "<th>Engagements</th></tr>"]
+    rows = ["<tr><th>Post</th><th>Channel</th><th>Likes</th><th>Reposts</th><th>Replies</th>"
+            "<th>Impressions</th><th>Engagements</th></tr>"]
     for post in report["top_posts"]:
         text = escape(post.get("preview") or post.get("post_id", ""))
         if (post.get("remote_url") or "").startswith(("https://", "http://")):
             text = f'<a href="{escape(post["remote_url"])}">{text}</a>'
         published = _local_time(post.get("published_at"), report["workspace"]["timezone"])
+        cells = "".join(f"<td>{show(post.get(k), 'count')}</td>"
+                        for k in ("likes", "reposts", "replies", "impressions", "engagements"))
         rows.append(f'<tr><td class="text">{text}<br><span class="sub">{escape(published)}</span></td>'
-                    f'<td>{escape(post["channel_name"])}</td>'
-                    + "".join(f"<td>{show(post.get(k), 'count')}</td>"
-                              for k in ("likes", "reposts", "replies", "impressions", "engagements")) + "</tr>")
+                    f'<td>{escape(post["channel_name"])}</td>{cells}</tr>')
     return f"<table>{''.join(rows)}</table>"
 
 
@@ -152,7 +156,8 @@ def _notice(report: dict[str, Any]) -> str:
                            f"{escape(m['reason'] or m['insights'])})"
                            for m in report["missing"][:8])
         more = f" and {len(report['missing']) - 8} more" if len(report["missing"]) > 8 else ""
-        parts.append(f"Some network figures are missing and are left out, not counted as zero: {listed}{more}.")
+        parts.append("Some network figures are missing and are left out, not counted as zero: "
+                     f"{listed}{more}.")
     if report["pending_days"]:
         parts.append(f"{len(report['pending_days'])} day(s) of this period are not rolled up yet "
                      f"({escape(report['pending_days'][0])} to {escape(report['pending_days'][-1])}).")
@@ -167,8 +172,8 @@ def render_html(report: dict[str, Any]) -> str:
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body><main>"
         f"<h1>{escape(title)}</h1>"
-        f'<p class="sub">{escape(period["from"])} to {escape(period["to"])} · days in {escape(workspace["timezone"])}'
-        f' · compared with {escape(report["previous_period"]["label"])}</p>'
+        f'<p class="sub">{escape(period["from"])} to {escape(period["to"])} · days in '
+        f'{escape(workspace["timezone"])} · compared with {escape(report["previous_period"]["label"])}</p>'
         f"{_notice(report)}{_cards(report)}"
         f"<h2>Charts</h2>{_charts(report)}"
         f"<h2>Every figure</h2>{_figure_table(report)}"

@@ -47,14 +47,16 @@ class Period:
         return days_between(self.first, self.last)
 
     def as_dict(self) -> dict[str, str]:
-        return {"kind": self.kind, "label": self.label, "from": self.first.isoformat(), "to": self.last.isoformat()}
+        return {"kind": self.kind, "label": self.label, "from": self.first.isoformat(),
+                "to": self.last.isoformat()}
 
 
 def month_period(month: str) -> Period:
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
         raise ValidationFailed.field("month", "must look like YYYY-MM")
     year, number = (int(part) for part in month.split("-"))
-    return Period("month", month, date(year, number, 1), date(year, number, calendar.monthrange(year, number)[1]))
+    last = date(year, number, calendar.monthrange(year, number)[1])
+    return Period("month", month, date(year, number, 1), last)
 
 
 def quarter_period(quarter: str) -> Period:
@@ -94,7 +96,8 @@ class ReportService:
 
     def _series(self, workspace_id: str) -> tuple[list[str], dict[str, dict[str, str]]]:
         """Every series the workspace has data in (disconnected channels too), and channel names."""
-        names = {c.channel_id: {"name": c.name, "network": c.network} for c in self.channels.list_all(workspace_id)}
+        names = {c.channel_id: {"name": c.name, "network": c.network}
+                 for c in self.channels.list_all(workspace_id)}
         entry = self.registry.get(workspace_id)
         known = set(entry.series if entry else ()) | set(names) | {WORKSPACE_SERIES}
         ordered = sorted(names, key=lambda cid: (names[cid]["name"], cid)) + sorted(known - set(names))
@@ -140,11 +143,12 @@ class ReportService:
             days.append({
                 "date": day.isoformat(),
                 "rolled_up": bool(today) and all(r.insights != "pending" for r in today),
-                "insights_missing": [r.channel_id for r in network_rows if r.insights in ("missing", "unavailable")],
+                "insights_missing": [r.channel_id for r in network_rows
+                                     if r.insights in ("missing", "unavailable")],
                 **figures,
             })
-        return {"from": first.isoformat(), "to": last.isoformat(), "timezone": timezone, "channel_id": channel_id,
-                "days": days}
+        return {"from": first.isoformat(), "to": last.isoformat(), "timezone": timezone,
+                "channel_id": channel_id, "days": days}
 
     # -- reports -----------------------------------------------------------------
 
@@ -168,13 +172,13 @@ class ReportService:
             if channel_id not in names and not any(period.first <= r.day <= period.last for r in mine):
                 continue  # a disconnected channel with nothing in this period
             described = names.get(channel_id, {"name": "(disconnected channel)", "network": ""})
+            now_rows = [r for r in current if r.channel_id == channel_id]
+            before_rows = [r for r in before if r.channel_id == channel_id]
+            lead_rows = [r for r in lead_in if r.channel_id == channel_id]
             channels.append({
                 "channel_id": channel_id, **described,
-                "figures": fig.compare(
-                    fig.summarize([r for r in current if r.channel_id == channel_id],
-                                  _last_followers([r for r in lead_in + before if r.channel_id == channel_id])),
-                    _summarize_if_any([r for r in before if r.channel_id == channel_id],
-                                      _last_followers([r for r in lead_in if r.channel_id == channel_id]))),
+                "figures": fig.compare(fig.summarize(now_rows, _last_followers(lead_rows + before_rows)),
+                                       _summarize_if_any(before_rows, _last_followers(lead_rows))),
             })
         rolled = {(r.channel_id, r.day) for r in current if r.insights != "pending"}
         tracked_from = _created_day(workspace, timezone) or period.first
@@ -225,9 +229,11 @@ class ReportService:
 
         slot_list = [{"weekday": WEEKDAYS[w], "weekday_index": w, "hour": h, **describe(values)}
                      for (w, h), values in slots.items()]
-        slot_list.sort(key=lambda s: (-(s["average_engagements"] or 0), -s["posts"], s["weekday_index"], s["hour"]))
+        slot_list.sort(key=lambda s: (-(s["average_engagements"] or 0), -s["posts"], s["weekday_index"],
+                                      s["hour"]))
         by_weekday = [{"weekday": WEEKDAYS[w], "weekday_index": w,
-                       **describe([v for (sw, _h), vs in slots.items() if sw == w for v in vs])} for w in range(7)]
+                       **describe([v for (sw, _h), vs in slots.items() if sw == w for v in vs])}
+                      for w in range(7)]
         by_hour = [{"hour": h, **describe([v for (_w, sh), vs in slots.items() if sh == h for v in vs])}
                    for h in range(24)]
         return {

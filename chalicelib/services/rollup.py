@@ -113,12 +113,13 @@ class RollupService:
         for task, (written, missing, ok) in zip(tasks, results, strict=True):
             workspace_id = task.entry.workspace_id
             done.setdefault(workspace_id, []).append(ok)
-            series.setdefault(workspace_id, set()).add(task.channel.channel_id if task.channel else WORKSPACE_SERIES)
+            channel_id = task.channel.channel_id if task.channel else WORKSPACE_SERIES
+            series.setdefault(workspace_id, set()).add(channel_id)
             report.channel_days += len(task.days) if task.channel else 0
             report.rows_written += written
             report.insights_missing += missing
             if not ok:
-                report.errors.append(f"{workspace_id}/{task.channel.channel_id if task.channel else 'workspace'}")
+                report.errors.append(f"{workspace_id}/{channel_id}")
         for plan in plans:
             entry, last = plan[0].entry, max(plan[0].days)
             if day is None and all(done[entry.workspace_id]):
@@ -160,7 +161,8 @@ class RollupService:
             return written, missing, True
         except Exception:
             channel_id = task.channel.channel_id if task.channel else WORKSPACE_SERIES
-            log.exception("Roll-up of %s/%s failed; the next run does it again", task.entry.workspace_id, channel_id)
+            log.exception("Roll-up of %s/%s failed; the next run does it again", task.entry.workspace_id,
+                          channel_id)
             return 0, 0, False
 
     def roll_series(self, task: SeriesTask) -> tuple[int, int]:
@@ -172,7 +174,8 @@ class RollupService:
         days = sorted(set(task.days) | set(rows))
         if task.channel is None:  # no network, no followers: a row only where something was counted
             days = [d for d in days if d in counters or d in rows]
-        remote_ids = [p["remote_id"] for d in days for p in counters.get(d, DayCounts(d)).posts if p.get("remote_id")]
+        remote_ids = [p["remote_id"] for d in days for p in counters.get(d, DayCounts(d)).posts
+                      if p.get("remote_id")]
         fetched = self._fetch(task.channel, remote_ids)
         changed, missing = [], 0
         for day in days:
@@ -198,7 +201,8 @@ class RollupService:
             return Fetched(status="missing", error=_said_by(channel.network, error.message))
         except Exception as error:  # a bug or an outage must not stop the other channels
             log.exception("Insights from %s channel %s failed", channel.network, channel.channel_id)
-            return Fetched(status="missing", error=f"{channel.network}: unexpected error ({type(error).__name__})")
+            return Fetched(status="missing",
+                           error=f"{channel.network}: unexpected error ({type(error).__name__})")
         return Fetched(insights=insights)
 
 
@@ -206,8 +210,8 @@ def _said_by(network: str, message: str) -> str:
     return message if message.lower().startswith(network) else f"{network}: {message}"
 
 
-def build_row(workspace_id: str, channel_id: str, day: date, counts: DayCounts | None, existing: DailyRow | None,
-              fetched: Fetched, followers_now: bool) -> DailyRow:
+def build_row(workspace_id: str, channel_id: str, day: date, counts: DayCounts | None,
+              existing: DailyRow | None, fetched: Fetched, followers_now: bool) -> DailyRow:
     """One series' day from its counters, tonight's answer from the network and the stored row."""
     counts = counts or DayCounts(day)
     answered = {p.remote_id: p for p in fetched.insights.posts} if fetched.insights else {}

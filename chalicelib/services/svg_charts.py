@@ -93,7 +93,8 @@ def _frame(title: str, body: list[str], y_ticks: list[tuple[float, str]], x_labe
         dash = ' stroke-dasharray="6 4"' if series.dashed else ""
         parts.append(f'<line x1="{x}" x2="{x + 22}" y1="{TOP + 2}" y2="{TOP + 2}" stroke="{series.color}" '
                      f'stroke-width="2.5"{dash}/>')
-        parts.append(f'<text x="{x + 28}" y="{TOP + 6}" font-size="11" fill="{AXIS}">{escape(series.name)}</text>')
+        parts.append(f'<text x="{x + 28}" y="{TOP + 6}" font-size="11" fill="{AXIS}">'
+                     f'{escape(series.name)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -157,7 +158,8 @@ def line_chart(title: str, labels: list[str], series: list[Series], unit: str = 
     return _frame(title, body, ticks, _x_labels(labels, xs), series if len(series) > 1 else None)
 
 
-def bar_chart(title: str, labels: list[str], values: list[float | None], color: str, unit: str = "count") -> str:
+def bar_chart(title: str, labels: list[str], values: list[float | None], color: str,
+              unit: str = "count") -> str:
     known = [v for v in values if v is not None]
     if not known:
         return _empty(title)

@@ -41,7 +41,8 @@ def test_best_times_rank_weekday_and_hour_by_engagement_with_the_sample_size(dep
             (date(2026, 3, 7), 18, 5), (date(2026, 3, 14), 18, 9), (date(2026, 3, 8), 12, 50)]
     for n, (day, hour, likes) in enumerate(plan):
         network.figures[f"Post {n}"] = dict(likes=likes, reposts=0, replies=0)
-        api.post("/posts", {"text": f"Post {n}", "channel_ids": [channel], "publish_at": to_rfc3339(tokyo(day, hour))})
+        api.post("/posts", {"text": f"Post {n}", "channel_ids": [channel],
+                            "publish_at": to_rfc3339(tokyo(day, hour))})
     for at in sorted(tokyo(day, hour) for day, hour, _likes in plan):
         clock.set(at - timedelta(seconds=30))
         deps.engine.publish_due_deliveries()
@@ -53,7 +54,8 @@ def test_best_times_rank_weekday_and_hour_by_engagement_with_the_sample_size(dep
     assert answer.status_code == 200, answer.body
     best = answer.json
     BestTimes.model_validate(best)
-    assert (best["timezone"], best["from"], best["to"], best["weeks"]) == ("Asia/Tokyo", "2025-11-28", "2026-03-19", 16)
+    assert (best["timezone"], best["from"], best["to"], best["weeks"]) == (
+        "Asia/Tokyo", "2025-11-28", "2026-03-19", 16)
     assert best["sample_size"] == 6 and best["posts_without_figures"] == 0
     assert [(s["weekday"], s["hour"], s["posts"], s["average_engagements"]) for s in best["best"]] == [
         ("Tuesday", 9, 3, 30), ("Saturday", 18, 2, 7)]

@@ -58,8 +58,8 @@ def test_an_outcome_is_counted_on_the_local_day_in_the_same_transaction(deps, cl
     clock.set(publish_at + timedelta(milliseconds=1500))  # the message came 1.5 s late
     with dynamodb_calls() as calls:
         assert deps.engine.publish_delivery(queue.take()[0][0]) == "published"
-    engine_writes = calls.count("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems") \
-        - calls.count("PutItem", "UpdateItem", table="sandbox_posts")
+    writes = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
+    engine_writes = calls.count(*writes) - calls.count(*writes, table="sandbox_posts")  # the network's own
     assert engine_writes <= 3 and calls.count("TransactWriteItems") == 1
     day = counted(api, "2026-03-02", channel)
     assert (day["posts_published"], day["lateness_median_s"], day["posts_on_time"]) == (1, 1.5, 1)
@@ -88,7 +88,7 @@ def test_inbound_events_replies_and_first_responses_land_on_the_local_day(deps, 
     counters.record_inbound(workspace.id, channel, "comment", late_evening + timedelta(minutes=5))
     counters.record_inbound(workspace.id, channel, "mention", late_evening)
     counters.record_listening_match(workspace.id, late_evening)
-    counters.record_first_response(workspace.id, channel, late_evening, 86400)  # exactly 24 h: answered in time
+    counters.record_first_response(workspace.id, channel, late_evening, 86400)  # exactly 24 h: in time
     counters.record_reply_sent(workspace.id, channel, late_evening + timedelta(days=1))
     day = counted(api, "2026-03-02")
     assert (day["comments"], day["mentions"], day["listening_matches"], day["word_of_mouth"]) == (2, 1, 1, 2)
@@ -106,7 +106,8 @@ def test_a_count_in_the_callers_transaction_commits_with_it_or_not_at_all(deps, 
     with TransactWrite(connection=connection) as tx:
         tx.update(ChannelRecord(workspace.id, channel), actions=[ChannelRecord.handle.set("stored")],
                   condition=ChannelRecord.channel_id.exists())
-        deps.counters.record_inbound(workspace.id, channel, "message", at, new_conversation=True, transaction=tx)
+        deps.counters.record_inbound(workspace.id, channel, "message", at, new_conversation=True,
+                                     transaction=tx)
     with pytest.raises(TransactWriteError), TransactWrite(connection=connection) as tx:
         tx.update(ChannelRecord(workspace.id, channel), actions=[ChannelRecord.handle.set("again")],
                   condition=ChannelRecord.channel_id.does_not_exist())  # the event was already stored

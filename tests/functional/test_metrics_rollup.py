@@ -68,19 +68,21 @@ def test_running_a_day_twice_gives_the_same_rows(deps, clock, queue, network, sh
     workspace, api, channel = shop
     publish(deps, queue, clock, api, channel, "Bonjour", paris(date(2026, 3, 2), 10), network,
             dict(likes=5, reposts=1, replies=2, impressions=90))
-    deps.counters.record_inbound(workspace.id, channel, "comment", paris(date(2026, 3, 2), 11), new_conversation=True)
+    deps.counters.record_inbound(workspace.id, channel, "comment", paris(date(2026, 3, 2), 11),
+                                 new_conversation=True)
     clock.set(paris(date(2026, 3, 3), 0, 20))
     first = deps.rollup.run()
     assert (first.workspaces, first.channel_days, first.rows_written) == (1, 1, 1)
-    rows = deps.metrics_repository.window(workspace.id, channel, date(2026, 3, 2), date(2026, 3, 2))[1]
+    day = date(2026, 3, 2)
+    rows = deps.metrics_repository.window(workspace.id, channel, day, day)[1]
 
     assert run_job_by_name("nightly-metrics", "2026-03-02")["rows_written"] == 0
     assert deps.rollup.run(date(2026, 3, 2)).rows_written == 0
-    assert deps.metrics_repository.window(workspace.id, channel, date(2026, 3, 2), date(2026, 3, 2))[1] == rows
+    assert deps.metrics_repository.window(workspace.id, channel, day, day)[1] == rows
     assert deps.rollup.run().workspaces == 0  # nothing new has ended
-    day = days(api, "2026-03-02", "2026-03-02")["2026-03-02"]
-    assert (day["posts_published"], day["engagements"], day["impressions"], day["comments"], day["followers"]) \
-        == (1, 8, 90, 1, 250)
+    seen = days(api, "2026-03-02", "2026-03-02")["2026-03-02"]
+    assert [seen[k] for k in ("posts_published", "engagements", "impressions", "comments", "followers")] == [
+        1, 8, 90, 1, 250]
 
 
 def test_missed_nights_are_caught_up_by_the_next_run(deps, clock, network, shop):

@@ -8,6 +8,7 @@ import csv
 import io
 import re
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import boto3
@@ -32,22 +33,48 @@ def local(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=NEW_YORK).astimezone(UTC)
 
 
+def ny(month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    """A New York wall-clock time in 2026."""
+    return local(date(2026, month, day), hour, minute)
+
+
+def counts(likes, reposts, replies, impressions=None):
+    return {"likes": likes, "reposts": reposts, "replies": replies,
+            **({"impressions": impressions} if impressions is not None else {})}
+
+
 # text -> (channel, local publish time, figures the network reports)
 POSTS = {
-    "Winter sale": ("main", local(date(2026, 2, 24), 10), dict(likes=10, reposts=2, replies=1, impressions=300)),
-    "Winter tips": ("second", local(date(2026, 2, 26), 18), dict(likes=4, reposts=1, replies=0)),
+    "Winter sale": ("main", ny(2, 24, 10), counts(10, 2, 1, 300)),
+    "Winter tips": ("second", ny(2, 26, 18), counts(4, 1, 0)),
     # 23:30 EST on the 7th is 04:30 UTC on the 8th: it belongs to the 7th.
-    "Spring teaser": ("main", local(date(2026, 3, 7), 23, 30), dict(likes=20, reposts=5, replies=3, impressions=800)),
-    "Clocks change tonight": ("main", local(date(2026, 3, 8), 0, 30),
-                              dict(likes=8, reposts=1, replies=1, impressions=400)),
+    "Spring teaser": ("main", ny(3, 7, 23, 30), counts(20, 5, 3, 800)),
+    "Clocks change tonight": ("main", ny(3, 8, 0, 30), counts(8, 1, 1, 400)),
     # 23:30 EDT on the 8th (a 23-hour day) is 03:30 UTC on the 9th.
-    "Late Sunday": ("second", local(date(2026, 3, 8), 23, 30), dict(likes=6, reposts=2, replies=2)),
-    "Monday launch": ("main", local(date(2026, 3, 9), 9), dict(likes=30, reposts=10, replies=5, impressions=1500)),
-    "Broken post": ("second", local(date(2026, 3, 10), 12), {}),
-    "Mid-month": ("main", local(date(2026, 3, 10), 12), dict(likes=12, reposts=4, replies=2, impressions=600)),
-    "Thursday thoughts": ("second", local(date(2026, 3, 19), 8), dict(likes=9, reposts=0, replies=1)),
-    "Month end": ("main", local(date(2026, 3, 31), 17), dict(likes=15, reposts=3, replies=0, impressions=900)),
+    "Late Sunday": ("second", ny(3, 8, 23, 30), counts(6, 2, 2)),
+    "Monday launch": ("main", ny(3, 9, 9), counts(30, 10, 5, 1500)),
+    "Broken post": ("second", ny(3, 10, 12), {}),
+    "Mid-month": ("main", ny(3, 10, 12), counts(12, 4, 2, 600)),
+    "Thursday thoughts": ("second", ny(3, 19, 8), counts(9, 0, 1)),
+    "Month end": ("main", ny(3, 31, 17), counts(15, 3, 0, 900)),
 }
+# What the inbox and listening record: (kind, channel, when, opens a conversation, answered after s)
+INBOX = [
+    ("comment", "main", ny(2, 25, 9), True, 7200),
+    ("mention", "main", ny(2, 26, 8), False, None),
+    # 23:50 EST on the 7th, answered 20 minutes later (on the 8th): counted on the 7th.
+    ("comment", "main", ny(3, 7, 23, 50), True, 1200),
+    # 01:30 on the 8th, still EST; answered 30 h later, after the 8th was rolled up.
+    ("message", "main", ny(3, 8, 1, 30), True, 108000),
+    ("mention", "main", ny(3, 8, 23, 59), False, None),
+    ("listening", None, ny(3, 12, 9), False, None),
+    ("listening", None, ny(3, 12, 10), False, None),
+    ("comment", "second", ny(3, 15, 10), True, 600),
+    ("comment", "second", ny(3, 15, 11), False, None),
+    ("message", "main", ny(3, 20, 9), True, 3600),
+    ("message", "main", ny(3, 21, 9), True, None),
+    ("listening", None, ny(3, 25, 9), False, None),
+]
 FIRST_NIGHT, LAST_NIGHT = date(2026, 2, 20), date(2026, 3, 31)
 
 
@@ -83,7 +110,7 @@ def build_month(deps, clock, client, queue, network):
     clock.set(datetime(2026, 2, 20, 12, 0, tzinfo=UTC))
     workspace = make_workspace(deps, "Acme NYC", "America/New_York")
     api = Api(client, workspace.headers())
-    channels = {name: api.post("/channels", {"network": "sandbox", "name": name.title(), "settings": {}}).json["id"]
+    channels = {name: api.post("/channels", {"network": "sandbox", "name": name.title()}).json["id"]
                 for name in ("main", "second")}
     network.figures = {text: figures for text, (_c, _at, figures) in POSTS.items()}
     for text, (channel, publish_at, _figures) in POSTS.items():
@@ -101,9 +128,6 @@ def build_month(deps, clock, client, queue, network):
     def settings(channel, values):
         return lambda: api.patch(f"/channels/{channels[channel]}", {"settings": values})
 
-    def counted(call, *args, **kwargs):
-        return lambda: call(workspace.id, *args, **kwargs)
-
     def night(day):
         def act():
             network.followers = {channels[name]: count for name, count in followers_on(day).items()}
@@ -112,53 +136,26 @@ def build_month(deps, clock, client, queue, network):
         return local(day + timedelta(days=1), 0, 30), act
 
     counters = deps.counters
-    main, second = channels["main"], channels["second"]
+    launch, broken = POSTS["Monday launch"][1], POSTS["Broken post"][1]
     timeline = [publish(text) for text in POSTS]
     timeline += [
-        (POSTS["Monday launch"][1] - timedelta(minutes=5), settings("main", {"fail": "500", "fail_times": 3})),
-        (POSTS["Monday launch"][1] + timedelta(minutes=10), settings("main", {})),
-        (POSTS["Broken post"][1] - timedelta(minutes=5), settings("second", {"fail": "invalid"})),
-        (POSTS["Broken post"][1] + timedelta(minutes=10), settings("second", {})),
-        # February: one comment answered in two hours, one mention.
-        (local(date(2026, 2, 25), 9), counted(counters.record_inbound, main, "comment", local(date(2026, 2, 25), 9),
-                                              new_conversation=True)),
-        (local(date(2026, 2, 25), 11), counted(counters.record_first_response, main, local(date(2026, 2, 25), 9),
-                                               7200)),
-        (local(date(2026, 2, 25), 11), counted(counters.record_reply_sent, main, local(date(2026, 2, 25), 11))),
-        (local(date(2026, 2, 26), 8), counted(counters.record_inbound, main, "mention", local(date(2026, 2, 26), 8))),
-        # March. 23:50 EST on the 7th, answered 20 minutes later (on the 8th): counted on the 7th.
-        (local(date(2026, 3, 7), 23, 50), counted(counters.record_inbound, main, "comment",
-                                                  local(date(2026, 3, 7), 23, 50), new_conversation=True)),
-        (local(date(2026, 3, 8), 0, 10), counted(counters.record_first_response, main,
-                                                 local(date(2026, 3, 7), 23, 50), 1200)),
-        (local(date(2026, 3, 8), 0, 10), counted(counters.record_reply_sent, main, local(date(2026, 3, 8), 0, 10))),
-        # 01:30 on the 8th, still EST; answered 30 h later, after the 8th was rolled up.
-        (local(date(2026, 3, 8), 1, 30), counted(counters.record_inbound, main, "message",
-                                                 local(date(2026, 3, 8), 1, 30), new_conversation=True)),
-        (local(date(2026, 3, 9), 8, 30), counted(counters.record_first_response, main,
-                                                 local(date(2026, 3, 8), 1, 30), 108000)),
-        (local(date(2026, 3, 9), 8, 30), counted(counters.record_reply_sent, main, local(date(2026, 3, 9), 8, 30))),
-        (local(date(2026, 3, 8), 23, 59), counted(counters.record_inbound, main, "mention",
-                                                  local(date(2026, 3, 8), 23, 59))),
-        (local(date(2026, 3, 12), 9), counted(counters.record_listening_match, local(date(2026, 3, 12), 9))),
-        (local(date(2026, 3, 12), 10), counted(counters.record_listening_match, local(date(2026, 3, 12), 10))),
-        (local(date(2026, 3, 15), 10), counted(counters.record_inbound, second, "comment",
-                                               local(date(2026, 3, 15), 10), new_conversation=True)),
-        (local(date(2026, 3, 15), 10, 10), counted(counters.record_first_response, second,
-                                                   local(date(2026, 3, 15), 10), 600)),
-        (local(date(2026, 3, 15), 10, 10), counted(counters.record_reply_sent, second,
-                                                   local(date(2026, 3, 15), 10, 10))),
-        (local(date(2026, 3, 15), 11), counted(counters.record_inbound, second, "comment",
-                                               local(date(2026, 3, 15), 11))),
-        (local(date(2026, 3, 20), 9), counted(counters.record_inbound, main, "message", local(date(2026, 3, 20), 9),
-                                              new_conversation=True)),
-        (local(date(2026, 3, 20), 10), counted(counters.record_first_response, main, local(date(2026, 3, 20), 9),
-                                               3600)),
-        (local(date(2026, 3, 20), 10), counted(counters.record_reply_sent, main, local(date(2026, 3, 20), 10))),
-        (local(date(2026, 3, 21), 9), counted(counters.record_inbound, main, "message", local(date(2026, 3, 21), 9),
-                                              new_conversation=True)),
-        (local(date(2026, 3, 25), 9), counted(counters.record_listening_match, local(date(2026, 3, 25), 9))),
+        (launch - timedelta(minutes=5), settings("main", {"fail": "500", "fail_times": 3})),
+        (launch + timedelta(minutes=10), settings("main", {})),
+        (broken - timedelta(minutes=5), settings("second", {"fail": "invalid"})),
+        (broken + timedelta(minutes=10), settings("second", {})),
     ]
+    for kind, name, at, opens, answered_after in INBOX:
+        if kind == "listening":
+            timeline.append((at, partial(counters.record_listening_match, workspace.id, at)))
+            continue
+        channel = channels[name]
+        timeline.append((at, partial(counters.record_inbound, workspace.id, channel, kind, at,
+                                     new_conversation=opens)))
+        if answered_after is not None:
+            replied = at + timedelta(seconds=answered_after)
+            timeline.append((replied, partial(counters.record_first_response, workspace.id, channel, at,
+                                              answered_after)))
+            timeline.append((replied, partial(counters.record_reply_sent, workspace.id, channel, replied)))
     day = FIRST_NIGHT
     while day <= LAST_NIGHT:
         timeline.append(night(day))
@@ -208,8 +205,9 @@ def test_the_monthly_report_says_exactly_what_happened(month):
     assert report["figures"]["engagements"]["change_pct"] == 672.22
     # The network failed on the night of the 10th: that count is missing, not zero.
     assert report["complete"] is False and report["pending_days"] == []
-    assert [(m["date"], m["channel_id"], m["followers_missing"], m["posts_missing"]) for m in report["missing"]] \
-        == [("2026-03-10", channels["main"], True, 0)]
+    missing = [(m["date"], m["channel_id"], m["followers_missing"], m["posts_missing"])
+               for m in report["missing"]]
+    assert missing == [("2026-03-10", channels["main"], True, 0)]
     assert "503" in report["missing"][0]["reason"]
     followers_line = {d["date"]: d["followers"] for d in report["daily"]}
     assert followers_line["2026-03-09"] == 1051 + 417 and followers_line["2026-03-10"] is None
@@ -231,7 +229,8 @@ def test_days_follow_the_workspace_clock_across_the_dst_change(month):
     assert [d["audience_growth"] for d in days] == [3, 3, 3]
     # The reply that came 30 h later reached the 8th's row when the next night rebuilt it.
     assert days[1]["first_response_median_s"] == 108000 and days[1]["response_rate"] == 0.0
-    second = api.get(f"/metrics/daily?from=2026-03-08&to=2026-03-09&channel_id={channels['second']}").json["days"]
+    query = f"/metrics/daily?from=2026-03-08&to=2026-03-09&channel_id={channels['second']}"
+    second = api.get(query).json["days"]
     assert [d["posts_published"] for d in second] == [1, 0]  # 23:30 EDT, 03:30 UTC the next day
     whole = api.get("/metrics/daily?from=2026-03-10&to=2026-03-11").json["days"]
     assert whole[0]["insights_missing"] == [channels["main"]] and whole[0]["followers"] is None
@@ -262,7 +261,7 @@ def test_the_html_is_one_self_contained_page_with_svg_charts(month):
     assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/html")
     page = answer.body.decode()
     assert page.startswith("<!doctype html>") and page.count("<svg") == 4
-    for title in ("Followers over time", "Engagements per day", "First response time", "Top posts by engagements"):
+    for title in ("Followers over time", "Engagements per day", "First response time", "Top posts by"):
         assert title in page
     assert "src=" not in page and "<link" not in page and "<script" not in page and "url(" not in page
     assert "Monday launch" in page and "compared with 2026-02" in page
@@ -272,7 +271,8 @@ def test_the_html_is_one_self_contained_page_with_svg_charts(month):
 def test_the_quarterly_report_adds_up_its_months(month):
     api, _channels, _network = month
     quarter = api.get("/reports/quarterly?quarter=2026-Q1").json
-    assert quarter["period"] == {"kind": "quarter", "label": "2026-Q1", "from": "2026-01-01", "to": "2026-03-31"}
+    assert quarter["period"] == {"kind": "quarter", "label": "2026-Q1", "from": "2026-01-01",
+                                 "to": "2026-03-31"}
     assert quarter["previous_period"]["label"] == "2025-Q4"
     values = figures_of(quarter)
     assert values["posts_published"] == 9 and values["engagements"] == 157 and values["conversations"] == 6

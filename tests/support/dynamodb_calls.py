@@ -18,7 +18,8 @@ class DynamoDBCalls:
         self.calls: Counter[tuple[str, str | None]] = Counter()
         self._lock = threading.Lock()
 
-    def __call__(self, _sender: object, operation_name: str, table_name: str | None, req_uuid: object) -> None:
+    def __call__(self, _sender: object, operation_name: str, table_name: str | None,
+                 req_uuid: object) -> None:
         with self._lock:
             self.calls[(operation_name, table_name)] += 1
 

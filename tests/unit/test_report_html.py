@@ -16,12 +16,13 @@ def report(**overrides):
         "period": {"kind": "month", "label": "2026-03", "from": "2026-03-01", "to": "2026-03-31"},
         "previous_period": {"kind": "month", "label": "2026-02", "from": "2026-02-01", "to": "2026-02-28"},
         "generated_at": "2026-04-01T08:00:00Z", "complete": False, "pending_days": [],
-        "missing": [{"date": "2026-03-02", "channel_id": "ch_a", "insights": "missing", "followers_missing": True,
-                     "posts_missing": 0, "reason": "sandbox: 503"}],
+        "missing": [{"date": "2026-03-02", "channel_id": "ch_a", "insights": "missing",
+                     "followers_missing": True, "posts_missing": 0, "reason": "sandbox: 503"}],
         "figures": compare(summarize([]), summarize([])),
         "channels": [], "daily": daily, "previous_daily": daily,
         "top_posts": [{"post_id": "p1", "preview": "<script>alert(1)</script>", "channel_name": "Main",
-                       "channel_id": "ch_a", "engagements": 12, "likes": 12, "remote_url": "javascript:alert(1)"}],
+                       "channel_id": "ch_a", "engagements": 12, "likes": 12,
+                       "remote_url": "javascript:alert(1)"}],
     }
     return {**base, **overrides}
 
@@ -41,7 +42,8 @@ def test_the_page_fetches_nothing_and_escapes_what_people_wrote():
     parsed = Tags()
     parsed.feed(page)
     assert "script" not in parsed.tags and "link" not in parsed.tags and "img" not in parsed.tags
-    assert not [value for name, value in parsed.attrs if name in ("src", "href")]  # not even the javascript: link
+    # No address at all, not even the javascript: link.
+    assert not [value for name, value in parsed.attrs if name in ("src", "href")]
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "Acme &lt;Shop&gt;" in page
     assert parsed.tags.count("svg") == 4
 

@@ -26,8 +26,10 @@ def test_a_good_answer_fills_followers_and_post_figures():
 
 
 def test_a_failed_answer_keeps_what_was_known_and_says_why():
-    before = DailyRow("ws", "ch", DAY, {}, [], [], [{"post_id": "p1", "remote_id": "r1", "likes": 4}], 300, "ok")
-    row = build_row("ws", "ch", DAY, counts(), before, Fetched(status="missing", error="x: 503"), followers_now=True)
+    before = DailyRow("ws", "ch", DAY, {}, [], [], [{"post_id": "p1", "remote_id": "r1", "likes": 4}], 300,
+                      "ok")
+    failed = Fetched(status="missing", error="x: 503")
+    row = build_row("ws", "ch", DAY, counts(), before, failed, followers_now=True)
     assert row.followers == 300  # the stored count stays; it is not replaced by nothing
     assert row.posts[0]["likes"] == 4 and "likes" not in row.posts[1]
     assert (row.insights, row.insights_error) == ("missing", "x: 503")
@@ -44,11 +46,12 @@ def test_only_the_day_that_just_ended_takes_tonights_follower_count():
     older = build_row("ws", "ch", DAY, counts(), None, fetched, followers_now=False)
     assert older.followers is None and older.insights == "missing"
     assert older.insights_error == "no follower count was taken that day"
-    no_count = build_row("ws", "ch", DAY, counts(), None, Fetched(ChannelInsights(None, [])), followers_now=True)
+    silent = Fetched(ChannelInsights(None, []))
+    no_count = build_row("ws", "ch", DAY, counts(), None, silent, followers_now=True)
     assert no_count.insights == "unavailable"
 
 
 def test_the_workspace_series_has_no_network():
-    row = build_row("ws", "workspace", DAY, DayCounts(DAY, {"listening_matches": 2}), None, Fetched(status="none"),
-                    followers_now=True)
+    row = build_row("ws", "workspace", DAY, DayCounts(DAY, {"listening_matches": 2}), None,
+                    Fetched(status="none"), followers_now=True)
     assert (row.insights, row.followers, row.counts) == ("none", None, {"listening_matches": 2})

@@ -13,7 +13,8 @@ def test_axis_steps_are_round_numbers():
 
 
 def test_durations_read_like_a_person_would_say_them():
-    assert [duration(s) for s in (42, 60, 125, 3600, 5430)] == ["42 s", "1 min", "2 min 05 s", "1 h", "1 h 30 min"]
+    assert [duration(s) for s in (42, 60, 125, 3600, 5430)] == [
+        "42 s", "1 min", "2 min 05 s", "1 h", "1 h 30 min"]
 
 
 def test_charts_are_well_formed_svg():
