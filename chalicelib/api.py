@@ -108,7 +108,7 @@ def parse_json_body(raw: bytes) -> Any:
     if not raw.strip():
         return {}
     try:
-        data = json.loads(raw)
+        data = json.loads(raw.decode("utf-8"))  # bytes alone would also let UTF-16 and UTF-32 in
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequest(f"The body is not valid JSON: {exc}", code="malformed_json") from None
     if not isinstance(data, dict):

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import secrets
 import time
+from datetime import UTC, datetime, timedelta
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _encode(number: int, length: int) -> str:
@@ -15,6 +17,7 @@ def _encode(number: int, length: int) -> str:
     return "".join(reversed(chars))
 
 
-def new_id(prefix: str) -> str:
+def new_id(prefix: str, now: datetime | None = None) -> str:
     """`prefix_` + 10 chars of milliseconds + 12 random chars: sorts by creation time."""
-    return f"{prefix}_{_encode(int(time.time() * 1000), 10)}{_encode(secrets.randbits(60), 12)}"
+    millis = (now - _EPOCH) // timedelta(milliseconds=1) if now else int(time.time() * 1000)
+    return f"{prefix}_{_encode(millis, 10)}{_encode(secrets.randbits(60), 12)}"

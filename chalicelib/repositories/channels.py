@@ -55,7 +55,7 @@ class ChannelRepository:
         return {r.channel_id: _row(r) for r in ChannelRecord.batch_get(keys)}
 
     def list(self, workspace_id: str, limit: int, cursor: str | None) -> tuple[list[ChannelRow], str | None]:
-        start = decode_cursor(cursor, {"workspace_id": workspace_id})
+        start = decode_cursor(cursor, {"workspace_id": workspace_id}, ("workspace_id", "channel_id"))
         result = ChannelRecord.query(workspace_id, limit=limit, last_evaluated_key=start)
         rows = [_row(r) for r in result]
         return rows, encode_cursor(result.last_evaluated_key)

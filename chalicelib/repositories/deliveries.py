@@ -119,6 +119,8 @@ class DeliveryRepository:
                 actions.append(getattr(DeliveryRecord, name).set(value))
         if outcome.published_at is not None:
             actions.append(DeliveryRecord.published_at.set(key_time(outcome.published_at)))
+        if outcome.status == "published":
+            actions.append(DeliveryRecord.last_error.remove())  # earlier attempts' errors are history
         if outcome.status == "queued":
             assert outcome.next_due is not None
             actions.append(DeliveryRecord.lease_until.set(key_time(outcome.next_due)))

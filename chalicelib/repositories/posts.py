@@ -25,6 +25,7 @@ POST_SK = "post"
 DELIVERY_SK = "delivery#"
 DUE_STATUSES = ("scheduled", "queued", "publishing")
 UNSENT_STATUSES = ("scheduled", "queued")
+UNDATED = "~"  # sorts after every time
 
 
 def key_time(moment: datetime) -> str:
@@ -57,7 +58,7 @@ class PostRow:
     @property
     def publish_key(self) -> str:
         if self.publish_at is None:
-            return f"~{key_time(self.created_at)}#{self.post_id}"
+            return f"{UNDATED}{key_time(self.created_at)}#{self.post_id}"
         return f"{key_time(self.publish_at)}#{self.post_id}"
 
 
@@ -160,8 +161,8 @@ class PostRepository:
     @property
     def connection(self) -> Connection:
         if self._connection is None:
-            meta = PostTableRecord.Meta
-            self._connection = Connection(region=meta.region, host=meta.host)
+            # The models' own connection: a second one would load botocore's data files again.
+            self._connection = PostTableRecord._get_connection().connection
         return self._connection
 
     def _tx(self) -> TransactWrite:
@@ -182,6 +183,13 @@ class PostRepository:
         order = {cid: i for i, cid in enumerate(post.channel_ids)}
         deliveries.sort(key=lambda d: order.get(d.channel_id, len(order)))
         return post, deliveries
+
+    def get_post(self, workspace_id: str, post_id: str) -> PostRow | None:
+        """The post item alone, without its deliveries."""
+        try:
+            return post_row(PostRecord.get(post_pk(workspace_id, post_id), POST_SK, consistent_read=True))
+        except PostRecord.DoesNotExist:
+            return None
 
     def get_with_seq(self, workspace_id: str, post_id: str) -> tuple[PostRow, list[DeliveryRow], int | None] | None:
         """The post, its deliveries, and its outcome sequence, in one consistent read."""
@@ -230,11 +238,13 @@ class PostRepository:
         if lower and upper:
             condition = PostTableRecord.publish_key.between(lower, upper)
         elif lower:
-            condition = PostTableRecord.publish_key >= lower
+            # Undated drafts sort last, under `~<created_at>`: a time filter leaves them out.
+            condition = PostTableRecord.publish_key.between(lower, UNDATED)
         elif upper:
             condition = PostTableRecord.publish_key <= upper
         result = index.query(hash_value, condition, limit=limit,
-                             last_evaluated_key=decode_cursor(cursor, {attr: hash_value}))
+                             last_evaluated_key=decode_cursor(cursor, {attr: hash_value},
+                                                              ("pk", "sk", attr, "publish_key")))
         records = list(result)
         if channel_id:
             posts = self.posts_by_ids(workspace_id, [r.post_id for r in records])

@@ -48,7 +48,8 @@ class SandboxStore:
         channel_key = f"{workspace_id}#{channel_id}"
         result = SandboxPostRecord.query(
             channel_key, SandboxPostRecord.received_key < ATTEMPTS_KEY, limit=limit,
-            last_evaluated_key=decode_cursor(cursor, {"channel_key": channel_key}), consistent_read=True,
+            last_evaluated_key=decode_cursor(cursor, {"channel_key": channel_key}, ("channel_key", "received_key")),
+            consistent_read=True,
         )
         items = [SandboxReceipt(r.delivery_id, r.text, r.received_at, r.remote_id, r.kind, r.in_reply_to,
                                 [m.as_dict() if hasattr(m, "as_dict") else dict(m) for m in (r.media or [])])

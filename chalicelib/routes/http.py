@@ -9,10 +9,14 @@ from typing import Any
 from chalice import Blueprint, Chalice, Response
 from chalice.app import Request
 
+from chalicelib.api import json_response
 from chalicelib.settings import get_settings
 
 ALLOWED_HEADERS = "Authorization,Content-Type,Idempotency-Key"
 EXPOSED_HEADERS = "Retry-After"
+# Chalice answers a few requests itself, as {"Code", "Message"}; clients get the contract's shape instead.
+CHALICE_ERROR_CODES = {"MethodNotAllowedError": "method_not_allowed", "UnsupportedMediaType": "unsupported_media_type",
+                       "BadRequest": "bad_request"}
 
 
 def cors_headers(origin: str | None, methods: str | None = None) -> dict[str, str]:
@@ -53,9 +57,19 @@ bp = HttpBlueprint(__name__)
 
 @bp.middleware("http")
 def add_http_headers(event: Request, get_response: Callable[[Request], Response]) -> Response:
-    response = get_response(event)
+    response = _in_contract_shape(get_response(event))
     if event.method != "OPTIONS":
         response.headers.update(cors_headers(_origin(event)))
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+def _in_contract_shape(response: Response) -> Response:
+    body = response.body
+    if response.status_code < 400 or not isinstance(body, dict) or set(body) != {"Code", "Message"}:
+        return response
+    code = CHALICE_ERROR_CODES.get(str(body["Code"]), "bad_request")
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-type"}
+    return json_response({"error": {"code": code, "message": str(body["Message"]), "details": []}},
+                         response.status_code, headers)

@@ -69,7 +69,7 @@ class ChannelService:
         if spec.account_setting and not settings.get(spec.account_setting):
             raise ValidationFailed.field(f"settings.{spec.account_setting}",
                                          f"required to connect a {network} channel")
-        _check_sandbox_settings(network, settings)
+        _check_settings(network, settings)
         now = self._now()
         row = ChannelRow(workspace_id, new_id("ch"), network, name, "active", now, now, settings=settings)
         row.credentials_sealed = self.secrets_box.seal(credentials, self._context(workspace_id, row.channel_id))
@@ -110,7 +110,7 @@ class ChannelService:
         if name is not None:
             row.name = name
         if settings is not None:
-            _check_sandbox_settings(row.network, settings)
+            _check_settings(row.network, settings)
             row.settings = settings
         if status is not None:
             row.status = status
@@ -130,9 +130,16 @@ class ChannelService:
         self.channels.set_status(workspace_id, channel_id, "needs_reauth", self._now())
 
 
-def _check_sandbox_settings(network: str, settings: dict[str, Any]) -> None:
-    if network != "sandbox":
-        return
+def _check_settings(network: str, settings: dict[str, Any]) -> None:
+    # Any channel may lower its network's text limit (registry.limits_for reads it).
+    limit = settings.get("max_characters")
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+        raise ValidationFailed.field("settings.max_characters", "must be a whole number, 1 or more")
+    if network == "sandbox":
+        _check_sandbox_settings(settings)
+
+
+def _check_sandbox_settings(settings: dict[str, Any]) -> None:
     from chalicelib.networks.sandbox import FAILURES
 
     fail = settings.get("fail", "none")

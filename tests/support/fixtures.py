@@ -14,18 +14,33 @@ from moto import mock_aws
 from chalicelib.clock import FixedClock
 from chalicelib.deps import Container, use_container
 from chalicelib.settings import get_settings
-from tests.support.resources import create_resources
+from infra.local.aws_emulation import AwsClients
+from infra.local.kms_keys import KmsKeyKeeper
+from infra.local.provision import Provisioner
+from infra.moto_atomic import make_dynamodb_atomic
+from infra.resources import resources
 
+ACCOUNT_ID = "123456789012"  # moto's default account
 START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
 
 
+@pytest.fixture(scope="session")
+def aws_clients() -> dict[str, Any]:
+    """Made once: a boto3 client is slow to make, and moto answers for it whenever a mock is active."""
+    region = get_settings().region
+    return {name: boto3.client(name, region_name=region) for name in ("dynamodb", "sqs", "kms", "s3")}
+
+
 @pytest.fixture
-def aws() -> Iterator[dict[str, Any]]:
+def aws(aws_clients: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """A fresh, empty emulated AWS for each test, with the stage's resources made by the
+    local stack's own provisioner from the same definitions."""
+    make_dynamodb_atomic()
     with mock_aws():
-        region = get_settings().region
-        clients = {name: boto3.client(name, region_name=region) for name in ("dynamodb", "sqs", "kms", "s3")}
-        create_resources(get_settings().stage, **clients)
-        yield clients
+        settings = get_settings()
+        keys = KmsKeyKeeper(None, aws_clients["kms"], ACCOUNT_ID, settings.region)
+        Provisioner(AwsClients(**aws_clients), keys, settings.region, ACCOUNT_ID).provision(resources(settings.stage))
+        yield aws_clients
 
 
 @pytest.fixture

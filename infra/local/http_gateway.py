@@ -1,0 +1,186 @@
+"""Serves the Chalice app over HTTP the way API Gateway does in front of Lambda.
+
+Each request goes through chalice's LocalGateway, which builds the API Gateway
+proxy event and calls the app's own Lambda entry point. A path no route matches
+answers 404 in the API's error shape (the deployed template maps API Gateway's
+MISSING_AUTHENTICATION_TOKEN answer to the same body).
+"""
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from chalice.app import Chalice
+from chalice.config import Config
+from chalice.local import LocalGateway, LocalGatewayException, RouteMatcher
+
+log = logging.getLogger(__name__)
+
+# Headers the server itself writes; the app's values for them are not passed on.
+_HOP_HEADERS = {"content-length", "transfer-encoding", "connection", "keep-alive"}
+
+
+@dataclass
+class HttpAnswer:
+    status: int
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+    route: str | None = None
+
+
+def not_found_answer(method: str, path: str) -> HttpAnswer:
+    body = {"error": {"code": "not_found", "message": f"No route for {method} {path}", "details": []}}
+    return HttpAnswer(404, [("Content-Type", "application/json")], json.dumps(body).encode("utf-8"))
+
+
+def answer_from_lambda(response: dict[str, Any]) -> HttpAnswer:
+    """Turn a Lambda proxy response into status, header lines and body bytes, as API Gateway does."""
+    multi = {name: [str(value) for value in values]
+             for name, values in (response.get("multiValueHeaders") or {}).items()}
+    headers = [(name, value) for name, values in multi.items() for value in values]
+    # API Gateway merges both maps; for a name in both, multiValueHeaders wins.
+    headers += [(name, str(value)) for name, value in (response.get("headers") or {}).items()
+                if name not in multi]
+    headers = [(name, value) for name, value in headers if name.lower() not in _HOP_HEADERS]
+    if not any(name.lower() == "content-type" for name, _ in headers):
+        headers.append(("Content-Type", "application/json"))
+    body = response.get("body")
+    if body is None:
+        data = b""
+    elif response.get("isBase64Encoded"):
+        data = base64.b64decode(body)
+    else:
+        data = body.encode("utf-8") if isinstance(body, str) else bytes(body)
+    return HttpAnswer(int(response["statusCode"]), headers, data)
+
+
+class _RequestPerThread:
+    """`current_request` kept per thread: None outside a request, as in a Lambda fed by a queue."""
+
+    _requests: threading.local
+
+    @property
+    def current_request(self) -> Any:
+        return getattr(self._requests, "request", None)
+
+    @current_request.setter
+    def current_request(self, value: Any) -> None:
+        self._requests.request = value
+
+
+def serve_threads_safely(app: Chalice) -> None:
+    """Give the app a per-thread `current_request` (as `chalice local` does), so requests served
+    side by side, and the queue and schedule threads, never see each other's request."""
+    if not isinstance(app, _RequestPerThread):
+        app.__class__ = type(f"Local{type(app).__name__}", (_RequestPerThread, type(app)),
+                             {"_requests": threading.local()})
+
+
+class ApiGateway:
+    def __init__(self, app: Chalice, config: Config) -> None:
+        serve_threads_safely(app)
+        self._app = app
+        self._gateway = LocalGateway(app, config)
+        self._routes = RouteMatcher(list(app.routes))
+
+    def _deployed_method(self, route: str, method: str) -> bool:
+        """Whether API Gateway would have this method on this resource (Chalice adds OPTIONS for CORS)."""
+        views = self._app.routes[route]
+        return method in views or (method == "OPTIONS" and any(view.cors for view in views.values()))
+
+    def answer(self, method: str, path: str, headers: dict[str, str], body: bytes | None) -> HttpAnswer:
+        try:
+            route = self._routes.match_route(path).route
+        except ValueError:
+            route = None
+        # API Gateway answers an unknown path and an undeployed method alike (MISSING_AUTHENTICATION_TOKEN).
+        if route is None or not self._deployed_method(route, method):
+            return not_found_answer(method, path.split("?", 1)[0])
+        try:
+            response = self._gateway.handle_request(method=method, path=path, headers=headers, body=body)
+        except LocalGatewayException as error:
+            answer = HttpAnswer(error.CODE, [(name, str(value)) for name, value in error.headers.items()],
+                                error.body or b"")
+        else:
+            answer = answer_from_lambda(response)
+        answer.route = route
+        return answer
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: every answer carries a Content-Length
+    server_version = "HeraldLocal"
+    timeout = 120  # an idle kept-alive connection is closed after this long
+    server: ThreadingHTTPServer
+
+    def _read_body(self) -> bytes | None:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            return b"".join(chunks)
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else None
+
+    def _handle(self) -> None:
+        started = time.monotonic()
+        body = self._read_body()
+        gateway: ApiGateway = self.server.gateway  # type: ignore[attr-defined]
+        try:
+            answer = gateway.answer(self.command, self.path, dict(self.headers.items()), body)
+        except Exception:
+            log.exception("The gateway failed on %s %s", self.command, self.path.split("?", 1)[0])
+            answer = HttpAnswer(500, [("Content-Type", "application/json")], json.dumps(
+                {"error": {"code": "internal_error", "message": "The local gateway failed", "details": []}}
+            ).encode("utf-8"))
+        self.send_response(answer.status)
+        for name, value in answer.headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(answer.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(answer.body)
+        # The route template, not the path: paths may carry tokens (feed URLs) that must not be logged.
+        shown = answer.route or f"{self.path.split('?', 1)[0]} (no route)"
+        log.info("%s %s answered %d in %.0f ms", self.command, shown, answer.status,
+                 (time.monotonic() - started) * 1000)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("http: " + format, *args)
+
+
+class HttpServer:
+    def __init__(self, gateway: ApiGateway, host: str, port: int) -> None:
+        self._server = ThreadingHTTPServer((host, port), _RequestHandler)
+        self._server.daemon_threads = True
+        self._server.gateway = gateway  # type: ignore[attr-defined]
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},
+                                        name="http", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread:
+            self._thread.join()

@@ -1,0 +1,231 @@
+"""Starts and stops the whole local stack: AWS emulation, resources, saved state, the app's
+HTTP API, its schedules and its queue consumers."""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from chalice.app import Chalice
+from chalice.config import Config
+
+from infra.local.aws_emulation import AwsClients, AwsEmulation, PortBusyError, aws_clients, ensure_port_free
+from infra.local.bucket_snapshots import BucketSnapshots
+from infra.local.environment import STAGE, UNSET_VARIABLES, LocalOptions, app_environment, write_env_file
+from infra.local.http_gateway import ApiGateway, HttpServer
+from infra.local.kms_keys import KmsKeyKeeper
+from infra.local.lambda_runtime import LOCAL_ACCOUNT_ID, LambdaEnvironment, read_chalice_config
+from infra.local.provision import Provisioner
+from infra.local.scheduler import Scheduler, scheduled_jobs
+from infra.local.sqs_poller import QueuePoller, sqs_sources
+from infra.local.table_snapshots import TableSnapshots
+from infra.resources import resources
+
+log = logging.getLogger("infra.local")
+
+SAVE_EVERY_S = 2.0
+
+
+def app_project_dir(spec: str) -> Path:
+    """The folder of the app's module (where `.chalice/` lives), found without importing the app."""
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    found = importlib.util.find_spec(spec.partition(":")[0])
+    if found is None or not found.origin:
+        raise ModuleNotFoundError(f"cannot find the app module of {spec!r} from {os.getcwd()}")
+    return Path(found.origin).resolve().parent
+
+
+def load_app(spec: str) -> Chalice:
+    """Import `module:attribute` (the attribute defaults to `app`)."""
+    module_name, _, attribute = spec.partition(":")
+    app = getattr(importlib.import_module(module_name), attribute or "app")
+    if not isinstance(app, Chalice):
+        raise TypeError(f"{spec} is a {type(app).__name__}, not a Chalice app")
+    return app
+
+
+def lambda_environment_variables(chalice_config: dict[str, Any]) -> dict[str, str]:
+    """What `.chalice/config.json` sets for the local stage, as Lambda would set it."""
+    return dict(Config(chalice_stage=STAGE, config_from_disk=chalice_config).environment_variables)
+
+
+class StateSaver:
+    """Writes tables and buckets to the state directory every few seconds, and once more at the end.
+
+    SQS messages are not saved: after a restart the queues start empty, and the app's
+    scheduled tick finds any delivery whose message was lost and queues it again.
+    """
+
+    def __init__(self, tables: TableSnapshots, buckets: BucketSnapshots,
+                 every_s: float = SAVE_EVERY_S) -> None:
+        self._tables = tables
+        self._buckets = buckets
+        self._every_s = every_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def save(self) -> None:
+        with self._lock:
+            changed = self._tables.save() + self._buckets.save()
+        if changed:
+            log.debug("Saved %s", ", ".join(changed))
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._every_s):
+            try:
+                self.save()
+            except Exception as error:
+                log.warning("Saving the local state failed (will try again): %s", error)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="state-saver", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join()
+        self.save()
+
+
+def run_app_bootstrap(state_dir: Path) -> dict[str, Any] | None:
+    """Call `chalicelib.admin.ensure_demo_workspace(state_dir)` when the app provides it."""
+    try:
+        found = importlib.util.find_spec("chalicelib.admin") is not None
+    except ModuleNotFoundError:
+        found = False
+    if not found:
+        return None
+    ensure = getattr(importlib.import_module("chalicelib.admin"), "ensure_demo_workspace", None)
+    return ensure(state_dir) if ensure else None
+
+
+class LocalStack:
+    def __init__(self, options: LocalOptions) -> None:
+        self.options = options
+        self._stoppers: list[tuple[str, Callable[[], None]]] = []
+
+    def start(self) -> None:
+        options = self.options
+        started = time.monotonic()
+        options.state_dir.mkdir(parents=True, exist_ok=True)
+        ensure_port_free(options.host, options.port, "HTTP API")
+
+        chalice_config = read_chalice_config(app_project_dir(options.app_spec))
+        env = {**lambda_environment_variables(chalice_config), **app_environment(options)}
+        for name in UNSET_VARIABLES:
+            os.environ.pop(name, None)
+        os.environ.update(env)
+
+        emulation = AwsEmulation(options.host, options.aws_port)
+        emulation.start()
+        self._stoppers.append(("AWS emulation", emulation.stop))
+        clients = aws_clients(emulation.endpoint_url, options.region)
+
+        saver = self._provision_and_restore(clients)
+
+        app = load_app(options.app_spec)
+        lambda_env = LambdaEnvironment(app=app, stage=STAGE, region=options.region,
+                                       config_from_disk=chalice_config)
+
+        try:
+            bootstrap = run_app_bootstrap(options.state_dir)
+        except Exception:
+            log.exception("The app's start-up hook (chalicelib.admin.ensure_demo_workspace) failed")
+            bootstrap = None
+
+        # Before the API answers, so whoever sees it answering also finds the file.
+        write_env_file(options.state_dir / "env", env)
+        http = HttpServer(ApiGateway(app, lambda_env.config("api_handler")), options.host, options.port)
+        http.start()
+        self._stoppers.append(("HTTP API", http.stop))
+
+        pollers = [QueuePoller(lambda_env, source, clients.sqs, options.workers)
+                   for source in sqs_sources(lambda_env)]
+        for poller in pollers:
+            poller.start()
+            self._stoppers.append((f"queue {poller.queue_name}", poller.stop))
+
+        scheduler = Scheduler(lambda_env, scheduled_jobs(lambda_env))
+        scheduler.start()
+        self._stoppers.append(("scheduler", scheduler.stop))
+
+        # Stopped just before the AWS emulation, so the final save runs once nothing else writes.
+        saver.start()
+        self._stoppers.insert(1, ("state saver", saver.stop))
+
+        log.info("Local stack ready in %.1f s: API %s, AWS emulation %s, state in %s/",
+                 time.monotonic() - started, options.api_url, options.aws_endpoint_url, options.state_dir)
+        if bootstrap:
+            print(f"Demo workspace: {json.dumps(bootstrap)}", flush=True)
+
+    def _provision_and_restore(self, clients: AwsClients) -> StateSaver:
+        options = self.options
+        definitions = resources(STAGE)
+        keys = KmsKeyKeeper(options.state_dir / "kms-keys.json", clients.kms, LOCAL_ACCOUNT_ID,
+                            options.region)
+        outputs = Provisioner(clients, keys, options.region, LOCAL_ACCOUNT_ID).provision(definitions)
+
+        def names(resource_type: str) -> list[str]:
+            return [outputs[logical_id]["Ref"] for logical_id, resource in definitions.items()
+                    if resource["Type"] == resource_type and logical_id in outputs]
+
+        tables = TableSnapshots(clients.dynamodb, options.state_dir / "dynamodb",
+                                names("AWS::DynamoDB::Table"))
+        buckets = BucketSnapshots(clients.s3, options.state_dir / "s3", names("AWS::S3::Bucket"))
+        restored = {name: count for name, count in {**tables.restore(), **buckets.restore()}.items() if count}
+        if restored:
+            log.info("Restored saved state: %s",
+                     ", ".join(f"{name} ({count})" for name, count in sorted(restored.items())))
+        return StateSaver(tables, buckets)
+
+    def stop(self) -> None:
+        for label, stop in reversed(self._stoppers):
+            started = time.monotonic()
+            try:
+                stop()
+            except Exception:
+                log.exception("Stopping the %s failed", label)
+            log.debug("Stopped the %s in %.0f ms", label, (time.monotonic() - started) * 1000)
+        self._stoppers.clear()
+
+
+def run(options: LocalOptions) -> int:
+    stop_requested = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        if stop_requested.is_set():
+            log.warning("Stopping at once, without saving")
+            os._exit(130)
+        log.info("Stopping (press Ctrl-C again to stop at once, without saving)")
+        stop_requested.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    stack = LocalStack(options)
+    try:
+        stack.start()
+    except PortBusyError as error:
+        log.error("Cannot start: %s", error)
+        stack.stop()
+        return 1
+    except BaseException:
+        stack.stop()
+        raise
+    while not stop_requested.wait(0.5):
+        pass
+    stack.stop()
+    log.info("Local stack stopped; state saved in %s/", options.state_dir)
+    return 0

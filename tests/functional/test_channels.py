@@ -1,0 +1,216 @@
+"""Connected channels: credentials go in and never come out."""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from cryptography.exceptions import InvalidTag
+
+from tests.support.factories import iso
+from tests.support.http import Api
+
+SECRET = "s3cret-t0ken-that-must-not-leak"
+REFUSED = (ClientError, InvalidTag)  # KMS refuses the data key, or AES-GCM the ciphertext
+
+
+@pytest.fixture
+def api(client: Any, workspace: Any) -> Api:
+    return Api(client, workspace.headers("admin"))
+
+
+def connect(api: Api, **body: Any) -> Any:
+    return api.post("/channels", {"network": "sandbox", "name": "Sandbox", **body})
+
+
+def error_fields(response: Any) -> list[str]:
+    assert response.status_code == 422, response.body
+    return [d["field"] for d in response.json["error"]["details"]]
+
+
+def raw_item(deps: Any, aws: dict[str, Any], workspace_id: str, channel_id: str) -> dict[str, Any]:
+    return aws["dynamodb"].get_item(TableName=deps.settings.table("channels"), Key={
+        "workspace_id": {"S": workspace_id}, "channel_id": {"S": channel_id}})["Item"]
+
+
+def test_a_connected_channel_has_the_contracts_fields(api, clock):
+    channel = connect(api, settings={"handle": "tester"}).json
+    assert {"id", "network", "name", "handle", "status", "created_at"} <= set(channel)
+    assert (channel["network"], channel["name"], channel["handle"], channel["status"]) \
+        == ("sandbox", "Sandbox", "tester", "active")
+    assert channel["created_at"] == iso(clock.now())
+
+
+def test_credentials_are_never_in_an_answer_nor_a_log(api, caplog):
+    with caplog.at_level(logging.DEBUG):
+        created = connect(api, credentials={"token": SECRET})
+        channel_id = created.json["id"]
+        answers = [created,
+                   api.get(f"/channels/{channel_id}"),
+                   api.get("/channels"),
+                   api.patch(f"/channels/{channel_id}", {"name": "Renamed", "credentials": {"token": SECRET + "2"}}),
+                   api.post("/channels", {"network": "mastodon", "name": "M", "credentials": {"access_token": SECRET}})]
+    for answer in answers:
+        assert SECRET.encode() not in answer.body
+        assert "credentials" not in (answer.json or {})
+    assert answers[-1].status_code == 422
+    assert SECRET not in caplog.text
+
+
+def test_credentials_are_stored_sealed_under_the_channels_own_context(api, deps, aws, workspace, other_workspace):
+    channel_id = connect(api, credentials={"token": SECRET}).json["id"]
+    item = raw_item(deps, aws, workspace.id, channel_id)
+    sealed = item["credentials_sealed"]["B"]
+    assert SECRET.encode() not in sealed
+    assert SECRET not in repr(item)
+    assert deps.secret_box.open(sealed, {"workspace_id": workspace.id, "channel_id": channel_id}) \
+        == {"token": SECRET}
+    for wrong in ({"workspace_id": other_workspace.id, "channel_id": channel_id},
+                  {"workspace_id": workspace.id, "channel_id": "ch_other"},
+                  {"workspace_id": workspace.id}):
+        with pytest.raises(REFUSED):
+            deps.secret_box.open(sealed, wrong)
+
+
+def test_new_credentials_replace_the_sealed_ones(api, deps, aws, workspace):
+    channel_id = connect(api, credentials={"token": "old"}).json["id"]
+    assert api.patch(f"/channels/{channel_id}", {"credentials": {"token": SECRET}}).status_code == 200
+    sealed = raw_item(deps, aws, workspace.id, channel_id)["credentials_sealed"]["B"]
+    assert deps.secret_box.open(sealed, {"workspace_id": workspace.id, "channel_id": channel_id}) \
+        == {"token": SECRET}
+
+
+def test_an_unknown_network_is_refused(api):
+    response = api.post("/channels", {"network": "myspace", "name": "Old times"})
+    assert error_fields(response) == ["network"]
+    assert "sandbox" in response.json["error"]["details"][0]["message"]
+    assert api.get("/channels").json["items"] == []
+
+
+MISSING_CREDENTIALS = [
+    ("bluesky", {}, ["service_url", "handle", "app_password"]),
+    ("bluesky", {"handle": "me.bsky.social"}, ["service_url", "app_password"]),
+    ("bluesky", {"service_url": "https://bsky.social", "handle": "me", "app_password": ""}, ["app_password"]),
+    ("mastodon", {}, ["instance_url", "access_token"]),
+    ("mastodon", {"instance_url": "https://mastodon.social"}, ["access_token"]),
+]
+
+
+def test_missing_credentials_are_named(api):
+    for network, credentials, missing in MISSING_CREDENTIALS:
+        response = api.post("/channels", {"network": network, "name": "N", "credentials": credentials})
+        assert error_fields(response) == [f"credentials.{name}" for name in missing], (network, credentials)
+        assert all(name in response.json["error"]["message"] for name in missing)
+    assert api.get("/channels").json["items"] == []
+
+
+def test_a_network_identified_by_settings_needs_the_account_id(api):
+    body = {"network": "facebook", "name": "Page", "credentials": {"page_access_token": SECRET}}
+    assert error_fields(api.post("/channels", body)) == ["settings.page_id"]
+    connected = api.post("/channels", {**body, "settings": {"page_id": "1234"}})
+    assert connected.status_code == 201, connected.body
+    assert connected.json["handle"] == "1234"
+
+
+def test_a_channel_of_a_network_herald_cannot_publish_to_is_refused_as_a_target(api):
+    page = api.post("/channels", {"network": "facebook", "name": "Page", "settings": {"page_id": "1"},
+                                  "credentials": {"page_access_token": SECRET}}).json
+    response = api.post("/posts", {"text": "Hi", "channel_ids": [page["id"]]})
+    assert error_fields(response) == ["channel_ids.0"]
+
+
+ACCEPTED_SETTINGS = [{"fail": fail} for fail in ("none", "429", "500", "timeout", "auth", "refused", "invalid")] \
+    + [{"latency_ms": 0}, {"latency_ms": 250, "fail": "500", "fail_times": 2}, {"max_characters": 1}]
+
+
+def test_sandbox_settings_that_are_accepted(api):
+    for settings in ACCEPTED_SETTINGS:
+        response = connect(api, settings=settings)
+        assert response.status_code == 201, (settings, response.body)
+        assert response.json["settings"] == settings
+
+
+REFUSED_SETTINGS = [
+    ({"fail": "sometimes"}, "settings.fail"),
+    ({"fail": 500}, "settings.fail"),
+    ({"latency_ms": -1}, "settings.latency_ms"),
+    ({"latency_ms": "100"}, "settings.latency_ms"),
+    ({"latency_ms": 1.5}, "settings.latency_ms"),
+    ({"latency_ms": True}, "settings.latency_ms"),
+    ({"fail": "500", "fail_times": -2}, "settings.fail_times"),
+    ({"max_characters": "many"}, "settings.max_characters"),
+    ({"max_characters": 0}, "settings.max_characters"),
+    ({"max_characters": -10}, "settings.max_characters"),
+]
+
+
+def test_sandbox_settings_that_are_refused(api):
+    for settings, field in REFUSED_SETTINGS:
+        assert error_fields(connect(api, settings=settings)) == [field], settings
+    assert api.get("/channels").json["items"] == []
+
+
+def test_rename_and_disable(api, clock, client, workspace):
+    channel = connect(api).json
+    clock.advance(minutes=3)
+    renamed = api.patch(f"/channels/{channel['id']}", {"name": "Renamed"})
+    assert renamed.status_code == 200, renamed.body
+    assert (renamed.json["name"], renamed.json["updated_at"]) == ("Renamed", iso(clock.now()))
+    disabled = api.patch(f"/channels/{channel['id']}", {"status": "disabled"}).json
+    assert (disabled["name"], disabled["status"]) == ("Renamed", "disabled")
+    assert api.get(f"/channels/{channel['id']}").json == disabled
+
+
+def test_a_disabled_channel_cannot_be_posted_to_until_enabled(api, clock, client, workspace):
+    editor = Api(client, workspace.headers("editor"))
+    channel_id = connect(api).json["id"]
+    api.patch(f"/channels/{channel_id}", {"status": "disabled"})
+    body = {"text": "Hi", "channel_ids": [channel_id], "publish_at": iso(clock.now() + timedelta(hours=1))}
+    response = editor.post("/posts", body)
+    assert error_fields(response) == ["channel_ids.0"]
+    assert "disabled" in response.json["error"]["details"][0]["message"]
+    api.patch(f"/channels/{channel_id}", {"status": "active"})
+    assert editor.post("/posts", body).status_code == 201
+
+
+def test_invalid_new_settings_leave_the_channel_as_it_was(api):
+    channel = connect(api, settings={"fail": "500"}).json
+    assert error_fields(api.patch(f"/channels/{channel['id']}", {"settings": {"fail": "often"}})) \
+        == ["settings.fail"]
+    assert api.get(f"/channels/{channel['id']}").json == channel
+
+
+def test_a_status_other_than_active_or_disabled_cannot_be_set(api):
+    channel = connect(api).json
+    assert error_fields(api.patch(f"/channels/{channel['id']}", {"status": "needs_reauth"})) == ["status"]
+
+
+def test_delete_then_it_is_gone(api):
+    channel_id = connect(api).json["id"]
+    deleted = api.delete(f"/channels/{channel_id}")
+    assert deleted.status_code == 204
+    assert deleted.body in (b"", None)
+    assert api.get(f"/channels/{channel_id}").status_code == 404
+    assert api.get("/channels").json["items"] == []
+    assert api.delete(f"/channels/{channel_id}").status_code == 404
+
+
+def test_channels_list_in_pages(api):
+    made = [connect(api, name=f"Channel {i}").json["id"] for i in range(3)]
+    first = api.get("/channels?limit=2").json
+    assert len(first["items"]) == 2 and first["next_cursor"]
+    second = api.get(f"/channels?limit=2&cursor={first['next_cursor']}").json
+    assert sorted(c["id"] for c in first["items"] + second["items"]) == sorted(made)
+
+
+def test_a_fresh_sandbox_channel_has_received_nothing(api):
+    channel_id = connect(api).json["id"]
+    assert api.get(f"/channels/{channel_id}/sandbox/posts").json == {"items": [], "next_cursor": None}
+
+
+def test_only_sandbox_channels_keep_what_they_received(api):
+    page = api.post("/channels", {"network": "facebook", "name": "Page", "settings": {"page_id": "1"},
+                                  "credentials": {"page_access_token": SECRET}}).json
+    assert api.get(f"/channels/{page['id']}/sandbox/posts").status_code == 404

@@ -1,0 +1,44 @@
+"""Runs `python -m infra.local` for real with the test app, stops it, and runs it again."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.support.local_stack import aws, eventually, free_ports, local_stack, read_env_file
+
+
+@pytest.mark.integration
+def test_the_stack_serves_the_app_feeds_its_queue_and_keeps_state_across_a_restart(tmp_path: Path) -> None:
+    state_dir, log_path = tmp_path / ".local", tmp_path / "stack.log"
+    ports = free_ports(2)
+
+    with local_stack(state_dir, log_path, ports) as api:
+        answer = requests.get(f"{api}/hello?name=herald", timeout=5)
+        assert (answer.status_code, answer.json()) == (200, {"hello": "herald"})
+
+        missing = requests.post(f"{api}/no/such/route", headers={"Authorization": "Bearer k"}, timeout=5)
+        assert missing.status_code == 404
+        assert missing.json() == {"error": {
+            "code": "not_found", "message": "No route for POST /no/such/route", "details": []}}
+
+        env = read_env_file(state_dir / "env")
+        assert env["HERALD_API_URL"] == api
+        dynamodb, sqs, kms = aws(env, "dynamodb"), aws(env, "sqs"), aws(env, "kms")
+        queue_url = sqs.get_queue_url(QueueName=env["HERALD_QUEUE_PUBLISH"])["QueueUrl"]
+        sqs.send_message(QueueUrl=queue_url, MessageBody="delivery-1")
+        key = {"channel_key": {"S": "queue"}, "received_key": {"S": "delivery-1"}}
+        table = env["HERALD_TABLE_SANDBOX_POSTS"]
+        item = eventually(lambda: dynamodb.get_item(TableName=table, Key=key).get("Item"),
+                          "the queue function recording the message")
+        assert item["receive_count"] == {"S": "1"}
+        sealed = kms.encrypt(KeyId=env["HERALD_KMS_KEY_ID"], Plaintext=b"channel token")["CiphertextBlob"]
+
+    assert "Local stack stopped" in log_path.read_text()
+
+    with local_stack(state_dir, log_path, ports):
+        env = read_env_file(state_dir / "env")
+        dynamodb, kms = aws(env, "dynamodb"), aws(env, "kms")
+        assert dynamodb.get_item(TableName=table, Key=key).get("Item") == item
+        assert kms.decrypt(CiphertextBlob=sealed)["Plaintext"] == b"channel token"

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from typing import Any
+
+from chalice import Chalice, Response
+from chalice.config import Config
+
+from infra.local.http_gateway import ApiGateway, answer_from_lambda
+
+
+def make_gateway() -> ApiGateway:
+    app = Chalice(app_name="herald")
+    app.api.binary_types.append("application/octet-stream")
+
+    @app.route("/posts/{post_id}", methods=["GET", "POST"])
+    def post(post_id: str) -> dict[str, Any]:
+        request = app.current_request
+        return {"id": post_id, "method": request.method, "query": request.query_params,
+                "auth": request.headers.get("authorization")}
+
+    @app.route("/echo", methods=["POST"], content_types=["application/octet-stream"])
+    def echo() -> Response:
+        return Response(body=app.current_request.raw_body[::-1], status_code=201,
+                        headers={"Content-Type": "application/octet-stream"})
+
+    @app.route("/cookies")
+    def cookies() -> Response:
+        return Response(body="", status_code=204, headers={"Set-Cookie": ["a=1", "b=2"], "X-One": "1"})
+
+    return ApiGateway(app, Config(chalice_stage="local", function_name="api_handler"))
+
+
+def test_a_route_gets_its_path_parameters_query_and_headers() -> None:
+    answer = make_gateway().answer("GET", "/posts/p1?limit=5", {"Authorization": "Bearer k"}, None)
+    assert answer.status == 200
+    assert json.loads(answer.body) == {
+        "id": "p1", "method": "GET", "query": {"limit": "5"}, "auth": "Bearer k"}
+    assert answer.route == "/posts/{post_id}"
+
+
+def test_an_unknown_path_answers_404_in_the_api_error_shape() -> None:
+    for headers in ({}, {"Authorization": "Bearer k"}):
+        answer = make_gateway().answer("DELETE", "/nothing/here?x=1", headers, None)
+        assert answer.status == 404
+        assert json.loads(answer.body) == {"error": {
+            "code": "not_found", "message": "No route for DELETE /nothing/here", "details": []}}
+        assert ("Content-Type", "application/json") in answer.headers
+
+
+def test_a_method_the_route_does_not_define_is_not_found_as_on_api_gateway() -> None:
+    gateway = make_gateway()
+    for method in ("DELETE", "HEAD", "OPTIONS"):
+        answer = gateway.answer(method, "/posts/p1", {}, None)
+        assert answer.status == 404
+        assert json.loads(answer.body)["error"]["message"] == f"No route for {method} /posts/p1"
+
+
+def test_preflight_is_answered_where_a_view_allows_cors() -> None:
+    app = Chalice(app_name="herald")
+
+    @app.route("/open", methods=["PUT"], cors=True)
+    def open_view() -> dict[str, Any]:
+        return {}
+
+    answer = ApiGateway(app, Config(chalice_stage="local", function_name="api_handler")).answer(
+        "OPTIONS", "/open", {"Origin": "http://localhost:5173"}, None)
+    assert answer.status == 200
+    assert ("Access-Control-Allow-Methods", "PUT,OPTIONS") in answer.headers
+
+
+def test_binary_bodies_travel_base64_through_the_lambda_event_and_back() -> None:
+    answer = make_gateway().answer("POST", "/echo", {"Content-Type": "application/octet-stream",
+                                                     "Accept": "application/octet-stream"}, b"\x00\x01\xff")
+    assert answer.status == 201
+    assert answer.body == b"\xff\x01\x00"
+
+
+def test_multi_value_headers_become_repeated_header_lines() -> None:
+    answer = make_gateway().answer("GET", "/cookies", {}, None)
+    assert answer.status == 204
+    assert [value for name, value in answer.headers if name == "Set-Cookie"] == ["a=1", "b=2"]
+    assert ("X-One", "1") in answer.headers
+
+
+def test_lambda_response_merging_follows_api_gateway() -> None:
+    answer = answer_from_lambda({
+        "statusCode": 200,
+        "headers": {"X-A": "single", "X-B": "kept", "Content-Length": "999"},
+        "multiValueHeaders": {"X-A": ["multi-1", "multi-2"]},
+        "body": base64.b64encode(b"\x89PNG").decode(), "isBase64Encoded": True,
+    })
+    assert answer.headers == [("X-A", "multi-1"), ("X-A", "multi-2"), ("X-B", "kept"),
+                              ("Content-Type", "application/json")]
+    assert answer.body == b"\x89PNG"
+
+
+def test_outside_a_request_the_app_has_no_current_request_as_in_lambda() -> None:
+    app = Chalice(app_name="herald")
+
+    @app.route("/")
+    def index() -> dict[str, Any]:
+        return {}
+
+    ApiGateway(app, Config(chalice_stage="local", function_name="api_handler"))
+    assert app.current_request is None
+
+
+def test_requests_served_side_by_side_each_see_their_own_request() -> None:
+    app = Chalice(app_name="herald")
+    first_inside, second_done = threading.Event(), threading.Event()
+
+    @app.route("/wait/{name}")
+    def wait(name: str) -> dict[str, Any]:
+        if name == "first":
+            first_inside.set()
+            second_done.wait(5)  # the second request is served while this one is in the middle
+        return {"seen": app.current_request.uri_params["name"]}
+
+    gateway = ApiGateway(app, Config(chalice_stage="local", function_name="api_handler"))
+    answers: dict[str, Any] = {}
+    first = threading.Thread(
+        target=lambda: answers.update(first=gateway.answer("GET", "/wait/first", {}, None)))
+    first.start()
+    first_inside.wait(5)
+    answers["second"] = gateway.answer("GET", "/wait/second", {}, None)
+    second_done.set()
+    first.join()
+
+    assert json.loads(answers["first"].body) == {"seen": "first"}
+    assert json.loads(answers["second"].body) == {"seen": "second"}
