@@ -22,6 +22,7 @@ from collections import Counter
 from datetime import UTC, date, datetime
 from typing import Any
 
+ACCOUNT_ID = "123456789012"  # moto's default account
 WORKSPACES = 100
 CHANNELS_PER_WORKSPACE = 10
 READS = ("GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems")
@@ -76,14 +77,20 @@ def run() -> dict[str, Any]:
     from chalicelib.clock import FixedClock
     from chalicelib.deps import Container, use_container
     from chalicelib.settings import get_settings
-    from tests.support.resources import create_resources
+    from infra.local.aws_emulation import AwsClients
+    from infra.local.kms_keys import KmsKeyKeeper
+    from infra.local.provision import Provisioner
+    from infra.moto_atomic import make_dynamodb_atomic
+    from infra.resources import resources
 
     day = date(2026, 3, 2)
+    make_dynamodb_atomic()  # as the tests and the local stack run it
     with mock_aws():
         settings = get_settings()
         clients = {name: boto3.client(name, region_name=settings.region)
                    for name in ("dynamodb", "sqs", "kms", "s3")}
-        create_resources(settings.stage, **clients)
+        keys = KmsKeyKeeper(None, clients["kms"], ACCOUNT_ID, settings.region)
+        Provisioner(AwsClients(**clients), keys, settings.region, ACCOUNT_ID).provision(resources(settings.stage))
         clock = FixedClock(datetime(2026, 3, 2, 8, tzinfo=UTC))
         deps = use_container(Container(clock=clock, clients=clients, sleep=lambda _s: None))
         channels = _populate(deps, day)

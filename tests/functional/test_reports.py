@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
-import boto3
 import pytest
 from moto import mock_aws
 
@@ -19,12 +18,16 @@ from chalicelib.clock import FixedClock, to_rfc3339
 from chalicelib.deps import Container, use_container
 from chalicelib.metric_schemas import DailyMetrics, Report
 from chalicelib.settings import get_settings
+from infra.local.aws_emulation import AwsClients
+from infra.local.kms_keys import KmsKeyKeeper
+from infra.local.provision import Provisioner
+from infra.moto_atomic import make_dynamodb_atomic
+from infra.resources import resources
 from tests.functional.test_publishing import run_messages
-from tests.support.fixtures import make_workspace
+from tests.support.fixtures import ACCOUNT_ID, make_workspace
 from tests.support.http import Api
 from tests.support.insights import ScriptedInsights
 from tests.support.queues import RecordingQueue
-from tests.support.resources import create_resources
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -84,19 +87,22 @@ def followers_on(day: date) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def month():
-    """Built once for the module (it is the slow part): AWS emulated, the
-    app's container with a fixed clock, the scripted network, five weeks."""
+def month(aws_clients):
+    """Built once for the module (it is the slow part): AWS emulated and
+    provisioned as the `aws` fixture does, the app's container with a fixed
+    clock, the scripted network, five weeks."""
     from chalice.test import Client
 
     from app import app
 
+    make_dynamodb_atomic()
     with mock_aws():
-        region = get_settings().region
-        clients = {name: boto3.client(name, region_name=region) for name in ("dynamodb", "sqs", "kms", "s3")}
-        create_resources(get_settings().stage, **clients)
+        settings = get_settings()
+        keys = KmsKeyKeeper(None, aws_clients["kms"], ACCOUNT_ID, settings.region)
+        provisioner = Provisioner(AwsClients(**aws_clients), keys, settings.region, ACCOUNT_ID)
+        provisioner.provision(resources(settings.stage))
         clock = FixedClock(datetime(2026, 2, 20, 12, 0, tzinfo=UTC))
-        deps = use_container(Container(clock=clock, clients=clients, sleep=lambda _s: None))
+        deps = use_container(Container(clock=clock, clients=aws_clients, sleep=lambda _s: None))
         queue = RecordingQueue()
         deps.publish_queue = queue
         network = ScriptedInsights(deps.sandbox_store, clock)
