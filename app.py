@@ -1,7 +1,8 @@
 from chalice import Chalice
 
+from chalicelib.jobs import metrics as metrics_jobs
 from chalicelib.jobs import publishing
-from chalicelib.routes import channels, media, meta, posts, workspace
+from chalicelib.routes import channels, media, meta, metrics, posts, workspace
 from chalicelib.routes import http as http_routes
 
 app = Chalice(app_name="herald")
@@ -11,5 +12,7 @@ app.register_blueprint(channels.bp)
 app.register_blueprint(posts.bp)
 app.register_blueprint(media.bp)
 app.register_blueprint(publishing.bp)
+app.register_blueprint(metrics.bp)
+app.register_blueprint(metrics_jobs.bp)
 # Last: it answers preflight for every route registered before it.
 app.register_blueprint(http_routes.bp)

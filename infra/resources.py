@@ -53,6 +53,12 @@ TABLE_LAYOUTS: dict[str, dict[str, Any]] = {
         "keys": ("channel_key", "received_key"),
         "indexes": [],
     },
+    # Counters and daily rows per `<workspace>#<channel>` (sk `<local day>#counts|daily`), and the
+    # registry of workspaces the nightly roll-up visits (`registry#<shard>`, sk the workspace id).
+    "metrics": {
+        "keys": ("pk", "sk"),
+        "indexes": [],
+    },
 }
 
 
