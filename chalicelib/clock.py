@@ -1,8 +1,9 @@
 """Time comes from a clock object so that tests can inject one."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 
 class Clock(Protocol):
@@ -49,3 +50,8 @@ def parse_rfc3339(text: str) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("time needs an offset such as Z or +02:00")
     return moment.astimezone(UTC)
+
+
+def local_day(moment: datetime, timezone: str) -> date:
+    """The calendar day `moment` falls on in an IANA time zone."""
+    return moment.astimezone(ZoneInfo(timezone)).date()

@@ -100,7 +100,8 @@ class Container:
     def access(self) -> Any:
         from chalicelib.services.access import AccessService
 
-        return AccessService(self.workspace_repository, self.api_key_repository, self.clock, self.secret_box)
+        return AccessService(self.workspace_repository, self.api_key_repository, self.clock, self.secret_box,
+                             registry=self.metrics_registry)
 
     @cached_property
     def channels(self) -> Any:
@@ -113,7 +114,8 @@ class Container:
         from chalicelib.services.posts import PostService
 
         return PostService(self.post_repository, self.channel_repository, self.clock,
-                           dispatcher=self.dispatcher, media=self.media)
+                           dispatcher=self.dispatcher, media=self.media,
+                           workspace_timezone=lambda ws: self.access.get_workspace(ws).timezone)
 
     @cached_property
     def dispatcher(self) -> Any:
@@ -135,7 +137,7 @@ class Container:
     def delivery_repository(self) -> Any:
         from chalicelib.repositories.deliveries import DeliveryRepository
 
-        return DeliveryRepository(self.post_repository)
+        return DeliveryRepository(self.post_repository, self.metrics_repository, self.clock)
 
     @cached_property
     def publish_queue(self) -> Any:
@@ -156,6 +158,45 @@ class Container:
         from chalicelib.services.calendar import CalendarService
 
         return CalendarService(self.post_repository, self.clock)
+
+    # -- metrics -------------------------------------------------------------------
+
+    @cached_property
+    def metrics_repository(self) -> Any:
+        from chalicelib.repositories.metrics import MetricsRepository
+
+        return MetricsRepository()
+
+    @cached_property
+    def metrics_registry(self) -> Any:
+        from chalicelib.repositories.metrics import WorkspaceRegistry
+
+        return WorkspaceRegistry()
+
+    @cached_property
+    def counters(self) -> Any:
+        """The recording API the inbox, listening and replies call (services/counters.py)."""
+        from chalicelib.services.counters import CounterService, WorkspaceTimezones
+
+        def lookup(workspace_id: str) -> str | None:
+            row = self.workspace_repository.get(workspace_id)
+            return row.timezone if row else None
+
+        return CounterService(self.metrics_repository, WorkspaceTimezones(lookup, self.clock))
+
+    @cached_property
+    def rollup(self) -> Any:
+        from chalicelib.services.rollup import RollupService
+
+        return RollupService(self.metrics_repository, self.metrics_registry, self.channel_repository,
+                             self.channels.context_for, self.adapter, self.clock)
+
+    @cached_property
+    def reports(self) -> Any:
+        from chalicelib.services.reports import ReportService
+
+        return ReportService(self.metrics_repository, self.metrics_registry, self.channel_repository,
+                             self.access.get_workspace, self.clock)
 
     # -- inbox -------------------------------------------------------------------
 

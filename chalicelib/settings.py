@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-TABLES = ("workspaces", "api_keys", "channels", "posts", "media", "sandbox_posts",
+TABLES = ("workspaces", "api_keys", "channels", "posts", "media", "sandbox_posts", "metrics",
           "inbox", "webhook_events", "inbox_config")
 QUEUES = ("publish", "inbox_events")
 

@@ -57,6 +57,12 @@ TABLE_LAYOUTS: dict[str, dict[str, Any]] = {
         "keys": ("channel_key", "received_key"),
         "indexes": [],
     },
+    # Counters and daily rows per `<workspace>#<channel>` (sk `<local day>#counts|daily`), and the
+    # registry of workspaces the nightly roll-up visits (`registry#<shard>`, sk the workspace id).
+    "metrics": {
+        "keys": ("pk", "sk"),
+        "indexes": [],
+    },
     # Conversations and their messages share an item collection; see docs/inbox.md.
     "inbox": {
         "keys": ("pk", "sk"),

@@ -15,21 +15,19 @@ from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import quote
 
-from chalicelib.clock import Clock, SystemClock
+from chalicelib.clock import Clock
 from chalicelib.networks.base import (
     ChannelContext,
-    ChannelInsights,
     InboundEvent,
     NetworkLimits,
     PermanentError,
-    PollResult,
-    PublishRequest,
     PublishResult,
     ReplyRequest,
     SignatureError,
 )
 from chalicelib.networks.http_failures import ErrorDetail, read_json, send
 from chalicelib.networks.webhook import (
+    InboxNetworkAdapter,
     Malformed,
     ParsedWebhook,
     header_value,
@@ -184,7 +182,7 @@ def explain_error(response: Any) -> ErrorDetail:
     return ErrorDetail(text=(getattr(response, "text", "") or "")[:300])
 
 
-class LinkedInAdapter:
+class LinkedInAdapter(InboxNetworkAdapter):
     """Comments as an organization.
 
     Credentials: `access_token` of an administrator (w_organization_social).
@@ -193,28 +191,6 @@ class LinkedInAdapter:
 
     network = "linkedin"
     limits = LIMITS
-    idempotent_publish = False
-
-    def __init__(self, http: Any = None, clock: Clock | None = None) -> None:
-        self._http = http
-        self._clock = clock or SystemClock()
-
-    @property
-    def http(self) -> Any:
-        if self._http is None:
-            import requests
-
-            self._http = requests.Session()
-        return self._http
-
-    def publish(self, channel: ChannelContext, request: PublishRequest) -> PublishResult:
-        raise PermanentError("publishing to linkedin is not supported yet")
-
-    def fetch_insights(self, channel: ChannelContext, remote_ids: list[str]) -> ChannelInsights:
-        raise PermanentError("insights from linkedin are not supported yet")
-
-    def poll_inbox(self, channel: ChannelContext, cursor: str | None) -> PollResult:
-        raise PermanentError("linkedin delivers its inbox by webhook; there is nothing to poll")
 
     def describe_account(self, channel: ChannelContext) -> dict[str, str]:
         organization = channel.settings.get("organization_urn")

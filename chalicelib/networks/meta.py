@@ -13,21 +13,19 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
-from chalicelib.clock import Clock, SystemClock
+from chalicelib.clock import Clock
 from chalicelib.networks.base import (
     ChannelContext,
-    ChannelInsights,
     InboundEvent,
     NetworkLimits,
     PermanentError,
-    PollResult,
-    PublishRequest,
     PublishResult,
     ReplyRequest,
     SignatureError,
 )
 from chalicelib.networks.http_failures import ErrorDetail, read_json, send
 from chalicelib.networks.webhook import (
+    InboxNetworkAdapter,
     Malformed,
     ParsedWebhook,
     hex_digest_bytes,
@@ -327,7 +325,7 @@ def explain_error(response: Any) -> ErrorDetail:
     return ErrorDetail(text=text, not_auth=True)
 
 
-class MetaAdapter:
+class MetaAdapter(InboxNetworkAdapter):
     """Replies on a Facebook Page or an Instagram professional account.
 
     Credentials: `access_token` (the Page access token). Settings: `page_id`
@@ -335,32 +333,12 @@ class MetaAdapter:
     API; `me` is used when it is missing).
     """
 
-    idempotent_publish = False
-
     def __init__(
         self, network: Literal["facebook", "instagram"], http: Any = None, clock: Clock | None = None
     ) -> None:
         self.network = network
         self.limits = FACEBOOK_LIMITS if network == "facebook" else INSTAGRAM_LIMITS
-        self._http = http
-        self._clock = clock or SystemClock()
-
-    @property
-    def http(self) -> Any:
-        if self._http is None:
-            import requests
-
-            self._http = requests.Session()
-        return self._http
-
-    def publish(self, channel: ChannelContext, request: PublishRequest) -> PublishResult:
-        raise PermanentError(f"publishing to {self.network} is not supported yet")
-
-    def fetch_insights(self, channel: ChannelContext, remote_ids: list[str]) -> ChannelInsights:
-        raise PermanentError(f"insights from {self.network} are not supported yet")
-
-    def poll_inbox(self, channel: ChannelContext, cursor: str | None) -> PollResult:
-        raise PermanentError(f"{self.network} delivers its inbox by webhook; there is nothing to poll")
+        super().__init__(http, clock)
 
     def describe_account(self, channel: ChannelContext) -> dict[str, str]:
         if self.network == "facebook":

@@ -14,20 +14,19 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.clock import Clock, SystemClock
+from chalicelib.clock import Clock
 from chalicelib.networks.base import (
     ChannelContext,
-    ChannelInsights,
     NetworkLimits,
     PermanentError,
     PollResult,
-    PublishRequest,
     PublishResult,
     ReplyRequest,
     SignatureError,
 )
 from chalicelib.networks.http_failures import ErrorDetail, read_json, send
 from chalicelib.networks.webhook import (
+    InboxNetworkAdapter,
     Malformed,
     ParsedWebhook,
     hex_digest_bytes,
@@ -120,35 +119,16 @@ def explain_error(response: Any) -> ErrorDetail:
     return ErrorDetail(text=(getattr(response, "text", "") or "")[:300])
 
 
-class TikTokAdapter:
+class TikTokAdapter(InboxNetworkAdapter):
     """Credentials: `access_token` (user.info.basic scope)."""
 
     network = "tiktok"
     limits = LIMITS
-    idempotent_publish = False
-
-    def __init__(self, http: Any = None, clock: Clock | None = None) -> None:
-        self._http = http
-        self._clock = clock or SystemClock()
-
-    @property
-    def http(self) -> Any:
-        if self._http is None:
-            import requests
-
-            self._http = requests.Session()
-        return self._http
-
-    def publish(self, channel: ChannelContext, request: PublishRequest) -> PublishResult:
-        raise PermanentError("publishing to tiktok is not supported yet")
 
     def reply(self, channel: ChannelContext, request: ReplyRequest) -> PublishResult:
         raise PermanentError(
             "TikTok's API has no way to reply to comments or messages; answer in the TikTok app"
         )
-
-    def fetch_insights(self, channel: ChannelContext, remote_ids: list[str]) -> ChannelInsights:
-        raise PermanentError("insights from tiktok are not supported yet")
 
     def poll_inbox(self, channel: ChannelContext, cursor: str | None) -> PollResult:
         raise PermanentError("TikTok's API does not expose comments or messages to read")

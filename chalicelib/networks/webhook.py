@@ -11,7 +11,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.networks.base import InboundEvent, SignatureError
+from chalicelib.clock import Clock, SystemClock
+from chalicelib.networks.base import (
+    ChannelContext,
+    ChannelInsights,
+    InboundEvent,
+    PermanentError,
+    PollResult,
+    PublishRequest,
+    PublishResult,
+    SignatureError,
+)
 
 
 @dataclass
@@ -124,3 +134,32 @@ def items_of(payload: Mapping[str, Any], key: str) -> list[Any]:
     if not isinstance(value, list):
         raise Malformed(f"{key} is not a list")
     return value
+
+
+class InboxNetworkAdapter:
+    """What the networks Herald reads by webhook and answers from the inbox share:
+    a lazily made HTTP session, a clock, and clear refusals for what they cannot do yet."""
+
+    network: str
+    idempotent_publish = False
+
+    def __init__(self, http: Any = None, clock: Clock | None = None) -> None:
+        self._http = http
+        self._clock = clock or SystemClock()
+
+    @property
+    def http(self) -> Any:
+        if self._http is None:
+            import requests
+
+            self._http = requests.Session()
+        return self._http
+
+    def publish(self, channel: ChannelContext, request: PublishRequest) -> PublishResult:
+        raise PermanentError(f"publishing to {self.network} is not supported yet")
+
+    def fetch_insights(self, channel: ChannelContext, remote_ids: list[str]) -> ChannelInsights:
+        raise PermanentError(f"insights from {self.network} are not supported yet")
+
+    def poll_inbox(self, channel: ChannelContext, cursor: str | None) -> PollResult:
+        raise PermanentError(f"{self.network} delivers its inbox by webhook; there is nothing to poll")

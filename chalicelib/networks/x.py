@@ -8,21 +8,19 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from chalicelib.clock import Clock, SystemClock
+from chalicelib.clock import Clock
 from chalicelib.networks.base import (
     ChannelContext,
-    ChannelInsights,
     InboundEvent,
     NetworkLimits,
     PermanentError,
-    PollResult,
-    PublishRequest,
     PublishResult,
     ReplyRequest,
     SignatureError,
 )
 from chalicelib.networks.http_failures import ErrorDetail, read_json, send
 from chalicelib.networks.webhook import (
+    InboxNetworkAdapter,
     Malformed,
     ParsedWebhook,
     hmac_sha256,
@@ -239,33 +237,11 @@ def explain_error(response: Any) -> ErrorDetail:
     return ErrorDetail(text=text)
 
 
-class XAdapter:
+class XAdapter(InboxNetworkAdapter):
     """Credentials: `access_token` (OAuth 2.0 user context, tweet.write and dm.write scopes)."""
 
     network = "x"
     limits = LIMITS
-    idempotent_publish = False
-
-    def __init__(self, http: Any = None, clock: Clock | None = None) -> None:
-        self._http = http
-        self._clock = clock or SystemClock()
-
-    @property
-    def http(self) -> Any:
-        if self._http is None:
-            import requests
-
-            self._http = requests.Session()
-        return self._http
-
-    def publish(self, channel: ChannelContext, request: PublishRequest) -> PublishResult:
-        raise PermanentError("publishing to x is not supported yet")
-
-    def fetch_insights(self, channel: ChannelContext, remote_ids: list[str]) -> ChannelInsights:
-        raise PermanentError("insights from x are not supported yet")
-
-    def poll_inbox(self, channel: ChannelContext, cursor: str | None) -> PollResult:
-        raise PermanentError("x delivers its inbox by webhook; there is nothing to poll")
 
     def describe_account(self, channel: ChannelContext) -> dict[str, str]:
         body = self._call(channel, "GET", f"{API_URL}/users/me")

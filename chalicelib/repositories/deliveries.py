@@ -9,12 +9,16 @@ from datetime import datetime
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
 
+from chalicelib.clock import Clock, SystemClock, local_day
+from chalicelib.repositories.metrics import MetricsRepository, counter_actions, delivery_counts
 from chalicelib.repositories.posts import (
     DELIVERY_SK,
     POST_SK,
     DeliveryRow,
     PostRepository,
+    PostRow,
     delivery_row,
     due_shard,
     key_time,
@@ -47,9 +51,12 @@ def _due_actions(row: DeliveryRow, due: datetime | None, shards: int) -> list[Ac
 
 
 class DeliveryRepository:
-    def __init__(self, posts: PostRepository) -> None:
+    def __init__(self, posts: PostRepository, metrics: MetricsRepository | None = None,
+                 clock: Clock | None = None) -> None:
         self.posts = posts
         self.shards = posts.due_shards
+        self.metrics = metrics or MetricsRepository()
+        self.clock = clock or SystemClock()
 
     def _record(self, row: DeliveryRow) -> DeliveryRecord:
         return DeliveryRecord(post_pk(row.workspace_id, row.post_id), DELIVERY_SK + row.channel_id)
@@ -112,6 +119,8 @@ class DeliveryRepository:
                 actions.append(getattr(DeliveryRecord, name).set(value))
         if outcome.published_at is not None:
             actions.append(DeliveryRecord.published_at.set(key_time(outcome.published_at)))
+        if outcome.status == "published":
+            actions.append(DeliveryRecord.last_error.remove())  # earlier attempts' errors are history
         if outcome.status == "queued":
             assert outcome.next_due is not None
             actions.append(DeliveryRecord.lease_until.set(key_time(outcome.next_due)))
@@ -126,8 +135,8 @@ class DeliveryRepository:
         if outcome.next_due is not None:  # not terminal: the post's status cannot change
             return self._update(row, actions, condition)
         for _ in range(20):
-            post_status, seq = self._post_status_after(row, outcome.status)
-            post = PostRecord(post_pk(row.workspace_id, row.post_id), POST_SK)
+            post, post_status, seq = self._post_status_after(row, outcome.status)
+            post_item = PostRecord(post_pk(row.workspace_id, row.post_id), POST_SK)
             seq_condition = (PostRecord.outcome_seq.does_not_exist() if seq is None
                              else PostRecord.outcome_seq == seq)
             post_actions = [PostRecord.outcome_seq.set((seq or 0) + 1)]
@@ -137,7 +146,10 @@ class DeliveryRepository:
             try:
                 with self.posts._tx() as tx:
                     tx.update(self._record(row), actions=actions, condition=condition)
-                    tx.update(post, actions=post_actions, condition=seq_condition & PostRecord.pk.exists())
+                    tx.update(post_item, actions=post_actions,
+                              condition=seq_condition & PostRecord.pk.exists())
+                    if post is not None:
+                        self._count(tx, row, outcome, post)
             except TransactWriteError as exc:
                 reasons = [r.code if r else None for r in (exc.cancellation_reasons or [])]
                 if reasons and reasons[0] == "ConditionalCheckFailed":
@@ -148,17 +160,32 @@ class DeliveryRepository:
             return DeliveryRow(**{**row.__dict__, "status": outcome.status})
         raise RuntimeError("could not record the outcome: the post kept changing")
 
-    def _post_status_after(self, row: DeliveryRow, status: str) -> tuple[str | None, int | None]:
-        """The post's stored status once this delivery has `status`: terminal
-        only when every delivery is; None leaves it as it is."""
+    def _count(self, tx: TransactWrite, row: DeliveryRow, outcome: Outcome, post: PostRow) -> None:
+        """The outcome's counters, in the same transaction: counted once, exactly
+        when the outcome is recorded, on the workspace's local day."""
+        variant = post.variants.get(row.channel_id) or {}
+        increments, appends = delivery_counts(
+            outcome.status, post_id=row.post_id, remote_id=outcome.remote_id, remote_url=outcome.remote_url,
+            published_at=outcome.published_at, publish_at=post.publish_at,
+            text=variant.get("text") if variant.get("text") is not None else post.text)
+        if not increments:
+            return
+        day = local_day(outcome.published_at or self.clock.now(), post.timezone or "UTC")
+        tx.update(self.metrics.counter_item(row.workspace_id, row.channel_id, day),
+                  actions=counter_actions(increments, appends))
+
+    def _post_status_after(self, row: DeliveryRow,
+                           status: str) -> tuple[PostRow | None, str | None, int | None]:
+        """The post, and its stored status once this delivery has `status`:
+        terminal only when every delivery is; None leaves it as it is."""
         from chalicelib.services.post_status import TERMINAL, derive_post_status
 
         found = self.posts.get_with_seq(row.workspace_id, row.post_id)
         if found is None:
-            return None, None
+            return None, None, None
         post, deliveries, seq = found
         statuses = [status if d.channel_id == row.channel_id else d.status for d in deliveries]
         derived = derive_post_status(post.status, statuses)
         if derived in TERMINAL or derived in ("partially_published",):
-            return derived, seq
-        return None, seq
+            return post, derived, seq
+        return post, None, seq

@@ -53,6 +53,7 @@ class PostRow:
     variants: dict[str, dict[str, Any]] = field(default_factory=dict)
     media: list[dict[str, Any]] = field(default_factory=list)
     version: int = 1
+    timezone: str | None = None
 
     @property
     def publish_key(self) -> str:
@@ -110,6 +111,7 @@ def post_record(row: PostRow) -> PostRecord:
         variants=row.variants, media=row.media, version=row.version,
         created_at=key_time(row.created_at), updated_at=key_time(row.updated_at),
         post_workspace_id=row.workspace_id, post_workspace_status=f"{row.workspace_id}#{row.status}",
+        timezone=row.timezone,
     )
 
 
@@ -138,7 +140,7 @@ def post_row(r: PostRecord) -> PostRow:
         workspace_id=r.workspace_id, post_id=r.post_id, text=r.text or "", status=r.status,
         channel_ids=list(r.channel_ids or []), created_at=_parse(r.created_at),  # type: ignore[arg-type]
         updated_at=_parse(r.updated_at), publish_at=_parse(r.publish_at),  # type: ignore[arg-type]
-        variants=variants, media=media, version=int(r.version),
+        variants=variants, media=media, version=int(r.version), timezone=r.timezone,
     )
 
 
@@ -181,6 +183,13 @@ class PostRepository:
         order = {cid: i for i, cid in enumerate(post.channel_ids)}
         deliveries.sort(key=lambda d: order.get(d.channel_id, len(order)))
         return post, deliveries
+
+    def get_post(self, workspace_id: str, post_id: str) -> PostRow | None:
+        """The post item alone, without its deliveries."""
+        try:
+            return post_row(PostRecord.get(post_pk(workspace_id, post_id), POST_SK, consistent_read=True))
+        except PostRecord.DoesNotExist:
+            return None
 
     def get_with_seq(self, workspace_id: str, post_id: str) -> tuple[PostRow, list[DeliveryRow], int | None] | None:
         """The post, its deliveries, and its outcome sequence, in one consistent read."""

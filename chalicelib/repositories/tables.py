@@ -155,6 +155,9 @@ class PostRecord(PostTableRecord, discriminator="post"):
     post_workspace_status = UnicodeAttribute()
     # Bumped by every final delivery outcome; serialises the post's status update.
     outcome_seq = NumberAttribute(null=True)
+    # The workspace's time zone when the post was last written: outcomes are
+    # counted on the local day without reading the workspace.
+    timezone = UnicodeAttribute(null=True)
 
 
 class DeliveryRecord(PostTableRecord, discriminator="delivery"):

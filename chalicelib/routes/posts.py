@@ -9,7 +9,6 @@ from chalicelib.api import Call, route
 from chalicelib.deps import container
 from chalicelib.routes.views import post_view
 from chalicelib.schemas import Post, PostCreate, PostListQuery, PostPage, PostPatch, ScheduleRequest
-from chalicelib.services.posts import PostDraft
 
 bp = Blueprint(__name__)
 TAG = "posts"
@@ -22,6 +21,8 @@ def _dump_variants(variants: dict[str, Any]) -> dict[str, dict[str, Any]]:
 @route(bp, "/posts", "POST", summary="Write a draft or schedule a post", tag=TAG, role="editor", body=PostCreate,
        response=Post, status=201)
 def create_post(call: Call) -> dict[str, Any]:
+    from chalicelib.services.posts import PostDraft  # loads the table models: only when needed
+
     body: PostCreate = call.body
     draft = PostDraft(body.text, body.channel_ids, _dump_variants(body.variants),
                       [m.model_dump() for m in body.media], body.publish_at, body.status)

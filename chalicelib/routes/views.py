@@ -1,13 +1,15 @@
 """Rows turned into the contract's shapes."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.clock import to_rfc3339
-from chalicelib.repositories.channels import ChannelRow
-from chalicelib.repositories.posts import DeliveryRow, PostRow
-from chalicelib.repositories.workspaces import WorkspaceRow
 from chalicelib.services.post_status import derive_post_status
+
+if TYPE_CHECKING:  # the rows' modules load PynamoDB: only when a handler reads a table
+    from chalicelib.repositories.channels import ChannelRow
+    from chalicelib.repositories.posts import DeliveryRow, PostRow
+    from chalicelib.repositories.workspaces import WorkspaceRow
 
 
 def workspace_view(row: WorkspaceRow) -> dict[str, Any]:

@@ -11,9 +11,11 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 from chalicelib.api import ROLE_RANK, Principal
-from chalicelib.clock import Clock, to_rfc3339
+from chalicelib.clock import Clock, local_day, to_rfc3339
 from chalicelib.crypto import SecretBox
 from chalicelib.errors import NotFound, Unauthorized, ValidationFailed
 from chalicelib.ids import new_id
@@ -37,11 +39,13 @@ class IssuedKey:
 
 class AccessService:
     def __init__(self, workspaces: WorkspaceRepository, keys: ApiKeyRepository, clock: Clock,
-                 secrets_box: SecretBox) -> None:
+                 secrets_box: SecretBox, registry: Any = None) -> None:
         self.workspaces = workspaces
         self.keys = keys
         self.clock = clock
         self.secrets_box = secrets_box
+        # The metrics registry (repositories/metrics.py): the nightly roll-up finds workspaces there.
+        self.registry = registry
 
     # -- workspaces ------------------------------------------------------------
 
@@ -52,8 +56,11 @@ class AccessService:
             _check_timezone(timezone)
         except ValueError as exc:
             raise ValidationFailed.field("timezone", str(exc)) from None
-        row = WorkspaceRow(new_id("ws"), name, timezone, to_rfc3339(self.clock.now()) or "")
+        now = self.clock.now()
+        row = WorkspaceRow(new_id("ws"), name, timezone, to_rfc3339(now) or "")
         self.workspaces.create(row)
+        if self.registry is not None:
+            self.registry.enroll(row.workspace_id, timezone, local_day(now, timezone) - timedelta(days=1))
         return row, self.issue_key(row.workspace_id, "owner", name="first owner key")
 
     def get_workspace(self, workspace_id: str) -> WorkspaceRow:
@@ -64,6 +71,8 @@ class AccessService:
 
     def update_workspace(self, workspace_id: str, *, name: str | None, timezone: str | None) -> WorkspaceRow:
         self.workspaces.update(workspace_id, name=name, timezone=timezone)
+        if timezone is not None and self.registry is not None:
+            self.registry.set_timezone(workspace_id, timezone)
         return self.get_workspace(workspace_id)
 
     # -- API keys --------------------------------------------------------------

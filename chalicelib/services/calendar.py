@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import calendar as cal
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from chalicelib.clock import Clock
-from chalicelib.repositories.posts import PostRepository, PostRow
+
+if TYPE_CHECKING:
+    from chalicelib.repositories.posts import PostRepository, PostRow
 
 PREVIEW_CHARS = 80
 FEED_PAST = timedelta(days=90)

@@ -1,6 +1,7 @@
 """The post lifecycle before publishing: drafts, scheduling, edits, cancelation."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -39,12 +40,15 @@ class PostDraft:
 
 class PostService:
     def __init__(self, posts: PostRepository, channels: ChannelRepository, clock: Clock,
-                 dispatcher: Dispatcher | None = None, media: MediaLookup | None = None) -> None:
+                 dispatcher: Dispatcher | None = None, media: MediaLookup | None = None,
+                 workspace_timezone: Callable[[str], str] | None = None) -> None:
         self.posts = posts
         self.channels = channels
         self.clock = clock
         self.dispatcher = dispatcher
         self.media = media
+        # Kept on the post so that the engine counts outcomes on the local day without a read.
+        self.workspace_timezone = workspace_timezone or (lambda _workspace_id: "UTC")
 
     # -- reads -------------------------------------------------------------------
 
@@ -78,7 +82,8 @@ class PostService:
         status = self._resolve_status(draft)
         channels = self._validate(workspace_id, draft, now)
         post = PostRow(workspace_id, new_id("pst"), draft.text, status, list(dict.fromkeys(draft.channel_ids)),
-                       now, now, draft.publish_at, draft.variants, self._media(workspace_id, draft.media))
+                       now, now, draft.publish_at, draft.variants, self._media(workspace_id, draft.media),
+                       timezone=self.workspace_timezone(workspace_id))
         deliveries = [self._new_delivery(post, channels[cid]) for cid in post.channel_ids]
         self.posts.create(post, deliveries)
         return post, deliveries
@@ -145,6 +150,7 @@ class PostService:
         post.text, post.channel_ids = draft.text, list(dict.fromkeys(draft.channel_ids))
         post.variants, post.media = draft.variants, self._media(post.workspace_id, draft.media)
         post.publish_at, post.status = draft.publish_at, status
+        post.timezone = self.workspace_timezone(post.workspace_id)
         post.version += 1
         post.updated_at = now
         deliveries = [self._new_delivery(post, channels[cid]) for cid in post.channel_ids]

@@ -210,9 +210,9 @@ class PublishingEngine:
         return "retrying" if outcome.status == "queued" else outcome.status
 
     def _attempt(self, delivery: DeliveryRow) -> Outcome:
-        found = self.posts.get(delivery.workspace_id, delivery.post_id)
+        post = self.posts.get_post(delivery.workspace_id, delivery.post_id)
         channel: ChannelRow | None = self.channels.channels.get(delivery.workspace_id, delivery.channel_id)
-        if found is None:
+        if post is None:
             return Outcome("failed", last_error="The post was deleted.")
         if channel is None:
             return Outcome("failed", last_error="The channel was disconnected before the post went out.")
@@ -221,7 +221,7 @@ class PublishingEngine:
                                                 "reconnect it in Herald, then publish again.")
         adapter = self.adapters(channel.network)
         try:
-            request = self._request(found[0], delivery)
+            request = self._request(post, delivery)
             result = adapter.publish(self.channels.context_for(channel), request)
         except NetworkError as error:
             return self._failure(delivery, channel, adapter, error)
@@ -263,7 +263,7 @@ class PublishingEngine:
 
 def _published(result: PublishResult, now: datetime) -> Outcome:
     return Outcome("published", remote_id=result.remote_id, remote_url=result.remote_url,
-                   published_at=result.published_at or now, last_error="")
+                   published_at=result.published_at or now)
 
 
 def _delay(due: datetime, now: datetime) -> int:

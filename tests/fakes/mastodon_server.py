@@ -28,7 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal, Self
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import grapheme
+import regex
 
 from chalicelib.clock import Clock, SystemClock
 
@@ -434,7 +434,7 @@ class MastodonFake:
 
     def _countable_length(self, text: str) -> int:
         text = _URL_RE.sub("x" * self.characters_reserved_per_url, text)
-        return grapheme.length(_MENTION_RE.sub(lambda m: "@" + m.group(1), text))
+        return len(regex.findall(r"\X", _MENTION_RE.sub(lambda m: "@" + m.group(1), text)))
 
     def _html(self, text: str) -> str:
         """Plain text rendered the way Mastodon's TextFormatter marks up links and mentions."""

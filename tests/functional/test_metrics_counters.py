@@ -1,0 +1,125 @@
+"""Counters kept as things happen: the publishing engine's outcomes (inside the
+transaction that records them) and the recording API the inbox calls."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.clock import to_rfc3339
+from chalicelib.repositories.tables import ChannelRecord
+from tests.functional.test_publishing import run_messages
+from tests.support.dynamodb_calls import dynamodb_calls
+from tests.support.fixtures import make_workspace
+from tests.support.http import Api
+from tests.support.queues import RecordingQueue
+
+LOS_ANGELES = ZoneInfo("America/Los_Angeles")
+
+
+def la(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=LOS_ANGELES).astimezone(UTC)
+
+
+@pytest.fixture
+def queue(deps):
+    recording = RecordingQueue()
+    deps.publish_queue = recording
+    return recording
+
+
+@pytest.fixture
+def coast(deps, clock, client):
+    clock.set(la(date(2026, 3, 2), 8))
+    workspace = make_workspace(deps, "West", "America/Los_Angeles")
+    return workspace, Api(client, workspace.headers())
+
+
+def sandbox(api, **settings):
+    return api.post("/channels", {"network": "sandbox", "name": "Sandbox", "settings": settings}).json["id"]
+
+
+def counted(api, day, channel=None):
+    query = f"/metrics/daily?from={day}&to={day}" + (f"&channel_id={channel}" if channel else "")
+    return api.get(query).json["days"][0]
+
+
+def test_an_outcome_is_counted_on_the_local_day_in_the_same_transaction(deps, clock, queue, coast):
+    _workspace, api = coast
+    channel = sandbox(api)
+    publish_at = la(date(2026, 3, 2), 22, 30)  # 06:30 UTC on the 3rd
+    api.post("/posts", {"text": "Evening", "channel_ids": [channel], "publish_at": to_rfc3339(publish_at)})
+    clock.set(publish_at - timedelta(seconds=20))
+    deps.engine.publish_due_deliveries()
+    clock.set(publish_at + timedelta(milliseconds=1500))  # the message came 1.5 s late
+    with dynamodb_calls() as calls:
+        assert deps.engine.publish_delivery(queue.take()[0][0]) == "published"
+    writes = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
+    engine_writes = calls.count(*writes) - calls.count(*writes, table="sandbox_posts")  # the network's own
+    assert engine_writes <= 3 and calls.count("TransactWriteItems") == 1
+    day = counted(api, "2026-03-02", channel)
+    assert (day["posts_published"], day["lateness_median_s"], day["posts_on_time"]) == (1, 1.5, 1)
+    assert day["rolled_up"] is False  # live counters until the night
+    assert counted(api, "2026-03-03", channel)["posts_published"] == 0
+
+
+def test_failed_and_unknown_outcomes_are_counted(deps, clock, queue, coast):
+    _workspace, api = coast
+    refused, lost = sandbox(api, fail="invalid"), sandbox(api, fail="timeout")
+    publish_at = la(date(2026, 3, 2), 9)
+    api.post("/posts", {"text": "Two", "channel_ids": [refused, lost], "publish_at": to_rfc3339(publish_at)})
+    clock.set(publish_at - timedelta(seconds=10))
+    deps.engine.publish_due_deliveries()
+    assert sorted(run_messages(deps, queue, clock)) == ["failed", "unknown"]
+    day = counted(api, "2026-03-02")
+    assert (day["posts_published"], day["posts_failed"], day["posts_unknown"]) == (0, 1, 1)
+
+
+def test_inbound_events_replies_and_first_responses_land_on_the_local_day(deps, coast):
+    workspace, api = coast
+    channel = sandbox(api)
+    late_evening = la(date(2026, 3, 2), 23, 45)  # 07:45 UTC on the 3rd
+    counters = deps.counters
+    counters.record_inbound(workspace.id, channel, "comment", late_evening, new_conversation=True)
+    counters.record_inbound(workspace.id, channel, "comment", late_evening + timedelta(minutes=5))
+    counters.record_inbound(workspace.id, channel, "mention", late_evening)
+    counters.record_listening_match(workspace.id, late_evening)
+    counters.record_first_response(workspace.id, channel, late_evening, 86400)  # exactly 24 h: in time
+    counters.record_reply_sent(workspace.id, channel, late_evening + timedelta(days=1))
+    day = counted(api, "2026-03-02")
+    assert (day["comments"], day["mentions"], day["listening_matches"], day["word_of_mouth"]) == (2, 1, 1, 2)
+    assert (day["conversations"], day["answered_within_24h"], day["response_rate"]) == (1, 1, 100)
+    assert day["first_response_median_s"] == 86400 and day["replies_sent"] == 0
+    assert counted(api, "2026-03-03")["replies_sent"] == 1
+    assert counted(api, "2026-03-02", channel)["listening_matches"] == 0  # it belongs to the workspace
+
+
+def test_a_count_in_the_callers_transaction_commits_with_it_or_not_at_all(deps, coast):
+    workspace, api = coast
+    channel = sandbox(api)
+    at = la(date(2026, 3, 2), 12)
+    connection = Connection(region=ChannelRecord.Meta.region, host=ChannelRecord.Meta.host)
+    with TransactWrite(connection=connection) as tx:
+        tx.update(ChannelRecord(workspace.id, channel), actions=[ChannelRecord.handle.set("stored")],
+                  condition=ChannelRecord.channel_id.exists())
+        deps.counters.record_inbound(workspace.id, channel, "message", at, new_conversation=True,
+                                     transaction=tx)
+    with pytest.raises(TransactWriteError), TransactWrite(connection=connection) as tx:
+        tx.update(ChannelRecord(workspace.id, channel), actions=[ChannelRecord.handle.set("again")],
+                  condition=ChannelRecord.channel_id.does_not_exist())  # the event was already stored
+        deps.counters.record_inbound(workspace.id, channel, "message", at, transaction=tx)
+    assert counted(api, "2026-03-02")["messages"] == 1
+
+
+def test_the_recording_api_refuses_what_it_cannot_place(deps, coast):
+    workspace, _api = coast
+    with pytest.raises(ValueError):
+        deps.counters.record_first_response(workspace.id, "ch_x", la(date(2026, 3, 2), 9), -1)
+    with pytest.raises(ValueError):
+        deps.counters.record_inbound(workspace.id, "ch_x", "comment", datetime(2026, 3, 2, 9))
+    with pytest.raises(ValueError):
+        deps.counters.record_inbound(workspace.id, "ch_x", "like", la(date(2026, 3, 2), 9))
