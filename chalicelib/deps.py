@@ -228,7 +228,8 @@ class Container:
     def ingest(self) -> Any:
         from chalicelib.services.ingest import IngestService
 
-        return IngestService(self.channel_repository, self.webhook_event_repository, self.inbox_queue, self.clock)
+        return IngestService(self.channel_repository, self.webhook_event_repository, self.inbox_queue,
+                             self.clock)
 
     @cached_property
     def webhooks(self) -> Any:
@@ -246,7 +247,14 @@ class Container:
     def inbox(self) -> Any:
         from chalicelib.services.inbox import InboxService
 
-        return InboxService(self.inbox_repository, self.channels, self.adapter, self.saved_replies, self.clock)
+        return InboxService(self.inbox_repository, self.channels, self.adapter, self.saved_replies,
+                            self.clock, metrics=self.inbox_metrics)
+
+    @cached_property
+    def inbox_metrics(self) -> Any:
+        from chalicelib.services.inbox_metrics import InboxMetrics
+
+        return InboxMetrics(self.counters)
 
     @cached_property
     def listening(self) -> Any:
@@ -258,7 +266,8 @@ class Container:
     def inbox_consumer(self) -> Any:
         from chalicelib.services.inbox_consumer import InboxEventConsumer
 
-        return InboxEventConsumer(self.inbox, self.listening, self.webhook_event_repository, self.clock)
+        return InboxEventConsumer(self.inbox, self.listening, self.webhook_event_repository, self.clock,
+                                  after_ingest_hooks=[self.inbox_metrics.after_ingest])
 
     @cached_property
     def inbox_poller(self) -> Any:

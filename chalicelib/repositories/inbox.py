@@ -9,6 +9,8 @@ failed to send. Indexes: `by_workspace`, `by_status`, `by_channel`,
 """
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,6 +26,8 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.repositories.pages import decode_cursor, encode_cursor
 from chalicelib.repositories.posts import key_time
 from chalicelib.repositories.tables import _index_meta, _meta
+
+log = logging.getLogger("herald.inbox")
 
 CONVERSATION_SK = "conversation"
 MESSAGE_SK = "message#"
@@ -83,6 +87,9 @@ class ConversationRecord(Model):
     first_inbound_at = UnicodeAttribute(null=True)
     first_response_at = UnicodeAttribute(null=True)
     first_response_s = NumberAttribute(null=True)
+    # The first inbound message and its network time: the conversation "started" then.
+    opened_by = UnicodeAttribute(null=True)
+    opened_at = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = NumberAttribute(default=0)
@@ -159,6 +166,8 @@ class ConversationRow:
     first_inbound_at: datetime | None = None
     first_response_at: datetime | None = None
     first_response_s: int | None = None
+    opened_by: str | None = None
+    opened_at: datetime | None = None
     version: int = 0
 
 
@@ -213,7 +222,8 @@ def _conversation_row(r: ConversationRecord) -> ConversationRow:
         r.assignee, list(r.tags or []), r.priority or "normal", _plain(r.participant),
         _time(r.last_message_at), r.last_message_id, r.last_message_preview or "", _time(r.first_inbound_at),
         _time(r.first_response_at),
-        int(r.first_response_s) if r.first_response_s is not None else None, int(r.version or 0),
+        int(r.first_response_s) if r.first_response_s is not None else None, r.opened_by, _time(r.opened_at),
+        int(r.version or 0),
     )
 
 
@@ -229,7 +239,8 @@ def _conversation_record(row: ConversationRow) -> ConversationRecord:
         last_message_at=_text_time(row.last_message_at), last_message_id=row.last_message_id,
         last_message_preview=row.last_message_preview, first_inbound_at=_text_time(row.first_inbound_at),
         first_response_at=_text_time(row.first_response_at), first_response_s=row.first_response_s,
-        created_at=key_time(row.created_at), updated_at=key_time(row.updated_at), version=row.version,
+        opened_by=row.opened_by, opened_at=_text_time(row.opened_at), created_at=key_time(row.created_at),
+        updated_at=key_time(row.updated_at), version=row.version,
         conv_workspace=ws, conv_status=f"{ws}#{row.status}", conv_channel=f"{ws}#{row.channel_id}",
         conv_assignee=f"{ws}#{row.assignee}" if row.assignee else None,
         activity_key=f"{key_time(activity)}#{row.conversation_id}",
@@ -429,8 +440,11 @@ class InboxRepository:
         assert row.reply_id is not None
         _message_record(row, REPLY_SK + row.reply_id).save()
 
-    def reply_sent(self, pending: MessageRow, sent: MessageRow) -> None:
-        """The network took the reply: it becomes the message the network's own events will name."""
+    def reply_sent(self, pending: MessageRow, sent: MessageRow,
+                   count: Callable[[TransactWrite], None] | None = None) -> None:
+        """The network took the reply: it becomes the message the network's own events will name.
+
+        `count` adds the reply's counter to the same transaction, so it is counted once."""
         assert pending.reply_id is not None and sent.message_id is not None
         record = _message_record(sent, MESSAGE_SK + sent.message_id)
         try:
@@ -438,8 +452,11 @@ class InboxRepository:
                 tx.delete(MessageRecord(conversation_pk(pending.workspace_id, pending.conversation_id),
                                         REPLY_SK + pending.reply_id))
                 tx.save(record)
+                if count is not None:
+                    count(tx)
         except TransactWriteError:
-            # Keep the outcome even if the pending item could not be removed.
+            # Keep the outcome whatever went wrong with the rest (the count is lost then).
+            log.exception("Recording reply %s as sent needed a second try", pending.reply_id)
             record.save()
 
     def reply_failed(self, pending: MessageRow, status: str, error: str) -> None:

@@ -83,9 +83,9 @@ def fold(current: ConversationRow | None, update: ThreadUpdate) -> ConversationR
         # Nothing to answer yet when it starts with our own words or a deletion: the first
         # inbound message opens it.
         starts_open = u.direction == "inbound" and u.action != "deleted"
-        conv = ConversationRow(u.workspace_id, u.conversation_id, u.channel_id, u.network, u.kind, u.thread_key,
-                               created_at=u.seen_at, updated_at=u.seen_at, status_changed_at=u.seen_at,
-                               status="open" if starts_open else "closed")
+        conv = ConversationRow(u.workspace_id, u.conversation_id, u.channel_id, u.network, u.kind,
+                               u.thread_key, created_at=u.seen_at, updated_at=u.seen_at,
+                               status_changed_at=u.seen_at, status="open" if starts_open else "closed")
     if u.action == "created":
         newest = conv.last_message_at is None or u.occurred_at > conv.last_message_at or (
             u.occurred_at == conv.last_message_at and u.message_id == conv.last_message_id)
@@ -106,7 +106,7 @@ def fold(current: ConversationRow | None, update: ThreadUpdate) -> ConversationR
 
 def _fold_inbound(conv: ConversationRow, u: ThreadUpdate) -> None:
     if conv.first_inbound_at is None or u.seen_at < conv.first_inbound_at:
-        conv.first_inbound_at = u.seen_at
+        conv.first_inbound_at, conv.opened_by, conv.opened_at = u.seen_at, u.message_id, u.occurred_at
     # Only a message that arrived after the conversation was closed reopens it,
     # so a redelivered old event cannot.
     if conv.status != "open" and (conv.status_changed_at is None or u.seen_at >= conv.status_changed_at):
@@ -136,6 +136,12 @@ class Applied:
     conversation: ConversationRow
     # False when the message write changed nothing: a duplicate, or superseded by a later event.
     message_changed: bool
+    # True when this event gave the conversation its first response time.
+    answered: bool = False
+
+
+def _answered(before: ConversationRow | None, after: ConversationRow) -> bool:
+    return after.first_response_at is not None and (before is None or before.first_response_at is None)
 
 
 def clean_tags(tags: list[str]) -> list[str]:
@@ -144,12 +150,13 @@ def clean_tags(tags: list[str]) -> list[str]:
 
 class InboxService:
     def __init__(self, repository: InboxRepository, channels: Any, adapters: Callable[[str], NetworkAdapter],
-                 saved_replies: Any, clock: Clock) -> None:
+                 saved_replies: Any, clock: Clock, metrics: Any = None) -> None:
         self.repository = repository
         self.channels = channels
         self.adapters = adapters
         self.saved_replies = saved_replies
         self.clock = clock
+        self.metrics = metrics  # services/inbox_metrics.py; None counts nothing
 
     # -- events in -------------------------------------------------------------------
 
@@ -174,9 +181,9 @@ class InboxService:
             stored.received_at,
             {"id": event.author_id, "name": event.author_name, "handle": event.author_handle},
         )
-        conversation = self._change(stored.workspace_id, conversation_id,
-                                    lambda current: fold(current, update))
-        return Applied(conversation, changed)
+        before, conversation = self._change(stored.workspace_id, conversation_id,
+                                            lambda current: fold(current, update))
+        return Applied(conversation, changed, _answered(before, conversation))
 
     def _conversation_for(self, stored: StoredEvent) -> str:
         event = stored.event
@@ -197,19 +204,21 @@ class InboxService:
                 return current
             return replace(current, priority="high")
 
-        return self._change(workspace_id, conversation_id, change)
+        return self._change(workspace_id, conversation_id, change)[1]
 
     def _change(self, workspace_id: str, conversation_id: str,
-                change: Callable[[ConversationRow | None], ConversationRow | None]) -> ConversationRow:
+                change: Callable[[ConversationRow | None], ConversationRow | None],
+                ) -> tuple[ConversationRow | None, ConversationRow]:
+        """(before, after) of the one write that changed the conversation; both the same when none did."""
         for _attempt in range(SAVE_ATTEMPTS):
             current = self.repository.get_conversation(workspace_id, conversation_id)
             changed = change(current)
             if changed is None:
                 raise NotFound(f"No conversation {conversation_id} in this workspace.")
             if changed is current:
-                return current
+                return current, current
             try:
-                return self.repository.save_conversation(changed)
+                return current, self.repository.save_conversation(changed)
             except Stale:
                 continue
         raise Conflict("The conversation kept changing while it was being updated; try again.",
@@ -247,7 +256,7 @@ class InboxService:
             conv.updated_at = now
             return conv
 
-        return self._change(workspace_id, conversation_id, change)
+        return self._change(workspace_id, conversation_id, change)[1]
 
     # -- replies out ----------------------------------------------------------------------
 
@@ -285,14 +294,24 @@ class InboxService:
             return self._reply_failed(pending, channel, unknown), conversation
         sent = replace(pending, message_id=result.remote_id, delivery_status="sent",
                        occurred_at=result.published_at or now)
-        self.repository.reply_sent(pending, sent)
+        count = None
+        if self.metrics is not None:
+            def count(transaction: Any) -> None:
+                self.metrics.reply_sent(conversation, sent.occurred_at, transaction=transaction)
+        self.repository.reply_sent(pending, sent, count)
         update = ThreadUpdate(
             workspace_id, conversation_id, channel.channel_id, channel.network, target.kind,
             conversation.thread_key, result.remote_id, "created", "outbound", text, sent.occurred_at,
             self.clock.now(),
             {"name": channel.name, "handle": channel.handle or ""},
         )
-        conversation = self._change(workspace_id, conversation_id, lambda current: fold(current, update))
+        before, conversation = self._change(workspace_id, conversation_id,
+                                            lambda current: fold(current, update))
+        if self.metrics is not None and _answered(before, conversation):
+            try:
+                self.metrics.first_response(conversation)
+            except Exception:  # the reply went out; a lost count must not say otherwise
+                log.exception("Could not count the first response of %s", conversation_id)
         return sent, conversation
 
     def _reply_failed(self, pending: MessageRow, channel: Any, error: NetworkError) -> MessageRow:

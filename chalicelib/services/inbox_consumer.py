@@ -16,13 +16,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.clock import Clock
+from chalicelib.repositories.inbox_config import MentionRow
 from chalicelib.services.inbox import Applied, InboxService
 from chalicelib.services.listening import ListeningService, Rule
 from chalicelib.stored_events import StoredEvent
 
 log = logging.getLogger("herald.inbox_consumer")
 
-AfterIngest = Callable[[StoredEvent, Applied], None]
+# (the stored event, how it changed its conversation, the mentions it made)
+AfterIngest = Callable[[StoredEvent, Applied, list[MentionRow]], None]
 
 
 @dataclass
@@ -57,20 +59,21 @@ class InboxEventConsumer:
             report.mentions += len(mentions)
             if self.events.mark_applied(stored.key, self.clock.now()):
                 report.applied += 1
-                self.after_ingest(stored, applied)
+                self.after_ingest(stored, applied, mentions)
             else:
                 report.repeated += 1
         return report
 
-    def after_ingest(self, stored: StoredEvent, applied: Applied) -> None:
-        """The single place for per-event side effects that must not repeat (metrics counters).
+    def after_ingest(self, stored: StoredEvent, applied: Applied, mentions: list[MentionRow]) -> None:
+        """The single place for per-event side effects that must not repeat (metrics counters:
+        services/inbox_metrics.py).
 
         Runs once per stored event, right after it was marked applied. A hook
         that fails is logged and not retried, so counting is at most once.
         """
         for hook in self.after_ingest_hooks:
             try:
-                hook(stored, applied)
+                hook(stored, applied, mentions)
             except Exception:
                 log.exception("after_ingest hook %s failed for %s", getattr(hook, "__name__", hook),
                               stored.key)

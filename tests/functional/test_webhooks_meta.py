@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 
@@ -272,7 +273,8 @@ def test_a_page_comment_edited_then_removed(hooks, api, deps, clock, page):
     assert conversation["last_message_preview"] == ""
 
 
-def test_the_page_answering_on_facebook_counts_as_the_first_response(hooks, api, deps, clock, page):
+def test_the_page_answering_on_facebook_counts_as_the_first_response(hooks, api, deps, clock, page,
+                                                                     workspace):
     hooks.post("meta", fixture("meta", "feed_comment_add.json"))
     drain_inbox(deps)
     clock.advance(minutes=5)
@@ -283,3 +285,7 @@ def test_the_page_answering_on_facebook_counts_as_the_first_response(hooks, api,
     assert conversation["first_response_s"] == 300
     directions = [m["direction"] for m in thread(api, conversation["id"])["messages"]]
     assert directions == ["inbound", "outbound"]
+    commented = date(2025, 3, 22)  # counted on the day the conversation started
+    counters, _rows = deps.metrics_repository.window(workspace.id, page, commented, commented)
+    assert counters[commented].first_response_s == [300.0]
+    assert (counters[commented].count("comments"), counters[commented].count("conversations")) == (1, 1)
