@@ -144,7 +144,8 @@ def test_edits_and_deletions_update_the_message_in_whatever_order_they_arrive(ap
     assert conversation["last_message_preview"] == "Opening at 9?"
 
     # An edit that reaches us before the message itself.
-    deliver(channel, inbound("c2", thread=POST, text="typo fixed", action="edited", at=later))
+    deliver(channel, inbound("c2", thread=POST, text="typo fixed", action="edited", at=later,
+                             context={"parent": {"uri": "c2", "cid": "bafy2"}, "labels": None}))
     deliver(channel, inbound("c2", thread=POST, text="typo fxied"))
     texts = {m["id"]: m["text"] for m in thread(api, conversation["id"])["messages"]}
     assert texts["c2"] == "typo fixed"
@@ -223,14 +224,19 @@ def test_a_viewer_reads_the_inbox_but_cannot_change_or_answer_it(client, workspa
     assert viewer.get(f"/inbox/conversations/{conversation['id']}").status_code == 200
     assert viewer.patch(f"/inbox/conversations/{conversation['id']}", {"status": "closed"}).status_code == 403
     assert viewer.post(f"/inbox/conversations/{conversation['id']}/reply", {"text": "hi"}).status_code == 403
+    assert viewer.post("/saved-replies", {"name": "A", "text": "B"}).status_code == 403
+    assert viewer.post("/listening/rules", {"name": "A", "any_of": ["b"]}).status_code == 403
+    assert viewer.get("/saved-replies").status_code == 200 and viewer.get("/listening/mentions").status_code == 200
+    editor = Api(client, workspace.headers("editor"))
+    assert editor.post("/saved-replies", {"name": "A", "text": "B"}).status_code == 201
 
 
 # -- replies ---------------------------------------------------------------------------------------------
 
 
 def test_a_reply_reaches_the_network_and_is_recorded_outbound(api, network, channel, deliver):
-    deliver(channel, inbound("c1", thread=POST, text="Is the café open?",
-                                   context={"uri": "at://ada/post/c1", "cid": "bafy1", "root": POST}))
+    context = {"root": {"uri": POST, "cid": "bafyroot"}, "parent": {"uri": "at://ada/post/c1", "cid": "bafy1"}}
+    deliver(channel, inbound("c1", thread=POST, text="Is the café open?", context=context))
     conversation = only_conversation(api)
 
     answer = api.post(f"/inbox/conversations/{conversation['id']}/reply", {"text": "Yes, until 6pm."})
@@ -238,7 +244,7 @@ def test_a_reply_reaches_the_network_and_is_recorded_outbound(api, network, chan
     assert answer.status_code == 201, answer.body
     [request] = network.replies
     assert (request.text, request.in_reply_to, request.kind) == ("Yes, until 6pm.", "c1", "comment")
-    assert request.thread == {"uri": "at://ada/post/c1", "cid": "bafy1", "root": POST}
+    assert request.thread == context
     message = answer.json["message"]
     assert (message["direction"], message["delivery_status"]) == ("outbound", "sent")
     assert message["id"] == "at://did:plc:heraldcoffee/reply/1" and message["parent_id"] == "c1"
