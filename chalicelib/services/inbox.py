@@ -19,7 +19,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from chalicelib.clock import Clock
@@ -45,6 +45,9 @@ log = logging.getLogger("herald.inbox")
 
 PREVIEW_CHARS = 200
 SAVE_ATTEMPTS = 8
+# Longer than any request may run (API Gateway stops at 29 s): a reply still `sending`
+# after this was cut off mid-way, and may or may not have reached the network.
+SENDING_FOR_AT_MOST = timedelta(minutes=2)
 STATUSES = ("open", "pending", "closed")
 
 
@@ -230,7 +233,15 @@ class InboxService:
         conversation = self.repository.get_conversation(workspace_id, conversation_id)
         if conversation is None:
             raise NotFound(f"No conversation {conversation_id} in this workspace.")
-        return conversation, self.repository.messages(workspace_id, conversation_id)
+        cut_off = self.clock.now() - SENDING_FOR_AT_MOST
+        messages = [
+            replace(m, delivery_status="unknown", error="Herald stopped while sending this reply; it may or may "
+                                                        "not have reached the network. Check there before sending "
+                                                        "it again.")
+            if m.delivery_status == "sending" and m.occurred_at < cut_off else m
+            for m in self.repository.messages(workspace_id, conversation_id)
+        ]
+        return conversation, messages
 
     def list(self, workspace_id: str, wanted: ConversationFilter, limit: int,
              cursor: str | None) -> tuple[list[ConversationRow], str | None]:

@@ -408,3 +408,27 @@ def test_another_workspaces_objects_answer_404_on_every_inbox_route(
     assert rival_reply.status_code == 404
     assert network.replies == []
     assert only_conversation(api)["status"] == "open"
+
+
+def test_a_reply_cut_off_while_sending_is_shown_as_unknown(deps, api, workspace, channel, clock, deliver):
+    deliver(channel, inbound("c1", thread=POST))
+    conversation = only_conversation(api)
+
+    class Crash(BaseException):  # not an Exception: like the function being stopped mid-call
+        pass
+
+    def stopped(channel_context, request):
+        raise Crash()
+
+    deps.inbox.adapters = lambda _network: type("Stopped", (), {"reply": staticmethod(stopped)})()
+    with pytest.raises(Crash):
+        deps.inbox.reply(workspace.id, conversation["id"], text="Hello?")
+
+    def outbound():
+        return [m for m in thread(api, conversation["id"])["messages"] if m["direction"] == "outbound"]
+
+    assert [m["delivery_status"] for m in outbound()] == ["sending"]
+    clock.advance(minutes=3)
+    [message] = outbound()
+    assert message["delivery_status"] == "unknown" and "may or may not" in message["error"]
+
