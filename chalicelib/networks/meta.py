@@ -388,7 +388,8 @@ class MetaAdapter(InboxNetworkAdapter):
         return PublishResult(remote_id=remote_id, published_at=self._clock.now())
 
     def _call(self, channel: ChannelContext, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
-        token = channel.credentials.get("access_token")
+        # A Facebook channel is connected with `page_access_token` (networks/registry.py).
+        token = channel.credentials.get("access_token") or channel.credentials.get("page_access_token")
         if not token:
             raise PermanentError(f"the {self.network} channel has no access token")
         response = send(

@@ -6,7 +6,10 @@ from datetime import date
 
 import pytest
 
+from chalicelib.deps import Container, use_container
+from chalicelib.networks import meta
 from tests.support.http import Api
+from tests.support.network_fakes import FakeResponse, FakeSession
 from tests.support.webhooks import (
     META_VERIFY_TOKEN,
     Webhooks,
@@ -27,6 +30,19 @@ POST_ID = "448242228374517_122131676912594941"
 
 
 @pytest.fixture
+def graph():
+    """What the Graph API is asked, and its answers."""
+    return FakeSession()
+
+
+@pytest.fixture
+def deps(aws, clock, graph):
+    facebook = meta.make_adapter(http=graph, clock=clock, network="facebook")
+    return use_container(Container(clock=clock, clients=aws, sleep=lambda _s: None,
+                                   adapter_overrides={"facebook": facebook}))
+
+
+@pytest.fixture
 def api(client, workspace):
     return Api(client, workspace.headers())
 
@@ -39,8 +55,7 @@ def hooks(client, clock):
 @pytest.fixture
 def page(api):
     created = api.post("/channels", {"network": "facebook", "name": "Herald Coffee",
-                                     "credentials": {"page_access_token": "p-token",
-                                                     "access_token": "p-token"},
+                                     "credentials": {"page_access_token": "p-token"},
                                      "settings": {"page_id": PAGE_ID}})
     assert created.status_code == 201, created.body
     return created.json["id"]
@@ -289,3 +304,27 @@ def test_the_page_answering_on_facebook_counts_as_the_first_response(hooks, api,
     counters, _rows = deps.metrics_repository.window(workspace.id, page, commented, commented)
     assert counters[commented].first_response_s == [300.0]
     assert (counters[commented].count("comments"), counters[commented].count("conversations")) == (1, 1)
+
+
+def test_a_reply_to_a_page_comment_goes_to_the_graph_api_and_its_echo_is_not_a_second_message(
+        hooks, api, deps, clock, page, graph):
+    graph.answers.append(FakeResponse(200, {"id": "122131676912594941_1213590099911230"}))
+    hooks.post("meta", fixture("meta", "feed_comment_add.json"))
+    drain_inbox(deps)
+    [conversation] = conversations(api)
+
+    clock.advance(minutes=2)
+    answer = api.post(f"/inbox/conversations/{conversation['id']}/reply",
+                      {"text": "Yes, we ship everywhere in Portugal!"})
+
+    assert answer.status_code == 201 and answer.json["message"]["delivery_status"] == "sent", answer.body
+    [sent] = graph.sent
+    assert sent.url.endswith("/122131676912594941_1213590066982748/comments")
+    assert sent.headers["Authorization"] == "Bearer p-token"
+    assert sent.json == {"message": "Yes, we ship everywhere in Portugal!"}
+    hooks.post("meta", fixture("meta", "feed_comment_by_page.json"))  # Meta tells us about our own comment
+    drain_inbox(deps)
+    messages = thread(api, conversation["id"])["messages"]
+    assert [(m["direction"], m["delivery_status"]) for m in messages] == [
+        ("inbound", "received"), ("outbound", "sent")]
+    assert conversations(api)[0]["first_response_s"] == 120
