@@ -7,7 +7,8 @@
   single-comment Meta deliveries of which 10% are exact repeats (a network retrying).
 - `webhook_ddb_writes_per_event`: DynamoDB write requests (PutItem, UpdateItem,
   DeleteItem, and each item of BatchWriteItem/TransactWriteItems) made to the
-  inbox tables from the first delivery until the `inbox_events` queue has drained,
+  tables an event writes to (dedupe, inbox, inbox config, metrics counters) from
+  the first delivery until the `inbox_events` queue has drained,
   divided by the distinct events. Counted with the emulator's request recorder
   (moto's /moto-api/recorder), so it includes the queue consumer's writes and the
   refused conditional puts of the repeats.
@@ -40,7 +41,8 @@ CONCURRENCY = 8
 POSTS = 40  # comments spread over this many posts: many conversations, some busy ones
 DRAIN_TIMEOUT_S = 180.0
 RAW_PUTS = 1000
-INBOX_TABLES = ("webhook_events", "inbox", "inbox_config")
+# Every table an inbound event writes to: the dedupe item, the conversation, mentions, the counters.
+COUNTED_TABLES = ("webhook_events", "inbox", "inbox_config", "metrics")
 WRITE_TARGETS = {"PutItem", "UpdateItem", "DeleteItem"}
 
 
@@ -51,7 +53,7 @@ def run(api_url: str, aws_endpoint_url: str, *, events: int = EVENTS,
     from chalicelib.settings import resource_name, table_env_var
 
     stage = os.environ.get("HERALD_STAGE", "local")
-    tables = {os.environ.get(table_env_var(t), resource_name(stage, t)) for t in INBOX_TABLES}
+    tables = {os.environ.get(table_env_var(t), resource_name(stage, t)) for t in COUNTED_TABLES}
     queue_name = os.environ.get("HERALD_QUEUE_INBOX_EVENTS", resource_name(stage, "inbox_events"))
     secret = os.environ.get("HERALD_META_APP_SECRET", "")
     if not secret:

@@ -50,10 +50,12 @@ class InboxEventConsumer:
         rules: dict[str, list[Rule]] = {}  # read once per workspace and message, not per event
         for stored in batch:
             applied = self.inbox.apply(stored)
-            if stored.workspace_id not in rules:
-                rules[stored.workspace_id] = self.listening.rules_for(stored.workspace_id)
             conversation_id = applied.conversation.conversation_id
-            mentions = self.listening.match(stored, conversation_id, rules[stored.workspace_id])
+            mentions: list[MentionRow] = []
+            if self.listening.listens_to(stored.event):
+                if stored.workspace_id not in rules:
+                    rules[stored.workspace_id] = self.listening.rules_for(stored.workspace_id)
+                mentions = self.listening.match(stored, conversation_id, rules[stored.workspace_id])
             if mentions and applied.conversation.priority != "high":
                 self.inbox.raise_priority(stored.workspace_id, conversation_id)
             report.mentions += len(mentions)

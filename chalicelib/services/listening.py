@@ -21,6 +21,7 @@ from typing import Any
 from chalicelib.clock import Clock, to_rfc3339
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.ids import new_id
+from chalicelib.networks.base import InboundEvent
 from chalicelib.repositories.inbox_config import InboxConfigRepository, MentionRow, RuleRow
 from chalicelib.stored_events import StoredEvent
 
@@ -175,10 +176,15 @@ class ListeningService:
     def rules_for(self, workspace_id: str) -> list[Rule]:
         return [Rule.from_row(row) for row in self.config.all_rules(workspace_id)]
 
+    @staticmethod
+    def listens_to(event: InboundEvent) -> bool:
+        """Rules watch what others write: inbound text that is still there."""
+        return event.direction == "inbound" and event.action != "deleted" and bool(event.text.strip())
+
     def match(self, stored: StoredEvent, conversation_id: str, rules: list[Rule]) -> list[MentionRow]:
         """Records a mention for every rule the event's text matches (idempotently)."""
         event = stored.event
-        if event.direction != "inbound" or event.action == "deleted" or not event.text.strip():
+        if not self.listens_to(event):
             return []
         mentions = []
         for rule in rules:
