@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from chalice.config import Config
@@ -41,7 +42,7 @@ SQS_MIN_MAXIMUM_CONCURRENCY = 2  # the lowest ScalingConfig.MaximumConcurrency S
 
 
 def error_body(code: str, message: str) -> str:
-    return '{"error": {"code": "%s", "message": "%s", "details": []}}' % (code, message)
+    return json.dumps({"error": {"code": code, "message": message, "details": []}})
 
 
 # API Gateway's own answers, for requests that never reach the app. MISSING_AUTHENTICATION_TOKEN is what it
@@ -67,6 +68,10 @@ def _arn(logical_id: str) -> dict[str, Any]:
     return {"Fn::GetAtt": [logical_id, "Arn"]}
 
 
+def _arn_with(logical_id: str, suffix: str) -> dict[str, Any]:
+    return {"Fn::Sub": "${" + logical_id + ".Arn}" + suffix}
+
+
 def _statement(sid: str, actions: tuple[str, ...], resources_: list[Any]) -> Statement:
     return {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": resources_}
 
@@ -78,7 +83,7 @@ def _camel(logical: str) -> str:
 def _table_resources(logical: str) -> list[Any]:
     arns: list[Any] = [_arn(table_id(logical))]
     if TABLE_LAYOUTS[logical]["indexes"]:
-        arns.append({"Fn::Sub": "${%s.Arn}/index/*" % table_id(logical)})
+        arns.append(_arn_with(table_id(logical), "/index/*"))
     return arns
 
 
@@ -98,7 +103,7 @@ def policy_statements(function: Function, access: Access, consumed_queue: str | 
         statements.append(_statement("SecretsKey", KEY_ACTIONS, [_arn(SECRETS_KEY)]))
     if access.media_bucket:
         statements.append(_statement("MediaObjects", OBJECT_ACTIONS[access.media_bucket],
-                                     [{"Fn::Sub": "${%s.Arn}/*" % MEDIA_BUCKET}]))
+                                     [_arn_with(MEDIA_BUCKET, "/*")]))
     if access.lists_media_bucket:
         statements.append(_statement("MediaBucketList", ("s3:ListBucket",), [_arn(MEDIA_BUCKET)]))
     return statements

@@ -1,6 +1,7 @@
 """Test-wide settings. The environment is fixed before any Herald module reads it."""
 from __future__ import annotations
 
+import json
 import os
 
 os.environ.update({
@@ -13,5 +14,12 @@ os.environ.update({
     "HERALD_CORS_ORIGINS": "https://app.herald.test",
 })
 os.environ.pop("HERALD_AWS_ENDPOINT_URL", None)
+
+if os.environ.get("HERALD_TEST_TEMPLATE"):
+    # The suite runs as the deployed API function: its stage, names and settings come from the template.
+    from tests.support.template_stack import function_environment
+
+    with open(os.environ["HERALD_TEST_TEMPLATE"]) as template_file:
+        os.environ.update(function_environment(json.load(template_file), "APIHandler"))
 
 pytest_plugins = ["tests.support.fixtures"]
