@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 
 os.environ.update({
     "HERALD_STAGE": "test",
@@ -21,5 +22,7 @@ if os.environ.get("HERALD_TEST_TEMPLATE"):
 
     with open(os.environ["HERALD_TEST_TEMPLATE"]) as template_file:
         os.environ.update(function_environment(json.load(template_file), "APIHandler"))
+    # moto's request recorder (tests/functional/test_least_privilege.py) writes here, not into the work tree.
+    os.environ.setdefault("MOTO_RECORDER_FILEPATH", os.path.join(tempfile.mkdtemp(prefix="herald-moto-"), "requests"))
 
 pytest_plugins = ["tests.support.fixtures"]
