@@ -9,6 +9,8 @@ STACK ?= herald-$(STAGE)
 DEPLOY_BUCKET ?=
 PUBLIC_BASE_URL ?=
 ALARM_EMAIL ?=
+# Only what is given: CloudFormation keeps a parameter's previous value otherwise.
+PARAMETERS := $(strip $(if $(PUBLIC_BASE_URL),PublicBaseUrl=$(PUBLIC_BASE_URL)) $(if $(ALARM_EMAIL),AlarmEmail=$(ALARM_EMAIL)))
 
 .PHONY: run test lint unit bench install clean package deploy
 
@@ -47,7 +49,7 @@ deploy: package
 		--s3-prefix $(STACK) --output-template-file $(BUILD)/packaged.json --use-json
 	aws cloudformation deploy --template-file $(BUILD)/packaged.json --stack-name $(STACK) \
 		--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset \
-		--parameter-overrides PublicBaseUrl=$(PUBLIC_BASE_URL) AlarmEmail=$(ALARM_EMAIL)
+		$(if $(PARAMETERS),--parameter-overrides $(PARAMETERS))
 	aws cloudformation describe-stacks --stack-name $(STACK) --query 'Stacks[0].Outputs' --output table
 
 clean:

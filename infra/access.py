@@ -16,11 +16,9 @@ BucketAccess = Literal["read", "read_write"]
 # No Scan: every access is GetItem/Query on a designed key or index, so the policy can say so.
 # TransactWriteItems has no action of its own: IAM checks each item as PutItem, UpdateItem,
 # DeleteItem or ConditionCheckItem on that item's table.
-TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
-    "read": ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"),
-    "read_write": ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem",
-                   "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"),
-}
+TABLE_READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem")
+TABLE_WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+TABLE_ACTIONS: dict[str, tuple[str, ...]] = {"read": TABLE_READ, "read_write": TABLE_READ + TABLE_WRITE}
 # GetQueueUrl: the code addresses queues by name. SendMessageBatch is authorised as SendMessage.
 QUEUE_SEND_ACTIONS = ("sqs:GetQueueUrl", "sqs:SendMessage")
 QUEUE_CONSUME_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
@@ -59,6 +57,7 @@ FUNCTIONS: dict[str, Access] = {
     # Publishes one delivery: reads the post, the channel's sealed credentials and the media; writes
     # the outcome, refreshed credentials, a channel that needs re-authorisation, a retry message.
     "publish_worker": Access(
-        tables={"posts": "read_write", "channels": "read_write", "media": "read", "sandbox_posts": "read_write"},
+        tables={"posts": "read_write", "channels": "read_write", "media": "read",
+                "sandbox_posts": "read_write"},
         sends_to=("publish",), secrets_key=True, media_bucket="read", lists_media_bucket=True),
 }

@@ -11,12 +11,15 @@ is the same, since the code location is `./deployment.zip` either way.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
+import py_compile
 import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -37,14 +40,16 @@ def read_config(project_dir: Path = ROOT) -> dict[str, Any]:
 
 def stage_environment(config: dict[str, Any], stage: str) -> dict[str, str]:
     if stage not in config.get("stages", {}):
-        raise PackagingError(f"No stage {stage!r} in .chalice/config.json; there are: {', '.join(config['stages'])}")
-    merged = {**config.get("environment_variables", {}), **config["stages"][stage].get("environment_variables", {})}
+        raise PackagingError(f"No stage {stage!r} in .chalice/config.json; there are: "
+                             f"{', '.join(config['stages'])}")
+    merged = {**config.get("environment_variables", {}),
+              **config["stages"][stage].get("environment_variables", {})}
     return {name: str(value) for name, value in merged.items()}
 
 
 def _packaging_environment(stage_env: dict[str, str]) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith(("HERALD_", "AWS_"))}  # nothing from a developer's shell leaks into the build
+    # Nothing from a developer's shell (an endpoint, a profile, another stage) leaks into the build.
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("HERALD_", "AWS_"))}
     env.update(stage_env)
     env["AWS_DEFAULT_REGION"] = PACKAGING_REGION
     return env
@@ -74,10 +79,41 @@ def _app_copy(into: Path) -> Path:
 
 
 def _chalice_package(project_dir: Path, stage: str, merge: Path, out: Path, env: dict[str, str]) -> None:
-    command = [sys.executable, "-c", CHALICE, "package", "--stage", stage, "--merge-template", str(merge), str(out)]
+    command = [sys.executable, "-c", CHALICE, "package", "--stage", stage, "--merge-template", str(merge),
+               str(out)]
     done = subprocess.run(command, cwd=project_dir, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise PackagingError(f"chalice package failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+
+
+def add_bytecode(zip_path: Path, runtime: str) -> None:
+    """Adds a compiled .pyc beside every module in the package.
+
+    Lambda's /var/task is read-only, so Python cannot keep what it compiles: without these, every cold
+    start compiles the app and its libraries again (bench/package.py measures the difference). Unchecked
+    hash-based .pyc files are used whatever the sources' timestamps are after Lambda unzips them.
+    """
+    here = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    if runtime != here:
+        raise PackagingError(f"the functions run {runtime} but this is {here}: the .pyc files would not load")
+    with tempfile.TemporaryDirectory(prefix="herald-bytecode-") as scratch:
+        unpacked = Path(scratch) / "task"
+        with zipfile.ZipFile(zip_path) as archive:
+            entries = archive.infolist()
+            archive.extractall(unpacked)
+        # Files that do not compile (a library's Python 2 example, say) keep working from source.
+        compileall.compile_dir(unpacked, quiet=2, ddir="/var/task", workers=0,
+                               invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+        rebuilt = zip_path.with_suffix(".rebuilt")
+        with zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as archive:
+            for entry in entries:
+                archive.writestr(entry, (unpacked / entry.filename).read_bytes() if not entry.is_dir() else b"")
+            for compiled in sorted(unpacked.rglob("*.pyc")):
+                info = zipfile.ZipInfo(compiled.relative_to(unpacked).as_posix(),
+                                       date_time=(1980, 1, 1, 0, 0, 0))
+                info.external_attr = 0o644 << 16
+                archive.writestr(info, compiled.read_bytes(), zipfile.ZIP_DEFLATED)
+        rebuilt.replace(zip_path)
 
 
 def check_roles(template: dict[str, Any]) -> None:
@@ -109,6 +145,9 @@ def package(stage: str, out: Path, template_only: bool = False) -> Path:
             zip_path.unlink(missing_ok=True)
         else:
             shutil.move(str(chalice_out / "deployment.zip"), zip_path)
+            [runtime] = {r["Properties"]["Runtime"] for r in template["Resources"].values()
+                         if r["Type"] == "AWS::Serverless::Function"}
+            add_bytecode(zip_path, runtime)
     return out / "template.json"
 
 

@@ -45,8 +45,8 @@ def error_body(code: str, message: str) -> str:
     return json.dumps({"error": {"code": code, "message": message, "details": []}})
 
 
-# API Gateway's own answers, for requests that never reach the app. MISSING_AUTHENTICATION_TOKEN is what it
-# says for a path or method no route defines: a 404, as the local stack answers. None keeps API Gateway's status.
+# API Gateway's own answers, for requests that never reach the app. MISSING_AUTHENTICATION_TOKEN is what
+# it says for a path or method no route defines: a 404, as the local stack answers. None keeps its status.
 GATEWAY_RESPONSES: dict[str, tuple[int | None, str, str]] = {
     "MISSING_AUTHENTICATION_TOKEN": (404, "not_found", "No such route"),
     "REQUEST_TOO_LARGE": (413, "payload_too_large", "The body is larger than API Gateway accepts (10 MB)"),
@@ -91,7 +91,8 @@ def policy_statements(function: Function, access: Access, consumed_queue: str | 
     """Everything one function may do, each action on named resources only."""
     statements = [_statement("Logs", LOG_ACTIONS, [_arn(_log_group_id(function))])]
     for logical, level in access.tables.items():
-        statements.append(_statement(f"Table{_camel(logical)}", TABLE_ACTIONS[level], _table_resources(logical)))
+        statements.append(_statement(f"Table{_camel(logical)}", TABLE_ACTIONS[level],
+                                     _table_resources(logical)))
     if access.sends_to:
         statements.append(_statement("SendMessages", QUEUE_SEND_ACTIONS,
                                      [_arn(queue_id(logical)) for logical in access.sends_to]))

@@ -48,7 +48,7 @@ def arns(aws: dict[str, Any], template_stack: tuple[Any, str]) -> dict[str, str]
             found[logical_id] = aws["sqs"].get_queue_attributes(
                 QueueUrl=physical, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         elif kind == "AWS::KMS::Key":
-            # Not describe_key: moto's CloudFormation stores the key policy in a form describe_key cannot read.
+            # Not describe_key: moto's CloudFormation stores the key policy as describe_key cannot read it.
             found[logical_id] = f"arn:aws:kms:{get_settings().region}:{ACCOUNT_ID}:key/{physical}"
         elif kind == "AWS::S3::Bucket":
             found[logical_id] = f"arn:aws:s3:::{physical}"
@@ -60,8 +60,10 @@ class Recording:
         settings = get_settings()
         self.region = settings.region
         [key_arn] = [arn for arn in arns.values() if arn.startswith("arn:aws:kms:")]
-        self.key_arns = {settings.kms_key_id: key_arn, key_arn: key_arn, key_arn.rsplit("/", 1)[1]: key_arn}
-        self.queue_arns = {arn.rsplit(":", 1)[1]: arn for arn in arns.values() if arn.startswith("arn:aws:sqs")}
+        self.key_arns = {settings.kms_key_id: key_arn, key_arn: key_arn,
+                         key_arn.rsplit("/", 1)[1]: key_arn}
+        self.queue_arns = {arn.rsplit(":", 1)[1]: arn for arn in arns.values()
+                           if arn.startswith("arn:aws:sqs")}
         self.calls: dict[str, list[Call]] = {}
 
     @contextmanager

@@ -58,7 +58,8 @@ def _s3(entry: dict[str, Any]) -> list[Call]:
         bucket, _, key = unquote(url.path).lstrip("/").partition("/")
     method = entry["method"]
     if key:
-        action = {"GET": "GetObject", "HEAD": "GetObject", "PUT": "PutObject", "DELETE": "DeleteObject"}[method]
+        action = {"GET": "GetObject", "HEAD": "GetObject", "PUT": "PutObject",
+                  "DELETE": "DeleteObject"}[method]
         return [Call(f"s3:{action}", f"arn:aws:s3:::{bucket}/{key}")]
     if method == "GET" and ("list-type" in parse_qs(url.query) or not url.query):
         return [Call("s3:ListBucket", f"arn:aws:s3:::{bucket}")]
@@ -86,7 +87,8 @@ def calls_in(recording: str, region: str, key_arns: dict[str, str], queue_arns: 
         elif "s3" in urlparse(entry["url"]).netloc:
             calls += _s3(entry)
         else:
-            raise AssertionError(f"an AWS call this check does not understand: {entry['method']} {entry['url']}")
+            raise AssertionError(f"an AWS call this check does not understand: "
+                                 f"{entry['method']} {entry['url']}")
     return calls
 
 

@@ -17,7 +17,8 @@ TEMPLATE_VARIABLE = "HERALD_TEST_TEMPLATE"
 PUBLIC_BASE_URL = "http://herald.test"
 # What moto's CloudFormation can create, and all the code talks to; functions, roles, alarms are checked
 # statically (tests/unit/test_template.py).
-DATA_TYPES = ("AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::KMS::Key", "AWS::KMS::Alias", "AWS::S3::Bucket")
+DATA_TYPES = ("AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::KMS::Key", "AWS::KMS::Alias",
+              "AWS::S3::Bucket")
 
 
 def package_template(stage: str, out: Path) -> dict[str, Any]:

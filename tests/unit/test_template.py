@@ -37,7 +37,8 @@ def of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
 
 
 def functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {logical_id: r["Properties"] for logical_id, r in of_type(template, "AWS::Serverless::Function").items()}
+    return {logical_id: resource["Properties"]
+            for logical_id, resource in of_type(template, "AWS::Serverless::Function").items()}
 
 
 def as_list(value: Any) -> list[Any]:
@@ -50,8 +51,8 @@ def iam_statements(template: dict[str, Any]) -> list[tuple[str, str, dict[str, A
     for logical_id, resource in template["Resources"].items():
         properties = resource.get("Properties", {})
         documents = [("Policies", policy["PolicyDocument"]) for policy in properties.get("Policies", [])]
-        documents += [(name, properties[name]) for name in ("PolicyDocument", "KeyPolicy", "AssumeRolePolicyDocument")
-                      if name in properties]
+        documents += [(name, properties[name]) for name in ("PolicyDocument", "KeyPolicy",
+                                                            "AssumeRolePolicyDocument") if name in properties]
         for kind, document in documents:
             found += [(logical_id, kind, statement) for statement in document["Statement"]]
     return found
@@ -71,8 +72,10 @@ def test_the_template_passes_cfn_lint_with_no_errors_or_warnings(template: dict[
 
 
 def test_cfn_lint_would_catch_a_broken_template() -> None:
-    broken = {"Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": "soon"}}}}
-    assert [match.rule.id for match in lint(json.dumps(broken), regions=["us-east-1"]) if match.rule.id[0] == "E"]
+    broken = {"Resources": {"Queue": {"Type": "AWS::SQS::Queue",
+                                      "Properties": {"VisibilityTimeout": "soon"}}}}
+    errors = [match for match in lint(json.dumps(broken), regions=["us-east-1"]) if match.rule.id[0] == "E"]
+    assert errors
 
 
 def test_no_policy_grants_every_action_or_every_resource(template: dict[str, Any]) -> None:
