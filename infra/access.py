@@ -43,15 +43,12 @@ class Access:
     lists_media_bucket: bool = False
 
 
-ALL_TABLES_RW: dict[str, TableAccess] = {
-    "workspaces": "read_write", "api_keys": "read_write", "channels": "read_write",
-    "posts": "read_write", "media": "read_write", "sandbox_posts": "read",
-}
-
 FUNCTIONS: dict[str, Access] = {
     # Every route: the API reads and writes what its routes serve, and queues a publish-now.
-    "api_handler": Access(tables=ALL_TABLES_RW, sends_to=("publish",), secrets_key=True,
-                          media_bucket="read_write"),
+    "api_handler": Access(
+        tables={"workspaces": "read_write", "api_keys": "read_write", "channels": "read_write",
+                "posts": "read_write", "media": "read_write", "sandbox_posts": "read"},
+        sends_to=("publish",), secrets_key=True, media_bucket="read_write"),
     # Queues due deliveries and recovers expired claims: the posts table and the publish queue only.
     "tick": Access(tables={"posts": "read_write"}, sends_to=("publish",)),
     # Publishes one delivery: reads the post, the channel's sealed credentials and the media; writes
