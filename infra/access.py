@@ -47,7 +47,9 @@ FUNCTIONS: dict[str, Access] = {
     # Every route: the API reads and writes what its routes serve, and queues a publish-now.
     "api_handler": Access(
         tables={"workspaces": "read_write", "api_keys": "read_write", "channels": "read_write",
-                "posts": "read_write", "media": "read_write", "sandbox_posts": "read"},
+                "posts": "read_write", "media": "read_write", "sandbox_posts": "read",
+                # reports and daily figures; a new workspace enrols in the roll-up registry
+                "metrics": "read_write"},
         sends_to=("publish",), secrets_key=True, media_bucket="read_write"),
     # Queues due deliveries and recovers expired claims: the posts table and the publish queue only.
     "tick": Access(tables={"posts": "read_write"}, sends_to=("publish",)),
@@ -55,6 +57,10 @@ FUNCTIONS: dict[str, Access] = {
     # the outcome, refreshed credentials, a channel that needs re-authorisation, a retry message.
     "publish_worker": Access(
         tables={"posts": "read_write", "channels": "read_write", "media": "read",
-                "sandbox_posts": "read_write"},
+                "sandbox_posts": "read_write", "metrics": "read_write"},
         sends_to=("publish",), secrets_key=True, media_bucket="read", lists_media_bucket=True),
+    # Rolls up each workspace's finished local day: its counters and rows, the registry, and what the
+    # networks report (channels' sealed credentials, refreshed tokens saved back).
+    "nightly_metrics": Access(tables={"metrics": "read_write", "channels": "read_write", "workspaces": "read"},
+                              secrets_key=True),
 }
