@@ -3,8 +3,16 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAGE ?= dev
+BUILD := build/$(STAGE)
+STACK ?= herald-$(STAGE)
+# For `make deploy`: an S3 bucket you own in the target region, where CloudFormation finds the code.
+DEPLOY_BUCKET ?=
+PUBLIC_BASE_URL ?=
+ALARM_EMAIL ?=
+# Only what is given: CloudFormation keeps a parameter's previous value otherwise.
+PARAMETERS := $(strip $(if $(PUBLIC_BASE_URL),PublicBaseUrl=$(PUBLIC_BASE_URL)) $(if $(ALARM_EMAIL),AlarmEmail=$(ALARM_EMAIL)))
 
-.PHONY: run test lint unit bench install clean
+.PHONY: run test lint unit bench install clean package deploy
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,5 +36,21 @@ unit: install
 bench: install
 	$(PY) -m bench
 
+# Offline: $(BUILD)/template.json (Chalice's template merged with infra/template.py) and deployment.zip.
+package: install
+	$(PY) -m infra.package --stage $(STAGE) --out $(BUILD)
+	$(VENV)/bin/cfn-lint $(BUILD)/template.json
+
+# Needs the AWS CLI and credentials for the target account. See docs/deploy.md.
+deploy: package
+	@command -v aws >/dev/null || { echo "make deploy needs the AWS CLI (aws) on PATH"; exit 1; }
+	@test -n "$(DEPLOY_BUCKET)" || { echo "Set DEPLOY_BUCKET=<an S3 bucket for the code>"; exit 1; }
+	aws cloudformation package --template-file $(BUILD)/template.json --s3-bucket $(DEPLOY_BUCKET) \
+		--s3-prefix $(STACK) --output-template-file $(BUILD)/packaged.json --use-json
+	aws cloudformation deploy --template-file $(BUILD)/packaged.json --stack-name $(STACK) \
+		--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset \
+		$(if $(PARAMETERS),--parameter-overrides $(PARAMETERS))
+	aws cloudformation describe-stacks --stack-name $(STACK) --query 'Stacks[0].Outputs' --output table
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache build

@@ -118,24 +118,39 @@ def _logical_id(name: str, suffix: str) -> str:
     return "".join(part.capitalize() for part in name.split("_")) + suffix
 
 
+def table_id(logical: str) -> str:
+    return _logical_id(logical, "Table")
+
+
+def queue_id(logical: str) -> str:
+    return _logical_id(logical, "Queue")
+
+
+def dead_letter_queue_id(logical: str) -> str:
+    return _logical_id(logical, "DeadLetterQueue")
+
+
 def resources(stage: str) -> dict[str, Resource]:
     out: dict[str, Resource] = {}
     for logical in TABLES:
-        out[_logical_id(logical, "Table")] = table_resource(stage, logical)
+        out[table_id(logical)] = table_resource(stage, logical)
     for logical in QUEUES:
-        dlq_id = _logical_id(logical, "DeadLetterQueue")
+        dlq_id = dead_letter_queue_id(logical)
         out[dlq_id] = {
             "Type": "AWS::SQS::Queue",
             "Properties": {
                 "QueueName": resource_name(stage, logical + "_dlq"),
                 "MessageRetentionPeriod": 1209600,
+                "SqsManagedSseEnabled": True,
             },
         }
-        out[_logical_id(logical, "Queue")] = {
+        out[queue_id(logical)] = {
             "Type": "AWS::SQS::Queue",
             "Properties": {
                 "QueueName": resource_name(stage, logical),
+                # At least the consumer's timeout (AWS refuses the event source otherwise); tested.
                 "VisibilityTimeout": 120,
+                "SqsManagedSseEnabled": True,
                 "RedrivePolicy": {
                     "deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
                     "maxReceiveCount": 5,

@@ -1,7 +1,9 @@
 """Test-wide settings. The environment is fixed before any Herald module reads it."""
 from __future__ import annotations
 
+import json
 import os
+import tempfile
 
 os.environ.update({
     "HERALD_STAGE": "test",
@@ -19,5 +21,15 @@ os.environ.update({
     "HERALD_TIKTOK_CLIENT_SECRET": "test-tiktok-client-secret",
 })
 os.environ.pop("HERALD_AWS_ENDPOINT_URL", None)
+
+if os.environ.get("HERALD_TEST_TEMPLATE"):
+    # The suite runs as the deployed API function: its stage, names and settings come from the template.
+    from tests.support.template_stack import function_environment
+
+    with open(os.environ["HERALD_TEST_TEMPLATE"]) as template_file:
+        os.environ.update(function_environment(json.load(template_file), "APIHandler"))
+    # moto's request recorder (tests/functional/test_least_privilege.py) writes here, not in the work tree.
+    recording = os.path.join(tempfile.mkdtemp(prefix="herald-moto-"), "requests")
+    os.environ.setdefault("MOTO_RECORDER_FILEPATH", recording)
 
 pytest_plugins = ["tests.support.fixtures"]

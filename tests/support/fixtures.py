@@ -2,9 +2,12 @@
 workspace with keys of each role, and Chalice's test client."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -19,6 +22,7 @@ from infra.local.kms_keys import KmsKeyKeeper
 from infra.local.provision import Provisioner
 from infra.moto_atomic import make_dynamodb_atomic
 from infra.resources import resources
+from tests.support.template_stack import TEMPLATE_VARIABLE, data_stack, package_template
 
 ACCOUNT_ID = "123456789012"  # moto's default account
 START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
@@ -31,15 +35,32 @@ def aws_clients() -> dict[str, Any]:
     return {name: boto3.client(name, region_name=region) for name in ("dynamodb", "sqs", "kms", "s3")}
 
 
+@pytest.fixture(scope="session")
+def template_stack() -> tuple[Any, str] | None:
+    """With HERALD_TEST_TEMPLATE set: a CloudFormation client, and the packaged template's data resources."""
+    path = os.environ.get(TEMPLATE_VARIABLE)
+    if not path:
+        return None
+    with open(path) as template_file:
+        body = data_stack(json.load(template_file))
+    return boto3.client("cloudformation", region_name=get_settings().region), body
+
+
 @pytest.fixture
-def aws(aws_clients: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def aws(aws_clients: dict[str, Any], template_stack: tuple[Any, str] | None) -> Iterator[dict[str, Any]]:
     """A fresh, empty emulated AWS for each test, with the stage's resources made by the
-    local stack's own provisioner from the same definitions."""
+    local stack's own provisioner from the same definitions (or, with HERALD_TEST_TEMPLATE,
+    by CloudFormation from the packaged template)."""
     make_dynamodb_atomic()
     with mock_aws():
         settings = get_settings()
-        keys = KmsKeyKeeper(None, aws_clients["kms"], ACCOUNT_ID, settings.region)
-        Provisioner(AwsClients(**aws_clients), keys, settings.region, ACCOUNT_ID).provision(resources(settings.stage))
+        if template_stack is not None:
+            cloudformation, body = template_stack
+            cloudformation.create_stack(StackName=f"herald-{settings.stage}", TemplateBody=body)
+        else:
+            keys = KmsKeyKeeper(None, aws_clients["kms"], ACCOUNT_ID, settings.region)
+            Provisioner(AwsClients(**aws_clients), keys, settings.region, ACCOUNT_ID).provision(
+                resources(settings.stage))
         yield aws_clients
 
 
@@ -88,3 +109,17 @@ def workspace(deps: Container) -> Workspace:
 @pytest.fixture
 def other_workspace(deps: Container) -> Workspace:
     return make_workspace(deps, "Rival")
+
+
+@pytest.fixture(scope="session")
+def packaged(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], tuple[Path, dict[str, Any]]]:
+    """A stage's template as `make package` builds it (without fetching the dependencies), built once."""
+    built: dict[str, tuple[Path, dict[str, Any]]] = {}
+
+    def build(stage: str) -> tuple[Path, dict[str, Any]]:
+        if stage not in built:
+            out = tmp_path_factory.mktemp(f"package-{stage}")
+            built[stage] = (out / "template.json", package_template(stage, out))
+        return built[stage]
+
+    return build

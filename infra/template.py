@@ -1,0 +1,300 @@
+"""The part of a stage's template that Chalice does not make, merged into `chalice package` output.
+
+`python -m infra.package` writes this as the `--merge-template`. It holds:
+- the tables, queues, key and bucket of `infra/resources.py` (the same definitions the local stack creates);
+- one IAM role per function, with only what `infra/access.py` grants it;
+- a log group per function, a failed-jobs queue for scheduled functions, alarms and their topic;
+- changes to what Chalice generates: function names and roles, SQS events that report partial batch
+  failures and point at the template's queues, API Gateway answers in the contract's error shape.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalice.config import Config
+
+from chalicelib.settings import QUEUES, resource_name
+from infra.access import (
+    FUNCTIONS,
+    KEY_ACTIONS,
+    LOG_ACTIONS,
+    OBJECT_ACTIONS,
+    QUEUE_CONSUME_ACTIONS,
+    QUEUE_SEND_ACTIONS,
+    TABLE_ACTIONS,
+    Access,
+)
+from infra.functions import Function
+from infra.resources import TABLE_LAYOUTS, dead_letter_queue_id, queue_id, resources, table_id
+
+Resource = dict[str, Any]
+Statement = dict[str, Any]
+
+FAILED_JOBS_QUEUE = "FailedJobsQueue"
+ALARM_TOPIC = "AlarmTopic"
+SECRETS_KEY = "SecretsKey"
+MEDIA_BUCKET = "MediaBucket"
+RETAINED_TYPES = ("AWS::DynamoDB::Table", "AWS::KMS::Key", "AWS::S3::Bucket")
+LOG_RETENTION_DAYS = {"prod": 90}
+DEFAULT_LOG_RETENTION_DAYS = 14
+SQS_MIN_MAXIMUM_CONCURRENCY = 2  # the lowest ScalingConfig.MaximumConcurrency SQS event sources accept
+
+
+def error_body(code: str, message: str) -> str:
+    return json.dumps({"error": {"code": code, "message": message, "details": []}})
+
+
+# API Gateway's own answers, for requests that never reach the app. MISSING_AUTHENTICATION_TOKEN is what
+# it says for a path or method no route defines: a 404, as the local stack answers. None keeps its status.
+GATEWAY_RESPONSES: dict[str, tuple[int | None, str, str]] = {
+    "MISSING_AUTHENTICATION_TOKEN": (404, "not_found", "No such route"),
+    "REQUEST_TOO_LARGE": (413, "payload_too_large", "The body is larger than API Gateway accepts (10 MB)"),
+    "THROTTLED": (429, "too_many_requests", "Too many requests; slow down and retry"),
+    "INTEGRATION_TIMEOUT": (504, "timeout", "The request took too long; it may or may not have been done"),
+    "DEFAULT_5XX": (None, "internal_error", "Something went wrong on our side"),
+}
+
+
+def _role_id(function: Function) -> str:
+    return function.logical_id + "Role"
+
+
+def _log_group_id(function: Function) -> str:
+    return function.logical_id + "LogGroup"
+
+
+def _arn(logical_id: str) -> dict[str, Any]:
+    return {"Fn::GetAtt": [logical_id, "Arn"]}
+
+
+def _arn_with(logical_id: str, suffix: str) -> dict[str, Any]:
+    return {"Fn::Sub": "${" + logical_id + ".Arn}" + suffix}
+
+
+def _statement(sid: str, actions: tuple[str, ...], resources_: list[Any]) -> Statement:
+    return {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": resources_}
+
+
+def _camel(logical: str) -> str:
+    return "".join(part.capitalize() for part in logical.split("_"))
+
+
+def _table_resources(logical: str) -> list[Any]:
+    arns: list[Any] = [_arn(table_id(logical))]
+    if TABLE_LAYOUTS[logical]["indexes"]:
+        arns.append(_arn_with(table_id(logical), "/index/*"))
+    return arns
+
+
+def policy_statements(function: Function, access: Access, consumed_queue: str | None) -> list[Statement]:
+    """Everything one function may do, each action on named resources only."""
+    statements = [_statement("Logs", LOG_ACTIONS, [_arn(_log_group_id(function))])]
+    for logical, level in access.tables.items():
+        statements.append(_statement(f"Table{_camel(logical)}", TABLE_ACTIONS[level],
+                                     _table_resources(logical)))
+    if access.sends_to:
+        statements.append(_statement("SendMessages", QUEUE_SEND_ACTIONS,
+                                     [_arn(queue_id(logical)) for logical in access.sends_to]))
+    if consumed_queue is not None:
+        statements.append(_statement("ConsumeQueue", QUEUE_CONSUME_ACTIONS, [_arn(queue_id(consumed_queue))]))
+    if function.kind in ("schedule", "invoke"):
+        statements.append(_statement("ReportFailedRuns", ("sqs:SendMessage",), [_arn(FAILED_JOBS_QUEUE)]))
+    if access.secrets_key:
+        statements.append(_statement("SecretsKey", KEY_ACTIONS, [_arn(SECRETS_KEY)]))
+    if access.media_bucket:
+        statements.append(_statement("MediaObjects", OBJECT_ACTIONS[access.media_bucket],
+                                     [_arn_with(MEDIA_BUCKET, "/*")]))
+    if access.lists_media_bucket:
+        statements.append(_statement("MediaBucketList", ("s3:ListBucket",), [_arn(MEDIA_BUCKET)]))
+    return statements
+
+
+def _role(function: Function, statements: list[Statement]) -> Resource:
+    return {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                               "Action": "sts:AssumeRole"}],
+            },
+            "Policies": [{"PolicyName": function.name,
+                          "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}],
+        },
+    }
+
+
+def _alarm(description: str, namespace: str, metric: str, dimension: tuple[str, Any], statistic: str) -> Resource:
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmDescription": description,
+            "Namespace": namespace,
+            "MetricName": metric,
+            "Dimensions": [{"Name": dimension[0], "Value": dimension[1]}],
+            "Statistic": statistic,
+            "Period": 300,
+            "EvaluationPeriods": 1,
+            "Threshold": 1,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": [{"Ref": ALARM_TOPIC}],
+            "OKActions": [{"Ref": ALARM_TOPIC}],
+        },
+    }
+
+
+def _queue_depth_alarm(queue_logical_id: str, what: str) -> Resource:
+    return _alarm(f"{what}: something failed for good and waits for a person", "AWS/SQS",
+                  "ApproximateNumberOfMessagesVisible",
+                  ("QueueName", {"Fn::GetAtt": [queue_logical_id, "QueueName"]}), "Maximum")
+
+
+def _retries_for(schedule: str | None) -> int:
+    """A job that runs every few minutes is not retried: the next run does the same work."""
+    if schedule and schedule.startswith("rate(") and schedule.split()[1].startswith("minute"):
+        return 0 if int(schedule[5:].split()[0]) <= 5 else 2
+    return 2
+
+
+class TemplateError(ValueError):
+    pass
+
+
+def _queue_logical(stage: str, queue_name: str | None, function: Function) -> str:
+    by_name = {resource_name(stage, logical): logical for logical in QUEUES}
+    if queue_name not in by_name:
+        raise TemplateError(f"{function.name} reads queue {queue_name!r}, which is not one of infra's queues "
+                            f"({', '.join(sorted(by_name))}); is HERALD_STAGE={stage} set while packaging?")
+    return by_name[queue_name]
+
+
+def _function_changes(function: Function, app_name: str, stage: str, config: Config,
+                      consumed_queue: str | None) -> Resource:
+    properties: Resource = {
+        "FunctionName": function.deployed_name(app_name, stage),
+        "Role": _arn(_role_id(function)),
+        "Environment": {"Variables": {"HERALD_PUBLIC_BASE_URL": {"Ref": "PublicBaseUrl"}}},
+    }
+    if consumed_queue is not None and function.event_id:
+        # Chalice names the queue in an ARN of its own making, from the same name (tested). The role's
+        # reference to the queue makes CloudFormation create the queue before the function and its event.
+        event: Resource = {
+            # The worker answers {"batchItemFailures": [...]}: only the failed records come back.
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        }
+        if config.reserved_concurrency:
+            # As many pollers as reserved instances: the event source never throttles itself into the DLQ.
+            event["ScalingConfig"] = {
+                "MaximumConcurrency": max(SQS_MIN_MAXIMUM_CONCURRENCY, config.reserved_concurrency)}
+        properties["Events"] = {function.event_id: {"Properties": event}}
+    return {"Properties": properties}
+
+
+def _function_resources(function: Function, app_name: str, stage: str, config: Config,
+                        consumed_queue: str | None) -> dict[str, Resource]:
+    if function.name not in FUNCTIONS:
+        raise TemplateError(f"infra/access.py grants nothing to {function.name}: add it to FUNCTIONS")
+    name = function.deployed_name(app_name, stage)
+    out: dict[str, Resource] = {
+        _log_group_id(function): {
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {"LogGroupName": f"/aws/lambda/{name}",
+                           "RetentionInDays": LOG_RETENTION_DAYS.get(stage, DEFAULT_LOG_RETENTION_DAYS)},
+        },
+        _role_id(function): _role(function, policy_statements(function, FUNCTIONS[function.name], consumed_queue)),
+        function.logical_id + "ErrorsAlarm": _alarm(f"{name} failed", "AWS/Lambda", "Errors",
+                                                    ("FunctionName", {"Ref": function.logical_id}), "Sum"),
+        function.logical_id + "ThrottlesAlarm": _alarm(f"{name} was throttled", "AWS/Lambda", "Throttles",
+                                                       ("FunctionName", {"Ref": function.logical_id}), "Sum"),
+    }
+    if function.kind in ("schedule", "invoke"):
+        # Invoked asynchronously: a run that fails for good lands on the failed-jobs queue.
+        out[function.logical_id + "InvokeConfig"] = {
+            "Type": "AWS::Lambda::EventInvokeConfig",
+            "Properties": {
+                "FunctionName": {"Ref": function.logical_id},
+                "Qualifier": "$LATEST",
+                "MaximumRetryAttempts": _retries_for(function.schedule),
+                "DestinationConfig": {"OnFailure": {"Destination": _arn(FAILED_JOBS_QUEUE)}},
+            },
+        }
+    out[function.logical_id] = _function_changes(function, app_name, stage, config, consumed_queue)
+    return out
+
+
+def _data_resources(stage: str) -> dict[str, Resource]:
+    out = resources(stage)
+    policy = "Retain" if stage == "prod" else "Delete"
+    for resource in out.values():
+        if resource["Type"] in RETAINED_TYPES:
+            resource["DeletionPolicy"] = policy
+            resource["UpdateReplacePolicy"] = policy
+    return out
+
+
+def _gateway_responses() -> dict[str, Any]:
+    answers: dict[str, Any] = {}
+    for kind, (status, code, message) in GATEWAY_RESPONSES.items():
+        answers[kind] = {"responseTemplates": {"application/json": error_body(code, message)}}
+        if status is not None:
+            answers[kind]["statusCode"] = status
+    return answers
+
+
+def _outputs(stage: str) -> dict[str, Any]:
+    outputs: dict[str, Any] = {}
+    for resource_id, resource in _data_resources(stage).items():
+        if resource["Type"] == "AWS::DynamoDB::Table":
+            outputs[resource_id + "Name"] = {"Value": {"Ref": resource_id}}
+        elif resource["Type"] == "AWS::SQS::Queue":
+            outputs[resource_id + "Url"] = {"Value": {"Ref": resource_id}}
+    outputs[FAILED_JOBS_QUEUE + "Url"] = {"Value": {"Ref": FAILED_JOBS_QUEUE}}
+    outputs[SECRETS_KEY + "Arn"] = {"Value": _arn(SECRETS_KEY)}
+    outputs[MEDIA_BUCKET + "Name"] = {"Value": {"Ref": MEDIA_BUCKET}}
+    outputs[ALARM_TOPIC + "Arn"] = {"Value": {"Ref": ALARM_TOPIC}}
+    return outputs
+
+
+def merge_template(stage: str, app_name: str, functions: list[Function],
+                   config_from_disk: dict[str, Any]) -> dict[str, Any]:
+    """What `chalice package --merge-template` merges over its own template for this stage."""
+    out: dict[str, Resource] = _data_resources(stage)
+    out[FAILED_JOBS_QUEUE] = {
+        "Type": "AWS::SQS::Queue",
+        "Properties": {"QueueName": resource_name(stage, "failed_jobs"), "MessageRetentionPeriod": 1209600,
+                       "SqsManagedSseEnabled": True},
+    }
+    out[ALARM_TOPIC] = {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": resource_name(stage, "alarms")}}
+    out["AlarmEmailSubscription"] = {
+        "Type": "AWS::SNS::Subscription",
+        "Condition": "HasAlarmEmail",
+        "Properties": {"TopicArn": {"Ref": ALARM_TOPIC}, "Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}},
+    }
+    out[FAILED_JOBS_QUEUE + "Alarm"] = _queue_depth_alarm(FAILED_JOBS_QUEUE, "A scheduled run failed")
+    for logical in QUEUES:
+        out[dead_letter_queue_id(logical) + "Alarm"] = _queue_depth_alarm(
+            dead_letter_queue_id(logical), f"A {logical} message failed every delivery")
+    for function in functions:
+        config = Config(chalice_stage=stage, function_name=function.name,
+                        user_provided_params={"app_name": app_name}, config_from_disk=config_from_disk)
+        consumed = _queue_logical(stage, function.queue, function) if function.kind == "queue" else None
+        out.update(_function_resources(function, app_name, stage, config, consumed))
+    if any(function.kind == "api" for function in functions):
+        out["RestAPI"] = {"Properties": {"DefinitionBody": {
+            "x-amazon-apigateway-gateway-responses": _gateway_responses()}}}
+    return {
+        "Parameters": {
+            "PublicBaseUrl": {
+                "Type": "String", "Default": "",
+                "Description": "The API's public address (custom domain, or the EndpointURL output without "
+                               "its trailing slash); links in feeds and the sandbox use it.",
+            },
+            "AlarmEmail": {"Type": "String", "Default": "",
+                           "Description": "Where alarms are mailed; empty: subscribe to the AlarmTopicArn output."},
+        },
+        "Conditions": {"HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}},
+        "Resources": out,
+        "Outputs": _outputs(stage),
+    }

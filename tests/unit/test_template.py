@@ -1,0 +1,239 @@
+"""The packaged template of each deployed stage, checked offline: lint, least privilege, dead letters,
+and agreement with the app, its settings and the local stack's definitions."""
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from cfnlint.api import lint
+
+from app import app
+from chalicelib.services.publishing import CLAIM_LEASE
+from chalicelib.settings import QUEUES, TABLES, get_settings, queue_env_var, resource_name, table_env_var
+from infra.access import FUNCTIONS
+from infra.functions import Function, app_functions
+from infra.package import read_config, stage_environment
+from infra.resources import resources
+from infra.template import TemplateError, merge_template
+
+STAGES = ("dev", "prod")
+NOT_FOUND = {"error": {"code": "not_found", "message": "No such route", "details": []}}
+
+
+@pytest.fixture(scope="module", params=STAGES)
+def stage(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def template(stage: str, packaged: Any) -> dict[str, Any]:
+    return packaged(stage)[1]
+
+
+def of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {logical_id: r for logical_id, r in template["Resources"].items() if r["Type"] == kind}
+
+
+def functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {logical_id: resource["Properties"]
+            for logical_id, resource in of_type(template, "AWS::Serverless::Function").items()}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def iam_statements(template: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(resource, kind of document, statement) for every policy document in the template."""
+    found = []
+    for logical_id, resource in template["Resources"].items():
+        properties = resource.get("Properties", {})
+        documents = [("Policies", policy["PolicyDocument"]) for policy in properties.get("Policies", [])]
+        documents += [(name, properties[name]) for name in ("PolicyDocument", "KeyPolicy",
+                                                            "AssumeRolePolicyDocument") if name in properties]
+        for kind, document in documents:
+            found += [(logical_id, kind, statement) for statement in document["Statement"]]
+    return found
+
+
+def queue_by_name(template: dict[str, Any], name: str) -> dict[str, Any]:
+    [queue] = [q["Properties"] for q in of_type(template, "AWS::SQS::Queue").values()
+               if q["Properties"]["QueueName"] == name]
+    return queue
+
+
+def test_the_template_passes_cfn_lint_with_no_errors_or_warnings(template: dict[str, Any]) -> None:
+    problems = [f"{match.rule.id} {match.message} ({match.linenumber})"
+                for match in lint(json.dumps(template, indent=1), regions=["us-east-1", "eu-west-1"])
+                if match.rule.id[0] in "EW"]
+    assert problems == []
+
+
+def test_cfn_lint_would_catch_a_broken_template() -> None:
+    broken = {"Resources": {"Queue": {"Type": "AWS::SQS::Queue",
+                                      "Properties": {"VisibilityTimeout": "soon"}}}}
+    errors = [match for match in lint(json.dumps(broken), regions=["us-east-1"]) if match.rule.id[0] == "E"]
+    assert errors
+
+
+def test_no_policy_grants_every_action_or_every_resource(template: dict[str, Any]) -> None:
+    checked = 0
+    for where, kind, statement in iam_statements(template):
+        if kind == "KeyPolicy":
+            # A key policy's Resource is "*" (it means this key) and AWS requires it so; the account root
+            # holds kms:* so that IAM policies, not this document, decide who may use the key.
+            assert statement["Principal"] == {"AWS": {"Fn::Sub": "arn:aws:iam::${AWS::AccountId}:root"}}
+            continue
+        if kind == "AssumeRolePolicyDocument":
+            assert statement["Action"] == "sts:AssumeRole" and "Resource" not in statement, where
+            continue
+        checked += 1
+        actions = as_list(statement["Action"])
+        assert all("*" not in action for action in actions), (where, actions)
+        assert "*" not in as_list(statement["Resource"]), (where, statement)
+        assert all(isinstance(resource, dict) for resource in as_list(statement["Resource"])), \
+            f"{where}: every resource is one the template makes, by reference"
+    assert checked >= 3 * len(functions(template))
+
+
+def test_no_function_may_scan_a_table(template: dict[str, Any]) -> None:
+    actions = {action for _where, _kind, statement in iam_statements(template)
+               for action in as_list(statement["Action"])}
+    assert "dynamodb:Scan" not in actions and "dynamodb:Query" in actions
+
+
+def test_every_function_runs_as_its_own_role_with_only_its_statements(template: dict[str, Any]) -> None:
+    roles = of_type(template, "AWS::IAM::Role")
+    for logical_id, properties in functions(template).items():
+        assert properties["Role"] == {"Fn::GetAtt": [logical_id + "Role", "Arn"]}
+    assert len(roles) == len(functions(template))
+    tick = roles["TickRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    assert "kms:Decrypt" not in json.dumps(tick) and "ChannelsTable" not in json.dumps(tick)
+
+
+def test_every_async_path_ends_on_a_dead_letter_queue(template: dict[str, Any]) -> None:
+    invoke_configs = {r["Properties"]["FunctionName"]["Ref"]: r["Properties"]
+                      for r in of_type(template, "AWS::Lambda::EventInvokeConfig").values()}
+    checked = 0
+    for logical_id, properties in functions(template).items():
+        for event in properties.get("Events", {}).values():
+            if event["Type"] == "SQS":
+                name = event["Properties"]["Queue"]["Fn::Sub"].rsplit(":", 1)[1]
+                redrive = queue_by_name(template, name)["RedrivePolicy"]
+                dead_letter_id = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
+                assert template["Resources"][dead_letter_id]["Type"] == "AWS::SQS::Queue"
+                assert 1 <= redrive["maxReceiveCount"] <= 10
+                checked += 1
+            elif event["Type"] in ("Schedule", "CloudWatchEvent"):
+                destination = invoke_configs[logical_id]["DestinationConfig"]["OnFailure"]["Destination"]
+                failed_jobs = destination["Fn::GetAtt"][0]
+                assert template["Resources"][failed_jobs]["Type"] == "AWS::SQS::Queue"
+                role = json.dumps(template["Resources"][logical_id + "Role"])
+                assert '"sqs:SendMessage"' in role and failed_jobs in role
+                checked += 1
+    assert checked == len([f for f in app_functions(app) if f.kind in ("queue", "schedule")])
+
+
+def test_dead_letters_and_function_failures_raise_alarms(template: dict[str, Any]) -> None:
+    watched = {json.dumps(r["Properties"]["Dimensions"][0]["Value"]) + r["Properties"]["MetricName"]
+               for r in of_type(template, "AWS::CloudWatch::Alarm").values()}
+    for logical_id in functions(template):
+        assert json.dumps({"Ref": logical_id}) + "Errors" in watched
+        assert json.dumps({"Ref": logical_id}) + "Throttles" in watched
+    for logical_id, queue in of_type(template, "AWS::SQS::Queue").items():
+        if "RedrivePolicy" not in queue["Properties"]:  # a dead-letter queue
+            depth = json.dumps({"Fn::GetAtt": [logical_id, "QueueName"]}) + "ApproximateNumberOfMessagesVisible"
+            assert depth in watched, logical_id
+
+
+def test_queue_consumers_report_partial_batch_failures_from_the_apps_queue(stage: str,
+                                                                            template: dict[str, Any]) -> None:
+    consumers = [f for f in app_functions(app) if f.kind == "queue"]
+    assert consumers
+    for function in consumers:
+        properties = functions(template)[function.logical_id]
+        event = properties["Events"][function.event_id]["Properties"]
+        assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        name = event["Queue"]["Fn::Sub"].rsplit(":", 1)[1]
+        queue = queue_by_name(template, name)
+        assert name in (resource_name(stage, logical) for logical in QUEUES)
+        # AWS refuses an SQS event source whose queue hides a message for less than the function may run.
+        assert queue["VisibilityTimeout"] >= properties["Timeout"]
+        if properties.get("ReservedConcurrentExecutions"):
+            assert 2 <= event["ScalingConfig"]["MaximumConcurrency"] <= properties["ReservedConcurrentExecutions"]
+
+
+def test_the_publish_worker_ends_before_its_claim_runs_out(template: dict[str, Any]) -> None:
+    assert functions(template)["PublishWorker"]["Timeout"] < CLAIM_LEASE.total_seconds()
+
+
+def test_functions_get_the_names_of_the_resources_the_template_makes(stage: str, template: dict[str, Any]) -> None:
+    tables = {r["Properties"]["TableName"] for r in of_type(template, "AWS::DynamoDB::Table").values()}
+    queues = {r["Properties"]["QueueName"] for r in of_type(template, "AWS::SQS::Queue").values()}
+    [bucket] = [r["Properties"]["BucketName"] for r in of_type(template, "AWS::S3::Bucket").values()]
+    [alias] = [r["Properties"]["AliasName"] for r in of_type(template, "AWS::KMS::Alias").values()]
+    for properties in functions(template).values():
+        variables = properties["Environment"]["Variables"]
+        assert variables["HERALD_STAGE"] == stage
+        assert {variables[table_env_var(t)] for t in TABLES} == tables
+        assert {variables[queue_env_var(q)] for q in QUEUES} <= queues
+        assert variables["HERALD_MEDIA_BUCKET"] == bucket and variables["HERALD_KMS_KEY_ID"] == alias
+
+
+def test_every_stage_in_the_chalice_config_names_the_resources_infra_makes() -> None:
+    config = read_config()
+    for stage in config["stages"]:
+        env = stage_environment(config, stage)
+        wanted = {table_env_var(t): resource_name(stage, t) for t in TABLES}
+        wanted |= {queue_env_var(q): resource_name(stage, q) for q in QUEUES}
+        missing = {name: value for name, value in wanted.items() if env.get(name) != value}
+        assert not missing, f".chalice/config.json stage {stage} needs: {json.dumps(missing)}"
+
+
+def test_the_template_makes_the_local_stacks_resources_unchanged(stage: str, template: dict[str, Any]) -> None:
+    for logical_id, resource in resources(stage).items():
+        assert template["Resources"][logical_id]["Properties"] == resource["Properties"]
+    for table in of_type(template, "AWS::DynamoDB::Table").values():
+        properties = table["Properties"]
+        assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+        assert properties["SSESpecification"] == {"SSEEnabled": True}
+    assert of_type(template, "AWS::DynamoDB::Table")["MediaTable"]["Properties"]["TimeToLiveSpecification"]
+
+
+def test_only_prod_keeps_its_data_when_the_stack_goes(stage: str, template: dict[str, Any]) -> None:
+    for kind in ("AWS::DynamoDB::Table", "AWS::KMS::Key", "AWS::S3::Bucket"):
+        for resource in of_type(template, kind).values():
+            expected = "Retain" if stage == "prod" else "Delete"
+            assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == expected
+
+
+def test_an_unknown_route_is_a_404_in_the_contracts_shape(template: dict[str, Any]) -> None:
+    swagger = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    answer = swagger["x-amazon-apigateway-gateway-responses"]["MISSING_AUTHENTICATION_TOKEN"]
+    assert answer["statusCode"] == 404
+    assert json.loads(answer["responseTemplates"]["application/json"]) == NOT_FOUND
+    too_large = swagger["x-amazon-apigateway-gateway-responses"]["REQUEST_TOO_LARGE"]
+    assert too_large["statusCode"] == 413
+
+
+def test_the_template_names_no_region_or_account(template: dict[str, Any]) -> None:
+    text = json.dumps(template)
+    assert "us-east-1" not in text and "123456789012" not in text and "000000000000" not in text
+
+
+def test_the_access_map_covers_exactly_the_apps_functions() -> None:
+    assert sorted(FUNCTIONS) == sorted(function.name for function in app_functions(app))
+
+
+def test_a_function_missing_from_the_access_map_stops_the_build() -> None:
+    stray = Function("send_digest", "schedule", schedule="rate(1 day)")
+    with pytest.raises(TemplateError, match="send_digest"):
+        merge_template("dev", "herald", [*app_functions_for("dev"), stray], read_config())
+
+
+def app_functions_for(stage: str) -> list[Function]:
+    """The app's functions as packaging `stage` sees them: consumers read that stage's queues."""
+    logical = {get_settings().queue(q): q for q in QUEUES}
+    return [replace(f, queue=resource_name(stage, logical[f.queue])) if f.queue else f for f in app_functions(app)]
