@@ -47,10 +47,14 @@ FUNCTIONS: dict[str, Access] = {
     # Every route: the API reads and writes what its routes serve, and queues a publish-now.
     "api_handler": Access(
         tables={"workspaces": "read_write", "api_keys": "read_write", "channels": "read_write",
-                "posts": "read_write", "media": "read_write", "sandbox_posts": "read",
-                # reports and daily figures; a new workspace enrols in the roll-up registry
-                "metrics": "read_write"},
-        sends_to=("publish",), secrets_key=True, media_bucket="read_write"),
+                "posts": "read_write", "media": "read_write",
+                # a reply through a sandbox channel is recorded there
+                "sandbox_posts": "read_write",
+                # reports and daily figures; a new workspace enrols in the roll-up registry; reply counters
+                "metrics": "read_write",
+                # webhooks store each event once; the inbox, saved replies, listening rules and mentions
+                "webhook_events": "read_write", "inbox": "read_write", "inbox_config": "read_write"},
+        sends_to=("publish", "inbox_events"), secrets_key=True, media_bucket="read_write"),
     # Queues due deliveries and recovers expired claims: the posts table and the publish queue only.
     "tick": Access(tables={"posts": "read_write"}, sends_to=("publish",)),
     # Publishes one delivery: reads the post, the channel's sealed credentials and the media; writes
@@ -59,6 +63,16 @@ FUNCTIONS: dict[str, Access] = {
         tables={"posts": "read_write", "channels": "read_write", "media": "read",
                 "sandbox_posts": "read_write", "metrics": "read_write"},
         sends_to=("publish",), secrets_key=True, media_bucket="read", lists_media_bucket=True),
+    # Threads stored events into conversations: marks them applied, reads the listening rules and writes
+    # mentions, counts them (the workspace's time zone decides the day).
+    "inbox_worker": Access(tables={"webhook_events": "read_write", "inbox": "read_write",
+                                   "inbox_config": "read_write", "metrics": "read_write",
+                                   "workspaces": "read"}),
+    # Polls the networks without webhooks: the pollable channels (sealed credentials, refreshed sessions
+    # saved back, revoked ones flagged), their cursors, and the ingest path (store once, queue).
+    "poll_inbox": Access(tables={"channels": "read_write", "inbox_config": "read_write",
+                                 "webhook_events": "read_write"},
+                         sends_to=("inbox_events",), secrets_key=True),
     # Rolls up each workspace's finished local day: its counters and rows, the registry, and what the
     # networks report (channels' sealed credentials, refreshed tokens saved back).
     "nightly_metrics": Access(tables={"metrics": "read_write", "channels": "read_write", "workspaces": "read"},

@@ -170,12 +170,25 @@ def _queue_logical(stage: str, queue_name: str | None, function: Function) -> st
     return by_name[queue_name]
 
 
+# The networks' webhook secrets (chalicelib/settings.py): NoEcho parameters, given to the API function only.
+WEBHOOK_SECRETS = {
+    "MetaAppSecret": "HERALD_META_APP_SECRET",
+    "MetaVerifyToken": "HERALD_META_VERIFY_TOKEN",
+    "XConsumerSecret": "HERALD_X_CONSUMER_SECRET",
+    "LinkedInClientSecret": "HERALD_LINKEDIN_CLIENT_SECRET",
+    "TikTokClientSecret": "HERALD_TIKTOK_CLIENT_SECRET",
+}
+
+
 def _function_changes(function: Function, app_name: str, stage: str, config: Config,
                       consumed_queue: str | None) -> Resource:
+    variables: Resource = {"HERALD_PUBLIC_BASE_URL": {"Ref": "PublicBaseUrl"}}
+    if function.kind == "api":
+        variables.update({variable: {"Ref": parameter} for parameter, variable in WEBHOOK_SECRETS.items()})
     properties: Resource = {
         "FunctionName": function.deployed_name(app_name, stage),
         "Role": _arn(_role_id(function)),
-        "Environment": {"Variables": {"HERALD_PUBLIC_BASE_URL": {"Ref": "PublicBaseUrl"}}},
+        "Environment": {"Variables": variables},
     }
     if consumed_queue is not None and function.event_id:
         # Chalice names the queue in an ARN of its own making, from the same name (tested). The role's
@@ -293,6 +306,9 @@ def merge_template(stage: str, app_name: str, functions: list[Function],
             },
             "AlarmEmail": {"Type": "String", "Default": "",
                            "Description": "Where alarms are mailed; empty: subscribe to the AlarmTopicArn output."},
+            **{parameter: {"Type": "String", "Default": "", "NoEcho": True,
+                           "Description": f"{variable}: empty refuses that network's webhooks."}
+               for parameter, variable in WEBHOOK_SECRETS.items()},
         },
         "Conditions": {"HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}},
         "Resources": out,

@@ -151,3 +151,65 @@ def test_the_check_finds_a_call_no_statement_allows(template, aws, arns) -> None
     scan = Call("dynamodb:Scan", arns["PostsTable"])
     due_index = Call("dynamodb:Query", arns["PostsTable"] + "/index/due")
     assert denied([channels, scan, due_index], tick, arns) == [channels, scan]
+
+
+def run_inbox_worker(client: Any, aws: dict[str, Any], recording: Recording) -> list[Any]:
+    """What the SQS event source does with the inbox worker's role."""
+    queue_url = aws["sqs"].get_queue_url(QueueName=get_settings().queue("inbox_events"))["QueueUrl"]
+    with recording.acting_as("inbox_worker"):
+        received = aws["sqs"].receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+    if not received:
+        return []
+    event = client.events.generate_sqs_event([m["Body"] for m in received], get_settings().queue("inbox_events"))
+    with recording.acting_as("inbox_worker"):
+        answer = client.lambda_.invoke("inbox_worker", event).payload
+        aws["sqs"].delete_message_batch(QueueUrl=queue_url, Entries=[
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(received)])
+    return [answer]
+
+
+def test_the_inbox_functions_are_allowed_every_call_they_make(template, client, deps, workspace, clock, aws, arns,
+                                                             recording) -> None:
+    from chalicelib.deps import Container, use_container
+    from chalicelib.networks.base import PollResult
+    from tests.support.fake_network import FakeNetwork, inbound
+    from tests.support.webhooks import Webhooks, fixture
+
+    facebook, bluesky = FakeNetwork(network="facebook"), FakeNetwork()
+    use_container(Container(clock=clock, clients=aws, sleep=lambda _s: None,
+                            adapter_overrides={"facebook": facebook, "bluesky": bluesky}))
+    api, hooks = Api(client, workspace.headers()), Webhooks(client, clock)
+    with recording.acting_as("api_handler"):
+        page = api.post("/channels", {"network": "facebook", "name": "Page", "settings": {
+            "page_id": "448242228374517"}, "credentials": {"page_access_token": "t"}}).json["id"]
+        api.post("/channels", {"network": "bluesky", "name": "Sky", "credentials": {
+            "service_url": "https://pds.example", "handle": "h.example", "app_password": "x"}})
+        rule = api.post("/listening/rules", {"name": "Lisbon", "any_of": ["lisbon"]}).json["id"]
+        saved = api.post("/saved-replies", {"name": "Hi", "text": "Hi {name}"}).json["id"]
+        assert hooks.post("meta", fixture("meta", "feed_comment_add.json")).json["stored"] == 1
+        assert hooks.post("meta", fixture("meta", "feed_comment_add.json")).json["requeued"] == 1
+    bluesky.poll = lambda cursor: PollResult([inbound("at://ada/1", text="hello lisbon")], "c1")
+    with recording.acting_as("poll_inbox"):
+        event = client.events.generate_cw_event("aws.events", "Scheduled Event", {}, [])
+        assert client.lambda_.invoke("poll_inbox", event).payload["stored"] == 1
+    answers = run_inbox_worker(client, aws, recording) + run_inbox_worker(client, aws, recording)
+    assert answers and all(answer == {"batchItemFailures": []} for answer in answers)
+    with recording.acting_as("api_handler"):
+        conversations = api.get("/inbox/conversations").json["items"]
+        conversation = next(c["id"] for c in conversations if c["channel_id"] == page)
+        api.patch(f"/inbox/conversations/{conversation}", {"assignee": "lena", "tags": ["vip"], "status": "pending"})
+        for query in ("status=pending", f"channel_id={page}", "assignee=lena", "tag=vip&kind=comment"):
+            assert api.get(f"/inbox/conversations?{query}").json["items"], query
+        sent = api.post(f"/inbox/conversations/{conversation}/reply",
+                        {"saved_reply_id": saved, "variables": {"name": "Ada"}})
+        assert sent.json["message"]["delivery_status"] == "sent", sent.body
+        assert api.get(f"/inbox/conversations/{conversation}").status_code == 200
+        assert len(api.get("/listening/mentions").json["items"]) == 2
+        assert api.delete(f"/saved-replies/{saved}").status_code == 204
+        assert api.delete(f"/listening/rules/{rule}").status_code == 204
+
+    for function, logical_id in (("api_handler", "APIHandler"), ("inbox_worker", "InboxWorker"),
+                                 ("poll_inbox", "PollInbox")):
+        calls = recording.calls[function]
+        assert calls, function
+        assert denied(calls, statements_for(template, logical_id), arns) == [], function

@@ -26,6 +26,10 @@ SUITE = (
     "tests/functional/test_channels.py",
     "tests/functional/test_calendar.py",
     "tests/functional/test_tenancy.py",
+    "tests/functional/test_webhooks_meta.py",
+    "tests/functional/test_inbox.py",
+    "tests/functional/test_inbox_listening.py",
+    "tests/functional/test_inbox_polling.py",
 )
 
 

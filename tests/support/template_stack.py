@@ -7,6 +7,7 @@ from the template's own resources (see tests/conftest.py and the `aws` fixture).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -38,7 +39,11 @@ def data_stack(template: dict[str, Any]) -> str:
 
 def function_environment(template: dict[str, Any], logical_id: str) -> dict[str, str]:
     """The variables Lambda sets for one function, with the template's parameters given test values."""
-    parameters = {"PublicBaseUrl": PUBLIC_BASE_URL}
+    from infra.template import WEBHOOK_SECRETS
+
+    parameters = {"PublicBaseUrl": PUBLIC_BASE_URL,
+                  # the webhook secrets the tests sign with (tests/conftest.py)
+                  **{parameter: os.environ.get(variable, "") for parameter, variable in WEBHOOK_SECRETS.items()}}
     variables = template["Resources"][logical_id]["Properties"]["Environment"]["Variables"]
     return {name: parameters[value["Ref"]] if isinstance(value, dict) else value
             for name, value in variables.items()}
