@@ -38,7 +38,7 @@ SIGNATURE_HEADER = "x-twitter-webhooks-signature"
 
 LIMITS = NetworkLimits(
     max_text=280,
-    text_counting="weighted_x",
+    text_counting="x_weighted",
     max_media=4,
     media_types=("image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4"),
     max_media_bytes=5 * 1024 * 1024,
