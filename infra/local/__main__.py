@@ -33,6 +33,9 @@ def parse_options(argv: list[str] | None = None) -> LocalOptions:
         app_spec=args.app,
         region=os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
         workers=int(os.environ.get("HERALD_WORKERS", "4")),
+        save_every_s=float(os.environ.get("HERALD_SAVE_EVERY_S", "2")),
+        dynamodb_meter=Path(os.environ["HERALD_LOCAL_DYNAMODB_METER"])
+        if os.environ.get("HERALD_LOCAL_DYNAMODB_METER") else None,
     )
 
 

@@ -65,8 +65,10 @@ class AwsEmulation:
         from moto.server import ThreadedMotoServer
 
         from infra.moto_atomic import make_dynamodb_atomic
+        from infra.moto_sqs import make_sqs_counts_lazy
 
         make_dynamodb_atomic()
+        make_sqs_counts_lazy()
 
         # moto logs every request it serves; our own log says what matters.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)

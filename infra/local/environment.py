@@ -20,6 +20,10 @@ class LocalOptions:
     app_spec: str
     region: str
     workers: int
+    # Tables and buckets are saved this often (each save reads them whole), and on exit; 0: on exit only.
+    save_every_s: float = 2.0
+    # Where to write the DynamoDB write counts on exit (infra/local/dynamodb_meter.py); None: not counted.
+    dynamodb_meter: Path | None = None
 
     @property
     def api_url(self) -> str:

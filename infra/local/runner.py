@@ -33,8 +33,6 @@ from infra.resources import resources
 
 log = logging.getLogger("infra.local")
 
-SAVE_EVERY_S = 2.0
-
 
 def app_project_dir(spec: str) -> Path:
     """The folder of the app's module (where `.chalice/` lives), found without importing the app."""
@@ -68,7 +66,7 @@ class StateSaver:
     """
 
     def __init__(self, tables: TableSnapshots, buckets: BucketSnapshots,
-                 every_s: float = SAVE_EVERY_S) -> None:
+                 every_s: float = 2.0) -> None:
         self._tables = tables
         self._buckets = buckets
         self._every_s = every_s
@@ -90,6 +88,8 @@ class StateSaver:
                 log.warning("Saving the local state failed (will try again): %s", error)
 
     def start(self) -> None:
+        if self._every_s <= 0:  # saved on exit only
+            return
         self._thread = threading.Thread(target=self._loop, name="state-saver", daemon=True)
         self._thread.start()
 
@@ -132,6 +132,8 @@ class LocalStack:
         emulation = AwsEmulation(options.host, options.aws_port)
         emulation.start()
         self._stoppers.append(("AWS emulation", emulation.stop))
+        if options.dynamodb_meter is not None:
+            self._meter_dynamodb_writes(options.dynamodb_meter)
         clients = aws_clients(emulation.endpoint_url, options.region)
 
         saver = self._provision_and_restore(clients)
@@ -171,6 +173,20 @@ class LocalStack:
         if bootstrap:
             print(f"Demo workspace: {json.dumps(bootstrap)}", flush=True)
 
+    def _meter_dynamodb_writes(self, path: Path) -> None:
+        from infra.local.dynamodb_meter import DynamoDBWriteMeter
+
+        meter = DynamoDBWriteMeter()
+        meter.start()
+
+        def stop_and_save() -> None:
+            meter.stop()
+            meter.save(path)
+
+        # Right after the AWS emulation in the list: it runs once everything that writes has stopped.
+        self._stoppers.append(("DynamoDB write meter", stop_and_save))
+        log.info("Counting DynamoDB writes into %s (written on exit)", path)
+
     def _provision_and_restore(self, clients: AwsClients) -> StateSaver:
         options = self.options
         definitions = resources(STAGE)
@@ -189,7 +205,7 @@ class LocalStack:
         if restored:
             log.info("Restored saved state: %s",
                      ", ".join(f"{name} ({count})" for name, count in sorted(restored.items())))
-        return StateSaver(tables, buckets)
+        return StateSaver(tables, buckets, every_s=options.save_every_s)
 
     def stop(self) -> None:
         for label, stop in reversed(self._stoppers):

@@ -49,10 +49,11 @@ def read_env_file(path: Path) -> dict[str, str]:
 
 @contextmanager
 def local_stack(state_dir: Path, log_path: Path, ports: tuple[int, ...], app: str = "tests.local_app.app:app",
-                ready_path: str = "/hello") -> Iterator[str]:
+                ready_path: str = "/hello", extra_env: dict[str, str] | None = None) -> Iterator[str]:
     # As from a developer's shell: none of the test session's HERALD_* settings.
     env = {name: value for name, value in os.environ.items() if not name.startswith("HERALD_")}
-    env.update({"HERALD_PORT": str(ports[0]), "HERALD_AWS_PORT": str(ports[1]), "HERALD_WORKERS": "2"})
+    env.update({"HERALD_PORT": str(ports[0]), "HERALD_AWS_PORT": str(ports[1]), "HERALD_WORKERS": "2",
+                **(extra_env or {})})
     with log_path.open("a") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "infra.local", "--app", app,

@@ -1,0 +1,61 @@
+"""`python -m bench` (what `make bench` runs): every bench below, then ONE line of JSON on stdout with
+all their figures. Progress goes to stderr. See bench/README.md."""
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from bench import publishing
+from bench.stack import LocalStackProcess
+
+# Modules whose `run() -> dict` starts whatever it needs itself.
+SELF_CONTAINED: list[ModuleType] = [publishing]
+# Modules whose `run(api_url, aws_endpoint_url) -> dict` measures a local stack; they share one.
+ON_LOCAL_STACK: list[ModuleType] = []
+
+log = logging.getLogger("bench")
+
+
+def merge(figures: dict[str, Any], more: dict[str, Any], source: str) -> None:
+    clashing = sorted(set(figures) & set(more))
+    if clashing:
+        raise ValueError(f"{source} reports figures another bench already reported: {', '.join(clashing)}")
+    figures.update(more)
+
+
+def run_all() -> dict[str, Any]:
+    started = time.monotonic()
+    figures: dict[str, Any] = {}
+    for module in SELF_CONTAINED:
+        log.info("Running %s", module.__name__)
+        merge(figures, module.run(), module.__name__)
+    if ON_LOCAL_STACK:
+        state_dir = Path(tempfile.mkdtemp(prefix="herald-bench-stack-"))
+        with LocalStackProcess(state_dir, extra_env={"HERALD_SAVE_EVERY_S": "0"}) as stack:
+            for module in ON_LOCAL_STACK:
+                log.info("Running %s on %s", module.__name__, stack.api_url)
+                merge(figures, module.run(stack.api_url, stack.aws_endpoint_url), module.__name__)
+        shutil.rmtree(state_dir, ignore_errors=True)  # kept, with the stack's log, when a bench fails
+    figures["bench_s"] = round(time.monotonic() - started, 1)
+    return figures
+
+
+def main() -> int:
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(message)s",
+                        datefmt="%H:%M:%S")
+    for noisy in ("botocore", "boto3", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    figures = run_all()
+    print(json.dumps(figures), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

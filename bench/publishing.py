@@ -1,0 +1,316 @@
+"""The publishing engine on the local stack (issue 3): how late, how fast through a burst, how many
+DynamoDB writes, and whether anything was published twice or lost. See bench/README.md.
+
+Two runs, each on a fresh local stack of its own (bench/stack.py) with the real app, the real scheduler
+(the tick fires at minute boundaries) and WORKERS queue handlers at once:
+
+- lateness: LATENESS_DELIVERIES posts, one sandbox channel each, due at random whole seconds over the
+  next three minutes, made through the API in the order they are due. Lateness is when the sandbox
+  received a delivery (`received_at`) minus its `publish_at`.
+- burst: BURST_DELIVERIES deliveries all due at the same second, as posts made through the API to
+  BURST_CHANNELS_PER_POST sandbox channels each (as a team posts, and 5x fewer requests to make them),
+  on channels that take BURST_LATENCY_MS to answer. Drain is the last arrival minus that second. The
+  bench waits BURST_WAIT_S at most: the local stack cannot drain 5,000 that fast (README).
+
+Writes are counted inside the stack (infra/local/dynamodb_meter.py). The engine's own are the updates of
+the posts table (tick `queued`, claim, outcome transaction): making a post only puts items, and the
+sandbox network writes a table of its own.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import os
+import random
+import re
+import shutil
+import statistics
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bench.api import HeraldApi, parse_time
+from bench.stack import LocalStackProcess
+
+log = logging.getLogger("bench.publishing")
+
+# Queue handlers at once. Lambda would scale out further, but the local stack is one process on one core:
+# past this, more handlers only fight over the GIL (64 drained a burst about 2x slower than 8).
+WORKERS = 8
+CHANNELS = 10
+CREATE_THREADS = 8
+LATENESS_DELIVERIES = 500
+LATENESS_WINDOW_S = 180
+LATENESS_LEAD_S = 5  # the first due second is at least this far after the bench starts making posts
+LATENESS_WAIT_S = 120  # after the last due second, at most
+BURST_DELIVERIES = int(os.environ.get("HERALD_BENCH_BURST_DELIVERIES", "5000"))
+BURST_CHANNELS_PER_POST = 5
+BURST_LATENCY_MS = 50
+# Due this long after the first tick that follows its making, so that tick queues it ahead of time, as in
+# steady state (a delivery is queued 60-120 s before it is due).
+BURST_AFTER_TICK_S = 60
+BURST_WAIT_S = int(os.environ.get("HERALD_BENCH_BURST_WAIT_S", "90"))  # after the due second, at most
+TERMINAL = ("published", "failed", "unknown")
+ENGINE_TABLE = "herald-local-posts"
+ENGINE_OPERATIONS = ("UpdateItem", "TransactWriteItems(Update)")
+TICK_LOGGED = re.compile(r"Scheduled function tick ran for \S+ in (\d+) ms")  # infra/local/scheduler.py
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    post_id: str
+    channel_id: str
+    publish_at: datetime
+    created_at: datetime
+
+    @property
+    def delivery_id(self) -> str:
+        return f"{self.post_id}.{self.channel_id}"
+
+
+@dataclass
+class Outcome:
+    """What one run saw when it stopped waiting."""
+    scheduled: list[Scheduled]
+    drained: bool  # the publish queue was empty: nothing left in flight
+    arrivals: dict[str, list[datetime]]  # delivery id -> when the sandbox received it, each time
+    unfinished: set[str]  # delivery ids not yet published, failed or unknown
+    writes: list[dict[str, Any]]
+    tick_s: list[float]  # how long each tick ran, from the stack's log
+
+    def lateness_s(self, keep: Callable[[Scheduled], bool] = lambda _item: True) -> list[float]:
+        return [(min(self.arrivals[item.delivery_id]) - item.publish_at).total_seconds()
+                for item in self.scheduled if self.arrivals.get(item.delivery_id) and keep(item)]
+
+    @property
+    def duplicates(self) -> int:
+        return sum(1 for times in self.arrivals.values() if len(times) > 1)
+
+    @property
+    def lost(self) -> int | None:
+        """Neither published nor failed/unknown once the engine had nothing left to do (None: it still had)."""
+        ours = {item.delivery_id for item in self.scheduled}
+        return len(self.unfinished & ours) if self.drained else None
+
+    @property
+    def early(self) -> int:
+        return sum(1 for late in self.lateness_s() if late < 0)
+
+    @property
+    def longest_tick_s(self) -> float | None:
+        return round(max(self.tick_s), 1) if self.tick_s else None
+
+    def engine_writes(self) -> Counter[str]:
+        totals = Counter[str]()
+        for row in self.writes:
+            if row["table"] == ENGINE_TABLE and row["operation"] in ENGINE_OPERATIONS:
+                totals["requests"] += row["requests"]
+                totals["items"] += row["items"]
+                totals["failed_requests"] += row["failed_requests"]
+                totals["wcu"] += row["wcu"] + row["index_wcu"]
+                totals["index_wcu"] += row["index_wcu"]
+        return totals
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def next_minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0) + timedelta(minutes=1)
+
+
+def missed_tick(item: Scheduled) -> bool:
+    """Due before the first tick after it was made: only that tick moves it to `queued`, too late."""
+    return item.publish_at < next_minute(item.created_at)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+def create_posts(api: HeraldApi, plan: list[tuple[list[str], datetime]]) -> list[Scheduled]:
+    """One post per (channels, publish_at), made in the plan's order by a few threads; one Scheduled
+    per delivery."""
+    def create(index: int) -> list[Scheduled]:
+        channel_ids, publish_at = plan[index]
+        post = api.schedule_post(f"bench {index}", channel_ids, publish_at)
+        created_at = now()
+        return [Scheduled(post["id"], channel_id, publish_at, created_at) for channel_id in channel_ids]
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(CREATE_THREADS) as pool:
+        created = [item for items in pool.map(create, range(len(plan))) for item in items]
+    elapsed = time.monotonic() - started
+    log.info("Made %d posts (%d deliveries) through the API in %.1f s (%.0f posts/s)", len(plan), len(created),
+             elapsed, len(plan) / elapsed)
+    return created
+
+
+def wait_until(moment: datetime) -> None:
+    time.sleep(max(0.0, (moment - now()).total_seconds()))
+
+
+def wait_for_queue_to_drain(stack: LocalStackProcess, deadline: datetime) -> bool:
+    """Until the publish queue holds nothing (delayed, waiting or in a handler's hands), or the deadline.
+    Asked every few seconds only: moto counts a queue's messages one by one, and reading the posts
+    through the API would cost the stack more, slowing down what is measured."""
+    sqs = stack.aws_client("sqs")
+    url = sqs.get_queue_url(QueueName=stack.environment()["HERALD_QUEUE_PUBLISH"])["QueueUrl"]
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+             "ApproximateNumberOfMessagesDelayed"]
+    while True:
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+        if all(int(attributes.get(name, "0")) == 0 for name in names):
+            return True
+        if now() >= deadline:
+            log.warning("Stopped waiting with messages still in the publish queue: %s", attributes)
+            return False
+        time.sleep(5.0)
+
+
+def collect(api: HeraldApi, stack: LocalStackProcess, channel_ids: list[str], scheduled: list[Scheduled],
+            drained: bool) -> Outcome:
+    """What the sandbox received, and which deliveries are not done: a post's stored status stays
+    `scheduled` until every delivery of it is (cheap to list, where listing every post is not)."""
+    arrivals: dict[str, list[datetime]] = {}
+    for channel_id in channel_ids:
+        for receipt in api.sandbox_received(channel_id):
+            arrivals.setdefault(receipt["delivery_id"], []).append(parse_time(receipt["received_at"]))
+    unfinished = {f"{post['id']}.{delivery['channel_id']}" for post in api.posts(status="scheduled")
+                  for delivery in post["deliveries"] if delivery["status"] not in TERMINAL}
+    stack.stop()
+    ticks = [int(ms) / 1000 for ms in TICK_LOGGED.findall(stack.log_path.read_text())]
+    return Outcome(scheduled, drained, arrivals, unfinished, stack.dynamodb_writes(), ticks)
+
+
+def on_stack(root: Path, name: str, channel_settings: dict[str, Any],
+             scenario: Callable[[HeraldApi, LocalStackProcess, list[str]], Outcome]) -> Outcome:
+    # Tables saved on exit only: a save reads every table whole, which would slow down what is measured.
+    stack = LocalStackProcess(root / name, workers=WORKERS, extra_env={"HERALD_SAVE_EVERY_S": "0"})
+    stack.start()
+    try:
+        api = HeraldApi(stack.api_url, stack.api_key, connections=CREATE_THREADS)
+        channel_ids = [api.create_sandbox_channel(f"bench {index}", channel_settings) for index in range(CHANNELS)]
+        return scenario(api, stack, channel_ids)
+    finally:
+        stack.stop()
+
+
+def lateness_run(api: HeraldApi, stack: LocalStackProcess, channel_ids: list[str]) -> Outcome:
+    rng = random.Random(3)
+    first = now().replace(microsecond=0) + timedelta(seconds=LATENESS_LEAD_S)
+    dues = sorted(first + timedelta(seconds=rng.randrange(LATENESS_WINDOW_S)) for _ in range(LATENESS_DELIVERIES))
+    log.info("Lateness: %d deliveries due between %s and %s", len(dues), dues[0].strftime("%H:%M:%S"),
+             dues[-1].strftime("%H:%M:%S"))
+    scheduled = create_posts(api, [([channel_ids[i % len(channel_ids)]], due) for i, due in enumerate(dues)])
+    wait_until(dues[-1] + timedelta(seconds=2))
+    drained = wait_for_queue_to_drain(stack, dues[-1] + timedelta(seconds=LATENESS_WAIT_S))
+    return collect(api, stack, channel_ids, scheduled, drained)
+
+
+def burst_run(api: HeraldApi, stack: LocalStackProcess, channel_ids: list[str],
+              posts_per_second: float) -> Outcome:
+    posts = BURST_DELIVERIES // BURST_CHANNELS_PER_POST
+    making_s = posts / posts_per_second
+    due = next_minute(now() + timedelta(seconds=making_s)) + timedelta(seconds=BURST_AFTER_TICK_S)
+    log.info("Burst: %d deliveries due at %s (about %.0f s of making posts, then the tick queues them)",
+             BURST_DELIVERIES, due.strftime("%H:%M:%S"), making_s)
+    plan = [([channel_ids[(i + k) % len(channel_ids)] for k in range(BURST_CHANNELS_PER_POST)], due)
+            for i in range(posts)]
+    scheduled = create_posts(api, plan)
+    if missed_tick(scheduled[-1]):
+        log.warning("Making the burst took longer than planned: its last posts missed the tick that "
+                    "should have queued them, and will be late")
+    wait_until(due)
+    drained = wait_for_queue_to_drain(stack, due + timedelta(seconds=BURST_WAIT_S))
+    return collect(api, stack, channel_ids, scheduled, drained)
+
+
+def log_lateness_by_minute(run: Outcome) -> None:
+    """Which tick queued a delivery follows from the minute it was due: shows where the lateness comes from."""
+    minutes = sorted({item.publish_at.replace(second=0) for item in run.scheduled})
+    for minute in minutes:
+        late = run.lateness_s(keep=lambda item, minute=minute: item.publish_at.replace(second=0) == minute)
+        if late:
+            log.info("Due %s: %d deliveries, lateness p50 %.2f s, max %.2f s", minute.strftime("%H:%M"), len(late),
+                     statistics.median(late), max(late))
+
+
+def lateness_figures(run: Outcome) -> dict[str, Any]:
+    log_lateness_by_minute(run)
+    late = run.lateness_s()
+    ahead = run.lateness_s(keep=lambda item: not missed_tick(item))
+    writes = run.engine_writes()
+    deliveries = len(run.scheduled)
+    return {
+        "lateness_deliveries": deliveries,
+        "lateness_p50_s": round(statistics.median(late), 3),
+        "lateness_p99_s": round(percentile(late, 0.99), 3),
+        "lateness_max_s": round(max(late), 3),
+        "lateness_missed_tick": sum(1 for item in run.scheduled if missed_tick(item)),
+        "lateness_p99_s_queued_ahead": round(percentile(ahead, 0.99), 3) if ahead else None,
+        "lateness_longest_tick_s": run.longest_tick_s,
+        "ddb_writes_per_delivery": round(writes["requests"] / deliveries, 3),
+        "ddb_items_written_per_delivery": round(writes["items"] / deliveries, 3),
+        "ddb_wcu_per_delivery": round(writes["wcu"] / deliveries, 3),
+        "ddb_index_wcu_per_delivery": round(writes["index_wcu"] / deliveries, 3),
+        "wcu_method": "computed from item sizes (moto's ConsumedCapacity is a constant)",
+    }
+
+
+def burst_figures(run: Outcome) -> dict[str, Any]:
+    due = run.scheduled[0].publish_at
+    arrivals = sorted(min(times) for times in run.arrivals.values())
+    writes = run.engine_writes()
+    everything_arrived = len(arrivals) == len(run.scheduled)
+    return {
+        "burst_deliveries": len(run.scheduled),
+        "burst_due": "same second",
+        "burst_channels_per_post": BURST_CHANNELS_PER_POST,
+        "burst_latency_ms": BURST_LATENCY_MS,
+        "burst_received": len(arrivals),
+        "burst_drain_s": round((arrivals[-1] - due).total_seconds(), 3) if everything_arrived else None,
+        "burst_first_s": round((arrivals[0] - due).total_seconds(), 3) if arrivals else None,
+        "burst_received_per_s": round(len(arrivals) / max(1e-3, (arrivals[-1] - arrivals[0]).total_seconds()), 1)
+        if len(arrivals) > 1 else None,
+        "burst_unfinished": None if run.drained else len(run.unfinished),
+        "burst_longest_tick_s": run.longest_tick_s,
+        "burst_ddb_writes": writes["requests"],
+        "burst_ddb_failed_writes": writes["failed_requests"],
+    }
+
+
+def run() -> dict[str, Any]:
+    root = Path(tempfile.mkdtemp(prefix="herald-bench-publishing-"))
+    lateness = on_stack(root, "lateness", {}, lateness_run)
+    made = lateness.scheduled
+    # A cautious guess at how fast the burst's posts (several channels each) can be made, from how fast
+    # these were; an error of up to a minute only shortens how long ahead the tick queues the burst.
+    rate = 0.5 * len(made) / max(1.0, (made[-1].created_at - made[0].created_at).total_seconds())
+    burst = on_stack(root, "burst", {"latency_ms": BURST_LATENCY_MS},
+                     lambda api, stack, channels: burst_run(api, stack, channels, rate))
+    for name, outcome in (("lateness", lateness), ("burst", burst)):
+        for row in outcome.writes:
+            log.info("DynamoDB writes in the %s run: %s", name, row)
+    checked = {name: outcome.lost for name, outcome in (("lateness", lateness), ("burst", burst))
+               if outcome.lost is not None}
+    result = {
+        "workers": WORKERS,
+        **lateness_figures(lateness),
+        **burst_figures(burst),
+        "early": lateness.early + burst.early,
+        "duplicates": lateness.duplicates + burst.duplicates,
+        "lost": sum(checked.values()),
+        "lost_checked_in": "+".join(checked),  # a run that had not drained when the bench stopped waiting is not
+    }
+    shutil.rmtree(root, ignore_errors=True)  # kept (with the stacks' logs) when a run fails
+    return result
