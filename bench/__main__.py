@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import sys
 import tempfile
@@ -12,13 +13,15 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from bench import publishing
+from bench import nightly, package, publishing, webhooks
 from bench.stack import LocalStackProcess
 
 # Modules whose `run() -> dict` starts whatever it needs itself.
-SELF_CONTAINED: list[ModuleType] = [publishing]
+SELF_CONTAINED: list[ModuleType] = [publishing, nightly, package]
 # Modules whose `run(api_url, aws_endpoint_url) -> dict` measures a local stack; they share one.
-ON_LOCAL_STACK: list[ModuleType] = []
+ON_LOCAL_STACK: list[ModuleType] = [webhooks]
+# The shared stack's Meta app secret: the webhook bench signs its events with it.
+BENCH_META_SECRET = "bench-meta-app-secret"
 
 log = logging.getLogger("bench")
 
@@ -38,7 +41,10 @@ def run_all() -> dict[str, Any]:
         merge(figures, module.run(), module.__name__)
     if ON_LOCAL_STACK:
         state_dir = Path(tempfile.mkdtemp(prefix="herald-bench-stack-"))
-        with LocalStackProcess(state_dir, extra_env={"HERALD_SAVE_EVERY_S": "0"}) as stack:
+        os.environ["HERALD_META_APP_SECRET"] = BENCH_META_SECRET
+        with LocalStackProcess(state_dir, extra_env={"HERALD_SAVE_EVERY_S": "0",
+                                                     "HERALD_META_APP_SECRET": BENCH_META_SECRET}) as stack:
+            os.environ["HERALD_API_KEY"] = stack.api_key
             for module in ON_LOCAL_STACK:
                 log.info("Running %s on %s", module.__name__, stack.api_url)
                 merge(figures, module.run(stack.api_url, stack.aws_endpoint_url), module.__name__)
