@@ -325,7 +325,7 @@ class TestReplies:
 class TestAdapter:
     def test_limits_count_as_x_does(self):
         limits = x.make_adapter().limits
-        assert (limits.max_text, limits.text_counting, limits.max_media) == (280, "weighted_x", 4)
+        assert (limits.max_text, limits.text_counting, limits.max_media) == (280, "x_weighted", 4)
 
     def test_publishing_is_refused_clearly(self):
         with pytest.raises(PermanentError, match="publishing to x is not supported yet"):
