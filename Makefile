@@ -26,7 +26,7 @@ unit: install
 	$(PY) -m pytest tests/unit
 
 bench: install
-	$(PY) -m bench
+	@$(PY) -m bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
