@@ -34,7 +34,7 @@ unit: install
 	$(PY) -m pytest tests/unit
 
 bench: install
-	$(PY) -m bench
+	@$(PY) -m bench
 
 # Offline: $(BUILD)/template.json (Chalice's template merged with infra/template.py) and deployment.zip.
 package: install
