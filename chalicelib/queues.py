@@ -50,6 +50,13 @@ class PublishQueue:
             refused += [chunk[int(f["Id"])][0] for f in answer.get("Failed", [])]
         return refused
 
+    def backlog(self) -> int:
+        """Messages waiting to be received or being handled now (delayed ones are not counted)."""
+        attributes = self._sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        return (int(attributes.get("ApproximateNumberOfMessages", 0))
+                + int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)))
+
 
 # A message to the inbox queue carries several stored events; the consumer
 # applies each idempotently, so a retried message redoes nothing visible.

@@ -22,6 +22,7 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {"read": TABLE_READ, "read_write": T
 # GetQueueUrl: the code addresses queues by name. SendMessageBatch is authorised as SendMessage.
 QUEUE_SEND_ACTIONS = ("sqs:GetQueueUrl", "sqs:SendMessage")
 QUEUE_CONSUME_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+QUEUE_DEPTH_ACTIONS = ("sqs:GetQueueAttributes",)
 # Envelope encryption (chalicelib/crypto.py): a data key per secret, unwrapped to open it.
 KEY_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
 OBJECT_ACTIONS: dict[str, tuple[str, ...]] = {
@@ -36,6 +37,8 @@ LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 class Access:
     tables: dict[str, TableAccess] = field(default_factory=dict)
     sends_to: tuple[str, ...] = ()
+    # Queues whose depth it reads (the tick: a late message behind a backlog is not lost).
+    reads_depth_of: tuple[str, ...] = ()
     secrets_key: bool = False
     media_bucket: BucketAccess | None = None
     # Without ListBucket S3 answers a missing key with 403 rather than 404 (NoSuchKey), which the worker
@@ -56,7 +59,7 @@ FUNCTIONS: dict[str, Access] = {
                 "webhook_events": "read_write", "inbox": "read_write", "inbox_config": "read_write"},
         sends_to=("publish", "inbox_events"), secrets_key=True, media_bucket="read_write"),
     # Queues due deliveries and recovers expired claims: the posts table and the publish queue only.
-    "tick": Access(tables={"posts": "read_write"}, sends_to=("publish",)),
+    "tick": Access(tables={"posts": "read_write"}, sends_to=("publish",), reads_depth_of=("publish",)),
     # Publishes one delivery: reads the post, the channel's sealed credentials and the media; writes
     # the outcome, refreshed credentials, a channel that needs re-authorisation, a retry message.
     "publish_worker": Access(

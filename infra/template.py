@@ -21,6 +21,7 @@ from infra.access import (
     LOG_ACTIONS,
     OBJECT_ACTIONS,
     QUEUE_CONSUME_ACTIONS,
+    QUEUE_DEPTH_ACTIONS,
     QUEUE_SEND_ACTIONS,
     TABLE_ACTIONS,
     Access,
@@ -96,6 +97,9 @@ def policy_statements(function: Function, access: Access, consumed_queue: str | 
     if access.sends_to:
         statements.append(_statement("SendMessages", QUEUE_SEND_ACTIONS,
                                      [_arn(queue_id(logical)) for logical in access.sends_to]))
+    if access.reads_depth_of:
+        statements.append(_statement("QueueDepth", QUEUE_DEPTH_ACTIONS,
+                                     [_arn(queue_id(logical)) for logical in access.reads_depth_of]))
     if consumed_queue is not None:
         statements.append(_statement("ConsumeQueue", QUEUE_CONSUME_ACTIONS, [_arn(queue_id(consumed_queue))]))
     if function.kind in ("schedule", "invoke"):

@@ -39,8 +39,14 @@ class Outcome:
     remote_url: str | None = None
     published_at: datetime | None = None
     last_error: str | None = None
-    # While not terminal: when the engine should look at it next.
+    # While not terminal: when its message is due, and until when that message may
+    # take before the tick treats it as lost (next_due when not given).
     next_due: datetime | None = None
+    lease_until: datetime | None = None
+
+    @property
+    def lease(self) -> datetime | None:
+        return self.lease_until or self.next_due
 
 
 def _due_actions(row: DeliveryRow, due: datetime | None, shards: int) -> list[Action]:
@@ -123,12 +129,12 @@ class DeliveryRepository:
             actions.append(DeliveryRecord.last_error.remove())  # earlier attempts' errors are history
         if outcome.status == "queued":
             assert outcome.next_due is not None
-            actions.append(DeliveryRecord.lease_until.set(key_time(outcome.next_due)))
+            actions.append(DeliveryRecord.lease_until.set(key_time(outcome.lease)))
         else:
             actions += [DeliveryRecord.lease_until.remove(), DeliveryRecord.claim_token.remove()]
         if outcome.status == "scheduled":
             actions.append(DeliveryRecord.due_at.set(key_time(outcome.next_due)))  # type: ignore[arg-type]
-        return actions + _due_actions(row, outcome.next_due, self.shards)
+        return actions + _due_actions(row, outcome.lease, self.shards)
 
     def _finish(self, row: DeliveryRow, outcome: Outcome, condition: object) -> DeliveryRow:
         actions = self._outcome_actions(row, outcome)

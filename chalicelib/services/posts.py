@@ -1,6 +1,7 @@
 """The post lifecycle before publishing: drafts, scheduling, edits, cancelation."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -14,12 +15,14 @@ from chalicelib.repositories.channels import ChannelRepository, ChannelRow
 from chalicelib.repositories.posts import UNSENT_STATUSES, DeliveryRow, PostRepository, PostRow
 from chalicelib.services.post_status import derive_post_status
 
+log = logging.getLogger("herald.posts")
+
 EDITABLE = ("draft", "scheduled")
 PAST_TOLERANCE = timedelta(seconds=60)
 
 
 class Dispatcher(Protocol):
-    def dispatch_now(self, post: PostRow, deliveries: list[DeliveryRow]) -> None: ...
+    def queue_due_soon(self, deliveries: list[DeliveryRow]) -> list[DeliveryRow]: ...
 
 
 class MediaLookup(Protocol):
@@ -86,7 +89,7 @@ class PostService:
                        timezone=self.workspace_timezone(workspace_id))
         deliveries = [self._new_delivery(post, channels[cid]) for cid in post.channel_ids]
         self.posts.create(post, deliveries)
-        return post, deliveries
+        return post, self._queue_due_soon(deliveries)
 
     def update(self, workspace_id: str, post_id: str, changes: dict[str, Any],
                expected_version: int | None) -> tuple[PostRow, list[DeliveryRow]]:
@@ -108,12 +111,9 @@ class PostService:
         return self.update(workspace_id, post_id, {"publish_at": publish_at, "status": "scheduled"}, None)
 
     def publish_now(self, workspace_id: str, post_id: str) -> tuple[PostRow, list[DeliveryRow]]:
-        post, deliveries = self.update(workspace_id, post_id,
-                                       {"publish_at": self.clock.now(), "status": "scheduled"}, None)
-        if self.dispatcher is not None:
-            self.dispatcher.dispatch_now(post, deliveries)
-            return self.get(workspace_id, post_id)
-        return post, deliveries
+        """Due now: queued at once by the rewrite, like any post due before the next tick."""
+        self.update(workspace_id, post_id, {"publish_at": self.clock.now(), "status": "scheduled"}, None)
+        return self.get(workspace_id, post_id)
 
     def cancel(self, workspace_id: str, post_id: str) -> tuple[PostRow, list[DeliveryRow]]:
         post, old = self.get(workspace_id, post_id)
@@ -156,7 +156,18 @@ class PostService:
         deliveries = [self._new_delivery(post, channels[cid]) for cid in post.channel_ids]
         self.posts.replace(post, deliveries, expected_version=expected_version,
                            expected_statuses=(expected_status,), old_deliveries=old)
-        return post, deliveries
+        return post, self._queue_due_soon(deliveries)
+
+    def _queue_due_soon(self, deliveries: list[DeliveryRow]) -> list[DeliveryRow]:
+        """A post due before the next tick is queued now, or it would wait for that tick.
+        The post is saved either way: if queuing fails, the tick (or the lease) brings it back."""
+        if self.dispatcher is None:
+            return deliveries
+        try:
+            return self.dispatcher.queue_due_soon(deliveries)
+        except Exception:
+            log.exception("Could not queue %d deliveries due soon; the tick will", len(deliveries))
+            return deliveries
 
     def _check_editable(self, post: PostRow, deliveries: list[DeliveryRow], expected_version: int | None) -> None:
         if expected_version is not None and expected_version != post.version:

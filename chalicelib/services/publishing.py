@@ -3,6 +3,8 @@
 - `publish_due_deliveries` (the tick, every minute) queues what is due before
   the end of the next minute, with an SQS delay of the seconds left, and
   recovers anything whose lease ran out.
+- `queue_due_soon` does the same at once for a post made or rescheduled after
+  the tick that would have queued it.
 - `publish_delivery` (the worker, per message) claims the delivery with a
   conditional write, calls the network, and writes the outcome only while it
   still holds the claim.
@@ -34,17 +36,23 @@ from chalicelib.networks.base import (
     PublishResult,
     RetryableError,
 )
-from chalicelib.queues import PublishMessage, PublishQueue
+from chalicelib.queues import BATCH, PublishMessage, PublishQueue
 from chalicelib.repositories.channels import ChannelRow
 from chalicelib.repositories.deliveries import DeliveryRepository, LostClaim, Outcome
 from chalicelib.repositories.posts import DeliveryRow, PostRepository, PostRow
 
 log = logging.getLogger("herald.publishing")
 
+Outgoing = tuple[PublishMessage, datetime]
+
 MAX_ATTEMPTS = 5
 RETRY_BASE_S = 15.0
-# A queued delivery's message should have been handled this long after it was due.
+# A queued delivery's message should have been handled this long after it was due;
+# if it was not and the queue is idle, the message was lost and is sent again.
 QUEUED_GRACE = timedelta(seconds=60)
+# While the queue holds messages, a late one is most likely waiting behind them, and
+# a copy would only join the same line: sent again only this long after its lease.
+BACKLOG_GRACE = timedelta(minutes=15)
 # Longer than the worker function's timeout, so a live worker never loses its claim.
 CLAIM_LEASE = timedelta(seconds=120)
 # A message that arrives early (SQS delays are whole seconds) waits at most this long.
@@ -58,16 +66,24 @@ class TickReport:
     recovered: int = 0
     marked_unknown: int = 0
     skipped: int = 0
+    waiting: int = 0  # queued past their lease, left alone because the queue has a backlog
     errors: list[str] = field(default_factory=list)
 
     def add(self, other: TickReport) -> None:
-        for name in ("queued", "resent", "recovered", "marked_unknown", "skipped"):
+        for name in ("queued", "resent", "recovered", "marked_unknown", "skipped", "waiting"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors += other.errors
 
 
-def message_for(row: DeliveryRow, due: datetime) -> PublishMessage:
-    return PublishMessage(row.workspace_id, row.post_id, row.channel_id, row.post_version, to_rfc3339(due) or "")
+def message_for(row: DeliveryRow, due: datetime) -> Outgoing:
+    """A message and the moment it is due: its delay is worked out when it is sent."""
+    return PublishMessage(row.workspace_id, row.post_id, row.channel_id, row.post_version,
+                          to_rfc3339(due) or ""), due
+
+
+def tick_horizon(now: datetime) -> datetime:
+    """How far ahead the tick that runs in `now`'s minute queues: to the end of the next minute."""
+    return now.replace(second=0, microsecond=0) + timedelta(minutes=2)
 
 
 class PublishingEngine:
@@ -92,58 +108,68 @@ class PublishingEngine:
 
     def publish_due_deliveries(self) -> TickReport:
         now = self.clock.now()
-        horizon = now.replace(second=0, microsecond=0) + timedelta(minutes=2)
+        horizon = tick_horizon(now)
+        backlog = self._queue_backlog()
         shards = range(self.deliveries.shards)
         report = TickReport()
         with ThreadPoolExecutor(max_workers=max(1, min(self.tick_threads, len(shards)))) as pool:
-            for shard_report in pool.map(lambda s: self._tick_shard(s, now, horizon), shards):
+            for shard_report in pool.map(lambda s: self._tick_shard(s, now, horizon, backlog), shards):
                 report.add(shard_report)
-        log.info("Tick: %d queued, %d re-sent, %d recovered, %d unknown", report.queued, report.resent,
-                 report.recovered, report.marked_unknown)
+        log.info("Tick: %d queued, %d re-sent, %d recovered, %d unknown, %d waiting behind a backlog of %s",
+                 report.queued, report.resent, report.recovered, report.marked_unknown, report.waiting, backlog)
         return report
 
-    def _tick_shard(self, shard: int, now: datetime, horizon: datetime) -> TickReport:
+    def _queue_backlog(self) -> int | None:
+        try:
+            return self.queue.backlog()
+        except Exception:  # unknown: treat late messages as lost, as without a backlog
+            log.exception("Could not read the publish queue's backlog")
+            return None
+
+    def _tick_shard(self, shard: int, now: datetime, horizon: datetime, backlog: int | None) -> TickReport:
         report, outgoing = TickReport(), []
         for row in self.deliveries.due(shard, horizon):
             try:
-                message = self._act_on_due(row, now, report)
+                message = self._act_on_due(row, now, backlog, report)
             except LostClaim:
                 report.skipped += 1  # a worker or an edit moved it first
                 continue
             if message is not None:
                 outgoing.append(message)
-            if len(outgoing) >= 100:
+            if len(outgoing) >= BATCH:  # sent as soon as a batch is full: its delays are counted from then
                 self._send(outgoing, report)
                 outgoing = []
         self._send(outgoing, report)
         return report
 
-    def _act_on_due(self, row: DeliveryRow, now: datetime,
-                    report: TickReport) -> tuple[PublishMessage, int] | None:
+    def _act_on_due(self, row: DeliveryRow, now: datetime, backlog: int | None,
+                    report: TickReport) -> Outgoing | None:
         if row.status == "scheduled" and row.due_at is not None:
-            due = max(row.due_at, now)
-            self.deliveries.mark_queued(row, due + QUEUED_GRACE)
+            self.deliveries.mark_queued(row, max(row.due_at, now) + QUEUED_GRACE)
             report.queued += 1
-            return message_for(row, row.due_at), _delay(row.due_at, now)
+            return message_for(row, row.due_at)
         if row.lease_until is None or row.lease_until > now:
             report.skipped += 1
             return None
         if row.status == "queued":  # its message was lost, or its worker died before claiming
+            if backlog and now - row.lease_until < BACKLOG_GRACE:
+                report.waiting += 1
+                return None
             self.deliveries.mark_queued(row, now + QUEUED_GRACE)
             report.resent += 1
-            return message_for(row, row.due_at or now), 0
+            return message_for(row, now)
         if row.status == "publishing":
             return self._recover_claim(row, now, report)
         return None
 
     def _recover_claim(self, row: DeliveryRow, now: datetime,
-                       report: TickReport) -> tuple[PublishMessage, int] | None:
+                       report: TickReport) -> Outgoing | None:
         """A worker claimed it and never reported back: it may have published."""
         adapter = self.adapters(row.network)
         if adapter.idempotent_publish and row.attempts < MAX_ATTEMPTS:
-            self.deliveries.expire_claim(row, Outcome("queued", next_due=now + QUEUED_GRACE))
+            self.deliveries.expire_claim(row, Outcome("queued", next_due=now, lease_until=now + QUEUED_GRACE))
             report.recovered += 1
-            return message_for(row, now), 0
+            return message_for(row, now)
         self.deliveries.expire_claim(row, Outcome(
             "unknown", last_error="The publishing worker stopped after claiming this delivery; "
                                   f"{row.network} may or may not have published it. Check the channel "
@@ -151,31 +177,36 @@ class PublishingEngine:
         report.marked_unknown += 1
         return None
 
-    def _send(self, outgoing: list[tuple[PublishMessage, int]], report: TickReport) -> None:
+    def _send(self, outgoing: list[Outgoing], report: TickReport) -> None:
         if not outgoing:
             return
+        now = self.clock.now()
         try:
-            refused = self.queue.send(outgoing)
-        except Exception as exc:  # the lease brings them back at the next tick
+            refused = self.queue.send([(message, _delay(due, now)) for message, due in outgoing])
+        except Exception as exc:  # the lease brings them back at a later tick
             log.exception("Could not send %d publish messages", len(outgoing))
             report.errors.append(str(exc))
             return
         if refused:
             report.errors.append(f"SQS refused {len(refused)} messages; their lease brings them back")
 
-    def dispatch_now(self, post: PostRow, deliveries: list[DeliveryRow]) -> None:
-        """publish-now: queue at once instead of waiting for the tick."""
+    def queue_due_soon(self, deliveries: list[DeliveryRow]) -> list[DeliveryRow]:
+        """Queues at once the deliveries the tick has already looked past: due before
+        the horizon of this minute's tick (publish-now included). Returns the
+        deliveries as they are now."""
         now = self.clock.now()
-        outgoing = []
+        horizon = tick_horizon(now)
+        outgoing, rows = [], []
         for row in deliveries:
-            if row.status != "scheduled":
-                continue
-            try:
-                self.deliveries.mark_queued(row, now + QUEUED_GRACE)
-            except LostClaim:
-                continue
-            outgoing.append((message_for(row, now), 0))
+            if row.status == "scheduled" and row.due_at is not None and row.due_at <= horizon:
+                try:
+                    row = self.deliveries.mark_queued(row, max(row.due_at, now) + QUEUED_GRACE)
+                    outgoing.append(message_for(row, row.due_at or now))
+                except LostClaim:
+                    pass  # the tick got there first
+            rows.append(row)
         self._send(outgoing, TickReport())
+        return rows
 
     # -- the worker --------------------------------------------------------------
 
@@ -203,8 +234,7 @@ class PublishingEngine:
             return "lost_claim"
         self.checkpoint("finished")
         if outcome.status == "queued" and outcome.next_due is not None:
-            delay = _delay(outcome.next_due, self.clock.now())
-            self._send([(message_for(claimed, outcome.next_due), delay)], TickReport())
+            self._send([message_for(claimed, outcome.next_due)], TickReport())
         log.info("Delivery %s to %s: %s", claimed.delivery_id, claimed.network,
                  "retrying" if outcome.status == "queued" else outcome.status)
         return "retrying" if outcome.status == "queued" else outcome.status
@@ -258,7 +288,8 @@ class PublishingEngine:
         retry_after = getattr(error, "retry_after_s", None) or 0
         next_due = self.clock.now() + timedelta(seconds=min(900.0, max(backoff, retry_after)))
         return Outcome("queued", last_error=f"Attempt {delivery.attempts} failed ({error.message}); "
-                                            f"retrying at {to_rfc3339(next_due)}", next_due=next_due)
+                                            f"retrying at {to_rfc3339(next_due)}", next_due=next_due,
+                       lease_until=next_due + QUEUED_GRACE)
 
 
 def _published(result: PublishResult, now: datetime) -> Outcome:

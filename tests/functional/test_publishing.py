@@ -57,12 +57,15 @@ def run_messages(deps, queue, clock, *, duplicate=False):
 
 def test_a_scheduled_post_goes_out_on_its_second_exactly_once(deps, api, clock, queue):
     channel = sandbox(api)
-    post_id, publish_at = schedule(api, clock, [channel], seconds=75)
+    post_id, publish_at = schedule(api, clock, [channel], seconds=150)  # 09:02:30
+    assert deps.engine.publish_due_deliveries().queued == 0  # the 09:00 tick looks to 09:02:00
+    assert api.get(f"/posts/{post_id}").json["deliveries"][0]["status"] == "scheduled"
 
+    clock.advance(60)
     report = deps.engine.publish_due_deliveries()
     assert report.queued == 1
     [(message, delay)] = queue.sent
-    assert delay == 75 and message.post_id == post_id
+    assert delay == 90 and message.post_id == post_id
     assert api.get(f"/posts/{post_id}").json["deliveries"][0]["status"] == "queued"
 
     clock.set(publish_at - timedelta(milliseconds=400))  # SQS delays are whole seconds: early by < 1 s
@@ -302,3 +305,146 @@ def test_publish_now_queues_at_once(deps, api, clock, queue):
     assert delay == 0
     run_messages(deps, queue, clock)
     assert api.get(f"/posts/{draft['id']}").json["status"] == "published"
+
+
+def test_a_post_due_before_the_next_tick_is_queued_when_it_is_made(deps, api, clock, queue):
+    channel = sandbox(api)
+    clock.set(clock.now() + timedelta(seconds=20))  # 09:00:20: this minute's tick has run
+    answer = api.post("/posts", {"text": "Soon", "channel_ids": [channel],
+                                 "publish_at": to_rfc3339(clock.now() + timedelta(seconds=70))})
+    assert answer.status_code == 201
+    assert answer.json["deliveries"][0]["status"] == "queued"
+    [(message, delay)] = queue.sent
+    assert delay == 70 and message.post_id == answer.json["id"]
+    clock.set(clock.now().replace(second=0) + timedelta(minutes=1))  # the 09:01 tick
+    assert deps.engine.publish_due_deliveries().queued == 0
+    assert len(queue.sent) == 1
+
+
+def test_a_post_due_after_the_next_ticks_horizon_waits_for_the_tick(deps, api, clock, queue):
+    channel = sandbox(api)
+    post_id, _ = schedule(api, clock, [channel], seconds=121)  # 09:02:01: the 09:01 tick queues it
+    assert queue.sent == []
+    assert api.get(f"/posts/{post_id}").json["deliveries"][0]["status"] == "scheduled"
+
+
+def test_rescheduling_into_the_next_minute_queues_at_once_and_drops_the_old_message(deps, api, clock, queue):
+    channel = sandbox(api)
+    post_id, _ = schedule(api, clock, [channel], seconds=600)
+    assert queue.sent == []
+    soon = clock.now() + timedelta(seconds=45)
+    answer = api.patch(f"/posts/{post_id}", {"publish_at": to_rfc3339(soon)})
+    assert answer.status_code == 200 and answer.json["deliveries"][0]["status"] == "queued"
+    [(message, delay)] = queue.sent
+    assert delay == 45 and message.due_at == to_rfc3339(soon)
+
+    later = clock.now() + timedelta(seconds=50)
+    assert api.patch(f"/posts/{post_id}", {"publish_at": to_rfc3339(later)}).status_code == 200
+    clock.set(later)
+    assert run_messages(deps, queue, clock) == ["dropped", "published"]
+    assert len(received(api, channel)) == 1
+
+
+class SteppingClock:
+    """Moves on by `step` every time it is read, like a tick that takes time to write."""
+
+    def __init__(self, start, step):
+        self._now, self.step = start, step
+
+    def now(self):
+        self._now += self.step
+        return self._now
+
+    def peek(self):
+        return self._now
+
+
+class TimedQueue(RecordingQueue):
+    """Records when each batch was sent, to see when each message becomes visible."""
+
+    def __init__(self, clock):
+        super().__init__()
+        self.clock = clock
+        self.visible_at = []
+
+    def send(self, messages):
+        sent_at = self.clock.peek()
+        self.visible_at += [(message, sent_at + timedelta(seconds=delay)) for message, delay in messages]
+        return super().send(messages)
+
+
+def test_each_message_is_delayed_from_when_it_is_sent_not_from_when_the_tick_began(deps, api, clock, queue):
+    from chalicelib.clock import parse_rfc3339
+
+    channel = sandbox(api)
+    for index in range(25):
+        schedule(api, clock, [channel], seconds=130 + index, text=f"Post {index}")
+    assert queue.sent == []
+    tick_start = clock.now() + timedelta(seconds=60)
+    stepping = SteppingClock(tick_start, timedelta(milliseconds=700))
+    timed = TimedQueue(stepping)
+    deps.engine.clock, deps.engine.queue = stepping, timed
+    assert deps.engine.publish_due_deliveries().queued == 25
+    assert stepping.now() - tick_start > timedelta(seconds=5)  # a slow tick: its clock ran on
+    for message, visible_at in timed.visible_at:
+        due = parse_rfc3339(message.due_at)
+        assert due - timedelta(seconds=1) < visible_at <= due, message.due_at
+
+
+def test_a_late_message_waits_behind_a_backlog_instead_of_being_sent_again(deps, api, clock, queue):
+    channel = sandbox(api)
+    post_id, publish_at = schedule(api, clock, [channel], seconds=20)
+    assert len(queue.take()) == 1  # queued when made; still in the queue, behind others
+    queue.waiting = 4000
+    clock.set(publish_at + timedelta(seconds=61))
+    report = deps.engine.publish_due_deliveries()
+    assert (report.resent, report.waiting) == (0, 1)
+    clock.set(publish_at + timedelta(minutes=17))  # a backlog this old may hide a lost message
+    assert deps.engine.publish_due_deliveries().resent == 1
+    run_messages(deps, queue, clock)
+    assert api.get(f"/posts/{post_id}").json["status"] == "published"
+
+
+def test_a_retry_is_not_sent_twice_while_its_message_is_due(deps, api, clock, queue):
+    channel = sandbox(api, fail="500", fail_times=1)
+    post_id, publish_at = schedule(api, clock, [channel], seconds=10)
+    clock.set(publish_at)
+    deps.engine.jitter = lambda: 0.5
+    assert deps.engine.publish_delivery(queue.take()[0][0]) == "retrying"
+    [(retry, delay)] = queue.sent
+    clock.advance(delay + 30)  # the retry is due, its message not handled yet
+    assert deps.engine.publish_due_deliveries().resent == 0
+    assert run_messages(deps, queue, clock) == ["published"]
+
+
+class MeetingNetwork(IdempotentNetwork):
+    """Publishes only once `parties` calls are in flight together: a batch handled one
+    record after another never gets there."""
+
+    def __init__(self, parties):
+        super().__init__()
+        import threading
+
+        self.barrier = threading.Barrier(parties, timeout=10)
+
+    def publish(self, channel, request):
+        self.barrier.wait()
+        return super().publish(channel, request)
+
+
+def test_the_worker_publishes_the_records_of_a_batch_at_once(deps, api, clock, queue):
+    from chalicelib.jobs.publishing import publish_worker
+    from infra.local.sqs_poller import sqs_event
+
+    network = MeetingNetwork(parties=3)
+    deps._adapter_overrides["sandbox"] = network
+    channel = sandbox(api)
+    for index in range(3):
+        schedule(api, clock, [channel], seconds=10, text=f"Post {index}")
+    clock.advance(10)
+    received_messages = [{"MessageId": f"m{index}", "ReceiptHandle": f"r{index}", "Body": message.body(),
+                          "MD5OfBody": ""} for index, (message, _) in enumerate(queue.take())]
+    event = sqs_event(received_messages, "arn:aws:sqs:us-east-1:123456789012:publish", "us-east-1")
+    answer = publish_worker(event, None)
+    assert answer == {"batchItemFailures": []}
+    assert sorted(network.posts.values()) == ["Post 0", "Post 1", "Post 2"]
