@@ -379,7 +379,17 @@ class InboxRepository:
         """Every message and reply of a conversation, oldest first."""
         records = MessageRecord.query(conversation_pk(workspace_id, conversation_id),
                                       MessageRecord.sk > CONVERSATION_SK, consistent_read=True)
-        return in_reading_order([_message_row(r) for r in records])
+        # A keyed reply's record, once sent, only guards its key: the message itself is shown.
+        return in_reading_order([_message_row(r) for r in records
+                                 if not (r.sk.startswith(REPLY_SK) and r.delivery_status == "sent")])
+
+    def message(self, workspace_id: str, conversation_id: str, message_id: str) -> MessageRow | None:
+        try:
+            record = MessageRecord.get(conversation_pk(workspace_id, conversation_id), MESSAGE_SK + message_id,
+                                       consistent_read=True)
+        except DoesNotExist:
+            return None
+        return _message_row(record)
 
     def find_message(self, workspace_id: str, channel_id: str, message_id: str) -> str | None:
         """The conversation holding a network message, if Herald has it."""
@@ -436,21 +446,40 @@ class InboxRepository:
 
     # -- replies sent from Herald ------------------------------------------------------
 
-    def start_reply(self, row: MessageRow) -> None:
+    def start_reply(self, row: MessageRow, *, keyed: bool = False) -> MessageRow | None:
+        """Records a reply about to be sent. A keyed reply's id comes from its idempotency key:
+        when that reply exists already, nothing is written and the earlier one is returned."""
         assert row.reply_id is not None
-        _message_record(row, REPLY_SK + row.reply_id).save()
+        record = _message_record(row, REPLY_SK + row.reply_id)
+        if not keyed:
+            record.save()
+            return None
+        try:
+            record.save(condition=MessageRecord.pk.does_not_exist())
+        except PutError as exc:
+            if not _conditional_failure(exc):
+                raise
+            earlier = MessageRecord.get(record.pk, record.sk, consistent_read=True)
+            return _message_row(earlier)
+        return None
 
     def reply_sent(self, pending: MessageRow, sent: MessageRow,
-                   count: Callable[[TransactWrite], None] | None = None) -> None:
+                   count: Callable[[TransactWrite], None] | None = None, *, keyed: bool = False) -> None:
         """The network took the reply: it becomes the message the network's own events will name.
 
-        `count` adds the reply's counter to the same transaction, so it is counted once."""
+        `count` adds the reply's counter to the same transaction, so it is counted once. A keyed
+        reply's record stays, marked sent, so the same key never sends it again."""
         assert pending.reply_id is not None and sent.message_id is not None
         record = _message_record(sent, MESSAGE_SK + sent.message_id)
+        reply_record = MessageRecord(conversation_pk(pending.workspace_id, pending.conversation_id),
+                                     REPLY_SK + pending.reply_id)
         try:
             with TransactWrite(connection=self.connection) as tx:
-                tx.delete(MessageRecord(conversation_pk(pending.workspace_id, pending.conversation_id),
-                                        REPLY_SK + pending.reply_id))
+                if keyed:
+                    tx.update(reply_record, actions=[MessageRecord.delivery_status.set("sent"),
+                                                     MessageRecord.message_id.set(sent.message_id)])
+                else:
+                    tx.delete(reply_record)
                 tx.save(record)
                 if count is not None:
                     count(tx)

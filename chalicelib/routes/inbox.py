@@ -1,6 +1,7 @@
 """The unified inbox, saved replies and listening."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from chalice import Blueprint, Response
@@ -8,6 +9,7 @@ from chalice import Blueprint, Response
 from chalicelib.api import Call, route
 from chalicelib.clock import to_rfc3339
 from chalicelib.deps import container
+from chalicelib.errors import ValidationFailed
 from chalicelib.inbox_schemas import (
     Conversation,
     ConversationDetail,
@@ -120,11 +122,25 @@ def update_conversation(call: Call, conversation_id: str) -> dict[str, Any]:
 @route(bp, "/inbox/conversations/{conversation_id}/reply", "POST", summary="Answer through the network",
        tag="inbox", role="editor", body=ReplyCreate, response=ReplyResult, status=201)
 def reply(call: Call, conversation_id: str) -> dict[str, Any]:
+    """An `Idempotency-Key` header makes a repeated request answer with the first one's reply."""
     body: ReplyCreate = call.body
     message, conversation = container().inbox.reply(
         call.workspace_id, conversation_id, text=body.text, saved_reply_id=body.saved_reply_id,
-        variables=body.variables, in_reply_to=body.in_reply_to)
+        variables=body.variables, in_reply_to=body.in_reply_to,
+        idempotency_key=idempotency_key(call.headers))
     return {"message": message_view(message), "conversation": conversation_view(conversation)}
+
+
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+def idempotency_key(headers: dict[str, str]) -> str | None:
+    key = headers.get("idempotency-key")
+    if key is None:
+        return None
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise ValidationFailed.field("headers.Idempotency-Key", "1 to 255 visible ASCII characters, no spaces")
+    return key
 
 
 # -- saved replies ---------------------------------------------------------------------------

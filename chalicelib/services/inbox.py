@@ -273,8 +273,11 @@ class InboxService:
 
     def reply(self, workspace_id: str, conversation_id: str, *, text: str | None = None,
               saved_reply_id: str | None = None, variables: dict[str, str] | None = None,
-              in_reply_to: str | None = None) -> tuple[MessageRow, ConversationRow]:
-        """Answers through the network and records the answer with how it went."""
+              in_reply_to: str | None = None, idempotency_key: str | None = None
+              ) -> tuple[MessageRow, ConversationRow]:
+        """Answers through the network and records the answer with how it went. With an
+        idempotency key, a repeated request (a double click, a retried call) answers with the
+        reply the first one made, and nothing is sent twice."""
         conversation, messages = self.get(workspace_id, conversation_id)
         if saved_reply_id:
             text = self.saved_replies.render(workspace_id, saved_reply_id, variables or {})
@@ -286,12 +289,16 @@ class InboxService:
             raise Conflict("The channel of this conversation was disconnected; reconnect it to reply.",
                            code="channel_gone")
         now = self.clock.now()
+        keyed = idempotency_key is not None
         pending = MessageRow(
             workspace_id, conversation_id, channel.channel_id, None, "outbound", target.kind, text, now,
             author_name=channel.name, author_handle=channel.handle or "", parent_id=target.message_id,
-            delivery_status="sending", reply_id=new_id("rp"),
+            delivery_status="sending",
+            reply_id=keyed_reply_id(workspace_id, conversation_id, idempotency_key) if keyed else new_id("rp"),
         )
-        self.repository.start_reply(pending)
+        earlier = self.repository.start_reply(pending, keyed=keyed)
+        if earlier is not None:
+            return self._earlier_reply(earlier, pending), conversation
         request = ReplyRequest(reply_id=pending.reply_id or "", text=text,
                                in_reply_to=target.message_id or "", thread=dict(target.reply_context),
                                kind=target.kind)  # type: ignore[arg-type]
@@ -309,7 +316,7 @@ class InboxService:
         if self.metrics is not None:
             def count(transaction: Any) -> None:
                 self.metrics.reply_sent(conversation, sent.occurred_at, transaction=transaction)
-        self.repository.reply_sent(pending, sent, count)
+        self.repository.reply_sent(pending, sent, count, keyed=keyed)
         update = ThreadUpdate(
             workspace_id, conversation_id, channel.channel_id, channel.network, target.kind,
             conversation.thread_key, result.remote_id, "created", "outbound", text, sent.occurred_at,
@@ -324,6 +331,16 @@ class InboxService:
             except Exception:  # the reply went out; a lost count must not say otherwise
                 log.exception("Could not count the first response of %s", conversation_id)
         return sent, conversation
+
+    def _earlier_reply(self, earlier: MessageRow, pending: MessageRow) -> MessageRow:
+        if earlier.text != pending.text:
+            raise Conflict("This Idempotency-Key was used for a different reply; use a new key for a new reply.",
+                           code="idempotency_key_reused")
+        if earlier.delivery_status == "sent" and earlier.message_id:
+            # The message as it is now (the network's echo may have merged into it).
+            return self.repository.message(earlier.workspace_id, earlier.conversation_id,
+                                           earlier.message_id) or earlier
+        return earlier
 
     def _reply_failed(self, pending: MessageRow, channel: Any, error: NetworkError) -> MessageRow:
         network = channel.network
@@ -340,6 +357,12 @@ class InboxService:
             message = f"{network} did not take the reply: {error.message}"
         self.repository.reply_failed(pending, status, message)
         return replace(pending, delivery_status=status, error=message)
+
+
+def keyed_reply_id(workspace_id: str, conversation_id: str, idempotency_key: str) -> str:
+    """The same key in the same conversation always names the same reply."""
+    digest = hashlib.sha256(f"{workspace_id}\n{conversation_id}\n{idempotency_key}".encode()).hexdigest()
+    return f"rp_k{digest[:23]}"
 
 
 def _reply_target(messages: list[MessageRow], in_reply_to: str | None) -> MessageRow:

@@ -302,6 +302,55 @@ def test_a_reply_the_network_refused_is_recorded_with_its_failure(
     assert only_conversation(api)["first_response_s"] is None
 
 
+def test_a_repeated_reply_with_the_same_idempotency_key_is_sent_once(api, network, channel, deliver):
+    deliver(channel, inbound("c1", thread=POST, text="Open today?"))
+    path = f"/inbox/conversations/{only_conversation(api)['id']}/reply"
+    key = {"Idempotency-Key": "click-7f3a"}
+
+    first = api.post(path, {"text": "Yes, until 6pm."}, headers=key)
+    again = api.post(path, {"text": "Yes, until 6pm."}, headers=key)
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert len(network.replies) == 1
+    assert again.json["message"]["id"] == first.json["message"]["id"]
+    assert again.json["message"]["delivery_status"] == "sent"
+    outbound = [m for m in thread(api, only_conversation(api)["id"])["messages"] if m["direction"] == "outbound"]
+    assert [m["text"] for m in outbound] == ["Yes, until 6pm."]
+
+    other = api.post(path, {"text": "Yes, until 6pm."}, headers={"Idempotency-Key": "click-8b21"})
+    assert other.status_code == 201 and len(network.replies) == 2
+
+
+def test_an_idempotency_key_reused_for_another_text_is_a_conflict(api, network, channel, deliver):
+    deliver(channel, inbound("c1", thread=POST))
+    path = f"/inbox/conversations/{only_conversation(api)['id']}/reply"
+    api.post(path, {"text": "First answer"}, headers={"Idempotency-Key": "k1"})
+    reused = api.post(path, {"text": "Another answer"}, headers={"Idempotency-Key": "k1"})
+    assert reused.status_code == 409 and reused.json["error"]["code"] == "idempotency_key_reused"
+    assert [r.text for r in network.replies] == ["First answer"]
+
+
+def test_a_failed_keyed_reply_answers_the_same_failure_until_a_new_key(api, network, channel, deliver):
+    deliver(channel, inbound("c1", thread=POST))
+    path = f"/inbox/conversations/{only_conversation(api)['id']}/reply"
+    network.reply_error = AmbiguousError("read timed out")
+    first = api.post(path, {"text": "An answer"}, headers={"Idempotency-Key": "k1"})
+    network.reply_error = None
+    again = api.post(path, {"text": "An answer"}, headers={"Idempotency-Key": "k1"})
+    assert first.json["message"]["delivery_status"] == again.json["message"]["delivery_status"] == "unknown"
+    assert network.replies == []  # not tried again: unknown may have arrived, the same key never resends it
+
+
+@pytest.mark.parametrize("key", ["", "has space", "x" * 256, "café"])
+def test_a_malformed_idempotency_key_is_refused_before_anything_is_sent(api, network, channel, deliver, key):
+    deliver(channel, inbound("c1", thread=POST))
+    path = f"/inbox/conversations/{only_conversation(api)['id']}/reply"
+    answer = api.post(path, {"text": "An answer"}, headers={"Idempotency-Key": key})
+    assert answer.status_code == 422
+    assert answer.json["error"]["details"][0]["field"] == "headers.Idempotency-Key"
+    assert network.replies == []
+
+
 def test_revoked_credentials_flag_the_channel(api, network, channel, deliver):
     deliver(channel, inbound("c1", thread=POST))
     network.reply_error = AuthError("token revoked", status=401)
