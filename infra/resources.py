@@ -8,16 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.repositories.projections import DELIVERY_POST, DUE_WORK, POST_LISTING
 from chalicelib.settings import QUEUES, TABLES, resource_name
 
 Resource = dict[str, Any]
 
 
 def _gsi(name: str, hash_key: str, range_key: str | None = None,
-         projection: str = "ALL") -> Resource:
+         projection: str = "ALL", include: tuple[str, ...] = ()) -> Resource:
     schema = [{"AttributeName": hash_key, "KeyType": "HASH"}]
     if range_key:
         schema.append({"AttributeName": range_key, "KeyType": "RANGE"})
+    if include:
+        return {"IndexName": name, "KeySchema": schema,
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(include)}}
     return {"IndexName": name, "KeySchema": schema, "Projection": {"ProjectionType": projection}}
 
 
@@ -42,10 +46,11 @@ TABLE_LAYOUTS: dict[str, dict[str, Any]] = {
     "posts": {
         "keys": ("pk", "sk"),
         "indexes": [
-            _gsi("by_workspace", "post_workspace_id", "publish_key"),
-            _gsi("by_status", "post_workspace_status", "publish_key"),
-            _gsi("by_channel", "delivery_workspace_channel", "publish_key"),
-            _gsi("due", "due_shard", "due_key"),
+            # Each projects only what its readers use (chalicelib/repositories/projections.py).
+            _gsi("by_workspace", "post_workspace_id", "publish_key", include=POST_LISTING),
+            _gsi("by_status", "post_workspace_status", "publish_key", include=POST_LISTING),
+            _gsi("by_channel", "delivery_workspace_channel", "publish_key", include=DELIVERY_POST),
+            _gsi("due", "due_shard", "due_key", include=DUE_WORK),
         ],
     },
     "media": {

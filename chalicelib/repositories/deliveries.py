@@ -79,7 +79,9 @@ class DeliveryRepository:
 
     def due(self, shard: int, until: datetime, page_size: int = 200) -> Iterator[DeliveryRow]:
         """Everything the engine must act on by `until` in one shard: scheduled
-        deliveries now due, and queued/publishing ones whose lease ran out."""
+        deliveries now due, and queued/publishing ones whose lease ran out. The rows
+        hold what the `due` index projects: not what the network answered
+        (`remote_id`, `remote_url`, `published_at`, `last_error` are None)."""
         condition = DeliveryRecord.due_key <= key_time(until) + "#~"
         for record in PostTableRecord.due.query(str(shard), condition, page_size=page_size):
             if isinstance(record, DeliveryRecord):

@@ -9,9 +9,10 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, Projection
 from pynamodb.models import Model
 
+from chalicelib.repositories.projections import DELIVERY_POST, DUE_WORK, POST_LISTING
 from chalicelib.settings import get_settings
 
 
@@ -27,10 +28,13 @@ def _meta(logical: str) -> type:
     return Meta
 
 
-def _index_meta(name: str) -> type:
+def _index_meta(name: str, attributes: tuple[str, ...] = ()) -> type:
+    """An index that projects `attributes` besides its keys, or every attribute when none are named."""
+    chosen: Projection = IncludeProjection(list(attributes)) if attributes else AllProjection()
+
     class Meta:
         index_name = name
-        projection = AllProjection()
+        projection = chosen
 
     return Meta
 
@@ -101,25 +105,25 @@ class ChannelRecord(Model):
 
 
 class PostsByWorkspace(GlobalSecondaryIndex["PostTableRecord"]):
-    Meta = _index_meta("by_workspace")
+    Meta = _index_meta("by_workspace", POST_LISTING)
     post_workspace_id = UnicodeAttribute(hash_key=True)
     publish_key = UnicodeAttribute(range_key=True)
 
 
 class PostsByStatus(GlobalSecondaryIndex["PostTableRecord"]):
-    Meta = _index_meta("by_status")
+    Meta = _index_meta("by_status", POST_LISTING)
     post_workspace_status = UnicodeAttribute(hash_key=True)
     publish_key = UnicodeAttribute(range_key=True)
 
 
 class DeliveriesByChannel(GlobalSecondaryIndex["PostTableRecord"]):
-    Meta = _index_meta("by_channel")
+    Meta = _index_meta("by_channel", DELIVERY_POST)
     delivery_workspace_channel = UnicodeAttribute(hash_key=True)
     publish_key = UnicodeAttribute(range_key=True)
 
 
 class DueDeliveries(GlobalSecondaryIndex["PostTableRecord"]):
-    Meta = _index_meta("due")
+    Meta = _index_meta("due", DUE_WORK)
     due_shard = UnicodeAttribute(hash_key=True)
     due_key = UnicodeAttribute(range_key=True)
 

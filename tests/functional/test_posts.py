@@ -306,6 +306,18 @@ def test_filters_by_channel_and_status(api, many, channels):
     assert ids(api.get(f"/posts?channel_id={channels[0]}&status=draft")) == [many[5]["id"]]
 
 
+def test_a_listed_post_is_the_post_as_read_alone_whichever_list_it_is_in(api, channels, clock):
+    """The lists read the indexes, which hold only some attributes: none that a post shows may be missing."""
+    publish_at = clock.now() + timedelta(hours=1)
+    post = make_post(api, channels, publish_at, text="General",
+                     variants={channels[1]: {"text": "Only for the second"}},
+                     media=[{"url": "https://example.com/cat.png", "alt": "A cat"}])
+    alone = api.get(f"/posts/{post['id']}").json
+    start, end = iso(publish_at - timedelta(minutes=1)), iso(publish_at + timedelta(minutes=1))
+    for query in ("", "?status=scheduled", f"?channel_id={channels[1]}", f"?from={start}&to={end}"):
+        assert api.get(f"/posts{query}").json["items"] == [alone], query
+
+
 def test_filters_by_time(api, many):
     start, end = many[1]["publish_at"], many[3]["publish_at"]
     assert ids(api.get(f"/posts?from={start}&to={end}")) == [many[i]["id"] for i in (1, 2, 3)]

@@ -7,6 +7,7 @@ import pytest
 
 from chalicelib.clock import to_rfc3339
 from chalicelib.networks.base import AmbiguousError, PublishResult
+from chalicelib.services.publishing import MAX_ATTEMPTS
 from tests.support.http import Api
 from tests.support.queues import RecordingQueue
 
@@ -281,6 +282,32 @@ def test_a_crashed_claim_is_recovered_where_the_network_is_idempotent(deps, api,
     run_messages(deps, queue, clock)
     assert api.get(f"/posts/{post_id}").json["status"] == "published"
     assert len(network.posts) == 1
+
+
+def test_a_claim_that_keeps_crashing_is_given_up_after_the_last_attempt(deps, api, clock, queue):
+    """The tick knows the attempts from the `due` index alone: without them it would recover forever."""
+    deps._adapter_overrides["sandbox"] = IdempotentNetwork()
+    channel = sandbox(api)
+    post_id, publish_at = schedule(api, clock, [channel], seconds=20)
+    deps.engine.publish_due_deliveries()
+    clock.set(publish_at)
+
+    def crash_after_every_attempt(name):
+        if name == "attempted":
+            raise Crash(name)
+
+    deps.engine.checkpoint = crash_after_every_attempt
+    reports = []
+    for _attempt in range(MAX_ATTEMPTS):
+        [(message, _)] = queue.take()
+        with pytest.raises(Crash):
+            deps.engine.publish_delivery(message)
+        clock.advance(121)
+        reports.append(deps.engine.publish_due_deliveries())
+    assert [(r.recovered, r.marked_unknown) for r in reports] == [(1, 0)] * (MAX_ATTEMPTS - 1) + [(0, 1)]
+    delivery = api.get(f"/posts/{post_id}").json["deliveries"][0]
+    assert delivery["status"] == "unknown" and delivery["attempts"] == MAX_ATTEMPTS
+    assert queue.take() == []
 
 
 def test_one_failed_channel_makes_the_post_partially_published(deps, api, clock, queue):

@@ -58,6 +58,8 @@ def test_every_model_finds_its_table_keys_and_indexes(aws: dict[str, Any]) -> No
             assert name in made, f"{model.__name__}: no index {name} on {model.Meta.table_name}"
             assert keys(made[name]["KeySchema"]) == keys(index["key_schema"]), (model.__name__, name)
             assert made[name]["Projection"]["ProjectionType"] == index["projection"]["ProjectionType"]
+            assert (sorted(made[name]["Projection"].get("NonKeyAttributes", []))
+                    == sorted(index["projection"].get("NonKeyAttributes", []))), (model.__name__, name)
             used_indexes.add((model.Meta.table_name, name))
         assert not expected["local_secondary_indexes"]
     made_indexes = {(name, index["IndexName"]) for name, table in tables.items()

@@ -121,3 +121,31 @@ def test_a_stopped_meter_counts_nothing(dynamodb: Any, meter: DynamoDBWriteMeter
     dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "after"}})
 
     assert meter.rows() == []
+
+
+def test_an_index_costs_only_when_its_key_or_a_projected_attribute_changes(dynamodb: Any,
+                                                                          meter: DynamoDBWriteMeter) -> None:
+    dynamodb.create_table(
+        TableName="projected", BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": name, "AttributeType": "S"} for name in ("pk", "channel", "ws")],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {"IndexName": "by_channel", "KeySchema": [{"AttributeName": "channel", "KeyType": "HASH"}],
+             "Projection": {"ProjectionType": "KEYS_ONLY"}},
+            {"IndexName": "by_workspace", "KeySchema": [{"AttributeName": "ws", "KeyType": "HASH"}],
+             "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["status"]}}])
+
+    def index_wcu_of_setting(attribute: str, value: str) -> int:
+        before = sum(row["index_wcu"] for row in meter.rows() if row["operation"] == "UpdateItem")
+        dynamodb.update_item(TableName="projected", Key={"pk": {"S": "p"}}, UpdateExpression="SET #a = :v",
+                             ExpressionAttributeNames={"#a": attribute},
+                             ExpressionAttributeValues={":v": {"S": value}})
+        return sum(row["index_wcu"] for row in meter.rows() if row["operation"] == "UpdateItem") - before
+
+    dynamodb.put_item(TableName="projected", Item={"pk": {"S": "p"}, "channel": {"S": "c1"}, "ws": {"S": "w"},
+                                                   "status": {"S": "scheduled"}, "seq": {"S": "1"}})
+    assert tally(meter, "PutItem")["index_wcu"] == 2  # one entry in each index
+
+    assert index_wcu_of_setting("seq", "2") == 0  # projected nowhere
+    assert index_wcu_of_setting("status", "published") == 1  # by_workspace's entry only
+    assert index_wcu_of_setting("channel", "c2") == 2  # by_channel's key moved (delete and put); status kept

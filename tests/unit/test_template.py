@@ -202,6 +202,16 @@ def test_the_template_makes_the_local_stacks_resources_unchanged(stage: str, tem
     assert of_type(template, "AWS::DynamoDB::Table")["MediaTable"]["Properties"]["TimeToLiveSpecification"]
 
 
+def test_index_projections_stay_within_dynamodbs_limits(template: dict[str, Any]) -> None:
+    """DynamoDB refuses a table whose INCLUDE lists name more than 20 attributes in one index, or more than
+    100 summed over its indexes."""
+    for table in of_type(template, "AWS::DynamoDB::Table").values():
+        included = [index["Projection"].get("NonKeyAttributes", [])
+                    for index in table["Properties"].get("GlobalSecondaryIndexes", [])]
+        assert all(len(names) <= 20 for names in included), included
+        assert sum(len(names) for names in included) <= 100, table["Properties"]["TableName"]
+
+
 def test_only_prod_keeps_its_data_when_the_stack_goes(stage: str, template: dict[str, Any]) -> None:
     for kind in ("AWS::DynamoDB::Table", "AWS::KMS::Key", "AWS::S3::Bucket"):
         for resource in of_type(template, kind).values():
