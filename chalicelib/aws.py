@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from chalicelib.settings import get_settings
+from chalicelib.settings import MAX_POOL_CONNECTIONS, get_settings
 
 
 @cache
@@ -20,5 +20,6 @@ def client(service: str) -> Any:
         service,
         region_name=settings.region,
         endpoint_url=settings.aws_endpoint_url,
-        config=Config(retries={"max_attempts": 3, "mode": "standard"}, **extra),
+        config=Config(retries={"max_attempts": 3, "mode": "standard"},
+                      max_pool_connections=MAX_POOL_CONNECTIONS, **extra),
     )

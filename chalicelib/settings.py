@@ -13,6 +13,9 @@ from functools import lru_cache
 TABLES = ("workspaces", "api_keys", "channels", "posts", "media", "sandbox_posts", "metrics",
           "inbox", "webhook_events", "inbox_config")
 QUEUES = ("publish", "inbox_events")
+# HTTP connections each AWS client keeps: the publish worker handles a batch's 10 records at once and
+# the tick reads its shards in parallel; botocore's default of 10 would open and drop connections.
+MAX_POOL_CONNECTIONS = 32
 
 
 def resource_name(stage: str, logical: str) -> str:

@@ -89,22 +89,27 @@ class DeliveryRepository:
 
     def mark_queued(self, row: DeliveryRow, lease_until: datetime) -> DeliveryRow:
         """scheduled → queued, or queued → queued with a new lease (a lost message
-        sent again). Guarded by the status, version and lease the caller read."""
+        sent again). Guarded by the status, version and lease the caller read.
+
+        Queuing leaves the `due` entry at the due time: the tick passes over it while
+        its lease runs (it reads status and lease from the entry), and rewriting an entry
+        in place costs one index write where moving its key costs two."""
         condition = (DeliveryRecord.status == row.status) & (DeliveryRecord.post_version == row.post_version)
         if row.lease_until is not None:
             condition &= DeliveryRecord.lease_until == key_time(row.lease_until)
         else:
             condition &= DeliveryRecord.lease_until.does_not_exist()
-        actions = [DeliveryRecord.status.set("queued"), DeliveryRecord.lease_until.set(key_time(lease_until)),
-                   *_due_actions(row, lease_until, self.shards)]
+        actions = [DeliveryRecord.status.set("queued"), DeliveryRecord.lease_until.set(key_time(lease_until))]
+        if row.status != "scheduled":  # sent again: looked at next when this lease runs out
+            actions += _due_actions(row, lease_until, self.shards)
         return self._update(row, actions, condition)
 
     def claim(self, row: DeliveryRow, token: str, lease_until: datetime) -> DeliveryRow:
-        """queued → publishing, for the message's version only; attempts + 1."""
+        """queued → publishing, for the message's version only; attempts + 1. The `due`
+        entry stays where it is (see mark_queued): an expired claim is found from it."""
         condition = ((DeliveryRecord.status == "queued") & (DeliveryRecord.post_version == row.post_version))
         actions = [DeliveryRecord.status.set("publishing"), DeliveryRecord.claim_token.set(token),
-                   DeliveryRecord.lease_until.set(key_time(lease_until)), DeliveryRecord.attempts.add(1),
-                   *_due_actions(row, lease_until, self.shards)]
+                   DeliveryRecord.lease_until.set(key_time(lease_until)), DeliveryRecord.attempts.add(1)]
         return self._update(row, actions, condition)
 
     def expire_claim(self, row: DeliveryRow, outcome: Outcome) -> DeliveryRow:

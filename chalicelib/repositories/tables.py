@@ -13,7 +13,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProject
 from pynamodb.models import Model
 
 from chalicelib.repositories.projections import DELIVERY_POST, DUE_WORK, POST_LISTING
-from chalicelib.settings import get_settings
+from chalicelib.settings import MAX_POOL_CONNECTIONS, get_settings
 
 
 def _meta(logical: str) -> type:
@@ -24,6 +24,7 @@ def _meta(logical: str) -> type:
         region = settings.region
         host = settings.aws_endpoint_url
         max_retry_attempts = 3
+        max_pool_connections = MAX_POOL_CONNECTIONS
 
     return Meta
 
