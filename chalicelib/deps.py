@@ -137,7 +137,8 @@ class Container:
     def delivery_repository(self) -> Any:
         from chalicelib.repositories.deliveries import DeliveryRepository
 
-        return DeliveryRepository(self.post_repository, self.metrics_repository, self.clock)
+        kwargs: dict[str, Any] = {"pause": self._sleep} if self._sleep else {}
+        return DeliveryRepository(self.post_repository, self.metrics_repository, self.clock, **kwargs)
 
     @cached_property
     def publish_queue(self) -> Any:

@@ -3,7 +3,9 @@ a delivery moves only from the state the engine read, and a worker writes an
 outcome only while it still holds its claim (see docs/publishing.md)."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,6 +27,9 @@ from chalicelib.repositories.posts import (
     post_pk,
 )
 from chalicelib.repositories.tables import DeliveryRecord, PostRecord, PostTableRecord
+
+# Attempts at writing an outcome while other deliveries of the same post keep finishing.
+OUTCOME_ATTEMPTS = 20
 
 
 class LostClaim(Exception):
@@ -58,11 +63,15 @@ def _due_actions(row: DeliveryRow, due: datetime | None, shards: int) -> list[Ac
 
 class DeliveryRepository:
     def __init__(self, posts: PostRepository, metrics: MetricsRepository | None = None,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, pause: Callable[[float], None] = time.sleep,
+                 jitter: Callable[[], float] = random.random) -> None:
         self.posts = posts
         self.shards = posts.due_shards
         self.metrics = metrics or MetricsRepository()
         self.clock = clock or SystemClock()
+        # Between attempts at an outcome transaction that collided with another (see _finish).
+        self.pause = pause
+        self.jitter = jitter
 
     def _record(self, row: DeliveryRow) -> DeliveryRecord:
         return DeliveryRecord(post_pk(row.workspace_id, row.post_id), DELIVERY_SK + row.channel_id)
@@ -147,7 +156,7 @@ class DeliveryRepository:
         actions = self._outcome_actions(row, outcome)
         if outcome.next_due is not None:  # not terminal: the post's status cannot change
             return self._update(row, actions, condition)
-        for _ in range(20):
+        for attempt in range(OUTCOME_ATTEMPTS):
             post, post_status, seq = self._post_status_after(row, outcome.status)
             post_item = PostRecord(post_pk(row.workspace_id, row.post_id), POST_SK)
             seq_condition = (PostRecord.outcome_seq.does_not_exist() if seq is None
@@ -167,9 +176,14 @@ class DeliveryRepository:
                 reasons = [r.code if r else None for r in (exc.cancellation_reasons or [])]
                 if reasons and reasons[0] == "ConditionalCheckFailed":
                     raise LostClaim("the claim was lost") from None
-                if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-                    continue  # another delivery of this post finished meanwhile: read again
-                raise
+                post_moved = len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed"
+                if not post_moved and "TransactionConflict" not in reasons:
+                    raise
+                # Another delivery of this post finished meanwhile (or, on DynamoDB, was finishing at
+                # the same moment): read again after a random pause, so the deliveries of a post that
+                # finish together do not collide again and again.
+                self.pause(self.jitter() * min(0.4, 0.01 * 2 ** attempt))
+                continue
             return DeliveryRow(**{**row.__dict__, "status": outcome.status})
         raise RuntimeError("could not record the outcome: the post kept changing")
 

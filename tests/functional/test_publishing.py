@@ -475,3 +475,50 @@ def test_the_worker_publishes_the_records_of_a_batch_at_once(deps, api, clock, q
     answer = publish_worker(event, None)
     assert answer == {"batchItemFailures": []}
     assert sorted(network.posts.values()) == ["Post 0", "Post 1", "Post 2"]
+
+
+class ConflictingConnection:
+    """DynamoDB's answer when another transaction holds an item of ours at the same moment
+    (TransactionConflict), for the first `times` outcome transactions; the rest go through."""
+
+    def __init__(self, times):
+        from pynamodb.connection import Connection
+
+        from chalicelib.settings import get_settings
+
+        settings = get_settings()
+        self.real = Connection(region=settings.region, host=settings.aws_endpoint_url)
+        self.times = times
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+    def transact_write_items(self, *args, **kwargs):
+        from botocore.exceptions import ClientError
+        from pynamodb.exceptions import CancellationReason, TransactWriteError, VerboseClientError
+
+        if self.times:
+            self.times -= 1
+            cause = VerboseClientError(
+                {"Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"}},
+                "TransactWriteItems", {}, cancellation_reasons=[
+                    None, CancellationReason(code="TransactionConflict", message="Transaction is ongoing")])
+            assert isinstance(cause, ClientError)
+            raise TransactWriteError("Failed to write transaction items", cause=cause)
+        return self.real.transact_write_items(*args, **kwargs)
+
+
+def test_an_outcome_that_collides_with_another_transaction_is_written_after_a_pause(deps, api, clock, queue):
+    channel = sandbox(api)
+    post_id, publish_at = schedule(api, clock, [channel], seconds=10)
+    clock.set(publish_at)
+    deps.post_repository._connection = ConflictingConnection(times=3)
+    pauses = []
+    deps.delivery_repository.pause = pauses.append
+
+    assert run_messages(deps, queue, clock) == ["published"]
+
+    assert len(pauses) == 3 and all(0 <= pause <= 0.4 for pause in pauses)
+    post = api.get(f"/posts/{post_id}").json
+    assert post["status"] == "published" and post["deliveries"][0]["status"] == "published"
+    assert len(received(api, channel)) == 1
