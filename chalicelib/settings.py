@@ -41,6 +41,8 @@ class Settings:
     public_base_url: str
     due_shards: int
     max_body_bytes: int
+    # Networks batch events (Meta sends up to 1,000 changes in one POST): webhooks take larger bodies.
+    max_webhook_body_bytes: int
     tables: dict[str, str] = field(default_factory=dict)
     queues: dict[str, str] = field(default_factory=dict)
     # Webhook app secrets: never in a repr, a log line or an answer.
@@ -77,6 +79,7 @@ def load_settings() -> Settings:
         public_base_url=os.environ.get("HERALD_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         due_shards=int(os.environ.get("HERALD_DUE_SHARDS", "8")),
         max_body_bytes=int(os.environ.get("HERALD_MAX_BODY_BYTES", str(256 * 1024))),
+        max_webhook_body_bytes=int(os.environ.get("HERALD_MAX_WEBHOOK_BODY_BYTES", str(2 * 1024 * 1024))),
         tables={t: os.environ.get(table_env_var(t), resource_name(stage, t)) for t in TABLES},
         queues={q: os.environ.get(queue_env_var(q), resource_name(stage, q)) for q in QUEUES},
         meta_app_secret=os.environ.get("HERALD_META_APP_SECRET", ""),

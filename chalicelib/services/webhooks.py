@@ -63,8 +63,8 @@ class WebhookService:
 
     def receive(self, name: str, raw_body: bytes, headers: Mapping[str, str]) -> IngestReport:
         receiver = RECEIVERS[name]
-        if len(raw_body) > self.settings.max_body_bytes:
-            limit = self.settings.max_body_bytes
+        if len(raw_body) > self.settings.max_webhook_body_bytes:
+            limit = self.settings.max_webhook_body_bytes
             raise PayloadTooLarge(f"The body is {len(raw_body)} bytes; the limit is {limit}.")
         module = importlib.import_module(receiver.module)
         try:

@@ -125,6 +125,27 @@ def test_a_page_comment_becomes_a_conversation_on_its_post(hooks, api, deps, pag
     assert message["id"] == "122131676912594941_1213590066982748"
 
 
+def test_a_batch_larger_than_an_api_body_is_taken_whole(hooks, api, deps, page):
+    """Meta batches up to 1,000 changes in one POST: more than the API's 256 KiB for its own routes."""
+    template = json.loads(fixture("meta", "feed_comment_add.json"))
+    change = template["entry"][0]["changes"][0]
+    changes = []
+    for index in range(800):
+        value = {**change["value"], "comment_id": f"122131676912594941_{index:016d}",
+                 "message": f"Question {index}: " + "do you ship to Lisbon? " * 10}
+        changes.append({**change, "value": value})
+    body = json.dumps({"object": "page", "entry": [{**template["entry"][0], "changes": changes}]}).encode()
+    assert 256 * 1024 < len(body) < 2 * 1024 * 1024
+
+    answer = hooks.post("meta", body)
+
+    assert answer.status_code == 200, answer.body
+    assert answer.json["stored"] == 800
+    drain_inbox(deps)
+    [conversation] = conversations(api)
+    assert len(thread(api, conversation["id"])["messages"]) == 800
+
+
 def test_the_same_delivery_twice_stores_one_message(hooks, api, deps, page):
     body = fixture("meta", "feed_comment_add.json")
     first = hooks.post("meta", body)
@@ -227,7 +248,8 @@ BAD_DELIVERIES = {
     "malformed JSON": (*_signed(b'{"object": "page", "entry": ['), 400),
     "a JSON list": (*_signed(b"[]"), 400),
     "nothing of the documented shape": (*_signed(b'{"object": "user", "entry": []}'), 400),
-    "body over the limit": (*_signed(b'{"object":"page","entry":[],"pad":"' + b"x" * 300_000 + b'"}'), 413),
+    "body over the limit": (*_signed(b'{"object":"page","entry":[],"pad":"' + b"x" * (2 * 1024 * 1024) + b'"}'),
+                            413),
 }
 
 

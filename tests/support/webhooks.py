@@ -149,7 +149,7 @@ def common_bad_deliveries(body: bytes, sign: Any,
     is valid JSON with none of the fields the network documents.
     """
     reserialised = json.dumps(json.loads(body)).encode()
-    oversized = b'{"pad":"' + b"x" * 300_000 + b'"}'
+    oversized = b'{"pad":"' + b"x" * (2 * 1024 * 1024) + b'"}'
     return {
         "no signature": (body, {}, 401),
         "signed with another secret": (body, sign(body, secret="not-our-secret"), 401),
