@@ -18,6 +18,9 @@ from chalicelib.services.post_status import derive_post_status
 log = logging.getLogger("herald.posts")
 
 EDITABLE = ("draft", "scheduled")
+# Statuses a person sees that the engine does not store: the stored status they are found under.
+STORED_AS = {"publishing": "scheduled"}
+SHOWN_FILTERED = ("publishing", "scheduled")
 PAST_TOLERANCE = timedelta(seconds=60)
 
 
@@ -64,17 +67,26 @@ class PostService:
     def list(self, workspace_id: str, *, status: str | None, channel_id: str | None, start: datetime | None,
              end: datetime | None, limit: int, cursor: str | None
              ) -> tuple[list[tuple[PostRow, list[DeliveryRow]]], str | None]:
+        """Posts by the status a person sees. The engine stores a post's status only when it ends
+        (3 writes a delivery), so a post going out is stored `scheduled`: `publishing` is read from
+        the scheduled posts already due, and `scheduled` leaves those out. A page can then hold
+        fewer than `limit` posts; `next_cursor` still leads on."""
         if channel_id and self.channels.get(workspace_id, channel_id) is None:
             raise NotFound(f"No channel {channel_id} in this workspace.")
-        rows, next_cursor = self.posts.list_posts(workspace_id, status=status, channel_id=channel_id,
+        stored = STORED_AS.get(status or "", status)
+        if status == "publishing":
+            now = self.clock.now()
+            end = min(end, now) if end else now
+        rows, next_cursor = self.posts.list_posts(workspace_id, status=stored, channel_id=channel_id,
                                                   start=start, end=end, limit=limit, cursor=cursor)
         deliveries = self.posts.deliveries_of(rows)
-        order = {}
-        for row in rows:
-            order[row.post_id] = {cid: i for i, cid in enumerate(row.channel_ids)}
         out = []
         for row in rows:
-            found = sorted(deliveries.get(row.post_id, []), key=lambda d: order[row.post_id].get(d.channel_id, 0))
+            order = {cid: i for i, cid in enumerate(row.channel_ids)}
+            found = sorted(deliveries.get(row.post_id, []), key=lambda d: order.get(d.channel_id, 0))
+            shown = derive_post_status(row.status, [d.status for d in found])
+            if status in SHOWN_FILTERED and shown != status:
+                continue
             out.append((row, found))
         return out, next_cursor
 

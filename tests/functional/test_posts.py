@@ -170,6 +170,18 @@ def test_a_post_being_published_cannot_be_edited(api, channels, clock, deps, wor
     assert api.get(f"/posts/{post['id']}").json["text"] == "Hello"
 
 
+def test_the_status_filter_follows_the_status_shown_while_a_post_goes_out(api, channels, clock, deps, workspace):
+    going = make_post(api, channels, clock.now() + timedelta(minutes=1))
+    waiting = make_post(api, channels, clock.now() + timedelta(minutes=5))
+    clock.advance(minutes=2)
+    set_delivery_status(deps, workspace.id, going["id"], channels[0], "publishing")
+    assert api.get(f"/posts/{going['id']}").json["status"] == "publishing"
+
+    assert [p["id"] for p in api.get("/posts?status=publishing").json["items"]] == [going["id"]]
+    assert [p["id"] for p in api.get("/posts?status=scheduled").json["items"]] == [waiting["id"]]
+    assert api.get(f"/posts?status=publishing&channel_id={channels[0]}").json["items"][0]["id"] == going["id"]
+
+
 # -- scheduling and cancelation ------------------------------------------------------
 
 
