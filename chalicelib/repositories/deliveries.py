@@ -28,6 +28,9 @@ from chalicelib.repositories.posts import (
 )
 from chalicelib.repositories.tables import DeliveryRecord, PostRecord, PostTableRecord
 
+# A post, its deliveries and its outcome_seq, as PostRepository.get_with_seq reads them.
+PostRead = tuple[PostRow, list[DeliveryRow], int | None]
+
 # Attempts at writing an outcome while other deliveries of the same post keep finishing.
 OUTCOME_ATTEMPTS = 20
 
@@ -128,10 +131,12 @@ class DeliveryRepository:
                      & (DeliveryRecord.lease_until == key_time(row.lease_until)))
         return self._finish(row, outcome, condition)
 
-    def finish(self, row: DeliveryRow, token: str, outcome: Outcome) -> DeliveryRow:
-        """Writes what the network answered, only while the claim is still ours."""
+    def finish(self, row: DeliveryRow, token: str, outcome: Outcome, read: PostRead | None = None) -> DeliveryRow:
+        """Writes what the network answered, only while the claim is still ours. `read` is the
+        post as the worker read it before publishing: the first attempt uses it instead of
+        reading again (if another delivery finished since, its outcome_seq says so)."""
         condition = (DeliveryRecord.status == "publishing") & (DeliveryRecord.claim_token == token)
-        return self._finish(row, outcome, condition)
+        return self._finish(row, outcome, condition, read)
 
     def _outcome_actions(self, row: DeliveryRow, outcome: Outcome) -> list[Action]:
         actions: list[Action] = [DeliveryRecord.status.set(outcome.status)]
@@ -152,12 +157,14 @@ class DeliveryRepository:
             actions.append(DeliveryRecord.due_at.set(key_time(outcome.next_due)))  # type: ignore[arg-type]
         return actions + _due_actions(row, outcome.lease, self.shards)
 
-    def _finish(self, row: DeliveryRow, outcome: Outcome, condition: object) -> DeliveryRow:
+    def _finish(self, row: DeliveryRow, outcome: Outcome, condition: object,
+                read: PostRead | None = None) -> DeliveryRow:
         actions = self._outcome_actions(row, outcome)
         if outcome.next_due is not None:  # not terminal: the post's status cannot change
             return self._update(row, actions, condition)
         for attempt in range(OUTCOME_ATTEMPTS):
-            post, post_status, seq = self._post_status_after(row, outcome.status)
+            post, post_status, seq = self._post_status_after(row, outcome.status, read)
+            read = None
             post_item = PostRecord(post_pk(row.workspace_id, row.post_id), POST_SK)
             seq_condition = (PostRecord.outcome_seq.does_not_exist() if seq is None
                              else PostRecord.outcome_seq == seq)
@@ -201,13 +208,13 @@ class DeliveryRepository:
         tx.update(self.metrics.counter_item(row.workspace_id, row.channel_id, day),
                   actions=counter_actions(increments, appends))
 
-    def _post_status_after(self, row: DeliveryRow,
-                           status: str) -> tuple[PostRow | None, str | None, int | None]:
+    def _post_status_after(self, row: DeliveryRow, status: str,
+                           read: PostRead | None = None) -> tuple[PostRow | None, str | None, int | None]:
         """The post, and its stored status once this delivery has `status`:
         terminal only when every delivery is; None leaves it as it is."""
         from chalicelib.services.post_status import TERMINAL, derive_post_status
 
-        found = self.posts.get_with_seq(row.workspace_id, row.post_id)
+        found = read or self.posts.get_with_seq(row.workspace_id, row.post_id)
         if found is None:
             return None, None, None
         post, deliveries, seq = found

@@ -224,10 +224,11 @@ class PublishingEngine:
             log.info("Dropped a message for %s: edited, canceled or already claimed", probe.delivery_id)
             return "dropped"
         self.checkpoint("claimed")
-        outcome = self._attempt(claimed)
+        read = self.posts.get_with_seq(claimed.workspace_id, claimed.post_id)
+        outcome = self._attempt(claimed, read[0] if read else None)
         self.checkpoint("attempted")
         try:
-            self.deliveries.finish(claimed, token, outcome)
+            self.deliveries.finish(claimed, token, outcome, read)
         except LostClaim:
             log.error("Lost the claim on %s before writing %s; the sweep decides", claimed.delivery_id,
                       outcome.status)
@@ -239,8 +240,7 @@ class PublishingEngine:
                  "retrying" if outcome.status == "queued" else outcome.status)
         return "retrying" if outcome.status == "queued" else outcome.status
 
-    def _attempt(self, delivery: DeliveryRow) -> Outcome:
-        post = self.posts.get_post(delivery.workspace_id, delivery.post_id)
+    def _attempt(self, delivery: DeliveryRow, post: PostRow | None) -> Outcome:
         channel: ChannelRow | None = self.channels.channels.get(delivery.workspace_id, delivery.channel_id)
         if post is None:
             return Outcome("failed", last_error="The post was deleted.")
