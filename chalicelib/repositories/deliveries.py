@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
@@ -163,20 +164,15 @@ class DeliveryRepository:
         if outcome.next_due is not None:  # not terminal: the post's status cannot change
             return self._update(row, actions, condition)
         for attempt in range(OUTCOME_ATTEMPTS):
-            post, post_status, seq = self._post_status_after(row, outcome.status, read)
+            read = read or self.posts.get_with_seq(row.workspace_id, row.post_id)
+            post_actions, post_condition = self._post_change(row, outcome.status, read)
+            post = read[0] if read else None
             read = None
-            post_item = PostRecord(post_pk(row.workspace_id, row.post_id), POST_SK)
-            seq_condition = (PostRecord.outcome_seq.does_not_exist() if seq is None
-                             else PostRecord.outcome_seq == seq)
-            post_actions = [PostRecord.outcome_seq.set((seq or 0) + 1)]
-            if post_status is not None:
-                post_actions += [PostRecord.status.set(post_status),
-                                 PostRecord.post_workspace_status.set(f"{row.workspace_id}#{post_status}")]
             try:
                 with self.posts._tx() as tx:
                     tx.update(self._record(row), actions=actions, condition=condition)
-                    tx.update(post_item, actions=post_actions,
-                              condition=seq_condition & PostRecord.pk.exists())
+                    tx.update(PostRecord(post_pk(row.workspace_id, row.post_id), POST_SK), actions=post_actions,
+                              condition=post_condition & PostRecord.pk.exists())
                     if post is not None:
                         self._count(tx, row, outcome, post)
             except TransactWriteError as exc:
@@ -186,13 +182,40 @@ class DeliveryRepository:
                 post_moved = len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed"
                 if not post_moved and "TransactionConflict" not in reasons:
                     raise
-                # Another delivery of this post finished meanwhile (or, on DynamoDB, was finishing at
-                # the same moment): read again after a random pause, so the deliveries of a post that
-                # finish together do not collide again and again.
+                # The post moved: this was the last open delivery after all, or (posts made before
+                # open_deliveries) another finished meanwhile; or, on DynamoDB, another was finishing
+                # at the same moment. Read again after a short random pause.
                 self.pause(self.jitter() * min(0.4, 0.01 * 2 ** attempt))
                 continue
             return DeliveryRow(**{**row.__dict__, "status": outcome.status})
         raise RuntimeError("could not record the outcome: the post kept changing")
+
+    def _post_change(self, row: DeliveryRow, status: str, read: PostRead | None) -> tuple[list[Action], Any]:
+        """What a final outcome does to its post, and on what condition.
+
+        While other deliveries are open it only takes one off `open_deliveries` (on condition that
+        more than one is open), so the deliveries of a post finishing together do not wait for each
+        other. The one that finds itself the last sets the post's status from every delivery, on
+        condition that it still is the last. Posts written before `open_deliveries` existed are
+        serialised on `outcome_seq`, as they were."""
+        if read is None:  # the post is gone: the transaction fails on pk.exists
+            return [PostRecord.outcome_seq.add(1)], PostRecord.outcome_seq.does_not_exist()
+        post, deliveries, seq = read
+        remaining = post.open_deliveries
+        if remaining is not None and remaining > 1:
+            return [PostRecord.open_deliveries.add(-1)], PostRecord.open_deliveries > 1
+        from chalicelib.services.post_status import TERMINAL, derive_post_status
+
+        statuses = [status if d.channel_id == row.channel_id else d.status for d in deliveries]
+        derived = derive_post_status(post.status, statuses)
+        actions: list[Action] = [PostRecord.outcome_seq.set((seq or 0) + 1)]
+        if derived in TERMINAL or derived == "partially_published":
+            actions += [PostRecord.status.set(derived),
+                        PostRecord.post_workspace_status.set(f"{row.workspace_id}#{derived}")]
+        if remaining is not None:
+            actions.append(PostRecord.open_deliveries.set(max(0, remaining - 1)))
+            return actions, PostRecord.open_deliveries == remaining
+        return actions, (PostRecord.outcome_seq.does_not_exist() if seq is None else PostRecord.outcome_seq == seq)
 
     def _count(self, tx: TransactWrite, row: DeliveryRow, outcome: Outcome, post: PostRow) -> None:
         """The outcome's counters, in the same transaction: counted once, exactly
@@ -207,19 +230,3 @@ class DeliveryRepository:
         day = local_day(outcome.published_at or self.clock.now(), post.timezone or "UTC")
         tx.update(self.metrics.counter_item(row.workspace_id, row.channel_id, day),
                   actions=counter_actions(increments, appends))
-
-    def _post_status_after(self, row: DeliveryRow, status: str,
-                           read: PostRead | None = None) -> tuple[PostRow | None, str | None, int | None]:
-        """The post, and its stored status once this delivery has `status`:
-        terminal only when every delivery is; None leaves it as it is."""
-        from chalicelib.services.post_status import TERMINAL, derive_post_status
-
-        found = read or self.posts.get_with_seq(row.workspace_id, row.post_id)
-        if found is None:
-            return None, None, None
-        post, deliveries, seq = found
-        statuses = [status if d.channel_id == row.channel_id else d.status for d in deliveries]
-        derived = derive_post_status(post.status, statuses)
-        if derived in TERMINAL or derived in ("partially_published",):
-            return post, derived, seq
-        return post, None, seq

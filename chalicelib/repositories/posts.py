@@ -25,6 +25,12 @@ POST_SK = "post"
 DELIVERY_SK = "delivery#"
 DUE_STATUSES = ("scheduled", "queued", "publishing")
 UNSENT_STATUSES = ("scheduled", "queued")
+FINAL_STATUSES = ("published", "failed", "unknown", "canceled")
+
+
+def open_count(deliveries: list[DeliveryRow]) -> int:
+    """Deliveries that will still end through the engine (those publishing included)."""
+    return sum(1 for delivery in deliveries if delivery.status not in FINAL_STATUSES)
 UNDATED = "~"  # sorts after every time
 
 
@@ -54,6 +60,8 @@ class PostRow:
     media: list[dict[str, Any]] = field(default_factory=list)
     version: int = 1
     timezone: str | None = None
+    # Read from the table only (not from the list indexes); written by create and replace.
+    open_deliveries: int | None = None
 
     @property
     def publish_key(self) -> str:
@@ -111,7 +119,7 @@ def post_record(row: PostRow) -> PostRecord:
         variants=row.variants, media=row.media, version=row.version,
         created_at=key_time(row.created_at), updated_at=key_time(row.updated_at),
         post_workspace_id=row.workspace_id, post_workspace_status=f"{row.workspace_id}#{row.status}",
-        timezone=row.timezone,
+        timezone=row.timezone, open_deliveries=row.open_deliveries,
     )
 
 
@@ -141,6 +149,7 @@ def post_row(r: PostRecord) -> PostRow:
         channel_ids=list(r.channel_ids or []), created_at=_parse(r.created_at),  # type: ignore[arg-type]
         updated_at=_parse(r.updated_at), publish_at=_parse(r.publish_at),  # type: ignore[arg-type]
         variants=variants, media=media, version=int(r.version), timezone=r.timezone,
+        open_deliveries=None if r.open_deliveries is None else int(r.open_deliveries),
     )
 
 
@@ -263,6 +272,7 @@ class PostRepository:
     # -- writes --------------------------------------------------------------
 
     def create(self, post: PostRow, deliveries: list[DeliveryRow]) -> None:
+        post.open_deliveries = open_count(deliveries)
         with self._tx() as tx:
             tx.save(post_record(post), condition=PostTableRecord.pk.does_not_exist())
             for delivery in deliveries:
@@ -276,6 +286,7 @@ class PostRepository:
         the status it was read with (the engine may have moved one meanwhile)."""
         kept = {d.channel_id for d in deliveries}
         previous = {d.channel_id: d for d in old_deliveries}
+        post.open_deliveries = open_count(deliveries)
         try:
             with self._tx() as tx:
                 tx.save(post_record(post), condition=(PostRecord.version == expected_version)

@@ -160,6 +160,9 @@ class PostRecord(PostTableRecord, discriminator="post"):
     post_workspace_status = UnicodeAttribute()
     # Bumped by every final delivery outcome; serialises the post's status update.
     outcome_seq = NumberAttribute(null=True)
+    # Deliveries not yet published, failed, unknown or canceled: each final outcome takes one off,
+    # and the one that takes the last sets the post's status (deliveries/_finish).
+    open_deliveries = NumberAttribute(null=True)
     # The workspace's time zone when the post was last written: outcomes are
     # counted on the local day without reading the workspace.
     timezone = UnicodeAttribute(null=True)

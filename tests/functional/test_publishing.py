@@ -522,3 +522,63 @@ def test_an_outcome_that_collides_with_another_transaction_is_written_after_a_pa
     post = api.get(f"/posts/{post_id}").json
     assert post["status"] == "published" and post["deliveries"][0]["status"] == "published"
     assert len(received(api, channel)) == 1
+
+
+def raw_post_item(deps, workspace_id, post_id):
+    from chalicelib.repositories.posts import POST_SK, post_pk
+    from chalicelib.repositories.tables import PostRecord
+
+    return PostRecord.get(post_pk(workspace_id, post_id), POST_SK, consistent_read=True)
+
+
+def test_the_deliveries_of_a_post_finish_together_and_the_last_one_sets_its_status(
+        deps, api, clock, queue, workspace):
+    from chalicelib.jobs.publishing import publish_worker
+    from infra.local.sqs_poller import sqs_event
+
+    network = MeetingNetwork(parties=5)  # all five calls in flight at once
+    deps._adapter_overrides["sandbox"] = network
+    channels = [sandbox(api) for _ in range(5)]
+    post_id, publish_at = schedule(api, clock, channels, seconds=10)
+    assert raw_post_item(deps, workspace.id, post_id).open_deliveries == 5
+    clock.set(publish_at)
+    messages = [{"MessageId": f"m{i}", "ReceiptHandle": f"r{i}", "Body": m.body(), "MD5OfBody": ""}
+                for i, (m, _) in enumerate(queue.take())]
+    answer = publish_worker(sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:publish", "us-east-1"), None)
+
+    assert answer == {"batchItemFailures": []}
+    post = api.get(f"/posts/{post_id}").json
+    assert post["status"] == "published" and [d["status"] for d in post["deliveries"]] == ["published"] * 5
+    item = raw_post_item(deps, workspace.id, post_id)
+    assert (item.status, item.open_deliveries) == ("published", 0)
+    assert [p["id"] for p in api.get("/posts?status=published").json["items"]] == [post_id]
+
+
+def test_a_post_canceled_while_one_delivery_is_out_ends_with_that_deliverys_outcome(
+        deps, api, clock, queue, workspace):
+    first, second = sandbox(api), sandbox(api)
+    post_id, publish_at = schedule(api, clock, [first, second], seconds=10)
+    clock.set(publish_at)
+    messages = {m.channel_id: m for m, _ in queue.take()}
+    deps.engine.checkpoint = crash_once_at("attempted")  # the first is published, its outcome not yet written
+    with pytest.raises(Crash):
+        deps.engine.publish_delivery(messages[first])
+    assert api.post(f"/posts/{post_id}/cancel").json["deliveries"][1]["status"] == "canceled"
+    assert raw_post_item(deps, workspace.id, post_id).open_deliveries == 1
+
+    clock.advance(121)
+    assert deps.engine.publish_due_deliveries().marked_unknown == 1
+    post = api.get(f"/posts/{post_id}").json
+    assert [d["status"] for d in post["deliveries"]] == ["unknown", "canceled"]
+    assert post["status"] == raw_post_item(deps, workspace.id, post_id).status == "failed"
+
+
+def test_a_post_written_before_open_deliveries_still_gets_its_status(deps, api, clock, queue, workspace):
+    first, second = sandbox(api), sandbox(api)
+    post_id, publish_at = schedule(api, clock, [first, second], seconds=10)
+    item = raw_post_item(deps, workspace.id, post_id)
+    item.update(actions=[type(item).open_deliveries.remove()])
+    clock.set(publish_at)
+    assert run_messages(deps, queue, clock) == ["published", "published"]
+    item = raw_post_item(deps, workspace.id, post_id)
+    assert (item.status, item.open_deliveries, item.outcome_seq) == ("published", None, 2)
