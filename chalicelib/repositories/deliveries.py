@@ -15,7 +15,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.clock import Clock, SystemClock, local_day
-from chalicelib.repositories.metrics import MetricsRepository, counter_actions, delivery_counts
+from chalicelib.repositories.metrics import MetricsRepository, delivery_counts
 from chalicelib.repositories.posts import (
     DELIVERY_SK,
     POST_SK,
@@ -218,8 +218,9 @@ class DeliveryRepository:
         return actions, (PostRecord.outcome_seq.does_not_exist() if seq is None else PostRecord.outcome_seq == seq)
 
     def _count(self, tx: TransactWrite, row: DeliveryRow, outcome: Outcome, post: PostRow) -> None:
-        """The outcome's counters, in the same transaction: counted once, exactly
-        when the outcome is recorded, on the workspace's local day."""
+        """The outcome's counters (and a published post's own item), in the same
+        transaction: counted once, exactly when the outcome is recorded, on the
+        workspace's local day."""
         variant = post.variants.get(row.channel_id) or {}
         increments, appends = delivery_counts(
             outcome.status, post_id=row.post_id, remote_id=outcome.remote_id, remote_url=outcome.remote_url,
@@ -228,5 +229,4 @@ class DeliveryRepository:
         if not increments:
             return
         day = local_day(outcome.published_at or self.clock.now(), post.timezone or "UTC")
-        tx.update(self.metrics.counter_item(row.workspace_id, row.channel_id, day),
-                  actions=counter_actions(increments, appends))
+        self.metrics.add(row.workspace_id, row.channel_id, day, increments, appends, transaction=tx)

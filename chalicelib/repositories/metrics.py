@@ -7,8 +7,10 @@ Key layout (one table, `pk`/`sk`):
   for what belongs to no channel, such as listening matches). Its items sort by
   local day, counters next to the daily row of the same day:
   `sk = <YYYY-MM-DD>#counts` (ADDed to when an event happens) and
-  `sk = <YYYY-MM-DD>#daily` (written whole by the roll-up). One Query reads a
-  window of days, counters and rows together.
+  `sk = <YYYY-MM-DD>#daily` (written whole by the roll-up), and one item per
+  published delivery, `sk = <YYYY-MM-DD>#post#<post_id>` (its post and lateness;
+  put in the outcome's transaction), so that the counter keeps a constant size
+  however many posts a day has. One Query reads a window of days, all three kinds.
 - `pk = registry#<shard>`, `sk = <workspace_id>`: the workspace's time zone,
   the last local day rolled up, and every series it ever rolled up. The nightly
   job queries the shards instead of scanning anything.
@@ -44,6 +46,7 @@ WORKSPACE_SERIES = "workspace"
 REGISTRY_SHARDS = 4
 COUNTS = "counts"
 DAILY = "daily"
+POST_ENTRY = "post"
 
 # Every counter a series keeps per local day; all are ADDed to, never set.
 COUNT_FIELDS = (
@@ -51,8 +54,10 @@ COUNT_FIELDS = (
     "comments", "messages", "mentions", "conversations", "listening_matches",
     "replies_sent", "answered", "answered_24h", "first_response_sum_s",
 )
-# Lists appended to, so that percentiles can be computed exactly.
-LIST_FIELDS = ("lateness_s", "first_response_s", "posts")
+# Lists kept value by value, so that percentiles are exact. The counter item holds
+# `first_response_s`; a published post and its lateness are an item of their own.
+COUNTER_LISTS = ("first_response_s",)
+POST_LISTS = ("posts", "lateness_s")
 
 
 class MetricsTableRecord(Model):
@@ -76,10 +81,21 @@ class CounterRecord(MetricsTableRecord, discriminator=COUNTS):
     answered = NumberAttribute(null=True)
     answered_24h = NumberAttribute(null=True)
     first_response_sum_s = NumberAttribute(null=True)
-    lateness_s = ListAttribute(of=NumberAttribute, null=True)  # type: ignore[var-annotated]
     first_response_s = ListAttribute(of=NumberAttribute, null=True)  # type: ignore[var-annotated]
-    # One map per published delivery: post_id, remote_id, remote_url, published_at, preview.
+    # Written by the engine before each post had its own item (PostEntryRecord); still read.
+    lateness_s = ListAttribute(of=NumberAttribute, null=True)  # type: ignore[var-annotated]
     posts = ListAttribute(null=True)  # type: ignore[var-annotated]
+
+
+class PostEntryRecord(MetricsTableRecord, discriminator=POST_ENTRY):
+    """One published delivery on its channel's day; the key makes a repeated put harmless."""
+
+    post_id = UnicodeAttribute()
+    remote_id = UnicodeAttribute(null=True)
+    remote_url = UnicodeAttribute(null=True)
+    published_at = UnicodeAttribute()
+    preview = UnicodeAttribute()
+    lateness_s = NumberAttribute()
 
 
 class DailyRecord(MetricsTableRecord, discriminator=DAILY):
@@ -156,6 +172,14 @@ def counter_sk(day: date) -> str:
     return f"{day.isoformat()}#{COUNTS}"
 
 
+def post_entry_sk(day: date, post_id: str) -> str:
+    return f"{day.isoformat()}#{POST_ENTRY}#{post_id}"
+
+
+def _day_of(sk: str) -> date:
+    return date.fromisoformat(sk.split("#")[0])
+
+
 def registry_shard(workspace_id: str, shards: int = REGISTRY_SHARDS) -> int:
     return zlib.crc32(workspace_id.encode()) % shards
 
@@ -180,10 +204,20 @@ def _plain(value: Any) -> Any:
 def _counts_of(record: CounterRecord) -> DayCounts:
     counts = {name: _number(getattr(record, name)) for name in COUNT_FIELDS
               if getattr(record, name) is not None}
-    return DayCounts(date.fromisoformat(record.sk.split("#")[0]), counts,
+    return DayCounts(_day_of(record.sk), counts,
                      [_number(v) for v in record.lateness_s or []],
                      [_number(v) for v in record.first_response_s or []],
                      _plain(list(record.posts or [])))
+
+
+POST_KEYS = ("post_id", "remote_id", "remote_url", "published_at", "preview")
+
+
+def _add_entries(counts: DayCounts, entries: list[PostEntryRecord]) -> None:
+    """After the posts an older counter item holds in its own lists, in the order they were published."""
+    for entry in sorted(entries, key=lambda e: (e.published_at, e.post_id)):
+        counts.posts.append({name: getattr(entry, name) for name in POST_KEYS})
+        counts.lateness_s.append(_number(entry.lateness_s))
 
 
 def _row_of(workspace_id: str, channel_id: str, record: DailyRecord) -> DailyRow:
@@ -204,7 +238,7 @@ def _daily_record(row: DailyRow) -> DailyRecord:
 
 
 def counter_actions(increments: dict[str, float], appends: dict[str, list[Any]]) -> list[Action]:
-    """ADD to counters and append to lists; the item is made by the first update."""
+    """ADD to counters and append to the counter's lists; the item is made by the first update."""
     actions: list[Action] = [CounterRecord.kind.set(CounterRecord)]
     for name, amount in increments.items():
         if name not in COUNT_FIELDS:
@@ -212,8 +246,8 @@ def counter_actions(increments: dict[str, float], appends: dict[str, list[Any]])
         if amount:
             actions.append(getattr(CounterRecord, name).add(amount))
     for name, values in appends.items():
-        if name not in LIST_FIELDS:
-            raise ValueError(f"unknown list {name}")
+        if name not in COUNTER_LISTS:
+            raise ValueError(f"unknown counter list {name}")
         if values:
             attribute = getattr(CounterRecord, name)
             actions.append(attribute.set((attribute | []).append(values)))
@@ -244,32 +278,61 @@ class MetricsRepository:
     def counter_item(self, workspace_id: str, channel_id: str | None, day: date) -> CounterRecord:
         return CounterRecord(series_pk(workspace_id, channel_id), counter_sk(day))
 
+    def post_entries(self, workspace_id: str, channel_id: str | None, day: date, posts: list[dict[str, Any]],
+                     lateness_s: list[float]) -> list[PostEntryRecord]:
+        """The items of published posts, each with its lateness (the two lists side by side)."""
+        if len(posts) != len(lateness_s):
+            raise ValueError("each published post needs its lateness")
+        return [PostEntryRecord(series_pk(workspace_id, channel_id), post_entry_sk(day, post["post_id"]),
+                                **{name: post.get(name) for name in POST_KEYS}, lateness_s=lateness)
+                for post, lateness in zip(posts, lateness_s, strict=True)]
+
     def add(self, workspace_id: str, channel_id: str | None, day: date, increments: dict[str, float],
             appends: dict[str, list[Any]] | None = None, transaction: TransactWrite | None = None) -> None:
-        """One UpdateItem; or one more item in the caller's transaction, so that
-        a count commits together with the event it counts."""
+        """One UpdateItem; or more items in the caller's transaction, so that a
+        count commits together with the event it counts. Published `posts` and
+        their `lateness_s` are put as items of their own next to the counter."""
+        lists = dict(appends or {})
+        entries = self.post_entries(workspace_id, channel_id, day, *(lists.pop(name, []) for name in POST_LISTS))
         item = self.counter_item(workspace_id, channel_id, day)
-        actions = counter_actions(increments, appends or {})
-        if transaction is not None:
-            transaction.update(item, actions=actions)
-        else:
+        actions = counter_actions(increments, lists)
+        if transaction is None and not entries:
             item.update(actions=actions)
+            return
+        if transaction is None:
+            with TransactWrite(connection=MetricsTableRecord._get_connection().connection) as own:
+                self._write(own, item, actions, entries)
+        else:
+            self._write(transaction, item, actions, entries)
+
+    @staticmethod
+    def _write(transaction: TransactWrite, item: CounterRecord, actions: list[Action],
+               entries: list[PostEntryRecord]) -> None:
+        transaction.update(item, actions=actions)
+        for entry in entries:
+            transaction.save(entry)  # unconditional: a retried outcome puts the same item again
 
     # -- series --------------------------------------------------------------
 
     def window(self, workspace_id: str, channel_id: str, first: date,
                last: date) -> tuple[dict[date, DayCounts], dict[date, DailyRow]]:
-        """Counters and daily rows of one series for `first`..`last`, in one Query."""
+        """Counters (a day's post items folded into its `posts` and `lateness_s`) and
+        daily rows of one series for `first`..`last`, in one Query."""
         counters: dict[date, DayCounts] = {}
         rows: dict[date, DailyRow] = {}
+        entries: dict[date, list[PostEntryRecord]] = {}
         condition = MetricsTableRecord.sk.between(first.isoformat(), last.isoformat() + "#~")
         for record in MetricsTableRecord.query(series_pk(workspace_id, channel_id), condition):
             if isinstance(record, CounterRecord):
                 counts = _counts_of(record)
                 counters[counts.day] = counts
+            elif isinstance(record, PostEntryRecord):
+                entries.setdefault(_day_of(record.sk), []).append(record)
             elif isinstance(record, DailyRecord):
                 row = _row_of(workspace_id, channel_id, record)
                 rows[row.day] = row
+        for day, day_entries in entries.items():
+            _add_entries(counters.setdefault(day, DayCounts(day)), day_entries)
         return counters, rows
 
     def put_rows(self, rows: list[DailyRow]) -> None:

@@ -11,11 +11,13 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.clock import to_rfc3339
+from chalicelib.repositories.metrics import delivery_counts
 from chalicelib.repositories.tables import ChannelRecord
 from tests.functional.test_publishing import run_messages
 from tests.support.dynamodb_calls import dynamodb_calls
 from tests.support.fixtures import make_workspace
 from tests.support.http import Api
+from tests.support.insights import ScriptedInsights
 from tests.support.queues import RecordingQueue
 
 LOS_ANGELES = ZoneInfo("America/Los_Angeles")
@@ -123,3 +125,105 @@ def test_the_recording_api_refuses_what_it_cannot_place(deps, coast):
         deps.counters.record_inbound(workspace.id, "ch_x", "comment", datetime(2026, 3, 2, 9))
     with pytest.raises(ValueError):
         deps.counters.record_inbound(workspace.id, "ch_x", "like", la(date(2026, 3, 2), 9))
+
+
+def publish_many(deps, queue, clock, api, channel, lateness_s, text="Flash sale"):
+    """One post per lateness, all due at 10:00 local, each published that many seconds late."""
+    publish_at = la(date(2026, 3, 2), 10)
+    for i in range(len(lateness_s)):
+        created = api.post("/posts", {"text": f"{text} {i}", "channel_ids": [channel],
+                                      "publish_at": to_rfc3339(publish_at)})
+        assert created.status_code == 201, created.body
+    clock.set(publish_at - timedelta(seconds=30))
+    deps.engine.publish_due_deliveries()
+    messages = [message for message, _delay in queue.take()]
+    assert len(messages) == len(lateness_s)
+    for message, late in zip(messages, lateness_s, strict=True):
+        clock.set(publish_at + timedelta(seconds=late))
+        assert deps.engine.publish_delivery(message) == "published"
+
+
+def raw_counter(aws, deps, workspace_id, channel, day):
+    key = {"pk": {"S": f"{workspace_id}#{channel}"}, "sk": {"S": f"{day}#counts"}}
+    return aws["dynamodb"].get_item(TableName=deps.settings.table("metrics"), Key=key)["Item"]
+
+
+def test_a_busy_channels_day_counter_keeps_its_size(deps, clock, queue, coast, aws):
+    workspace, api = coast
+    channel = sandbox(api)
+    publish_many(deps, queue, clock, api, channel, [2.0], text="First")
+    after_one = raw_counter(aws, deps, workspace.id, channel, "2026-03-02")
+    publish_many(deps, queue, clock, api, channel, [1.0] * 40)
+    after_many = raw_counter(aws, deps, workspace.id, channel, "2026-03-02")
+
+    assert after_many["published"] == {"N": "41"}
+    assert set(after_many) == set(after_one)  # nothing was added per post
+    assert all(set(value) <= {"S", "N"} for value in after_many.values())  # no list or map to grow
+    assert counted(api, "2026-03-02", channel)["posts_published"] == 41
+
+
+@pytest.fixture
+def network(deps, clock):
+    scripted = ScriptedInsights(deps.sandbox_store, clock)
+    deps._adapter_overrides["sandbox"] = scripted
+    return scripted
+
+
+def test_every_post_of_a_busy_day_is_reported_with_exact_lateness(deps, clock, queue, coast, network):
+    workspace, api = coast
+    channel = sandbox(api)
+    lateness = [(i * 7 % 40) / 2 for i in range(40)]  # 0, 0.5 … 19.5 in a shuffled order
+    publish_many(deps, queue, clock, api, channel, lateness)
+    network.figures = {f"Flash sale {i}": dict(likes=1, reposts=0, replies=i % 2) for i in range(40)}
+
+    live = counted(api, "2026-03-02", channel)
+    assert (live["posts_published"], live["lateness_median_s"], live["lateness_p90_s"]) == (40, 9.75, 17.5)
+    posts = deps.metrics_repository.window(workspace.id, channel, date(2026, 3, 2), date(2026, 3, 2))[0][
+        date(2026, 3, 2)].posts
+    assert [p["published_at"] for p in posts] == sorted(p["published_at"] for p in posts)  # publishing order
+
+    clock.set(la(date(2026, 3, 3), 0, 15))
+    deps.rollup.run()
+    [(_channel, asked)] = network.asked
+    assert len(set(asked)) == 40
+    rolled = counted(api, "2026-03-02", channel)
+    assert rolled["rolled_up"] is True
+    assert (rolled["likes"], rolled["replies"], rolled["lateness_median_s"], rolled["lateness_p90_s"]) == (
+        40, 20, 9.75, 17.5)
+
+
+def test_an_outcome_written_again_puts_the_same_post_item(deps, clock, queue, coast):
+    workspace, api = coast
+    channel = sandbox(api)
+    publish_many(deps, queue, clock, api, channel, [1.5], text="Once")
+    [post] = api.get("/posts").json["items"]
+    day = date(2026, 3, 2)
+    published = datetime.fromisoformat(post["deliveries"][0]["published_at"])
+    _increments, appends = delivery_counts("published", post_id=post["id"], remote_id="again", remote_url=None,
+                                           published_at=published, publish_at=la(day, 10), text="Once 0")
+    deps.metrics_repository.add(workspace.id, channel, day, {}, appends)  # a retried write of the same entry
+
+    counts = deps.metrics_repository.window(workspace.id, channel, day, day)[0][day]
+    assert [(p["post_id"], p["remote_id"]) for p in counts.posts] == [(post["id"], "again")]
+    assert counts.lateness_s == [1.5]
+
+
+def test_posts_counted_on_the_counter_item_before_still_count(deps, clock, queue, coast, aws):
+    workspace, api = coast
+    channel = sandbox(api)
+    older = {"post_id": {"S": "pst_older"}, "remote_id": {"S": "sbx_older"}, "remote_url": {"NULL": True},
+             "published_at": {"S": "2026-03-02T15:00:03.000Z"}, "preview": {"S": "Older"}}
+    aws["dynamodb"].put_item(TableName=deps.settings.table("metrics"), Item={
+        "pk": {"S": f"{workspace.id}#{channel}"}, "sk": {"S": "2026-03-02#counts"}, "kind": {"S": "counts"},
+        "published": {"N": "1"}, "lateness_sum_s": {"N": "3"}, "lateness_s": {"L": [{"N": "3"}]},
+        "posts": {"L": [{"M": older}]}})
+    publish_many(deps, queue, clock, api, channel, [1.0])
+    [post] = api.get("/posts").json["items"]
+
+    day = date(2026, 3, 2)
+    counts = deps.metrics_repository.window(workspace.id, channel, day, day)[0][day]
+    assert [p["post_id"] for p in counts.posts] == ["pst_older", post["id"]] and counts.lateness_s == [3, 1]
+    assert counts.posts[0] == {"post_id": "pst_older", "remote_id": "sbx_older", "remote_url": None,
+                               "published_at": "2026-03-02T15:00:03.000Z", "preview": "Older"}
+    live = counted(api, "2026-03-02", channel)
+    assert (live["posts_published"], live["lateness_median_s"]) == (2, 2)
