@@ -170,6 +170,7 @@ class DeliveryRepository:
             read = None
             try:
                 with self.posts._tx() as tx:
+                    # Updates only, in this order: the cancellation reasons are read by position below.
                     tx.update(self._record(row), actions=actions, condition=condition)
                     tx.update(PostRecord(post_pk(row.workspace_id, row.post_id), POST_SK), actions=post_actions,
                               condition=post_condition & PostRecord.pk.exists())

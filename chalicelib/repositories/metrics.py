@@ -88,7 +88,7 @@ class CounterRecord(MetricsTableRecord, discriminator=COUNTS):
 
 
 class PostEntryRecord(MetricsTableRecord, discriminator=POST_ENTRY):
-    """One published delivery on its channel's day; the key makes a repeated put harmless."""
+    """One published delivery on its channel's day; the key makes writing it again harmless."""
 
     post_id = UnicodeAttribute()
     remote_id = UnicodeAttribute(null=True)
@@ -220,6 +220,14 @@ def _add_entries(counts: DayCounts, entries: list[PostEntryRecord]) -> None:
         counts.lateness_s.append(_number(entry.lateness_s))
 
 
+def _entry_actions(entry: PostEntryRecord) -> list[Action]:
+    actions: list[Action] = [PostEntryRecord.kind.set(PostEntryRecord)]
+    for name in (*POST_KEYS, "lateness_s"):
+        attribute, value = getattr(PostEntryRecord, name), getattr(entry, name)
+        actions.append(attribute.remove() if value is None else attribute.set(value))
+    return actions
+
+
 def _row_of(workspace_id: str, channel_id: str, record: DailyRecord) -> DailyRow:
     return DailyRow(workspace_id, channel_id, date.fromisoformat(record.day),
                     {k: _number(v) for k, v in _plain(record.counts).items()},
@@ -310,7 +318,10 @@ class MetricsRepository:
                entries: list[PostEntryRecord]) -> None:
         transaction.update(item, actions=actions)
         for entry in entries:
-            transaction.save(entry)  # unconditional: a retried outcome puts the same item again
+            # An update that sets every attribute, not a Put: it writes the same item again just as
+            # harmlessly, and PynamoDB sends Puts before Updates, which would move the positions by
+            # which the engine reads the cancellation reasons (deliveries.py _finish).
+            transaction.update(entry, actions=_entry_actions(entry))
 
     # -- series --------------------------------------------------------------
 
