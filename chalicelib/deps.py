@@ -152,7 +152,8 @@ class Container:
 
         kwargs: dict[str, Any] = {"sleep": self._sleep} if self._sleep else {}
         return PublishingEngine(self.delivery_repository, self.post_repository, self.channels, self.publish_queue,
-                                self.adapter, self.media, self.clock, **kwargs)
+                                self.adapter, self.media, self.clock, tick_threads=self.settings.tick_threads,
+                                **kwargs)
 
     @cached_property
     def calendar(self) -> Any:

@@ -40,6 +40,8 @@ class Settings:
     cors_origins: tuple[str, ...]
     public_base_url: str
     due_shards: int
+    # Shards of the due index the tick reads at once.
+    tick_threads: int
     max_body_bytes: int
     # Networks batch events (Meta sends up to 1,000 changes in one POST): webhooks take larger bodies.
     max_webhook_body_bytes: int
@@ -78,6 +80,7 @@ def load_settings() -> Settings:
         cors_origins=_cors_origins(stage),
         public_base_url=os.environ.get("HERALD_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         due_shards=int(os.environ.get("HERALD_DUE_SHARDS", "8")),
+        tick_threads=int(os.environ.get("HERALD_TICK_THREADS", "8")),
         max_body_bytes=int(os.environ.get("HERALD_MAX_BODY_BYTES", str(256 * 1024))),
         max_webhook_body_bytes=int(os.environ.get("HERALD_MAX_WEBHOOK_BODY_BYTES", str(2 * 1024 * 1024))),
         tables={t: os.environ.get(table_env_var(t), resource_name(stage, t)) for t in TABLES},

@@ -1,6 +1,7 @@
 """The environment the app runs with locally, and `.local/env`, which lets the command line find the stack."""
 from __future__ import annotations
 
+import os
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,9 @@ def app_environment(options: LocalOptions) -> dict[str, str]:
         "AWS_REGION": options.region,
         "HERALD_KMS_KEY_ID": f"alias/herald-{STAGE}",
         "HERALD_MEDIA_BUCKET": resource_name(STAGE, "media"),
+        # The emulated DynamoDB serves one request at a time (infra/moto_atomic.py): a tick writing from
+        # eight threads at once would hold the workers publishing at that second back by up to a second.
+        "HERALD_TICK_THREADS": os.environ.get("HERALD_TICK_THREADS", "2"),
     }
     env.update({table_env_var(table): resource_name(STAGE, table) for table in TABLES})
     env.update({queue_env_var(queue): resource_name(STAGE, queue) for queue in QUEUES})
