@@ -11,7 +11,6 @@ import logging
 import os
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,19 +20,10 @@ from typing import Any
 
 import requests
 
+from infra.local.ports import free_ports
+
 REPO = Path(__file__).resolve().parents[1]
 log = logging.getLogger("bench")
-
-
-def free_ports(count: int) -> tuple[int, ...]:
-    probes = [socket.socket() for _ in range(count)]
-    try:
-        for probe in probes:  # all held open at once, so no port is handed out twice
-            probe.bind(("127.0.0.1", 0))
-        return tuple(probe.getsockname()[1] for probe in probes)
-    finally:
-        for probe in probes:
-            probe.close()
 
 
 class LocalStackProcess:

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support.local_stack import aws, eventually, free_ports, local_stack, read_env_file
+from infra.local.ports import free_ports
+from tests.support.local_stack import aws, eventually, local_stack, read_env_file
 
 
 @pytest.mark.integration

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support.local_stack import eventually, free_ports, local_stack
+from infra.local.ports import free_ports
+from tests.support.local_stack import eventually, local_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,17 +17,6 @@ import requests
 
 REPO = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
-
-
-def free_ports(count: int) -> tuple[int, ...]:
-    probes = [socket.socket() for _ in range(count)]
-    try:
-        for probe in probes:  # all held open at once, so no port is handed out twice
-            probe.bind(("127.0.0.1", 0))
-        return tuple(probe.getsockname()[1] for probe in probes)
-    finally:
-        for probe in probes:
-            probe.close()
 
 
 def eventually(check: Callable[[], T], what: str, within_s: float = 15.0) -> T:
