@@ -145,9 +145,8 @@ class PublishingEngine:
     def _act_on_due(self, row: DeliveryRow, now: datetime, backlog: int | None,
                     report: TickReport) -> Outgoing | None:
         if row.status == "scheduled" and row.due_at is not None:
-            self.deliveries.mark_queued(row, max(row.due_at, now) + QUEUED_GRACE)
             report.queued += 1
-            return message_for(row, row.due_at)
+            return self._queue(row, row.due_at, now)[1]
         if row.lease_until is None or row.lease_until > now:
             report.skipped += 1
             return None
@@ -177,6 +176,11 @@ class PublishingEngine:
         report.marked_unknown += 1
         return None
 
+    def _queue(self, row: DeliveryRow, due: datetime, now: datetime) -> tuple[DeliveryRow, Outgoing]:
+        """scheduled → queued, its lease running until a minute after it is due."""
+        queued = self.deliveries.mark_queued(row, max(due, now) + QUEUED_GRACE)
+        return queued, message_for(row, due)
+
     def _send(self, outgoing: list[Outgoing], report: TickReport) -> None:
         if not outgoing:
             return
@@ -188,6 +192,7 @@ class PublishingEngine:
             report.errors.append(str(exc))
             return
         if refused:
+            log.warning("SQS refused %d publish messages; their lease brings them back", len(refused))
             report.errors.append(f"SQS refused {len(refused)} messages; their lease brings them back")
 
     def queue_due_soon(self, deliveries: list[DeliveryRow]) -> list[DeliveryRow]:
@@ -200,8 +205,8 @@ class PublishingEngine:
         for row in deliveries:
             if row.status == "scheduled" and row.due_at is not None and row.due_at <= horizon:
                 try:
-                    row = self.deliveries.mark_queued(row, max(row.due_at, now) + QUEUED_GRACE)
-                    outgoing.append(message_for(row, row.due_at or now))
+                    row, message = self._queue(row, row.due_at, now)
+                    outgoing.append(message)
                 except LostClaim:
                     pass  # the tick got there first
             rows.append(row)
