@@ -119,35 +119,20 @@ def _tweet_event(for_user_id: str, tweet: Any) -> InboundEvent | None:
     author_id = optional_text(user, "id_str") or text_field(user, "id", "user")
     if "retweeted_status" in tweet:
         return None  # a repost carries no words of its own to answer
-    replied_user = optional_text(tweet, "in_reply_to_user_id_str") or optional_text(
-        tweet, "in_reply_to_user_id"
-    )
-    replied_tweet = optional_text(tweet, "in_reply_to_status_id_str") or optional_text(
-        tweet, "in_reply_to_status_id"
-    )
-    conversation_id = optional_text(tweet, "conversation_id_str") or optional_text(tweet, "conversation_id")
+    replied_user = _id_of(tweet, "in_reply_to_user_id")
+    replied_tweet = _id_of(tweet, "in_reply_to_status_id")
+    conversation_id = _id_of(tweet, "conversation_id")
     ours = author_id == for_user_id
-    if ours:
-        if not replied_tweet or replied_user == for_user_id:
-            return None  # our own post, or a thread of our own posts: publishing, not the inbox
-        kind = "comment"
-    elif replied_user == for_user_id and replied_tweet:
-        kind = "comment"
-    elif _mentions(tweet, for_user_id):
-        kind = "mention"
-    else:
+    kind = _tweet_kind(tweet, for_user_id, ours, replied_user, replied_tweet)
+    if kind is None:
         return None
-    if kind == "comment":
-        thread_key = conversation_id or replied_tweet or tweet_id
-    else:
-        thread_key = conversation_id or tweet_id
     return InboundEvent(
         network="x",
         account_id=for_user_id,
         event_id=tweet_id,
         kind=kind,
         action="created",
-        thread_key=thread_key,
+        thread_key=_thread_key(kind, tweet_id, conversation_id, replied_tweet),
         message_id=tweet_id,
         direction="outbound" if ours else "inbound",
         text=_tweet_text(tweet),
@@ -162,6 +147,31 @@ def _tweet_event(for_user_id: str, tweet: Any) -> InboundEvent | None:
             **({"conversation_id": conversation_id} if conversation_id else {}),
         },
     )
+
+
+def _id_of(tweet: Mapping[str, Any], key: str) -> str | None:
+    """The id from its `_str` twin when there is one (a JSON number above 2**53 loses digits), else the number."""
+    return optional_text(tweet, f"{key}_str") or optional_text(tweet, key)
+
+
+def _tweet_kind(tweet: Mapping[str, Any], for_user_id: str, ours: bool, replied_user: str | None,
+                replied_tweet: str | None) -> str | None:
+    """A comment (a reply in one of our threads), a mention, or None: not for the inbox."""
+    if ours:
+        if not replied_tweet or replied_user == for_user_id:
+            return None  # our own post, or a thread of our own posts: publishing, not the inbox
+        return "comment"
+    if replied_user == for_user_id and replied_tweet:
+        return "comment"
+    if _mentions(tweet, for_user_id):
+        return "mention"
+    return None
+
+
+def _thread_key(kind: str, tweet_id: str, conversation_id: str | None, replied_tweet: str | None) -> str:
+    if kind == "comment":
+        return conversation_id or replied_tweet or tweet_id
+    return conversation_id or tweet_id
 
 
 def _mentions(tweet: Mapping[str, Any], user_id: str) -> bool:

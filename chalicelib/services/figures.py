@@ -111,65 +111,122 @@ def followers_by_series(rows: list[DailyRow],
 
 
 def summarize(rows: list[DailyRow], baseline: dict[str, int] | None = None) -> dict[str, Any]:
-    """The figures of a set of rows (any series, any days) as one period."""
-    baseline = baseline or {}
-    total = {name: sum(r.count(name) for r in rows) for name in (
-        "published", "failed", "unknown", "comments", "messages", "mentions", "listening_matches",
-        "conversations", "answered_24h", "replies_sent")}
-    lateness = [v for r in rows for v in r.lateness_s]
-    first_responses = [v for r in rows for v in r.first_response_s]
-    posts = [p for r in rows for p in r.posts]
-    scored = [p for p in posts if measured(p)]
-    with_impressions = [p for p in scored if p.get("impressions") is not None]
-    impressions = sum(int(p["impressions"]) for p in with_impressions) if with_impressions else None
+    """The figures of a set of rows (any series, any days) as one period, in FIGURES order."""
+    figures = {
+        **_audience_figures(rows, baseline or {}),
+        **_publishing_figures(rows),
+        **_post_figures([p for r in rows for p in r.posts if measured(p)]),
+        **_inbox_figures(rows),
+    }
+    return {key: _cleaned(figures[key]) for key in FIGURE_KEYS}
 
+
+def _cleaned(value: Any) -> Any:
+    return clean(value) if isinstance(value, float) else value
+
+
+def _total(rows: list[DailyRow], counter: str) -> float:
+    return sum(r.count(counter) for r in rows)
+
+
+def _audience_figures(rows: list[DailyRow], baseline: dict[str, int]) -> dict[str, Any]:
+    """Followers and their growth, summed over the series whose counts are known."""
     followers = followers_by_series(rows, baseline)
     ends = {c: end for c, (_start, end) in followers.items() if end is not None}
-    growing = {c: (start, end) for c, (start, end) in followers.items()
-               if start is not None and end is not None}
     followers_end = sum(ends.values()) if ends else None
-    growth = sum(end - start for start, end in growing.values()) if growing else None
-    growth_base = sum(start for start, _end in growing.values()) if growing else None
-    engaged_with_followers = sum(engagements(p) for r in rows if r.channel_id in ends for p in r.posts
-                                 if measured(p))
-    reach_days = [r for r in rows if r.followers is not None]
-    on_time = sum(1 for v in lateness if v <= ON_TIME_S)
-    total_engagements = sum(engagements(p) for p in scored) if scored else None
-
-    figures: dict[str, Any] = {
+    growth, growth_base = _growth(followers.values())
+    return {
         "followers": followers_end,
         "audience_growth": growth,
         "audience_growth_pct": percent(growth, growth_base),
-        "posts_published": total["published"],
-        "posts_failed": total["failed"],
-        "posts_unknown": total["unknown"],
+        "engagement_rate_by_followers": _engagement_by_followers(rows, set(ends), followers_end),
+        "potential_reach": _potential_reach(rows),
+    }
+
+
+def _growth(followers: Iterable[tuple[int | None, int | None]]) -> tuple[int | None, int | None]:
+    """(growth, the count it grew from) over the series known at both ends of the period."""
+    growing = [(start, end) for start, end in followers if start is not None and end is not None]
+    if not growing:
+        return None, None
+    return sum(end - start for start, end in growing), sum(start for start, _end in growing)
+
+
+def _engagement_by_followers(rows: list[DailyRow], counted: set[str],
+                             followers_end: int | None) -> float | None:
+    """Engagements of the series whose follower count is known, per follower; None when no post was measured."""
+    scored = [(r.channel_id, p) for r in rows for p in r.posts if measured(p)]
+    if not scored:
+        return None
+    return percent(sum(engagements(p) for channel_id, p in scored if channel_id in counted), followers_end)
+
+
+def _potential_reach(rows: list[DailyRow]) -> int | None:
+    """Posts published times the followers of their day, over the days whose count is known."""
+    reach_days = [r for r in rows if r.followers is not None]
+    if not reach_days:
+        return None
+    return sum(int(r.count("published")) * int(r.followers or 0) for r in reach_days)
+
+
+def _publishing_figures(rows: list[DailyRow]) -> dict[str, Any]:
+    lateness = [v for r in rows for v in r.lateness_s]
+    published = _total(rows, "published")
+    on_time = sum(1 for v in lateness if v <= ON_TIME_S)
+    return {
+        "posts_published": published,
+        "posts_failed": _total(rows, "failed"),
+        "posts_unknown": _total(rows, "unknown"),
         "posts_on_time": on_time,
-        "on_time_rate": percent(on_time, total["published"]),
+        "on_time_rate": percent(on_time, published),
         "lateness_median_s": median(lateness),
         "lateness_p90_s": percentile(lateness, 90),
-        "likes": sum(int(p.get("likes") or 0) for p in scored) if scored else None,
-        "reposts": sum(int(p.get("reposts") or 0) for p in scored) if scored else None,
-        "replies": sum(int(p.get("replies") or 0) for p in scored) if scored else None,
+    }
+
+
+def _post_figures(scored: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the networks counted on the measured posts; None when no post was measured."""
+    if not scored:
+        return {"likes": None, "reposts": None, "replies": None, "engagements": None,
+                "engagements_per_post": None, **_impression_figures(scored)}
+    total_engagements = sum(engagements(p) for p in scored)
+    return {
+        "likes": sum(int(p.get("likes") or 0) for p in scored),
+        "reposts": sum(int(p.get("reposts") or 0) for p in scored),
+        "replies": sum(int(p.get("replies") or 0) for p in scored),
         "engagements": total_engagements,
-        "engagements_per_post": None if total_engagements is None else clean(total_engagements / len(scored)),
+        "engagements_per_post": clean(total_engagements / len(scored)),
+        **_impression_figures(scored),
+    }
+
+
+def _impression_figures(scored: list[dict[str, Any]]) -> dict[str, Any]:
+    """Impressions, and engagements per impression, over the posts that have an impression count."""
+    with_impressions = [p for p in scored if p.get("impressions") is not None]
+    impressions = sum(int(p["impressions"]) for p in with_impressions) if with_impressions else None
+    return {
         "impressions": impressions,
         "engagement_rate": percent(sum(engagements(p) for p in with_impressions), impressions),
-        "engagement_rate_by_followers": percent(engaged_with_followers, followers_end) if scored else None,
-        "potential_reach": (sum(int(r.count("published")) * int(r.followers or 0) for r in reach_days)
-                            if reach_days else None),
-        "comments": total["comments"],
-        "messages": total["messages"],
-        "mentions": total["mentions"],
-        "listening_matches": total["listening_matches"],
-        "word_of_mouth": total["mentions"] + total["listening_matches"],
-        "conversations": total["conversations"],
-        "answered_within_24h": total["answered_24h"],
-        "response_rate": percent(total["answered_24h"], total["conversations"]),
+    }
+
+
+def _inbox_figures(rows: list[DailyRow]) -> dict[str, Any]:
+    first_responses = [v for r in rows for v in r.first_response_s]
+    mentions, matches = _total(rows, "mentions"), _total(rows, "listening_matches")
+    conversations, answered = _total(rows, "conversations"), _total(rows, "answered_24h")
+    return {
+        "comments": _total(rows, "comments"),
+        "messages": _total(rows, "messages"),
+        "mentions": mentions,
+        "listening_matches": matches,
+        "word_of_mouth": mentions + matches,
+        "conversations": conversations,
+        "answered_within_24h": answered,
+        "response_rate": percent(answered, conversations),
         "first_response_median_s": median(first_responses),
         "first_response_p90_s": percentile(first_responses, 90),
-        "replies_sent": total["replies_sent"],
+        "replies_sent": _total(rows, "replies_sent"),
     }
-    return {k: (clean(v) if isinstance(v, float) else v) for k, v in figures.items()}
 
 
 def compare(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -33,6 +33,7 @@ from chalicelib.networks.base import (
     NetworkAdapter,
     NetworkError,
     PermanentError,
+    PostInsights,
 )
 from chalicelib.repositories.channels import ChannelRepository, ChannelRow
 from chalicelib.repositories.metrics import (
@@ -214,37 +215,64 @@ def build_row(workspace_id: str, channel_id: str, day: date, counts: DayCounts |
               existing: DailyRow | None, fetched: Fetched, followers_now: bool) -> DailyRow:
     """One series' day from its counters, tonight's answer from the network and the stored row."""
     counts = counts or DayCounts(day)
-    answered = {p.remote_id: p for p in fetched.insights.posts} if fetched.insights else {}
-    before = {(p.get("post_id"), p.get("remote_id")): p for p in (existing.posts if existing else [])}
-    posts = []
-    for post in counts.posts:
-        entry = {k: post.get(k) for k in POST_FIELDS if post.get(k) is not None}
-        remote_id = post.get("remote_id")
-        if fetched.insights is not None and remote_id in answered:
-            figures = answered[remote_id]
-            entry.update({k: getattr(figures, k) for k in FIGURE_FIELDS if getattr(figures, k) is not None})
-        elif fetched.insights is not None and remote_id:
-            entry["gone"] = True  # the network answered without it: deleted there
-        else:
-            old = before.get((post.get("post_id"), remote_id), {})
-            entry.update({k: old[k] for k in (*FIGURE_FIELDS, "gone") if old.get(k) is not None})
-        posts.append(entry)
-    if followers_now and fetched.insights is not None:
-        followers = fetched.insights.followers
-    else:
-        followers = existing.followers if existing else None
+    posts = _posts_with_figures(counts.posts, fetched.insights, existing)
+    followers = _followers(fetched.insights, existing, followers_now)
     row = DailyRow(workspace_id, channel_id, day, dict(counts.counts), list(counts.lateness_s),
                    list(counts.first_response_s), posts, followers)
-    if fetched.status == "none":
-        row.insights, row.insights_error = "none", None
-    elif followers is not None and not any(post_missing(p) for p in posts):
-        row.insights, row.insights_error = "ok", None
-    elif fetched.insights is None:
-        row.insights, row.insights_error = fetched.status, fetched.error
-    elif followers_now and followers is None:
-        row.insights, row.insights_error = "unavailable", "the network gave no follower count"
-    elif existing is not None and existing.insights != "ok":
-        row.insights, row.insights_error = existing.insights, existing.insights_error
-    else:  # tonight's answer came, but this day's follower count was never taken
-        row.insights, row.insights_error = "missing", "no follower count was taken that day"
+    row.insights, row.insights_error = _insights_state(fetched, existing, row, followers_now)
     return row
+
+
+def _posts_with_figures(counted: list[dict[str, Any]], insights: ChannelInsights | None,
+                        existing: DailyRow | None) -> list[dict[str, Any]]:
+    """The day's posts, each with tonight's figures, else marked gone, else the stored figures."""
+    answered = {p.remote_id: p for p in insights.posts} if insights else None
+    stored = {(p.get("post_id"), p.get("remote_id")): p for p in (existing.posts if existing else [])}
+    return [_post_entry(post, answered, stored) for post in counted]
+
+
+def _post_entry(post: dict[str, Any], answered: dict[str, PostInsights] | None,
+                stored: dict[tuple[Any, Any], dict[str, Any]]) -> dict[str, Any]:
+    """`answered` is None when the network did not answer tonight."""
+    entry = _fields_set(post, POST_FIELDS)
+    remote_id = post.get("remote_id")
+    if answered is not None and remote_id in answered:
+        entry.update(_figures_of(answered[remote_id]))
+    elif answered is not None and remote_id:
+        entry["gone"] = True  # the network answered without it: deleted there
+    else:
+        entry.update(_fields_set(stored.get((post.get("post_id"), remote_id), {}), (*FIGURE_FIELDS, "gone")))
+    return entry
+
+
+def _figures_of(figures: PostInsights) -> dict[str, int]:
+    return {k: getattr(figures, k) for k in FIGURE_FIELDS if getattr(figures, k) is not None}
+
+
+def _fields_set(source: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """The keys whose value is known (missing is never zero)."""
+    return {k: source[k] for k in keys if source.get(k) is not None}
+
+
+def _followers(insights: ChannelInsights | None, existing: DailyRow | None, followers_now: bool) -> int | None:
+    """Tonight's count when tonight counts for this day, else the one stored with the row."""
+    if followers_now and insights is not None:
+        return insights.followers
+    return existing.followers if existing else None
+
+
+def _insights_state(fetched: Fetched, existing: DailyRow | None, row: DailyRow,
+                    followers_now: bool) -> tuple[str, str | None]:
+    """(insights, insights_error) of the built row: are the network's figures for this day all in, and if not why."""
+    if fetched.status == "none":
+        return "none", None
+    if row.followers is not None and not any(post_missing(p) for p in row.posts):
+        return "ok", None
+    if fetched.insights is None:
+        return fetched.status, fetched.error
+    if followers_now and row.followers is None:
+        return "unavailable", "the network gave no follower count"
+    if existing is not None and existing.insights != "ok":
+        return existing.insights, existing.insights_error
+    # tonight's answer came, but this day's follower count was never taken
+    return "missing", "no follower count was taken that day"
