@@ -6,7 +6,7 @@ import base64
 import binascii
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from chalicelib.clock import Clock
 from chalicelib.networks.base import (
@@ -154,8 +154,11 @@ def _id_of(tweet: Mapping[str, Any], key: str) -> str | None:
     return optional_text(tweet, f"{key}_str") or optional_text(tweet, key)
 
 
+TweetKind = Literal["comment", "mention"]
+
+
 def _tweet_kind(tweet: Mapping[str, Any], for_user_id: str, ours: bool, replied_user: str | None,
-                replied_tweet: str | None) -> str | None:
+                replied_tweet: str | None) -> TweetKind | None:
     """A comment (a reply in one of our threads), a mention, or None: not for the inbox."""
     if ours:
         if not replied_tweet or replied_user == for_user_id:
