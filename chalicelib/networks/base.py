@@ -173,7 +173,7 @@ class ChannelInsights:
 
 
 class NetworkAdapter(Protocol):
-    """What every network module provides (`ADAPTER` in the module).
+    """What every network module's `make_adapter(...)` returns (docs/networks.md).
 
     Methods a network cannot do raise `PermanentError` with a clear message.
     """

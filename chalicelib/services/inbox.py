@@ -25,13 +25,7 @@ from typing import Any, Literal
 from chalicelib.clock import Clock
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.ids import new_id
-from chalicelib.networks.base import (
-    AmbiguousError,
-    AuthError,
-    NetworkAdapter,
-    NetworkError,
-    ReplyRequest,
-)
+from chalicelib.networks.base import NetworkAdapter, NetworkError, ReplyRequest
 from chalicelib.repositories.inbox import (
     ConversationFilter,
     ConversationRow,
@@ -39,6 +33,7 @@ from chalicelib.repositories.inbox import (
     MessageRow,
     Stale,
 )
+from chalicelib.services.network_failures import REPLY_WORDING, classify_network_error
 from chalicelib.stored_events import StoredEvent
 
 log = logging.getLogger("herald.inbox")
@@ -308,8 +303,7 @@ class InboxService:
             return self._reply_failed(pending, channel, error), conversation
         except Exception as error:  # a bug after the request may have gone out: say so, never resend
             log.exception("Unexpected error replying in %s", conversation_id)
-            unknown = AmbiguousError(f"unexpected error: {error}")
-            return self._reply_failed(pending, channel, unknown), conversation
+            return self._reply_failed(pending, channel, error), conversation
         sent = replace(pending, message_id=result.remote_id, delivery_status="sent",
                        occurred_at=result.published_at or now)
         count = None
@@ -342,21 +336,13 @@ class InboxService:
                                            earlier.message_id) or earlier
         return earlier
 
-    def _reply_failed(self, pending: MessageRow, channel: Any, error: NetworkError) -> MessageRow:
-        network = channel.network
-        if isinstance(error, AmbiguousError):
-            status = "unknown"
-            message = (f"{network} may or may not have received this reply ({error.message}); "
-                       "check the conversation on the network before sending it again.")
-        elif isinstance(error, AuthError):
-            status = "failed"
-            message = f"{network} refused the channel's credentials ({error.message}); reconnect the channel."
+    def _reply_failed(self, pending: MessageRow, channel: Any, error: Exception) -> MessageRow:
+        # A reply is tried once: a person decides whether to send it again.
+        failure = classify_network_error(error, 1, network=channel.network, wording=REPLY_WORDING)
+        if failure.needs_reauth:
             self.channels.mark_needs_reauth(channel.workspace_id, channel.channel_id)
-        else:
-            status = "failed"
-            message = f"{network} did not take the reply: {error.message}"
-        self.repository.reply_failed(pending, status, message)
-        return replace(pending, delivery_status=status, error=message)
+        self.repository.reply_failed(pending, failure.status, failure.message)
+        return replace(pending, delivery_status=failure.status, error=failure.message)
 
 
 def keyed_reply_id(workspace_id: str, conversation_id: str, idempotency_key: str) -> str:

@@ -25,21 +25,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.clock import Clock, parse_rfc3339, to_rfc3339
-from chalicelib.networks.base import (
-    AmbiguousError,
-    AuthError,
-    MediaItem,
-    NetworkAdapter,
-    NetworkError,
-    PermanentError,
-    PublishRequest,
-    PublishResult,
-    RetryableError,
-)
+from chalicelib.networks.base import MediaItem, NetworkAdapter, NetworkError, PublishRequest, PublishResult
 from chalicelib.queues import BATCH, PublishMessage, PublishQueue
 from chalicelib.repositories.channels import ChannelRow
 from chalicelib.repositories.deliveries import DeliveryRepository, LostClaim, Outcome
 from chalicelib.repositories.posts import DeliveryRow, PostRepository, PostRow
+from chalicelib.services.network_failures import POST_WORDING, classify_network_error
 
 log = logging.getLogger("herald.publishing")
 
@@ -262,7 +253,7 @@ class PublishingEngine:
             return self._failure(delivery, channel, adapter, error)
         except Exception as error:  # a bug after the request may have gone out: never retry blindly
             log.exception("Unexpected error publishing %s", delivery.delivery_id)
-            return self._failure(delivery, channel, adapter, AmbiguousError(f"unexpected error: {error}"))
+            return self._failure(delivery, channel, adapter, error)
         return _published(result, self.clock.now())
 
     def _request(self, post: PostRow, delivery: DeliveryRow) -> PublishRequest:
@@ -274,27 +265,17 @@ class PublishingEngine:
         return PublishRequest(delivery_id=delivery.delivery_id, text=text, media=media)
 
     def _failure(self, delivery: DeliveryRow, channel: ChannelRow, adapter: NetworkAdapter,
-                 error: NetworkError) -> Outcome:
-        network = channel.network
-        if isinstance(error, AuthError):
+                 error: Exception) -> Outcome:
+        failure = classify_network_error(error, delivery.attempts, network=channel.network, wording=POST_WORDING,
+                                         max_attempts=MAX_ATTEMPTS, resend_is_safe=adapter.idempotent_publish)
+        if failure.needs_reauth:
             self.channels.mark_needs_reauth(channel.workspace_id, channel.channel_id)
-            return Outcome("failed", last_error=f"{network} refused the channel's credentials ({error.message}); "
-                                                "reconnect the channel.")
-        if isinstance(error, PermanentError):
-            return Outcome("failed", last_error=f"{network} refused the post: {error.message}")
-        retryable = isinstance(error, RetryableError) or (
-            isinstance(error, AmbiguousError) and adapter.idempotent_publish)
-        if not retryable:
-            return Outcome("unknown", last_error=f"{error.message}. {network} may or may not have published it; "
-                                                 "check the channel before publishing again.")
-        if delivery.attempts >= MAX_ATTEMPTS:
-            return Outcome("failed", last_error=f"Gave up after {delivery.attempts} attempts: {error.message}")
+        if failure.status != "retry":
+            return Outcome(failure.status, last_error=failure.message)
         backoff = RETRY_BASE_S * 2 ** (delivery.attempts - 1) * (0.8 + 0.4 * self.jitter())
-        retry_after = getattr(error, "retry_after_s", None) or 0
-        next_due = self.clock.now() + timedelta(seconds=min(900.0, max(backoff, retry_after)))
-        return Outcome("queued", last_error=f"Attempt {delivery.attempts} failed ({error.message}); "
-                                            f"retrying at {to_rfc3339(next_due)}", next_due=next_due,
-                       lease_until=next_due + QUEUED_GRACE)
+        next_due = self.clock.now() + timedelta(seconds=min(900.0, max(backoff, failure.retry_after_s or 0)))
+        return Outcome("queued", last_error=f"{failure.message}; retrying at {to_rfc3339(next_due)}",
+                       next_due=next_due, lease_until=next_due + QUEUED_GRACE)
 
 
 def _published(result: PublishResult, now: datetime) -> Outcome:

@@ -128,6 +128,8 @@ class LocalStack:
         for name in UNSET_VARIABLES:
             os.environ.pop(name, None)
         os.environ.update(env)
+        # moto's request recorder (bench/webhooks.py) writes here, read when moto is first imported, not in the cwd.
+        os.environ.setdefault("MOTO_RECORDER_FILEPATH", str(options.state_dir / "moto-requests"))
 
         emulation = AwsEmulation(options.host, options.aws_port)
         emulation.start()
