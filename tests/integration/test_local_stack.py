@@ -85,7 +85,8 @@ def test_a_restart_keeps_every_post_even_next_to_a_channel_with_an_odd_settings_
     posts = [{"pk": {"S": f"ws#demo#post#{number:04d}"}, "sk": {"S": "post"},
               "text": {"S": f"post {number} ✓"}, "version": {"N": "1"}} for number in range(1000)]
     # Accepted by the emulation; before, it made every snapshot of its table fail from then on.
-    channel = {"workspace_id": {"S": "ws_demo"}, "channel_id": {"S": "ch_odd"}, "settings": {"M": {"a": {"M": {"": {"N": "1"}}}}}}
+    channel = {"workspace_id": {"S": "ws_demo"}, "channel_id": {"S": "ch_odd"},
+               "settings": {"M": {"a": {"M": {"": {"N": "1"}}}}}}
 
     with local_stack(state_dir, log_path, ports):
         env = read_env_file(state_dir / "env")
