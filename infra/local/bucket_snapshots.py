@@ -25,6 +25,9 @@ class BucketSnapshots:
     def _manifest_path(self, bucket: str) -> Path:
         return self._directory / bucket / "manifest.json"
 
+    def last_good(self, bucket: str) -> str:
+        return f"the last good manifest of {bucket} is {self._manifest_path(bucket)}"
+
     def _blob_path(self, bucket: str, blob: str) -> Path:
         return self._directory / bucket / "objects" / blob
 
@@ -37,8 +40,7 @@ class BucketSnapshots:
                     report.changed.append(bucket)
             except Exception as error:
                 report.failed[bucket] = describe_error(error)
-                log.error("Could not save bucket %s: %s; its last good manifest is %s", bucket,
-                          report.failed[bucket], self._manifest_path(bucket))
+                log.error("Could not save bucket %s: %s; %s", bucket, report.failed[bucket], self.last_good(bucket))
         return report
 
     def _save_bucket(self, bucket: str) -> bool:

@@ -108,7 +108,7 @@ class StateSaver:
         if self.final is None:
             return ["the final save did not run to the end (see the error above)"]
         return [f"table {name} ({reason}); {self._tables.last_good(name)}"
-                if name in self._tables.names else f"bucket {name} ({reason})"
+                if name in self._tables.names else f"bucket {name} ({reason}); {self._buckets.last_good(name)}"
                 for name, reason in self.final.failed.items()]
 
 
