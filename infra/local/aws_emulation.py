@@ -64,11 +64,13 @@ class AwsEmulation:
         ensure_port_free(self.host, self.port, "AWS emulation")
         from moto.server import ThreadedMotoServer
 
+        from infra.local.moto_map_keys import keep_empty_map_keys
         from infra.moto_atomic import make_dynamodb_atomic
         from infra.moto_sqs import make_sqs_counts_lazy
 
         make_dynamodb_atomic()
         make_sqs_counts_lazy()
+        keep_empty_map_keys()
 
         # moto logs every request it serves; our own log says what matters.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)

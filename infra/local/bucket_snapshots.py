@@ -10,7 +10,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from infra.local.state_files import read_json, write_atomically, write_json
+from infra.local.state_files import SaveReport, read_json, write_atomically, write_json
+from infra.local.table_snapshots import describe_error
 
 log = logging.getLogger(__name__)
 
@@ -24,26 +25,39 @@ class BucketSnapshots:
     def _manifest_path(self, bucket: str) -> Path:
         return self._directory / bucket / "manifest.json"
 
+    def last_good(self, bucket: str) -> str:
+        return f"the last good manifest of {bucket} is {self._manifest_path(bucket)}"
+
     def _blob_path(self, bucket: str, blob: str) -> Path:
         return self._directory / bucket / "objects" / blob
 
-    def save(self) -> list[str]:
-        """Bring each bucket's folder up to date; return the buckets that changed."""
-        changed = []
+    def save(self) -> SaveReport:
+        """Bring each bucket's folder up to date."""
+        report = SaveReport()
         for bucket in self._bucket_names:
-            manifest: dict[str, dict[str, Any]] = read_json(self._manifest_path(bucket), {})
-            listed = self._list(bucket)
-            updated = {}
-            for key, etag in listed.items():
-                entry = manifest.get(key)
-                updated[key] = entry if entry and entry["etag"] == etag else self._download(bucket, key)
-            for key, entry in manifest.items():
-                if key not in listed:
-                    self._blob_path(bucket, entry["blob"]).unlink(missing_ok=True)
-            if updated != manifest:
-                write_json(self._manifest_path(bucket), updated)
-                changed.append(bucket)
-        return changed
+            try:
+                if self._save_bucket(bucket):
+                    report.changed.append(bucket)
+            except Exception as error:
+                report.failed[bucket] = describe_error(error)
+                log.error("Could not save bucket %s: %s; %s", bucket, report.failed[bucket], self.last_good(bucket))
+        return report
+
+    def _save_bucket(self, bucket: str) -> bool:
+        manifest: dict[str, dict[str, Any]] = read_json(self._manifest_path(bucket), {})
+        listed = self._list(bucket)
+        updated = {}
+        for key, etag in listed.items():
+            entry = manifest.get(key)
+            updated[key] = entry if entry and entry["etag"] == etag else self._download(bucket, key)
+        if updated == manifest:
+            return False
+        write_json(self._manifest_path(bucket), updated)
+        # Only once the new manifest is in place: until then the old one may still need these files.
+        for key, entry in manifest.items():
+            if key not in listed:
+                self._blob_path(bucket, entry["blob"]).unlink(missing_ok=True)
+        return True
 
     def _list(self, bucket: str) -> dict[str, str]:
         listed = {}

@@ -28,6 +28,7 @@ from infra.local.lambda_runtime import LOCAL_ACCOUNT_ID, LambdaEnvironment, read
 from infra.local.provision import Provisioner
 from infra.local.scheduler import Scheduler, scheduled_jobs
 from infra.local.sqs_poller import QueuePoller, sqs_sources
+from infra.local.state_files import SaveReport
 from infra.local.table_snapshots import TableSnapshots
 from infra.resources import resources
 
@@ -73,19 +74,22 @@ class StateSaver:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self.final: SaveReport | None = None  # the save made on stop, once it has run
 
-    def save(self) -> None:
+    def save(self) -> SaveReport:
+        """Each table or bucket that fails is logged at ERROR by the snapshots themselves."""
         with self._lock:
-            changed = self._tables.save() + self._buckets.save()
-        if changed:
-            log.debug("Saved %s", ", ".join(changed))
+            report = self._tables.save().merge(self._buckets.save())
+        if report.changed:
+            log.debug("Saved %s", ", ".join(report.changed))
+        return report
 
     def _loop(self) -> None:
         while not self._stop.wait(self._every_s):
             try:
                 self.save()
-            except Exception as error:
-                log.warning("Saving the local state failed (will try again): %s", error)
+            except Exception:
+                log.exception("Saving the local state failed (will try again)")
 
     def start(self) -> None:
         if self._every_s <= 0:  # saved on exit only
@@ -97,7 +101,15 @@ class StateSaver:
         self._stop.set()
         if self._thread:
             self._thread.join()
-        self.save()
+        self.final = self.save()
+
+    def unsaved(self) -> list[str]:
+        """What the last save could not write, each with why and where its last good copy is."""
+        if self.final is None:
+            return ["the final save did not run to the end (see the error above)"]
+        return [f"table {name} ({reason}); {self._tables.last_good(name)}"
+                if name in self._tables.names else f"bucket {name} ({reason}); {self._buckets.last_good(name)}"
+                for name, reason in self.final.failed.items()]
 
 
 def run_app_bootstrap(state_dir: Path) -> dict[str, Any] | None:
@@ -116,6 +128,7 @@ class LocalStack:
     def __init__(self, options: LocalOptions) -> None:
         self.options = options
         self._stoppers: list[tuple[str, Callable[[], None]]] = []
+        self.saver: StateSaver | None = None
 
     def start(self) -> None:
         options = self.options
@@ -138,7 +151,7 @@ class LocalStack:
             self._meter_dynamodb_writes(options.dynamodb_meter)
         clients = aws_clients(emulation.endpoint_url, options.region)
 
-        saver = self._provision_and_restore(clients)
+        saver = self.saver = self._provision_and_restore(clients)
 
         app = load_app(options.app_spec)
         lambda_env = LambdaEnvironment(app=app, stage=STAGE, region=options.region,
@@ -245,5 +258,14 @@ def run(options: LocalOptions) -> int:
     while not stop_requested.wait(0.5):
         pass
     stack.stop()
-    log.info("Local stack stopped; state saved in %s/", options.state_dir)
-    return 0
+    return report_stop(options.state_dir, stack.saver.unsaved() if stack.saver else [])
+
+
+def report_stop(state_dir: Path, unsaved: list[str]) -> int:
+    """Says "state saved" only when every table and bucket was; otherwise what was not, and exits 1."""
+    if not unsaved:
+        log.info("Local stack stopped; state saved in %s/", state_dir)
+        return 0
+    log.error("Local stack stopped, but NOT all of its state was saved in %s/: %s. "
+              "Changes since the last good snapshot are lost.", state_dir, "; ".join(unsaved))
+    return 1

@@ -1,19 +1,37 @@
-"""Files in the state directory are replaced whole (temporary file, then rename), never half-written."""
+"""Files in the state directory are replaced whole (temporary file, fsync, then rename), never half-written:
+a write that fails at any point leaves the previous file as it was."""
 from __future__ import annotations
 
 import json
 import os
 import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 
-def write_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:
+class Writer(Protocol):
+    def __call__(self, path: Path, data: bytes | Iterable[bytes], mode: int = 0o644) -> None: ...
+
+
+@dataclass
+class SaveReport:
+    """What one save did: the tables or buckets it wrote, and those it could not write, with why."""
+    changed: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+    def merge(self, other: SaveReport) -> SaveReport:
+        return SaveReport(self.changed + other.changed, {**self.failed, **other.failed})
+
+
+def write_atomically(path: Path, data: bytes | Iterable[bytes], mode: int = 0o644) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as out:
-            out.write(data)
+            for chunk in [data] if isinstance(data, bytes) else data:
+                out.write(chunk)
             out.flush()
             os.fsync(out.fileno())
         os.chmod(temporary, mode)
@@ -21,6 +39,21 @@ def write_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    _fsync_directory(path.parent)
+
+
+def _fsync_directory(directory: Path) -> None:
+    """So the rename itself survives a power cut, not only the file's bytes."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
 
 
 def write_json(path: Path, value: Any, mode: int = 0o644) -> None:

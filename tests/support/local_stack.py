@@ -37,7 +37,8 @@ def read_env_file(path: Path) -> dict[str, str]:
 
 @contextmanager
 def local_stack(state_dir: Path, log_path: Path, ports: tuple[int, ...], app: str = "tests.local_app.app:app",
-                ready_path: str = "/hello", extra_env: dict[str, str] | None = None) -> Iterator[str]:
+                ready_path: str = "/hello", extra_env: dict[str, str] | None = None,
+                expect_returncode: int = 0) -> Iterator[str]:
     # As from a developer's shell: none of the test session's HERALD_* settings.
     env = {name: value for name, value in os.environ.items() if not name.startswith("HERALD_")}
     env.update({"HERALD_PORT": str(ports[0]), "HERALD_AWS_PORT": str(ports[1]), "HERALD_WORKERS": "2",
@@ -67,7 +68,7 @@ def local_stack(state_dir: Path, log_path: Path, ports: tuple[int, ...], app: st
         except subprocess.TimeoutExpired:
             process.kill()
             raise
-    assert returncode == 0, log_path.read_text()
+    assert returncode == expect_returncode, log_path.read_text()
 
 
 def aws(env: dict[str, str], service: str) -> Any:
