@@ -19,6 +19,7 @@ from chalicelib.deps import Container, use_container
 from chalicelib.settings import get_settings
 from infra.local.aws_emulation import AwsClients
 from infra.local.kms_keys import KmsKeyKeeper
+from infra.local.moto_map_keys import keep_empty_map_keys
 from infra.local.provision import Provisioner
 from infra.moto_atomic import make_dynamodb_atomic
 from infra.resources import resources
@@ -52,6 +53,7 @@ def aws(aws_clients: dict[str, Any], template_stack: tuple[Any, str] | None) -> 
     local stack's own provisioner from the same definitions (or, with HERALD_TEST_TEMPLATE,
     by CloudFormation from the packaged template)."""
     make_dynamodb_atomic()
+    keep_empty_map_keys()  # as the local stack serves them
     with mock_aws():
         settings = get_settings()
         if template_stack is not None:
