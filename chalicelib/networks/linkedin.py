@@ -36,6 +36,7 @@ from chalicelib.networks.webhook import (
     items_of,
     moment_from_epoch,
     optional_text,
+    query_value,
     require_secret,
     required_header,
     same_digest,
@@ -77,6 +78,10 @@ def challenge_response(challenge_code: str, client_secret: str) -> dict[str, str
         raise SignatureError("missing challengeCode")
     digest = hmac.new(client_secret.encode("utf-8"), challenge_code.encode("utf-8"), "sha256").hexdigest()
     return {"challengeCode": challenge_code, "challengeResponse": digest}
+
+
+def answer_handshake(query: Mapping[str, Any], client_secret: str) -> dict[str, str]:
+    return challenge_response(query_value(query, "challengeCode") or "", client_secret)
 
 
 def parse_webhook(payload: dict[str, Any]) -> ParsedWebhook:

@@ -33,6 +33,7 @@ from chalicelib.networks.webhook import (
     items_of,
     moment_from_epoch,
     optional_text,
+    query_value,
     require_secret,
     required_header,
     same_digest,
@@ -84,22 +85,18 @@ def verify_subscription(query: Mapping[str, Any], verify_token: str) -> str:
     """The GET handshake: answer `hub.challenge` when the verify token matches."""
     if not verify_token:
         raise SignatureError("no verify token configured")
-    if _query_value(query, "hub.mode") != "subscribe":
+    if query_value(query, "hub.mode") != "subscribe":
         raise SignatureError("hub.mode is not subscribe")
-    received = _query_value(query, "hub.verify_token") or ""
+    received = query_value(query, "hub.verify_token") or ""
     if not hmac.compare_digest(received.encode("utf-8"), verify_token.encode("utf-8")):
         raise SignatureError("hub.verify_token does not match")
-    challenge = _query_value(query, "hub.challenge")
+    challenge = query_value(query, "hub.challenge")
     if not challenge:
         raise SignatureError("missing hub.challenge")
     return challenge
 
 
-def _query_value(query: Mapping[str, Any], name: str) -> str | None:
-    value = query.get(name)
-    if isinstance(value, (list, tuple)):
-        value = value[0] if value else None
-    return value if isinstance(value, str) else None
+answer_handshake = verify_subscription
 
 
 def parse_webhook(payload: dict[str, Any]) -> ParsedWebhook:

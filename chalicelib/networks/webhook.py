@@ -58,6 +58,14 @@ def required_header(headers: Mapping[str, str], name: str) -> str:
     return value.strip()
 
 
+def query_value(query: Mapping[str, Any], name: str) -> str | None:
+    """One query parameter as a string (the first, if it came as a list), or None."""
+    value = query.get(name)
+    if isinstance(value, (list, tuple)):
+        value = value[0] if value else None
+    return value if isinstance(value, str) else None
+
+
 def hmac_sha256(secret: str, message: bytes) -> bytes:
     return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).digest()
 

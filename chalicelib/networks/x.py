@@ -27,6 +27,7 @@ from chalicelib.networks.webhook import (
     items_of,
     moment_from_epoch,
     optional_text,
+    query_value,
     require_secret,
     required_header,
     same_digest,
@@ -73,6 +74,10 @@ def crc_response(crc_token: str, consumer_secret: str) -> dict[str, str]:
         raise SignatureError("missing crc_token")
     digest = hmac_sha256(consumer_secret, crc_token.encode("utf-8"))
     return {"response_token": "sha256=" + base64.b64encode(digest).decode("ascii")}
+
+
+def answer_handshake(query: Mapping[str, Any], consumer_secret: str) -> dict[str, str]:
+    return crc_response(query_value(query, "crc_token") or "", consumer_secret)
 
 
 def parse_webhook(payload: dict[str, Any]) -> ParsedWebhook:
