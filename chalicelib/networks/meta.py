@@ -25,9 +25,11 @@ from chalicelib.networks.base import (
 )
 from chalicelib.networks.http_failures import ErrorDetail, read_json, send
 from chalicelib.networks.webhook import (
+    DIGITS,
     InboxNetworkAdapter,
     Malformed,
     ParsedWebhook,
+    challenge_token,
     hex_digest_bytes,
     hmac_sha256,
     items_of,
@@ -69,6 +71,9 @@ RATE_LIMIT_ERROR_CODES = {4, 17, 32, 613}
 OUTSIDE_WINDOW_SUBCODES = {2018278}
 
 
+MAX_CHALLENGE_DIGITS = 64
+
+
 def verify_signature(
     raw_body: bytes, headers: Mapping[str, str], secret: str, now: datetime | None = None
 ) -> None:
@@ -90,10 +95,8 @@ def verify_subscription(query: Mapping[str, Any], verify_token: str) -> str:
     received = query_value(query, "hub.verify_token") or ""
     if not hmac.compare_digest(received.encode("utf-8"), verify_token.encode("utf-8")):
         raise SignatureError("hub.verify_token does not match")
-    challenge = query_value(query, "hub.challenge")
-    if not challenge:
-        raise SignatureError("missing hub.challenge")
-    return challenge
+    # Meta sends an integer; echoing only digits keeps the answer from carrying anything a caller chose.
+    return challenge_token(query_value(query, "hub.challenge"), "hub.challenge", DIGITS, MAX_CHALLENGE_DIGITS)
 
 
 answer_handshake = verify_subscription

@@ -55,6 +55,11 @@ RECEIVERS: dict[str, Receiver] = {
 }
 
 
+# One answer for every refusal of a kind; the reason is in the log line, never in the answer.
+SIGNATURE_REFUSED = "The webhook signature is not valid."
+HANDSHAKE_REFUSED = "The handshake is not valid."
+
+
 class SignatureRefused(Unauthorized):
     code = "invalid_signature"
 
@@ -84,8 +89,10 @@ class WebhookService:
         try:
             module.verify_signature(raw_body, headers, self._secret(receiver), now=self.clock.now())
         except SignatureError as exc:
+            # Why (no secret configured, a missing header, a digest that does not match) goes to the log only:
+            # every refusal answers alike, so a caller learns neither how a receiver is set up nor what it saw.
             log.warning("Refused a %s webhook: %s", name, exc)
-            raise SignatureRefused(f"The webhook signature is not valid: {exc}.") from None
+            raise SignatureRefused(SIGNATURE_REFUSED) from None
         try:
             payload = json.loads(raw_body)
         except (UnicodeDecodeError, json.JSONDecodeError):
@@ -127,5 +134,5 @@ class WebhookService:
             answer = module.answer_handshake(query, key)
         except SignatureError as exc:
             log.warning("Refused a %s webhook handshake: %s", name, exc)
-            raise Forbidden(f"The handshake is not valid: {exc}.", code="handshake_refused") from None
+            raise Forbidden(HANDSHAKE_REFUSED, code="handshake_refused") from None
         return HandshakeAnswer(answer, receiver.handshake.content_type)

@@ -9,6 +9,7 @@ import json
 import os
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from chalicelib.clock import to_rfc3339
 from tests.support.network_fakes import event_bytes
@@ -43,6 +44,21 @@ def tiktok_headers(body: bytes, at: datetime, secret: str = TIKTOK_SECRET) -> di
     return {"TikTok-Signature": f"t={stamp},s={signature}", "Content-Type": "application/json"}
 
 
+def signed_headers(network: str, body: bytes, at: datetime, secret: str) -> dict[str, str]:
+    """`body` signed the way `network`'s receiver checks, with any secret."""
+    if network == "tiktok":
+        return tiktok_headers(body, at, secret)
+    return {"meta": meta_headers, "x": x_headers, "linkedin": linkedin_headers}[network](body, secret)
+
+
+# A handshake of the shape each network documents (Meta: an int; X's worked example: a UUID; LinkedIn: a UUID).
+DOCUMENTED_HANDSHAKES: dict[str, dict[str, str]] = {
+    "meta": {"hub.mode": "subscribe", "hub.verify_token": META_VERIFY_TOKEN, "hub.challenge": "1158201444"},
+    "x": {"crc_token": "9b4507b3-9040-4669-9ca3-6b94edb50553"},
+    "linkedin": {"challengeCode": "890e4665-4dfe-4ab1-b689-ed553bceeed0"},
+}
+
+
 def fixture(network: str, name: str) -> bytes:
     return event_bytes(network, name)
 
@@ -73,8 +89,13 @@ class Webhooks:
             return linkedin_headers(body)
         return tiktok_headers(body, self.clock.now())
 
-    def get(self, network: str, query: str) -> Any:
-        return self.client.http.get(f"/webhooks/{network}?{query}")
+    def get(self, network: str, query: str | dict[str, str]) -> Any:
+        """A GET handshake; a dict query is percent-encoded (`+` and spaces included), as a network would."""
+        if isinstance(query, dict):
+            query = urlencode(query, quote_via=quote)
+        response = self.client.http.get(f"/webhooks/{network}?{query}")
+        response.json = json.loads(response.body) if response.body[:1] == b"{" else None
+        return response
 
 
 def queued_messages(deps: Any) -> list[str]:
