@@ -98,11 +98,14 @@ def test_the_subscription_handshake_echoes_the_challenge(hooks, deps):
     "hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1",
     "hub.mode=unsubscribe&hub.verify_token=" + META_VERIFY_TOKEN + "&hub.challenge=1",
     "hub.mode=subscribe&hub.challenge=1",
+    f"hub.mode=subscribe&hub.verify_token={META_VERIFY_TOKEN}&hub.challenge=%3Cscript%3E",
+    f"hub.mode=subscribe&hub.verify_token={META_VERIFY_TOKEN}&hub.challenge=" + "1" * 65,
 ])
-def test_a_handshake_with_the_wrong_token_is_refused(hooks, deps, query):
+def test_a_handshake_with_the_wrong_token_or_challenge_is_refused(hooks, deps, query):
     answer = hooks.get("meta", query)
     assert answer.status_code == 403
-    assert answer.body != b"1"
+    assert answer.json["error"] == {"code": "handshake_refused", "message": "The handshake is not valid.",
+                                    "details": []}
 
 
 # -- events in -------------------------------------------------------------------------------

@@ -7,12 +7,13 @@ import hashlib
 import hmac
 import json
 import os
+import random
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from chalicelib.clock import to_rfc3339
-from tests.support.network_fakes import event_bytes
+from tests.support.network_fakes import EVENTS, event_bytes
 
 META_SECRET = os.environ["HERALD_META_APP_SECRET"]
 META_VERIFY_TOKEN = os.environ["HERALD_META_VERIFY_TOKEN"]
@@ -57,6 +58,25 @@ DOCUMENTED_HANDSHAKES: dict[str, dict[str, str]] = {
     "x": {"crc_token": "9b4507b3-9040-4669-9ca3-6b94edb50553"},
     "linkedin": {"challengeCode": "890e4665-4dfe-4ab1-b689-ed553bceeed0"},
 }
+
+
+def json_objects_as_text() -> list[str]:
+    """Texts a POST receiver would parse as a JSON object: every webhook fixture, as it is and compacted,
+    behind and before the whitespace (and byte order mark) `json.loads` skips, and the smallest objects."""
+    objects = ['{}', '{"a":1}', '{"":""}']
+    for network in ("meta", "x", "linkedin", "tiktok"):
+        for path in sorted((EVENTS / network).glob("*.json")):
+            text = path.read_text()
+            objects += [text, json.dumps(json.loads(text), separators=(",", ":"))]
+    edges = [("", ""), (" ", ""), ("\n", ""), ("\t", ""), ("\r", ""), ("\ufeff", ""), (" \r\n\t", "\n"),
+             ("", " ")]
+    return [before + text + after for text in objects for before, after in edges]
+
+
+def random_tokens(alphabet: frozenset[str], count: int = 300, seed: int = 10) -> list[str]:
+    """Tokens of 1..256 characters drawn from `alphabet`, the same ones every run."""
+    chooser, letters = random.Random(seed), sorted(alphabet)
+    return ["".join(chooser.choices(letters, k=chooser.randint(1, 256))) for _ in range(count)]
 
 
 def fixture(network: str, name: str) -> bytes:
