@@ -94,7 +94,8 @@ class WebhookService:
             log.warning("Refused a %s webhook: %s", name, exc)
             raise SignatureRefused(SIGNATURE_REFUSED) from None
         try:
-            payload = json.loads(raw_body)
+            # UTF-8 only, as every network sends: bytes alone would let UTF-16, UTF-32 and a BOM in.
+            payload = json.loads(raw_body.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
             raise BadRequest("The body is not valid JSON.", code="malformed_json") from None
         if not isinstance(payload, dict):

@@ -249,6 +249,8 @@ BAD_DELIVERIES = {
     "sha1 signature": (BODY, {"X-Hub-Signature-256": "sha1=" + "0" * 40}, 401),
     "digest that is not hex": (BODY, {"X-Hub-Signature-256": "sha256=" + "z" * 64}, 401),
     "malformed JSON": (*_signed(b'{"object": "page", "entry": ['), 400),
+    "the event in UTF-16": (*_signed(RESERIALISED.decode().encode("utf-16")), 400),
+    "the event behind a byte order mark": (*_signed(b"\xef\xbb\xbf" + RESERIALISED), 400),
     "a JSON list": (*_signed(b"[]"), 400),
     "nothing of the documented shape": (*_signed(b'{"object": "user", "entry": []}'), 400),
     "body over the limit": (*_signed(b'{"object":"page","entry":[],"pad":"' + b"x" * (2 * 1024 * 1024) + b'"}'),

@@ -191,7 +191,10 @@ def common_bad_deliveries(body: bytes, sign: Any,
     """
     reserialised = json.dumps(json.loads(body)).encode()
     oversized = b'{"pad":"' + b"x" * (2 * 1024 * 1024) + b'"}'
+    utf16, with_bom = reserialised.decode().encode("utf-16"), b"\xef\xbb\xbf" + reserialised
     return {
+        "the event in UTF-16": (utf16, sign(utf16), 400),
+        "the event behind a byte order mark": (with_bom, sign(with_bom), 400),
         "no signature": (body, {}, 401),
         "signed with another secret": (body, sign(body, secret="not-our-secret"), 401),
         "signature over other bytes": (body, sign(reserialised), 401),
