@@ -69,8 +69,7 @@ PERMISSION_ERROR_CODES = {10, 200}
 RATE_LIMIT_ERROR_CODES = {4, 17, 32, 613}
 # error_subcode 2018278: a Messenger reply outside the allowed window, not a token problem.
 OUTSIDE_WINDOW_SUBCODES = {2018278}
-
-
+# hub.challenge is "an int" in Meta's documents (their sample has 10 digits).
 MAX_CHALLENGE_DIGITS = 64
 
 
