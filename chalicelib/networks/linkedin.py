@@ -23,19 +23,21 @@ from chalicelib.networks.base import (
     PermanentError,
     PublishResult,
     ReplyRequest,
-    SignatureError,
 )
 from chalicelib.networks.http_failures import ErrorDetail, read_json, send
 from chalicelib.networks.webhook import (
+    TOKEN_CHARS,
     InboxNetworkAdapter,
     Malformed,
     ParsedWebhook,
+    challenge_token,
     header_value,
     hex_digest_bytes,
     hmac_sha256,
     items_of,
     moment_from_epoch,
     optional_text,
+    query_value,
     require_secret,
     required_header,
     same_digest,
@@ -71,12 +73,20 @@ def verify_signature(
 
 
 def challenge_response(challenge_code: str, client_secret: str) -> dict[str, str]:
-    """The answer to LinkedIn's GET `?challengeCode=` endpoint validation."""
+    """The answer to LinkedIn's GET `?challengeCode=` endpoint validation.
+
+    LinkedIn sends a type-4 UUID. It signs a POST as `hmacsha256=` + body with the same client secret, so a
+    code of any text would yield POST signatures: only letters, digits, `-` and `_` are signed, and with no
+    `=` no code can even start with the signed prefix (see `challenge_token`).
+    """
     require_secret(client_secret)
-    if not challenge_code:
-        raise SignatureError("missing challengeCode")
+    challenge_code = challenge_token(challenge_code, "challengeCode", TOKEN_CHARS)
     digest = hmac.new(client_secret.encode("utf-8"), challenge_code.encode("utf-8"), "sha256").hexdigest()
     return {"challengeCode": challenge_code, "challengeResponse": digest}
+
+
+def answer_handshake(query: Mapping[str, Any], client_secret: str) -> dict[str, str]:
+    return challenge_response(query_value(query, "challengeCode") or "", client_secret)
 
 
 def parse_webhook(payload: dict[str, Any]) -> ParsedWebhook:

@@ -25,14 +25,17 @@ from chalicelib.networks.base import (
 )
 from chalicelib.networks.http_failures import ErrorDetail, read_json, send
 from chalicelib.networks.webhook import (
+    DIGITS,
     InboxNetworkAdapter,
     Malformed,
     ParsedWebhook,
+    challenge_token,
     hex_digest_bytes,
     hmac_sha256,
     items_of,
     moment_from_epoch,
     optional_text,
+    query_value,
     require_secret,
     required_header,
     same_digest,
@@ -66,6 +69,8 @@ PERMISSION_ERROR_CODES = {10, 200}
 RATE_LIMIT_ERROR_CODES = {4, 17, 32, 613}
 # error_subcode 2018278: a Messenger reply outside the allowed window, not a token problem.
 OUTSIDE_WINDOW_SUBCODES = {2018278}
+# hub.challenge is "an int" in Meta's documents (their sample has 10 digits).
+MAX_CHALLENGE_DIGITS = 64
 
 
 def verify_signature(
@@ -84,22 +89,16 @@ def verify_subscription(query: Mapping[str, Any], verify_token: str) -> str:
     """The GET handshake: answer `hub.challenge` when the verify token matches."""
     if not verify_token:
         raise SignatureError("no verify token configured")
-    if _query_value(query, "hub.mode") != "subscribe":
+    if query_value(query, "hub.mode") != "subscribe":
         raise SignatureError("hub.mode is not subscribe")
-    received = _query_value(query, "hub.verify_token") or ""
+    received = query_value(query, "hub.verify_token") or ""
     if not hmac.compare_digest(received.encode("utf-8"), verify_token.encode("utf-8")):
         raise SignatureError("hub.verify_token does not match")
-    challenge = _query_value(query, "hub.challenge")
-    if not challenge:
-        raise SignatureError("missing hub.challenge")
-    return challenge
+    # Meta sends an integer; echoing only digits keeps the answer from carrying anything a caller chose.
+    return challenge_token(query_value(query, "hub.challenge"), "hub.challenge", DIGITS, MAX_CHALLENGE_DIGITS)
 
 
-def _query_value(query: Mapping[str, Any], name: str) -> str | None:
-    value = query.get(name)
-    if isinstance(value, (list, tuple)):
-        value = value[0] if value else None
-    return value if isinstance(value, str) else None
+answer_handshake = verify_subscription
 
 
 def parse_webhook(payload: dict[str, Any]) -> ParsedWebhook:

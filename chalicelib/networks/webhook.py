@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -56,6 +57,35 @@ def required_header(headers: Mapping[str, str], name: str) -> str:
     if value is None or not value.strip():
         raise SignatureError(f"missing {name} header")
     return value.strip()
+
+
+# What a GET handshake agrees to sign (X, LinkedIn) or echo (Meta): short opaque tokens of these characters.
+# The handshakes sign with the very key the POST signatures use, so what they sign must never be a string a POST
+# signature covers. Every body a receiver accepts is a JSON object, so contains `{`; none of these characters is
+# `{`, whitespace or a byte order mark, so no challenge can be, or end in, such a body, whatever prefix a network
+# signs in front of it. Keep it that way (the handshake tests in tests/unit/test_{x,linkedin,meta}.py check it).
+CHALLENGE_MAX_CHARS = 256
+TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "_-")
+BASE64_CHARS = TOKEN_CHARS | frozenset("+/=")
+DIGITS = frozenset(string.digits)
+
+
+def challenge_token(value: str | None, name: str, alphabet: frozenset[str],
+                    max_chars: int = CHALLENGE_MAX_CHARS) -> str:
+    """`value` if it is a handshake challenge of the documented shape; never echoes it in the refusal."""
+    if not value:
+        raise SignatureError(f"missing {name}")
+    if len(value) > max_chars or not alphabet.issuperset(value):
+        raise SignatureError(f"{name} is not a token of the documented shape")
+    return value
+
+
+def query_value(query: Mapping[str, Any], name: str) -> str | None:
+    """One query parameter as a string (the first, if it came as a list), or None."""
+    value = query.get(name)
+    if isinstance(value, (list, tuple)):
+        value = value[0] if value else None
+    return value if isinstance(value, str) else None
 
 
 def hmac_sha256(secret: str, message: bytes) -> bytes:

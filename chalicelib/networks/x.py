@@ -20,13 +20,16 @@ from chalicelib.networks.base import (
 )
 from chalicelib.networks.http_failures import ErrorDetail, read_json, send
 from chalicelib.networks.webhook import (
+    BASE64_CHARS,
     InboxNetworkAdapter,
     Malformed,
     ParsedWebhook,
+    challenge_token,
     hmac_sha256,
     items_of,
     moment_from_epoch,
     optional_text,
+    query_value,
     require_secret,
     required_header,
     same_digest,
@@ -67,12 +70,20 @@ def verify_signature(
 
 
 def crc_response(crc_token: str, consumer_secret: str) -> dict[str, str]:
-    """The answer to X's GET challenge-response check."""
+    """The answer to X's GET challenge-response check.
+
+    X signs a POST's raw body alone with the same consumer secret, so a CRC over any text would be the
+    signature of a POST of that text: only a short token of base64 and URL-safe characters is signed, and no
+    such token is a JSON object (see `challenge_token`).
+    """
     require_secret(consumer_secret)
-    if not crc_token:
-        raise SignatureError("missing crc_token")
+    crc_token = challenge_token(crc_token, "crc_token", BASE64_CHARS)
     digest = hmac_sha256(consumer_secret, crc_token.encode("utf-8"))
     return {"response_token": "sha256=" + base64.b64encode(digest).decode("ascii")}
+
+
+def answer_handshake(query: Mapping[str, Any], consumer_secret: str) -> dict[str, str]:
+    return crc_response(query_value(query, "crc_token") or "", consumer_secret)
 
 
 def parse_webhook(payload: dict[str, Any]) -> ParsedWebhook:

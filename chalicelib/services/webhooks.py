@@ -23,22 +23,41 @@ log = logging.getLogger("herald.webhooks")
 
 
 @dataclass(frozen=True)
+class Handshake:
+    """A receiver's GET handshake: answered by the module's `answer_handshake(query, key)`
+    with the key held in `key_setting`, in `content_type`."""
+
+    key_setting: str
+    content_type: str
+
+
+@dataclass(frozen=True)
 class Receiver:
-    """One `/webhooks/<name>` endpoint: the network module and the setting holding its secret."""
+    """One `/webhooks/<name>` endpoint: the network module, the setting holding its secret,
+    and its GET handshake if the network has one."""
 
     name: str
     module: str
     secret_setting: str
+    handshake: Handshake | None = None
 
 
 RECEIVERS: dict[str, Receiver] = {
     receiver.name: receiver for receiver in (
-        Receiver("meta", "chalicelib.networks.meta", "meta_app_secret"),
-        Receiver("x", "chalicelib.networks.x", "x_consumer_secret"),
-        Receiver("linkedin", "chalicelib.networks.linkedin", "linkedin_client_secret"),
+        Receiver("meta", "chalicelib.networks.meta", "meta_app_secret",
+                 Handshake("meta_verify_token", "text/plain")),
+        Receiver("x", "chalicelib.networks.x", "x_consumer_secret",
+                 Handshake("x_consumer_secret", "application/json")),
+        Receiver("linkedin", "chalicelib.networks.linkedin", "linkedin_client_secret",
+                 Handshake("linkedin_client_secret", "application/json")),
         Receiver("tiktok", "chalicelib.networks.tiktok", "tiktok_client_secret"),
     )
 }
+
+
+# One answer for every refusal of a kind; the reason is in the log line, never in the answer.
+SIGNATURE_REFUSED = "The webhook signature is not valid."
+HANDSHAKE_REFUSED = "The handshake is not valid."
 
 
 class SignatureRefused(Unauthorized):
@@ -46,7 +65,7 @@ class SignatureRefused(Unauthorized):
 
 
 @dataclass(frozen=True)
-class Handshake:
+class HandshakeAnswer:
     body: str | dict[str, str]
     content_type: str
 
@@ -70,10 +89,13 @@ class WebhookService:
         try:
             module.verify_signature(raw_body, headers, self._secret(receiver), now=self.clock.now())
         except SignatureError as exc:
+            # Why (no secret configured, a missing header, a digest that does not match) goes to the log only:
+            # every refusal answers alike, so a caller learns neither how a receiver is set up nor what it saw.
             log.warning("Refused a %s webhook: %s", name, exc)
-            raise SignatureRefused(f"The webhook signature is not valid: {exc}.") from None
+            raise SignatureRefused(SIGNATURE_REFUSED) from None
         try:
-            payload = json.loads(raw_body)
+            # UTF-8 only, as every network sends: bytes alone would let UTF-16, UTF-32 and a BOM in.
+            payload = json.loads(raw_body.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
             raise BadRequest("The body is not valid JSON.", code="malformed_json") from None
         if not isinstance(payload, dict):
@@ -102,20 +124,16 @@ class WebhookService:
         except Exception:  # a counter must never turn a stored delivery into a retry
             log.exception("Could not count %s webhook outcomes", name)
 
-    def handshake(self, name: str, query: Mapping[str, str]) -> Handshake:
+    def handshake(self, name: str, query: Mapping[str, str]) -> HandshakeAnswer:
         """The GET a network sends to prove the endpoint is ours."""
-        module = importlib.import_module(RECEIVERS[name].module)
+        receiver = RECEIVERS[name]
+        if receiver.handshake is None:
+            raise ApiError(f"{name} has no handshake.")
+        module = importlib.import_module(receiver.module)
+        key = str(getattr(self.settings, receiver.handshake.key_setting))
         try:
-            if name == "meta":
-                challenge = module.verify_subscription(query, self.settings.meta_verify_token)
-                return Handshake(challenge, "text/plain")
-            if name == "x":
-                answer = module.crc_response(query.get("crc_token", ""), self._secret(RECEIVERS[name]))
-                return Handshake(answer, "application/json")
-            if name == "linkedin":
-                return Handshake(module.challenge_response(query.get("challengeCode", ""),
-                                                           self._secret(RECEIVERS[name])), "application/json")
+            answer = module.answer_handshake(query, key)
         except SignatureError as exc:
             log.warning("Refused a %s webhook handshake: %s", name, exc)
-            raise Forbidden(f"The handshake is not valid: {exc}.", code="handshake_refused") from None
-        raise ApiError(f"{name} has no handshake.")
+            raise Forbidden(HANDSHAKE_REFUSED, code="handshake_refused") from None
+        return HandshakeAnswer(answer, receiver.handshake.content_type)

@@ -49,16 +49,22 @@ def messages(api, conversation_id):
     return api.get(f"/inbox/conversations/{conversation_id}").json["messages"]
 
 
-def test_the_challenge_is_answered_with_the_hmac_of_the_code(hooks, deps):
-    answer = hooks.get("linkedin", "challengeCode=890e4a8b-1234")
+@pytest.mark.parametrize("code", ["890e4a8b-1234", "890e4665-4dfe-4ab1-b689-ed553bceeed0"])
+def test_the_challenge_is_answered_with_the_hmac_of_the_code(hooks, deps, code):
+    answer = hooks.get("linkedin", {"challengeCode": code})
 
-    expected = hmac.new(LINKEDIN_SECRET.encode(), b"890e4a8b-1234", hashlib.sha256).hexdigest()
+    expected = hmac.new(LINKEDIN_SECRET.encode(), code.encode(), hashlib.sha256).hexdigest()
     assert answer.status_code == 200
-    assert json.loads(answer.body) == {"challengeCode": "890e4a8b-1234", "challengeResponse": expected}
+    assert json.loads(answer.body) == {"challengeCode": code, "challengeResponse": expected}
 
 
-def test_a_challenge_without_a_code_is_refused(hooks, deps):
-    assert hooks.get("linkedin", "challenge=1").status_code == 403
+@pytest.mark.parametrize("query", ["challenge=1", "challengeCode=", {"challengeCode": "hmacsha256={}"},
+                                   {"challengeCode": "a" * 257}, {"challengeCode": "<b>"}])
+def test_a_challenge_without_a_code_of_the_documented_shape_is_refused(hooks, deps, query):
+    answer = hooks.get("linkedin", query)
+    assert answer.status_code == 403
+    assert answer.json["error"] == {"code": "handshake_refused", "message": "The handshake is not valid.",
+                                    "details": []}
 
 
 def test_comments_and_mentions_become_conversations(hooks, api, deps, organization):

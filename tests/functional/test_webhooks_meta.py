@@ -98,11 +98,14 @@ def test_the_subscription_handshake_echoes_the_challenge(hooks, deps):
     "hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1",
     "hub.mode=unsubscribe&hub.verify_token=" + META_VERIFY_TOKEN + "&hub.challenge=1",
     "hub.mode=subscribe&hub.challenge=1",
+    f"hub.mode=subscribe&hub.verify_token={META_VERIFY_TOKEN}&hub.challenge=%3Cscript%3E",
+    f"hub.mode=subscribe&hub.verify_token={META_VERIFY_TOKEN}&hub.challenge=" + "1" * 65,
 ])
-def test_a_handshake_with_the_wrong_token_is_refused(hooks, deps, query):
+def test_a_handshake_with_the_wrong_token_or_challenge_is_refused(hooks, deps, query):
     answer = hooks.get("meta", query)
     assert answer.status_code == 403
-    assert answer.body != b"1"
+    assert answer.json["error"] == {"code": "handshake_refused", "message": "The handshake is not valid.",
+                                    "details": []}
 
 
 # -- events in -------------------------------------------------------------------------------
@@ -246,6 +249,8 @@ BAD_DELIVERIES = {
     "sha1 signature": (BODY, {"X-Hub-Signature-256": "sha1=" + "0" * 40}, 401),
     "digest that is not hex": (BODY, {"X-Hub-Signature-256": "sha256=" + "z" * 64}, 401),
     "malformed JSON": (*_signed(b'{"object": "page", "entry": ['), 400),
+    "the event in UTF-16": (*_signed(RESERIALISED.decode().encode("utf-16")), 400),
+    "the event behind a byte order mark": (*_signed(b"\xef\xbb\xbf" + RESERIALISED), 400),
     "a JSON list": (*_signed(b"[]"), 400),
     "nothing of the documented shape": (*_signed(b'{"object": "user", "entry": []}'), 400),
     "body over the limit": (*_signed(b'{"object":"page","entry":[],"pad":"' + b"x" * (2 * 1024 * 1024) + b'"}'),

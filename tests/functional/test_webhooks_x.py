@@ -49,16 +49,24 @@ def messages(api, conversation_id):
     return api.get(f"/inbox/conversations/{conversation_id}").json["messages"]
 
 
-def test_the_crc_check_answers_with_the_hmac_of_the_token(hooks, deps):
-    answer = hooks.get("x", "crc_token=challenge-123")
+@pytest.mark.parametrize("token", ["challenge-123", "9b4507b3-9040-4669-9ca3-6b94edb50553",
+                                   "MTU5NDk0NDQwNjk2OTIzMDk3Ng==", "a+b/c="])
+def test_the_crc_check_answers_with_the_hmac_of_the_token(hooks, deps, token):
+    answer = hooks.get("x", {"crc_token": token})
 
-    expected = hmac.new(X_SECRET.encode(), b"challenge-123", hashlib.sha256).digest()
+    expected = hmac.new(X_SECRET.encode(), token.encode(), hashlib.sha256).digest()
     assert answer.status_code == 200
+    assert answer.headers["Content-Type"].startswith("application/json")
     assert json.loads(answer.body) == {"response_token": "sha256=" + base64.b64encode(expected).decode()}
 
 
-def test_a_crc_check_without_a_token_is_refused(hooks, deps):
-    assert hooks.get("x", "other=1").status_code == 403
+@pytest.mark.parametrize("query", ["other=1", "crc_token=", {"crc_token": '{"for_user_id":"2975699229"}'},
+                                   {"crc_token": "A" * 257}, {"crc_token": "two words"}])
+def test_a_crc_check_without_a_token_of_the_documented_shape_is_refused(hooks, deps, query):
+    answer = hooks.get("x", query)
+    assert answer.status_code == 403
+    assert answer.json["error"] == {"code": "handshake_refused", "message": "The handshake is not valid.",
+                                    "details": []}
 
 
 def test_replies_mentions_and_dms_land_in_their_conversations(hooks, api, deps, clock, account):

@@ -7,11 +7,13 @@ import hashlib
 import hmac
 import json
 import os
+import random
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from chalicelib.clock import to_rfc3339
-from tests.support.network_fakes import event_bytes
+from tests.support.network_fakes import EVENTS, event_bytes
 
 META_SECRET = os.environ["HERALD_META_APP_SECRET"]
 META_VERIFY_TOKEN = os.environ["HERALD_META_VERIFY_TOKEN"]
@@ -41,6 +43,40 @@ def tiktok_headers(body: bytes, at: datetime, secret: str = TIKTOK_SECRET) -> di
     stamp = str(int(at.timestamp()))
     signature = _mac(secret, stamp.encode() + b"." + body).hex()
     return {"TikTok-Signature": f"t={stamp},s={signature}", "Content-Type": "application/json"}
+
+
+def signed_headers(network: str, body: bytes, at: datetime, secret: str) -> dict[str, str]:
+    """`body` signed the way `network`'s receiver checks, with any secret."""
+    if network == "tiktok":
+        return tiktok_headers(body, at, secret)
+    return {"meta": meta_headers, "x": x_headers, "linkedin": linkedin_headers}[network](body, secret)
+
+
+# A handshake of the shape each network documents (Meta: an int; X's worked example: a UUID; LinkedIn: a UUID).
+DOCUMENTED_HANDSHAKES: dict[str, dict[str, str]] = {
+    "meta": {"hub.mode": "subscribe", "hub.verify_token": META_VERIFY_TOKEN, "hub.challenge": "1158201444"},
+    "x": {"crc_token": "9b4507b3-9040-4669-9ca3-6b94edb50553"},
+    "linkedin": {"challengeCode": "890e4665-4dfe-4ab1-b689-ed553bceeed0"},
+}
+
+
+def json_objects_as_text() -> list[str]:
+    """Texts a POST receiver would parse as a JSON object: every webhook fixture, as it is and compacted,
+    behind and before the whitespace (and byte order mark) `json.loads` skips, and the smallest objects."""
+    objects = ['{}', '{"a":1}', '{"":""}']
+    for network in ("meta", "x", "linkedin", "tiktok"):
+        for path in sorted((EVENTS / network).glob("*.json")):
+            text = path.read_text()
+            objects += [text, json.dumps(json.loads(text), separators=(",", ":"))]
+    edges = [("", ""), (" ", ""), ("\n", ""), ("\t", ""), ("\r", ""), ("\ufeff", ""), (" \r\n\t", "\n"),
+             ("", " ")]
+    return [before + text + after for text in objects for before, after in edges]
+
+
+def random_tokens(alphabet: frozenset[str], count: int = 300, seed: int = 10) -> list[str]:
+    """Tokens of 1..256 characters drawn from `alphabet`, the same ones every run."""
+    chooser, letters = random.Random(seed), sorted(alphabet)
+    return ["".join(chooser.choices(letters, k=chooser.randint(1, 256))) for _ in range(count)]
 
 
 def fixture(network: str, name: str) -> bytes:
@@ -73,8 +109,13 @@ class Webhooks:
             return linkedin_headers(body)
         return tiktok_headers(body, self.clock.now())
 
-    def get(self, network: str, query: str) -> Any:
-        return self.client.http.get(f"/webhooks/{network}?{query}")
+    def get(self, network: str, query: str | dict[str, str]) -> Any:
+        """A GET handshake; a dict query is percent-encoded (`+` and spaces included), as a network would."""
+        if isinstance(query, dict):
+            query = urlencode(query, quote_via=quote)
+        response = self.client.http.get(f"/webhooks/{network}?{query}")
+        response.json = json.loads(response.body) if response.body[:1] == b"{" else None
+        return response
 
 
 def queued_messages(deps: Any) -> list[str]:
@@ -150,7 +191,10 @@ def common_bad_deliveries(body: bytes, sign: Any,
     """
     reserialised = json.dumps(json.loads(body)).encode()
     oversized = b'{"pad":"' + b"x" * (2 * 1024 * 1024) + b'"}'
+    utf16, with_bom = reserialised.decode().encode("utf-16"), b"\xef\xbb\xbf" + reserialised
     return {
+        "the event in UTF-16": (utf16, sign(utf16), 400),
+        "the event behind a byte order mark": (with_bom, sign(with_bom), 400),
         "no signature": (body, {}, 401),
         "signed with another secret": (body, sign(body, secret="not-our-secret"), 401),
         "signature over other bytes": (body, sign(reserialised), 401),

@@ -14,7 +14,9 @@ from chalicelib.networks.base import (
     ReplyRequest,
     SignatureError,
 )
+from chalicelib.networks.webhook import TOKEN_CHARS
 from tests.support.network_fakes import FakeResponse, FakeSession, channel, event_bytes, event_json, fixed_clock
+from tests.support.webhooks import json_objects_as_text, random_tokens
 
 CLIENT_SECRET = "linkedin-client-secret"
 ORG = "urn:li:organization:96072893"
@@ -76,6 +78,34 @@ class TestChallenge:
     def test_refuses_an_empty_code(self):
         with pytest.raises(SignatureError):
             linkedin.challenge_response("", CLIENT_SECRET)
+
+    @pytest.mark.parametrize("code", ["890e4665-4dfe-4ab1-b689-ed553bceeed0", "opaque_Code-1", "a" * 256])
+    def test_answers_codes_of_the_documented_shape(self, code):
+        expected = hmac.new(CLIENT_SECRET.encode(), code.encode(), hashlib.sha256).hexdigest()
+        assert linkedin.challenge_response(code, CLIENT_SECRET)["challengeResponse"] == expected
+
+    @pytest.mark.parametrize("code", [
+        "a" * 257, "{}", "hmacsha256={}", "HMACSHA256=abc", "hmacsha256=" + "a" * 20, "ab=", "a+b", "a b",
+        "c\u00f3digo", "<b>",
+        "hmacsha256=" + event_bytes("linkedin", "comment_notification.json").decode(),
+    ])
+    def test_refuses_anything_else_without_repeating_it(self, code):
+        with pytest.raises(SignatureError) as refused:
+            linkedin.challenge_response(code, CLIENT_SECRET)
+        assert code not in str(refused.value)
+
+    def test_never_signs_what_a_post_signature_covers(self):
+        # A POST's X-LI-Signature is the HMAC of "hmacsha256=" + body, with the same client secret.
+        for body in json_objects_as_text():
+            for prefix in ("", "hmacsha256=", "HMACSHA256=", "hmacsha256= "):
+                with pytest.raises(SignatureError):
+                    linkedin.challenge_response(prefix + body, CLIENT_SECRET)
+
+    def test_no_code_it_signs_can_carry_the_signed_prefix(self):
+        assert "=" not in TOKEN_CHARS and not TOKEN_CHARS & set("{ \t\r\n\ufeff")
+        for code in random_tokens(TOKEN_CHARS):
+            linkedin.challenge_response(code, CLIENT_SECRET)
+            assert not code.lower().startswith("hmacsha256=")
 
 
 class TestNotifications:

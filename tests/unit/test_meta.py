@@ -97,6 +97,17 @@ class TestSubscriptionHandshake:
         with pytest.raises(SignatureError):
             meta.verify_subscription(query, "meatyhamhock")
 
+    @pytest.mark.parametrize("challenge", ["", "12a", "-1", "1.5", " 1", "1" * 65, "{}", "<b>1</b>", "\u0661\u0662"])
+    def test_echoes_only_an_integer_and_never_repeats_anything_else(self, challenge):
+        query = {"hub.mode": "subscribe", "hub.challenge": challenge, "hub.verify_token": "meatyhamhock"}
+        with pytest.raises(SignatureError) as refused:
+            meta.verify_subscription(query, "meatyhamhock")
+        assert not challenge or challenge not in str(refused.value)
+
+    def test_echoes_a_long_integer(self):
+        query = {"hub.mode": "subscribe", "hub.challenge": "9" * 64, "hub.verify_token": "meatyhamhock"}
+        assert meta.verify_subscription(query, "meatyhamhock") == "9" * 64
+
     def test_refuses_when_no_token_is_configured(self):
         with pytest.raises(SignatureError):
             meta.verify_subscription(

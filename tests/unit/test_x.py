@@ -16,11 +16,20 @@ from chalicelib.networks.base import (
     RetryableError,
     SignatureError,
 )
+from chalicelib.networks.webhook import BASE64_CHARS
 from tests.support.network_fakes import FakeResponse, FakeSession, channel, event_bytes, event_json, fixed_clock
+from tests.support.webhooks import json_objects_as_text, random_tokens
 
 CONSUMER_SECRET = "x-consumer-secret"
 OUR_USER = "2975699229"
 FAN = "1205290247124217856"
+
+
+def _is_json_object(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
 
 
 def sign(body: bytes, secret: str = CONSUMER_SECRET) -> str:
@@ -81,6 +90,42 @@ class TestCrc:
     def test_refuses_an_empty_token(self):
         with pytest.raises(SignatureError):
             x.crc_response("", CONSUMER_SECRET)
+
+    @pytest.mark.parametrize("token", [
+        "9b4507b3-9040-4669-9ca3-6b94edb50553",
+        "MTU5NDk0NDQwNjk2OTIzMDk3Ng==",
+        "a+b/c=",
+        "url_safe-Token",
+        "A" * 256,
+    ])
+    def test_answers_tokens_of_the_documented_shape(self, token):
+        digest = hmac.new(CONSUMER_SECRET.encode(), token.encode(), hashlib.sha256).digest()
+        assert x.crc_response(token, CONSUMER_SECRET)["response_token"] == (
+            "sha256=" + base64.b64encode(digest).decode())
+
+    @pytest.mark.parametrize("token", [
+        "A" * 257, "{}", ' {"a":1}', "\ufeff{}", "a b", "a\n", "tok\u00e9n", "a.b", "<b>", "%7B%7D",
+        event_bytes("x", "tweet_create_reply.json").decode(),
+        json.dumps(event_json("x", "direct_message_incoming.json"), separators=(",", ":")),
+    ])
+    def test_refuses_anything_else_without_repeating_it(self, token):
+        with pytest.raises(SignatureError) as refused:
+            x.crc_response(token, CONSUMER_SECRET)
+        assert token not in str(refused.value)
+
+    def test_never_signs_a_json_object_whatever_surrounds_it(self):
+        # X signs a POST's raw body alone: a CRC over a JSON object would be that POST's signature.
+        for body in json_objects_as_text():
+            with pytest.raises(SignatureError):
+                x.crc_response(body, CONSUMER_SECRET)
+
+    def test_nothing_it_signs_parses_as_a_json_object(self):
+        for token in random_tokens(BASE64_CHARS):
+            x.crc_response(token, CONSUMER_SECRET)
+            assert not _is_json_object(token)
+
+    def test_the_token_alphabet_has_no_brace_and_no_whitespace(self):
+        assert not BASE64_CHARS & set("{}[]\"' \t\r\n\ufeff\x0b\x0c")
 
 
 def only_event(name: str) -> InboundEvent:
