@@ -75,6 +75,14 @@ def deps(aws: dict[str, Any], clock: FixedClock) -> Container:
 
 
 @pytest.fixture
+def local_peers(deps: Container) -> Container:
+    """`deps` whose outbound policy lets requests reach 127.0.0.1 (tests/support/outbound.py)."""
+    from tests.support.outbound import allow_local_peers
+
+    return allow_local_peers(deps)
+
+
+@pytest.fixture
 def client(deps: Container) -> Iterator[Any]:
     from chalice.test import Client
 
