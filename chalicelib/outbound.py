@@ -31,7 +31,7 @@ import ipaddress
 import socket
 import time
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, urljoin, urlsplit
@@ -217,7 +217,7 @@ class OutboundPolicy:
             if scheme != "https":
                 raise OutboundRefused("the address must start with https://")
             return
-        if self.allow_private and reason in _PRIVATE_REASONS:
+        if self.allow_private and reason.removesuffix(" inside an IPv6 address") in _PRIVATE_REASONS:
             return
         raise OutboundRefused(f"the address is {reason}")
 
@@ -341,7 +341,7 @@ def _read_body(response: requests.Response, limit: int, deadline: float, monoton
         raise AnswerTooLarge(limit)
     chunks, size = [], 0
     try:
-        for chunk in response.iter_content(CHUNK_BYTES):
+        for chunk in _chunks(response):
             size += len(chunk)
             if size > limit:
                 raise AnswerTooLarge(limit)
@@ -352,6 +352,24 @@ def _read_body(response: requests.Response, limit: int, deadline: float, monoton
         response.close()
     response._content = b"".join(chunks)  # what requests keeps for .content, .text and .json()
     response._content_consumed = True
+
+
+def _chunks(response: requests.Response) -> Iterator[bytes]:
+    """The body as it arrives: `read1` answers what is there, so a trickle meets the deadline check."""
+    import requests
+    from urllib3.exceptions import ProtocolError, ReadTimeoutError
+
+    raw = response.raw
+    while True:
+        try:
+            chunk = raw.read1(CHUNK_BYTES, decode_content=True)
+        except ReadTimeoutError as error:
+            raise requests.exceptions.ReadTimeout(str(error)) from error
+        except ProtocolError as error:
+            raise requests.exceptions.ChunkedEncodingError(str(error)) from error
+        if not chunk:
+            return
+        yield chunk
 
 
 def _vetted_adapter(policy: OutboundPolicy) -> Any:

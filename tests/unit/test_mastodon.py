@@ -152,6 +152,14 @@ def test_rate_limit_with_an_http_date() -> None:
     assert error.retry_after_s == 120
 
 
+def test_only_mastodons_own_error_text_is_shown_clean_and_short() -> None:
+    error = publish_error(FakeResponse(422, {"error": "Validation failed\x00\x1b[31m\r\nSet-Cookie: a=b " + "x" * 900}))
+    assert "Validation failed [31m Set-Cookie: a=b" in error.message
+    assert "\x00" not in error.message and "\n" not in error.message and len(error.message) < 300
+    hidden = publish_error(FakeResponse(403, text="<html>internal admin console: password=hunter2</html>"))
+    assert "hunter2" not in hidden.message and "HTTP 403" in hidden.message
+
+
 def test_server_errors_are_retryable() -> None:
     assert isinstance(publish_error(FakeResponse(503, {"error": "Service unavailable"})), RetryableError)
     error = publish_error(FakeResponse(502, text="<html>502 Bad Gateway</html>"))
