@@ -16,6 +16,8 @@ def client(service: str) -> Any:
     extra: dict[str, Any] = {}
     if service == "s3":
         extra["s3"] = {"addressing_style": "path"}
+        # SigV4 presigned URLs sign Content-Length and Content-Type (SigV2 cannot sign the length).
+        extra["signature_version"] = "s3v4"
     return boto3.session.Session().client(
         service,
         region_name=settings.region,

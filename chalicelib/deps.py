@@ -14,6 +14,9 @@ from chalicelib.api import Principal
 from chalicelib.clock import Clock, SystemClock
 from chalicelib.settings import Settings, get_settings
 
+# Networks whose server is whatever the channel's credentials name: their HTTP goes through the outbound policy.
+CLIENT_CHOSEN_HOSTS = ("bluesky", "mastodon")
+
 
 class Container:
     def __init__(self, settings: Settings | None = None, clock: Clock | None = None,
@@ -74,6 +77,13 @@ class Container:
 
     # -- networks ----------------------------------------------------------------
 
+    @cached_property
+    def outbound(self) -> Any:
+        """The policy for every HTTP request made to an address a client chose (chalicelib/outbound.py)."""
+        from chalicelib.outbound import OutboundPolicy
+
+        return OutboundPolicy.from_settings(self.settings)
+
     def adapter(self, network: str) -> Any:
         if network in self._adapter_overrides:
             return self._adapter_overrides[network]
@@ -92,6 +102,8 @@ class Container:
         module = network_module(network)
         if network in ("facebook", "instagram"):  # one module serves both Meta networks
             return module.make_adapter(clock=self.clock, network=network)
+        if network in CLIENT_CHOSEN_HOSTS:
+            return module.make_adapter(clock=self.clock, policy=self.outbound)
         return module.make_adapter(clock=self.clock)
 
     # -- services ----------------------------------------------------------------
@@ -131,7 +143,8 @@ class Container:
     def media(self) -> Any:
         from chalicelib.services.media import MediaService
 
-        return MediaService(self.media_repository, self.client("s3"), self.settings.media_bucket, self.clock)
+        return MediaService(self.media_repository, self.client("s3"), self.settings.media_bucket, self.clock,
+                            policy=self.outbound)
 
     @cached_property
     def delivery_repository(self) -> Any:

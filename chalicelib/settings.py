@@ -45,6 +45,9 @@ class Settings:
     max_body_bytes: int
     # Networks batch events (Meta sends up to 1,000 changes in one POST): webhooks take larger bodies.
     max_webhook_body_bytes: int
+    # HERALD_ALLOW_PRIVATE_URLS=1: requests made on a client's say-so may reach loopback and private
+    # addresses (plain http too), for tests and local peers such as a Bluesky PDS. Never deployed.
+    allow_private_urls: bool = False
     tables: dict[str, str] = field(default_factory=dict)
     queues: dict[str, str] = field(default_factory=dict)
     # Webhook app secrets: never in a repr, a log line or an answer.
@@ -83,6 +86,7 @@ def load_settings() -> Settings:
         tick_threads=int(os.environ.get("HERALD_TICK_THREADS", "8")),
         max_body_bytes=int(os.environ.get("HERALD_MAX_BODY_BYTES", str(256 * 1024))),
         max_webhook_body_bytes=int(os.environ.get("HERALD_MAX_WEBHOOK_BODY_BYTES", str(2 * 1024 * 1024))),
+        allow_private_urls=os.environ.get("HERALD_ALLOW_PRIVATE_URLS", "") == "1",
         tables={t: os.environ.get(table_env_var(t), resource_name(stage, t)) for t in TABLES},
         queues={q: os.environ.get(queue_env_var(q), resource_name(stage, q)) for q in QUEUES},
         meta_app_secret=os.environ.get("HERALD_META_APP_SECRET", ""),

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from chalicelib.clock import Clock, SystemClock, parse_rfc3339, to_rfc3339
+from chalicelib.errors import ValidationFailed
 from chalicelib.networks.base import (
     AmbiguousError,
     AuthError,
@@ -41,6 +42,7 @@ from chalicelib.networks.base import (
     ReplyRequest,
     RetryableError,
 )
+from chalicelib.outbound import AnswerTooLarge, OutboundPolicy, OutboundRefused, clean_reason
 
 if TYPE_CHECKING:
     import regex
@@ -215,9 +217,12 @@ class BlueskyAdapter:
     limits = LIMITS
     idempotent_publish = True
 
-    def __init__(self, http: Http | None = None, clock: Clock | None = None) -> None:
+    def __init__(self, http: Http | None = None, clock: Clock | None = None,
+                 policy: OutboundPolicy | None = None) -> None:
         self._http = http
         self._clock = clock or SystemClock()
+        # The PDS is whatever address the client typed: every request goes through the outbound policy.
+        self._policy = policy or OutboundPolicy()
 
     # -- publishing
 
@@ -351,6 +356,7 @@ class BlueskyAdapter:
         return PollResult(events=events, cursor=advanced.dump() if advanced else cursor)
 
     def describe_account(self, channel: ChannelContext) -> dict[str, str]:
+        check_given_credentials(channel.credentials, self._policy)
         session = self._call(channel, "GET", "com.atproto.server.getSession")
         return {"handle": session["handle"], "account_id": session["did"]}
 
@@ -416,24 +422,28 @@ class BlueskyAdapter:
         raise AuthError(f"Bluesky rejected a fresh session: {_error_text(response)}", status=response.status_code)
 
     def _url(self, channel: ChannelContext, nsid: str) -> str:
-        service_url = str(channel.credentials.get("service_url") or DEFAULT_SERVICE_URL).rstrip("/")
-        return f"{service_url}/xrpc/{nsid}"
+        return f"{service_url(channel.credentials)}/xrpc/{nsid}"
 
     def _send(self, method: str, url: str, *, sent_is_ambiguous: bool = False, **kwargs: Any) -> Any:
         import requests
 
         if self._http is None:
-            self._http = requests.Session()
+            self._http = self._policy.session()
         try:
+            self._policy.check_url(url)
             return self._http.request(method, url, timeout=TIMEOUT_S, **kwargs)
+        except OutboundRefused as refused:
+            if sent_is_ambiguous and isinstance(refused, AnswerTooLarge):
+                raise AmbiguousError(f"Bluesky answered with {refused.reason}; the post may exist.") from None
+            raise PermanentError(f"The Bluesky server was not contacted: {refused.reason}.") from None
         except requests.ConnectionError as error:
             # Includes ConnectTimeout. A connection dropped after sending is retryable here too: the
             # deterministic record key makes a repeated createRecord harmless.
-            raise RetryableError(f"Could not reach Bluesky: {error}") from error
+            raise RetryableError(f"Could not reach Bluesky ({_host(url)}).") from error
         except requests.RequestException as error:
             if sent_is_ambiguous:
-                raise AmbiguousError(f"Bluesky did not answer in time; the post may exist: {error}") from error
-            raise RetryableError(f"Bluesky did not answer in time: {error}") from error
+                raise AmbiguousError("Bluesky did not answer in time; the post may exist.") from error
+            raise RetryableError("Bluesky did not answer in time.") from error
 
     def _answer(self, response: Any) -> dict[str, Any]:
         status = response.status_code
@@ -450,14 +460,30 @@ class BlueskyAdapter:
         raise PermanentError(f"Bluesky refused the request: {text}", status=status)
 
 
-def make_adapter(http: Http | None = None, clock: Clock | None = None) -> BlueskyAdapter:
-    return BlueskyAdapter(http=http, clock=clock)
+def make_adapter(http: Http | None = None, clock: Clock | None = None,
+                 policy: OutboundPolicy | None = None) -> BlueskyAdapter:
+    return BlueskyAdapter(http=http, clock=clock, policy=policy)
 
 
 ADAPTER = make_adapter()
 
 
 # ---------------------------------------------------------------------------------------------- helpers
+
+def service_url(credentials: dict[str, Any]) -> str:
+    return str(credentials.get("service_url") or DEFAULT_SERVICE_URL).strip().rstrip("/")
+
+
+def check_given_credentials(credentials: dict[str, Any], policy: OutboundPolicy) -> None:
+    """Refuses, before anything is fetched or stored, a PDS address the policy would refuse."""
+    try:
+        policy.check_url(service_url(credentials))
+    except OutboundRefused as refused:
+        raise ValidationFailed.field("credentials.service_url", f"refused: {refused.reason}") from None
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc
 
 def _json(response: Any) -> dict[str, Any]:
     try:
@@ -468,11 +494,14 @@ def _json(response: Any) -> dict[str, Any]:
 
 
 def _error_text(response: Any) -> str:
+    """XRPC's documented `error` name and `message`, cleaned and cut short; never the raw body."""
     body = _json(response)
     name, message = body.get("error"), body.get("message")
+    name = clean_reason(name, 60) if isinstance(name, str) else ""
+    message = clean_reason(message) if isinstance(message, str) else ""
     if name and message:
         return f"{message} ({name})"
-    return str(message or name or f"HTTP {response.status_code}")
+    return message or name or f"HTTP {response.status_code}"
 
 
 def _session_rejected(response: Any) -> bool:

@@ -14,8 +14,10 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from chalicelib.networks.base import AmbiguousError, AuthError, PermanentError, RetryableError
+from chalicelib.outbound import clean_reason
 
 DEFAULT_TIMEOUT = (5.0, 20.0)
+REASON_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,9 @@ def send(
     if 200 <= status < 300:
         return response
     detail = explain(response)
-    message = f"{network} answered {status}: {detail.text}" if detail.text else f"{network} answered {status}"
+    # What the network says is shown to people and stored: one line, no control characters, short.
+    text = clean_reason(detail.text, REASON_CHARS)
+    message = f"{network} answered {status}: {text}" if text else f"{network} answered {status}"
     if status == 429 or detail.rate_limited:
         raise RetryableError(message, status=status, retry_after_s=retry_after_seconds(response.headers, now))
     if status >= 500:

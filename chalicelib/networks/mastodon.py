@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from chalicelib.clock import Clock, SystemClock, parse_rfc3339
+from chalicelib.errors import ValidationFailed
 from chalicelib.networks.base import (
     AmbiguousError,
     AuthError,
@@ -36,6 +37,7 @@ from chalicelib.networks.base import (
     ReplyRequest,
     RetryableError,
 )
+from chalicelib.outbound import AnswerTooLarge, OutboundPolicy, OutboundRefused, clean_reason
 
 NETWORK = "mastodon"
 DEFAULT_MAX_CHARACTERS = 500
@@ -49,7 +51,6 @@ NOTIFICATIONS_PAGE = 80  # the documented maximum of GET /api/v1/notifications
 MAX_NOTIFICATION_PAGES = 10
 # Seconds between GET /api/v1/media/:id while a file is processed (about 28 s in all).
 MEDIA_POLL_DELAYS_S = (0.5, 1, 1, 2, 2, 3, 3, 5, 5, 5)
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 VISIBILITIES = ("public", "unlisted", "private", "direct")
 
 # Mastodon's StatusLengthValidator: URLs (with a protocol) count as
@@ -148,7 +149,9 @@ class MastodonAdapter:
 
     def __init__(self, http: Any = None, clock: Clock | None = None, *,
                  sleep: Callable[[float], None] | None = None,
-                 timeout: tuple[float, float] = DEFAULT_TIMEOUT_S) -> None:
+                 timeout: tuple[float, float] = DEFAULT_TIMEOUT_S, policy: OutboundPolicy | None = None) -> None:
+        # The instance is whatever address the client typed: every request goes through the outbound policy.
+        self._policy = policy or OutboundPolicy()
         self._http = http
         self._clock = clock or SystemClock()
         self._sleep = sleep or time.sleep
@@ -158,16 +161,14 @@ class MastodonAdapter:
     @property
     def http(self) -> Any:
         if self._http is None:
-            import requests
-
-            self._http = requests.Session()
+            self._http = self._policy.session()
         return self._http
 
     # -- limits ----------------------------------------------------------------
 
     def instance_config(self, instance_url: str) -> InstanceConfig:
         """The instance's limits, cached per instance for a while."""
-        base = normalize_instance_url(instance_url)
+        base = normalize_instance_url(instance_url, self._policy)
         now = self._clock.now()
         cached = self._instances.get(base)
         if cached is not None and cached[0] > now:
@@ -193,7 +194,7 @@ class MastodonAdapter:
     # -- publishing ------------------------------------------------------------
 
     def publish(self, channel: ChannelContext, request: PublishRequest) -> PublishResult:
-        base, token = _credentials(channel)
+        base, token = _credentials(channel, self._policy)
         text = request.text
         if request.link and request.link not in text:
             text = f"{text}\n\n{request.link}" if text else request.link
@@ -207,7 +208,7 @@ class MastodonAdapter:
         return self._post_status(base, token, body, idempotency_key=request.delivery_id)
 
     def reply(self, channel: ChannelContext, request: ReplyRequest) -> PublishResult:
-        base, token = _credentials(channel)
+        base, token = _credentials(channel, self._policy)
         author = str(request.thread.get("author_acct") or "")
         if request.kind == "message" and not author:
             raise PermanentError("Cannot answer a Mastodon private mention without knowing who sent it.")
@@ -246,7 +247,10 @@ class MastodonAdapter:
             raise PermanentError("A media item has neither content nor a URL to fetch it from.")
         host = urlsplit(item.url).netloc
         try:
+            self._policy.check_url(item.url)
             response = self.http.request("GET", item.url, timeout=self._timeout)
+        except OutboundRefused as refused:
+            raise PermanentError(f"The media file at {host} was not fetched: {refused.reason}.") from None
         except Exception as exc:
             if _transport_error(exc, host, publishes=False) is None:
                 raise
@@ -255,7 +259,7 @@ class MastodonAdapter:
             raise RetryableError(f"Could not fetch the media file from {host} ({response.status_code}).",
                                  status=response.status_code)
         if response.status_code >= 400:
-            raise PermanentError(f"The media file at {item.url} could not be fetched ({response.status_code}).",
+            raise PermanentError(f"The media file at {host} could not be fetched ({response.status_code}).",
                                  status=response.status_code)
         return response.content
 
@@ -276,7 +280,7 @@ class MastodonAdapter:
         With a cursor, pages forward with `min_id` so nothing between two polls is
         skipped; without one, only the newest page is read (no backfill of history).
         """
-        base, token = _credentials(channel)
+        base, token = _credentials(channel, self._policy)
         account_id = self._account_id(channel, base, token)
         notifications: list[Mapping[str, Any]] = []
         newest, min_id = cursor, cursor
@@ -311,7 +315,7 @@ class MastodonAdapter:
     # -- insights and account ----------------------------------------------------
 
     def fetch_insights(self, channel: ChannelContext, remote_ids: list[str]) -> ChannelInsights:
-        base, token = _credentials(channel)
+        base, token = _credentials(channel, self._policy)
         account = self._verify_credentials(base, token)
         posts = []
         for remote_id in remote_ids:
@@ -326,7 +330,8 @@ class MastodonAdapter:
         return ChannelInsights(followers=account.get("followers_count"), posts=posts)
 
     def describe_account(self, channel: ChannelContext) -> dict[str, str]:
-        base, token = _credentials(channel)
+        check_given_credentials(channel.credentials, self._policy)
+        base, token = _credentials(channel, self._policy)
         account = self._verify_credentials(base, token)
         config = self.instance_config(base)
         # Kept in the channel's settings so that validation counts as this instance does.
@@ -355,6 +360,11 @@ class MastodonAdapter:
         try:
             response = self.http.request(method, base + path, params=params, json=json, data=data, files=files,
                                          headers=sent_headers, timeout=self._timeout)
+        except OutboundRefused as refused:
+            if publishes and isinstance(refused, AnswerTooLarge):
+                raise AmbiguousError(f"Mastodon ({_host(base)}) answered the post with {refused.reason}; "
+                                     "it may have been published.") from None
+            raise PermanentError(f"Mastodon ({_host(base)}) was not contacted: {refused.reason}.") from None
         except Exception as exc:
             error = _transport_error(exc, _host(base), publishes)
             if error is None:
@@ -419,33 +429,45 @@ class MastodonAdapter:
 
 
 def make_adapter(http: Any = None, clock: Clock | None = None, *, sleep: Callable[[float], None] | None = None,
-                 timeout: tuple[float, float] = DEFAULT_TIMEOUT_S) -> MastodonAdapter:
-    return MastodonAdapter(http, clock, sleep=sleep, timeout=timeout)
+                 timeout: tuple[float, float] = DEFAULT_TIMEOUT_S,
+                 policy: OutboundPolicy | None = None) -> MastodonAdapter:
+    return MastodonAdapter(http, clock, sleep=sleep, timeout=timeout, policy=policy)
 
 
 # -- credentials and URLs ----------------------------------------------------------
 
 
-def normalize_instance_url(instance_url: str) -> str:
+def normalize_instance_url(instance_url: str, policy: OutboundPolicy | None = None) -> str:
     """`mastodon.social` or `https://mastodon.social/` → `https://mastodon.social`.
 
-    Plain http is refused except on this machine: the token travels in every request.
+    The address must pass the outbound policy (https, no loopback or private literal address; the
+    addresses it resolves to are checked again when Herald connects).
     """
     raw = (instance_url or "").strip()
     parts = urlsplit(raw if "://" in raw else f"https://{raw}")
     if not parts.hostname:
-        raise PermanentError(f"'{instance_url}' is not a Mastodon instance address.")
-    if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS):
-        raise PermanentError(f"The Mastodon instance address must start with https:// (got '{instance_url}').")
+        raise PermanentError("That is not a Mastodon instance address.")
+    try:
+        (policy or OutboundPolicy()).check_url(f"{parts.scheme}://{parts.netloc}")
+    except OutboundRefused as refused:
+        raise PermanentError(f"The Mastodon instance address was refused: {refused.reason}.") from None
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _credentials(channel: ChannelContext) -> tuple[str, str]:
+def check_given_credentials(credentials: Mapping[str, Any], policy: OutboundPolicy) -> None:
+    """Refuses, before anything is fetched or stored, an instance address the policy would refuse."""
+    try:
+        normalize_instance_url(str(credentials.get("instance_url") or ""), policy)
+    except PermanentError as error:
+        raise ValidationFailed.field("credentials.instance_url", error.message) from None
+
+
+def _credentials(channel: ChannelContext, policy: OutboundPolicy) -> tuple[str, str]:
     instance_url = channel.credentials.get("instance_url")
     token = channel.credentials.get("access_token")
     if not instance_url or not token:
         raise AuthError("This Mastodon channel has no instance address or access token; reconnect it.")
-    return normalize_instance_url(str(instance_url)), str(token)
+    return normalize_instance_url(str(instance_url), policy), str(token)
 
 
 def _host(base: str) -> str:
@@ -509,17 +531,22 @@ def _failed_before_sending(exc: BaseException) -> bool:
 
 
 def _error_text(response: Any) -> str:
-    """Mastodon's own `error` (and `error_description`) text, else the start of the body."""
+    """Mastodon's own `error` (and `error_description`) text, cleaned and cut short; else the status.
+
+    Never the body itself: whatever answers at the address (an internal service, a proxy's page) would be
+    echoed to the client.
+    """
     try:
         body = response.json()
     except ValueError:
         body = None
-    if isinstance(body, Mapping) and body.get("error"):
+    if isinstance(body, Mapping) and isinstance(body.get("error"), str) and body["error"].strip():
         text = str(body["error"])
         description = body.get("error_description")
-        return f"{text} ({description})" if description and description != text else text
-    raw = (getattr(response, "text", "") or "").strip()
-    return raw[:200] or f"HTTP {response.status_code}"
+        if isinstance(description, str) and description and description != text:
+            text = f"{text} ({description})"
+        return clean_reason(text)
+    return f"HTTP {response.status_code}"
 
 
 def _link_param(response: Any, rel: str, name: str) -> str | None:

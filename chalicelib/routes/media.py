@@ -1,7 +1,7 @@
-"""Media uploads: announce a file, then PUT it to the presigned URL."""
+"""Media uploads: announce a file, then PUT it to the presigned URL with the given headers."""
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from chalice import Blueprint
 from pydantic import BaseModel, Field
@@ -25,14 +25,18 @@ class Media(BaseModel):
     filename: str
     mime: str
     size: int
-    status: str
+    status: Literal["pending", "uploaded", "rejected"] = Field(
+        description="rejected: the uploaded file's length or type is not what was declared")
+    problem: str | None = Field(default=None, description="Why a rejected upload was rejected")
     created_at: str
     expires_at: str
 
 
 class MediaUpload(Media):
     upload_url: str
-    upload_headers: dict[str, str]
+    upload_method: Literal["PUT"]
+    upload_headers: dict[str, str] = Field(
+        description="Send exactly these with the PUT: the URL is signed for this Content-Type and Content-Length")
 
 
 @route(bp, "/media", "POST", summary="Start an upload: PUT the bytes to upload_url", tag=TAG, role="editor",

@@ -31,6 +31,8 @@ class Dispatcher(Protocol):
 class MediaLookup(Protocol):
     def describe(self, workspace_id: str, media_id: str) -> dict[str, Any] | None: ...
 
+    def reference_problem(self, workspace_id: str, item: dict[str, Any]) -> tuple[str, str] | None: ...
+
 
 @dataclass
 class PostDraft:
@@ -251,9 +253,8 @@ class PostService:
         for i, item in enumerate(draft.media):
             if not item.get("media_id") and not item.get("url"):
                 problems.append({"field": f"media.{i}", "message": "give media_id or url"})
-            elif item.get("media_id") and self.media is not None \
-                    and self.media.describe(workspace_id, item["media_id"]) is None:
-                problems.append({"field": f"media.{i}.media_id", "message": "no such media in this workspace"})
+            elif self.media is not None and (problem := self.media.reference_problem(workspace_id, item)):
+                problems.append({"field": f"media.{i}.{problem[0]}", "message": problem[1]})
         return problems
 
     def _media_facts(self, workspace_id: str, media: list[dict[str, Any]]) -> list[dict[str, Any]]:

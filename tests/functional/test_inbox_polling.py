@@ -12,6 +12,7 @@ from chalicelib.networks.base import AuthError, PollResult
 from tests.fakes.mastodon_server import MastodonFake
 from tests.support.fake_network import FakeNetwork, inbound
 from tests.support.http import Api
+from tests.support.outbound import allow_local_peers
 from tests.support.webhooks import drain_inbox
 
 ROOT = "at://did:plc:heraldcoffee/app.bsky.feed.post/3kroot"
@@ -24,8 +25,9 @@ def bluesky():
 
 @pytest.fixture
 def deps(aws, clock, bluesky):
-    return use_container(Container(clock=clock, clients=aws, sleep=lambda _s: None,
-                                   adapter_overrides={"bluesky": bluesky}))
+    # The Mastodon fake is a local peer on 127.0.0.1.
+    return use_container(allow_local_peers(Container(clock=clock, clients=aws, sleep=lambda _s: None,
+                                                     adapter_overrides={"bluesky": bluesky})))
 
 
 @pytest.fixture

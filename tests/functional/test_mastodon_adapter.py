@@ -18,6 +18,7 @@ from chalicelib.networks.base import (
     RetryableError,
 )
 from chalicelib.networks.mastodon import MEDIA_POLL_DELAYS_S, MastodonAdapter, count_text, make_adapter
+from chalicelib.outbound import ALLOW_LOCAL_PEERS
 from tests.fakes.mastodon_server import MastodonFake
 
 # Bytes that would trip a careless multipart parser.
@@ -37,7 +38,9 @@ def fake(clock: FixedClock) -> Iterator[MastodonFake]:
 
 @pytest.fixture
 def adapter(clock: FixedClock) -> MastodonAdapter:
-    return make_adapter(clock=clock, sleep=lambda seconds: clock.advance(seconds), timeout=(2.0, 5.0))
+    # The fake listens on 127.0.0.1: a local peer, which only the allowing policy reaches.
+    return make_adapter(clock=clock, sleep=lambda seconds: clock.advance(seconds), timeout=(2.0, 5.0),
+                        policy=ALLOW_LOCAL_PEERS)
 
 
 def channel_for(fake: MastodonFake, token: str | None = None) -> ChannelContext:
@@ -83,7 +86,7 @@ def test_media_that_never_finishes_processing_posts_nothing(fake: MastodonFake,
 
 def test_retry_after_a_read_timeout_creates_no_second_status(fake: MastodonFake, clock: FixedClock) -> None:
     # A real read timeout: the fake creates the status, then stalls longer than this.
-    adapter = make_adapter(clock=clock, timeout=(2.0, 0.5))
+    adapter = make_adapter(clock=clock, timeout=(2.0, 0.5), policy=ALLOW_LOCAL_PEERS)
     fake.fail_next("timeout_after_processing", method="POST", path="/api/v1/statuses")
     request = PublishRequest(delivery_id="dlv-7", text="Doors open at 9")
 

@@ -8,6 +8,7 @@ import pytest
 
 from chalicelib.clock import to_rfc3339
 from chalicelib.networks.mastodon import make_adapter
+from chalicelib.outbound import ALLOW_LOCAL_PEERS
 from tests.fakes.mastodon_server import MastodonFake
 from tests.support.http import Api
 from tests.support.queues import RecordingQueue
@@ -24,7 +25,8 @@ def fake(clock):
 @pytest.fixture
 def api(client, workspace, deps, clock):
     # Short read timeout so that a stalled answer is a timeout in a test's time.
-    deps._adapter_overrides["mastodon"] = make_adapter(clock=clock, timeout=(2.0, 0.3))
+    # The fake is a local peer on 127.0.0.1: only the allowing policy reaches it.
+    deps._adapter_overrides["mastodon"] = make_adapter(clock=clock, timeout=(2.0, 0.3), policy=ALLOW_LOCAL_PEERS)
     deps.publish_queue = RecordingQueue()
     return Api(client, workspace.headers())
 
@@ -54,7 +56,8 @@ def test_a_scheduled_post_with_an_image_reaches_mastodon_once(api, fake, deps, c
     channel = connect(api, fake)
     assert channel["handle"] == f"herald@{fake.domain}"
     upload = api.post("/media", {"filename": "pixel.png", "mime": "image/png", "size": len(PNG)}).json
-    aws["s3"].put_object(Bucket=deps.settings.media_bucket, Key=f"{workspace.id}/{upload['id']}", Body=PNG)
+    aws["s3"].put_object(Bucket=deps.settings.media_bucket, Key=f"{workspace.id}/{upload['id']}", Body=PNG,
+                         ContentType="image/png")
     publish_at = clock.now() + timedelta(seconds=40)
     post = api.post("/posts", {"text": "Spring menu https://example.com/menu", "channel_ids": [channel["id"]],
                                "publish_at": to_rfc3339(publish_at),

@@ -11,7 +11,11 @@ import pytest
 
 from chalicelib.networks.base import AuthError, ChannelContext, MediaItem, PublishRequest, ReplyRequest
 from chalicelib.networks.bluesky import POST_COLLECTION, make_adapter, record_key
+from chalicelib.outbound import ALLOW_LOCAL_PEERS
 from tests.support.pds import LocalPds
+
+# The PDS runs on 127.0.0.1: a local peer, reached only with the allowing policy.
+LOCAL = ALLOW_LOCAL_PEERS
 
 pytestmark = pytest.mark.integration
 
@@ -41,7 +45,7 @@ def rkey_of(uri: str) -> str:
 
 def test_a_post_with_facets_and_an_image_reads_back_from_the_pds(local_pds: LocalPds) -> None:
     alice, bob = new_account(local_pds, "alice"), new_account(local_pds, "bob")
-    adapter = make_adapter()
+    adapter = make_adapter(policy=LOCAL)
     text = f"Café ☕ hi @{bob['handle']} and @ghost.test, see https://example.com/ü?q=1. #Herald 🎉"
 
     result = adapter.publish(channel_for(local_pds, alice), PublishRequest(
@@ -69,7 +73,7 @@ def test_a_post_with_facets_and_an_image_reads_back_from_the_pds(local_pds: Loca
 def test_publishing_the_same_delivery_twice_makes_one_post(local_pds: LocalPds) -> None:
     alice = new_account(local_pds, "alice")
     channel = channel_for(local_pds, alice)
-    adapter = make_adapter()
+    adapter = make_adapter(policy=LOCAL)
 
     first = adapter.publish(channel, PublishRequest("dl_twice", "Only once, please"))
     second = adapter.publish(channel, PublishRequest("dl_twice", "Only once, please"))
@@ -87,7 +91,7 @@ def test_a_reply_carries_its_root_and_parent(local_pds: LocalPds) -> None:
         "$type": POST_COLLECTION, "text": "And on Monday?", "createdAt": "2026-03-01T10:01:00.000Z",
         "reply": {"root": {"uri": root["uri"], "cid": root["cid"]},
                   "parent": {"uri": root["uri"], "cid": root["cid"]}}})
-    adapter = make_adapter()
+    adapter = make_adapter(policy=LOCAL)
     channel = channel_for(local_pds, alice)
     thread = {"root": {"uri": root["uri"], "cid": root["cid"]}, "parent": {"uri": middle["uri"], "cid": middle["cid"]}}
 
@@ -106,7 +110,7 @@ def test_a_stale_token_is_replaced_and_saved(local_pds: LocalPds) -> None:
     channel = channel_for(local_pds, alice, saved)
     channel.credentials.update(access_jwt="not-a-token", refresh_jwt="not-a-token-either", did=alice["did"])
 
-    result = make_adapter().publish(channel, PublishRequest("dl_stale", "Back online"))
+    result = make_adapter(policy=LOCAL).publish(channel, PublishRequest("dl_stale", "Back online"))
 
     stored = local_pds.get_record(alice["did"], POST_COLLECTION, rkey_of(result.remote_id))
     assert stored["value"]["text"] == "Back online"
@@ -119,6 +123,6 @@ def test_a_wrong_app_password_is_an_auth_error(local_pds: LocalPds) -> None:
     channel = channel_for(local_pds, {**alice, "password": "wrong-password"})
 
     with pytest.raises(AuthError):
-        make_adapter().describe_account(channel)
-    assert make_adapter().describe_account(channel_for(local_pds, alice)) == {
+        make_adapter(policy=LOCAL).describe_account(channel)
+    assert make_adapter(policy=LOCAL).describe_account(channel_for(local_pds, alice)) == {
         "handle": alice["handle"], "account_id": alice["did"]}

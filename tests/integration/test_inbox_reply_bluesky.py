@@ -14,7 +14,7 @@ from tests.support.webhooks import drain_inbox
 pytestmark = pytest.mark.integration
 
 
-def test_a_reply_from_the_inbox_threads_under_the_fans_comment(local_pds, client, workspace, deps):
+def test_a_reply_from_the_inbox_threads_under_the_fans_comment(local_pds, client, workspace, deps, local_peers):
     api = Api(client, workspace.headers())
     brand, fan = new_account(local_pds, "brand"), new_account(local_pds, "fan")
     channel = api.post("/channels", {"network": "bluesky", "name": "Brand", "credentials": {

@@ -14,7 +14,8 @@ from tests.support.queues import RecordingQueue
 pytestmark = pytest.mark.integration
 
 
-def test_a_scheduled_post_reaches_the_pds_once_with_its_image(local_pds, client, workspace, deps, clock, aws):
+def test_a_scheduled_post_reaches_the_pds_once_with_its_image(local_pds, client, workspace, deps, local_peers,
+                                                              clock, aws):
     queue = RecordingQueue()
     deps.publish_queue = queue
     api = Api(client, workspace.headers())
@@ -26,7 +27,8 @@ def test_a_scheduled_post_reaches_the_pds_once_with_its_image(local_pds, client,
 
     upload = api.post("/media", {"filename": "pixel.png", "mime": "image/png", "size": len(PNG)}).json
     # What a browser does with upload_url; moto intercepts boto3, not plain HTTP.
-    aws["s3"].put_object(Bucket=deps.settings.media_bucket, Key=f"{workspace.id}/{upload['id']}", Body=PNG)
+    aws["s3"].put_object(Bucket=deps.settings.media_bucket, Key=f"{workspace.id}/{upload['id']}", Body=PNG,
+                         ContentType="image/png")
     assert api.get(f"/media/{upload['id']}").json["status"] == "uploaded"
 
     publish_at = clock.now() + timedelta(seconds=45)

@@ -32,8 +32,13 @@ START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
 @pytest.fixture(scope="session")
 def aws_clients() -> dict[str, Any]:
     """Made once: a boto3 client is slow to make, and moto answers for it whenever a mock is active."""
+    from botocore.config import Config
+
     region = get_settings().region
-    return {name: boto3.client(name, region_name=region) for name in ("dynamodb", "sqs", "kms", "s3")}
+    clients = {name: boto3.client(name, region_name=region) for name in ("dynamodb", "sqs", "kms")}
+    # As chalicelib/aws.py makes it: SigV4 presigned uploads sign Content-Length and Content-Type.
+    clients["s3"] = boto3.client("s3", region_name=region, config=Config(signature_version="s3v4"))
+    return clients
 
 
 @pytest.fixture(scope="session")
@@ -74,6 +79,14 @@ def clock() -> FixedClock:
 @pytest.fixture
 def deps(aws: dict[str, Any], clock: FixedClock) -> Container:
     return use_container(Container(clock=clock, clients=aws, sleep=lambda _s: None))
+
+
+@pytest.fixture
+def local_peers(deps: Container) -> Container:
+    """`deps` whose outbound policy lets requests reach 127.0.0.1 (tests/support/outbound.py)."""
+    from tests.support.outbound import allow_local_peers
+
+    return allow_local_peers(deps)
 
 
 @pytest.fixture

@@ -297,6 +297,32 @@ def test_a_refused_post_is_permanent_and_says_why(adapter: BlueskyAdapter, chann
         post(adapter, channel, "hello")
 
 
+def test_a_refusal_says_why_in_one_short_clean_line(adapter: BlueskyAdapter, channel: Channel,
+                                                    bluesky: FakeBluesky) -> None:
+    message = "Invalid record\x1b[2J\r\nX-Injected: yes " + "padding " * 200
+    bluesky.fail_next("com.atproto.repo.createRecord", Failure(400, {"error": "InvalidRequest", "message": message}))
+
+    with pytest.raises(PermanentError) as caught:
+        post(adapter, channel, "hello")
+
+    assert "Invalid record [2J X-Injected: yes" in caught.value.message
+    assert "\x1b" not in caught.value.message and "\n" not in caught.value.message
+    assert len(caught.value.message) < 320
+
+
+def test_a_pds_at_an_inside_address_is_refused_before_anything_is_sent(bluesky: FakeBluesky,
+                                                                       clock: FixedClock) -> None:
+    from chalicelib.errors import ValidationFailed
+
+    inside = Channel(service_url="https://169.254.169.254")
+    with pytest.raises(PermanentError, match="link-local"):
+        post(make_adapter(http=bluesky, clock=clock), inside, "hello")
+    with pytest.raises(ValidationFailed) as caught:
+        make_adapter(http=bluesky, clock=clock).describe_account(Channel(service_url="http://pds.example").context)
+    assert caught.value.details[0]["field"] == "credentials.service_url"
+    assert bluesky.sent == []
+
+
 # -- images
 
 

@@ -58,3 +58,11 @@ def test_retry_after_in_seconds_or_as_a_date():
     assert retry_after_seconds({"retry-after": "Mon, 02 Mar 2026 09:31:00 GMT"}, now) == 60
     assert retry_after_seconds({}, now) is None
     assert retry_after_seconds({"Retry-After": "soon"}, now) is None
+
+
+def test_the_networks_words_are_one_short_clean_line():
+    with pytest.raises(PermanentError) as caught:
+        call(FakeResponse(422, text="too long\x1b[2J\r\nX-Injected: yes " + "x" * 2000))
+    assert "too long [2J X-Injected: yes" in caught.value.message
+    assert "\x1b" not in caught.value.message and "\n" not in caught.value.message
+    assert len(caught.value.message) < 340

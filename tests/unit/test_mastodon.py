@@ -27,6 +27,7 @@ from chalicelib.networks.mastodon import (
     make_adapter,
     normalize_instance_url,
 )
+from chalicelib.outbound import ALLOW_LOCAL_PEERS
 
 EVENTS = Path(__file__).parent.parent / "events" / "mastodon"
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -151,11 +152,20 @@ def test_rate_limit_with_an_http_date() -> None:
     assert error.retry_after_s == 120
 
 
+def test_only_mastodons_own_error_text_is_shown_clean_and_short() -> None:
+    error = publish_error(FakeResponse(422, {"error": "Validation failed\x00\x1b[31m\r\nSet-Cookie: a=b " + "x" * 900}))
+    assert "Validation failed [31m Set-Cookie: a=b" in error.message
+    assert "\x00" not in error.message and "\n" not in error.message and len(error.message) < 300
+    hidden = publish_error(FakeResponse(403, text="<html>internal admin console: password=hunter2</html>"))
+    assert "hunter2" not in hidden.message and "HTTP 403" in hidden.message
+
+
 def test_server_errors_are_retryable() -> None:
     assert isinstance(publish_error(FakeResponse(503, {"error": "Service unavailable"})), RetryableError)
     error = publish_error(FakeResponse(502, text="<html>502 Bad Gateway</html>"))
     assert isinstance(error, RetryableError)
-    assert "502 Bad Gateway" in error.message
+    # The status, never the body: whatever answers at the address is not echoed to the client.
+    assert "(502)" in error.message and "<html>" not in error.message
 
 
 def test_read_timeout_after_sending_a_post_is_ambiguous() -> None:
@@ -317,10 +327,22 @@ def test_instance_limits_fall_back_to_v1_then_to_500_briefly() -> None:
     ("mastodon.social", "https://mastodon.social"),
     ("https://mastodon.social/", "https://mastodon.social"),
     (" https://Mastodon.Social ", "https://Mastodon.Social"),
-    ("http://127.0.0.1:3000", "http://127.0.0.1:3000"),
 ])
 def test_instance_urls_are_normalised(given: str, expected: str) -> None:
     assert normalize_instance_url(given) == expected
+
+
+def test_plain_http_to_this_machine_needs_the_allowing_policy() -> None:
+    with pytest.raises(PermanentError, match="https://"):
+        normalize_instance_url("http://127.0.0.1:3000")
+    assert normalize_instance_url("http://127.0.0.1:3000", ALLOW_LOCAL_PEERS) == "http://127.0.0.1:3000"
+
+
+@pytest.mark.parametrize("given", ["https://127.0.0.1", "https://[::1]:3000", "https://169.254.169.254",
+                                   "https://10.1.2.3", "https://localhost:3000", "https://[::ffff:127.0.0.1]"])
+def test_an_instance_at_an_inside_address_is_refused(given: str) -> None:
+    with pytest.raises(PermanentError, match="refused"):
+        normalize_instance_url(given)
 
 
 def test_plain_http_to_another_machine_is_refused() -> None:

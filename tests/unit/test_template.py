@@ -182,6 +182,16 @@ def test_functions_get_the_names_of_the_resources_the_template_makes(stage: str,
         assert variables["HERALD_MEDIA_BUCKET"] == bucket and variables["HERALD_KMS_KEY_ID"] == alias
 
 
+def test_no_deployed_function_may_reach_private_addresses(template: dict[str, Any]) -> None:
+    """HERALD_ALLOW_PRIVATE_URLS is for tests and local peers only (chalicelib/outbound.py)."""
+    environments = [properties.get("Environment", {}).get("Variables", {})
+                    for properties in functions(template).values()]
+    environments.append(template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {}))
+    assert environments[0], "the functions' environments were not found"
+    assert all("HERALD_ALLOW_PRIVATE_URLS" not in variables for variables in environments)
+    assert "HERALD_ALLOW_PRIVATE_URLS" not in json.dumps(template)
+
+
 def test_every_stage_in_the_chalice_config_names_the_resources_infra_makes() -> None:
     config = read_config()
     for stage in config["stages"]:
