@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 from cryptography.exceptions import InvalidTag
 
-from tests.support.factories import iso
+from tests.support.factories import connect_verified, iso
 from tests.support.http import Api
 
 SECRET = "s3cret-t0ken-that-must-not-leak"
@@ -106,17 +106,19 @@ def test_missing_credentials_are_named(api):
     assert api.get("/channels").json["items"] == []
 
 
-def test_a_network_identified_by_settings_needs_the_account_id(api):
+def test_a_webhook_network_takes_its_account_from_the_network(api, network_apis):
+    network_apis.facebook_page(SECRET, "1234", "Herald Coffee")
     body = {"network": "facebook", "name": "Page", "credentials": {"page_access_token": SECRET}}
-    assert error_fields(api.post("/channels", body)) == ["settings.page_id"]
-    connected = api.post("/channels", {**body, "settings": {"page_id": "1234"}})
+    connected = api.post("/channels", body)
     assert connected.status_code == 201, connected.body
-    assert connected.json["handle"] == "1234"
+    assert (connected.json["handle"], connected.json["settings"]) == ("Herald Coffee", {"page_id": "1234"})
+    [asked] = network_apis.requests_to("/me")
+    assert (asked.path, asked.query, asked.headers["authorization"]) \
+        == ("/v25.0/me", {"fields": ["id,name"]}, f"Bearer {SECRET}")
 
 
-def test_a_channel_of_a_network_herald_cannot_publish_to_is_refused_as_a_target(api):
-    page = api.post("/channels", {"network": "facebook", "name": "Page", "settings": {"page_id": "1"},
-                                  "credentials": {"page_access_token": SECRET}}).json
+def test_a_channel_of_a_network_herald_cannot_publish_to_is_refused_as_a_target(api, network_apis):
+    page = connect_verified(api, network_apis, "facebook", "1")
     response = api.post("/posts", {"text": "Hi", "channel_ids": [page["id"]]})
     assert error_fields(response) == ["channel_ids.0"]
 
@@ -210,7 +212,6 @@ def test_a_fresh_sandbox_channel_has_received_nothing(api):
     assert api.get(f"/channels/{channel_id}/sandbox/posts").json == {"items": [], "next_cursor": None}
 
 
-def test_only_sandbox_channels_keep_what_they_received(api):
-    page = api.post("/channels", {"network": "facebook", "name": "Page", "settings": {"page_id": "1"},
-                                  "credentials": {"page_access_token": SECRET}}).json
+def test_only_sandbox_channels_keep_what_they_received(api, network_apis):
+    page = connect_verified(api, network_apis, "facebook", "1")
     assert api.get(f"/channels/{page['id']}/sandbox/posts").status_code == 404
