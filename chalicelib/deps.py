@@ -101,9 +101,13 @@ class Container:
             return SandboxAdapter(self.sandbox_store, self.clock, self.settings.public_base_url, **kwargs)
         module = network_module(network)
         if network in ("facebook", "instagram"):  # one module serves both Meta networks
-            return module.make_adapter(clock=self.clock, network=network)
+            return module.make_adapter(clock=self.clock, network=network, base_url=self.settings.meta_graph_url)
         if network in CLIENT_CHOSEN_HOSTS:
             return module.make_adapter(clock=self.clock, policy=self.outbound)
+        base_url = {"x": self.settings.x_api_url, "linkedin": self.settings.linkedin_api_url,
+                    "tiktok": self.settings.tiktok_api_url}.get(network)
+        if base_url:
+            return module.make_adapter(clock=self.clock, base_url=base_url)
         return module.make_adapter(clock=self.clock)
 
     # -- services ----------------------------------------------------------------

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from chalicelib.networks.registry import no_control_characters
 
 PostStatus = Literal["draft", "scheduled", "publishing", "published", "partially_published", "failed", "canceled"]
 DeliveryStatus = Literal["scheduled", "queued", "publishing", "published", "failed", "unknown", "canceled"]
@@ -42,17 +44,26 @@ class WorkspacePatch(RequestModel):
     _tz = field_validator("timezone")(lambda cls, v: v if v is None else _check_timezone(v))
 
 
+# 1..100 characters once the spaces around it are gone; no control characters.
+ChannelName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+                        AfterValidator(no_control_characters)]
+CHANNEL_CREDENTIALS = ("Write-only; never returned. The fields the network takes (README: What each "
+                       "network's channel takes); anything else is refused.")
+CHANNEL_SETTINGS = "The keys the network takes, within their bounds; anything else is refused."
+
+
 class ChannelCreate(RequestModel):
-    network: str
-    name: Annotated[str, Field(min_length=1, max_length=100)]
-    credentials: dict[str, Any] = Field(default_factory=dict, description="Write-only; never returned.")
-    settings: dict[str, Any] = Field(default_factory=dict)
+    network: Annotated[str, Field(max_length=40)]
+    name: ChannelName
+    credentials: dict[str, Any] = Field(default_factory=dict, description=CHANNEL_CREDENTIALS)
+    settings: dict[str, Any] = Field(default_factory=dict, description=CHANNEL_SETTINGS)
 
 
 class ChannelPatch(RequestModel):
-    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
-    credentials: dict[str, Any] | None = Field(default=None, description="Write-only; replaces the stored ones.")
-    settings: dict[str, Any] | None = None
+    name: ChannelName | None = None
+    credentials: dict[str, Any] | None = Field(default=None, description="Write-only; replaces the stored ones. "
+                                               + CHANNEL_CREDENTIALS)
+    settings: dict[str, Any] | None = Field(default=None, description=CHANNEL_SETTINGS)
     status: Literal["active", "disabled"] | None = None
 
 

@@ -56,6 +56,12 @@ class Settings:
     x_consumer_secret: str = field(default="", repr=False)
     linkedin_client_secret: str = field(default="", repr=False)
     tiktok_client_secret: str = field(default="", repr=False)
+    # Where the networks' APIs answer: the operator's setting, never a client's (tests point them at a
+    # local fake). Connecting a channel asks them who its credentials belong to.
+    meta_graph_url: str = "https://graph.facebook.com/v25.0"
+    x_api_url: str = "https://api.x.com"
+    linkedin_api_url: str = "https://api.linkedin.com"
+    tiktok_api_url: str = "https://open.tiktokapis.com"
 
     def table(self, logical: str) -> str:
         return self.tables[logical]
@@ -94,7 +100,17 @@ def load_settings() -> Settings:
         x_consumer_secret=os.environ.get("HERALD_X_CONSUMER_SECRET", ""),
         linkedin_client_secret=os.environ.get("HERALD_LINKEDIN_CLIENT_SECRET", ""),
         tiktok_client_secret=os.environ.get("HERALD_TIKTOK_CLIENT_SECRET", ""),
+        **_network_api_urls(),
     )
+
+
+NETWORK_API_URLS = {"meta_graph_url": "HERALD_META_GRAPH_URL", "x_api_url": "HERALD_X_API_URL",
+                    "linkedin_api_url": "HERALD_LINKEDIN_API_URL", "tiktok_api_url": "HERALD_TIKTOK_API_URL"}
+
+
+def _network_api_urls() -> dict[str, str]:
+    return {name: os.environ[variable].rstrip("/") for name, variable in NETWORK_API_URLS.items()
+            if os.environ.get(variable)}
 
 
 @lru_cache(maxsize=1)

@@ -10,6 +10,7 @@ front of the digest is accepted too.
 from __future__ import annotations
 
 import hmac
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
@@ -50,6 +51,8 @@ RESTLI_PROTOCOL_VERSION = "2.0.0"
 SIGNATURE_HEADER = "X-LI-Signature"
 SIGNED_PREFIX = b"hmacsha256="
 NOTIFICATION_TYPE = "ORGANIZATION_SOCIAL_ACTION_NOTIFICATIONS"
+ORGANIZATION_URN = re.compile(r"urn:li:organization(Brand)?:[0-9]{1,20}")
+ACL_PAGE = 100  # organizations read in one call; a member administering more names the one to connect
 
 LIMITS = NetworkLimits(max_text=3000, max_media=9, max_media_bytes=8 * 1024 * 1024)
 
@@ -195,18 +198,40 @@ def explain_error(response: Any) -> ErrorDetail:
 class LinkedInAdapter(InboxNetworkAdapter):
     """Comments as an organization.
 
-    Credentials: `access_token` of an administrator (w_organization_social).
-    Settings: `organization_urn` (urn:li:organization:123).
+    Credentials: `access_token` of an administrator (w_organization_social, rw_organization_admin).
+    Settings: `organization_urn` (urn:li:organization:123), one of the organizations the
+    member administers, as LinkedIn lists them.
     """
 
     network = "linkedin"
     limits = LIMITS
 
-    def describe_account(self, channel: ChannelContext) -> dict[str, str]:
-        organization = channel.settings.get("organization_urn")
-        if not organization:
-            raise PermanentError("a linkedin channel needs settings.organization_urn")
-        return {"handle": str(channel.settings.get("handle", "")), "account_id": str(organization)}
+    def __init__(self, http: Any = None, clock: Clock | None = None, *, base_url: str | None = None) -> None:
+        super().__init__(http, clock)
+        # HERALD_LINKEDIN_API_URL (settings.py): the API host; versioned APIs live under /rest.
+        self.api_url = f"{base_url.rstrip('/')}/rest" if base_url else API_URL
+
+    def describe_account(self, channel: ChannelContext) -> dict[str, Any]:
+        """Every organization the token's member administers (approved), as LinkedIn's ACLs say.
+
+        A member may administer several: the channel service picks the one the client named.
+        """
+        response = self._call(
+            channel,
+            "GET",
+            f"{self.api_url}/organizationAcls",
+            params={"q": "roleAssignee", "role": "ADMINISTRATOR", "state": "APPROVED", "count": str(ACL_PAGE)},
+        )
+        body = read_json(response)
+        elements = body.get("elements") if isinstance(body, Mapping) else None
+        organizations: list[str] = []
+        for acl in elements if isinstance(elements, list) else []:
+            urn = _administered(acl)
+            if urn and urn not in organizations:
+                organizations.append(urn)
+        if not organizations:
+            raise PermanentError("this LinkedIn member administers no organization")
+        return {"accounts": [{"account_id": urn, "handle": urn} for urn in organizations]}
 
     def reply(self, channel: ChannelContext, request: ReplyRequest) -> PublishResult:
         if request.kind == "message":
@@ -222,7 +247,7 @@ class LinkedInAdapter(InboxNetworkAdapter):
             body["parentComment"] = comment_urn
             target = comment_urn
         response = self._call(
-            channel, "POST", f"{API_URL}/socialActions/{quote(str(target), safe='')}/comments", json=body
+            channel, "POST", f"{self.api_url}/socialActions/{quote(str(target), safe='')}/comments", json=body
         )
         created = read_json(response)
         created = created if isinstance(created, Mapping) else {}
@@ -257,5 +282,13 @@ class LinkedInAdapter(InboxNetworkAdapter):
         )
 
 
-def make_adapter(http: Any = None, clock: Clock | None = None) -> LinkedInAdapter:
-    return LinkedInAdapter(http=http, clock=clock)
+def _administered(acl: Any) -> str | None:
+    """The organization URN of an approved ADMINISTRATOR ACL (older versions call it organizationalTarget)."""
+    if not isinstance(acl, Mapping) or acl.get("role") != "ADMINISTRATOR" or acl.get("state") != "APPROVED":
+        return None
+    urn = optional_text(acl, "organization") or optional_text(acl, "organizationalTarget")
+    return urn if urn and ORGANIZATION_URN.fullmatch(urn) else None
+
+
+def make_adapter(http: Any = None, clock: Clock | None = None, *, base_url: str | None = None) -> LinkedInAdapter:
+    return LinkedInAdapter(http=http, clock=clock, base_url=base_url)

@@ -333,23 +333,39 @@ class MetaAdapter(InboxNetworkAdapter):
     """
 
     def __init__(
-        self, network: Literal["facebook", "instagram"], http: Any = None, clock: Clock | None = None
+        self,
+        network: Literal["facebook", "instagram"],
+        http: Any = None,
+        clock: Clock | None = None,
+        *,
+        graph_url: str | None = None,
     ) -> None:
         self.network = network
         self.limits = FACEBOOK_LIMITS if network == "facebook" else INSTAGRAM_LIMITS
+        # HERALD_META_GRAPH_URL (settings.py): the Graph API root, version included.
+        self.graph_url = (graph_url or GRAPH_URL).rstrip("/")
         super().__init__(http, clock)
 
     def describe_account(self, channel: ChannelContext) -> dict[str, str]:
+        """Who the Page token belongs to, as Graph says: a Page token's `/me` is the Page itself."""
         if self.network == "facebook":
-            body = self._call(channel, "GET", f"{GRAPH_URL}/me", params={"fields": "id,name"})
-            return {"handle": str(body.get("name", "")), "account_id": str(body.get("id", ""))}
+            body = self._call(channel, "GET", f"{self.graph_url}/me", params={"fields": "id,name"})
+            page_id = _graph_id(body.get("id"))
+            if not page_id:
+                raise PermanentError("Graph returned no Page id for this token")
+            return {"handle": str(body.get("name") or page_id), "account_id": page_id}
         body = self._call(
-            channel, "GET", f"{GRAPH_URL}/me", params={"fields": "instagram_business_account{id,username}"}
+            channel, "GET", f"{self.graph_url}/me", params={"fields": "instagram_business_account{id,username}"}
         )
-        account = body.get("instagram_business_account") or {}
-        if not account.get("id"):
+        account = body.get("instagram_business_account")
+        ig_user_id = _graph_id(account.get("id")) if isinstance(account, Mapping) else ""
+        if not ig_user_id:
             raise PermanentError("this Page has no Instagram professional account linked")
-        return {"handle": str(account.get("username", "")), "account_id": str(account["id"])}
+        described = {"handle": str(account.get("username") or ig_user_id), "account_id": ig_user_id}
+        page_id = _graph_id(body.get("id"))
+        if page_id:  # the Page that sends the account's direct messages (the Send API's sender)
+            described["page_id"] = page_id
+        return described
 
     def reply(self, channel: ChannelContext, request: ReplyRequest) -> PublishResult:
         if request.kind == "message":
@@ -358,9 +374,9 @@ class MetaAdapter(InboxNetworkAdapter):
             raise PermanentError(f"{self.network} has no {request.kind} to reply to")
         comment_id = str(request.thread.get("comment_id") or request.in_reply_to)
         if self.network == "facebook":
-            url = f"{GRAPH_URL}/{comment_id}/comments"
+            url = f"{self.graph_url}/{comment_id}/comments"
         else:
-            url = f"{GRAPH_URL}/{comment_id}/replies"
+            url = f"{self.graph_url}/{comment_id}/replies"
         body = self._call(channel, "POST", url, json={"message": request.text})
         return self._result(str(body.get("id", "")))
 
@@ -372,7 +388,7 @@ class MetaAdapter(InboxNetworkAdapter):
         body = self._call(
             channel,
             "POST",
-            f"{GRAPH_URL}/{sender}/messages",
+            f"{self.graph_url}/{sender}/messages",
             json={
                 "recipient": {"id": str(recipient)},
                 "messaging_type": "RESPONSE",
@@ -405,7 +421,17 @@ class MetaAdapter(InboxNetworkAdapter):
         return body if isinstance(body, dict) else {}
 
 
+def _graph_id(value: Any) -> str:
+    """A Graph node id: digits only, so nothing else can become a channel's account key."""
+    text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    return text if text.isascii() and text.isdigit() else ""
+
+
 def make_adapter(
-    http: Any = None, clock: Clock | None = None, *, network: Literal["facebook", "instagram"] = "facebook"
+    http: Any = None,
+    clock: Clock | None = None,
+    *,
+    network: Literal["facebook", "instagram"] = "facebook",
+    base_url: str | None = None,
 ) -> MetaAdapter:
-    return MetaAdapter(network, http=http, clock=clock)
+    return MetaAdapter(network, http=http, clock=clock, graph_url=base_url)

@@ -1,47 +1,178 @@
 """The networks Herald knows: what each needs to connect and what it accepts.
 
+Each network declares the credentials and the settings a client may send, as
+pydantic models that refuse unknown keys, and how Herald learns the account:
+never from what the client typed, always from the network, asked with the
+channel's own credentials (`describe_account`).
+
 Adapter modules are imported only when a network is used, so a handler pays
 only for the networks it touches.
 """
 from __future__ import annotations
 
 import importlib
+import unicodedata
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from chalicelib.networks.base import NetworkLimits
 from chalicelib.networks.text import COUNTERS
+
+# The same as sandbox.FAILURES and mastodon.VISIBILITIES (a unit test holds them equal): written out
+# here so that validating a request loads no adapter module.
+SANDBOX_FAILURES = ("none", "429", "500", "timeout", "auth", "refused", "invalid")
+MASTODON_VISIBILITIES = ("public", "unlisted", "private", "direct")
+MAX_SECRET_CHARS = 4096  # Meta and LinkedIn tokens run to a few hundred characters, Bluesky JWTs to ~1 KB
+MAX_URL_CHARS = 2048
+
+
+def no_control_characters(value: str) -> str:
+    """Refuses C0/C1 controls (NUL, ESC, CR, LF, tab...) and lone surrogates: nothing a name or token needs."""
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _text(max_length: int, min_length: int = 1) -> Any:
+    return Annotated[str, Field(strict=True, min_length=min_length, max_length=max_length),
+                     AfterValidator(no_control_characters)]
+
+
+Secret = _text(MAX_SECRET_CHARS)
+Url = _text(MAX_URL_CHARS)
+NumericId = Annotated[str, Field(strict=True, pattern=r"^[0-9]{1,32}$")]
+
+
+def _whole(low: int, high: int) -> Any:
+    return Annotated[int, Field(strict=True, ge=low, le=high)]
+
+
+class _Schema(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChannelSettings(_Schema):
+    """What every network's channel may set: a lower text limit (1..the network's own)."""
+
+    max_characters: Annotated[int, Field(strict=True, ge=1)] | None = None
+
+    @field_validator("max_characters")
+    @classmethod
+    def _within_network_limit(cls, value: int | None, info: ValidationInfo) -> int | None:
+        limit = (info.context or {}).get("max_text")
+        if value is not None and limit is not None and value > limit:
+            raise ValueError(f"must be at most {limit}, this network's own limit")
+        return value
+
+
+class SandboxSettings(ChannelSettings):
+    handle: _text(100) | None = None  # type: ignore[valid-type]
+    latency_ms: _whole(0, 60_000) | None = None  # type: ignore[valid-type]
+    fail: Literal[SANDBOX_FAILURES] | None = None  # type: ignore[valid-type]
+    fail_times: _whole(0, 100) | None = None  # type: ignore[valid-type]
+    followers: _whole(0, 1_000_000_000) | None = None  # type: ignore[valid-type]
+
+
+class MastodonSettings(ChannelSettings):
+    visibility: Literal[MASTODON_VISIBILITIES] | None = None  # type: ignore[valid-type]
+
+
+# The account id a client may name is only a choice among the accounts the network
+# says the credentials reach (or a check of the one it names); it is never used as typed.
+class FacebookSettings(ChannelSettings):
+    page_id: NumericId | None = None
+
+
+class InstagramSettings(ChannelSettings):
+    ig_user_id: NumericId | None = None
+
+
+class XSettings(ChannelSettings):
+    user_id: NumericId | None = None
+
+
+class LinkedInSettings(ChannelSettings):
+    organization_urn: Annotated[str, Field(strict=True, pattern=r"^urn:li:organization(Brand)?:[0-9]{1,20}$")] \
+        | None = None
+
+
+class TikTokSettings(ChannelSettings):
+    open_id: _text(128) | None = None  # type: ignore[valid-type]
+
+
+class SandboxCredentials(_Schema):
+    token: Secret | None = None  # type: ignore[valid-type]
+
+
+class BlueskyCredentials(_Schema):
+    service_url: Url  # type: ignore[valid-type]
+    handle: _text(253)  # type: ignore[valid-type]
+    app_password: Secret  # type: ignore[valid-type]
+
+
+class MastodonCredentials(_Schema):
+    instance_url: Url  # type: ignore[valid-type]
+    access_token: Secret  # type: ignore[valid-type]
+
+
+class FacebookCredentials(_Schema):
+    page_access_token: Secret  # type: ignore[valid-type]
+
+
+class AccessTokenCredentials(_Schema):
+    access_token: Secret  # type: ignore[valid-type]
+
+
+class XCredentials(_Schema):
+    access_token: Secret  # type: ignore[valid-type]
+    refresh_token: Secret  # type: ignore[valid-type]
 
 
 @dataclass(frozen=True)
 class NetworkSpec:
     name: str
     module: str
-    credential_fields: tuple[str, ...] = ()
-    # The settings field holding the network's id of the account (webhooks find
-    # the channel by it); None where connecting asks the network instead.
+    credentials_model: type[BaseModel]
+    settings_model: type[ChannelSettings]
+    # The settings field naming the network's id of the account (webhooks find the channel by it).
+    # The client may name one; the network decides (services/channels.py).
     account_setting: str | None = None
-    verify_on_connect: bool = False
+    # Connecting asks the network who the credentials belong to (all but the sandbox).
+    verify_on_connect: bool = True
     can_publish: bool = True
     # No webhooks: the inbox poller asks the network for new notifications.
     polls_inbox: bool = False
+    # What Herald asks the network on connect, for the README and error messages.
+    verified_by: str = ""
+
+    @property
+    def credential_fields(self) -> tuple[str, ...]:
+        """The credentials a channel must have, in the order they are asked for."""
+        return tuple(name for name, field in self.credentials_model.model_fields.items() if field.is_required())
 
 
 NETWORKS: dict[str, NetworkSpec] = {
     spec.name: spec for spec in (
-        NetworkSpec("sandbox", "chalicelib.networks.sandbox"),
-        NetworkSpec("bluesky", "chalicelib.networks.bluesky", ("service_url", "handle", "app_password"),
-                    verify_on_connect=True, polls_inbox=True),
-        NetworkSpec("mastodon", "chalicelib.networks.mastodon", ("instance_url", "access_token"),
-                    verify_on_connect=True, polls_inbox=True),
-        NetworkSpec("facebook", "chalicelib.networks.meta", ("page_access_token",), "page_id",
-                    can_publish=False),
-        NetworkSpec("instagram", "chalicelib.networks.meta", ("access_token",), "ig_user_id", can_publish=False),
-        NetworkSpec("x", "chalicelib.networks.x", ("access_token", "refresh_token"), "user_id",
-                    can_publish=False),
-        NetworkSpec("linkedin", "chalicelib.networks.linkedin", ("access_token",), "organization_urn",
-                    can_publish=False),
-        NetworkSpec("tiktok", "chalicelib.networks.tiktok", ("access_token",), "open_id", can_publish=False),
+        NetworkSpec("sandbox", "chalicelib.networks.sandbox", SandboxCredentials, SandboxSettings,
+                    verify_on_connect=False),
+        NetworkSpec("bluesky", "chalicelib.networks.bluesky", BlueskyCredentials, ChannelSettings,
+                    polls_inbox=True, verified_by="com.atproto.server.createSession"),
+        NetworkSpec("mastodon", "chalicelib.networks.mastodon", MastodonCredentials, MastodonSettings,
+                    polls_inbox=True, verified_by="GET /api/v1/accounts/verify_credentials"),
+        NetworkSpec("facebook", "chalicelib.networks.meta", FacebookCredentials, FacebookSettings, "page_id",
+                    can_publish=False, verified_by="GET /me?fields=id,name"),
+        NetworkSpec("instagram", "chalicelib.networks.meta", AccessTokenCredentials, InstagramSettings,
+                    "ig_user_id", can_publish=False,
+                    verified_by="GET /me?fields=instagram_business_account{id,username}"),
+        NetworkSpec("x", "chalicelib.networks.x", XCredentials, XSettings, "user_id", can_publish=False,
+                    verified_by="GET /2/users/me"),
+        NetworkSpec("linkedin", "chalicelib.networks.linkedin", AccessTokenCredentials, LinkedInSettings,
+                    "organization_urn", can_publish=False,
+                    verified_by="GET /rest/organizationAcls?q=roleAssignee&role=ADMINISTRATOR&state=APPROVED"),
+        NetworkSpec("tiktok", "chalicelib.networks.tiktok", AccessTokenCredentials, TikTokSettings, "open_id",
+                    can_publish=False, verified_by="GET /v2/user/info/?fields=open_id,display_name"),
     )
 }
 
@@ -54,9 +185,14 @@ def network_module(network: str) -> Any:
     return importlib.import_module(NETWORKS[network].module)
 
 
-def limits_for(network: str, settings: dict[str, Any] | None = None) -> NetworkLimits:
+def default_limits(network: str) -> NetworkLimits:
     module = network_module(network)
     limits: NetworkLimits = getattr(module, "LIMITS_BY_NETWORK", {}).get(network) or module.LIMITS
+    return limits
+
+
+def limits_for(network: str, settings: dict[str, Any] | None = None) -> NetworkLimits:
+    limits = default_limits(network)
     override = (settings or {}).get("max_characters")
     if override:
         from dataclasses import replace

@@ -125,6 +125,11 @@ class TikTokAdapter(InboxNetworkAdapter):
     network = "tiktok"
     limits = LIMITS
 
+    def __init__(self, http: Any = None, clock: Clock | None = None, *, base_url: str | None = None) -> None:
+        super().__init__(http, clock)
+        # HERALD_TIKTOK_API_URL (settings.py): the API host; v2 lives under /v2.
+        self.api_url = f"{base_url.rstrip('/')}/v2" if base_url else API_URL
+
     def reply(self, channel: ChannelContext, request: ReplyRequest) -> PublishResult:
         raise PermanentError(
             "TikTok's API has no way to reply to comments or messages; answer in the TikTok app"
@@ -140,7 +145,7 @@ class TikTokAdapter(InboxNetworkAdapter):
         response = send(
             self.http,
             "GET",
-            f"{API_URL}/user/info/",
+            f"{self.api_url}/user/info/",
             network="TikTok",
             explain=explain_error,
             headers={"Authorization": f"Bearer {token}"},
@@ -148,11 +153,13 @@ class TikTokAdapter(InboxNetworkAdapter):
             now=self._clock.now,
         )
         body = read_json(response)
-        user = ((body or {}).get("data") or {}).get("user") or {}
-        if not user.get("open_id"):
+        data = body.get("data") if isinstance(body, Mapping) else None
+        user = data.get("user") if isinstance(data, Mapping) else None
+        open_id = user.get("open_id") if isinstance(user, Mapping) else None
+        if not isinstance(open_id, str) or not open_id or len(open_id) > 128 or not open_id.isprintable():
             raise PermanentError("tiktok returned no open_id for this account")
-        return {"handle": str(user.get("display_name", "")), "account_id": str(user["open_id"])}
+        return {"handle": str(user.get("display_name") or open_id), "account_id": open_id}
 
 
-def make_adapter(http: Any = None, clock: Clock | None = None) -> TikTokAdapter:
-    return TikTokAdapter(http=http, clock=clock)
+def make_adapter(http: Any = None, clock: Clock | None = None, *, base_url: str | None = None) -> TikTokAdapter:
+    return TikTokAdapter(http=http, clock=clock, base_url=base_url)

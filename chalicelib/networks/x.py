@@ -267,10 +267,19 @@ class XAdapter(InboxNetworkAdapter):
     network = "x"
     limits = LIMITS
 
+    def __init__(self, http: Any = None, clock: Clock | None = None, *, base_url: str | None = None) -> None:
+        super().__init__(http, clock)
+        # HERALD_X_API_URL (settings.py): the API host; v2 lives under /2.
+        self.api_url = f"{base_url.rstrip('/')}/2" if base_url else API_URL
+
     def describe_account(self, channel: ChannelContext) -> dict[str, str]:
-        body = self._call(channel, "GET", f"{API_URL}/users/me")
-        data = body.get("data") or {}
-        return {"handle": str(data.get("username", "")), "account_id": str(data.get("id", ""))}
+        """The user the token acts for (`GET /2/users/me`): its id is the webhooks' for_user_id."""
+        body = self._call(channel, "GET", f"{self.api_url}/users/me")
+        data = body.get("data") if isinstance(body.get("data"), Mapping) else {}
+        user_id = str(data.get("id") or "")
+        if not (user_id.isascii() and user_id.isdigit()):
+            raise PermanentError("X returned no user id for this token")
+        return {"handle": str(data.get("username") or user_id), "account_id": user_id}
 
     def reply(self, channel: ChannelContext, request: ReplyRequest) -> PublishResult:
         if request.kind == "message":
@@ -280,7 +289,7 @@ class XAdapter(InboxNetworkAdapter):
             body = self._call(
                 channel,
                 "POST",
-                f"{API_URL}/dm_conversations/with/{participant}/messages",
+                f"{self.api_url}/dm_conversations/with/{participant}/messages",
                 json={"text": request.text},
             )
             remote_id = str((body.get("data") or {}).get("dm_event_id", ""))
@@ -289,7 +298,7 @@ class XAdapter(InboxNetworkAdapter):
         body = self._call(
             channel,
             "POST",
-            f"{API_URL}/tweets",
+            f"{self.api_url}/tweets",
             json={"text": request.text, "reply": {"in_reply_to_tweet_id": tweet_id}},
         )
         remote_id = str((body.get("data") or {}).get("id", ""))
@@ -318,5 +327,5 @@ class XAdapter(InboxNetworkAdapter):
         return body if isinstance(body, dict) else {}
 
 
-def make_adapter(http: Any = None, clock: Clock | None = None) -> XAdapter:
-    return XAdapter(http=http, clock=clock)
+def make_adapter(http: Any = None, clock: Clock | None = None, *, base_url: str | None = None) -> XAdapter:
+    return XAdapter(http=http, clock=clock, base_url=base_url)

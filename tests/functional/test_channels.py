@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 from cryptography.exceptions import InvalidTag
 
-from tests.support.factories import iso
+from tests.support.factories import connect_verified, iso
 from tests.support.http import Api
 
 SECRET = "s3cret-t0ken-that-must-not-leak"
@@ -106,17 +106,19 @@ def test_missing_credentials_are_named(api):
     assert api.get("/channels").json["items"] == []
 
 
-def test_a_network_identified_by_settings_needs_the_account_id(api):
+def test_a_webhook_network_takes_its_account_from_the_network(api, network_apis):
+    network_apis.facebook_page(SECRET, "1234", "Herald Coffee")
     body = {"network": "facebook", "name": "Page", "credentials": {"page_access_token": SECRET}}
-    assert error_fields(api.post("/channels", body)) == ["settings.page_id"]
-    connected = api.post("/channels", {**body, "settings": {"page_id": "1234"}})
+    connected = api.post("/channels", body)
     assert connected.status_code == 201, connected.body
-    assert connected.json["handle"] == "1234"
+    assert (connected.json["handle"], connected.json["settings"]) == ("Herald Coffee", {"page_id": "1234"})
+    [asked] = network_apis.requests_to("/me")
+    assert (asked.path, asked.query, asked.headers["authorization"]) \
+        == ("/v25.0/me", {"fields": ["id,name"]}, f"Bearer {SECRET}")
 
 
-def test_a_channel_of_a_network_herald_cannot_publish_to_is_refused_as_a_target(api):
-    page = api.post("/channels", {"network": "facebook", "name": "Page", "settings": {"page_id": "1"},
-                                  "credentials": {"page_access_token": SECRET}}).json
+def test_a_channel_of_a_network_herald_cannot_publish_to_is_refused_as_a_target(api, network_apis):
+    page = connect_verified(api, network_apis, "facebook", "1")
     response = api.post("/posts", {"text": "Hi", "channel_ids": [page["id"]]})
     assert error_fields(response) == ["channel_ids.0"]
 
@@ -210,7 +212,119 @@ def test_a_fresh_sandbox_channel_has_received_nothing(api):
     assert api.get(f"/channels/{channel_id}/sandbox/posts").json == {"items": [], "next_cursor": None}
 
 
-def test_only_sandbox_channels_keep_what_they_received(api):
-    page = api.post("/channels", {"network": "facebook", "name": "Page", "settings": {"page_id": "1"},
-                                  "credentials": {"page_access_token": SECRET}}).json
+def test_only_sandbox_channels_keep_what_they_received(api, network_apis):
+    page = connect_verified(api, network_apis, "facebook", "1")
     assert api.get(f"/channels/{page['id']}/sandbox/posts").status_code == 404
+
+
+# -- every network's settings and credentials are checked against its own schema ------------------
+
+POISON_SETTINGS = [
+    ({"a": {"": 1}}, "settings.a"),
+    ({"latency_ms": 60_001}, "settings.latency_ms"),
+    ({"fail": "500", "fail_times": 101}, "settings.fail_times"),
+    ({"max_characters": 5001}, "settings.max_characters"),  # the sandbox's own limit is 5000
+    ({"handle": "x" * 101}, "settings.handle"),
+    ({"handle": "bell\x07"}, "settings.handle"),
+    ({"handle": ["a"]}, "settings.handle"),
+    ({"followers": -1}, "settings.followers"),
+]
+
+
+def test_settings_a_network_does_not_take_are_refused_and_nothing_is_written(api, deps, aws):
+    for settings, field in POISON_SETTINGS:
+        assert error_fields(connect(api, settings=settings)) == [field], settings
+    assert api.get("/channels").json["items"] == []
+    assert aws["dynamodb"].scan(TableName=deps.settings.table("channels"))["Items"] == []
+
+
+def test_bounds_are_inclusive(api):
+    for settings in ({"latency_ms": 60_000, "fail": "500", "fail_times": 100}, {"max_characters": 5000},
+                     {"handle": "x" * 100}):
+        assert connect(api, settings=settings).status_code == 201, settings
+
+
+WEBHOOK_SETTINGS_REFUSED = [
+    ("facebook", {"page_id": "1", "colour": "red"}, "settings.colour"),
+    ("facebook", {"page_id": "12ab"}, "settings.page_id"),
+    ("facebook", {"max_characters": 63207}, "settings.max_characters"),
+    ("instagram", {"page_id": "1"}, "settings.page_id"),  # Graph names the Page, not the client
+    ("x", {"user_id": 2975699229}, "settings.user_id"),
+    ("linkedin", {"organization_urn": "urn:li:person:1"}, "settings.organization_urn"),
+    ("tiktok", {"open_id": "a\nb"}, "settings.open_id"),
+    ("mastodon", {"visibility": "everyone"}, "settings.visibility"),
+    ("bluesky", {"fail": "500"}, "settings.fail"),
+]
+
+
+def test_each_network_refuses_settings_outside_its_schema_before_asking_the_network(api, network_apis):
+    for network, settings, field in WEBHOOK_SETTINGS_REFUSED:
+        credentials = CREDENTIALS[network]
+        response = api.post("/channels", {"network": network, "name": "N", "credentials": credentials,
+                                          "settings": settings})
+        assert error_fields(response) == [field], (network, settings)
+    assert api.get("/channels").json["items"] == []
+    assert network_apis.requests == []
+
+
+CREDENTIALS = {
+    "facebook": {"page_access_token": SECRET},
+    "instagram": {"access_token": SECRET},
+    "x": {"access_token": SECRET, "refresh_token": SECRET},
+    "linkedin": {"access_token": SECRET},
+    "tiktok": {"access_token": SECRET},
+    "mastodon": {"instance_url": "https://mastodon.example", "access_token": SECRET},
+    "bluesky": {"service_url": "https://pds.example", "handle": "me.example", "app_password": SECRET},
+}
+CREDENTIALS_REFUSED = [
+    ("facebook", {"page_access_token": SECRET, "page_id": "1"}, "credentials.page_id"),
+    ("facebook", {"access_token": SECRET}, "credentials.page_access_token"),
+    ("x", {"access_token": SECRET, "refresh_token": 7}, "credentials.refresh_token"),
+    ("linkedin", {"access_token": SECRET + "\x00"}, "credentials.access_token"),
+    ("tiktok", {"access_token": SECRET * 200}, "credentials.access_token"),
+    ("mastodon", {"instance_url": "https://m.example", "access_token": {"nested": SECRET}},
+     "credentials.access_token"),
+    ("sandbox", {"token": SECRET, "extra": SECRET}, "credentials.extra"),
+]
+
+
+def test_credentials_outside_the_networks_fields_are_refused_without_echoing_them(api, network_apis):
+    for network, credentials, field in CREDENTIALS_REFUSED:
+        response = api.post("/channels", {"network": network, "name": "N", "credentials": credentials})
+        assert error_fields(response) == [field], (network, credentials)
+        assert SECRET.encode() not in response.body, (network, response.body)
+    assert api.get("/channels").json["items"] == []
+    assert network_apis.requests == []
+
+
+def test_the_network_refusing_the_token_is_a_422_on_credentials_that_does_not_echo_it(api, network_apis):
+    for network in ("facebook", "instagram", "x", "linkedin", "tiktok"):
+        response = api.post("/channels", {"network": network, "name": "N", "credentials": CREDENTIALS[network]})
+        assert error_fields(response) == ["credentials"], network
+        assert SECRET.encode() not in response.body
+    assert len(network_apis.requests) == 5  # one verifying call each
+    assert api.get("/channels").json["items"] == []
+
+
+def test_new_settings_cannot_be_poison_either(api):
+    channel = connect(api, settings={"fail": "500"}).json
+    assert error_fields(api.patch(f"/channels/{channel['id']}", {"settings": {"a": {"": 1}}})) == ["settings.a"]
+    assert error_fields(api.patch(f"/channels/{channel['id']}", {"credentials": {"tok": "x"}})) \
+        == ["credentials.tok"]
+    assert api.get(f"/channels/{channel['id']}").json == channel
+    assert api.get("/channels").status_code == 200
+
+
+NAMES_REFUSED = ["", "   ", "x" * 101, "tab\there", "nul\x00", "esc\x1b[31m", "line\nbreak", "lone \ud800"]
+
+
+def test_a_channel_name_is_1_to_100_characters_without_control_characters(api):
+    for name in NAMES_REFUSED:
+        assert error_fields(connect(api, name=name)) == ["name"], repr(name)
+    channel = connect(api, name="  Brand  ").json
+    assert channel["name"] == "Brand"
+    assert connect(api, name="x" * 100).status_code == 201
+    assert connect(api, name="Café ☕ 東京").status_code == 201
+    for name in NAMES_REFUSED:
+        assert error_fields(api.patch(f"/channels/{channel['id']}", {"name": name})) == ["name"], repr(name)
+    assert api.get(f"/channels/{channel['id']}").json["name"] == "Brand"

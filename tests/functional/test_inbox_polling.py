@@ -9,7 +9,9 @@ import pytest
 
 from chalicelib.deps import Container, use_container
 from chalicelib.networks.base import AuthError, PollResult
+from chalicelib.settings import get_settings
 from tests.fakes.mastodon_server import MastodonFake
+from tests.support.factories import connect_verified
 from tests.support.fake_network import FakeNetwork, inbound
 from tests.support.http import Api
 from tests.support.outbound import allow_local_peers
@@ -24,9 +26,10 @@ def bluesky():
 
 
 @pytest.fixture
-def deps(aws, clock, bluesky):
+def deps(aws, clock, bluesky, network_apis):
     # The Mastodon fake is a local peer on 127.0.0.1.
-    return use_container(allow_local_peers(Container(clock=clock, clients=aws, sleep=lambda _s: None,
+    return use_container(allow_local_peers(Container(network_apis.settings(get_settings()), clock=clock,
+                                                     clients=aws, sleep=lambda _s: None,
                                                      adapter_overrides={"bluesky": bluesky})))
 
 
@@ -84,12 +87,11 @@ def test_a_rerun_that_gets_the_same_notifications_again_stores_nothing_new(deps,
     assert all_messages(api) == ["one", "two"]
 
 
-def test_the_scheduled_job_polls_every_pollable_channel_and_nothing_else(deps, api, bluesky):
+def test_the_scheduled_job_polls_every_pollable_channel_and_nothing_else(deps, api, bluesky, network_apis):
     connect_bluesky(api, "First")
     connect_bluesky(api, "Second")
     api.post("/channels", {"network": "sandbox", "name": "Sandbox"})
-    api.post("/channels", {"network": "facebook", "name": "Page", "credentials": {"page_access_token": "t"},
-                           "settings": {"page_id": "1"}})
+    connect_verified(api, network_apis, "facebook", "1")
 
     from chalicelib.jobs import run_job_by_name
 

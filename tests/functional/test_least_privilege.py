@@ -176,13 +176,14 @@ def test_the_inbox_functions_are_allowed_every_call_they_make(template, client, 
     from tests.support.fake_network import FakeNetwork, inbound
     from tests.support.webhooks import Webhooks, fixture
 
-    facebook, bluesky = FakeNetwork(network="facebook"), FakeNetwork()
+    # The Page the fixture's deliveries are for: connecting asks the (fake) network who the token is.
+    facebook, bluesky = FakeNetwork(network="facebook", account_id="448242228374517"), FakeNetwork()
     use_container(Container(clock=clock, clients=aws, sleep=lambda _s: None,
                             adapter_overrides={"facebook": facebook, "bluesky": bluesky}))
     api, hooks = Api(client, workspace.headers()), Webhooks(client, clock)
     with recording.acting_as("api_handler"):
-        page = api.post("/channels", {"network": "facebook", "name": "Page", "settings": {
-            "page_id": "448242228374517"}, "credentials": {"page_access_token": "t"}}).json["id"]
+        page = api.post("/channels", {"network": "facebook", "name": "Page",
+                                      "credentials": {"page_access_token": "t"}}).json["id"]
         api.post("/channels", {"network": "bluesky", "name": "Sky", "credentials": {
             "service_url": "https://pds.example", "handle": "h.example", "app_password": "x"}})
         rule = api.post("/listening/rules", {"name": "Lisbon", "any_of": ["lisbon"]}).json["id"]

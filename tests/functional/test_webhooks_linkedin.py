@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from tests.support.factories import connect_verified
 from tests.support.http import Api
 from tests.support.webhooks import (
     LINKEDIN_SECRET,
@@ -33,12 +34,8 @@ def hooks(client, clock):
 
 
 @pytest.fixture
-def organization(api):
-    created = api.post("/channels", {"network": "linkedin", "name": "Herald on LinkedIn",
-                                     "credentials": {"access_token": "li"},
-                                     "settings": {"organization_urn": ORGANIZATION}})
-    assert created.status_code == 201, created.body
-    return created.json["id"]
+def organization(api, network_apis):
+    return connect_verified(api, network_apis, "linkedin", ORGANIZATION, name="Herald on LinkedIn")["id"]
 
 
 def conversations(api, query=""):

@@ -6,10 +6,8 @@ from datetime import date
 
 import pytest
 
-from chalicelib.deps import Container, use_container
-from chalicelib.networks import meta
+from tests.support.factories import connect_verified
 from tests.support.http import Api
-from tests.support.network_fakes import FakeResponse, FakeSession
 from tests.support.webhooks import (
     META_VERIFY_TOKEN,
     Webhooks,
@@ -30,19 +28,6 @@ POST_ID = "448242228374517_122131676912594941"
 
 
 @pytest.fixture
-def graph():
-    """What the Graph API is asked, and its answers."""
-    return FakeSession()
-
-
-@pytest.fixture
-def deps(aws, clock, graph):
-    facebook = meta.make_adapter(http=graph, clock=clock, network="facebook")
-    return use_container(Container(clock=clock, clients=aws, sleep=lambda _s: None,
-                                   adapter_overrides={"facebook": facebook}))
-
-
-@pytest.fixture
 def api(client, workspace):
     return Api(client, workspace.headers())
 
@@ -53,21 +38,19 @@ def hooks(client, clock):
 
 
 @pytest.fixture
-def page(api):
-    created = api.post("/channels", {"network": "facebook", "name": "Herald Coffee",
-                                     "credentials": {"page_access_token": "p-token"},
-                                     "settings": {"page_id": PAGE_ID}})
-    assert created.status_code == 201, created.body
-    return created.json["id"]
+def graph(network_apis):
+    """The Graph API (a local fake): what it was asked, and the answers a test scripts."""
+    return network_apis
 
 
 @pytest.fixture
-def instagram(api):
-    created = api.post("/channels", {"network": "instagram", "name": "Herald IG",
-                                     "credentials": {"access_token": "ig-token"},
-                                     "settings": {"ig_user_id": IG_USER_ID}})
-    assert created.status_code == 201, created.body
-    return created.json["id"]
+def page(api, graph):
+    return connect_verified(api, graph, "facebook", PAGE_ID, token="p-token", name="Herald Coffee")["id"]
+
+
+@pytest.fixture
+def instagram(api, graph):
+    return connect_verified(api, graph, "instagram", IG_USER_ID, token="ig-token", name="Herald IG")["id"]
 
 
 def conversations(api, **filters):
@@ -335,7 +318,8 @@ def test_the_page_answering_on_facebook_counts_as_the_first_response(hooks, api,
 
 def test_a_reply_to_a_page_comment_goes_to_the_graph_api_and_its_echo_is_not_a_second_message(
         hooks, api, deps, clock, page, graph):
-    graph.answers.append(FakeResponse(200, {"id": "122131676912594941_1213590099911230"}))
+    graph.answer("POST", "/v25.0/122131676912594941_1213590066982748/comments", 200,
+                 {"id": "122131676912594941_1213590099911230"})
     hooks.post("meta", fixture("meta", "feed_comment_add.json"))
     drain_inbox(deps)
     [conversation] = conversations(api)
@@ -345,10 +329,10 @@ def test_a_reply_to_a_page_comment_goes_to_the_graph_api_and_its_echo_is_not_a_s
                       {"text": "Yes, we ship everywhere in Portugal!"})
 
     assert answer.status_code == 201 and answer.json["message"]["delivery_status"] == "sent", answer.body
-    [sent] = graph.sent
-    assert sent.url.endswith("/122131676912594941_1213590066982748/comments")
-    assert sent.headers["Authorization"] == "Bearer p-token"
-    assert sent.json == {"message": "Yes, we ship everywhere in Portugal!"}
+    [sent] = graph.requests_to("/comments")
+    assert (sent.method, sent.path) == ("POST", "/v25.0/122131676912594941_1213590066982748/comments")
+    assert sent.headers["authorization"] == "Bearer p-token"
+    assert sent.body == {"message": "Yes, we ship everywhere in Portugal!"}
     hooks.post("meta", fixture("meta", "feed_comment_by_page.json"))  # Meta tells us about our own comment
     drain_inbox(deps)
     messages = thread(api, conversation["id"])["messages"]

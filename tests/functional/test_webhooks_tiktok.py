@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests.support.factories import connect_verified
 from tests.support.fixtures import START
 from tests.support.http import Api
 from tests.support.webhooks import (
@@ -27,12 +28,9 @@ def hooks(client, clock):
 
 
 @pytest.fixture
-def account(client, workspace):
-    created = Api(client, workspace.headers()).post(
-        "/channels", {"network": "tiktok", "name": "Herald on TikTok", "credentials": {"access_token": "tt"},
-                      "settings": {"open_id": OPEN_ID}})
-    assert created.status_code == 201, created.body
-    return created.json["id"]
+def account(client, workspace, network_apis):
+    return connect_verified(Api(client, workspace.headers()), network_apis, "tiktok", OPEN_ID,
+                            name="Herald on TikTok")["id"]
 
 
 @pytest.mark.parametrize("name", ["video_publish_completed.json", "authorization_removed.json"])

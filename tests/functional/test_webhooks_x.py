@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from tests.support.factories import connect_verified
 from tests.support.http import Api
 from tests.support.webhooks import (
     X_SECRET,
@@ -33,12 +34,8 @@ def hooks(client, clock):
 
 
 @pytest.fixture
-def account(api):
-    created = api.post("/channels", {"network": "x", "name": "Scruffy",
-                                     "credentials": {"access_token": "a", "refresh_token": "r"},
-                                     "settings": {"user_id": USER_ID}})
-    assert created.status_code == 201, created.body
-    return created.json["id"]
+def account(api, network_apis):
+    return connect_verified(api, network_apis, "x", USER_ID, name="Scruffy", handle="scruffy")["id"]
 
 
 def conversations(api, query=""):

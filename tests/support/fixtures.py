@@ -23,6 +23,7 @@ from infra.local.moto_map_keys import keep_empty_map_keys
 from infra.local.provision import Provisioner
 from infra.moto_atomic import make_dynamodb_atomic
 from infra.resources import resources
+from tests.fakes.network_apis import NetworkApis
 from tests.support.template_stack import TEMPLATE_VARIABLE, data_stack, package_template
 
 ACCOUNT_ID = "123456789012"  # moto's default account
@@ -76,9 +77,23 @@ def clock() -> FixedClock:
     return FixedClock(START)
 
 
+@pytest.fixture(scope="session")
+def network_apis_server() -> Iterator[NetworkApis]:
+    with NetworkApis() as server:
+        yield server
+
+
 @pytest.fixture
-def deps(aws: dict[str, Any], clock: FixedClock) -> Container:
-    return use_container(Container(clock=clock, clients=aws, sleep=lambda _s: None))
+def network_apis(network_apis_server: NetworkApis) -> NetworkApis:
+    """The networks' identity APIs (Graph, X, LinkedIn, TikTok) on 127.0.0.1, knowing no token yet."""
+    network_apis_server.reset()
+    return network_apis_server
+
+
+@pytest.fixture
+def deps(aws: dict[str, Any], clock: FixedClock, network_apis: NetworkApis) -> Container:
+    return use_container(Container(network_apis.settings(get_settings()), clock=clock, clients=aws,
+                                   sleep=lambda _s: None))
 
 
 @pytest.fixture

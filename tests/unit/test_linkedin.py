@@ -254,6 +254,27 @@ class TestAdapter:
         with pytest.raises(PermanentError, match="publishing to linkedin is not supported yet"):
             linkedin.make_adapter().publish(channel("linkedin"), PublishRequest("d_1", "hi"))
 
-    def test_describe_account_is_the_organization(self):
-        described = linkedin.make_adapter().describe_account(channel("linkedin", {"organization_urn": ORG}))
-        assert described["account_id"] == ORG
+    def test_describe_account_lists_the_organizations_the_member_administers(self):
+        acls = {"paging": {"count": 10, "start": 0, "links": []}, "elements": [
+            {"organization": ORG, "role": "ADMINISTRATOR", "state": "APPROVED", "roleAssignee": "urn:li:person:1"},
+            {"organizationalTarget": "urn:li:organization:2", "role": "ADMINISTRATOR", "state": "APPROVED"},
+            {"organization": "urn:li:organization:3", "role": "ANALYST", "state": "APPROVED"},
+            {"organization": "urn:li:organization:4", "role": "ADMINISTRATOR", "state": "REQUESTED"},
+            {"organization": "not a urn", "role": "ADMINISTRATOR", "state": "APPROVED"},
+        ]}
+        http = FakeSession([FakeResponse(200, acls)])
+        adapter = linkedin.make_adapter(http, base_url="http://127.0.0.1:9")
+        # what the client typed plays no part: the ACLs decide
+        described = adapter.describe_account(channel("linkedin", {"organization_urn": "urn:li:organization:9"}))
+        assert [a["account_id"] for a in described["accounts"]] == [ORG, "urn:li:organization:2"]
+        [sent] = http.sent
+        assert sent.url == "http://127.0.0.1:9/rest/organizationAcls"
+        assert (sent.params["q"], sent.params["role"], sent.params["state"]) \
+            == ("roleAssignee", "ADMINISTRATOR", "APPROVED")
+        assert sent.headers["LinkedIn-Version"] == linkedin.LINKEDIN_VERSION
+        assert sent.headers["X-Restli-Protocol-Version"] == "2.0.0"
+
+    def test_a_member_who_administers_nothing_has_no_account(self):
+        http = FakeSession([FakeResponse(200, {"elements": []})])
+        with pytest.raises(PermanentError, match="administers no organization"):
+            linkedin.make_adapter(http).describe_account(channel("linkedin"))

@@ -491,6 +491,16 @@ class TestAdapter:
         with pytest.raises(PermanentError, match="publishing to facebook is not supported yet"):
             meta.make_adapter(FakeSession()).publish(channel("facebook"), PublishRequest("d_1", "hi"))
 
+    def test_the_graph_url_is_the_operators_setting(self):
+        http = FakeSession([FakeResponse(200, {"id": PAGE_ID, "name": "Herald Coffee Roasters"})])
+        meta.make_adapter(http, base_url="http://127.0.0.1:9/v25.0/").describe_account(channel("facebook"))
+        assert http.sent[0].url == "http://127.0.0.1:9/v25.0/me"
+
+    def test_a_page_id_graph_does_not_give_is_never_made_up(self):
+        for body in ({"name": "No id"}, {"id": "urn:evil"}, {"id": True}):
+            with pytest.raises(PermanentError):
+                meta.make_adapter(FakeSession([FakeResponse(200, body)])).describe_account(channel("facebook"))
+
     def test_describe_account_reads_the_page(self):
         http = FakeSession([FakeResponse(200, {"id": PAGE_ID, "name": "Herald Coffee Roasters"})])
         assert meta.make_adapter(http).describe_account(channel("facebook")) == {
@@ -514,4 +524,5 @@ class TestAdapter:
         assert meta.make_adapter(http, network="instagram").describe_account(channel("instagram")) == {
             "handle": "heraldcoffee",
             "account_id": IG_USER_ID,
+            "page_id": PAGE_ID,  # the linked Page, as Graph names it: the Send API's sender
         }

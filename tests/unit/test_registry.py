@@ -56,3 +56,19 @@ def test_bluesky_counts_graphemes_against_300():
     pytest.importorskip("chalicelib.networks.bluesky", reason="the Bluesky adapter is being written separately")
     assert limits_for("bluesky").max_text == 300
     assert text_length("bluesky", FAMILY * 300) == 300
+
+
+def test_the_registry_knows_the_adapters_own_choices():
+    """Written out in the registry so that validation loads no adapter: they must not drift apart."""
+    from chalicelib.networks import mastodon, registry, sandbox
+
+    assert registry.SANDBOX_FAILURES == sandbox.FAILURES
+    assert registry.MASTODON_VISIBILITIES == mastodon.VISIBILITIES
+
+
+def test_every_network_declares_what_its_channel_takes():
+    for spec in NETWORKS.values():
+        assert spec.credentials_model.model_config["extra"] == "forbid", spec.name
+        assert spec.settings_model.model_config["extra"] == "forbid", spec.name
+        assert spec.verify_on_connect == (spec.name != "sandbox"), spec.name
+        assert spec.account_setting is None or spec.account_setting in spec.settings_model.model_fields
