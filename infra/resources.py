@@ -56,7 +56,6 @@ TABLE_LAYOUTS: dict[str, dict[str, Any]] = {
     "media": {
         "keys": ("workspace_id", "media_id"),
         "indexes": [],
-        "ttl": "expires_at_epoch",
     },
     "sandbox_posts": {
         "keys": ("channel_key", "received_key"),

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 
@@ -29,10 +29,11 @@ from chalicelib.inbox_schemas import (
     SavedReplyPage,
     SavedReplyPatch,
 )
-from chalicelib.repositories.inbox import ConversationFilter, ConversationRow, MessageRow
-from chalicelib.repositories.inbox_config import MentionRow, RuleRow, SavedReplyRow
 from chalicelib.schemas import PageQuery
-from chalicelib.services.saved_replies import placeholders
+
+if TYPE_CHECKING:  # the rows' modules load PynamoDB: only when a handler reads a table
+    from chalicelib.repositories.inbox import ConversationRow, MessageRow
+    from chalicelib.repositories.inbox_config import MentionRow, RuleRow, SavedReplyRow
 
 bp = Blueprint(__name__)
 
@@ -63,6 +64,8 @@ def message_view(row: MessageRow) -> dict[str, Any]:
 
 
 def saved_reply_view(row: SavedReplyRow) -> dict[str, Any]:
+    from chalicelib.services.saved_replies import placeholders
+
     return {"id": row.saved_reply_id, "name": row.name, "text": row.text,
             "placeholders": placeholders(row.text),
             "created_at": row.created_at, "updated_at": row.updated_at}
@@ -94,6 +97,8 @@ def _no_content() -> Response:
 @route(bp, "/inbox/conversations", "GET", summary="List conversations, newest activity first", tag="inbox",
        query=ConversationQuery, response=ConversationPage)
 def list_conversations(call: Call) -> dict[str, Any]:
+    from chalicelib.repositories.inbox import ConversationFilter
+
     q: ConversationQuery = call.query
     wanted = ConversationFilter(q.status, q.channel_id, q.kind, q.assignee, q.tag)
     rows, cursor = container().inbox.list(call.workspace_id, wanted, q.limit, q.cursor)

@@ -10,7 +10,6 @@ from chalicelib.clock import to_rfc3339
 from chalicelib.deps import container
 from chalicelib.routes.views import workspace_view
 from chalicelib.schemas import Calendar, CalendarFeed, CalendarQuery, Workspace, WorkspacePatch
-from chalicelib.services.calendar import preview
 
 bp = Blueprint(__name__)
 TAG = "workspace"
@@ -33,6 +32,8 @@ def update_workspace(call: Call) -> dict[str, Any]:
 @route(bp, "/calendar", "GET", summary="A month of posts, by day in the workspace time zone", tag="calendar",
        query=CalendarQuery, response=Calendar)
 def get_calendar(call: Call) -> dict[str, Any]:
+    from chalicelib.services.calendar import preview
+
     deps = container()
     workspace = deps.access.get_workspace(call.workspace_id)
     days = deps.calendar.month(call.workspace_id, call.query.month, workspace.timezone)

@@ -209,7 +209,7 @@ def test_the_template_makes_the_local_stacks_resources_unchanged(stage: str, tem
         properties = table["Properties"]
         assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
         assert properties["SSESpecification"] == {"SSEEnabled": True}
-    assert of_type(template, "AWS::DynamoDB::Table")["MediaTable"]["Properties"]["TimeToLiveSpecification"]
+    assert of_type(template, "AWS::DynamoDB::Table")["WebhookEventsTable"]["Properties"]["TimeToLiveSpecification"]
 
 
 def test_index_projections_stay_within_dynamodbs_limits(template: dict[str, Any]) -> None:

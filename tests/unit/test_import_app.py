@@ -1,0 +1,35 @@
+"""`import app` is what every Lambda's cold start runs: it must not load the AWS SDK, PynamoDB, any
+feature's table models, or the libraries only a handler's work needs. Each of those is imported by
+the function that uses it, when it runs."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+# A top-level name or a dotted prefix: `chalicelib.repositories` covers every table model.
+HEAVY = ("pynamodb", "boto3", "botocore", "chalicelib.repositories", "cryptography", "requests")
+LOADED_AFTER_IMPORT_APP = "import json, sys; import app; print(json.dumps(sorted(sys.modules)))"
+
+
+def _is_heavy(module: str) -> bool:
+    return any(module == name or module.startswith(name + ".") for name in HEAVY)
+
+
+def _worth_naming(module: str) -> bool:
+    """The packages themselves and the table modules, not each of botocore's hundred submodules."""
+    return module in HEAVY or module.startswith("chalicelib.repositories.")
+
+
+def test_import_app_loads_no_sdk_no_table_models_and_no_handler_only_library() -> None:
+    # A fresh interpreter: this test process has loaded everything already. The environment is the
+    # test run's (tests/conftest.py set it), as the deployed function has its stage's.
+    done = subprocess.run([sys.executable, "-c", LOADED_AFTER_IMPORT_APP], cwd=ROOT, env=dict(os.environ),
+                          capture_output=True, text=True, check=True)
+    loaded = json.loads(done.stdout.splitlines()[-1])
+    offenders = [name for name in loaded if _is_heavy(name)]
+    assert not offenders, (f"`import app` loads {', '.join(n for n in offenders if _worth_naming(n))}; "
+                             "`python -X importtime -c 'import app'` shows who imports them")
