@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from chalicelib.services.webhooks import RECEIVERS
+from tests.support.factories import connect_verified
 from tests.support.http import Api
 from tests.support.webhooks import META_VERIFY_TOKEN, Webhooks, assert_nothing_stored, fixture, stored_event_keys
 
@@ -41,7 +42,8 @@ class Forgery:
     """How to ask one receiver's handshake to sign `text`, and make its answer a POST signature."""
 
     event: str
-    channel: dict[str, Any]
+    # The channel the event is for, connected through the fake network API: (network, account id).
+    channel: tuple[str, str]
     query: Callable[[str], dict[str, str]]
     signature_header: str
     signature_from: Callable[[Any], str]
@@ -52,16 +54,14 @@ class Forgery:
 FORGERIES: dict[str, Forgery] = {
     "x": Forgery(
         event="tweet_create_reply.json",
-        channel={"network": "x", "name": "Scruffy", "credentials": {"access_token": "a", "refresh_token": "r"},
-                 "settings": {"user_id": "2975699229"}},
+        channel=("x", "2975699229"),
         query=lambda text: {"crc_token": text},
         signature_header="x-twitter-webhooks-signature",
         signature_from=_answer_field("response_token"),
     ),
     "linkedin": Forgery(
         event="comment_notification.json",
-        channel={"network": "linkedin", "name": "Herald on LinkedIn", "credentials": {"access_token": "li"},
-                 "settings": {"organization_urn": "urn:li:organization:96072893"}},
+        channel=("linkedin", "urn:li:organization:96072893"),
         query=lambda text: {"challengeCode": text},
         signature_header="X-LI-Signature",
         signature_from=_answer_field("challengeResponse"),
@@ -69,8 +69,7 @@ FORGERIES: dict[str, Forgery] = {
     ),
     "meta": Forgery(
         event="feed_comment_add.json",
-        channel={"network": "facebook", "name": "Herald Coffee", "credentials": {"page_access_token": "p"},
-                 "settings": {"page_id": "448242228374517"}},
+        channel=("facebook", "448242228374517"),
         # The worst case: the attacker knows the verify token.
         query=lambda text: {"hub.mode": "subscribe", "hub.verify_token": META_VERIFY_TOKEN, "hub.challenge": text},
         signature_header="X-Hub-Signature-256",
@@ -111,10 +110,10 @@ def test_every_receiver_with_a_handshake_has_a_forgery_row():
 
 
 @pytest.mark.parametrize("name", sorted(FORGERIES))
-def test_no_handshake_answer_signs_a_post(client, clock, deps, workspace, name):
+def test_no_handshake_answer_signs_a_post(client, clock, deps, workspace, network_apis, name):
     forgery = FORGERIES[name]
     api, hooks = Api(client, workspace.headers()), Webhooks(client, clock)
-    assert api.post("/channels", forgery.channel).status_code == 201
+    connect_verified(api, network_apis, *forgery.channel)
     cases = forgery_cases(name)
     for case, challenge, body in cases:
         handshake = hooks.get(name, forgery.query(challenge))
