@@ -18,7 +18,7 @@ from bench.stack import LocalStackProcess
 
 # Modules whose `run() -> dict` starts whatever it needs itself.
 SELF_CONTAINED: list[ModuleType] = [publishing, nightly, package]
-# Modules whose `run(api_url, aws_endpoint_url) -> dict` measures a local stack; they share one.
+# Modules whose `run(api_url, aws_endpoint_url, network_apis=...) -> dict` measure a local stack; they share one.
 ON_LOCAL_STACK: list[ModuleType] = [webhooks]
 # The shared stack's Meta app secret: the webhook bench signs its events with it.
 BENCH_META_SECRET = "bench-meta-app-secret"
@@ -42,12 +42,17 @@ def run_all() -> dict[str, Any]:
     if ON_LOCAL_STACK:
         state_dir = Path(tempfile.mkdtemp(prefix="herald-bench-stack-"))
         os.environ["HERALD_META_APP_SECRET"] = BENCH_META_SECRET
-        with LocalStackProcess(state_dir, extra_env={"HERALD_SAVE_EVERY_S": "0",
-                                                     "HERALD_META_APP_SECRET": BENCH_META_SECRET}) as stack:
+        # Channels are verified with the network when they connect: the stack asks a local fake of the APIs.
+        from tests.fakes.network_apis import NetworkApis
+
+        with NetworkApis() as apis, LocalStackProcess(state_dir, extra_env={
+                "HERALD_SAVE_EVERY_S": "0", "HERALD_META_APP_SECRET": BENCH_META_SECRET,
+                "HERALD_META_GRAPH_URL": f"{apis.url}/v25.0"}) as stack:
             os.environ["HERALD_API_KEY"] = stack.api_key
             for module in ON_LOCAL_STACK:
                 log.info("Running %s on %s", module.__name__, stack.api_url)
-                merge(figures, module.run(stack.api_url, stack.aws_endpoint_url), module.__name__)
+                merge(figures, module.run(stack.api_url, stack.aws_endpoint_url, network_apis=apis),
+                      module.__name__)
         shutil.rmtree(state_dir, ignore_errors=True)  # kept, with the stack's log, when a bench fails
     figures["bench_s"] = round(time.monotonic() - started, 1)
     return figures
