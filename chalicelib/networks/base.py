@@ -7,7 +7,7 @@ knowing the platform.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -50,6 +50,23 @@ class MediaItem:
     size: int | None = None
     # Returns the bytes; injected by the caller (S3 read or an HTTP GET).
     load: Callable[[], bytes] | None = None
+    # The bytes in chunks, for uploads that must not hold a video in memory (chunked, resumable).
+    stream: Callable[[int], Iterator[bytes]] | None = None
+    # A short-lived https URL of the bytes, for networks that fetch media themselves (Meta, Threads, TikTok
+    # pull): argument is the lifetime in seconds.
+    public_url: Callable[[int], str] | None = None
+    # Seconds, for video: what the network's duration rules are checked against when known.
+    duration_s: float | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True)
+class ThreadPart:
+    """A part after the first of a thread (X, Threads, Bluesky, Mastodon): its own text and media."""
+
+    text: str
+    media: tuple[MediaItem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,6 +81,20 @@ class PublishRequest:
     text: str
     media: tuple[MediaItem, ...] = ()
     link: str | None = None
+    # Parts after the first: published in order, each as a reply to the one before.
+    thread: tuple[ThreadPart, ...] = ()
+    # A comment the account adds under its own post once it is out (Instagram, Facebook, LinkedIn, YouTube).
+    first_comment: str | None = None
+    # The network's own per-post options from the post's variant (`variants[ch].<network>`), validated.
+    options: Mapping[str, Any] = field(default_factory=dict)
+    # What earlier attempts of this delivery recorded with `record_progress` (container ids, the remote ids of
+    # thread parts already out): a multi-step publish continues from here and never repeats a finished step.
+    progress: Mapping[str, Any] = field(default_factory=dict)
+    # Persists `progress` before the next step is taken (a write conditioned on the delivery's claim).
+    record_progress: Callable[[Mapping[str, Any]], None] = lambda _progress: None
+    # When the first attempt was made: an adapter whose network keeps an idempotency key for a window
+    # knows whether a retry is still inside it.
+    first_attempt_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +145,17 @@ class AuthError(NetworkError):
 
 class AmbiguousError(NetworkError):
     """The request may have reached the network (a timeout after sending)."""
+
+
+class StillProcessing(NetworkError):
+    """The network took a step and is still working on it (a Meta container, an uploaded video, a TikTok
+    publish): nothing failed. The engine records `progress`, keeps the delivery, and calls `publish` again
+    with that progress after `check_after_s`, from a delayed message, never by sleeping."""
+
+    def __init__(self, message: str, *, progress: Mapping[str, Any], check_after_s: float = 10.0) -> None:
+        super().__init__(message)
+        self.progress = dict(progress)
+        self.check_after_s = check_after_s
 
 
 class SignatureError(Exception):
@@ -194,4 +236,15 @@ class NetworkAdapter(Protocol):
 
     def describe_account(self, channel: ChannelContext) -> dict[str, str]:
         """`{"handle": ..., "account_id": ...}` for a newly connected channel."""
+        ...
+
+
+class LooksBeforeRetry(Protocol):
+    """An adapter whose network does not deduplicate a repeated publish may offer this: after an
+    ambiguous attempt the engine asks it before retrying."""
+
+    def find_published(self, channel: ChannelContext, request: PublishRequest) -> PublishResult | None:
+        """The delivery's post if the account has it (found by its marker: the exact text near the attempt's
+        time, or the container id), None when it is certainly absent. Raises `AmbiguousError` when the
+        network cannot tell."""
         ...
