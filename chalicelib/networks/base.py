@@ -25,6 +25,23 @@ class NetworkLimits:
     requires_media: bool = False
 
 
+@dataclass(frozen=True)
+class RateBudget:
+    """How much of a network Herald may use at once, so that a burst waits its turn instead of meeting 429s."""
+
+    per_account_concurrency: int = 4
+    per_network_concurrency: int = 50
+
+
+@dataclass(frozen=True)
+class ContentProblem:
+    """A rule the network documents that a post breaks. `field` is relative to the delivery's content:
+    `text`, `media`, `media.0`, `thread.1.text`, `first_comment`, `options.privacy_level`..."""
+
+    field: str
+    message: str
+
+
 @dataclass
 class ChannelContext:
     """A connected account as an adapter sees it: decrypted credentials included.
@@ -237,6 +254,13 @@ class NetworkAdapter(Protocol):
     def describe_account(self, channel: ChannelContext) -> dict[str, str]:
         """`{"handle": ..., "account_id": ...}` for a newly connected channel."""
         ...
+
+
+class ChecksContent(Protocol):
+    """An adapter whose network has rules beyond `NetworkLimits` (media kinds and mixes, durations, aspect
+    ratios, option values) checks them here; the post is refused with a 422 when it is saved."""
+
+    def content_problems(self, request: PublishRequest) -> list[ContentProblem]: ...
 
 
 class LooksBeforeRetry(Protocol):
