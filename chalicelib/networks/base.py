@@ -272,3 +272,58 @@ class LooksBeforeRetry(Protocol):
         time, or the container id), None when it is certainly absent. Raises `AmbiguousError` when the
         network cannot tell."""
         ...
+
+
+# -- connecting by OAuth 2.0 ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class OAuthApp:
+    """Herald's app on a network, from settings (never from a request)."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    """What a code exchange or a refresh answered. Tokens never appear in a repr or a log line."""
+
+    access_token: str = field(repr=False)
+    refresh_token: str | None = field(default=None, repr=False)
+    expires_at: datetime | None = None
+    refresh_expires_at: datetime | None = None
+    scopes: tuple[str, ...] = ()
+    # The network's other fields worth keeping (a user id that came with the token, the token type).
+    extra: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class GrantedAccount:
+    """One account a grant can publish to (a Facebook Page, its Instagram account, a LinkedIn organization or
+    the member, an X user, a Threads profile), read from the network with the grant's token.
+    `credentials` are what that account's channel keeps (a Page's own token, the user token and its refresh
+    token, their expiry as RFC 3339 `expires_at`); `settings` its account id field and what publishing needs."""
+
+    network: str
+    account_id: str
+    handle: str
+    name: str
+    credentials: Mapping[str, Any] = field(repr=False)
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    avatar_url: str | None = None
+
+
+class ConnectsByOAuth(Protocol):
+    """A network module's OAuth side (authorization code flow; PKCE S256 where the network takes it).
+
+    `refresh` raises `AuthError` only for what the network documents as revoked or expired (invalid_grant...),
+    `RetryableError` for anything transient: a transient failure must never mark a channel needs_reauth."""
+
+    def authorize_url(self, app: OAuthApp, redirect_uri: str, state: str, code_challenge: str | None) -> str: ...
+
+    def exchange_code(self, app: OAuthApp, code: str, redirect_uri: str, code_verifier: str | None) -> TokenGrant:
+        ...
+
+    def refresh(self, app: OAuthApp, credentials: Mapping[str, Any]) -> TokenGrant: ...
+
+    def granted_accounts(self, app: OAuthApp, grant: TokenGrant) -> list[GrantedAccount]: ...
