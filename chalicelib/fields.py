@@ -183,6 +183,19 @@ Timestamp = Annotated[datetime, BeforeValidator(_as_datetime),
                                                      f"years {MIN_YEAR} to {MAX_YEAR}"})]
 
 
+# -- page sizes --------------------------------------------------------------------------------------
+
+
+def _ascii_whole_number(value: Any) -> Any:
+    """A query's number is ASCII digits only: pydantic alone takes " 50", "5_0", "+50" and "50.0"."""
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{1,9}", value):
+        raise ValueError("must be a whole number written in ASCII digits")
+    return value
+
+
+QueryLimit = Annotated[int, Field(ge=1, le=100), BeforeValidator(_ascii_whole_number)]
+
+
 # -- time zones --------------------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from chalicelib.fields import (
     Month,
     MultiLineText,
+    QueryLimit,
     SingleLineText,
     Timestamp,
     TimeZoneName,
@@ -21,7 +22,7 @@ PostStatus = Literal["draft", "scheduled", "publishing", "published", "partially
 DeliveryStatus = Literal["scheduled", "queued", "publishing", "published", "failed", "unknown", "canceled"]
 ChannelStatus = Literal["active", "needs_reauth", "disabled"]
 Role = Literal["owner", "admin", "editor", "viewer"]
-Limit = Annotated[int, Field(ge=1, le=100)]
+Limit = QueryLimit
 
 
 WorkspaceName = SingleLineText(100)
@@ -45,6 +46,13 @@ class Workspace(BaseModel):
     name: str
     timezone: str
     created_at: datetime
+
+
+class WorkspaceCreate(RequestModel):
+    """What the command line's create-workspace takes (there is no HTTP route for it)."""
+
+    name: WorkspaceName
+    timezone: TimeZoneName = "UTC"
 
 
 class WorkspacePatch(RequestModel):

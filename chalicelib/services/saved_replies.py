@@ -20,7 +20,7 @@ from chalicelib.ids import new_id
 from chalicelib.repositories.inbox_config import InboxConfigRepository, SavedReplyRow
 
 NAME_MAX = 64
-CANDIDATE = re.compile(r"\{([^{}\s]{1,%d})\}" % NAME_MAX)
+CANDIDATE = re.compile(rf"\{{([^{{}}\s]{{1,{NAME_MAX}}})\}}")
 
 
 def _is_name(candidate: str) -> bool:

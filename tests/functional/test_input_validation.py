@@ -68,8 +68,8 @@ def test_query_models_refuse_a_lone_surrogate_too():
 
 
 ARABIC_MONTH = "\u0662\u0660\u0662\u0666-\u0660\u0663"  # ٢٠٢٦-٠٣
-BAD_MONTHS = ["0000-01", "9999-12", "0001-01", "1999-12", "2101-01", ARABIC_MONTH, "2026-\u0660\u0663",
-              "\uff12\uff10\uff12\uff16-03", "2026-03 ", "+2026-03"]
+BAD_MONTHS = ["0000-01", "9999-12", "0001-01", "1999-12", "2101-01", ARABIC_MONTH, "\u0662\u0660\u0662\u0666-03",
+              "2026-\u0660\u0663", "\uff12\uff10\uff12\uff16-03", "2026-03 ", "+2026-03"]
 
 
 @pytest.mark.parametrize("month", BAD_MONTHS)
@@ -229,3 +229,9 @@ def test_another_workspaces_channel_is_not_found_on_every_channel_filter(client,
             assert response.status_code == 404, (path, response.body)
             assert response.json["error"]["code"] == "not_found"
         assert api.get(path.format(channel)).status_code == 200, path
+
+
+@pytest.mark.parametrize("limit", ["%2050", "5_0", "%2B50", "50.0", quote("\u0665\u0660"), "0", "101"])
+def test_a_page_size_is_ascii_digits_from_1_to_100(api, limit):
+    for path in ("/posts", "/channels", "/inbox/conversations", "/saved-replies", "/listening/mentions"):
+        refused(api.get(f"{path}?limit={limit}"), "limit")
