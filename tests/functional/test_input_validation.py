@@ -235,3 +235,13 @@ def test_another_workspaces_channel_is_not_found_on_every_channel_filter(client,
 def test_a_page_size_is_ascii_digits_from_1_to_100(api, limit):
     for path in ("/posts", "/channels", "/inbox/conversations", "/saved-replies", "/listening/mentions"):
         refused(api.get(f"{path}?limit={limit}"), "limit")
+
+
+def test_the_last_supported_instant_can_be_scheduled_and_listed(api, channel):
+    for last in ("2100-12-31T23:59:59Z", "2100-12-31T23:59:59-12:00"):
+        response = api.post("/posts", {"text": "Far", "channel_ids": [channel], "publish_at": last})
+        assert response.status_code == 201, response.body
+    listed = api.get("/posts?from=2000-01-01T00:00:00Z&to=" + quote("2100-12-31T23:59:59-12:00"))
+    assert listed.status_code == 200, listed.body
+    assert len(listed.json["items"]) == 2
+    assert api.get("/calendar?month=2100-12").json["days"][30]["posts"] != []
