@@ -113,7 +113,19 @@ def parse_json_body(raw: bytes) -> Any:
         raise BadRequest(f"The body is not valid JSON: {exc}", code="malformed_json") from None
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object.", code="malformed_json")
+    _refuse_lone_surrogates(data)
     return data
+
+
+def _refuse_lone_surrogates(data: dict[str, Any]) -> None:
+    """`"\\ud800"` is valid JSON but not text: name where it is, before any model sees it."""
+    from chalicelib.fields import lone_surrogate_at
+
+    found = lone_surrogate_at(data)
+    if found is not None:
+        where = ".".join(str(part) for part in found) or "body"
+        raise ValidationFailed.field(where, "is not valid Unicode text: it holds a lone surrogate",
+                                     type="lone_surrogate")
 
 
 AuthFn = Callable[[dict[str, str]], Principal]

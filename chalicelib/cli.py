@@ -46,6 +46,22 @@ def run_job(name: str, date: str | None) -> Any:
     return run_job_by_name(name, date)
 
 
+def _workspace_to_create(name: str, timezone: str) -> Any:
+    """The same rules as the API's: a one-line name, an IANA zone (chalicelib/fields.py)."""
+    from pydantic import ValidationError
+
+    from chalicelib.api import validation_details
+    from chalicelib.errors import ValidationFailed
+    from chalicelib.schemas import WorkspaceCreate
+
+    try:
+        return WorkspaceCreate.model_validate({"name": name, "timezone": timezone})
+    except ValidationError as exc:
+        details = validation_details(exc)
+        raise ValidationFailed("; ".join(f"{d['field']}: {d['message']}" for d in details),
+                               details=details) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.cli", description=__doc__.split("\n\n")[0])
     parser.add_argument("--stage", help="act on a deployed stage instead of the local stack")
@@ -77,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "create-workspace":
             from chalicelib.admin import create_workspace
 
-            result: Any = create_workspace(args.name, args.timezone)
+            wanted = _workspace_to_create(args.name, args.timezone)
+            result: Any = create_workspace(wanted.name, wanted.timezone)
         elif args.command == "create-api-key":
             issued = access.issue_key(args.workspace_id, args.role, args.name)
             result = {"key_id": issued.key_id, "api_key": issued.api_key, "role": issued.role}

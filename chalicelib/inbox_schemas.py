@@ -6,15 +6,19 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from chalicelib.fields import MultiLineText, SingleLineText
 from chalicelib.schemas import Limit, RequestModel
 
 ConversationStatus = Literal["open", "pending", "closed"]
 ConversationKind = Literal["comment", "message", "mention"]
 Priority = Literal["normal", "high"]
 DeliveryStatus = Literal["received", "sending", "sent", "failed", "unknown"]
-Tag = Annotated[str, Field(min_length=1, max_length=50)]
-Term = Annotated[str, Field(min_length=1, max_length=200)]
-ReplyText = Annotated[str, Field(min_length=1, max_length=10000)]
+Tag = SingleLineText(50)
+Term = SingleLineText(200)
+Name = SingleLineText(100)
+Assignee = SingleLineText(200)
+ReplyText = MultiLineText(max_length=10000, min_length=1)
+VariableValue = MultiLineText(max_length=1000)
 
 
 class Person(BaseModel):
@@ -74,7 +78,7 @@ class ConversationQuery(RequestModel):
     status: ConversationStatus | None = None
     channel_id: str | None = None
     kind: ConversationKind | None = None
-    assignee: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    assignee: Assignee | None = None
     tag: Tag | None = None
     limit: Limit = 50
     cursor: str | None = None
@@ -82,8 +86,7 @@ class ConversationQuery(RequestModel):
 
 class ConversationPatch(RequestModel):
     status: ConversationStatus | None = None
-    assignee: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
-        default=None, description="null unassigns.")
+    assignee: Assignee | None = Field(default=None, description="null unassigns.")
     tags: Annotated[list[Tag], Field(max_length=20)] | None = None
     priority: Priority | None = None
 
@@ -91,7 +94,7 @@ class ConversationPatch(RequestModel):
 class ReplyCreate(RequestModel):
     text: ReplyText | None = None
     saved_reply_id: str | None = None
-    variables: dict[str, Annotated[str, Field(max_length=1000)]] = Field(default_factory=dict)
+    variables: dict[str, VariableValue] = Field(default_factory=dict)
     in_reply_to: str | None = Field(default=None, description="A message id of this conversation; "
                                                               "the newest inbound message when absent.")
 
@@ -108,12 +111,12 @@ class ReplyResult(BaseModel):
 
 
 class SavedReplyCreate(RequestModel):
-    name: Annotated[str, Field(min_length=1, max_length=100)]
+    name: Name
     text: ReplyText
 
 
 class SavedReplyPatch(RequestModel):
-    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    name: Name | None = None
     text: ReplyText | None = None
 
 
@@ -132,7 +135,7 @@ class SavedReplyPage(BaseModel):
 
 
 class RuleCreate(RequestModel):
-    name: Annotated[str, Field(min_length=1, max_length=100)]
+    name: Name
     any_of: Annotated[list[Term], Field(max_length=50)] = Field(default_factory=list)
     all_of: Annotated[list[Term], Field(max_length=20)] = Field(default_factory=list)
     exclude: Annotated[list[Term], Field(max_length=50)] = Field(default_factory=list)
@@ -142,7 +145,7 @@ class RuleCreate(RequestModel):
 
 
 class RulePatch(RequestModel):
-    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    name: Name | None = None
     any_of: Annotated[list[Term], Field(max_length=50)] | None = None
     all_of: Annotated[list[Term], Field(max_length=20)] | None = None
     exclude: Annotated[list[Term], Field(max_length=50)] | None = None

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.fields import Day, Month, Quarter
 from chalicelib.schemas import RequestModel
 
 Figure = float | None
@@ -13,18 +14,18 @@ ReportFormat = Literal["json", "csv", "html"]
 
 
 class DailyQuery(RequestModel):
-    from_: date = Field(alias="from", description="YYYY-MM-DD, a local day in the workspace time zone")
-    to: date = Field(description="YYYY-MM-DD, inclusive; at most 366 days after `from`")
+    from_: Day = Field(alias="from", description="YYYY-MM-DD, a local day in the workspace time zone")
+    to: Day = Field(description="YYYY-MM-DD, inclusive; at most 366 days after `from`")
     channel_id: str | None = None
 
 
 class MonthlyReportQuery(RequestModel):
-    month: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+    month: Month
     format: ReportFormat = "json"
 
 
 class QuarterlyReportQuery(RequestModel):
-    quarter: Annotated[str, Field(pattern=r"^\d{4}-Q[1-4]$", description="YYYY-Qn")]
+    quarter: Quarter
     format: ReportFormat = "json"
 
 

@@ -5,29 +5,40 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from chalicelib.networks.registry import no_control_characters
+from chalicelib.fields import (
+    Month,
+    MultiLineText,
+    QueryLimit,
+    SingleLineText,
+    Timestamp,
+    TimeZoneName,
+    check_timezone,
+    check_unicode,
+)
 
 PostStatus = Literal["draft", "scheduled", "publishing", "published", "partially_published", "failed", "canceled"]
 DeliveryStatus = Literal["scheduled", "queued", "publishing", "published", "failed", "unknown", "canceled"]
 ChannelStatus = Literal["active", "needs_reauth", "disabled"]
 Role = Literal["owner", "admin", "editor", "viewer"]
-Limit = Annotated[int, Field(ge=1, le=100)]
+Limit = QueryLimit
+
+
+WorkspaceName = SingleLineText(100)
+PostText = MultiLineText()
 
 
 class RequestModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
+    # Every field of every request (bodies, queries, free-form settings) is valid Unicode.
+    _unicode = field_validator("*", mode="before")(lambda cls, value: check_unicode(value))
+
 
 def _check_timezone(value: str) -> str:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"'{value}' is not an IANA time zone such as Europe/Paris") from None
-    return value
+    """For callers outside a model (creating a workspace): the one time-zone rule."""
+    return check_timezone(value)
 
 
 class Workspace(BaseModel):
@@ -37,16 +48,20 @@ class Workspace(BaseModel):
     created_at: datetime
 
 
-class WorkspacePatch(RequestModel):
-    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
-    timezone: str | None = None
+class WorkspaceCreate(RequestModel):
+    """What the command line's create-workspace takes (there is no HTTP route for it)."""
 
-    _tz = field_validator("timezone")(lambda cls, v: v if v is None else _check_timezone(v))
+    name: WorkspaceName
+    timezone: TimeZoneName = "UTC"
+
+
+class WorkspacePatch(RequestModel):
+    name: WorkspaceName | None = None
+    timezone: TimeZoneName | None = None
 
 
 # 1..100 characters once the spaces around it are gone; no control characters.
-ChannelName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-                        AfterValidator(no_control_characters)]
+ChannelName = SingleLineText(100)
 CHANNEL_CREDENTIALS = ("Write-only; never returned. The fields the network takes (README: What each "
                        "network's channel takes); anything else is refused.")
 CHANNEL_SETTINGS = "The keys the network takes, within their bounds; anything else is refused."
@@ -79,36 +94,37 @@ class Channel(BaseModel):
 
 
 class MediaRef(RequestModel):
-    media_id: str | None = None
+    media_id: Annotated[str, Field(max_length=64)] | None = None
     url: Annotated[str, Field(pattern=r"^https?://", max_length=2048)] | None = None
-    alt: Annotated[str, Field(max_length=2000)] = ""
+    alt: MultiLineText(2000) = ""
 
 
 class Variant(RequestModel):
-    text: str | None = None
+    text: PostText | None = None
 
 
 class PostCreate(RequestModel):
-    text: str = ""
+    text: PostText = ""
     channel_ids: Annotated[list[str], Field(min_length=1, max_length=50)]
     variants: dict[str, Variant] = Field(default_factory=dict)
     media: Annotated[list[MediaRef], Field(max_length=10)] = Field(default_factory=list)
-    publish_at: AwareDatetime | None = None
+    publish_at: Timestamp | None = None
     status: Literal["draft", "scheduled"] | None = None
 
 
 class PostPatch(RequestModel):
-    text: str | None = None
+    text: PostText | None = None
     channel_ids: Annotated[list[str], Field(min_length=1, max_length=50)] | None = None
     variants: dict[str, Variant] | None = None
     media: Annotated[list[MediaRef], Field(max_length=10)] | None = None
-    publish_at: AwareDatetime | None = None
+    publish_at: Timestamp | None = None
     status: Literal["draft", "scheduled"] | None = None
-    version: int | None = Field(default=None, description="The version you read; a stale one answers 409.")
+    version: Annotated[int, Field(strict=True, ge=1)] = Field(
+        description="The version you read (required); a stale one answers 409.")
 
 
 class ScheduleRequest(RequestModel):
-    publish_at: AwareDatetime
+    publish_at: Timestamp
 
 
 class Delivery(BaseModel):
@@ -140,8 +156,8 @@ class Post(BaseModel):
 class PostListQuery(RequestModel):
     status: PostStatus | None = None
     channel_id: str | None = None
-    from_: AwareDatetime | None = Field(default=None, alias="from")
-    to: AwareDatetime | None = None
+    from_: Timestamp | None = Field(default=None, alias="from")
+    to: Timestamp | None = None
     limit: Limit = 50
     cursor: str | None = None
 
@@ -176,7 +192,7 @@ class SandboxPage(BaseModel):
 
 
 class CalendarQuery(RequestModel):
-    month: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+    month: Month
 
 
 class CalendarPost(BaseModel):
@@ -199,7 +215,8 @@ class Calendar(BaseModel):
 
 
 class CalendarFeed(BaseModel):
-    url: str
+    url: str | None = Field(description="null: the workspace has no feed (an admin makes one).")
+    message: str | None = None
 
 
 class Health(BaseModel):

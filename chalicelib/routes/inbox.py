@@ -9,7 +9,7 @@ from chalice import Blueprint, Response
 from chalicelib.api import Call, route
 from chalicelib.clock import to_rfc3339
 from chalicelib.deps import container
-from chalicelib.errors import ValidationFailed
+from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.inbox_schemas import (
     Conversation,
     ConversationDetail,
@@ -100,8 +100,12 @@ def list_conversations(call: Call) -> dict[str, Any]:
     from chalicelib.repositories.inbox import ConversationFilter
 
     q: ConversationQuery = call.query
+    deps = container()
+    if q.channel_id is not None and deps.channel_repository.get(call.workspace_id, q.channel_id) is None:
+        # As on /posts and /metrics/daily: another workspace's channel (or none) is not found, not empty.
+        raise NotFound(f"No channel {q.channel_id} in this workspace.")
     wanted = ConversationFilter(q.status, q.channel_id, q.kind, q.assignee, q.tag)
-    rows, cursor = container().inbox.list(call.workspace_id, wanted, q.limit, q.cursor)
+    rows, cursor = deps.inbox.list(call.workspace_id, wanted, q.limit, q.cursor)
     return {"items": [conversation_view(r) for r in rows], "next_cursor": cursor}
 
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from chalicelib.api import Call, route
 from chalicelib.deps import container
+from chalicelib.fields import SingleLineText
 from chalicelib.schemas import RequestModel
 
 bp = Blueprint(__name__)
@@ -15,8 +16,8 @@ TAG = "media"
 
 
 class MediaCreate(RequestModel):
-    filename: Annotated[str, Field(min_length=1, max_length=255)]
-    mime: str
+    filename: SingleLineText(255)
+    mime: Annotated[str, Field(max_length=255)]
     size: Annotated[int, Field(gt=0)]
 
 

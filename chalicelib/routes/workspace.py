@@ -47,22 +47,34 @@ def get_calendar(call: Call) -> dict[str, Any]:
     }
 
 
-def _feed_url(token: str) -> dict[str, str]:
-    return {"url": f"{container().settings.public_base_url}{FEED_PATH}{token}.ics"}
+NO_FEED = ("This workspace has no calendar feed (never made, or revoked). "
+           "An admin makes one with POST /workspace/calendar-feed.")
 
 
-@route(bp, "/workspace/calendar-feed", "GET", summary="The iCalendar feed address", tag=TAG, response=CalendarFeed)
-def calendar_feed(call: Call) -> dict[str, str]:
+def _feed_url(token: str) -> dict[str, str | None]:
+    return {"url": f"{container().settings.public_base_url}{FEED_PATH}{token}.ics", "message": None}
+
+
+@route(bp, "/workspace/calendar-feed", "GET", tag=TAG, response=CalendarFeed,
+       summary="The iCalendar feed address; url is null when there is none (reading never makes one)")
+def calendar_feed(call: Call) -> dict[str, str | None]:
+    token = container().access.existing_feed_token(call.workspace_id)
+    return _feed_url(token) if token else {"url": None, "message": NO_FEED}
+
+
+@route(bp, "/workspace/calendar-feed", "POST", tag=TAG, role="admin", response=CalendarFeed,
+       summary="Make the feed address, or answer the one there is (subscriptions keep working)")
+def make_calendar_feed(call: Call) -> dict[str, str | None]:
     return _feed_url(container().access.feed_token(call.workspace_id))
 
 
 @route(bp, "/workspace/calendar-feed/rotate", "POST", summary="A new feed address; the old one stops working",
-       tag=TAG, role="editor", response=CalendarFeed)
-def rotate_calendar_feed(call: Call) -> dict[str, str]:
+       tag=TAG, role="admin", response=CalendarFeed)
+def rotate_calendar_feed(call: Call) -> dict[str, str | None]:
     return _feed_url(container().access.feed_token(call.workspace_id, rotate=True))
 
 
-@route(bp, "/workspace/calendar-feed", "DELETE", summary="Revoke the feed address", tag=TAG, role="editor",
+@route(bp, "/workspace/calendar-feed", "DELETE", summary="Revoke the feed address", tag=TAG, role="admin",
        status=204)
 def revoke_calendar_feed(call: Call) -> Response:
     container().access.revoke_feed(call.workspace_id)

@@ -116,6 +116,13 @@ class AccessService:
     def _feed_context(self, workspace_id: str) -> dict[str, str]:
         return {"workspace_id": workspace_id, "purpose": "calendar-feed"}
 
+    def existing_feed_token(self, workspace_id: str) -> str | None:
+        """The feed's token, or None when it was never made or was revoked: reading never makes one."""
+        row = self.get_workspace(workspace_id)
+        if not row.feed_token_sealed:
+            return None
+        return str(self.secrets_box.open(row.feed_token_sealed, self._feed_context(workspace_id))["token"])
+
     def feed_token(self, workspace_id: str, rotate: bool = False) -> str:
         row = self.get_workspace(workspace_id)
         if row.feed_token_sealed and not rotate:

@@ -3,6 +3,7 @@ same posts as an iCalendar feed a calendar app can subscribe to."""
 from __future__ import annotations
 
 import calendar as cal
+import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -59,9 +60,22 @@ class CalendarService:
         return render_ics(posts, workspace_name, tz_name, now)
 
 
+_LINE_BREAKS = str.maketrans({"\r": "\n", "\u2028": "\n", "\u2029": "\n", "\t": " "})
+
+
+def _printable(char: str) -> str:
+    """RFC 5545 §3.3.11: TEXT has no control characters. Data stored before the API refused them
+    (or arriving some other way) is shown with a replacement character, never written raw."""
+    if char == "\n":
+        return char
+    return "\ufffd" if unicodedata.category(char) in ("Cc", "Cs") else char
+
+
 def _escape(text: str) -> str:
-    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\r", "\\n").replace("\n", "\\n"))
+    """A TEXT value (RFC 5545 §3.3.11): backslash, semicolon, comma and line breaks escaped."""
+    plain = "".join(_printable(char) for char in text.replace("\r\n", "\n").translate(_LINE_BREAKS))
+    return (plain.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\n", "\\n"))
 
 
 def _fold(line: str) -> str:
@@ -85,7 +99,7 @@ def _stamp(moment: datetime) -> str:
 def render_ics(posts: list[PostRow], calendar_name: str, tz_name: str, now: datetime) -> str:
     lines = [
         "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Herald//Content calendar//EN", "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH", f"X-WR-CALNAME:{_escape(calendar_name + ' · Herald')}", f"X-WR-TIMEZONE:{tz_name}",
+        "METHOD:PUBLISH", f"X-WR-CALNAME:{_escape(calendar_name + ' · Herald')}", f"X-WR-TIMEZONE:{_escape(tz_name)}",
     ]
     for post in posts:
         assert post.publish_at is not None

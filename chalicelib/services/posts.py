@@ -106,7 +106,8 @@ class PostService:
         return post, self._queue_due_soon(deliveries)
 
     def update(self, workspace_id: str, post_id: str, changes: dict[str, Any],
-               expected_version: int | None) -> tuple[PostRow, list[DeliveryRow]]:
+               expected_version: int) -> tuple[PostRow, list[DeliveryRow]]:
+        """An edit names the version it was made from: a stale one is a conflict, never an overwrite."""
         post, old = self.get(workspace_id, post_id)
         self._check_editable(post, old, expected_version)
         draft = PostDraft(

@@ -53,7 +53,7 @@ class Period:
 
 
 def month_period(month: str) -> Period:
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+    if not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", month):  # [0-9]: \d and int() take other digits too
         raise ValidationFailed.field("month", "must look like YYYY-MM")
     year, number = (int(part) for part in month.split("-"))
     last = date(year, number, calendar.monthrange(year, number)[1])
@@ -61,7 +61,7 @@ def month_period(month: str) -> Period:
 
 
 def quarter_period(quarter: str) -> Period:
-    match = re.fullmatch(r"(\d{4})-Q([1-4])", quarter)
+    match = re.fullmatch(r"([0-9]{4})-Q([1-4])", quarter)
     if not match:
         raise ValidationFailed.field("quarter", "must look like YYYY-Qn, n from 1 to 4")
     year, number = int(match.group(1)), int(match.group(2))

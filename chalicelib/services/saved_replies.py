@@ -1,12 +1,17 @@
 """Saved replies: texts with `{placeholders}` filled in when a reply is sent.
 
-A placeholder is `{` + a name (letters, digits, underscores; not starting with
-a digit) + `}`; other braces are plain text. Every placeholder needs a
-non-blank value: a reply is never sent with a hole in it.
+A placeholder is `{` + a name + `}`; other braces are plain text. Names are
+Unicode, as the people who write them: letters of any script, then letters,
+combining marks (the vowel signs of Devanagari, say), digits and underscores,
+up to 64 characters: `{first_name}`, `{İsim}`, `{şehir}`, `{adı_soyadı}`,
+`{नाम}`. A name does not start with a digit (`{1}` stays text) and is compared
+in NFC, so a decomposed `İ` (I + U+0307) is the same name as a composed one.
+Every placeholder needs a non-blank value: a reply is never sent with a hole in it.
 """
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 
 from chalicelib.clock import Clock, to_rfc3339
@@ -14,14 +19,29 @@ from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.ids import new_id
 from chalicelib.repositories.inbox_config import InboxConfigRepository, SavedReplyRow
 
-PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+NAME_MAX = 64
+CANDIDATE = re.compile(rf"\{{([^{{}}\s]{{1,{NAME_MAX}}})\}}")
+
+
+def _is_name(candidate: str) -> bool:
+    first, rest = candidate[0], candidate[1:]
+    if not (first == "_" or unicodedata.category(first).startswith("L")):
+        return False
+    return all(char == "_" or unicodedata.category(char)[0] in "LMN" for char in rest)
+
+
+def _name(candidate: str) -> str | None:
+    name = unicodedata.normalize("NFC", candidate)
+    return name if _is_name(name) else None
 
 
 def placeholders(text: str) -> list[str]:
-    return list(dict.fromkeys(PLACEHOLDER.findall(text)))
+    found = (_name(match.group(1)) for match in CANDIDATE.finditer(text))
+    return list(dict.fromkeys(name for name in found if name is not None))
 
 
 def render(text: str, variables: Mapping[str, str]) -> str:
+    variables = {unicodedata.normalize("NFC", key): value for key, value in variables.items()}
     missing = [name for name in placeholders(text) if not str(variables.get(name, "")).strip()]
     if missing:
         raise ValidationFailed(
@@ -29,8 +49,12 @@ def render(text: str, variables: Mapping[str, str]) -> str:
             details=[{"field": f"variables.{name}", "message": "required by the saved reply"}
                      for name in missing],
         )
+    def fill(match: re.Match[str]) -> str:
+        name = _name(match.group(1))
+        return match.group(0) if name is None else str(variables[name])
+
     # A value is inserted as it is, even if it looks like a placeholder itself.
-    return PLACEHOLDER.sub(lambda match: str(variables[match.group(1)]), text)
+    return CANDIDATE.sub(fill, text)
 
 
 class SavedReplyService:

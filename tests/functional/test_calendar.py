@@ -113,8 +113,10 @@ def test_a_bad_month_is_refused(api):
 
 
 def feed_url(api: Api) -> str:
-    response = api.get("/workspace/calendar-feed")
+    """The feed's address, made by the admin's POST (which answers the one there is, if any)."""
+    response = api.post("/workspace/calendar-feed")
     assert response.status_code == 200, response.body
+    assert api.get("/workspace/calendar-feed").json["url"] == response.json["url"]
     return response.json["url"]
 
 
@@ -176,6 +178,37 @@ def test_revoking_the_feed_retires_its_address(api, client):
     assert feed_url(api) != old
 
 
+def test_reading_the_feed_address_never_makes_one(client, api, workspace):
+    viewer = Api(client, workspace.headers("viewer"))
+    never_made = viewer.get("/workspace/calendar-feed")
+    assert never_made.status_code == 200, never_made.body
+    assert never_made.json["url"] is None and "POST /workspace/calendar-feed" in never_made.json["message"]
+    old = feed_url(api)
+    assert viewer.get("/workspace/calendar-feed").json == {"url": old, "message": None}
+    assert api.delete("/workspace/calendar-feed").status_code == 204
+    for _ in range(2):
+        after_revoke = viewer.get("/workspace/calendar-feed")
+        assert after_revoke.status_code == 200 and after_revoke.json["url"] is None
+    assert fetch(client, old).status_code == 404
+
+
+def test_only_admins_make_rotate_or_revoke_the_feed(client, api, workspace):
+    url = feed_url(api)
+    for role in ("viewer", "editor"):
+        other = Api(client, workspace.headers(role))
+        for method, path in (("POST", "/workspace/calendar-feed"), ("POST", "/workspace/calendar-feed/rotate"),
+                             ("DELETE", "/workspace/calendar-feed")):
+            response = other.call(method, path)
+            assert response.status_code == 403, (role, method, path, response.body)
+            assert "admin" in response.json["error"]["message"]
+    assert api.get("/workspace/calendar-feed").json["url"] == url
+    admin = Api(client, workspace.headers("admin"))
+    assert admin.post("/workspace/calendar-feed").json["url"] == url
+    rotated = admin.post("/workspace/calendar-feed/rotate").json["url"]
+    assert rotated != url
+    assert admin.delete("/workspace/calendar-feed").status_code == 204
+
+
 def test_a_made_up_feed_address_is_not_found(client, api):
     feed_url(api)
     for token in ("nothing.ics", "0123456789abcdef-" + "A" * 43 + ".ics", "%2e%2e"):
@@ -187,3 +220,17 @@ def test_a_feed_address_with_a_wrong_secret_is_not_found(client, api):
     token = path.rsplit("/", 1)[1].removesuffix(".ics")
     forged = token[:-1] + ("A" if token[-1] != "A" else "B")
     assert client.http.get(f"/calendar-feed/{forged}.ics").status_code == 404
+
+
+def test_a_name_stored_before_control_characters_were_refused_never_reaches_the_feed(api, client, deps,
+                                                                                     workspace, channel, clock):
+    deps.workspace_repository.update(workspace.id, name="Acme\x07\x00\x1b[2J\r\nX-INJECTED:1")
+    make_post(api, [channel], clock.now() + timedelta(hours=3), text="Tab\tand\nline")
+    response = fetch(client, feed_url(api))
+    assert response.status_code == 200, response.body
+    body = response.body.decode("utf-8")
+    assert [line for line in body.split("\r\n") if line.startswith("X-INJECTED")] == []
+    assert not [c for c in body.replace("\r\n", "") if c < " " or "\x7f" <= c <= "\x9f"]
+    parsed = icalendar.Calendar.from_ical(response.body)
+    assert "X-INJECTED" not in parsed
+    assert str(parsed.walk("VEVENT")[0]["DESCRIPTION"]).startswith("Tab and\nline")

@@ -396,6 +396,25 @@ def test_saved_replies_fill_their_placeholders(api, network, channel, deliver):
     assert [r.text for r in network.replies] == ["Thanks Ada, see you at {the Rossio shop}!"]
 
 
+def test_saved_reply_placeholders_have_unicode_names(api, network, channel, deliver):
+    created = api.post("/saved-replies", {"name": "Karşılama",
+                                          "text": "Merhaba {İsim}, {şehir} ekibi olarak teşekkürler {adı_soyadı}."})
+    assert created.status_code == 201, created.body
+    assert created.json["placeholders"] == ["İsim", "şehir", "adı_soyadı"]
+    deliver(channel, inbound("c1", thread=POST))
+    conversation = only_conversation(api)["id"]
+    missing = api.post(f"/inbox/conversations/{conversation}/reply",
+                       {"saved_reply_id": created.json["id"], "variables": {"İsim": "Ayşe"}})
+    assert missing.status_code == 422
+    assert [d["field"] for d in missing.json["error"]["details"]] == ["variables.şehir", "variables.adı_soyadı"]
+    assert network.replies == []
+    answer = api.post(f"/inbox/conversations/{conversation}/reply", {
+        "saved_reply_id": created.json["id"],
+        "variables": {"İsim": "Ayşe", "şehir": "İzmir", "adı_soyadı": "Ayşe Yılmaz"}})
+    assert answer.status_code == 201, answer.body
+    assert [r.text for r in network.replies] == ["Merhaba Ayşe, İzmir ekibi olarak teşekkürler Ayşe Yılmaz."]
+
+
 def test_a_missing_variable_is_a_422_and_nothing_is_sent(api, network, channel, deliver):
     saved_id = api.post("/saved-replies", {"name": "Hi", "text": "Hi {first_name}!"}).json["id"]
     deliver(channel, inbound("c1", thread=POST))
@@ -447,7 +466,7 @@ def test_another_workspaces_objects_answer_404_on_every_inbox_route(
     assert rival.patch(f"/listening/rules/{rule}", {"name": "mine"}).status_code == 404
     assert rival.delete(f"/listening/rules/{rule}").status_code == 404
     assert rival.get("/inbox/conversations").json["items"] == []
-    assert rival.get(f"/inbox/conversations?channel_id={channel}").json["items"] == []
+    assert rival.get(f"/inbox/conversations?channel_id={channel}").status_code == 404  # as on /posts
     assert rival.get("/saved-replies").json["items"] == []
     assert rival.get("/listening/rules").json["items"] == []
     assert rival.get("/listening/mentions").json["items"] == []

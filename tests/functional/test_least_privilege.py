@@ -126,7 +126,7 @@ def test_each_function_is_allowed_every_call_it_makes(template, client, deps, wo
         for path in ("/posts?status=scheduled", f"/posts?channel_id={ok}", "/posts", "/calendar?month=2026-03",
                      "/channels", "/workspace", f"/channels/{ok}/sandbox/posts"):
             assert api.get(path).status_code == 200, path
-        feed = api.get("/workspace/calendar-feed").json["url"]
+        feed = api.post("/workspace/calendar-feed").json["url"]
         assert client.http.get(feed.removeprefix("http://herald.test")).status_code == 200
         api.patch(f"/channels/{ok}", {"credentials": {"token": "new"}})
     with recording.acting_as("tick"):

@@ -126,7 +126,7 @@ def test_an_edit_changes_the_post_and_its_version(api, channels, clock):
 
 def test_an_edit_based_on_a_stale_version_is_a_conflict_and_changes_nothing(api, channels, clock):
     post = make_post(api, channels, clock.now() + timedelta(hours=1))
-    current = api.patch(f"/posts/{post['id']}", {"text": "First edit"}).json
+    current = api.patch(f"/posts/{post['id']}", {"text": "First edit", "version": 1}).json
     response = api.patch(f"/posts/{post['id']}", {"text": "Second edit", "version": 1})
     assert response.status_code == 409, response.body
     assert response.json["error"]["code"] == "version_conflict"
@@ -135,14 +135,14 @@ def test_an_edit_based_on_a_stale_version_is_a_conflict_and_changes_nothing(api,
 
 def test_an_edit_that_is_not_valid_changes_nothing(api, channels, clock):
     post = make_post(api, channels, clock.now() + timedelta(hours=1))
-    assert error_fields(api.patch(f"/posts/{post['id']}", {"text": "x" * 5001})) == ["text", "text"]
+    assert error_fields(api.patch(f"/posts/{post['id']}", {"text": "x" * 5001, "version": 1})) == ["text", "text"]
     assert api.get(f"/posts/{post['id']}").json == post
 
 
 def test_a_canceled_post_cannot_be_edited(api, channels, clock):
     post = make_post(api, channels, clock.now() + timedelta(hours=1))
     canceled = api.post(f"/posts/{post['id']}/cancel").json
-    response = api.patch(f"/posts/{post['id']}", {"text": "Back from the dead"})
+    response = api.patch(f"/posts/{post['id']}", {"text": "Back from the dead", "version": canceled["version"]})
     assert response.status_code == 409
     assert response.json["error"]["code"] == "not_editable"
     assert api.get(f"/posts/{post['id']}").json == canceled
@@ -154,7 +154,7 @@ def test_a_published_post_cannot_be_edited_nor_rescheduled(api, channels, clock,
         set_delivery_status(deps, workspace.id, post["id"], channel_id, "published", clock.now())
     published = api.get(f"/posts/{post['id']}").json
     assert published["status"] == "published"
-    for method, path, body in (("PATCH", "", {"text": "Too late"}),
+    for method, path, body in (("PATCH", "", {"text": "Too late", "version": published["version"]}),
                                ("POST", "/schedule", {"publish_at": iso(clock.now() + timedelta(days=1))}),
                                ("POST", "/publish-now", None)):
         response = api.call(method, f"/posts/{post['id']}{path}", body)
@@ -165,7 +165,7 @@ def test_a_published_post_cannot_be_edited_nor_rescheduled(api, channels, clock,
 def test_a_post_being_published_cannot_be_edited(api, channels, clock, deps, workspace):
     post = make_post(api, channels, clock.now() + timedelta(minutes=1))
     set_delivery_status(deps, workspace.id, post["id"], channels[0], "publishing")
-    response = api.patch(f"/posts/{post['id']}", {"text": "Changed my mind"})
+    response = api.patch(f"/posts/{post['id']}", {"text": "Changed my mind", "version": post["version"]})
     assert response.status_code == 409
     assert api.get(f"/posts/{post['id']}").json["text"] == "Hello"
 
@@ -214,7 +214,7 @@ def test_scheduling_into_the_past_is_refused(api, channels, clock):
 def test_a_scheduled_post_whose_time_has_passed_cannot_be_edited_without_a_new_time(api, channels, clock):
     post = make_post(api, channels, clock.now() + timedelta(minutes=5))
     clock.advance(minutes=10)
-    assert error_fields(api.patch(f"/posts/{post['id']}", {"text": "Late edit"})) == ["publish_at"]
+    assert error_fields(api.patch(f"/posts/{post['id']}", {"text": "Late edit", "version": 1})) == ["publish_at"]
 
 
 @pytest.mark.parametrize(("method", "suffix"), [("POST", "/cancel"), ("DELETE", "")])
@@ -397,7 +397,7 @@ def test_times_are_given_back_in_utc_with_z(api, channels):
 
 def test_a_scheduled_post_can_go_back_to_being_a_draft(api, channels, clock, deps, aws):
     post = make_post(api, channels, clock.now() + timedelta(hours=1))
-    draft = api.patch(f"/posts/{post['id']}", {"status": "draft"})
+    draft = api.patch(f"/posts/{post['id']}", {"status": "draft", "version": 1})
     assert draft.status_code == 200, draft.body
     assert draft.json["status"] == "draft"
     assert due_times(deps, aws, post["id"], channels) == {}
@@ -405,7 +405,7 @@ def test_a_scheduled_post_can_go_back_to_being_a_draft(api, channels, clock, dep
 
 def test_taking_a_channel_off_a_post_drops_its_delivery(api, channels, clock, deps, aws):
     post = make_post(api, channels, clock.now() + timedelta(hours=1))
-    edited = api.patch(f"/posts/{post['id']}", {"channel_ids": [channels[1]]}).json
+    edited = api.patch(f"/posts/{post['id']}", {"channel_ids": [channels[1]], "version": 1}).json
     assert [d["channel_id"] for d in edited["deliveries"]] == [channels[1]]
     assert list(due_times(deps, aws, post["id"], channels)) == [channels[1]]
     assert ids(api.get(f"/posts?channel_id={channels[0]}")) == []

@@ -101,7 +101,7 @@ def test_an_edit_after_queueing_drops_the_old_message(deps, api, clock, queue):
     post_id, publish_at = schedule(api, clock, [channel], seconds=50)
     deps.engine.publish_due_deliveries()
     stale = queue.take()
-    assert api.patch(f"/posts/{post_id}", {"text": "Edited"}).status_code == 200
+    assert api.patch(f"/posts/{post_id}", {"text": "Edited", "version": 1}).status_code == 200
     clock.set(publish_at)
     assert [deps.engine.publish_delivery(m) for m, _ in stale] == ["dropped"]
     deps.engine.publish_due_deliveries()
@@ -360,13 +360,13 @@ def test_rescheduling_into_the_next_minute_queues_at_once_and_drops_the_old_mess
     post_id, _ = schedule(api, clock, [channel], seconds=600)
     assert queue.sent == []
     soon = clock.now() + timedelta(seconds=45)
-    answer = api.patch(f"/posts/{post_id}", {"publish_at": to_rfc3339(soon)})
+    answer = api.patch(f"/posts/{post_id}", {"publish_at": to_rfc3339(soon), "version": 1})
     assert answer.status_code == 200 and answer.json["deliveries"][0]["status"] == "queued"
     [(message, delay)] = queue.sent
     assert delay == 45 and message.due_at == to_rfc3339(soon)
 
     later = clock.now() + timedelta(seconds=50)
-    assert api.patch(f"/posts/{post_id}", {"publish_at": to_rfc3339(later)}).status_code == 200
+    assert api.patch(f"/posts/{post_id}", {"publish_at": to_rfc3339(later), "version": 2}).status_code == 200
     clock.set(later)
     assert run_messages(deps, queue, clock) == ["dropped", "published"]
     assert len(received(api, channel)) == 1

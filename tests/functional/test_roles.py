@@ -15,17 +15,18 @@ WRITE_ROUTES = [
     ("PATCH", "/channels/{channel}", {"name": "Renamed"}),
     ("DELETE", "/channels/{channel}", None),
     ("POST", "/posts", {"text": "Hi", "channel_ids": ["{channel}"]}),
-    ("PATCH", "/posts/{post}", {"text": "Changed"}),
+    ("PATCH", "/posts/{post}", {"text": "Changed", "version": 1}),
     ("DELETE", "/posts/{post}", None),
     ("POST", "/posts/{post}/schedule", {"publish_at": "2026-03-05T10:00:00Z"}),
     ("POST", "/posts/{post}/cancel", None),
     ("POST", "/posts/{post}/publish-now", None),
     ("PATCH", "/workspace", {"name": "Renamed"}),
+    ("POST", "/workspace/calendar-feed", None),
     ("POST", "/workspace/calendar-feed/rotate", None),
     ("DELETE", "/workspace/calendar-feed", None),
 ]
-ADMIN_ROUTES = [route for route in WRITE_ROUTES if route[1].startswith(("/channels", "/workspace"))
-                and "calendar-feed" not in route[1]]
+# Admins manage the workspace: its channels, its name and zone, and its public calendar feed.
+ADMIN_ROUTES = [route for route in WRITE_ROUTES if route[1].startswith(("/channels", "/workspace"))]
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ CHANNEL_ROUTES = [
 ]
 POST_ROUTES = [
     ("GET", "/posts/{id}", None),
-    ("PATCH", "/posts/{id}", {"text": "Taken over"}),
+    ("PATCH", "/posts/{id}", {"text": "Taken over", "version": 1}),
     ("DELETE", "/posts/{id}", None),
     ("POST", "/posts/{id}/schedule", {"publish_at": "2026-03-05T10:00:00Z"}),
     ("POST", "/posts/{id}/cancel", None),
@@ -97,7 +97,7 @@ def test_editing_a_post_onto_another_workspaces_channel_is_refused(apis, theirs,
     mine, their_api = apis
     my_channel = connect_sandbox(mine)
     post = make_post(mine, [my_channel["id"]], clock.now() + timedelta(hours=1))
-    response = mine.patch(f"/posts/{post['id']}", {"channel_ids": [theirs["channel"]["id"]]})
+    response = mine.patch(f"/posts/{post['id']}", {"channel_ids": [theirs["channel"]["id"]], "version": 1})
     assert response.status_code == 422, response.body
     assert response.json["error"]["details"][0]["field"] == "channel_ids.0"
     assert mine.get(f"/posts/{post['id']}").json == post

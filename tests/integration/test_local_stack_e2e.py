@@ -39,7 +39,7 @@ def test_a_user_schedules_publishes_and_finds_everything_after_a_restart(tmp_pat
         arrived = datetime.fromisoformat(received[0]["received_at"].replace("Z", "+00:00"))
         assert (arrived - asked_at).total_seconds() < 5
         assert http.get(f"{api}/posts/{now['id']}", timeout=5).json()["status"] == "published"
-        feed = http.get(f"{api}/workspace/calendar-feed", timeout=5).json()["url"]
+        feed = http.post(f"{api}/workspace/calendar-feed", timeout=5).json()["url"]  # the owner makes it
 
     with local_stack(state_dir, log_path, ports, app="app:app", ready_path="/health") as api:
         assert (state_dir / "api-key").read_text().strip() == key  # the demo workspace is kept, not made again

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -99,3 +100,29 @@ def test_an_empty_feed_is_still_a_calendar():
 ])
 def test_preview(text, shown):
     assert preview(text) == shown
+
+
+# Text stored before the API refused control characters, or that came in some other way.
+POISON = "Bell\x07 nul\x00 esc\x1b[31m del\x7f c1\x85 vt\x0b ff\x0c tab\tend\u2028next"
+
+
+def test_the_feed_never_carries_a_control_character_even_for_old_data():
+    feed = render_ics([post(POISON * 3)], "Acme\x07\x00 \x1b[2J", "UTC", NOW)
+    for line in physical_lines(feed):
+        assert len(line) <= 75
+        text = line.decode("utf-8")
+        assert not [char for char in text if unicodedata.category(char) == "Cc"], line
+    parsed = icalendar.Calendar.from_ical(feed)
+    [event] = parsed.walk("VEVENT")
+    shown = POISON.replace("\u2028", "\n").replace("\t", " ")
+    shown = "".join("\ufffd" if unicodedata.category(c) == "Cc" and c != "\n" else c for c in shown)
+    assert str(event["DESCRIPTION"]) == shown * 3 + "\n\nStatus: scheduled"
+    assert str(parsed["X-WR-CALNAME"]) == "Acme\ufffd\ufffd \ufffd[2J · Herald"
+
+
+def test_feed_text_round_trips_through_an_icalendar_reader():
+    text = "Back\\slash; semi, comma\nnew line " + "é€😀" * 40
+    feed = render_ics([post(text)], "A; B, C\\D", "UTC", NOW)
+    assert "X-WR-CALNAME:A\\; B\\, C\\\\D · Herald".encode() in physical_lines(feed)
+    parsed = icalendar.Calendar.from_ical(feed)
+    assert str(parsed.walk("VEVENT")[0]["DESCRIPTION"]) == text + "\n\nStatus: scheduled"

@@ -69,3 +69,23 @@ def test_without_a_running_stack_it_says_how_to_start_one(deps, tmp_path):
     with pytest.raises(SystemExit) as exited:
         main(["--env-file", str(tmp_path / "missing"), "create-workspace", "--name", "Acme"])
     assert "make run" in str(exited.value.code)
+
+
+@pytest.mark.parametrize("timezone", ["localtime", "posixrules", "Factory", "A" * 10_000, "europe/paris"])
+def test_create_workspace_takes_the_apis_time_zone_rule(deps, capsys, env_file, timezone):
+    code, printed, err = run(capsys, env_file, "create-workspace", "--name", "Acme", "--timezone", timezone)
+    assert (code, printed) == (1, None)
+    assert [d["field"] for d in json.loads(err)["error"]["details"]] == ["timezone"]
+    assert len(err) < 1000  # the answer names the zone without repeating 10,000 characters
+
+
+@pytest.mark.parametrize("name", ["   ", "Acme\nInc", "Bell\x07", "a" * 101])
+def test_create_workspace_takes_the_apis_name_rule(deps, capsys, env_file, name):
+    code, printed, err = run(capsys, env_file, "create-workspace", "--name", name)
+    assert (code, printed) == (1, None)
+    assert [d["field"] for d in json.loads(err)["error"]["details"]] == ["name"]
+
+
+def test_create_workspace_strips_the_name(deps, capsys, env_file):
+    _, printed, _ = run(capsys, env_file, "create-workspace", "--name", "  Acme  ")
+    assert deps.access.get_workspace(printed["workspace_id"]).name == "Acme"
