@@ -49,6 +49,12 @@ class RouteSpec:
     status: int
     tag: str
     content_type: str = "application/json"
+    # Statuses the route answers beyond those its role, body and query imply (openapi.py derives those).
+    errors: tuple[int, ...] = ()
+    # Request headers the route reads: name -> JSON schema of the value.
+    request_headers: tuple[tuple[str, dict[str, Any]], ...] = ()
+    # Other media types the success answer may take (a report as CSV or HTML).
+    also_serves: tuple[str, ...] = ()
 
 
 ROUTES: list[RouteSpec] = []
@@ -139,8 +145,11 @@ def _principal(headers: dict[str, str], role: str) -> Principal:
 def route(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
           role: str | None = "viewer", body: type[BaseModel] | None = None,
           query: type[BaseModel] | None = None, response: type[BaseModel] | None = None,
-          status: int = 200, content_type: str = "application/json") -> Callable[[Callable[..., Any]], Any]:
-    spec = RouteSpec(method, path, summary, role, body, query, response, status, tag, content_type)
+          status: int = 200, content_type: str = "application/json", errors: tuple[int, ...] = (),
+          request_headers: dict[str, dict[str, Any]] | None = None,
+          also_serves: tuple[str, ...] = ()) -> Callable[[Callable[..., Any]], Any]:
+    spec = RouteSpec(method, path, summary, role, body, query, response, status, tag, content_type, errors,
+                     tuple((request_headers or {}).items()), also_serves)
     ROUTES.append(spec)
 
     def decorate(handler: Callable[..., Any]) -> Any:
@@ -162,6 +171,8 @@ def route(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
                 return error_response(InternalError("Something went wrong on our side; it was logged."))
             if isinstance(result, Response):
                 return result
+            if status == 204:
+                return Response(body="", status_code=204)  # no content: no body and no content type
             return json_response(result, status)
 
         view.__name__ = handler.__name__
