@@ -133,6 +133,8 @@ class ApiGateway:
 
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: every answer carries a Content-Length
+    # Headers and body go out as separate writes: with Nagle on, the body waits for the delayed ACK (40 ms).
+    disable_nagle_algorithm = True
     server_version = "HeraldLocal"
     timeout = 120  # an idle kept-alive connection is closed after this long
     server: ThreadingHTTPServer

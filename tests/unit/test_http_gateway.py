@@ -5,6 +5,7 @@ import http.client
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -234,3 +235,14 @@ def test_what_the_http_server_refuses_itself_is_answered_in_the_contracts_shape(
     assert head.split(b" ")[1] == str(status).encode(), head
     assert b"Content-Type: application/json" in head
     assert set(json.loads(body)["error"]) == {"code", "message", "details"}
+
+
+def test_kept_alive_answers_are_not_held_back_by_delayed_acks(test_app_server):
+    # Headers and body are two writes; with Nagle's algorithm on, each answer waited ~40 ms for an ACK.
+    connection = http.client.HTTPConnection(test_app_server, timeout=10)
+    started = time.monotonic()
+    for _ in range(20):
+        connection.request("GET", "/posts/p1")
+        assert connection.getresponse().read()
+    connection.close()
+    assert time.monotonic() - started < 0.5
