@@ -21,6 +21,7 @@ from chalicelib.errors import (
     Forbidden,
     InternalError,
     PayloadTooLarge,
+    UnsupportedMediaType,
     ValidationFailed,
 )
 from chalicelib.settings import get_settings
@@ -122,6 +123,15 @@ def parse_json_body(raw: bytes) -> Any:
     return data
 
 
+def check_media_type(headers: dict[str, str], raw: bytes) -> None:
+    """A body must be JSON (every route reads JSON); a request without one may say anything or nothing."""
+    content_type = headers.get("content-type")
+    if not raw.strip() or content_type is None:
+        return
+    if content_type.split(";", 1)[0].strip().lower() != "application/json":
+        raise UnsupportedMediaType(f"Send the body as application/json, not {content_type[:100]!r}.")
+
+
 AuthFn = Callable[[dict[str, str]], Principal]
 _authenticate: list[AuthFn] = []
 
@@ -159,6 +169,7 @@ def route(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
                 raw = request.raw_body or b""
                 headers = {k.lower(): v for k, v in (request.headers or {}).items()}
                 principal = _principal(headers, role) if role else None
+                check_media_type(headers, raw)
                 parsed_body = _validate(body, parse_json_body(raw), "body") if body else None
                 query_params = dict(request.query_params or {})
                 parsed_query = _validate(query, query_params, "query") if query else None
@@ -177,7 +188,9 @@ def route(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
 
         view.__name__ = handler.__name__
         view.__doc__ = handler.__doc__
-        bp.route(path, methods=[method])(view)
+        # Any media type reaches the view, which refuses a body that is not JSON (check_media_type): Chalice
+        # alone would refuse a GET that carries no body but some Content-Type.
+        bp.route(path, methods=[method], content_types=["*/*"])(view)
         return handler
 
     return decorate

@@ -30,8 +30,10 @@ def error_statuses(spec: RouteSpec) -> list[int]:
             found.add(403)
         if spec.method in WRITES:
             found.add(409)
+    if spec.method in WRITES:
+        found.add(415)  # a body that is not JSON, whether the route reads one or not
     if spec.body is not None:
-        found |= {400, 413, 415, 422}
+        found |= {400, 413, 422}
     if spec.query is not None:
         found.add(422)
         if "cursor" in spec.query.model_fields:

@@ -166,6 +166,22 @@ def test_a_body_sent_as_another_media_type_is_a_415_in_the_contract_shape(api, c
     assert error_of(response, 415)["code"] == "unsupported_media_type"
 
 
+def test_a_request_without_a_body_may_carry_any_content_type(api, channel):
+    for content_type in ("", "text/plain", "*/*"):
+        headers = {"Content-Type": content_type}
+        assert api.get("/channels", headers=headers).status_code == 200, content_type
+        assert api.get(f"/channels/{channel['id']}", headers=headers).status_code == 200, content_type
+    assert api.delete(f"/channels/{channel['id']}", headers={"Content-Type": ""}).status_code == 204
+
+
+def test_any_body_not_sent_as_json_is_a_415(api, channel):
+    for content_type in ("text/plain", "*/*", "text/plain, application/json", "application/jsonp"):
+        response = api.post("/posts", json.dumps({"text": "hi", "channel_ids": [channel["id"]]}),
+                            headers={"Content-Type": content_type})
+        assert error_of(response, 415)["code"] == "unsupported_media_type", content_type
+    assert api.get("/posts").json["items"] == []
+
+
 def test_json_with_a_charset_is_accepted(api, channel, clock):
     response = api.post("/posts", {"text": "hi", "channel_ids": [channel["id"]],
                                    "publish_at": iso(clock.now() + timedelta(hours=1))},
