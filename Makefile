@@ -12,7 +12,7 @@ ALARM_EMAIL ?=
 # Only what is given: CloudFormation keeps a parameter's previous value otherwise.
 PARAMETERS := $(strip $(if $(PUBLIC_BASE_URL),PublicBaseUrl=$(PUBLIC_BASE_URL)) $(if $(ALARM_EMAIL),AlarmEmail=$(ALARM_EMAIL)))
 
-.PHONY: run test lint unit complexity bench install clean package deploy
+.PHONY: run test lint unit complexity fuzz bench install clean package deploy
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,13 @@ complexity: install
 
 unit: install
 	$(PY) -m pytest tests/unit
+
+# The fuzz of `make test` at length: more examples per operation and a new seed each run (printed, to replay:
+# HERALD_FUZZ_SEED=<seed>). FUZZ_EXAMPLES sets how many.
+FUZZ_EXAMPLES ?= 100
+fuzz: install
+	HERALD_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) HERALD_FUZZ_SEED=$${HERALD_FUZZ_SEED:-random} \
+		$(PY) -m pytest tests/functional/test_fuzz.py -s -p no:logging -rx
 
 bench: install
 	@$(PY) -m bench

@@ -21,6 +21,7 @@ from chalicelib.errors import (
     Forbidden,
     InternalError,
     PayloadTooLarge,
+    UnsupportedMediaType,
     ValidationFailed,
 )
 from chalicelib.settings import get_settings
@@ -49,6 +50,12 @@ class RouteSpec:
     status: int
     tag: str
     content_type: str = "application/json"
+    # Statuses the route answers beyond those its role, body and query imply (openapi.py derives those).
+    errors: tuple[int, ...] = ()
+    # Request headers the route reads: name -> JSON schema of the value.
+    request_headers: tuple[tuple[str, dict[str, Any]], ...] = ()
+    # Other media types the success answer may take (a report as CSV or HTML).
+    also_serves: tuple[str, ...] = ()
 
 
 ROUTES: list[RouteSpec] = []
@@ -128,6 +135,15 @@ def _refuse_lone_surrogates(data: dict[str, Any]) -> None:
                                      type="lone_surrogate")
 
 
+def check_media_type(headers: dict[str, str], raw: bytes) -> None:
+    """A body must be JSON (every route reads JSON); a request without one may say anything or nothing."""
+    content_type = headers.get("content-type")
+    if not raw.strip() or content_type is None:
+        return
+    if content_type.split(";", 1)[0].strip().lower() != "application/json":
+        raise UnsupportedMediaType(f"Send the body as application/json, not {content_type[:100]!r}.")
+
+
 AuthFn = Callable[[dict[str, str]], Principal]
 _authenticate: list[AuthFn] = []
 
@@ -151,8 +167,11 @@ def _principal(headers: dict[str, str], role: str) -> Principal:
 def route(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
           role: str | None = "viewer", body: type[BaseModel] | None = None,
           query: type[BaseModel] | None = None, response: type[BaseModel] | None = None,
-          status: int = 200, content_type: str = "application/json") -> Callable[[Callable[..., Any]], Any]:
-    spec = RouteSpec(method, path, summary, role, body, query, response, status, tag, content_type)
+          status: int = 200, content_type: str = "application/json", errors: tuple[int, ...] = (),
+          request_headers: dict[str, dict[str, Any]] | None = None,
+          also_serves: tuple[str, ...] = ()) -> Callable[[Callable[..., Any]], Any]:
+    spec = RouteSpec(method, path, summary, role, body, query, response, status, tag, content_type, errors,
+                     tuple((request_headers or {}).items()), also_serves)
     ROUTES.append(spec)
 
     def decorate(handler: Callable[..., Any]) -> Any:
@@ -162,6 +181,7 @@ def route(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
                 raw = request.raw_body or b""
                 headers = {k.lower(): v for k, v in (request.headers or {}).items()}
                 principal = _principal(headers, role) if role else None
+                check_media_type(headers, raw)
                 parsed_body = _validate(body, parse_json_body(raw), "body") if body else None
                 query_params = dict(request.query_params or {})
                 parsed_query = _validate(query, query_params, "query") if query else None
@@ -174,11 +194,15 @@ def route(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
                 return error_response(InternalError("Something went wrong on our side; it was logged."))
             if isinstance(result, Response):
                 return result
+            if status == 204:
+                return Response(body="", status_code=204)  # no content: no body and no content type
             return json_response(result, status)
 
         view.__name__ = handler.__name__
         view.__doc__ = handler.__doc__
-        bp.route(path, methods=[method])(view)
+        # Any media type reaches the view, which refuses a body that is not JSON (check_media_type): Chalice
+        # alone would refuse a GET that carries no body but some Content-Type.
+        bp.route(path, methods=[method], content_types=["*/*"])(view)
         return handler
 
     return decorate

@@ -47,6 +47,10 @@ class PayloadTooLarge(ApiError):
     status, code = 413, "payload_too_large"
 
 
+class UnsupportedMediaType(ApiError):
+    status, code = 415, "unsupported_media_type"
+
+
 class ValidationFailed(ApiError):
     status, code = 422, "validation_failed"
 

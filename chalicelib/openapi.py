@@ -3,18 +3,63 @@ that validate their requests."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from chalicelib.api import ROUTES
+from chalicelib.api import ROUTES, RouteSpec
 from chalicelib.schemas import Error
 
-ERRORS = {"400": "Malformed request", "401": "Missing or bad API key", "403": "Role too low",
-          "404": "Not found in this workspace", "409": "State conflict", "413": "Body too large",
-          "422": "Validation failed", "429": "Too many requests"}
+ERRORS = {400: "Malformed request (`malformed_json`; `invalid_cursor` on a list)",
+          401: "Missing or bad API key (a webhook: `invalid_signature`)", 403: "Role too low",
+          404: "Not found in this workspace", 405: "Another method than this path takes (see `Allow`)",
+          409: "State conflict", 413: "Body too large", 415: "Body not sent as application/json",
+          422: "Validation failed", 429: "Too many requests"}
+WRITES = ("POST", "PATCH", "PUT", "DELETE")
+
+
+def error_statuses(spec: RouteSpec) -> list[int]:
+    """Every error status the route can answer, from what it reads; `spec.errors` adds the rest."""
+    found = {405, 429, *spec.errors}  # any path: another method; the gateway throttles every route
+    if spec.role is not None:
+        found |= {401, 404}  # a missing or bad key; another workspace's object (or an unknown id)
+        if spec.role != "viewer":
+            found.add(403)
+        if spec.method in WRITES:
+            found.add(409)
+    if spec.method in WRITES:
+        found.add(415)  # a body that is not JSON, whether the route reads one or not
+    if spec.body is not None:
+        found |= {400, 413, 422}
+    if spec.query is not None:
+        found.add(422)
+        if "cursor" in spec.query.model_fields:
+            found.add(400)
+    if re.search(r"{\w+}", spec.path):
+        found.add(404)
+    return sorted(found)
+
+
+def _header_parameters(spec: RouteSpec) -> list[dict[str, Any]]:
+    return [{"name": name, "in": "header", "required": False, "schema": schema}
+            for name, schema in spec.request_headers]
+
+
+def _success(spec: RouteSpec, ref: Callable[[type[BaseModel], str], dict[str, Any]]) -> dict[str, Any]:
+    if spec.status == 204:
+        return {"description": "Done; no content"}
+    content: dict[str, Any]
+    if spec.response is not None:
+        content = {spec.content_type: {"schema": ref(spec.response, "serialization")}}
+    elif spec.content_type != "application/json":
+        content = {spec.content_type: {"schema": {"type": "string"}}}
+    else:
+        content = {"application/json": {"schema": {"type": "object"}}}
+    content.update({media_type: {"schema": {"type": "string"}} for media_type in spec.also_serves})
+    return {"description": "OK", "content": content}
 
 
 def _query_parameters(model: type[BaseModel], components: dict[str, Any]) -> list[dict[str, Any]]:
@@ -50,22 +95,14 @@ def build_document() -> dict[str, Any]:
         }
         if spec.query is not None:
             operation["parameters"] += _query_parameters(spec.query, components)
+        operation["parameters"] += _header_parameters(spec)
         if spec.body is not None:
             operation["requestBody"] = {"required": True,
                                         "content": {"application/json": {"schema": ref(spec.body, "validation")}}}
-        success: dict[str, Any] = {"description": "OK"}
-        if spec.response is not None:
-            success["content"] = {spec.content_type: {"schema": ref(spec.response, "serialization")}}
-        elif spec.content_type != "application/json":
-            success["content"] = {spec.content_type: {"schema": {"type": "string"}}}
-        else:
-            success["content"] = {"application/json": {"schema": {"type": "object"}}}
-        operation["responses"][str(spec.status)] = success
-        for code, text in ERRORS.items():
-            if spec.role is None and code in ("401", "403"):
-                continue
-            operation["responses"][code] = {"description": text,
-                                            "content": {"application/json": {"schema": ref(Error, "serialization")}}}
+        operation["responses"][str(spec.status)] = _success(spec, ref)
+        for code in error_statuses(spec):
+            operation["responses"][str(code)] = {
+                "description": ERRORS[code], "content": {"application/json": {"schema": ref(Error, "serialization")}}}
         if spec.role is not None:
             operation["security"] = [{"apiKey": []}]
             operation["description"] = f"Needs the {spec.role} role or higher."

@@ -61,7 +61,7 @@ def _write_merge_template(stage: str, config: dict[str, Any], path: Path) -> Non
     from infra.functions import app_functions
     from infra.template import merge_template
 
-    template = merge_template(stage, app.app_name, app_functions(app), config)
+    template = merge_template(stage, app.app_name, app_functions(app), config, api_paths=app.routes)
     path.write_text(json.dumps(template, indent=2, sort_keys=True) + "\n")
 
 

@@ -10,6 +10,8 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from chalice.config import Config
@@ -260,6 +262,25 @@ def _gateway_responses() -> dict[str, Any]:
     return answers
 
 
+def api_handler_integration() -> dict[str, Any]:
+    """The Lambda proxy integration Chalice gives each route, to the API function."""
+    return {"type": "aws_proxy", "httpMethod": "POST", "passthroughBehavior": "when_no_match",
+            "contentHandling": "CONVERT_TO_TEXT", "responses": {"default": {"statusCode": "200"}},
+            "uri": {"Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
+                               "${APIHandler.Arn}/invocations"}}
+
+
+def _any_method_paths(api_paths: Iterable[str]) -> dict[str, Any]:
+    """ANY on every route's resource, beside its own methods: API Gateway sends a method the route does
+    not take to the app, which answers 405 with Allow in the contract's shape (instead of
+    MISSING_AUTHENTICATION_TOKEN, a 404 for a path that exists)."""
+    return {path: {"x-amazon-apigateway-any-method": {
+        "parameters": [{"in": "path", "name": name, "required": True, "type": "string"}
+                       for name in re.findall(r"{(\w+)}", path)],
+        "responses": {"405": {"description": "Another method than this path takes"}},
+        "x-amazon-apigateway-integration": api_handler_integration()}} for path in sorted(api_paths)}
+
+
 def _outputs(stage: str) -> dict[str, Any]:
     outputs: dict[str, Any] = {}
     for resource_id, resource in _data_resources(stage).items():
@@ -275,8 +296,9 @@ def _outputs(stage: str) -> dict[str, Any]:
 
 
 def merge_template(stage: str, app_name: str, functions: list[Function],
-                   config_from_disk: dict[str, Any]) -> dict[str, Any]:
-    """What `chalice package --merge-template` merges over its own template for this stage."""
+                   config_from_disk: dict[str, Any], api_paths: Iterable[str] = ()) -> dict[str, Any]:
+    """What `chalice package --merge-template` merges over its own template for this stage;
+    `api_paths` are the app's route paths."""
     out: dict[str, Resource] = _data_resources(stage)
     out[FAILED_JOBS_QUEUE] = {
         "Type": "AWS::SQS::Queue",
@@ -300,7 +322,7 @@ def merge_template(stage: str, app_name: str, functions: list[Function],
         out.update(_function_resources(function, app_name, stage, config, consumed))
     if any(function.kind == "api" for function in functions):
         out["RestAPI"] = {"Properties": {"DefinitionBody": {
-            "x-amazon-apigateway-gateway-responses": _gateway_responses()}}}
+            "x-amazon-apigateway-gateway-responses": _gateway_responses(), "paths": _any_method_paths(api_paths)}}}
     return {
         "Parameters": {
             "PublicBaseUrl": {

@@ -46,8 +46,14 @@ class HttpBlueprint(Blueprint):
 
 def _preflight(app: Chalice, methods: str) -> Callable[..., Response]:
     def preflight(**_params: str) -> Response:
-        headers = cors_headers(_origin(app.current_request), methods)
-        return Response(body="", status_code=204 if headers else 403, headers=headers)
+        origin = _origin(app.current_request)
+        if origin is None:  # not a browser's preflight: which methods the path takes
+            return Response(body="", status_code=204, headers={"Allow": methods})
+        headers = cors_headers(origin, methods)
+        if headers:
+            return Response(body="", status_code=204, headers=headers)
+        return json_response({"error": {"code": "origin_not_allowed", "details": [],
+                                        "message": f"Requests from {origin} are not allowed."}}, 403)
 
     return preflight
 
@@ -57,7 +63,7 @@ bp = HttpBlueprint(__name__)
 
 @bp.middleware("http")
 def add_http_headers(event: Request, get_response: Callable[[Request], Response]) -> Response:
-    response = _in_contract_shape(get_response(event))
+    response = _in_contract_shape(get_response(event), event.method)
     if event.method != "OPTIONS":
         response.headers.update(cors_headers(_origin(event)))
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -65,11 +71,16 @@ def add_http_headers(event: Request, get_response: Callable[[Request], Response]
     return response
 
 
-def _in_contract_shape(response: Response) -> Response:
+def _in_contract_shape(response: Response, method: str) -> Response:
     body = response.body
     if response.status_code < 400 or not isinstance(body, dict) or set(body) != {"Code", "Message"}:
         return response
     code = CHALICE_ERROR_CODES.get(str(body["Code"]), "bad_request")
     headers = {k: v for k, v in response.headers.items() if k.lower() != "content-type"}
-    return json_response({"error": {"code": code, "message": str(body["Message"]), "details": []}},
+    message = str(body["Message"])
+    if code == "method_not_allowed":
+        headers["Allow"] = ", ".join(sorted({*str(headers.get("Allow", "")).replace(" ", "").split(","),
+                                             "OPTIONS"} - {""}))
+        message = f"{method} is not a method of this path; it takes {headers['Allow']}."
+    return json_response({"error": {"code": code, "message": message, "details": []}},
                          response.status_code, headers)

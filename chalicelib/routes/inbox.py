@@ -129,7 +129,9 @@ def update_conversation(call: Call, conversation_id: str) -> dict[str, Any]:
 
 
 @route(bp, "/inbox/conversations/{conversation_id}/reply", "POST", summary="Answer through the network",
-       tag="inbox", role="editor", body=ReplyCreate, response=ReplyResult, status=201)
+       tag="inbox", role="editor", body=ReplyCreate, response=ReplyResult, status=201,
+       request_headers={"Idempotency-Key": {"type": "string", "pattern": "^[!-~]{1,255}$",
+                                            "description": "Repeat it to get the first reply back"}})
 def reply(call: Call, conversation_id: str) -> dict[str, Any]:
     """An `Idempotency-Key` header makes a repeated request answer with the first one's reply."""
     body: ReplyCreate = call.body

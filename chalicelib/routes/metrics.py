@@ -45,7 +45,7 @@ def _answer(report: dict[str, Any], fmt: str) -> Response:
 
 
 @route(bp, "/reports/monthly", "GET", summary="The monthly report: JSON, CSV or one HTML page", tag=TAG,
-       query=MonthlyReportQuery, response=Report)
+       query=MonthlyReportQuery, response=Report, also_serves=("text/csv", "text/html"))
 def monthly_report(call: Call) -> Response:
     from chalicelib.services.reports import month_period
 
@@ -54,7 +54,7 @@ def monthly_report(call: Call) -> Response:
 
 
 @route(bp, "/reports/quarterly", "GET", summary="The quarterly report: JSON, CSV or one HTML page", tag=TAG,
-       query=QuarterlyReportQuery, response=Report)
+       query=QuarterlyReportQuery, response=Report, also_serves=("text/csv", "text/html"))
 def quarterly_report(call: Call) -> Response:
     from chalicelib.services.reports import quarter_period
 

@@ -13,6 +13,8 @@ from chalicelib.inbox_schemas import WebhookReceipt
 
 bp = Blueprint(__name__)
 TAG = "webhooks"
+EVENT_ERRORS = (400, 401, 413)  # malformed_json / malformed_event, invalid_signature, too large
+HANDSHAKE_ERRORS = (403, 422)  # handshake_refused; a challenge of the wrong shape
 
 
 def _receive(name: str, call: Call) -> dict[str, Any]:
@@ -26,41 +28,42 @@ def _handshake(name: str, call: Call) -> Response:
 
 
 @route(bp, "/webhooks/meta", "GET", summary="Meta's subscription handshake (hub.challenge)", tag=TAG,
-       role=None, content_type="text/plain")
+       role=None, content_type="text/plain", errors=HANDSHAKE_ERRORS)
 def meta_handshake(call: Call) -> Response:
     return _handshake("meta", call)
 
 
 @route(bp, "/webhooks/meta", "POST", summary="Facebook Pages, Messenger and Instagram events", tag=TAG,
-       role=None, response=WebhookReceipt)
+       role=None, response=WebhookReceipt, errors=EVENT_ERRORS)
 def meta_events(call: Call) -> dict[str, Any]:
     return _receive("meta", call)
 
 
-@route(bp, "/webhooks/x", "GET", summary="X's challenge-response check (crc_token)", tag=TAG, role=None)
+@route(bp, "/webhooks/x", "GET", summary="X's challenge-response check (crc_token)", tag=TAG, role=None,
+       errors=HANDSHAKE_ERRORS)
 def x_handshake(call: Call) -> Response:
     return _handshake("x", call)
 
 
 @route(bp, "/webhooks/x", "POST", summary="X Account Activity events", tag=TAG, role=None,
-       response=WebhookReceipt)
+       response=WebhookReceipt, errors=EVENT_ERRORS)
 def x_events(call: Call) -> dict[str, Any]:
     return _receive("x", call)
 
 
 @route(bp, "/webhooks/linkedin", "GET", summary="LinkedIn's endpoint validation (challengeCode)", tag=TAG,
-       role=None)
+       role=None, errors=HANDSHAKE_ERRORS)
 def linkedin_handshake(call: Call) -> Response:
     return _handshake("linkedin", call)
 
 
 @route(bp, "/webhooks/linkedin", "POST", summary="LinkedIn organization social action notifications", tag=TAG,
-       role=None, response=WebhookReceipt)
+       role=None, response=WebhookReceipt, errors=EVENT_ERRORS)
 def linkedin_events(call: Call) -> dict[str, Any]:
     return _receive("linkedin", call)
 
 
 @route(bp, "/webhooks/tiktok", "POST", summary="TikTok for Developers events", tag=TAG, role=None,
-       response=WebhookReceipt)
+       response=WebhookReceipt, errors=EVENT_ERRORS)
 def tiktok_events(call: Call) -> dict[str, Any]:
     return _receive("tiktok", call)

@@ -3,7 +3,11 @@
 Each request goes through chalice's LocalGateway, which builds the API Gateway
 proxy event and calls the app's own Lambda entry point. A path no route matches
 answers 404 in the API's error shape (the deployed template maps API Gateway's
-MISSING_AUTHENTICATION_TOKEN answer to the same body).
+MISSING_AUTHENTICATION_TOKEN answer to the same body). Every method on a known path
+reaches the app, as the deployed template's ANY method on every resource sends it
+there: a method the path does not take is the app's 405, with `Allow`. Whatever the
+HTTP server itself refuses (a malformed request line, an odd method) is answered
+in the same error shape, never as an HTML page.
 """
 from __future__ import annotations
 
@@ -12,7 +16,9 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -34,9 +40,26 @@ class HttpAnswer:
     route: str | None = None
 
 
+# Answers that carry no body, so no Content-Length and no Content-Type either (RFC 9110, 8.6 and 15.3.5).
+NO_BODY_STATUSES = (204, 304)
+
+
+def error_answer(status: int, code: str, message: str) -> HttpAnswer:
+    body = {"error": {"code": code, "message": message, "details": []}}
+    return HttpAnswer(status, [("Content-Type", "application/json")], json.dumps(body).encode("utf-8"))
+
+
 def not_found_answer(method: str, path: str) -> HttpAnswer:
-    body = {"error": {"code": "not_found", "message": f"No route for {method} {path}", "details": []}}
-    return HttpAnswer(404, [("Content-Type", "application/json")], json.dumps(body).encode("utf-8"))
+    return error_answer(404, "not_found", f"No route for {method} {path}")
+
+
+def status_code_name(status: int) -> str:
+    """`uri_too_long` for 414: the error code of an answer the HTTP server gives itself."""
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        return "bad_request"
+    return phrase.lower().replace(" ", "_").replace("-", "_")
 
 
 def answer_from_lambda(response: dict[str, Any]) -> HttpAnswer:
@@ -48,16 +71,18 @@ def answer_from_lambda(response: dict[str, Any]) -> HttpAnswer:
     headers += [(name, str(value)) for name, value in (response.get("headers") or {}).items()
                 if name not in multi]
     headers = [(name, value) for name, value in headers if name.lower() not in _HOP_HEADERS]
-    if not any(name.lower() == "content-type" for name, _ in headers):
-        headers.append(("Content-Type", "application/json"))
+    status = int(response["statusCode"])
     body = response.get("body")
-    if body is None:
+    if body is None or status in NO_BODY_STATUSES:
         data = b""
     elif response.get("isBase64Encoded"):
         data = base64.b64decode(body)
     else:
         data = body.encode("utf-8") if isinstance(body, str) else bytes(body)
-    return HttpAnswer(int(response["statusCode"]), headers, data)
+    # API Gateway labels an unlabelled body as JSON; an answer without a body gets no label.
+    if data and not any(name.lower() == "content-type" for name, _ in headers):
+        headers.append(("Content-Type", "application/json"))
+    return HttpAnswer(status, headers, data)
 
 
 class _RequestPerThread:
@@ -89,18 +114,11 @@ class ApiGateway:
         self._gateway = LocalGateway(app, config)
         self._routes = RouteMatcher(list(app.routes))
 
-    def _deployed_method(self, route: str, method: str) -> bool:
-        """Whether API Gateway would have this method on this resource (Chalice adds OPTIONS for CORS)."""
-        views = self._app.routes[route]
-        return method in views or (method == "OPTIONS" and any(view.cors for view in views.values()))
-
     def answer(self, method: str, path: str, headers: dict[str, str], body: bytes | None) -> HttpAnswer:
         try:
             route = self._routes.match_route(path).route
         except ValueError:
-            route = None
-        # API Gateway answers an unknown path and an undeployed method alike (MISSING_AUTHENTICATION_TOKEN).
-        if route is None or not self._deployed_method(route, method):
+            # API Gateway answers an unknown path with MISSING_AUTHENTICATION_TOKEN, mapped to this 404.
             return not_found_answer(method, path.split("?", 1)[0])
         try:
             response = self._gateway.handle_request(method=method, path=path, headers=headers, body=body)
@@ -115,6 +133,8 @@ class ApiGateway:
 
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: every answer carries a Content-Length
+    # Headers and body go out as separate writes: with Nagle on, the body waits for the delayed ACK (40 ms).
+    disable_nagle_algorithm = True
     server_version = "HeraldLocal"
     timeout = 120  # an idle kept-alive connection is closed after this long
     server: ThreadingHTTPServer
@@ -132,32 +152,55 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 self.rfile.readline()
             return b"".join(chunks)
         length = int(self.headers.get("Content-Length") or 0)
+        if length < 0:
+            raise ValueError(f"Content-Length {length}")
         return self.rfile.read(length) if length > 0 else None
 
     def _handle(self) -> None:
         started = time.monotonic()
-        body = self._read_body()
+        try:
+            body = self._read_body()
+        except ValueError:
+            self.close_connection = True  # where the next request starts is unknown
+            self._send(error_answer(400, "bad_request", "The body's length or chunks are not valid."))
+            return
         gateway: ApiGateway = self.server.gateway  # type: ignore[attr-defined]
         try:
             answer = gateway.answer(self.command, self.path, dict(self.headers.items()), body)
         except Exception:
             log.exception("The gateway failed on %s %s", self.command, self.path.split("?", 1)[0])
-            answer = HttpAnswer(500, [("Content-Type", "application/json")], json.dumps(
-                {"error": {"code": "internal_error", "message": "The local gateway failed", "details": []}}
-            ).encode("utf-8"))
-        self.send_response(answer.status)
-        for name, value in answer.headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(answer.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(answer.body)
+            answer = error_answer(500, "internal_error", "The local gateway failed")
+        self._send(answer)
         # The route template, not the path: paths may carry tokens (feed URLs) that must not be logged.
         shown = answer.route or f"{self.path.split('?', 1)[0]} (no route)"
         log.info("%s %s answered %d in %.0f ms", self.command, shown, answer.status,
                  (time.monotonic() - started) * 1000)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+    def _send(self, answer: HttpAnswer) -> None:
+        self.send_response(answer.status)
+        for name, value in answer.headers:
+            self.send_header(name, value)
+        if answer.status not in NO_BODY_STATUSES:
+            self.send_header("Content-Length", str(len(answer.body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD" and answer.status not in NO_BODY_STATUSES:
+            self.wfile.write(answer.body)
+
+    def __getattr__(self, name: str) -> Callable[[], None]:
+        """Every method (TRACE, or any other token) goes to the gateway, which answers it in the
+        contract's shape; BaseHTTPRequestHandler would answer an HTML 501 for a method it has no do_ for."""
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """What the HTTP server refuses itself (a bad request line, too long a URI, too many headers)."""
+        self.close_connection = True
+        self.command = getattr(self, "command", None) or ""
+        self.request_version = self.protocol_version  # an unreadable request line still gets a status line
+        self._send(error_answer(code, status_code_name(code), message or status_code_name(code).replace("_", " ")))
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("http: " + format, *args)

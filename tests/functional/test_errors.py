@@ -124,20 +124,62 @@ def test_an_unknown_route_answers_like_api_gateway_in_the_test_client(client):
     assert json.loads(response.body) == {"message": "Missing Authentication Token"}
 
 
-@pytest.mark.parametrize(("method", "path"), [("PUT", "/posts"), ("DELETE", "/posts"), ("POST", "/workspace"),
-                                              ("PUT", "/posts/pst_x")])
-def test_a_method_a_route_does_not_have_is_a_405_in_the_contract_shape(api, method, path):
+@pytest.mark.parametrize(("method", "path", "allowed"), [
+    ("PUT", "/posts", "GET, OPTIONS, POST"), ("DELETE", "/posts", "GET, OPTIONS, POST"),
+    ("TRACE", "/posts", "GET, OPTIONS, POST"), ("POST", "/workspace", "GET, OPTIONS, PATCH"),
+    ("PUT", "/posts/pst_x", "DELETE, GET, OPTIONS, PATCH"), ("TRACE", "/health", "GET, OPTIONS"),
+    ("DELETE", "/webhooks/x", "GET, OPTIONS, POST")])
+def test_a_method_a_route_does_not_have_is_a_405_in_the_contract_shape(api, method, path, allowed):
     response = api.call(method, path, {})
     error = error_of(response, 405)
     assert error["code"] == "method_not_allowed"
+    assert error["details"] == []
     assert method in error["message"]
-    assert "OPTIONS" in response.headers["Allow"]
+    assert response.headers["Allow"] == allowed
+
+
+def test_no_content_answers_carry_no_body_and_no_content_type(api, channel):
+    saved = api.post("/saved-replies", {"name": "Thanks", "text": "Thank you!"})
+    assert saved.status_code == 201, saved.body
+    for response in (api.delete(f"/saved-replies/{saved.json['id']}"), api.delete(f"/channels/{channel['id']}"),
+                     api.delete("/workspace/calendar-feed"), api.call("OPTIONS", "/posts")):
+        assert response.status_code == 204, response.body
+        assert response.body == b""
+        assert "content-type" not in {name.lower() for name in response.headers}
+
+
+def test_a_plain_options_request_is_told_the_paths_methods(api):
+    response = api.call("OPTIONS", "/posts/pst_x")
+    assert response.status_code == 204
+    assert response.headers["Allow"] == "DELETE,GET,OPTIONS,PATCH"
+
+
+def test_a_preflight_from_another_origin_is_a_403_in_the_contract_shape(api):
+    response = api.call("OPTIONS", "/posts", headers={"Origin": "https://evil.example",
+                                                      "Access-Control-Request-Method": "POST"})
+    assert error_of(response, 403)["code"] == "origin_not_allowed"
 
 
 def test_a_body_sent_as_another_media_type_is_a_415_in_the_contract_shape(api, channel):
     response = api.post("/posts", json.dumps({"text": "hi", "channel_ids": [channel["id"]]}),
                         headers={"Content-Type": "text/plain"})
     assert error_of(response, 415)["code"] == "unsupported_media_type"
+
+
+def test_a_request_without_a_body_may_carry_any_content_type(api, channel):
+    for content_type in ("", "text/plain", "*/*"):
+        headers = {"Content-Type": content_type}
+        assert api.get("/channels", headers=headers).status_code == 200, content_type
+        assert api.get(f"/channels/{channel['id']}", headers=headers).status_code == 200, content_type
+    assert api.delete(f"/channels/{channel['id']}", headers={"Content-Type": ""}).status_code == 204
+
+
+def test_any_body_not_sent_as_json_is_a_415(api, channel):
+    for content_type in ("text/plain", "*/*", "text/plain, application/json", "application/jsonp"):
+        response = api.post("/posts", json.dumps({"text": "hi", "channel_ids": [channel["id"]]}),
+                            headers={"Content-Type": content_type})
+        assert error_of(response, 415)["code"] == "unsupported_media_type", content_type
+    assert api.get("/posts").json["items"] == []
 
 
 def test_json_with_a_charset_is_accepted(api, channel, clock):

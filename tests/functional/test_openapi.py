@@ -77,10 +77,75 @@ def test_the_key_is_asked_for_everywhere_but_the_public_routes(document):
         for method, operation in operations.items():
             public = (path, method.upper()) in PUBLIC
             assert ("security" not in operation) == public, (method, path)
-            assert ("401" not in operation["responses"]) == public, (method, path)
+            signed = path.startswith("/webhooks/") and method == "post"
+            assert ("401" in operation["responses"]) == (not public or signed), (method, path)
+
+
+def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(method.upper(), path, operation) for path, by_method in document["paths"].items()
+            for method, operation in by_method.items()]
+
+
+def test_a_refused_webhook_signature_is_a_documented_401(document):
+    receivers = [(m, p, o) for m, p, o in operations(document) if p.startswith("/webhooks/") and m == "POST"]
+    assert len(receivers) == 4
+    for method, path, operation in receivers:
+        assert {"400", "401", "413"} <= set(operation["responses"]), (method, path)
+    for method, path, operation in operations(document):
+        if path.startswith("/webhooks/") and method == "GET":
+            assert "403" in operation["responses"], (method, path)  # handshake_refused
+
+
+def test_every_list_route_documents_the_invalid_cursor_400(document):
+    lists = [(m, p, o) for m, p, o in operations(document)
+             if any(param["name"] == "cursor" for param in o["parameters"])]
+    assert {("GET", "/posts"), ("GET", "/channels"), ("GET", "/inbox/conversations"), ("GET", "/saved-replies"),
+            ("GET", "/listening/rules"), ("GET", "/listening/mentions")} <= {(m, p) for m, p, _ in lists}
+    for method, path, operation in lists:
+        assert "400" in operation["responses"], (method, path)
+
+
+def test_role_and_method_errors_are_documented_where_they_apply(document):
+    specs = {(spec.method, spec.path): spec for spec in ROUTES}
+    for method, path, operation in operations(document):
+        responses, spec = set(operation["responses"]), specs[(method, path)]
+        assert {"405", "429"} <= responses, (method, path)
+        assert ("403" in responses) == (spec.role not in (None, "viewer") or
+                                       (path.startswith("/webhooks/") and method == "GET")), (method, path)
+        if spec.body is not None:
+            assert {"400", "413", "415", "422"} <= responses, (method, path)
+        if "{" in path:
+            assert "404" in responses, (method, path)
+
+
+def test_a_204_answer_is_documented_without_content(document):
+    no_content = [(m, p, o) for m, p, o in operations(document) if "204" in o["responses"]]
+    assert {("DELETE", "/channels/{channel_id}"), ("DELETE", "/workspace/calendar-feed")} \
+        <= {(m, p) for m, p, _ in no_content}
+    for method, path, operation in no_content:
+        assert "content" not in operation["responses"]["204"], (method, path)
+
+
+def test_the_inbox_reply_documents_its_idempotency_key(document):
+    operation = document["paths"]["/inbox/conversations/{conversation_id}/reply"]["post"]
+    [header] = [p for p in operation["parameters"] if p["in"] == "header"]
+    assert header["name"] == "Idempotency-Key" and not header["required"]
+    assert header["schema"]["type"] == "string"
+
+
+def test_reports_document_their_csv_and_html_answers(document):
+    for path in ("/reports/monthly", "/reports/quarterly"):
+        assert set(document["paths"][path]["get"]["responses"]["200"]["content"]) \
+            == {"application/json", "text/csv", "text/html"}
 
 
 def test_errors_are_documented_in_the_contracts_shape(document):
+    components = document["components"]["schemas"]
     error = resolve(document["paths"]["/posts"]["post"]["responses"]["422"]["content"]["application/json"]["schema"],
-                    document["components"]["schemas"], "#/components/schemas/")
+                    components, "#/components/schemas/")
     assert set(error["properties"]["error"]["properties"]) == {"code", "message", "details"}
+    for method, path, operation in operations(document):
+        for status, answer in operation["responses"].items():
+            if int(status) >= 400:
+                schema = answer["content"]["application/json"]["schema"]
+                assert resolve(schema, components, "#/components/schemas/") == error, (method, path, status)

@@ -238,6 +238,19 @@ def test_an_unknown_route_is_a_404_in_the_contracts_shape(template: dict[str, An
     assert too_large["statusCode"] == 413
 
 
+def test_a_method_a_path_does_not_take_reaches_the_app_for_its_405(template: dict[str, Any]) -> None:
+    """ANY beside each route's own methods: API Gateway sends the others to the API function (the app answers
+    405 with Allow) instead of answering MISSING_AUTHENTICATION_TOKEN, the 404 for an unknown path."""
+    paths = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    assert set(paths) == set(app.routes)
+    for path, operations in paths.items():
+        catch_all = operations["x-amazon-apigateway-any-method"]
+        own = [operations[method.lower()] for method in app.routes[path]]
+        assert own and all(op["x-amazon-apigateway-integration"] == catch_all["x-amazon-apigateway-integration"]
+                           for op in own), path
+        assert [p["name"] for p in catch_all["parameters"]] == [p["name"] for p in own[0].get("parameters", [])]
+
+
 def test_the_template_names_no_region_or_account(template: dict[str, Any]) -> None:
     text = json.dumps(template)
     assert "us-east-1" not in text and "123456789012" not in text and "000000000000" not in text
