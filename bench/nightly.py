@@ -40,7 +40,7 @@ def _environment() -> Iterator[None]:
                         "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}.items():
         os.environ.setdefault(name, value)
     os.environ.pop("HERALD_AWS_ENDPOINT_URL", None)
-    from chalicelib.settings import get_settings
+    from chalicelib.core.settings import get_settings
 
     get_settings.cache_clear()
     try:
@@ -93,9 +93,9 @@ def _run() -> dict[str, Any]:
     from moto import mock_aws
     from pynamodb.signals import pre_dynamodb_send
 
-    from chalicelib.clock import FixedClock
-    from chalicelib.deps import Container, use_container
-    from chalicelib.settings import get_settings
+    from chalicelib.core.clock import FixedClock
+    from chalicelib.core.settings import get_settings
+    from chalicelib.wiring import Container, use_container
     from infra.local.aws_emulation import AwsClients
     from infra.local.kms_keys import KmsKeyKeeper
     from infra.local.provision import Provisioner

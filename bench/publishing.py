@@ -136,7 +136,7 @@ def next_minute(moment: datetime) -> datetime:
 
 def queued_when_made(item: Scheduled) -> bool:
     """Due before the horizon of the tick of the minute it was made in: the API queued it at once
-    (chalicelib/services/publishing.py, `queue_due_soon`); the others a tick queued 60-120 s ahead."""
+    (chalicelib/publishing/engine.py, `queue_due_soon`); the others a tick queued 60-120 s ahead."""
     return item.publish_at <= next_minute(item.created_at) + timedelta(minutes=1)
 
 

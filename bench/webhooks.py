@@ -17,7 +17,7 @@
 
 Needs the stack's Meta app secret (HERALD_META_APP_SECRET) and an owner or admin
 API key (HERALD_API_KEY, else `.local/api-key`); table and queue names come from
-HERALD_STAGE as in chalicelib/settings.py.
+HERALD_STAGE as in chalicelib/core/settings.py.
 """
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def run(api_url: str, aws_endpoint_url: str, *, network_apis: Any, events: int =
     (tests/fakes/network_apis.py): it is told the bench's Page token before the channel connects."""
     import requests
 
-    from chalicelib.settings import resource_name, table_env_var
+    from chalicelib.core.settings import resource_name, table_env_var
 
     stage = os.environ.get("HERALD_STAGE", "local")
     tables = {os.environ.get(table_env_var(t), resource_name(stage, t)) for t in COUNTED_TABLES}

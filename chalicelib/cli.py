@@ -41,18 +41,18 @@ def load_environment(stage: str | None, env_file: Path) -> None:
 
 
 def run_job(name: str, date: str | None) -> Any:
-    from chalicelib.jobs import run_job_by_name
+    from chalicelib.core.jobs import run_job_by_name
 
     return run_job_by_name(name, date)
 
 
 def _workspace_to_create(name: str, timezone: str) -> Any:
-    """The same rules as the API's: a one-line name, an IANA zone (chalicelib/fields.py)."""
+    """The same rules as the API's: a one-line name, an IANA zone (chalicelib/core/fields.py)."""
     from pydantic import ValidationError
 
-    from chalicelib.api import validation_details
-    from chalicelib.errors import ValidationFailed
-    from chalicelib.schemas import WorkspaceCreate
+    from chalicelib.core.api import validation_details
+    from chalicelib.core.errors import ValidationFailed
+    from chalicelib.publishing.schemas import WorkspaceCreate
 
     try:
         return WorkspaceCreate.model_validate({"name": name, "timezone": timezone})
@@ -85,13 +85,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     load_environment(args.stage, Path(args.env_file))
-    from chalicelib.deps import container
-    from chalicelib.errors import ApiError
+    from chalicelib.core.errors import ApiError
+    from chalicelib.wiring import container
 
     access = container().access
     try:
         if args.command == "create-workspace":
-            from chalicelib.admin import create_workspace
+            from chalicelib.accounts.admin import create_workspace
 
             wanted = _workspace_to_create(args.name, args.timezone)
             result: Any = create_workspace(wanted.name, wanted.timezone)

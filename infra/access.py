@@ -23,7 +23,7 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {"read": TABLE_READ, "read_write": T
 QUEUE_SEND_ACTIONS = ("sqs:GetQueueUrl", "sqs:SendMessage")
 QUEUE_CONSUME_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
 QUEUE_DEPTH_ACTIONS = ("sqs:GetQueueAttributes",)
-# Envelope encryption (chalicelib/crypto.py): a data key per secret, unwrapped to open it.
+# Envelope encryption (chalicelib/core/crypto.py): a data key per secret, unwrapped to open it.
 KEY_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
 OBJECT_ACTIONS: dict[str, tuple[str, ...]] = {
     "read": ("s3:GetObject",),

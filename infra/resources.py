@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.repositories.projections import DELIVERY_POST, DUE_WORK, POST_LISTING
-from chalicelib.settings import QUEUES, TABLES, resource_name
+from chalicelib.core.settings import QUEUES, TABLES, resource_name
+from chalicelib.publishing.projections import DELIVERY_POST, DUE_WORK, POST_LISTING
 
 Resource = dict[str, Any]
 
@@ -46,7 +46,7 @@ TABLE_LAYOUTS: dict[str, dict[str, Any]] = {
     "posts": {
         "keys": ("pk", "sk"),
         "indexes": [
-            # Each projects only what its readers use (chalicelib/repositories/projections.py).
+            # Each projects only what its readers use (chalicelib/publishing/projections.py).
             _gsi("by_workspace", "post_workspace_id", "publish_key", include=POST_LISTING),
             _gsi("by_status", "post_workspace_status", "publish_key", include=POST_LISTING),
             _gsi("by_channel", "delivery_workspace_channel", "publish_key", include=DELIVERY_POST),

@@ -16,7 +16,7 @@ from typing import Any
 
 from chalice.config import Config
 
-from chalicelib.settings import QUEUES, resource_name
+from chalicelib.core.settings import QUEUES, resource_name
 from infra.access import (
     FUNCTIONS,
     KEY_ACTIONS,
@@ -176,7 +176,7 @@ def _queue_logical(stage: str, queue_name: str | None, function: Function) -> st
     return by_name[queue_name]
 
 
-# The networks' webhook secrets (chalicelib/settings.py): NoEcho parameters, given to the API function only.
+# The networks' webhook secrets (chalicelib/core/settings.py): NoEcho parameters, given to the API function only.
 WEBHOOK_SECRETS = {
     "MetaAppSecret": "HERALD_META_APP_SECRET",
     "MetaVerifyToken": "HERALD_META_VERIFY_TOKEN",

@@ -23,8 +23,9 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-from chalicelib.clock import Clock, SystemClock, parse_rfc3339, to_rfc3339
-from chalicelib.errors import ValidationFailed
+from chalicelib.core.clock import Clock, SystemClock, parse_rfc3339, to_rfc3339
+from chalicelib.core.errors import ValidationFailed
+from chalicelib.core.outbound import AnswerTooLarge, OutboundPolicy, OutboundRefused, clean_reason
 from chalicelib.networks.base import (
     AmbiguousError,
     AuthError,
@@ -42,7 +43,6 @@ from chalicelib.networks.base import (
     ReplyRequest,
     RetryableError,
 )
-from chalicelib.outbound import AnswerTooLarge, OutboundPolicy, OutboundRefused, clean_reason
 
 if TYPE_CHECKING:
     import regex

@@ -13,8 +13,8 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from chalicelib.core.outbound import clean_reason
 from chalicelib.networks.base import AmbiguousError, AuthError, PermanentError, RetryableError
-from chalicelib.outbound import clean_reason
 
 DEFAULT_TIMEOUT = (5.0, 20.0)
 REASON_CHARS = 300

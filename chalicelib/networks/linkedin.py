@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import quote
 
-from chalicelib.clock import Clock
+from chalicelib.core.clock import Clock
 from chalicelib.networks.base import (
     ChannelContext,
     InboundEvent,

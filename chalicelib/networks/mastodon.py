@@ -18,8 +18,9 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from chalicelib.clock import Clock, SystemClock, parse_rfc3339
-from chalicelib.errors import ValidationFailed
+from chalicelib.core.clock import Clock, SystemClock, parse_rfc3339
+from chalicelib.core.errors import ValidationFailed
+from chalicelib.core.outbound import AnswerTooLarge, OutboundPolicy, OutboundRefused, clean_reason
 from chalicelib.networks.base import (
     AmbiguousError,
     AuthError,
@@ -37,7 +38,6 @@ from chalicelib.networks.base import (
     ReplyRequest,
     RetryableError,
 )
-from chalicelib.outbound import AnswerTooLarge, OutboundPolicy, OutboundRefused, clean_reason
 
 NETWORK = "mastodon"
 DEFAULT_MAX_CHARACTERS = 500

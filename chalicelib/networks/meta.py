@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
-from chalicelib.clock import Clock
+from chalicelib.core.clock import Clock
 from chalicelib.networks.base import (
     ChannelContext,
     InboundEvent,

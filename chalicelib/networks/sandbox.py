@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib.clock import Clock, SystemClock
+from chalicelib.core.clock import Clock, SystemClock
 from chalicelib.networks.base import (
     AmbiguousError,
     AuthError,

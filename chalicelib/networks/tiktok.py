@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.clock import Clock
+from chalicelib.core.clock import Clock
 from chalicelib.networks.base import (
     ChannelContext,
     NetworkLimits,

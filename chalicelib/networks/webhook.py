@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.clock import Clock, SystemClock
+from chalicelib.core.clock import Clock, SystemClock
 from chalicelib.networks.base import (
     ChannelContext,
     ChannelInsights,

@@ -6,7 +6,7 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from chalicelib.settings import QUEUES, TABLES, queue_env_var, resource_name, table_env_var
+from chalicelib.core.settings import QUEUES, TABLES, queue_env_var, resource_name, table_env_var
 from infra.local.state_files import write_atomically
 
 STAGE = "local"

@@ -113,14 +113,14 @@ class StateSaver:
 
 
 def run_app_bootstrap(state_dir: Path) -> dict[str, Any] | None:
-    """Call `chalicelib.admin.ensure_demo_workspace(state_dir)` when the app provides it."""
+    """Call `chalicelib.accounts.admin.ensure_demo_workspace(state_dir)` when the app provides it."""
     try:
-        found = importlib.util.find_spec("chalicelib.admin") is not None
+        found = importlib.util.find_spec("chalicelib.accounts.admin") is not None
     except ModuleNotFoundError:
         found = False
     if not found:
         return None
-    ensure = getattr(importlib.import_module("chalicelib.admin"), "ensure_demo_workspace", None)
+    ensure = getattr(importlib.import_module("chalicelib.accounts.admin"), "ensure_demo_workspace", None)
     return ensure(state_dir) if ensure else None
 
 
@@ -160,7 +160,7 @@ class LocalStack:
         try:
             bootstrap = run_app_bootstrap(options.state_dir)
         except Exception:
-            log.exception("The app's start-up hook (chalicelib.admin.ensure_demo_workspace) failed")
+            log.exception("The app's start-up hook (chalicelib.accounts.admin.ensure_demo_workspace) failed")
             bootstrap = None
 
         # Before the API answers, so whoever sees it answering also finds the file.

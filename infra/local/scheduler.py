@@ -18,7 +18,7 @@ from typing import Any
 
 from chalice.app import ScheduledEventConfig
 
-from chalicelib.clock import Clock, SystemClock
+from chalicelib.core.clock import Clock, SystemClock
 from infra.local.lambda_runtime import LambdaEnvironment
 from infra.local.schedule_expressions import CronSchedule, RateSchedule, parse_schedule
 

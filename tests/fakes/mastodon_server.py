@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import regex
 
-from chalicelib.clock import Clock, SystemClock
+from chalicelib.core.clock import Clock, SystemClock
 
 IDEMPOTENCY_WINDOW = timedelta(hours=1)  # methods/statuses: "stored for up to 1 hour"
 DEFAULT_NOTIFICATIONS_LIMIT = 40

@@ -30,7 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
-from chalicelib.settings import Settings
+from chalicelib.core.settings import Settings
 
 GRAPH_VERSION_PATH = re.compile(r"^/v\d+\.\d+(?P<rest>/.*)$")
 INSTAGRAM_FIELDS = "instagram_business_account{id,username}"

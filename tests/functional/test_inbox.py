@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.deps import Container, use_container
 from chalicelib.networks.base import AmbiguousError, AuthError, PermanentError
+from chalicelib.wiring import Container, use_container
 from tests.support.fake_network import FakeNetwork, inbound
 from tests.support.fixtures import make_workspace
 from tests.support.http import Api

@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from chalicelib.deps import Container, use_container
+from chalicelib.wiring import Container, use_container
 from tests.support.fake_network import FakeNetwork, inbound
 from tests.support.http import Api
 from tests.support.webhooks import drain_inbox, queued_messages, run_inbox_worker

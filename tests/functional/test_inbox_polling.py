@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.deps import Container, use_container
+from chalicelib.core.settings import get_settings
 from chalicelib.networks.base import AuthError, PollResult
-from chalicelib.settings import get_settings
+from chalicelib.wiring import Container, use_container
 from tests.fakes.mastodon_server import MastodonFake
 from tests.support.factories import connect_verified
 from tests.support.fake_network import FakeNetwork, inbound
@@ -93,7 +93,7 @@ def test_the_scheduled_job_polls_every_pollable_channel_and_nothing_else(deps, a
     api.post("/channels", {"network": "sandbox", "name": "Sandbox"})
     connect_verified(api, network_apis, "facebook", "1")
 
-    from chalicelib.jobs import run_job_by_name
+    from chalicelib.core.jobs import run_job_by_name
 
     answer = run_job_by_name("poll-inbox")
 

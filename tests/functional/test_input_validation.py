@@ -1,5 +1,5 @@
 """Poison input through the API: every field of one kind answers the same, a 422 naming the field,
-and nothing is stored. The rules live in chalicelib/fields.py."""
+and nothing is stored. The rules live in chalicelib/core/fields.py."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -57,7 +57,7 @@ def test_query_models_refuse_a_lone_surrogate_too():
     event built some other way could: every request model checks every field."""
     from pydantic import ValidationError
 
-    from chalicelib.inbox_schemas import ConversationQuery
+    from chalicelib.inbox.schemas import ConversationQuery
 
     with pytest.raises(ValidationError) as raised:
         ConversationQuery.model_validate({"channel_id": "ch_\ud800"})

@@ -17,8 +17,8 @@ import pytest
 import requests
 from moto.moto_api import recorder
 
-from chalicelib.clock import to_rfc3339
-from chalicelib.settings import get_settings
+from chalicelib.core.clock import to_rfc3339
+from chalicelib.core.settings import get_settings
 from tests.support.access_check import ACCOUNT_ID, Call, calls_in, denied
 from tests.support.http import Api
 from tests.support.template_stack import TEMPLATE_VARIABLE
@@ -171,8 +171,8 @@ def run_inbox_worker(client: Any, aws: dict[str, Any], recording: Recording) -> 
 
 def test_the_inbox_functions_are_allowed_every_call_they_make(template, client, deps, workspace, clock, aws, arns,
                                                              recording) -> None:
-    from chalicelib.deps import Container, use_container
     from chalicelib.networks.base import PollResult
+    from chalicelib.wiring import Container, use_container
     from tests.support.fake_network import FakeNetwork, inbound
     from tests.support.webhooks import Webhooks, fixture
 

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib.clock import FixedClock
+from chalicelib.core.clock import FixedClock
+from chalicelib.core.outbound import ALLOW_LOCAL_PEERS
 from chalicelib.networks.base import (
     AmbiguousError,
     AuthError,
@@ -18,7 +19,6 @@ from chalicelib.networks.base import (
     RetryableError,
 )
 from chalicelib.networks.mastodon import MEDIA_POLL_DELAYS_S, MastodonAdapter, count_text, make_adapter
-from chalicelib.outbound import ALLOW_LOCAL_PEERS
 from tests.fakes.mastodon_server import MastodonFake
 
 # Bytes that would trip a careless multipart parser.

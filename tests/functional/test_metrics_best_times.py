@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib.clock import to_rfc3339
-from chalicelib.metric_schemas import BestTimes
+from chalicelib.core.clock import to_rfc3339
+from chalicelib.metrics.schemas import BestTimes
 from tests.functional.test_publishing import run_messages
 from tests.support.fixtures import make_workspace
 from tests.support.http import Api

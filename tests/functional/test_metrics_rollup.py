@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib.clock import to_rfc3339
-from chalicelib.jobs import run_job_by_name
+from chalicelib.core.clock import to_rfc3339
+from chalicelib.core.jobs import run_job_by_name
 from tests.functional.test_publishing import run_messages
 from tests.support.dynamodb_calls import dynamodb_calls
 from tests.support.fixtures import make_workspace

@@ -8,7 +8,7 @@ import pytest
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation import OpenAPIV31SpecValidator
 
-from chalicelib.api import ROUTES
+from chalicelib.core.api import ROUTES
 
 PUBLIC = {("/health", "GET"), ("/openapi.json", "GET"), ("/calendar-feed/{token}", "GET"),
           # Each network signs its webhooks instead.

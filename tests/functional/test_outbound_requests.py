@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.clock import to_rfc3339
+from chalicelib.core.clock import to_rfc3339
+from chalicelib.core.outbound import ALLOW_LOCAL_PEERS, OutboundPolicy
 from chalicelib.networks.mastodon import make_adapter
-from chalicelib.outbound import ALLOW_LOCAL_PEERS, OutboundPolicy
 from tests.fakes.mastodon_server import MastodonFake
 from tests.support.factories import connect_sandbox
 from tests.support.http import Api

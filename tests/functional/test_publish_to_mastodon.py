@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.clock import to_rfc3339
+from chalicelib.core.clock import to_rfc3339
+from chalicelib.core.outbound import ALLOW_LOCAL_PEERS
 from chalicelib.networks.mastodon import make_adapter
-from chalicelib.outbound import ALLOW_LOCAL_PEERS
 from tests.fakes.mastodon_server import MastodonFake
 from tests.support.http import Api
 from tests.support.queues import RecordingQueue

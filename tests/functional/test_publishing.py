@@ -5,9 +5,9 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.clock import to_rfc3339
+from chalicelib.core.clock import to_rfc3339
 from chalicelib.networks.base import AmbiguousError, PublishResult
-from chalicelib.services.publishing import MAX_ATTEMPTS
+from chalicelib.publishing.engine import MAX_ATTEMPTS
 from tests.support.http import Api
 from tests.support.queues import RecordingQueue
 
@@ -401,7 +401,7 @@ class TimedQueue(RecordingQueue):
 
 
 def test_each_message_is_delayed_from_when_it_is_sent_not_from_when_the_tick_began(deps, api, clock, queue):
-    from chalicelib.clock import parse_rfc3339
+    from chalicelib.core.clock import parse_rfc3339
 
     channel = sandbox(api)
     for index in range(25):
@@ -460,7 +460,7 @@ class MeetingNetwork(IdempotentNetwork):
 
 
 def test_the_worker_publishes_the_records_of_a_batch_at_once(deps, api, clock, queue):
-    from chalicelib.jobs.publishing import publish_worker
+    from chalicelib.publishing.publishing_jobs import publish_worker
     from infra.local.sqs_poller import sqs_event
 
     network = MeetingNetwork(parties=3)
@@ -484,7 +484,7 @@ class ConflictingConnection:
     def __init__(self, times):
         from pynamodb.connection import Connection
 
-        from chalicelib.settings import get_settings
+        from chalicelib.core.settings import get_settings
 
         settings = get_settings()
         self.real = Connection(region=settings.region, host=settings.aws_endpoint_url)
@@ -525,15 +525,15 @@ def test_an_outcome_that_collides_with_another_transaction_is_written_after_a_pa
 
 
 def raw_post_item(deps, workspace_id, post_id):
-    from chalicelib.repositories.posts import POST_SK, post_pk
-    from chalicelib.repositories.tables import PostRecord
+    from chalicelib.publishing.post_repository import POST_SK, post_pk
+    from chalicelib.publishing.tables import PostRecord
 
     return PostRecord.get(post_pk(workspace_id, post_id), POST_SK, consistent_read=True)
 
 
 def test_the_deliveries_of_a_post_finish_together_and_the_last_one_sets_its_status(
         deps, api, clock, queue, workspace):
-    from chalicelib.jobs.publishing import publish_worker
+    from chalicelib.publishing.publishing_jobs import publish_worker
     from infra.local.sqs_poller import sqs_event
 
     network = MeetingNetwork(parties=5)  # all five calls in flight at once

@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from moto import mock_aws
 
-from chalicelib.clock import FixedClock, to_rfc3339
-from chalicelib.deps import Container, use_container
-from chalicelib.metric_schemas import DailyMetrics, Report
-from chalicelib.settings import get_settings
+from chalicelib.core.clock import FixedClock, to_rfc3339
+from chalicelib.core.settings import get_settings
+from chalicelib.metrics.schemas import DailyMetrics, Report
+from chalicelib.wiring import Container, use_container
 from infra.local.aws_emulation import AwsClients
 from infra.local.kms_keys import KmsKeyKeeper
 from infra.local.provision import Provisioner

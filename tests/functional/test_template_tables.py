@@ -11,10 +11,10 @@ import pkgutil
 from collections.abc import Iterator
 from typing import Any
 
+import chalicelib.repositories
 import pytest
 from pynamodb.models import Model
 
-import chalicelib.repositories
 from tests.support.template_stack import TEMPLATE_VARIABLE
 
 pytestmark = pytest.mark.skipif(not os.environ.get(TEMPLATE_VARIABLE),

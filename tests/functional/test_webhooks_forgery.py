@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.services.webhooks import RECEIVERS
+from chalicelib.inbox.webhooks import RECEIVERS
 from tests.support.factories import connect_verified
 from tests.support.http import Api
 from tests.support.webhooks import META_VERIFY_TOKEN, Webhooks, assert_nothing_stored, fixture, stored_event_keys

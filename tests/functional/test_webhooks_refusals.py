@@ -10,9 +10,9 @@ from dataclasses import replace
 
 import pytest
 
-from chalicelib.deps import Container, use_container
-from chalicelib.services.webhooks import RECEIVERS
-from chalicelib.settings import get_settings
+from chalicelib.core.settings import get_settings
+from chalicelib.inbox.webhooks import RECEIVERS
+from chalicelib.wiring import Container, use_container
 from tests.support.webhooks import (
     DOCUMENTED_HANDSHAKES,
     Webhooks,

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from chalicelib.core.outbound import ALLOW_LOCAL_PEERS
 from chalicelib.networks.base import AuthError, ChannelContext, MediaItem, PublishRequest, ReplyRequest
 from chalicelib.networks.bluesky import POST_COLLECTION, make_adapter, record_key
-from chalicelib.outbound import ALLOW_LOCAL_PEERS
 from tests.support.pds import LocalPds
 
 # The PDS runs on 127.0.0.1: a local peer, reached only with the allowing policy.

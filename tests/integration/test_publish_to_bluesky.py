@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.clock import to_rfc3339
+from chalicelib.core.clock import to_rfc3339
 from chalicelib.networks.bluesky import POST_COLLECTION
 from tests.integration.test_bluesky_pds import PNG, new_account
 from tests.support.http import Api

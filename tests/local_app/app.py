@@ -10,7 +10,7 @@ from typing import Any
 from chalice import Chalice, Cron, Rate
 from chalice.app import CloudWatchEvent, SQSEvent
 
-from chalicelib.settings import get_settings
+from chalicelib.core.settings import get_settings
 
 app = Chalice(app_name="herald-local-test")
 

@@ -6,8 +6,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from chalicelib.deps import Container
-from chalicelib.repositories.posts import due_shard
+from chalicelib.publishing.post_repository import due_shard
+from chalicelib.wiring import Container
 
 
 def set_delivery_status(deps: Container, workspace_id: str, post_id: str, channel_id: str, status: str,

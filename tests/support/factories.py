@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from chalicelib.clock import to_rfc3339
+from chalicelib.core.clock import to_rfc3339
 from tests.fakes.network_apis import NetworkApis
 from tests.support.http import Api
 

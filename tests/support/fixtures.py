@@ -14,9 +14,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib.clock import FixedClock
-from chalicelib.deps import Container, use_container
-from chalicelib.settings import get_settings
+from chalicelib.core.clock import FixedClock
+from chalicelib.core.settings import get_settings
+from chalicelib.wiring import Container, use_container
 from infra.local.aws_emulation import AwsClients
 from infra.local.kms_keys import KmsKeyKeeper
 from infra.local.moto_map_keys import keep_empty_map_keys
@@ -37,7 +37,7 @@ def aws_clients() -> dict[str, Any]:
 
     region = get_settings().region
     clients = {name: boto3.client(name, region_name=region) for name in ("dynamodb", "sqs", "kms")}
-    # As chalicelib/aws.py makes it: SigV4 presigned uploads sign Content-Length and Content-Type.
+    # As chalicelib/core/aws.py makes it: SigV4 presigned uploads sign Content-Length and Content-Type.
     clients["s3"] = boto3.client("s3", region_name=region, config=Config(signature_version="s3v4"))
     return clients
 

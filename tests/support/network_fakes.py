@@ -10,7 +10,7 @@ from typing import Any
 
 from requests.structures import CaseInsensitiveDict
 
-from chalicelib.clock import FixedClock
+from chalicelib.core.clock import FixedClock
 from chalicelib.networks.base import ChannelContext
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"

@@ -6,8 +6,8 @@ that needs one gets the allowing policy explicitly, never through the environmen
 """
 from __future__ import annotations
 
-from chalicelib.deps import Container
-from chalicelib.outbound import ALLOW_LOCAL_PEERS
+from chalicelib.core.outbound import ALLOW_LOCAL_PEERS
+from chalicelib.wiring import Container
 
 
 def allow_local_peers(container: Container) -> Container:

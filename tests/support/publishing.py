@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from chalicelib.clock import FixedClock
-from chalicelib.deps import Container
+from chalicelib.core.clock import FixedClock
+from chalicelib.wiring import Container
 
 
 def publish_due(deps: Container, clock: FixedClock, publish_at: datetime) -> list[str]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 
-from chalicelib.queues import PublishMessage
+from chalicelib.core.queues import PublishMessage
 
 
 class RecordingQueue:

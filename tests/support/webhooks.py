@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from chalicelib.clock import to_rfc3339
+from chalicelib.core.clock import to_rfc3339
 from tests.support.network_fakes import EVENTS, event_bytes
 
 META_SECRET = os.environ["HERALD_META_APP_SECRET"]
@@ -134,7 +134,7 @@ def queued_messages(deps: Any) -> list[str]:
 
 def run_inbox_worker(bodies: list[str]) -> dict[str, Any]:
     """Runs the consumer Lambda on these message bodies, as one SQS batch."""
-    from chalicelib.jobs.inbox import inbox_worker
+    from chalicelib.inbox.inbox_jobs import inbox_worker
 
     records = [{"messageId": f"m{i}", "receiptHandle": f"r{i}", "body": body, "attributes": {},
                 "messageAttributes": {}, "eventSource": "aws:sqs",

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.errors import NotFound, Unauthorized, ValidationFailed
+from chalicelib.core.errors import NotFound, Unauthorized, ValidationFailed
 
 KEY = re.compile(r"hrld_([0-9a-f]{16})_([A-Za-z0-9_-]{43})")
 

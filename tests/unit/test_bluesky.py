@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from chalicelib.clock import FixedClock
+from chalicelib.core.clock import FixedClock
 from chalicelib.networks.base import (
     AmbiguousError,
     AuthError,
@@ -312,7 +312,7 @@ def test_a_refusal_says_why_in_one_short_clean_line(adapter: BlueskyAdapter, cha
 
 def test_a_pds_at_an_inside_address_is_refused_before_anything_is_sent(bluesky: FakeBluesky,
                                                                        clock: FixedClock) -> None:
-    from chalicelib.errors import ValidationFailed
+    from chalicelib.core.errors import ValidationFailed
 
     inside = Channel(service_url="https://169.254.169.254")
     with pytest.raises(PermanentError, match="link-local"):

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from chalicelib.repositories.posts import PostRow
-from chalicelib.services.calendar import month_bounds, preview, render_ics
+from chalicelib.publishing.calendar import month_bounds, preview, render_ics
+from chalicelib.publishing.post_repository import PostRow
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -1,7 +1,7 @@
 """Folding messages into a conversation: the rules, and that repeating a message changes nothing."""
 from datetime import UTC, datetime, timedelta
 
-from chalicelib.services.inbox import ThreadUpdate, conversation_id_for, fold
+from chalicelib.inbox.conversations import ThreadUpdate, conversation_id_for, fold
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -6,7 +6,7 @@ import pytest
 from botocore.exceptions import ClientError
 from cryptography.exceptions import InvalidTag
 
-from chalicelib.crypto import SecretBox
+from chalicelib.core.crypto import SecretBox
 
 SECRET = {"access_token": "tok-9f8e7d6c5b4a", "refresh_token": "ref-0a1b2c3d"}
 CONTEXT = {"workspace_id": "ws_1", "channel_id": "ch_1"}

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from chalicelib.fields import (
+from chalicelib.core.fields import (
     DATE_PATTERN,
     MONTH_PATTERN,
     MULTILINE_PATTERN,

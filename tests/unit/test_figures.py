@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from chalicelib.repositories.metrics import DailyRow
-from chalicelib.services.figures import compare, daily_series, median, percentile, summarize, top_posts
+from chalicelib.metrics.figures import compare, daily_series, median, percentile, summarize, top_posts
+from chalicelib.metrics.metric_repository import DailyRow
 
 
 def row(channel="ch_a", day=date(2026, 3, 2), followers=None, posts=(), **counts):

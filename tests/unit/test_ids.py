@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from chalicelib.ids import new_id
+from chalicelib.core.ids import new_id
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

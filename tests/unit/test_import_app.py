@@ -10,18 +10,23 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-# A top-level name or a dotted prefix: `chalicelib.repositories` covers every table model.
-HEAVY = ("pynamodb", "boto3", "botocore", "chalicelib.repositories", "cryptography", "requests")
+# Top-level names or dotted prefixes; a feature's `tables`, `*_repository` and `*_store` modules hold the models.
+HEAVY = ("pynamodb", "boto3", "botocore", "cryptography", "requests")
 LOADED_AFTER_IMPORT_APP = "import json, sys; import app; print(json.dumps(sorted(sys.modules)))"
 
 
+def _is_table_module(module: str) -> bool:
+    last = module.rsplit(".", 1)[-1]
+    return module.startswith("chalicelib.") and (last == "tables" or last.endswith(("_repository", "_store")))
+
+
 def _is_heavy(module: str) -> bool:
-    return any(module == name or module.startswith(name + ".") for name in HEAVY)
+    return any(module == name or module.startswith(name + ".") for name in HEAVY) or _is_table_module(module)
 
 
 def _worth_naming(module: str) -> bool:
     """The packages themselves and the table modules, not each of botocore's hundred submodules."""
-    return module in HEAVY or module.startswith("chalicelib.repositories.")
+    return module in HEAVY or _is_table_module(module)
 
 
 def test_import_app_loads_no_sdk_no_table_models_and_no_handler_only_library() -> None:

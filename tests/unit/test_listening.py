@@ -1,6 +1,6 @@
 import pytest
 
-from chalicelib.services.listening import Rule, contains_term, fold_text
+from chalicelib.inbox.listening import Rule, contains_term, fold_text
 
 
 def matches(text, **rule):

@@ -11,7 +11,8 @@ import requests
 from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
-from chalicelib.clock import FixedClock
+from chalicelib.core.clock import FixedClock
+from chalicelib.core.outbound import ALLOW_LOCAL_PEERS
 from chalicelib.networks.base import (
     AmbiguousError,
     AuthError,
@@ -27,7 +28,6 @@ from chalicelib.networks.mastodon import (
     make_adapter,
     normalize_instance_url,
 )
-from chalicelib.outbound import ALLOW_LOCAL_PEERS
 
 EVENTS = Path(__file__).parent.parent / "events" / "mastodon"
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

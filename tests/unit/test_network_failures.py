@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.networks.base import AmbiguousError, AuthError, NetworkError, PermanentError, RetryableError
-from chalicelib.services.network_failures import (
+from chalicelib.networks.failures import (
     POST_WORDING,
     REPLY_WORDING,
     FailureOutcome,

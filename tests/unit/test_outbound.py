@@ -1,4 +1,4 @@
-"""The outbound policy: what Herald may reach on a client's say-so (chalicelib/outbound.py).
+"""The outbound policy: what Herald may reach on a client's say-so (chalicelib/core/outbound.py).
 
 No test here reaches the network: names resolve through an injected resolver, and where a real socket is
 needed it is a local server on 127.0.0.1 (reached only by the allowing policy).
@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 import requests
 
-from chalicelib.outbound import (
+from chalicelib.core.outbound import (
     ALLOW_LOCAL_PEERS,
     AnswerTooLarge,
     OutboundPolicy,
     OutboundRefused,
     clean_reason,
 )
-from chalicelib.settings import load_settings
+from chalicelib.core.settings import load_settings
 from infra.local.environment import LocalOptions, app_environment
 from tests.support.local_server import LocalServer
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.services.post_status import derive_post_status
+from chalicelib.publishing.post_status import derive_post_status
 
 
 @pytest.mark.parametrize(("stored", "deliveries", "shown"), [

@@ -8,7 +8,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib.settings import QUEUES
+from chalicelib.core.settings import QUEUES
 from infra.local.aws_emulation import AwsClients
 from infra.local.kms_keys import KmsKeyKeeper
 from infra.local.provision import Provisioner, creation_order

@@ -4,8 +4,8 @@ from __future__ import annotations
 import csv
 import io
 
-from chalicelib.services.figures import compare, summarize
-from chalicelib.services.report_csv import render_csv
+from chalicelib.metrics.figures import compare, summarize
+from chalicelib.metrics.report_csv import render_csv
 from tests.unit.test_report_html import report
 
 

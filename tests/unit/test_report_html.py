@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-from chalicelib.services.figures import compare, summarize
-from chalicelib.services.report_html import render_html
+from chalicelib.metrics.figures import compare, summarize
+from chalicelib.metrics.report_html import render_html
 
 
 def report(**overrides):

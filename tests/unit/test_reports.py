@@ -5,8 +5,8 @@ from datetime import date
 
 import pytest
 
-from chalicelib.errors import ValidationFailed
-from chalicelib.services.reports import month_period, previous_period, quarter_period
+from chalicelib.core.errors import ValidationFailed
+from chalicelib.metrics.reports import month_period, previous_period, quarter_period
 
 
 def test_months_and_their_previous_month():

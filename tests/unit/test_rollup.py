@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from chalicelib.metrics.metric_repository import DailyRow, DayCounts
+from chalicelib.metrics.rollup import Fetched, build_row
 from chalicelib.networks.base import ChannelInsights, PostInsights
-from chalicelib.repositories.metrics import DailyRow, DayCounts
-from chalicelib.services.rollup import Fetched, build_row
 
 DAY = date(2026, 3, 2)
 

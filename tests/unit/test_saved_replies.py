@@ -1,7 +1,7 @@
 import pytest
 
-from chalicelib.errors import ValidationFailed
-from chalicelib.services.saved_replies import placeholders, render
+from chalicelib.core.errors import ValidationFailed
+from chalicelib.inbox.saved_replies import placeholders, render
 
 
 def test_placeholders_are_names_in_braces_in_order_once():

@@ -11,7 +11,7 @@ import pytest
 from chalice import Chalice, Cron, Rate
 from chalice.app import CloudWatchEvent
 
-from chalicelib.clock import FixedClock
+from chalicelib.core.clock import FixedClock
 from infra.local.lambda_runtime import LambdaEnvironment
 from infra.local.scheduler import Scheduler, run_job, scheduled_event, scheduled_jobs
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from chalicelib.services.svg_charts import Series, bar_chart, duration, hbar_chart, line_chart, nice_step
+from chalicelib.metrics.svg_charts import Series, bar_chart, duration, hbar_chart, line_chart, nice_step
 
 SVG = "{http://www.w3.org/2000/svg}"
 

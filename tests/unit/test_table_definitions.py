@@ -13,17 +13,25 @@ from typing import Any
 from pynamodb.attributes import NumberAttribute, TTLAttribute
 from pynamodb.models import Model
 
-import chalicelib.repositories
-from chalicelib.settings import TABLES, get_settings, resource_name
+import chalicelib
+from chalicelib.core.settings import TABLES, get_settings, resource_name
 from infra.resources import table_resource
 
 Props = dict[str, Any]
 
 
+def is_table_module(name: str) -> bool:
+    """Where PynamoDB models live: a feature's `tables`, its `*_repository` modules and stores."""
+    last = name.rsplit(".", 1)[-1]
+    return last == "tables" or last.endswith(("_repository", "_store"))
+
+
 def herald_models() -> list[type[Model]]:
-    """Every Model subclass in chalicelib.repositories, the discriminated item classes included."""
-    for module in pkgutil.iter_modules(chalicelib.repositories.__path__):
-        importlib.import_module(f"chalicelib.repositories.{module.name}")
+    """Every Model subclass in chalicelib's table and repository modules, the discriminated item classes
+    included."""
+    for module in pkgutil.walk_packages(chalicelib.__path__, "chalicelib."):
+        if is_table_module(module.name):
+            importlib.import_module(module.name)
 
     def below(cls: type[Model]) -> Iterator[type[Model]]:
         for sub in cls.__subclasses__():
@@ -153,7 +161,7 @@ def mismatches(models: list[type[Model]], tables: dict[str, Props]) -> list[str]
 
 def test_every_model_and_its_table_declare_the_same_keys_indexes_and_ttl() -> None:
     models = herald_models()
-    assert models, "no PynamoDB model found in chalicelib.repositories"
+    assert models, "no PynamoDB model found in chalicelib"
     found = mismatches(models, declared_tables())
     assert not found, "\n".join(found)
 

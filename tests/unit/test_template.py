@@ -10,8 +10,8 @@ import pytest
 from cfnlint.api import lint
 
 from app import app
-from chalicelib.services.publishing import CLAIM_LEASE
-from chalicelib.settings import QUEUES, TABLES, get_settings, queue_env_var, resource_name, table_env_var
+from chalicelib.core.settings import QUEUES, TABLES, get_settings, queue_env_var, resource_name, table_env_var
+from chalicelib.publishing.engine import CLAIM_LEASE
 from infra.access import FUNCTIONS
 from infra.functions import Function, app_functions
 from infra.package import read_config, stage_environment
@@ -183,7 +183,7 @@ def test_functions_get_the_names_of_the_resources_the_template_makes(stage: str,
 
 
 def test_no_deployed_function_may_reach_private_addresses(template: dict[str, Any]) -> None:
-    """HERALD_ALLOW_PRIVATE_URLS is for tests and local peers only (chalicelib/outbound.py)."""
+    """HERALD_ALLOW_PRIVATE_URLS is for tests and local peers only (chalicelib/core/outbound.py)."""
     environments = [properties.get("Environment", {}).get("Variables", {})
                     for properties in functions(template).values()]
     environments.append(template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {}))

@@ -1,0 +1,239 @@
+"""Connected channels: credentials sealed at rest, never returned, never logged.
+
+A channel's platform account (the key webhooks are routed by) always comes from
+the network, asked with the channel's own credentials before anything is saved;
+what the client typed is at most a choice among the accounts the network names.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.accounts.channel_repository import ChannelRepository, ChannelRow
+from chalicelib.core.clock import Clock, to_rfc3339
+from chalicelib.core.crypto import SecretBox
+from chalicelib.core.errors import NotFound, ValidationFailed
+from chalicelib.core.ids import new_id
+from chalicelib.networks.base import ChannelContext, NetworkAdapter, NetworkError, RetryableError
+from chalicelib.networks.registry import NETWORKS, NetworkSpec, default_limits, get_spec
+
+log = logging.getLogger("herald.channels")
+
+AdapterFactory = Callable[[str], NetworkAdapter]
+MAX_KEY_IN_ERROR = 64  # a client's unknown key is named in the error, cut to this length
+
+
+class ChannelService:
+    def __init__(self, channels: ChannelRepository, secrets_box: SecretBox, adapters: AdapterFactory,
+                 clock: Clock) -> None:
+        self.channels = channels
+        self.secrets_box = secrets_box
+        self.adapters = adapters
+        self.clock = clock
+
+    @staticmethod
+    def _context(workspace_id: str, channel_id: str) -> dict[str, str]:
+        return {"workspace_id": workspace_id, "channel_id": channel_id}
+
+    def get(self, workspace_id: str, channel_id: str) -> ChannelRow:
+        row = self.channels.get(workspace_id, channel_id)
+        if row is None:
+            raise NotFound(f"No channel {channel_id} in this workspace.")
+        return row
+
+    def list(self, workspace_id: str, limit: int, cursor: str | None) -> tuple[list[ChannelRow], str | None]:
+        return self.channels.list(workspace_id, limit, cursor)
+
+    def context_for(self, row: ChannelRow) -> ChannelContext:
+        """The adapter's view of a channel, with decrypted credentials."""
+        credentials = (self.secrets_box.open(row.credentials_sealed, self._context(row.workspace_id, row.channel_id))
+                       if row.credentials_sealed else {})
+
+        def save_credentials(new: dict[str, Any]) -> None:
+            sealed = self.secrets_box.seal(new, self._context(row.workspace_id, row.channel_id))
+            self.channels.set_credentials(row.workspace_id, row.channel_id, sealed, self._now())
+
+        return ChannelContext(row.workspace_id, row.channel_id, row.network, dict(row.settings), credentials,
+                              save_credentials)
+
+    def _now(self) -> str:
+        return to_rfc3339(self.clock.now()) or ""
+
+    def create(self, workspace_id: str, network: str, name: str, credentials: dict[str, Any],
+               settings: dict[str, Any]) -> ChannelRow:
+        spec = get_spec(network)
+        if spec is None:
+            raise ValidationFailed.field("network", f"'{network}' is not a network Herald knows; "
+                                                    f"use one of {', '.join(NETWORKS)}")
+        checked_credentials = valid_credentials(spec, credentials)
+        requested = valid_settings(spec, settings)
+        now = self._now()
+        row = ChannelRow(workspace_id, new_id("ch"), network, name, "active", now, now, settings=requested)
+        row, kept_credentials = self._identify(row, checked_credentials, requested)
+        row.credentials_sealed = self._seal(row, kept_credentials)
+        self.channels.create(row)
+        log.info("Connected %s channel %s in workspace %s", network, row.channel_id, workspace_id)
+        return row
+
+    def _seal(self, row: ChannelRow, credentials: dict[str, Any]) -> bytes:
+        return self.secrets_box.seal(credentials, self._context(row.workspace_id, row.channel_id))
+
+    def _identify(self, row: ChannelRow, credentials: dict[str, Any],
+                  requested: dict[str, Any]) -> tuple[ChannelRow, dict[str, Any]]:
+        """Asks the network who these credentials belong to (one call), before anything is saved.
+
+        Returns the row with the account the network named and the credentials to keep (an
+        adapter may have opened a session worth keeping).
+        """
+        spec = NETWORKS[row.network]
+        context = ChannelContext(row.workspace_id, row.channel_id, row.network, dict(requested), dict(credentials))
+        adapter = self.adapters(row.network)
+        if spec.verify_on_connect:
+            try:
+                described = adapter.describe_account(context)
+            except NetworkError as exc:
+                raise _refused(row.network, exc, credentials) from None
+        else:
+            described = adapter.describe_account(context)
+        account = _choose_account(spec, _accounts(described), requested)
+        account_id = str(account["account_id"])
+        settings = _with_network_settings(requested, {k: v for k, v in account.items()
+                                                      if k not in ("account_id", "handle")})
+        if spec.account_setting:
+            settings[spec.account_setting] = account_id
+        row = replace(row, handle=str(account.get("handle") or account_id),
+                      account_key=f"{row.network}#{account_id}", settings=settings)
+        return row, dict(context.credentials)
+
+    def update(self, workspace_id: str, channel_id: str, *, name: str | None, credentials: dict[str, Any] | None,
+               settings: dict[str, Any] | None, status: str | None) -> ChannelRow:
+        row = self.get(workspace_id, channel_id)
+        spec = NETWORKS[row.network]
+        requested = valid_settings(spec, settings) if settings is not None else None
+        checked_credentials = valid_credentials(spec, credentials) if credentials is not None else None
+        if name is not None:
+            row.name = name
+        if status is not None:
+            row.status = status
+        if checked_credentials is not None:
+            wanted = dict(requested if requested is not None else _client_settings(spec, row.settings))
+            if spec.account_setting and spec.account_setting not in wanted and row.settings.get(spec.account_setting):
+                wanted[spec.account_setting] = row.settings[spec.account_setting]  # renewing: the same account
+            row, kept_credentials = self._identify(row, checked_credentials, wanted)
+            row.credentials_sealed = self._seal(row, kept_credentials)
+            row.status = status or "active"  # new credentials clear needs_reauth
+        elif requested is not None:
+            row.settings = _resettled(spec, row.settings, requested)
+        row.updated_at = self._now()
+        self.channels.save(row)
+        return row
+
+    def delete(self, workspace_id: str, channel_id: str) -> None:
+        self.get(workspace_id, channel_id)
+        self.channels.delete(workspace_id, channel_id)
+
+    def mark_needs_reauth(self, workspace_id: str, channel_id: str) -> None:
+        self.channels.set_status(workspace_id, channel_id, "needs_reauth", self._now())
+
+
+# -- what a client may send ------------------------------------------------------------------
+
+
+def valid_credentials(spec: NetworkSpec, credentials: Mapping[str, Any]) -> dict[str, Any]:
+    """The network's known credential fields, strings of bounded length; values never echoed."""
+    missing = [f for f in spec.credential_fields if credentials.get(f) in (None, "")]
+    if missing:
+        raise ValidationFailed(
+            f"credentials: {spec.name} needs {', '.join(missing)}",
+            details=[{"field": f"credentials.{f}", "message": "required"} for f in missing])
+    return _validated(spec.credentials_model, credentials, "credentials")
+
+
+def valid_settings(spec: NetworkSpec, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The network's known settings, of their types and within their bounds."""
+    return _validated(spec.settings_model, settings, "settings",
+                      {"max_text": default_limits(spec.name).max_text})
+
+
+def _validated(model: type[BaseModel], data: Mapping[str, Any], prefix: str,
+               context: dict[str, Any] | None = None) -> dict[str, Any]:
+    try:
+        return model.model_validate(data, context=context).model_dump(exclude_none=True)
+    except ValidationError as exc:
+        # pydantic's messages name the rule broken, never the value given.
+        details = [{"field": _field_name(prefix, error["loc"]), "message": error["msg"]}
+                   for error in exc.errors(include_url=False, include_input=False, include_context=False)]
+        message = "; ".join(f"{d['field']}: {d['message']}" for d in details)
+        raise ValidationFailed(message, details=details) from None
+
+
+def _field_name(prefix: str, loc: tuple[Any, ...]) -> str:
+    return ".".join([prefix, *(str(part)[:MAX_KEY_IN_ERROR] for part in loc)])
+
+
+# -- what the network says -------------------------------------------------------------------
+
+
+def _refused(network: str, exc: NetworkError, credentials: Mapping[str, Any]) -> ValidationFailed:
+    said = exc.message
+    for value in credentials.values():  # a network may quote what it was sent: never echo a secret
+        if isinstance(value, str) and len(value) >= 4:
+            said = said.replace(value, "[redacted]")
+    if isinstance(exc, RetryableError):
+        return ValidationFailed.field("credentials", f"could not check them with {network}, try again: {said}")
+    return ValidationFailed.field("credentials", f"{network} refused them: {said}")
+
+
+def _accounts(described: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The accounts the credentials reach: one, or (LinkedIn organizations) a list to choose from."""
+    listed = described.get("accounts")
+    return list(listed) if isinstance(listed, list) else [described]
+
+
+def _choose_account(spec: NetworkSpec, accounts: list[Mapping[str, Any]],
+                    requested: Mapping[str, Any]) -> Mapping[str, Any]:
+    key = spec.account_setting
+    named = requested.get(key) if key else None
+    ids = [str(account["account_id"]) for account in accounts]
+    if named is not None:
+        for account in accounts:
+            if str(account["account_id"]) == str(named):
+                return account
+        raise ValidationFailed.field(
+            f"settings.{key}", f"{spec.name} says these credentials do not reach {named}; "
+                               f"they reach {', '.join(ids)}", choices=ids)
+    if len(accounts) == 1:
+        return accounts[0]
+    raise ValidationFailed.field(f"settings.{key}", f"these credentials reach several {spec.name} accounts: "
+                                                    f"name one of {', '.join(ids)}", choices=ids)
+
+
+def _with_network_settings(requested: Mapping[str, Any], from_network: Mapping[str, Any]) -> dict[str, Any]:
+    """The network's facts win over what the client typed; a client may only lower the text limit."""
+    merged = {**requested, **from_network}
+    asked, allowed = requested.get("max_characters"), from_network.get("max_characters")
+    if isinstance(asked, int) and isinstance(allowed, int):
+        merged["max_characters"] = min(asked, allowed)
+    return merged
+
+
+def _client_settings(spec: NetworkSpec, stored: Mapping[str, Any]) -> dict[str, Any]:
+    fields = spec.settings_model.model_fields
+    return {k: v for k, v in stored.items() if k in fields}
+
+
+def _resettled(spec: NetworkSpec, stored: Mapping[str, Any], requested: dict[str, Any]) -> dict[str, Any]:
+    """New settings without new credentials: the account stays the one the network named."""
+    fields = spec.settings_model.model_fields
+    key = spec.account_setting
+    if key and key in requested and requested[key] != stored.get(key):
+        raise ValidationFailed.field(f"settings.{key}", "a channel's account changes only with new credentials "
+                                                        "that the network says reach it")
+    from_network = {k: v for k, v in stored.items() if k not in fields}
+    if key and stored.get(key):
+        from_network[key] = stored[key]
+    return {**requested, **from_network}

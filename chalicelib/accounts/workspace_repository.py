@@ -1,0 +1,60 @@
+"""Workspaces and their calendar-feed token."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib.publishing.tables import WorkspaceRecord
+
+
+@dataclass
+class WorkspaceRow:
+    workspace_id: str
+    name: str
+    timezone: str
+    created_at: str
+    feed_token_id: str | None = None
+    feed_token_sealed: bytes | None = None
+
+
+def _row(record: WorkspaceRecord) -> WorkspaceRow:
+    return WorkspaceRow(record.workspace_id, record.name, record.timezone, record.created_at,
+                        record.feed_token_id, record.feed_token_sealed)
+
+
+class WorkspaceRepository:
+    def create(self, row: WorkspaceRow) -> None:
+        WorkspaceRecord(
+            row.workspace_id, name=row.name, timezone=row.timezone, created_at=row.created_at,
+        ).save(condition=WorkspaceRecord.workspace_id.does_not_exist())
+
+    def get(self, workspace_id: str) -> WorkspaceRow | None:
+        try:
+            return _row(WorkspaceRecord.get(workspace_id))
+        except DoesNotExist:
+            return None
+
+    def update(self, workspace_id: str, *, name: str | None = None, timezone: str | None = None) -> None:
+        actions = []
+        if name is not None:
+            actions.append(WorkspaceRecord.name.set(name))
+        if timezone is not None:
+            actions.append(WorkspaceRecord.timezone.set(timezone))
+        if actions:
+            WorkspaceRecord(workspace_id).update(
+                actions=actions, condition=WorkspaceRecord.workspace_id.exists())
+
+    def set_feed_token(self, workspace_id: str, token_id: str | None, sealed: bytes | None) -> None:
+        record = WorkspaceRecord(workspace_id)
+        if token_id is None:
+            actions = [WorkspaceRecord.feed_token_id.remove(), WorkspaceRecord.feed_token_sealed.remove()]
+        else:
+            actions = [WorkspaceRecord.feed_token_id.set(token_id),
+                       WorkspaceRecord.feed_token_sealed.set(sealed)]
+        record.update(actions=actions, condition=WorkspaceRecord.workspace_id.exists())
+
+    def find_by_feed_token(self, token_id: str) -> WorkspaceRow | None:
+        for record in WorkspaceRecord.by_feed_token.query(token_id, limit=1):
+            return _row(record)
+        return None

@@ -1,0 +1,208 @@
+"""The one way routes are declared: auth, body limits, JSON parsing, validation,
+errors in the contract's shape, and an entry in the OpenAPI document.
+
+A route handler gets a `Call` and the path parameters, and returns a pydantic
+model, a dict, or a `chalice.Response`.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalice import Blueprint, Response
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.core.errors import (
+    ApiError,
+    BadRequest,
+    Forbidden,
+    InternalError,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from chalicelib.core.settings import get_settings
+
+log = logging.getLogger("herald.api")
+
+ROLE_RANK = {"viewer": 0, "editor": 1, "admin": 2, "owner": 3}
+
+
+@dataclass(frozen=True)
+class Principal:
+    workspace_id: str
+    role: str
+    key_id: str
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    method: str
+    path: str
+    summary: str
+    role: str | None
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: type[BaseModel] | None
+    status: int
+    tag: str
+    content_type: str = "application/json"
+    # Statuses the route answers beyond those its role, body and query imply (openapi.py derives those).
+    errors: tuple[int, ...] = ()
+    # Request headers the route reads: name -> JSON schema of the value.
+    request_headers: tuple[tuple[str, dict[str, Any]], ...] = ()
+    # Other media types the success answer may take (a report as CSV or HTML).
+    also_serves: tuple[str, ...] = ()
+
+
+ROUTES: list[RouteSpec] = []
+
+
+@dataclass
+class Call:
+    """What a handler needs from the request, already checked."""
+
+    principal: Principal | None
+    body: Any
+    query: Any
+    headers: dict[str, str]
+    raw_body: bytes
+    query_params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def workspace_id(self) -> str:
+        assert self.principal is not None
+        return self.principal.workspace_id
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    if isinstance(body, BaseModel):
+        body = body.model_dump(mode="json", by_alias=True)
+    return Response(
+        body=json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+        status_code=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+
+
+def error_response(error: ApiError) -> Response:
+    return json_response(error.body(), error.status, error.headers)
+
+
+def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
+    details = []
+    for item in exc.errors(include_url=False):
+        loc = ".".join(str(part) for part in item["loc"]) or "body"
+        details.append({"field": loc, "message": item["msg"], "type": item["type"]})
+    return details
+
+
+def _validate(model: type[BaseModel], data: Any, where: str) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        details = validation_details(exc)
+        summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:3])
+        raise ValidationFailed(f"The {where} is not valid: {summary}", details=details) from None
+
+
+def parse_json_body(raw: bytes) -> Any:
+    if len(raw) > get_settings().max_body_bytes:
+        raise PayloadTooLarge(f"The body is {len(raw)} bytes; the limit is {get_settings().max_body_bytes}.")
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw.decode("utf-8"))  # bytes alone would also let UTF-16 and UTF-32 in
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequest(f"The body is not valid JSON: {exc}", code="malformed_json") from None
+    if not isinstance(data, dict):
+        raise BadRequest("The body must be a JSON object.", code="malformed_json")
+    _refuse_lone_surrogates(data)
+    return data
+
+
+def _refuse_lone_surrogates(data: dict[str, Any]) -> None:
+    """`"\\ud800"` is valid JSON but not text: name where it is, before any model sees it."""
+    from chalicelib.core.fields import lone_surrogate_at
+
+    found = lone_surrogate_at(data)
+    if found is not None:
+        where = ".".join(str(part) for part in found) or "body"
+        raise ValidationFailed.field(where, "is not valid Unicode text: it holds a lone surrogate",
+                                     type="lone_surrogate")
+
+
+def check_media_type(headers: dict[str, str], raw: bytes) -> None:
+    """A body must be JSON (every route reads JSON); a request without one may say anything or nothing."""
+    content_type = headers.get("content-type")
+    if not raw.strip() or content_type is None:
+        return
+    if content_type.split(";", 1)[0].strip().lower() != "application/json":
+        raise UnsupportedMediaType(f"Send the body as application/json, not {content_type[:100]!r}.")
+
+
+AuthFn = Callable[[dict[str, str]], Principal]
+_authenticate: list[AuthFn] = []
+
+
+def set_authenticator(fn: AuthFn) -> None:
+    """The API-key check is injected so that tests and the app share this module."""
+    _authenticate[:] = [fn]
+
+
+def _principal(headers: dict[str, str], role: str) -> Principal:
+    if not _authenticate:
+        from chalicelib.wiring import authenticate
+
+        set_authenticator(authenticate)
+    principal = _authenticate[0](headers)
+    if ROLE_RANK[principal.role] < ROLE_RANK[role]:
+        raise Forbidden(f"This needs the {role} role or higher; your key is {principal.role}.")
+    return principal
+
+
+def route(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
+          role: str | None = "viewer", body: type[BaseModel] | None = None,
+          query: type[BaseModel] | None = None, response: type[BaseModel] | None = None,
+          status: int = 200, content_type: str = "application/json", errors: tuple[int, ...] = (),
+          request_headers: dict[str, dict[str, Any]] | None = None,
+          also_serves: tuple[str, ...] = ()) -> Callable[[Callable[..., Any]], Any]:
+    spec = RouteSpec(method, path, summary, role, body, query, response, status, tag, content_type, errors,
+                     tuple((request_headers or {}).items()), also_serves)
+    ROUTES.append(spec)
+
+    def decorate(handler: Callable[..., Any]) -> Any:
+        def view(**params: str) -> Response:
+            request = bp.current_request
+            try:
+                raw = request.raw_body or b""
+                headers = {k.lower(): v for k, v in (request.headers or {}).items()}
+                principal = _principal(headers, role) if role else None
+                check_media_type(headers, raw)
+                parsed_body = _validate(body, parse_json_body(raw), "body") if body else None
+                query_params = dict(request.query_params or {})
+                parsed_query = _validate(query, query_params, "query") if query else None
+                call = Call(principal, parsed_body, parsed_query, headers, raw, query_params)
+                result = handler(call, **params)
+            except ApiError as error:
+                return error_response(error)
+            except Exception:
+                log.exception("Unhandled error in %s %s", method, path)
+                return error_response(InternalError("Something went wrong on our side; it was logged."))
+            if isinstance(result, Response):
+                return result
+            if status == 204:
+                return Response(body="", status_code=204)  # no content: no body and no content type
+            return json_response(result, status)
+
+        view.__name__ = handler.__name__
+        view.__doc__ = handler.__doc__
+        # Any media type reaches the view, which refuses a body that is not JSON (check_media_type): Chalice
+        # alone would refuse a GET that carries no body but some Content-Type.
+        bp.route(path, methods=[method], content_types=["*/*"])(view)
+        return handler
+
+    return decorate

@@ -1,0 +1,274 @@
+"""What the inbox keeps besides conversations, one partition per workspace and kind:
+
+- `<workspace_id>#saved_reply` / `<saved_reply_id>`
+- `<workspace_id>#rule` / `<rule_id>`
+- `<workspace_id>#mention` / `<received time>#<mention_id>` (newest last)
+- `<workspace_id>#poll_cursor` / `<channel_id>`
+- `network#<network>#webhooks` / `<YYYY-MM-DD>`: what receivers answered 200 to without
+  storing (no workspace is known for those).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.models import Model
+
+from chalicelib.core.pages import decode_cursor, encode_cursor
+from chalicelib.publishing.post_repository import key_time
+from chalicelib.publishing.tables import _meta
+
+
+class SavedReplyRecord(Model):
+    Meta = _meta("inbox_config")
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute()
+    text = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
+class ListeningRuleRecord(Model):
+    Meta = _meta("inbox_config")
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute()
+    any_of = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[var-annotated]
+    all_of = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[var-annotated]
+    exclude = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[var-annotated]
+    channel_ids = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[var-annotated]
+    enabled = BooleanAttribute(default=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
+class MentionRecord(Model):
+    Meta = _meta("inbox_config")
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    mention_id = UnicodeAttribute()
+    rule_id = UnicodeAttribute()
+    rule_name = UnicodeAttribute(default="")
+    conversation_id = UnicodeAttribute()
+    channel_id = UnicodeAttribute()
+    network = UnicodeAttribute()
+    message_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    text = UnicodeAttribute(default="")
+    author_id = UnicodeAttribute(default="")
+    author_name = UnicodeAttribute(default="")
+    author_handle = UnicodeAttribute(default="")
+    matched_terms = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[var-annotated]
+    occurred_at = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+class PollCursorRecord(Model):
+    Meta = _meta("inbox_config")
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    cursor = UnicodeAttribute(null=True)
+    updated_at = UnicodeAttribute()
+
+
+class WebhookStatsRecord(Model):
+    Meta = _meta("inbox_config")
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    ignored = NumberAttribute(default=0)
+    unrouted = NumberAttribute(default=0)
+    rejected = NumberAttribute(default=0)
+
+
+@dataclass
+class SavedReplyRow:
+    workspace_id: str
+    saved_reply_id: str
+    name: str
+    text: str
+    created_at: str
+    updated_at: str
+
+
+@dataclass
+class RuleRow:
+    workspace_id: str
+    rule_id: str
+    name: str
+    created_at: str
+    updated_at: str
+    any_of: list[str] = field(default_factory=list)
+    all_of: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    channel_ids: list[str] = field(default_factory=list)
+    enabled: bool = True
+
+
+@dataclass
+class MentionRow:
+    workspace_id: str
+    mention_id: str
+    rule_id: str
+    rule_name: str
+    conversation_id: str
+    channel_id: str
+    network: str
+    message_id: str
+    kind: str
+    text: str
+    occurred_at: datetime
+    created_at: datetime
+    author_id: str = ""
+    author_name: str = ""
+    author_handle: str = ""
+    matched_terms: list[str] = field(default_factory=list)
+
+
+def _pk(workspace_id: str, kind: str) -> str:
+    return f"{workspace_id}#{kind}"
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _saved_row(workspace_id: str, r: SavedReplyRecord) -> SavedReplyRow:
+    return SavedReplyRow(workspace_id, r.sk, r.name, r.text, r.created_at, r.updated_at)
+
+
+def _rule_row(workspace_id: str, r: ListeningRuleRecord) -> RuleRow:
+    return RuleRow(workspace_id, r.sk, r.name, r.created_at, r.updated_at, list(r.any_of or []),
+                   list(r.all_of or []), list(r.exclude or []), list(r.channel_ids or []), bool(r.enabled))
+
+
+def _mention_row(workspace_id: str, r: MentionRecord) -> MentionRow:
+    return MentionRow(workspace_id, r.mention_id, r.rule_id, r.rule_name, r.conversation_id, r.channel_id,
+                      r.network, r.message_id, r.kind, r.text, _time(r.occurred_at), _time(r.created_at),
+                      r.author_id, r.author_name, r.author_handle, list(r.matched_terms or []))
+
+
+class InboxConfigRepository:
+    # -- saved replies -------------------------------------------------------------
+
+    def put_saved_reply(self, row: SavedReplyRow) -> None:
+        SavedReplyRecord(_pk(row.workspace_id, "saved_reply"), row.saved_reply_id, name=row.name,
+                         text=row.text, created_at=row.created_at, updated_at=row.updated_at).save()
+
+    def get_saved_reply(self, workspace_id: str, saved_reply_id: str) -> SavedReplyRow | None:
+        try:
+            record = SavedReplyRecord.get(_pk(workspace_id, "saved_reply"), saved_reply_id,
+                                          consistent_read=True)
+        except DoesNotExist:
+            return None
+        return _saved_row(workspace_id, record)
+
+    def list_saved_replies(self, workspace_id: str, limit: int,
+                           cursor: str | None) -> tuple[list[SavedReplyRow], str | None]:
+        pk = _pk(workspace_id, "saved_reply")
+        result = SavedReplyRecord.query(pk, limit=limit, last_evaluated_key=decode_cursor(cursor, {"pk": pk}))
+        rows = [_saved_row(workspace_id, r) for r in result]
+        return rows, encode_cursor(result.last_evaluated_key)
+
+    def delete_saved_reply(self, workspace_id: str, saved_reply_id: str) -> None:
+        SavedReplyRecord(_pk(workspace_id, "saved_reply"), saved_reply_id).delete()
+
+    # -- listening rules -------------------------------------------------------------
+
+    def put_rule(self, row: RuleRow) -> None:
+        ListeningRuleRecord(_pk(row.workspace_id, "rule"), row.rule_id, name=row.name, any_of=row.any_of,
+                            all_of=row.all_of, exclude=row.exclude, channel_ids=row.channel_ids,
+                            enabled=row.enabled, created_at=row.created_at, updated_at=row.updated_at).save()
+
+    def get_rule(self, workspace_id: str, rule_id: str) -> RuleRow | None:
+        try:
+            record = ListeningRuleRecord.get(_pk(workspace_id, "rule"), rule_id, consistent_read=True)
+        except DoesNotExist:
+            return None
+        return _rule_row(workspace_id, record)
+
+    def list_rules(self, workspace_id: str, limit: int,
+                   cursor: str | None) -> tuple[list[RuleRow], str | None]:
+        pk = _pk(workspace_id, "rule")
+        result = ListeningRuleRecord.query(pk, limit=limit,
+                                           last_evaluated_key=decode_cursor(cursor, {"pk": pk}))
+        rows = [_rule_row(workspace_id, r) for r in result]
+        return rows, encode_cursor(result.last_evaluated_key)
+
+    def all_rules(self, workspace_id: str) -> list[RuleRow]:
+        return [_rule_row(workspace_id, r) for r in ListeningRuleRecord.query(_pk(workspace_id, "rule"))]
+
+    def delete_rule(self, workspace_id: str, rule_id: str) -> None:
+        ListeningRuleRecord(_pk(workspace_id, "rule"), rule_id).delete()
+
+    # -- mentions ----------------------------------------------------------------------
+
+    def put_mention(self, row: MentionRow, received_at: datetime) -> None:
+        """Idempotent: the same event and rule always make the same item."""
+        MentionRecord(
+            _pk(row.workspace_id, "mention"), f"{key_time(received_at)}#{row.mention_id}",
+            mention_id=row.mention_id, rule_id=row.rule_id, rule_name=row.rule_name,
+            conversation_id=row.conversation_id, channel_id=row.channel_id, network=row.network,
+            message_id=row.message_id, kind=row.kind, text=row.text, author_id=row.author_id,
+            author_name=row.author_name, author_handle=row.author_handle, matched_terms=row.matched_terms,
+            occurred_at=key_time(row.occurred_at), created_at=key_time(row.created_at),
+        ).save()
+
+    def list_mentions(self, workspace_id: str, rule_id: str | None, limit: int,
+                      cursor: str | None) -> tuple[list[MentionRow], str | None]:
+        pk = _pk(workspace_id, "mention")
+        result = MentionRecord.query(
+            pk, filter_condition=(MentionRecord.rule_id == rule_id) if rule_id else None,
+            scan_index_forward=False, limit=limit, page_size=max(limit, 100) if rule_id else None,
+            last_evaluated_key=decode_cursor(cursor, {"pk": pk}),
+        )
+        rows = [_mention_row(workspace_id, r) for r in result]
+        return rows, encode_cursor(result.last_evaluated_key) if len(rows) == limit else None
+
+    # -- poll cursors ------------------------------------------------------------------
+
+    def poll_cursor(self, workspace_id: str, channel_id: str) -> tuple[bool, str | None]:
+        """(known, cursor): a channel never polled has no item at all."""
+        try:
+            record = PollCursorRecord.get(_pk(workspace_id, "poll_cursor"), channel_id, consistent_read=True)
+        except DoesNotExist:
+            return False, None
+        return True, record.cursor
+
+    def save_poll_cursor(self, workspace_id: str, channel_id: str, cursor: str | None, *, known: bool,
+                         previous: str | None, at: datetime) -> bool:
+        """Moves the cursor only from where this run found it, so an overlapping run cannot move it back."""
+        if known:
+            condition: Any = (PollCursorRecord.cursor == previous) if previous is not None \
+                else PollCursorRecord.cursor.does_not_exist()
+        else:
+            condition = PollCursorRecord.pk.does_not_exist()
+        try:
+            PollCursorRecord(_pk(workspace_id, "poll_cursor"), channel_id, cursor=cursor,
+                             updated_at=key_time(at)).save(condition=condition)
+        except PutError as exc:
+            if getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    # -- webhook counters ---------------------------------------------------------------
+
+    def count_webhook_outcomes(self, network: str, day: str, *, ignored: int, unrouted: int,
+                               rejected: int) -> None:
+        actions = [getattr(WebhookStatsRecord, name).add(value)
+                   for name, value in (("ignored", ignored), ("unrouted", unrouted), ("rejected", rejected))
+                   if value]
+        if actions:
+            WebhookStatsRecord(f"network#{network}#webhooks", day).update(actions=actions)
+
+    def webhook_outcomes(self, network: str, day: str) -> dict[str, int]:
+        try:
+            record = WebhookStatsRecord.get(f"network#{network}#webhooks", day, consistent_read=True)
+        except DoesNotExist:
+            return {"ignored": 0, "unrouted": 0, "rejected": 0}
+        return {"ignored": int(record.ignored or 0), "unrouted": int(record.unrouted or 0),
+                "rejected": int(record.rejected or 0)}

@@ -1,0 +1,207 @@
+"""Request and answer shapes of the inbox, saved replies, listening and webhooks."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from chalicelib.core.fields import MultiLineText, SingleLineText
+from chalicelib.publishing.schemas import Limit, RequestModel
+
+ConversationStatus = Literal["open", "pending", "closed"]
+ConversationKind = Literal["comment", "message", "mention"]
+Priority = Literal["normal", "high"]
+DeliveryStatus = Literal["received", "sending", "sent", "failed", "unknown"]
+Tag = SingleLineText(50)
+Term = SingleLineText(200)
+Name = SingleLineText(100)
+Assignee = SingleLineText(200)
+ReplyText = MultiLineText(max_length=10000, min_length=1)
+VariableValue = MultiLineText(max_length=1000)
+
+
+class Person(BaseModel):
+    id: str | None = None
+    name: str | None = None
+    handle: str | None = None
+
+
+class Conversation(BaseModel):
+    id: str
+    channel_id: str
+    network: str
+    kind: ConversationKind
+    status: ConversationStatus
+    assignee: str | None
+    tags: list[str]
+    priority: Priority
+    participant: Person
+    last_message_at: datetime | None
+    last_message_preview: str
+    first_inbound_at: datetime | None
+    first_response_at: datetime | None
+    first_response_s: int | None = Field(description="Seconds from the first inbound message reaching Herald "
+                                                      "to the first answer.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class Message(BaseModel):
+    id: str = Field(description="The network's id; a reply the network never took has its reply_id here.")
+    conversation_id: str
+    direction: Literal["inbound", "outbound"]
+    kind: ConversationKind
+    text: str
+    author: Person
+    occurred_at: datetime
+    parent_id: str | None
+    edited_at: datetime | None
+    deleted: bool
+    deleted_at: datetime | None
+    delivery_status: DeliveryStatus
+    error: str | None
+    reply_id: str | None
+
+
+class ConversationDetail(BaseModel):
+    conversation: Conversation
+    messages: list[Message]
+
+
+class ConversationPage(BaseModel):
+    items: list[Conversation]
+    next_cursor: str | None
+
+
+class ConversationQuery(RequestModel):
+    status: ConversationStatus | None = None
+    channel_id: str | None = None
+    kind: ConversationKind | None = None
+    assignee: Assignee | None = None
+    tag: Tag | None = None
+    limit: Limit = 50
+    cursor: str | None = None
+
+
+class ConversationPatch(RequestModel):
+    status: ConversationStatus | None = None
+    assignee: Assignee | None = Field(default=None, description="null unassigns.")
+    tags: Annotated[list[Tag], Field(max_length=20)] | None = None
+    priority: Priority | None = None
+
+
+class ReplyCreate(RequestModel):
+    text: ReplyText | None = None
+    saved_reply_id: str | None = None
+    variables: dict[str, VariableValue] = Field(default_factory=dict)
+    in_reply_to: str | None = Field(default=None, description="A message id of this conversation; "
+                                                              "the newest inbound message when absent.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ReplyCreate:
+        if (self.text is None) == (self.saved_reply_id is None):
+            raise ValueError("give either text or saved_reply_id")
+        return self
+
+
+class ReplyResult(BaseModel):
+    message: Message
+    conversation: Conversation
+
+
+class SavedReplyCreate(RequestModel):
+    name: Name
+    text: ReplyText
+
+
+class SavedReplyPatch(RequestModel):
+    name: Name | None = None
+    text: ReplyText | None = None
+
+
+class SavedReply(BaseModel):
+    id: str
+    name: str
+    text: str
+    placeholders: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class SavedReplyPage(BaseModel):
+    items: list[SavedReply]
+    next_cursor: str | None
+
+
+class RuleCreate(RequestModel):
+    name: Name
+    any_of: Annotated[list[Term], Field(max_length=50)] = Field(default_factory=list)
+    all_of: Annotated[list[Term], Field(max_length=20)] = Field(default_factory=list)
+    exclude: Annotated[list[Term], Field(max_length=50)] = Field(default_factory=list)
+    channel_ids: Annotated[list[str], Field(max_length=50)] = Field(
+        default_factory=list, description="Empty: every channel.")
+    enabled: bool = True
+
+
+class RulePatch(RequestModel):
+    name: Name | None = None
+    any_of: Annotated[list[Term], Field(max_length=50)] | None = None
+    all_of: Annotated[list[Term], Field(max_length=20)] | None = None
+    exclude: Annotated[list[Term], Field(max_length=50)] | None = None
+    channel_ids: Annotated[list[str], Field(max_length=50)] | None = None
+    enabled: bool | None = None
+
+
+class Rule(BaseModel):
+    id: str
+    name: str
+    any_of: list[str]
+    all_of: list[str]
+    exclude: list[str]
+    channel_ids: list[str]
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class RulePage(BaseModel):
+    items: list[Rule]
+    next_cursor: str | None
+
+
+class MentionQuery(RequestModel):
+    rule_id: str | None = None
+    limit: Limit = 50
+    cursor: str | None = None
+
+
+class Mention(BaseModel):
+    id: str
+    rule_id: str
+    rule_name: str
+    conversation_id: str
+    channel_id: str
+    network: str
+    message_id: str
+    kind: ConversationKind
+    text: str
+    author: Person
+    matched_terms: list[str]
+    occurred_at: datetime
+    created_at: datetime
+
+
+class MentionPage(BaseModel):
+    items: list[Mention]
+    next_cursor: str | None
+
+
+class WebhookReceipt(BaseModel):
+    received: int
+    stored: int
+    requeued: int
+    duplicates: int
+    unrouted: int
+    ignored: int
+    rejected: int

@@ -1,0 +1,70 @@
+"""A report as CSV for a spreadsheet: sections one under the other, a blank row
+between them. A figure that is not known is an empty cell, never 0."""
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from chalicelib.metrics.figures import FIGURES
+
+# Spreadsheet programs read the file as UTF-8 (channel names, post text) only with the byte-order mark.
+BOM = "\ufeff"
+UNITS = {"count": "", "percent": "%", "seconds": "s"}
+
+
+def _cell(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def render_csv(report: dict[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    period, previous = report["period"], report["previous_period"]
+    workspace = report["workspace"]
+    writer.writerow(["Herald report", workspace["name"], f"{period['kind']} {period['label']}",
+                     f"{period['from']} to {period['to']}", workspace["timezone"],
+                     "complete" if report["complete"] else "incomplete"])
+    writer.writerow([])
+    writer.writerow(["Figure", "Unit", period["label"], previous["label"], "Change", "Change %"])
+    for key, label, unit in FIGURES:
+        item = report["figures"][key]
+        writer.writerow([label, UNITS[unit], _cell(item["value"]), _cell(item["previous"]),
+                         _cell(item["change"]), _cell(item["change_pct"])])
+
+    if report["channels"]:
+        writer.writerow([])
+        writer.writerow(["Channel", "Network", *[label + (f" ({UNITS[unit]})" if UNITS[unit] else "")
+                                                for _key, label, unit in FIGURES]])
+        for channel in report["channels"]:
+            writer.writerow([channel["name"], channel["network"],
+                             *[_cell(channel["figures"][key]["value"]) for key, _label, _unit in FIGURES]])
+
+    writer.writerow([])
+    writer.writerow(["Date", "Followers", "Posts published", "Engagements", "Impressions",
+                     "Comments, messages and mentions", "Conversations", "Response rate (%)",
+                     "First response, median (s)", "Rolled up"])
+    for day in report["daily"]:
+        writer.writerow([day["date"], _cell(day["followers"]), day["posts_published"],
+                         _cell(day["engagements"]), _cell(day["impressions"]), day["inbound"],
+                         day["conversations"],
+                         _cell(day["response_rate"]), _cell(day["first_response_median_s"]),
+                         "yes" if day["rolled_up"] else "no"])
+
+    writer.writerow([])
+    writer.writerow(["Top posts", "Channel", "Published at (UTC)", "Likes", "Reposts", "Replies",
+                     "Impressions", "Engagements", "Link"])
+    for post in report["top_posts"]:
+        writer.writerow([post.get("preview", ""), post["channel_name"], post.get("published_at", ""),
+                         _cell(post.get("likes")), _cell(post.get("reposts")), _cell(post.get("replies")),
+                         _cell(post.get("impressions")), post["engagements"], _cell(post.get("remote_url"))])
+
+    if report["missing"] or report["pending_days"]:
+        writer.writerow([])
+        writer.writerow(["Missing from the network", "Channel", "Status", "Reason"])
+        for item in report["missing"]:
+            writer.writerow([item["date"], item.get("channel_name") or item["channel_id"], item["insights"],
+                             _cell(item["reason"])])
+        for day in report["pending_days"]:
+            writer.writerow([day, "", "pending", "not rolled up yet"])
+    return BOM + out.getvalue()

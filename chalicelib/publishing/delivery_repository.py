@@ -1,0 +1,233 @@
+"""The publishing engine's writes. Every transition is one conditional write:
+a delivery moves only from the state the engine read, and a worker writes an
+outcome only while it still holds its claim (see docs/publishing.md)."""
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.core.clock import Clock, SystemClock, local_day
+from chalicelib.metrics.metric_repository import MetricsRepository, delivery_counts
+from chalicelib.publishing.post_repository import (
+    DELIVERY_SK,
+    POST_SK,
+    DeliveryRow,
+    PostRepository,
+    PostRow,
+    delivery_row,
+    due_shard,
+    key_time,
+    post_pk,
+)
+from chalicelib.publishing.tables import DeliveryRecord, PostRecord, PostTableRecord
+
+# A post, its deliveries and its outcome_seq, as PostRepository.get_with_seq reads them.
+PostRead = tuple[PostRow, list[DeliveryRow], int | None]
+
+# Attempts at writing an outcome while other deliveries of the same post keep finishing.
+OUTCOME_ATTEMPTS = 20
+
+
+class LostClaim(Exception):
+    """The condition failed: someone else moved the delivery first."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    attempts: int | None = None
+    remote_id: str | None = None
+    remote_url: str | None = None
+    published_at: datetime | None = None
+    last_error: str | None = None
+    # While not terminal: when its message is due, and until when that message may
+    # take before the tick treats it as lost (next_due when not given).
+    next_due: datetime | None = None
+    lease_until: datetime | None = None
+
+    @property
+    def lease(self) -> datetime | None:
+        return self.lease_until or self.next_due
+
+
+def _due_actions(row: DeliveryRow, due: datetime | None, shards: int) -> list[Action]:
+    if due is None:
+        return [DeliveryRecord.due_shard.remove(), DeliveryRecord.due_key.remove()]
+    return [DeliveryRecord.due_shard.set(due_shard(row.post_id, row.channel_id, shards)),
+            DeliveryRecord.due_key.set(f"{key_time(due)}#{row.post_id}#{row.channel_id}")]
+
+
+class DeliveryRepository:
+    def __init__(self, posts: PostRepository, metrics: MetricsRepository | None = None,
+                 clock: Clock | None = None, pause: Callable[[float], None] = time.sleep,
+                 jitter: Callable[[], float] = random.random) -> None:
+        self.posts = posts
+        self.shards = posts.due_shards
+        self.metrics = metrics or MetricsRepository()
+        self.clock = clock or SystemClock()
+        # Between attempts at an outcome transaction that collided with another (see _finish).
+        self.pause = pause
+        self.jitter = jitter
+
+    def _record(self, row: DeliveryRow) -> DeliveryRecord:
+        return DeliveryRecord(post_pk(row.workspace_id, row.post_id), DELIVERY_SK + row.channel_id)
+
+    def _update(self, row: DeliveryRow, actions: list[Action], condition: object) -> DeliveryRow:
+        record = self._record(row)
+        try:
+            record.update(actions=actions, condition=condition)
+        except UpdateError as exc:
+            if getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException":
+                raise LostClaim(str(exc)) from None
+            raise
+        return delivery_row(record)
+
+    def due(self, shard: int, until: datetime, page_size: int = 200) -> Iterator[DeliveryRow]:
+        """Everything the engine must act on by `until` in one shard: scheduled
+        deliveries now due, and queued/publishing ones whose lease ran out. The rows
+        hold what the `due` index projects: not what the network answered
+        (`remote_id`, `remote_url`, `published_at`, `last_error` are None)."""
+        condition = DeliveryRecord.due_key <= key_time(until) + "#~"
+        for record in PostTableRecord.due.query(str(shard), condition, page_size=page_size):
+            if isinstance(record, DeliveryRecord):
+                yield delivery_row(record)
+
+    def mark_queued(self, row: DeliveryRow, lease_until: datetime) -> DeliveryRow:
+        """scheduled → queued, or queued → queued with a new lease (a lost message
+        sent again). Guarded by the status, version and lease the caller read.
+
+        Queuing leaves the `due` entry at the due time: the tick passes over it while
+        its lease runs (it reads status and lease from the entry), and rewriting an entry
+        in place costs one index write where moving its key costs two."""
+        condition = (DeliveryRecord.status == row.status) & (DeliveryRecord.post_version == row.post_version)
+        if row.lease_until is not None:
+            condition &= DeliveryRecord.lease_until == key_time(row.lease_until)
+        else:
+            condition &= DeliveryRecord.lease_until.does_not_exist()
+        actions = [DeliveryRecord.status.set("queued"), DeliveryRecord.lease_until.set(key_time(lease_until))]
+        if row.status != "scheduled":  # sent again: looked at next when this lease runs out
+            actions += _due_actions(row, lease_until, self.shards)
+        return self._update(row, actions, condition)
+
+    def claim(self, row: DeliveryRow, token: str, lease_until: datetime) -> DeliveryRow:
+        """queued → publishing, for the message's version only; attempts + 1. The `due`
+        entry stays where it is (see mark_queued): an expired claim is found from it."""
+        condition = ((DeliveryRecord.status == "queued") & (DeliveryRecord.post_version == row.post_version))
+        actions = [DeliveryRecord.status.set("publishing"), DeliveryRecord.claim_token.set(token),
+                   DeliveryRecord.lease_until.set(key_time(lease_until)), DeliveryRecord.attempts.add(1)]
+        return self._update(row, actions, condition)
+
+    def expire_claim(self, row: DeliveryRow, outcome: Outcome) -> DeliveryRow:
+        """A publishing delivery whose worker never came back (lease ran out)."""
+        assert row.lease_until is not None and row.claim_token is not None
+        condition = ((DeliveryRecord.status == "publishing") & (DeliveryRecord.claim_token == row.claim_token)
+                     & (DeliveryRecord.lease_until == key_time(row.lease_until)))
+        return self._finish(row, outcome, condition)
+
+    def finish(self, row: DeliveryRow, token: str, outcome: Outcome, read: PostRead | None = None) -> DeliveryRow:
+        """Writes what the network answered, only while the claim is still ours. `read` is the
+        post as the worker read it before publishing: the first attempt uses it instead of
+        reading again (if another delivery finished since, its outcome_seq says so)."""
+        condition = (DeliveryRecord.status == "publishing") & (DeliveryRecord.claim_token == token)
+        return self._finish(row, outcome, condition, read)
+
+    def _outcome_actions(self, row: DeliveryRow, outcome: Outcome) -> list[Action]:
+        actions: list[Action] = [DeliveryRecord.status.set(outcome.status)]
+        for name in ("remote_id", "remote_url", "last_error"):
+            value = getattr(outcome, name)
+            if value is not None:
+                actions.append(getattr(DeliveryRecord, name).set(value))
+        if outcome.published_at is not None:
+            actions.append(DeliveryRecord.published_at.set(key_time(outcome.published_at)))
+        if outcome.status == "published":
+            actions.append(DeliveryRecord.last_error.remove())  # earlier attempts' errors are history
+        if outcome.status == "queued":
+            assert outcome.next_due is not None
+            actions.append(DeliveryRecord.lease_until.set(key_time(outcome.lease)))
+        else:
+            actions += [DeliveryRecord.lease_until.remove(), DeliveryRecord.claim_token.remove()]
+        if outcome.status == "scheduled":
+            actions.append(DeliveryRecord.due_at.set(key_time(outcome.next_due)))  # type: ignore[arg-type]
+        return actions + _due_actions(row, outcome.lease, self.shards)
+
+    def _finish(self, row: DeliveryRow, outcome: Outcome, condition: object,
+                read: PostRead | None = None) -> DeliveryRow:
+        actions = self._outcome_actions(row, outcome)
+        if outcome.next_due is not None:  # not terminal: the post's status cannot change
+            return self._update(row, actions, condition)
+        for attempt in range(OUTCOME_ATTEMPTS):
+            read = read or self.posts.get_with_seq(row.workspace_id, row.post_id)
+            post_actions, post_condition = self._post_change(row, outcome.status, read)
+            post = read[0] if read else None
+            read = None
+            try:
+                with self.posts._tx() as tx:
+                    # Updates only, in this order: the cancellation reasons are read by position below.
+                    tx.update(self._record(row), actions=actions, condition=condition)
+                    tx.update(PostRecord(post_pk(row.workspace_id, row.post_id), POST_SK), actions=post_actions,
+                              condition=post_condition & PostRecord.pk.exists())
+                    if post is not None:
+                        self._count(tx, row, outcome, post)
+            except TransactWriteError as exc:
+                reasons = [r.code if r else None for r in (exc.cancellation_reasons or [])]
+                if reasons and reasons[0] == "ConditionalCheckFailed":
+                    raise LostClaim("the claim was lost") from None
+                post_moved = len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed"
+                if not post_moved and "TransactionConflict" not in reasons:
+                    raise
+                # The post moved: this was the last open delivery after all, or (posts made before
+                # open_deliveries) another finished meanwhile; or, on DynamoDB, another was finishing
+                # at the same moment. Read again after a short random pause.
+                self.pause(self.jitter() * min(0.4, 0.01 * 2 ** attempt))
+                continue
+            return DeliveryRow(**{**row.__dict__, "status": outcome.status})
+        raise RuntimeError("could not record the outcome: the post kept changing")
+
+    def _post_change(self, row: DeliveryRow, status: str, read: PostRead | None) -> tuple[list[Action], Any]:
+        """What a final outcome does to its post, and on what condition.
+
+        While other deliveries are open it only takes one off `open_deliveries` (on condition that
+        more than one is open), so the deliveries of a post finishing together do not wait for each
+        other. The one that finds itself the last sets the post's status from every delivery, on
+        condition that it still is the last. Posts written before `open_deliveries` existed are
+        serialised on `outcome_seq`, as they were."""
+        if read is None:  # the post is gone: the transaction fails on pk.exists
+            return [PostRecord.outcome_seq.add(1)], PostRecord.outcome_seq.does_not_exist()
+        post, deliveries, seq = read
+        remaining = post.open_deliveries
+        if remaining is not None and remaining > 1:
+            return [PostRecord.open_deliveries.add(-1)], PostRecord.open_deliveries > 1
+        from chalicelib.publishing.post_status import TERMINAL, derive_post_status
+
+        statuses = [status if d.channel_id == row.channel_id else d.status for d in deliveries]
+        derived = derive_post_status(post.status, statuses)
+        actions: list[Action] = [PostRecord.outcome_seq.set((seq or 0) + 1)]
+        if derived in TERMINAL or derived == "partially_published":
+            actions += [PostRecord.status.set(derived),
+                        PostRecord.post_workspace_status.set(f"{row.workspace_id}#{derived}")]
+        if remaining is not None:
+            actions.append(PostRecord.open_deliveries.set(max(0, remaining - 1)))
+            return actions, PostRecord.open_deliveries == remaining
+        return actions, (PostRecord.outcome_seq.does_not_exist() if seq is None else PostRecord.outcome_seq == seq)
+
+    def _count(self, tx: TransactWrite, row: DeliveryRow, outcome: Outcome, post: PostRow) -> None:
+        """The outcome's counters (and a published post's own item), in the same
+        transaction: counted once, exactly when the outcome is recorded, on the
+        workspace's local day."""
+        variant = post.variants.get(row.channel_id) or {}
+        increments, appends = delivery_counts(
+            outcome.status, post_id=row.post_id, remote_id=outcome.remote_id, remote_url=outcome.remote_url,
+            published_at=outcome.published_at, publish_at=post.publish_at,
+            text=variant.get("text") if variant.get("text") is not None else post.text)
+        if not increments:
+            return
+        day = local_day(outcome.published_at or self.clock.now(), post.timezone or "UTC")
+        self.metrics.add(row.workspace_id, row.channel_id, day, increments, appends, transaction=tx)

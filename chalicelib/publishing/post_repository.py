@@ -1,0 +1,306 @@
+"""Posts and their deliveries.
+
+One item collection per post: `pk = <workspace_id>#<post_id>`, `sk = post` for the
+post and `sk = delivery#<channel_id>` for each delivery. Indexes (all sparse):
+`by_workspace` and `by_status` hold post items, `by_channel` delivery items,
+`due` the deliveries the engine still has to act on.
+"""
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.core.errors import Conflict
+from chalicelib.core.pages import decode_cursor, encode_cursor
+from chalicelib.publishing.tables import DeliveryRecord, PostRecord, PostTableRecord
+
+POST_SK = "post"
+DELIVERY_SK = "delivery#"
+DUE_STATUSES = ("scheduled", "queued", "publishing")
+UNSENT_STATUSES = ("scheduled", "queued")
+FINAL_STATUSES = ("published", "failed", "unknown", "canceled")
+
+
+def open_count(deliveries: list[DeliveryRow]) -> int:
+    """Deliveries that will still end through the engine (those publishing included)."""
+    return sum(1 for delivery in deliveries if delivery.status not in FINAL_STATUSES)
+UNDATED = "~"  # sorts after every time
+
+
+def key_time(moment: datetime) -> str:
+    """Fixed-width UTC time with milliseconds: sorts as text in time order."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _parse(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@dataclass
+class PostRow:
+    workspace_id: str
+    post_id: str
+    text: str
+    status: str
+    channel_ids: list[str]
+    created_at: datetime
+    updated_at: datetime
+    publish_at: datetime | None = None
+    variants: dict[str, dict[str, Any]] = field(default_factory=dict)
+    media: list[dict[str, Any]] = field(default_factory=list)
+    version: int = 1
+    timezone: str | None = None
+    # Read from the table only (not from the list indexes); written by create and replace.
+    open_deliveries: int | None = None
+
+    @property
+    def publish_key(self) -> str:
+        if self.publish_at is None:
+            return f"{UNDATED}{key_time(self.created_at)}#{self.post_id}"
+        return f"{key_time(self.publish_at)}#{self.post_id}"
+
+
+@dataclass
+class DeliveryRow:
+    workspace_id: str
+    post_id: str
+    channel_id: str
+    network: str
+    status: str
+    post_version: int = 1
+    remote_id: str | None = None
+    remote_url: str | None = None
+    attempts: int = 0
+    last_error: str | None = None
+    published_at: datetime | None = None
+    due_at: datetime | None = None
+    lease_until: datetime | None = None
+    claim_token: str | None = None
+
+    @property
+    def delivery_id(self) -> str:
+        """Stable across retries: the networks' idempotency keys come from it."""
+        return f"{self.post_id}.{self.channel_id}"
+
+    @property
+    def due_moment(self) -> datetime | None:
+        """When the engine must next look at this delivery, if ever."""
+        if self.status == "scheduled":
+            return self.due_at
+        if self.status in ("queued", "publishing"):
+            return self.lease_until
+        return None
+
+
+def post_pk(workspace_id: str, post_id: str) -> str:
+    return f"{workspace_id}#{post_id}"
+
+
+def due_shard(post_id: str, channel_id: str, shards: int) -> str:
+    return str(zlib.crc32(f"{post_id}.{channel_id}".encode()) % shards)
+
+
+def post_record(row: PostRow) -> PostRecord:
+    return PostRecord(
+        post_pk(row.workspace_id, row.post_id), POST_SK,
+        workspace_id=row.workspace_id, post_id=row.post_id, publish_key=row.publish_key,
+        text=row.text, status=row.status, channel_ids=row.channel_ids,
+        publish_at=key_time(row.publish_at) if row.publish_at else None,
+        variants=row.variants, media=row.media, version=row.version,
+        created_at=key_time(row.created_at), updated_at=key_time(row.updated_at),
+        post_workspace_id=row.workspace_id, post_workspace_status=f"{row.workspace_id}#{row.status}",
+        timezone=row.timezone, open_deliveries=row.open_deliveries,
+    )
+
+
+def delivery_record(row: DeliveryRow, publish_key: str, shards: int) -> DeliveryRecord:
+    due = row.due_moment
+    return DeliveryRecord(
+        post_pk(row.workspace_id, row.post_id), DELIVERY_SK + row.channel_id,
+        workspace_id=row.workspace_id, post_id=row.post_id, publish_key=publish_key,
+        channel_id=row.channel_id, network=row.network, status=row.status,
+        post_version=row.post_version, remote_id=row.remote_id, remote_url=row.remote_url,
+        attempts=row.attempts, last_error=row.last_error,
+        published_at=key_time(row.published_at) if row.published_at else None,
+        due_at=key_time(row.due_at) if row.due_at else None,
+        lease_until=key_time(row.lease_until) if row.lease_until else None,
+        claim_token=row.claim_token,
+        delivery_workspace_channel=f"{row.workspace_id}#{row.channel_id}",
+        due_shard=due_shard(row.post_id, row.channel_id, shards) if due else None,
+        due_key=f"{key_time(due)}#{row.post_id}#{row.channel_id}" if due else None,
+    )
+
+
+def post_row(r: PostRecord) -> PostRow:
+    variants = r.variants.as_dict() if hasattr(r.variants, "as_dict") else dict(r.variants or {})
+    media = [m.as_dict() if hasattr(m, "as_dict") else dict(m) for m in (r.media or [])]
+    return PostRow(
+        workspace_id=r.workspace_id, post_id=r.post_id, text=r.text or "", status=r.status,
+        channel_ids=list(r.channel_ids or []), created_at=_parse(r.created_at),  # type: ignore[arg-type]
+        updated_at=_parse(r.updated_at), publish_at=_parse(r.publish_at),  # type: ignore[arg-type]
+        variants=variants, media=media, version=int(r.version), timezone=r.timezone,
+        open_deliveries=None if r.open_deliveries is None else int(r.open_deliveries),
+    )
+
+
+def delivery_row(r: DeliveryRecord) -> DeliveryRow:
+    return DeliveryRow(
+        workspace_id=r.workspace_id, post_id=r.post_id, channel_id=r.channel_id, network=r.network,
+        status=r.status, post_version=int(r.post_version), remote_id=r.remote_id, remote_url=r.remote_url,
+        attempts=int(r.attempts or 0), last_error=r.last_error, published_at=_parse(r.published_at),
+        due_at=_parse(r.due_at), lease_until=_parse(r.lease_until), claim_token=r.claim_token,
+    )
+
+
+class PostRepository:
+    def __init__(self, due_shards: int, connection: Connection | None = None) -> None:
+        self.due_shards = due_shards
+        self._connection = connection
+
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            # The models' own connection: a second one would load botocore's data files again.
+            self._connection = PostTableRecord._get_connection().connection
+        return self._connection
+
+    def _tx(self) -> TransactWrite:
+        return TransactWrite(connection=self.connection)
+
+    # -- reads ---------------------------------------------------------------
+
+    def get(self, workspace_id: str, post_id: str) -> tuple[PostRow, list[DeliveryRow]] | None:
+        post: PostRow | None = None
+        deliveries = []
+        for record in PostTableRecord.query(post_pk(workspace_id, post_id), consistent_read=True):
+            if isinstance(record, PostRecord):
+                post = post_row(record)
+            elif isinstance(record, DeliveryRecord):
+                deliveries.append(delivery_row(record))
+        if post is None or post.workspace_id != workspace_id:
+            return None
+        order = {cid: i for i, cid in enumerate(post.channel_ids)}
+        deliveries.sort(key=lambda d: order.get(d.channel_id, len(order)))
+        return post, deliveries
+
+    def get_post(self, workspace_id: str, post_id: str) -> PostRow | None:
+        """The post item alone, without its deliveries."""
+        try:
+            return post_row(PostRecord.get(post_pk(workspace_id, post_id), POST_SK, consistent_read=True))
+        except PostRecord.DoesNotExist:
+            return None
+
+    def get_with_seq(self, workspace_id: str, post_id: str) -> tuple[PostRow, list[DeliveryRow], int | None] | None:
+        """The post, its deliveries, and its outcome sequence, in one consistent read."""
+        post, seq, deliveries = None, None, []
+        for record in PostTableRecord.query(post_pk(workspace_id, post_id), consistent_read=True):
+            if isinstance(record, PostRecord):
+                post, seq = post_row(record), record.outcome_seq
+            elif isinstance(record, DeliveryRecord):
+                deliveries.append(delivery_row(record))
+        if post is None:
+            return None
+        return post, deliveries, None if seq is None else int(seq)
+
+    def get_delivery(self, workspace_id: str, post_id: str, channel_id: str) -> DeliveryRow | None:
+        for record in DeliveryRecord.query(post_pk(workspace_id, post_id),
+                                           DeliveryRecord.sk == DELIVERY_SK + channel_id,
+                                           consistent_read=True):
+            return delivery_row(record)
+        return None
+
+    def deliveries_of(self, posts: Iterable[PostRow]) -> dict[str, list[DeliveryRow]]:
+        keys = [(post_pk(p.workspace_id, p.post_id), DELIVERY_SK + cid) for p in posts for cid in p.channel_ids]
+        found: dict[str, list[DeliveryRow]] = {}
+        for record in DeliveryRecord.batch_get(keys):
+            found.setdefault(record.post_id, []).append(delivery_row(record))
+        return found
+
+    def posts_by_ids(self, workspace_id: str, post_ids: list[str]) -> list[PostRow]:
+        keys = [(post_pk(workspace_id, pid), POST_SK) for pid in dict.fromkeys(post_ids)]
+        rows = {r.post_id: post_row(r) for r in PostRecord.batch_get(keys)}
+        return [rows[pid] for pid in dict.fromkeys(post_ids) if pid in rows]
+
+    def list_posts(self, workspace_id: str, *, status: str | None, channel_id: str | None,
+                   start: datetime | None, end: datetime | None, limit: int,
+                   cursor: str | None) -> tuple[list[PostRow], str | None]:
+        lower = key_time(start) if start else None
+        upper = key_time(end) + "#~" if end else None
+        if channel_id:
+            index, hash_value, attr = PostTableRecord.by_channel, f"{workspace_id}#{channel_id}", \
+                "delivery_workspace_channel"
+        elif status:
+            index, hash_value, attr = PostTableRecord.by_status, f"{workspace_id}#{status}", "post_workspace_status"
+        else:
+            index, hash_value, attr = PostTableRecord.by_workspace, workspace_id, "post_workspace_id"
+        condition = None
+        if lower and upper:
+            condition = PostTableRecord.publish_key.between(lower, upper)
+        elif lower:
+            # Undated drafts sort last, under `~<created_at>`: a time filter leaves them out.
+            condition = PostTableRecord.publish_key.between(lower, UNDATED)
+        elif upper:
+            condition = PostTableRecord.publish_key <= upper
+        result = index.query(hash_value, condition, limit=limit,
+                             last_evaluated_key=decode_cursor(cursor, {attr: hash_value},
+                                                              ("pk", "sk", attr, "publish_key")))
+        records = list(result)
+        if channel_id:
+            posts = self.posts_by_ids(workspace_id, [r.post_id for r in records])
+            if status:
+                # Status lives on the post item: filtered within this channel's page.
+                posts = [p for p in posts if p.status == status]
+        else:
+            posts = [post_row(r) for r in records]  # type: ignore[arg-type]
+        return posts, encode_cursor(result.last_evaluated_key)
+
+    def posts_between(self, workspace_id: str, start: datetime, end: datetime) -> Iterator[PostRow]:
+        condition = PostTableRecord.publish_key.between(key_time(start), key_time(end) + "#~")
+        for record in PostTableRecord.by_workspace.query(workspace_id, condition):
+            yield post_row(record)  # type: ignore[arg-type]
+
+    # -- writes --------------------------------------------------------------
+
+    def create(self, post: PostRow, deliveries: list[DeliveryRow]) -> None:
+        post.open_deliveries = open_count(deliveries)
+        with self._tx() as tx:
+            tx.save(post_record(post), condition=PostTableRecord.pk.does_not_exist())
+            for delivery in deliveries:
+                tx.save(delivery_record(delivery, post.publish_key, self.due_shards),
+                        condition=PostTableRecord.pk.does_not_exist())
+
+    def replace(self, post: PostRow, deliveries: list[DeliveryRow], *, expected_version: int,
+                expected_statuses: tuple[str, ...], old_deliveries: list[DeliveryRow]) -> None:
+        """Write a post and its deliveries as one transaction, only if nobody
+        changed the post since `expected_version` and every delivery still has
+        the status it was read with (the engine may have moved one meanwhile)."""
+        kept = {d.channel_id for d in deliveries}
+        previous = {d.channel_id: d for d in old_deliveries}
+        post.open_deliveries = open_count(deliveries)
+        try:
+            with self._tx() as tx:
+                tx.save(post_record(post), condition=(PostRecord.version == expected_version)
+                        & PostRecord.status.is_in(*expected_statuses))
+                for old in old_deliveries:
+                    if old.channel_id not in kept:
+                        tx.delete(DeliveryRecord(post_pk(old.workspace_id, old.post_id),
+                                                 DELIVERY_SK + old.channel_id),
+                                  condition=DeliveryRecord.status == old.status)
+                for delivery in deliveries:
+                    before = previous.get(delivery.channel_id)
+                    condition = (DeliveryRecord.status == before.status if before
+                                 else PostTableRecord.pk.does_not_exist())
+                    tx.save(delivery_record(delivery, post.publish_key, self.due_shards), condition=condition)
+        except TransactWriteError as exc:
+            raise Conflict("The post changed meanwhile (edited elsewhere, or it started publishing); "
+                           "read it again and retry.", code="version_conflict") from exc

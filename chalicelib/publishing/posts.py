@@ -1,0 +1,306 @@
+"""The post lifecycle before publishing: drafts, scheduling, edits, cancelation."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from chalicelib.accounts.channel_repository import ChannelRepository, ChannelRow
+from chalicelib.core.clock import Clock
+from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.core.ids import new_id
+from chalicelib.networks.registry import NETWORKS, limits_for, text_length
+from chalicelib.publishing.post_repository import UNSENT_STATUSES, DeliveryRow, PostRepository, PostRow
+from chalicelib.publishing.post_status import derive_post_status
+
+log = logging.getLogger("herald.posts")
+
+EDITABLE = ("draft", "scheduled")
+# Statuses a person sees that the engine does not store: the stored status they are found under.
+STORED_AS = {"publishing": "scheduled"}
+SHOWN_FILTERED = ("publishing", "scheduled")
+PAST_TOLERANCE = timedelta(seconds=60)
+
+
+class Dispatcher(Protocol):
+    def queue_due_soon(self, deliveries: list[DeliveryRow]) -> list[DeliveryRow]: ...
+
+
+class MediaLookup(Protocol):
+    def describe(self, workspace_id: str, media_id: str) -> dict[str, Any] | None: ...
+
+    def reference_problem(self, workspace_id: str, item: dict[str, Any]) -> tuple[str, str] | None: ...
+
+
+@dataclass
+class PostDraft:
+    """What a person asked for, before it is checked."""
+
+    text: str
+    channel_ids: list[str]
+    variants: dict[str, dict[str, Any]]
+    media: list[dict[str, Any]]
+    publish_at: datetime | None
+    status: str | None
+
+
+class PostService:
+    def __init__(self, posts: PostRepository, channels: ChannelRepository, clock: Clock,
+                 dispatcher: Dispatcher | None = None, media: MediaLookup | None = None,
+                 workspace_timezone: Callable[[str], str] | None = None) -> None:
+        self.posts = posts
+        self.channels = channels
+        self.clock = clock
+        self.dispatcher = dispatcher
+        self.media = media
+        # Kept on the post so that the engine counts outcomes on the local day without a read.
+        self.workspace_timezone = workspace_timezone or (lambda _workspace_id: "UTC")
+
+    # -- reads -------------------------------------------------------------------
+
+    def get(self, workspace_id: str, post_id: str) -> tuple[PostRow, list[DeliveryRow]]:
+        found = self.posts.get(workspace_id, post_id)
+        if found is None:
+            raise NotFound(f"No post {post_id} in this workspace.")
+        return found
+
+    def list(self, workspace_id: str, *, status: str | None, channel_id: str | None, start: datetime | None,
+             end: datetime | None, limit: int, cursor: str | None
+             ) -> tuple[list[tuple[PostRow, list[DeliveryRow]]], str | None]:
+        """Posts by the status a person sees. The engine stores a post's status only when it ends
+        (3 writes a delivery), so a post going out is stored `scheduled`: `publishing` is read from
+        the scheduled posts already due, and `scheduled` leaves those out. A page can then hold
+        fewer than `limit` posts; `next_cursor` still leads on."""
+        if channel_id and self.channels.get(workspace_id, channel_id) is None:
+            raise NotFound(f"No channel {channel_id} in this workspace.")
+        stored = STORED_AS.get(status or "", status)
+        if status == "publishing":
+            now = self.clock.now()
+            end = min(end, now) if end else now
+        rows, next_cursor = self.posts.list_posts(workspace_id, status=stored, channel_id=channel_id,
+                                                  start=start, end=end, limit=limit, cursor=cursor)
+        deliveries = self.posts.deliveries_of(rows)
+        out = []
+        for row in rows:
+            order = {cid: i for i, cid in enumerate(row.channel_ids)}
+            found = sorted(deliveries.get(row.post_id, []), key=lambda d: order.get(d.channel_id, 0))
+            shown = derive_post_status(row.status, [d.status for d in found])
+            if status in SHOWN_FILTERED and shown != status:
+                continue
+            out.append((row, found))
+        return out, next_cursor
+
+    # -- writes ------------------------------------------------------------------
+
+    def create(self, workspace_id: str, draft: PostDraft) -> tuple[PostRow, list[DeliveryRow]]:
+        now = self.clock.now()
+        status = self._resolve_status(draft)
+        channels = self._validate(workspace_id, draft, now)
+        post = PostRow(workspace_id, new_id("pst"), draft.text, status, list(dict.fromkeys(draft.channel_ids)),
+                       now, now, draft.publish_at, draft.variants, self._media(workspace_id, draft.media),
+                       timezone=self.workspace_timezone(workspace_id))
+        deliveries = [self._new_delivery(post, channels[cid]) for cid in post.channel_ids]
+        self.posts.create(post, deliveries)
+        return post, self._queue_due_soon(deliveries)
+
+    def update(self, workspace_id: str, post_id: str, changes: dict[str, Any],
+               expected_version: int) -> tuple[PostRow, list[DeliveryRow]]:
+        """An edit names the version it was made from: a stale one is a conflict, never an overwrite."""
+        post, old = self.get(workspace_id, post_id)
+        self._check_editable(post, old, expected_version)
+        draft = PostDraft(
+            text=changes.get("text", post.text),
+            channel_ids=changes.get("channel_ids", post.channel_ids),
+            variants=changes.get("variants", post.variants),
+            media=changes.get("media", post.media),
+            publish_at=changes.get("publish_at", post.publish_at),
+            status=changes.get("status", post.status),
+        )
+        # A scheduled post must stay in the future; a draft's planned date may lie in the past.
+        check_past = "publish_at" in changes or draft.status == "scheduled"
+        return self._rewrite(post, old, draft, check_past)
+
+    def schedule(self, workspace_id: str, post_id: str, publish_at: datetime) -> tuple[PostRow, list[DeliveryRow]]:
+        return self.update(workspace_id, post_id, {"publish_at": publish_at, "status": "scheduled"}, None)
+
+    def publish_now(self, workspace_id: str, post_id: str) -> tuple[PostRow, list[DeliveryRow]]:
+        """Due now: queued at once by the rewrite, like any post due before the next tick."""
+        self.update(workspace_id, post_id, {"publish_at": self.clock.now(), "status": "scheduled"}, None)
+        return self.get(workspace_id, post_id)
+
+    def cancel(self, workspace_id: str, post_id: str) -> tuple[PostRow, list[DeliveryRow]]:
+        post, old = self.get(workspace_id, post_id)
+        unsent = [d for d in old if d.status in UNSENT_STATUSES]
+        if post.status == "canceled":
+            return post, old
+        if not unsent and post.status != "draft":
+            raise Conflict("Nothing left to cancel: every delivery has already gone out or ended.",
+                           code="not_cancelable")
+        now = self.clock.now()
+        deliveries = []
+        for delivery in old:
+            if delivery.status in UNSENT_STATUSES or post.status == "draft":
+                delivery = replace(delivery, status="canceled", lease_until=None, claim_token=None)
+            deliveries.append(delivery)
+        expected_version, expected_status = post.version, post.status
+        post.status = derive_post_status("canceled" if post.status == "draft" else post.status,
+                                         [d.status for d in deliveries])
+        post.version += 1
+        post.updated_at = now
+        self.posts.replace(post, deliveries, expected_version=expected_version,
+                           expected_statuses=(expected_status,),
+                           old_deliveries=old)
+        return post, deliveries
+
+    # -- helpers -----------------------------------------------------------------
+
+    def _rewrite(self, post: PostRow, old: list[DeliveryRow], draft: PostDraft,
+                 check_past: bool) -> tuple[PostRow, list[DeliveryRow]]:
+        now = self.clock.now()
+        status = self._resolve_status(draft)
+        channels = self._validate(post.workspace_id, draft, now, check_past)
+        expected_version, expected_status = post.version, post.status
+        post.text, post.channel_ids = draft.text, list(dict.fromkeys(draft.channel_ids))
+        post.variants, post.media = draft.variants, self._media(post.workspace_id, draft.media)
+        post.publish_at, post.status = draft.publish_at, status
+        post.timezone = self.workspace_timezone(post.workspace_id)
+        post.version += 1
+        post.updated_at = now
+        deliveries = [self._new_delivery(post, channels[cid]) for cid in post.channel_ids]
+        self.posts.replace(post, deliveries, expected_version=expected_version,
+                           expected_statuses=(expected_status,), old_deliveries=old)
+        return post, self._queue_due_soon(deliveries)
+
+    def _queue_due_soon(self, deliveries: list[DeliveryRow]) -> list[DeliveryRow]:
+        """A post due before the next tick is queued now, or it would wait for that tick.
+        The post is saved either way: if queuing fails, the tick (or the lease) brings it back."""
+        if self.dispatcher is None:
+            return deliveries
+        try:
+            return self.dispatcher.queue_due_soon(deliveries)
+        except Exception:
+            log.exception("Could not queue %d deliveries due soon; the tick will", len(deliveries))
+            return deliveries
+
+    def _check_editable(self, post: PostRow, deliveries: list[DeliveryRow], expected_version: int | None) -> None:
+        if expected_version is not None and expected_version != post.version:
+            raise Conflict(f"You edited version {expected_version}, but the post is at version {post.version}; "
+                           "read it again and retry.", code="version_conflict")
+        shown = derive_post_status(post.status, [d.status for d in deliveries])
+        if post.status not in EDITABLE or shown not in EDITABLE:
+            raise Conflict(f"A {shown} post cannot be changed; only drafts and scheduled posts can.",
+                           code="not_editable")
+
+    def _resolve_status(self, draft: PostDraft) -> str:
+        status = draft.status or ("scheduled" if draft.publish_at else "draft")
+        if status == "scheduled" and draft.publish_at is None:
+            raise ValidationFailed.field("publish_at", "required to schedule a post")
+        return status
+
+    def _new_delivery(self, post: PostRow, channel: ChannelRow) -> DeliveryRow:
+        due = post.publish_at if post.status == "scheduled" else None
+        return DeliveryRow(post.workspace_id, post.post_id, channel.channel_id, channel.network, "scheduled",
+                           post_version=post.version, due_at=due)
+
+    def _media(self, workspace_id: str, media: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        out = []
+        for item in media:
+            entry = {k: v for k, v in item.items() if v not in (None, "")}
+            entry.setdefault("alt", "")
+            if item.get("media_id") and self.media is not None:
+                described = self.media.describe(workspace_id, item["media_id"]) or {}
+                entry.update({k: described[k] for k in ("mime", "size") if k in described})
+            out.append(entry)
+        return out
+
+    def _validate(self, workspace_id: str, draft: PostDraft, now: datetime,
+                  check_past: bool = True) -> dict[str, ChannelRow]:
+        channels = self.channels.get_many(workspace_id, list(dict.fromkeys(draft.channel_ids)))
+        problems = self._channel_problems(draft, channels) + self._media_problems(workspace_id, draft)
+        if draft.publish_at is not None and check_past and draft.publish_at < now - PAST_TOLERANCE:
+            problems.append({"field": "publish_at",
+                             "message": "is more than 60 seconds in the past; give a future time (RFC 3339)"})
+        media = self._media_facts(workspace_id, draft.media)
+        for channel in channels.values():
+            if NETWORKS[channel.network].can_publish:  # the others are already refused above
+                problems.extend(self._content_problems(channel, draft, media))
+        if problems:
+            summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:3])
+            raise ValidationFailed(f"The post is not valid: {summary}", details=problems)
+        return channels
+
+    @staticmethod
+    def _channel_problems(draft: PostDraft, channels: dict[str, ChannelRow]) -> list[dict[str, Any]]:
+        problems = []
+        for i, cid in enumerate(draft.channel_ids):
+            channel = channels.get(cid)
+            if channel is None:
+                problems.append({"field": f"channel_ids.{i}", "message": f"no channel {cid} in this workspace"})
+            elif channel.status == "disabled":
+                problems.append({"field": f"channel_ids.{i}", "message": f"channel {cid} is disabled"})
+            elif not NETWORKS[channel.network].can_publish:
+                problems.append({"field": f"channel_ids.{i}",
+                                 "message": f"Herald cannot publish to {channel.network} yet "
+                                            "(its channels are for the inbox)"})
+        for cid in draft.variants:
+            if cid not in draft.channel_ids:
+                problems.append({"field": f"variants.{cid}", "message": "is not one of channel_ids"})
+        return problems
+
+    def _media_problems(self, workspace_id: str, draft: PostDraft) -> list[dict[str, Any]]:
+        problems = []
+        for i, item in enumerate(draft.media):
+            if not item.get("media_id") and not item.get("url"):
+                problems.append({"field": f"media.{i}", "message": "give media_id or url"})
+            elif self.media is not None and (problem := self.media.reference_problem(workspace_id, item)):
+                problems.append({"field": f"media.{i}.{problem[0]}", "message": problem[1]})
+        return problems
+
+    def _media_facts(self, workspace_id: str, media: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        from chalicelib.publishing.media import guess_mime
+
+        facts = []
+        for item in media:
+            described = (self.media.describe(workspace_id, item["media_id"])
+                         if item.get("media_id") and self.media is not None else None)
+            facts.append(described or {"mime": guess_mime(str(item.get("url") or "")), "size": None})
+        return facts
+
+    def _content_problems(self, channel: ChannelRow, draft: PostDraft,
+                          media: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        variant = draft.variants.get(channel.channel_id) or {}
+        text = variant.get("text") if variant.get("text") is not None else draft.text
+        field = f"variants.{channel.channel_id}.text" if variant.get("text") is not None else "text"
+        limits = limits_for(channel.network, channel.settings)
+        problems = []
+        if not text.strip() and not draft.media:
+            problems.append({"field": field, "message": "is empty and the post has no media"})
+        length = text_length(channel.network, text, channel.settings)
+        if length > limits.max_text:
+            problems.append({
+                "field": field, "network": channel.network, "limit": limits.max_text, "length": length,
+                "message": f"is {length} {_unit(limits.text_counting)} long; {channel.network} allows "
+                           f"{limits.max_text} (channel {channel.name})",
+            })
+        if len(draft.media) > limits.max_media:
+            problems.append({"field": "media", "network": channel.network, "limit": limits.max_media,
+                             "message": f"has {len(draft.media)} items; {channel.network} allows {limits.max_media}"})
+        for i, fact in enumerate(media):
+            if fact["mime"] and fact["mime"] not in limits.media_types:
+                problems.append({"field": f"media.{i}", "network": channel.network,
+                                 "message": f"{fact['mime']} is not accepted by {channel.network} "
+                                            f"({', '.join(limits.media_types)})"})
+            elif fact["size"] and fact["size"] > limits.max_media_bytes:
+                problems.append({"field": f"media.{i}", "network": channel.network, "limit": limits.max_media_bytes,
+                                 "message": f"is {fact['size']} bytes; {channel.network} allows "
+                                            f"{limits.max_media_bytes}"})
+        if limits.requires_media and not draft.media:
+            problems.append({"field": "media", "network": channel.network,
+                             "message": f"{channel.network} needs at least one image or video"})
+        return problems
+
+
+def _unit(counting: str) -> str:
+    return {"graphemes": "graphemes", "x_weighted": "weighted characters"}.get(counting, "characters")

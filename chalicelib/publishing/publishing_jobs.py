@@ -1,0 +1,62 @@
+"""The publishing engine's two Lambda functions."""
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from chalice import Blueprint, Rate
+from chalice.app import CloudWatchEvent, SQSEvent, SQSRecord
+
+from chalicelib.core.settings import get_settings
+
+if TYPE_CHECKING:
+    from chalicelib.publishing.engine import PublishingEngine
+
+log = logging.getLogger("herald.jobs")
+bp = Blueprint(__name__)
+
+
+@bp.schedule(Rate(1, unit=Rate.MINUTES), name="tick")
+def tick(event: CloudWatchEvent) -> dict[str, Any]:
+    from chalicelib.wiring import container
+
+    report = container().engine.publish_due_deliveries()
+    return {"queued": report.queued, "resent": report.resent, "recovered": report.recovered,
+            "marked_unknown": report.marked_unknown, "errors": report.errors}
+
+
+@bp.on_sqs_message(queue=get_settings().queue("publish"), batch_size=10, name="publish_worker")
+def publish_worker(event: SQSEvent) -> dict[str, Any]:
+    """The records of a batch at once: each is due now (within a second), and one
+    waiting for another's network call would go out late. A record that fails is
+    retried by SQS; the rest are done."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chalicelib.wiring import container
+
+    engine = container().engine
+    records = list(event)
+    if len(records) == 1:
+        failed = [publish_record(engine, records[0])]
+    else:
+        with ThreadPoolExecutor(max_workers=len(records)) as pool:
+            failed = list(pool.map(lambda record: publish_record(engine, record), records))
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed if message_id]}
+
+
+def publish_record(engine: PublishingEngine, record: SQSRecord) -> str | None:
+    """Publishes one record's delivery; returns its message id if SQS should deliver it again."""
+    from chalicelib.core.queues import PublishMessage
+
+    message_id = record.to_dict().get("messageId")
+    try:
+        message = PublishMessage.parse(record.body)
+    except (ValueError, KeyError, TypeError):
+        log.error("Dropped a malformed publish message %s", message_id)
+        return None
+    try:
+        engine.publish_delivery(message)
+    except Exception:
+        log.exception("Publishing %s.%s failed; SQS will deliver it again", message.post_id, message.channel_id)
+        return message_id
+    return None

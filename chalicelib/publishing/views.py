@@ -1,0 +1,45 @@
+"""Rows turned into the contract's shapes."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.core.clock import to_rfc3339
+from chalicelib.publishing.post_status import derive_post_status
+
+if TYPE_CHECKING:  # the rows' modules load PynamoDB: only when a handler reads a table
+    from chalicelib.accounts.channel_repository import ChannelRow
+    from chalicelib.accounts.workspace_repository import WorkspaceRow
+    from chalicelib.publishing.post_repository import DeliveryRow, PostRow
+
+
+def workspace_view(row: WorkspaceRow) -> dict[str, Any]:
+    return {"id": row.workspace_id, "name": row.name, "timezone": row.timezone, "created_at": row.created_at}
+
+
+def channel_view(row: ChannelRow) -> dict[str, Any]:
+    return {"id": row.channel_id, "network": row.network, "name": row.name, "handle": row.handle,
+            "status": row.status, "settings": row.settings, "created_at": row.created_at,
+            "updated_at": row.updated_at}
+
+
+def delivery_view(row: DeliveryRow) -> dict[str, Any]:
+    return {"channel_id": row.channel_id, "network": row.network, "status": row.status,
+            "remote_id": row.remote_id, "remote_url": row.remote_url, "attempts": row.attempts,
+            "last_error": row.last_error, "published_at": to_rfc3339(row.published_at),
+            "due_at": to_rfc3339(row.due_at) if row.status == "scheduled" else None}
+
+
+def post_view(post: PostRow, deliveries: list[DeliveryRow]) -> dict[str, Any]:
+    return {
+        "id": post.post_id,
+        "status": derive_post_status(post.status, [d.status for d in deliveries]),
+        "text": post.text,
+        "publish_at": to_rfc3339(post.publish_at),
+        "channel_ids": post.channel_ids,
+        "variants": post.variants,
+        "media": post.media,
+        "deliveries": [delivery_view(d) for d in deliveries],
+        "created_at": to_rfc3339(post.created_at),
+        "updated_at": to_rfc3339(post.updated_at),
+        "version": post.version,
+    }

@@ -1,1 +1,0 @@
-"""The only code that knows table layouts and key formats (see docs/data-model.md)."""

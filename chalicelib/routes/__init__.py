@@ -1,1 +1,0 @@
-"""HTTP handlers: parse and validate, call one service, shape the answer."""

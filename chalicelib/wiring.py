@@ -1,0 +1,314 @@
+"""Wiring: every handler gets its services from one container, built lazily.
+
+Nothing here runs at import time, so a Lambda function pays only for what its
+handler touches. Tests build a `Container` with their own clock, adapters or
+clients and install it with `use_container`.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any
+
+from chalicelib.core.api import Principal
+from chalicelib.core.clock import Clock, SystemClock
+from chalicelib.core.settings import Settings, get_settings
+
+# Networks whose server is whatever the channel's credentials name: their HTTP goes through the outbound policy.
+CLIENT_CHOSEN_HOSTS = ("bluesky", "mastodon")
+
+
+class Container:
+    def __init__(self, settings: Settings | None = None, clock: Clock | None = None,
+                 adapter_overrides: dict[str, Any] | None = None,
+                 clients: dict[str, Any] | None = None,
+                 sleep: Callable[[float], None] | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.clock = clock or SystemClock()
+        self._adapter_overrides = dict(adapter_overrides or {})
+        self._clients = dict(clients or {})
+        self._adapters: dict[str, Any] = {}
+        self._sleep = sleep
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            from chalicelib.core import aws
+
+            self._clients[service] = aws.client(service)
+        return self._clients[service]
+
+    # -- repositories ------------------------------------------------------------
+
+    @cached_property
+    def workspace_repository(self) -> Any:
+        from chalicelib.accounts.workspace_repository import WorkspaceRepository
+
+        return WorkspaceRepository()
+
+    @cached_property
+    def api_key_repository(self) -> Any:
+        from chalicelib.accounts.api_key_repository import ApiKeyRepository
+
+        return ApiKeyRepository()
+
+    @cached_property
+    def channel_repository(self) -> Any:
+        from chalicelib.accounts.channel_repository import ChannelRepository
+
+        return ChannelRepository()
+
+    @cached_property
+    def post_repository(self) -> Any:
+        from chalicelib.publishing.post_repository import PostRepository
+
+        return PostRepository(self.settings.due_shards)
+
+    @cached_property
+    def sandbox_store(self) -> Any:
+        from chalicelib.publishing.sandbox_store import SandboxStore
+
+        return SandboxStore()
+
+    @cached_property
+    def secret_box(self) -> Any:
+        from chalicelib.core.crypto import SecretBox
+
+        return SecretBox(self.client("kms"), self.settings.kms_key_id)
+
+    # -- networks ----------------------------------------------------------------
+
+    @cached_property
+    def outbound(self) -> Any:
+        """The policy for every HTTP request made to an address a client chose (chalicelib/core/outbound.py)."""
+        from chalicelib.core.outbound import OutboundPolicy
+
+        return OutboundPolicy.from_settings(self.settings)
+
+    def adapter(self, network: str) -> Any:
+        if network in self._adapter_overrides:
+            return self._adapter_overrides[network]
+        if network not in self._adapters:
+            self._adapters[network] = self._make_adapter(network)
+        return self._adapters[network]
+
+    def _make_adapter(self, network: str) -> Any:
+        from chalicelib.networks.registry import network_module
+
+        if network == "sandbox":
+            from chalicelib.networks.sandbox import SandboxAdapter
+
+            kwargs: dict[str, Any] = {"sleep": self._sleep} if self._sleep else {}
+            return SandboxAdapter(self.sandbox_store, self.clock, self.settings.public_base_url, **kwargs)
+        module = network_module(network)
+        if network in ("facebook", "instagram"):  # one module serves both Meta networks
+            return module.make_adapter(clock=self.clock, network=network, base_url=self.settings.meta_graph_url)
+        if network in CLIENT_CHOSEN_HOSTS:
+            return module.make_adapter(clock=self.clock, policy=self.outbound)
+        base_url = {"x": self.settings.x_api_url, "linkedin": self.settings.linkedin_api_url,
+                    "tiktok": self.settings.tiktok_api_url}.get(network)
+        if base_url:
+            return module.make_adapter(clock=self.clock, base_url=base_url)
+        return module.make_adapter(clock=self.clock)
+
+    # -- services ----------------------------------------------------------------
+
+    @cached_property
+    def access(self) -> Any:
+        from chalicelib.accounts.access import AccessService
+
+        return AccessService(self.workspace_repository, self.api_key_repository, self.clock, self.secret_box,
+                             registry=self.metrics_registry)
+
+    @cached_property
+    def channels(self) -> Any:
+        from chalicelib.accounts.channels import ChannelService
+
+        return ChannelService(self.channel_repository, self.secret_box, self.adapter, self.clock)
+
+    @cached_property
+    def posts(self) -> Any:
+        from chalicelib.publishing.posts import PostService
+
+        return PostService(self.post_repository, self.channel_repository, self.clock,
+                           dispatcher=self.dispatcher, media=self.media,
+                           workspace_timezone=lambda ws: self.access.get_workspace(ws).timezone)
+
+    @cached_property
+    def dispatcher(self) -> Any:
+        return self.engine
+
+    @cached_property
+    def media_repository(self) -> Any:
+        from chalicelib.publishing.media_repository import MediaRepository
+
+        return MediaRepository()
+
+    @cached_property
+    def media(self) -> Any:
+        from chalicelib.publishing.media import MediaService
+
+        return MediaService(self.media_repository, self.client("s3"), self.settings.media_bucket, self.clock,
+                            policy=self.outbound)
+
+    @cached_property
+    def delivery_repository(self) -> Any:
+        from chalicelib.publishing.delivery_repository import DeliveryRepository
+
+        kwargs: dict[str, Any] = {"pause": self._sleep} if self._sleep else {}
+        return DeliveryRepository(self.post_repository, self.metrics_repository, self.clock, **kwargs)
+
+    @cached_property
+    def publish_queue(self) -> Any:
+        from chalicelib.core.queues import PublishQueue
+
+        return PublishQueue(self.client("sqs"), self.settings.queue("publish"))
+
+    @cached_property
+    def engine(self) -> Any:
+        from chalicelib.publishing.engine import PublishingEngine
+
+        kwargs: dict[str, Any] = {"sleep": self._sleep} if self._sleep else {}
+        return PublishingEngine(self.delivery_repository, self.post_repository, self.channels, self.publish_queue,
+                                self.adapter, self.media, self.clock, tick_threads=self.settings.tick_threads,
+                                **kwargs)
+
+    @cached_property
+    def calendar(self) -> Any:
+        from chalicelib.publishing.calendar import CalendarService
+
+        return CalendarService(self.post_repository, self.clock)
+
+    # -- metrics -------------------------------------------------------------------
+
+    @cached_property
+    def metrics_repository(self) -> Any:
+        from chalicelib.metrics.metric_repository import MetricsRepository
+
+        return MetricsRepository()
+
+    @cached_property
+    def metrics_registry(self) -> Any:
+        from chalicelib.metrics.metric_repository import WorkspaceRegistry
+
+        return WorkspaceRegistry()
+
+    @cached_property
+    def counters(self) -> Any:
+        """The recording API the inbox, listening and replies call (services/counters.py)."""
+        from chalicelib.metrics.counters import CounterService, WorkspaceTimezones
+
+        def lookup(workspace_id: str) -> str | None:
+            row = self.workspace_repository.get(workspace_id)
+            return row.timezone if row else None
+
+        return CounterService(self.metrics_repository, WorkspaceTimezones(lookup, self.clock))
+
+    @cached_property
+    def rollup(self) -> Any:
+        from chalicelib.metrics.rollup import RollupService
+
+        return RollupService(self.metrics_repository, self.metrics_registry, self.channel_repository,
+                             self.channels.context_for, self.adapter, self.clock)
+
+    @cached_property
+    def reports(self) -> Any:
+        from chalicelib.metrics.reports import ReportService
+
+        return ReportService(self.metrics_repository, self.metrics_registry, self.channel_repository,
+                             self.access.get_workspace, self.clock)
+
+    # -- inbox -------------------------------------------------------------------
+
+    @cached_property
+    def webhook_event_repository(self) -> Any:
+        from chalicelib.inbox.webhook_event_repository import WebhookEventRepository
+
+        return WebhookEventRepository()
+
+    @cached_property
+    def inbox_repository(self) -> Any:
+        from chalicelib.inbox.conversation_repository import InboxRepository
+
+        return InboxRepository()
+
+    @cached_property
+    def inbox_config_repository(self) -> Any:
+        from chalicelib.inbox.config_repository import InboxConfigRepository
+
+        return InboxConfigRepository()
+
+    @cached_property
+    def inbox_queue(self) -> Any:
+        from chalicelib.core.queues import InboxQueue
+
+        return InboxQueue(self.client("sqs"), self.settings.queue("inbox_events"))
+
+    @cached_property
+    def ingest(self) -> Any:
+        from chalicelib.inbox.ingest import IngestService
+
+        return IngestService(self.channel_repository, self.webhook_event_repository, self.inbox_queue,
+                             self.clock)
+
+    @cached_property
+    def webhooks(self) -> Any:
+        from chalicelib.inbox.webhooks import WebhookService
+
+        return WebhookService(self.settings, self.ingest, self.inbox_config_repository, self.clock)
+
+    @cached_property
+    def saved_replies(self) -> Any:
+        from chalicelib.inbox.saved_replies import SavedReplyService
+
+        return SavedReplyService(self.inbox_config_repository, self.clock)
+
+    @cached_property
+    def inbox(self) -> Any:
+        from chalicelib.inbox.conversations import InboxService
+
+        return InboxService(self.inbox_repository, self.channels, self.adapter, self.saved_replies,
+                            self.clock, metrics=self.inbox_metrics)
+
+    @cached_property
+    def inbox_metrics(self) -> Any:
+        from chalicelib.inbox.inbox_counts import InboxMetrics
+
+        return InboxMetrics(self.counters)
+
+    @cached_property
+    def listening(self) -> Any:
+        from chalicelib.inbox.listening import ListeningService
+
+        return ListeningService(self.inbox_config_repository, self.channel_repository, self.clock)
+
+    @cached_property
+    def inbox_consumer(self) -> Any:
+        from chalicelib.inbox.event_consumer import InboxEventConsumer
+
+        return InboxEventConsumer(self.inbox, self.listening, self.webhook_event_repository, self.clock,
+                                  after_ingest_hooks=[self.inbox_metrics.after_ingest])
+
+    @cached_property
+    def inbox_poller(self) -> Any:
+        from chalicelib.inbox.polling import InboxPoller
+
+        return InboxPoller(self.channels, self.channel_repository, self.inbox_config_repository, self.ingest,
+                           self.adapter, self.clock)
+
+
+_current: list[Container] = []
+
+
+def container() -> Container:
+    if not _current:
+        _current.append(Container())
+    return _current[0]
+
+
+def use_container(new: Container) -> Container:
+    _current[:] = [new]
+    return new
+
+
+def authenticate(headers: dict[str, str]) -> Principal:
+    return container().access.authenticate(headers)
