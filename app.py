@@ -4,11 +4,12 @@ from chalicelib.accounts import channel_routes, workspace_routes
 from chalicelib.core import http_routes, meta_routes
 from chalicelib.inbox import inbox_jobs, inbox_routes, webhook_routes
 from chalicelib.metrics import metric_jobs, metric_routes
-from chalicelib.publishing import media_routes, post_routes, publishing_jobs
+from chalicelib.publishing import calendar_routes, media_routes, post_routes, publishing_jobs
 
 app = Chalice(app_name="herald")
 app.register_blueprint(meta_routes.bp)
 app.register_blueprint(workspace_routes.bp)
+app.register_blueprint(calendar_routes.bp)
 app.register_blueprint(channel_routes.bp)
 app.register_blueprint(post_routes.bp)
 app.register_blueprint(media_routes.bp)

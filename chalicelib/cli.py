@@ -50,9 +50,9 @@ def _workspace_to_create(name: str, timezone: str) -> Any:
     """The same rules as the API's: a one-line name, an IANA zone (chalicelib/core/fields.py)."""
     from pydantic import ValidationError
 
+    from chalicelib.accounts.schemas import WorkspaceCreate
     from chalicelib.core.api import validation_details
     from chalicelib.core.errors import ValidationFailed
-    from chalicelib.publishing.schemas import WorkspaceCreate
 
     try:
         return WorkspaceCreate.model_validate({"name": name, "timezone": timezone})

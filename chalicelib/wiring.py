@@ -10,8 +10,9 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
-from chalicelib.core.api import Principal
+from chalicelib.core.api import provide_wiring
 from chalicelib.core.clock import Clock, SystemClock
+from chalicelib.core.principal import Principal
 from chalicelib.core.settings import Settings, get_settings
 
 # Networks whose server is whatever the channel's credentials name: their HTTP goes through the outbound policy.
@@ -159,7 +160,7 @@ class Container:
 
     @cached_property
     def publish_queue(self) -> Any:
-        from chalicelib.core.queues import PublishQueue
+        from chalicelib.publishing.publish_queue import PublishQueue
 
         return PublishQueue(self.client("sqs"), self.settings.queue("publish"))
 
@@ -239,7 +240,7 @@ class Container:
 
     @cached_property
     def inbox_queue(self) -> Any:
-        from chalicelib.core.queues import InboxQueue
+        from chalicelib.inbox.inbox_queue import InboxQueue
 
         return InboxQueue(self.client("sqs"), self.settings.queue("inbox_events"))
 
@@ -310,5 +311,8 @@ def use_container(new: Container) -> Container:
     return new
 
 
-def authenticate(headers: dict[str, str]) -> Principal:
-    return container().access.authenticate(headers)
+def authenticate(deps: Container, headers: dict[str, str]) -> Principal:
+    return deps.access.authenticate(headers)
+
+
+provide_wiring(container, authenticate)

@@ -16,11 +16,11 @@ from typing import Any
 
 from chalicelib.accounts.api_key_repository import ApiKeyRepository, ApiKeyRow
 from chalicelib.accounts.workspace_repository import WorkspaceRepository, WorkspaceRow
-from chalicelib.core.api import ROLE_RANK, Principal
 from chalicelib.core.clock import Clock, local_day, to_rfc3339
 from chalicelib.core.crypto import SecretBox
 from chalicelib.core.errors import NotFound, Unauthorized, ValidationFailed
 from chalicelib.core.ids import new_id
+from chalicelib.core.principal import ROLE_RANK, Principal
 
 KEY_PATTERN = re.compile(r"^hrld_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
 FEED_PATTERN = re.compile(r"^([0-9a-f]{16})-([A-Za-z0-9_-]{43})(?:\.ics)?$")
@@ -50,7 +50,7 @@ class AccessService:
     # -- workspaces ------------------------------------------------------------
 
     def create_workspace(self, name: str, timezone: str = "UTC") -> tuple[WorkspaceRow, IssuedKey]:
-        from chalicelib.publishing.schemas import _check_timezone
+        from chalicelib.core.fields import check_timezone as _check_timezone
 
         try:
             _check_timezone(timezone)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.publishing.tables import ApiKeyRecord
+from chalicelib.accounts.tables import ApiKeyRecord
 
 
 @dataclass

@@ -7,9 +7,9 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
+from chalicelib.accounts.tables import ChannelRecord
 from chalicelib.core.pages import decode_cursor, encode_cursor
 from chalicelib.networks.registry import get_spec
-from chalicelib.publishing.tables import ChannelRecord
 
 
 @dataclass

@@ -1,94 +1,27 @@
-"""The workspace, its content calendar and the calendar feed."""
+"""The workspace: its name and time zone."""
 from __future__ import annotations
 
 from typing import Any
 
-from chalice import Blueprint, Response
+from chalice import Blueprint
 
+from chalicelib.accounts.schemas import Workspace, WorkspacePatch
+from chalicelib.accounts.views import workspace_view
 from chalicelib.core.api import Call, route
-from chalicelib.core.clock import to_rfc3339
-from chalicelib.publishing.schemas import Calendar, CalendarFeed, CalendarQuery, Workspace, WorkspacePatch
-from chalicelib.publishing.views import workspace_view
-from chalicelib.wiring import container
+from chalicelib.wiring import Container
 
 bp = Blueprint(__name__)
 TAG = "workspace"
-FEED_PATH = "/calendar-feed/"
 
 
 @route(bp, "/workspace", "GET", summary="Read the workspace", tag=TAG, response=Workspace)
-def get_workspace(call: Call) -> dict[str, Any]:
-    return workspace_view(container().access.get_workspace(call.workspace_id))
+def get_workspace(call: Call[Container]) -> dict[str, Any]:
+    return workspace_view(call.deps.access.get_workspace(call.workspace_id))
 
 
 @route(bp, "/workspace", "PATCH", summary="Rename or change the time zone", tag=TAG, role="admin",
        body=WorkspacePatch, response=Workspace)
-def update_workspace(call: Call) -> dict[str, Any]:
+def update_workspace(call: Call[Container]) -> dict[str, Any]:
     body: WorkspacePatch = call.body
-    row = container().access.update_workspace(call.workspace_id, name=body.name, timezone=body.timezone)
+    row = call.deps.access.update_workspace(call.workspace_id, name=body.name, timezone=body.timezone)
     return workspace_view(row)
-
-
-@route(bp, "/calendar", "GET", summary="A month of posts, by day in the workspace time zone", tag="calendar",
-       query=CalendarQuery, response=Calendar)
-def get_calendar(call: Call) -> dict[str, Any]:
-    from chalicelib.publishing.calendar import preview
-
-    deps = container()
-    workspace = deps.access.get_workspace(call.workspace_id)
-    days = deps.calendar.month(call.workspace_id, call.query.month, workspace.timezone)
-    return {
-        "month": call.query.month,
-        "timezone": workspace.timezone,
-        "days": [{"date": day.isoformat(), "posts": [
-            {"id": p.post_id, "publish_at": to_rfc3339(p.publish_at), "status": p.status,
-             "channel_ids": p.channel_ids, "text_preview": preview(p.text)} for p in posts]}
-            for day, posts in days],
-    }
-
-
-NO_FEED = ("This workspace has no calendar feed (never made, or revoked). "
-           "An admin makes one with POST /workspace/calendar-feed.")
-
-
-def _feed_url(token: str) -> dict[str, str | None]:
-    return {"url": f"{container().settings.public_base_url}{FEED_PATH}{token}.ics", "message": None}
-
-
-@route(bp, "/workspace/calendar-feed", "GET", tag=TAG, response=CalendarFeed,
-       summary="The iCalendar feed address; url is null when there is none (reading never makes one)")
-def calendar_feed(call: Call) -> dict[str, str | None]:
-    token = container().access.existing_feed_token(call.workspace_id)
-    return _feed_url(token) if token else {"url": None, "message": NO_FEED}
-
-
-@route(bp, "/workspace/calendar-feed", "POST", tag=TAG, role="admin", response=CalendarFeed,
-       summary="Make the feed address, or answer the one there is (subscriptions keep working)")
-def make_calendar_feed(call: Call) -> dict[str, str | None]:
-    return _feed_url(container().access.feed_token(call.workspace_id))
-
-
-@route(bp, "/workspace/calendar-feed/rotate", "POST", summary="A new feed address; the old one stops working",
-       tag=TAG, role="admin", response=CalendarFeed)
-def rotate_calendar_feed(call: Call) -> dict[str, str | None]:
-    return _feed_url(container().access.feed_token(call.workspace_id, rotate=True))
-
-
-@route(bp, "/workspace/calendar-feed", "DELETE", summary="Revoke the feed address", tag=TAG, role="admin",
-       status=204)
-def revoke_calendar_feed(call: Call) -> Response:
-    container().access.revoke_feed(call.workspace_id)
-    return Response(body="", status_code=204)
-
-
-@route(bp, FEED_PATH + "{token}", "GET", summary="The calendar as iCalendar (the token is the key)",
-       tag="calendar", role=None, content_type="text/calendar")
-def calendar_feed_ics(call: Call, token: str) -> Response:
-    deps = container()
-    workspace = deps.access.workspace_for_feed(token)
-    body = deps.calendar.feed(workspace.workspace_id, workspace.name, workspace.timezone)
-    return Response(body=body, status_code=200, headers={
-        "Content-Type": "text/calendar; charset=utf-8",
-        "Content-Disposition": 'inline; filename="herald.ics"',
-        "Cache-Control": "private, max-age=300",
-    })

@@ -10,7 +10,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from chalice import Blueprint, Response
 from pydantic import BaseModel, ValidationError
@@ -24,19 +24,12 @@ from chalicelib.core.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from chalicelib.core.principal import ROLE_RANK, Principal
 from chalicelib.core.settings import get_settings
 
 log = logging.getLogger("herald.api")
 
-ROLE_RANK = {"viewer": 0, "editor": 1, "admin": 2, "owner": 3}
-
-
-@dataclass(frozen=True)
-class Principal:
-    workspace_id: str
-    role: str
-    key_id: str
-
+Deps = TypeVar("Deps")
 
 @dataclass(frozen=True)
 class RouteSpec:
@@ -62,14 +55,16 @@ ROUTES: list[RouteSpec] = []
 
 
 @dataclass
-class Call:
-    """What a handler needs from the request, already checked."""
+class Call(Generic[Deps]):
+    """What a handler needs from the request, already checked, and the services it may use (`deps`, what
+    `provide_wiring` registered: chalicelib.wiring's Container; tests install their own)."""
 
     principal: Principal | None
     body: Any
     query: Any
     headers: dict[str, str]
     raw_body: bytes
+    deps: Deps
     query_params: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -144,21 +139,25 @@ def check_media_type(headers: dict[str, str], raw: bytes) -> None:
         raise UnsupportedMediaType(f"Send the body as application/json, not {content_type[:100]!r}.")
 
 
-AuthFn = Callable[[dict[str, str]], Principal]
-_authenticate: list[AuthFn] = []
+AuthFn = Callable[[Any, dict[str, str]], Principal]
+_wiring: list[tuple[Callable[[], Any], AuthFn]] = []
 
 
-def set_authenticator(fn: AuthFn) -> None:
-    """The API-key check is injected so that tests and the app share this module."""
-    _authenticate[:] = [fn]
+def provide_wiring(current: Callable[[], Any], authenticate: AuthFn) -> None:
+    """What every handler is handed: `current()` gives the services (chalicelib.wiring registers its
+    container here when it is imported), and `authenticate(services, headers)` checks the caller."""
+    _wiring[:] = [(current, authenticate)]
 
 
-def _principal(headers: dict[str, str], role: str) -> Principal:
-    if not _authenticate:
-        from chalicelib.wiring import authenticate
+def _wired() -> tuple[Any, AuthFn]:
+    if not _wiring:
+        raise InternalError("No services are wired: import chalicelib.wiring before serving a request.")
+    current, authenticate = _wiring[0]
+    return current(), authenticate
 
-        set_authenticator(authenticate)
-    principal = _authenticate[0](headers)
+
+def _principal(deps: Any, authenticate: AuthFn, headers: dict[str, str], role: str) -> Principal:
+    principal = authenticate(deps, headers)
     if ROLE_RANK[principal.role] < ROLE_RANK[role]:
         raise Forbidden(f"This needs the {role} role or higher; your key is {principal.role}.")
     return principal
@@ -180,12 +179,13 @@ def route(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
             try:
                 raw = request.raw_body or b""
                 headers = {k.lower(): v for k, v in (request.headers or {}).items()}
-                principal = _principal(headers, role) if role else None
+                deps, authenticate = _wired()
+                principal = _principal(deps, authenticate, headers, role) if role else None
                 check_media_type(headers, raw)
                 parsed_body = _validate(body, parse_json_body(raw), "body") if body else None
                 query_params = dict(request.query_params or {})
                 parsed_query = _validate(query, query_params, "query") if query else None
-                call = Call(principal, parsed_body, parsed_query, headers, raw, query_params)
+                call = Call(principal, parsed_body, parsed_query, headers, raw, deps, query_params)
                 result = handler(call, **params)
             except ApiError as error:
                 return error_response(error)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.core.api import Call, json_response, route
-from chalicelib.publishing.schemas import Health
+from chalicelib.core.schemas import Health
 
 bp = Blueprint(__name__)
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.core.api import ROUTES, RouteSpec
-from chalicelib.publishing.schemas import Error
+from chalicelib.core.schemas import Error
 
 ERRORS = {400: "Malformed request (`malformed_json`; `invalid_cursor` on a list)",
           401: "Missing or bad API key (a webhook: `invalid_signature`)", 403: "Role too low",

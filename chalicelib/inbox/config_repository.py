@@ -18,12 +18,12 @@ from pynamodb.exceptions import DoesNotExist, PutError
 from pynamodb.models import Model
 
 from chalicelib.core.pages import decode_cursor, encode_cursor
+from chalicelib.core.tables import table_meta
 from chalicelib.publishing.post_repository import key_time
-from chalicelib.publishing.tables import _meta
 
 
 class SavedReplyRecord(Model):
-    Meta = _meta("inbox_config")
+    Meta = table_meta("inbox_config")
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     name = UnicodeAttribute()
@@ -33,7 +33,7 @@ class SavedReplyRecord(Model):
 
 
 class ListeningRuleRecord(Model):
-    Meta = _meta("inbox_config")
+    Meta = table_meta("inbox_config")
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     name = UnicodeAttribute()
@@ -47,7 +47,7 @@ class ListeningRuleRecord(Model):
 
 
 class MentionRecord(Model):
-    Meta = _meta("inbox_config")
+    Meta = table_meta("inbox_config")
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     mention_id = UnicodeAttribute()
@@ -68,7 +68,7 @@ class MentionRecord(Model):
 
 
 class PollCursorRecord(Model):
-    Meta = _meta("inbox_config")
+    Meta = table_meta("inbox_config")
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     cursor = UnicodeAttribute(null=True)
@@ -76,7 +76,7 @@ class PollCursorRecord(Model):
 
 
 class WebhookStatsRecord(Model):
-    Meta = _meta("inbox_config")
+    Meta = table_meta("inbox_config")
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     ignored = NumberAttribute(default=0)

@@ -24,8 +24,8 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.pages import decode_cursor, encode_cursor
+from chalicelib.core.tables import index_meta, table_meta
 from chalicelib.publishing.post_repository import key_time
-from chalicelib.publishing.tables import _index_meta, _meta
 
 log = logging.getLogger("herald.inbox")
 
@@ -46,27 +46,27 @@ class _ConversationIndex(GlobalSecondaryIndex["ConversationRecord"]):
 
 
 class ByWorkspace(_ConversationIndex):
-    Meta = _index_meta("by_workspace")
+    Meta = index_meta("by_workspace")
     conv_workspace = UnicodeAttribute(hash_key=True)
 
 
 class ByStatus(_ConversationIndex):
-    Meta = _index_meta("by_status")
+    Meta = index_meta("by_status")
     conv_status = UnicodeAttribute(hash_key=True)
 
 
 class ByChannel(_ConversationIndex):
-    Meta = _index_meta("by_channel")
+    Meta = index_meta("by_channel")
     conv_channel = UnicodeAttribute(hash_key=True)
 
 
 class ByAssignee(_ConversationIndex):
-    Meta = _index_meta("by_assignee")
+    Meta = index_meta("by_assignee")
     conv_assignee = UnicodeAttribute(hash_key=True)
 
 
 class ConversationRecord(Model):
-    Meta = _meta("inbox")
+    Meta = table_meta("inbox")
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True, default=CONVERSATION_SK)
     workspace_id = UnicodeAttribute()
@@ -113,7 +113,7 @@ class ByMessage(GlobalSecondaryIndex["MessageRecord"]):
 
 
 class MessageRecord(Model):
-    Meta = _meta("inbox")
+    Meta = table_meta("inbox")
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     workspace_id = UnicodeAttribute(null=True)

@@ -16,7 +16,7 @@ bp = Blueprint(__name__)
 @bp.on_sqs_message(queue=get_settings().queue("inbox_events"), batch_size=10, name="inbox_worker")
 def inbox_worker(event: SQSEvent) -> dict[str, Any]:
     """Each message on its own: one that fails is delivered again by SQS (then parked on the DLQ)."""
-    from chalicelib.core.queues import unpack_events
+    from chalicelib.inbox.inbox_queue import unpack_events
     from chalicelib.inbox.stored_events import StoredEvent
     from chalicelib.wiring import container
 

@@ -9,6 +9,7 @@ from chalice import Blueprint, Response
 from chalicelib.core.api import Call, route
 from chalicelib.core.clock import to_rfc3339
 from chalicelib.core.errors import NotFound, ValidationFailed
+from chalicelib.core.schemas import PageQuery
 from chalicelib.inbox.schemas import (
     Conversation,
     ConversationDetail,
@@ -28,8 +29,7 @@ from chalicelib.inbox.schemas import (
     SavedReplyPage,
     SavedReplyPatch,
 )
-from chalicelib.publishing.schemas import PageQuery
-from chalicelib.wiring import container
+from chalicelib.wiring import Container
 
 if TYPE_CHECKING:  # the rows' modules load PynamoDB: only when a handler reads a table
     from chalicelib.inbox.config_repository import MentionRow, RuleRow, SavedReplyRow
@@ -96,11 +96,11 @@ def _no_content() -> Response:
 
 @route(bp, "/inbox/conversations", "GET", summary="List conversations, newest activity first", tag="inbox",
        query=ConversationQuery, response=ConversationPage)
-def list_conversations(call: Call) -> dict[str, Any]:
+def list_conversations(call: Call[Container]) -> dict[str, Any]:
     from chalicelib.inbox.conversation_repository import ConversationFilter
 
     q: ConversationQuery = call.query
-    deps = container()
+    deps = call.deps
     if q.channel_id is not None and deps.channel_repository.get(call.workspace_id, q.channel_id) is None:
         # As on /posts and /metrics/daily: another workspace's channel (or none) is not found, not empty.
         raise NotFound(f"No channel {q.channel_id} in this workspace.")
@@ -111,31 +111,31 @@ def list_conversations(call: Call) -> dict[str, Any]:
 
 @route(bp, "/inbox/conversations/{conversation_id}", "GET", summary="Read a conversation with its messages",
        tag="inbox", response=ConversationDetail)
-def get_conversation(call: Call, conversation_id: str) -> dict[str, Any]:
-    conversation, messages = container().inbox.get(call.workspace_id, conversation_id)
+def get_conversation(call: Call[Container], conversation_id: str) -> dict[str, Any]:
+    conversation, messages = call.deps.inbox.get(call.workspace_id, conversation_id)
     return {"conversation": conversation_view(conversation), "messages": [message_view(m) for m in messages]}
 
 
 @route(bp, "/inbox/conversations/{conversation_id}", "PATCH",
        summary="Set status, assignee, tags or priority", tag="inbox", role="editor", body=ConversationPatch,
        response=Conversation)
-def update_conversation(call: Call, conversation_id: str) -> dict[str, Any]:
+def update_conversation(call: Call[Container], conversation_id: str) -> dict[str, Any]:
     body: ConversationPatch = call.body
     changes = {name: getattr(body, name) for name in body.model_fields_set}
     for name in ("status", "tags", "priority"):
         if name in changes and changes[name] is None:
             del changes[name]
-    return conversation_view(container().inbox.update(call.workspace_id, conversation_id, changes))
+    return conversation_view(call.deps.inbox.update(call.workspace_id, conversation_id, changes))
 
 
 @route(bp, "/inbox/conversations/{conversation_id}/reply", "POST", summary="Answer through the network",
        tag="inbox", role="editor", body=ReplyCreate, response=ReplyResult, status=201,
        request_headers={"Idempotency-Key": {"type": "string", "pattern": "^[!-~]{1,255}$",
                                             "description": "Repeat it to get the first reply back"}})
-def reply(call: Call, conversation_id: str) -> dict[str, Any]:
+def reply(call: Call[Container], conversation_id: str) -> dict[str, Any]:
     """An `Idempotency-Key` header makes a repeated request answer with the first one's reply."""
     body: ReplyCreate = call.body
-    message, conversation = container().inbox.reply(
+    message, conversation = call.deps.inbox.reply(
         call.workspace_id, conversation_id, text=body.text, saved_reply_id=body.saved_reply_id,
         variables=body.variables, in_reply_to=body.in_reply_to,
         idempotency_key=idempotency_key(call.headers))
@@ -159,30 +159,30 @@ def idempotency_key(headers: dict[str, str]) -> str | None:
 
 @route(bp, "/saved-replies", "GET", summary="List saved replies", tag="saved-replies", query=PageQuery,
        response=SavedReplyPage)
-def list_saved_replies(call: Call) -> dict[str, Any]:
-    rows, cursor = container().saved_replies.list(call.workspace_id, call.query.limit, call.query.cursor)
+def list_saved_replies(call: Call[Container]) -> dict[str, Any]:
+    rows, cursor = call.deps.saved_replies.list(call.workspace_id, call.query.limit, call.query.cursor)
     return {"items": [saved_reply_view(r) for r in rows], "next_cursor": cursor}
 
 
 @route(bp, "/saved-replies", "POST", summary="Save a reply with {placeholders}", tag="saved-replies",
        role="editor", body=SavedReplyCreate, response=SavedReply, status=201)
-def create_saved_reply(call: Call) -> dict[str, Any]:
+def create_saved_reply(call: Call[Container]) -> dict[str, Any]:
     body: SavedReplyCreate = call.body
-    return saved_reply_view(container().saved_replies.create(call.workspace_id, body.name, body.text))
+    return saved_reply_view(call.deps.saved_replies.create(call.workspace_id, body.name, body.text))
 
 
 @route(bp, "/saved-replies/{saved_reply_id}", "PATCH", summary="Edit a saved reply", tag="saved-replies",
        role="editor", body=SavedReplyPatch, response=SavedReply)
-def update_saved_reply(call: Call, saved_reply_id: str) -> dict[str, Any]:
+def update_saved_reply(call: Call[Container], saved_reply_id: str) -> dict[str, Any]:
     body: SavedReplyPatch = call.body
-    return saved_reply_view(container().saved_replies.update(call.workspace_id, saved_reply_id, body.name,
+    return saved_reply_view(call.deps.saved_replies.update(call.workspace_id, saved_reply_id, body.name,
                                                              body.text))
 
 
 @route(bp, "/saved-replies/{saved_reply_id}", "DELETE", summary="Delete a saved reply", tag="saved-replies",
        role="editor", status=204)
-def delete_saved_reply(call: Call, saved_reply_id: str) -> Response:
-    container().saved_replies.delete(call.workspace_id, saved_reply_id)
+def delete_saved_reply(call: Call[Container], saved_reply_id: str) -> Response:
+    call.deps.saved_replies.delete(call.workspace_id, saved_reply_id)
     return _no_content()
 
 
@@ -191,38 +191,38 @@ def delete_saved_reply(call: Call, saved_reply_id: str) -> Response:
 
 @route(bp, "/listening/rules", "GET", summary="List listening rules", tag="listening", query=PageQuery,
        response=RulePage)
-def list_rules(call: Call) -> dict[str, Any]:
-    rows, cursor = container().listening.list_rules(call.workspace_id, call.query.limit, call.query.cursor)
+def list_rules(call: Call[Container]) -> dict[str, Any]:
+    rows, cursor = call.deps.listening.list_rules(call.workspace_id, call.query.limit, call.query.cursor)
     return {"items": [rule_view(r) for r in rows], "next_cursor": cursor}
 
 
 @route(bp, "/listening/rules", "POST", summary="Watch inbound text for terms", tag="listening", role="editor",
        body=RuleCreate, response=Rule, status=201)
-def create_rule(call: Call) -> dict[str, Any]:
+def create_rule(call: Call[Container]) -> dict[str, Any]:
     body: RuleCreate = call.body
-    row = container().listening.create_rule(call.workspace_id, body.name, body.any_of, body.all_of,
+    row = call.deps.listening.create_rule(call.workspace_id, body.name, body.any_of, body.all_of,
                                             body.exclude, body.channel_ids, body.enabled)
     return rule_view(row)
 
 
 @route(bp, "/listening/rules/{rule_id}", "PATCH", summary="Change a listening rule", tag="listening",
        role="editor", body=RulePatch, response=Rule)
-def update_rule(call: Call, rule_id: str) -> dict[str, Any]:
+def update_rule(call: Call[Container], rule_id: str) -> dict[str, Any]:
     body: RulePatch = call.body
     changes = {name: getattr(body, name) for name in body.model_fields_set}
-    return rule_view(container().listening.update_rule(call.workspace_id, rule_id, changes))
+    return rule_view(call.deps.listening.update_rule(call.workspace_id, rule_id, changes))
 
 
 @route(bp, "/listening/rules/{rule_id}", "DELETE", summary="Delete a listening rule", tag="listening",
        role="editor", status=204)
-def delete_rule(call: Call, rule_id: str) -> Response:
-    container().listening.delete_rule(call.workspace_id, rule_id)
+def delete_rule(call: Call[Container], rule_id: str) -> Response:
+    call.deps.listening.delete_rule(call.workspace_id, rule_id)
     return _no_content()
 
 
 @route(bp, "/listening/mentions", "GET", summary="What the listening rules matched, newest first",
        tag="listening", query=MentionQuery, response=MentionPage)
-def list_mentions(call: Call) -> dict[str, Any]:
+def list_mentions(call: Call[Container]) -> dict[str, Any]:
     q: MentionQuery = call.query
-    rows, cursor = container().listening.list_mentions(call.workspace_id, q.rule_id, q.limit, q.cursor)
+    rows, cursor = call.deps.listening.list_mentions(call.workspace_id, q.rule_id, q.limit, q.cursor)
     return {"items": [mention_view(r) for r in rows], "next_cursor": cursor}

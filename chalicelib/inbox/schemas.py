@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from chalicelib.core.fields import MultiLineText, SingleLineText
-from chalicelib.publishing.schemas import Limit, RequestModel
+from chalicelib.core.schemas import Limit, RequestModel
 
 ConversationStatus = Literal["open", "pending", "closed"]
 ConversationKind = Literal["comment", "message", "mention"]

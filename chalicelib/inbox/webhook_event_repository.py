@@ -16,8 +16,8 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.models import Model
 
 from chalicelib.core.clock import to_rfc3339
+from chalicelib.core.tables import table_meta
 from chalicelib.inbox.stored_events import StoredEvent
-from chalicelib.publishing.tables import _meta
 
 # Meta retries for 36 h, TikTok 72 h; a dead-lettered message is kept 14 days.
 KEEP_FOR = timedelta(days=15)
@@ -25,7 +25,7 @@ STORED, APPLIED = "stored", "applied"
 
 
 class WebhookEventRecord(Model):
-    Meta = _meta("webhook_events")
+    Meta = table_meta("webhook_events")
     event_key = UnicodeAttribute(hash_key=True)
     workspace_id = UnicodeAttribute()
     channel_id = UnicodeAttribute()

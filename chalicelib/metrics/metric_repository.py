@@ -35,8 +35,8 @@ from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.core.tables import table_meta
 from chalicelib.publishing.post_repository import key_time
-from chalicelib.publishing.tables import _meta
 
 WORKSPACE_SERIES = "workspace"
 # A registry partition takes one write per workspace per night and one Query
@@ -61,7 +61,7 @@ POST_LISTS = ("posts", "lateness_s")
 
 
 class MetricsTableRecord(Model):
-    Meta = _meta("metrics")
+    Meta = table_meta("metrics")
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     kind = DiscriminatorAttribute()

@@ -14,7 +14,7 @@ from chalicelib.metrics.schemas import (
     QuarterlyReportQuery,
     Report,
 )
-from chalicelib.wiring import container
+from chalicelib.wiring import Container
 
 bp = Blueprint(__name__)
 TAG = "metrics"
@@ -24,9 +24,9 @@ CONTENT_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8",
 
 @route(bp, "/metrics/daily", "GET", summary="Figures per local day, for the workspace or one channel",
        tag=TAG, query=DailyQuery, response=DailyMetrics)
-def daily_metrics(call: Call) -> dict[str, Any]:
+def daily_metrics(call: Call[Container]) -> dict[str, Any]:
     q: DailyQuery = call.query
-    return container().reports.daily(call.workspace_id, q.from_, q.to, q.channel_id)
+    return call.deps.reports.daily(call.workspace_id, q.from_, q.to, q.channel_id)
 
 
 def _answer(report: dict[str, Any], fmt: str) -> Response:
@@ -46,23 +46,23 @@ def _answer(report: dict[str, Any], fmt: str) -> Response:
 
 @route(bp, "/reports/monthly", "GET", summary="The monthly report: JSON, CSV or one HTML page", tag=TAG,
        query=MonthlyReportQuery, response=Report, also_serves=("text/csv", "text/html"))
-def monthly_report(call: Call) -> Response:
+def monthly_report(call: Call[Container]) -> Response:
     from chalicelib.metrics.reports import month_period
 
     q: MonthlyReportQuery = call.query
-    return _answer(container().reports.report(call.workspace_id, month_period(q.month)), q.format)
+    return _answer(call.deps.reports.report(call.workspace_id, month_period(q.month)), q.format)
 
 
 @route(bp, "/reports/quarterly", "GET", summary="The quarterly report: JSON, CSV or one HTML page", tag=TAG,
        query=QuarterlyReportQuery, response=Report, also_serves=("text/csv", "text/html"))
-def quarterly_report(call: Call) -> Response:
+def quarterly_report(call: Call[Container]) -> Response:
     from chalicelib.metrics.reports import quarter_period
 
     q: QuarterlyReportQuery = call.query
-    return _answer(container().reports.report(call.workspace_id, quarter_period(q.quarter)), q.format)
+    return _answer(call.deps.reports.report(call.workspace_id, quarter_period(q.quarter)), q.format)
 
 
 @route(bp, "/channels/{channel_id}/best-times", "GET", tag=TAG, response=BestTimes,
        summary="When this channel's posts get the most engagement")
-def best_times(call: Call, channel_id: str) -> dict[str, Any]:
-    return container().reports.best_times(call.workspace_id, channel_id)
+def best_times(call: Call[Container], channel_id: str) -> dict[str, Any]:
+    return call.deps.reports.best_times(call.workspace_id, channel_id)

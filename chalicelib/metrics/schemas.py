@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.core.fields import Day, Month, Quarter
-from chalicelib.publishing.schemas import RequestModel
+from chalicelib.core.schemas import RequestModel
 
 Figure = float | None
 ReportFormat = Literal["json", "csv", "html"]

@@ -26,11 +26,11 @@ from typing import Any
 
 from chalicelib.accounts.channel_repository import ChannelRow
 from chalicelib.core.clock import Clock, parse_rfc3339, to_rfc3339
-from chalicelib.core.queues import BATCH, PublishMessage, PublishQueue
 from chalicelib.networks.base import MediaItem, NetworkAdapter, NetworkError, PublishRequest, PublishResult
 from chalicelib.networks.failures import POST_WORDING, classify_network_error
 from chalicelib.publishing.delivery_repository import DeliveryRepository, LostClaim, Outcome
 from chalicelib.publishing.post_repository import DeliveryRow, PostRepository, PostRow
+from chalicelib.publishing.publish_queue import BATCH, PublishMessage, PublishQueue
 
 log = logging.getLogger("herald.publishing")
 

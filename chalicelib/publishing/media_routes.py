@@ -8,8 +8,8 @@ from pydantic import BaseModel, Field
 
 from chalicelib.core.api import Call, route
 from chalicelib.core.fields import SingleLineText
-from chalicelib.publishing.schemas import RequestModel
-from chalicelib.wiring import container
+from chalicelib.core.schemas import RequestModel
+from chalicelib.wiring import Container
 
 bp = Blueprint(__name__)
 TAG = "media"
@@ -42,12 +42,12 @@ class MediaUpload(Media):
 
 @route(bp, "/media", "POST", summary="Start an upload: PUT the bytes to upload_url", tag=TAG, role="editor",
        body=MediaCreate, response=MediaUpload, status=201)
-def create_media(call: Call) -> dict[str, Any]:
+def create_media(call: Call[Container]) -> dict[str, Any]:
     body: MediaCreate = call.body
-    return container().media.create_upload(call.workspace_id, body.filename, body.mime, body.size)
+    return call.deps.media.create_upload(call.workspace_id, body.filename, body.mime, body.size)
 
 
 @route(bp, "/media/{media_id}", "GET", summary="Read a media item and whether it was uploaded", tag=TAG,
        response=Media)
-def get_media(call: Call, media_id: str) -> dict[str, Any]:
-    return container().media.get(call.workspace_id, media_id)
+def get_media(call: Call[Container], media_id: str) -> dict[str, Any]:
+    return call.deps.media.get(call.workspace_id, media_id)

@@ -8,7 +8,7 @@ from chalice import Blueprint
 from chalicelib.core.api import Call, route
 from chalicelib.publishing.schemas import Post, PostCreate, PostListQuery, PostPage, PostPatch, ScheduleRequest
 from chalicelib.publishing.views import post_view
-from chalicelib.wiring import container
+from chalicelib.wiring import Container
 
 bp = Blueprint(__name__)
 TAG = "posts"
@@ -20,31 +20,31 @@ def _dump_variants(variants: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 @route(bp, "/posts", "POST", summary="Write a draft or schedule a post", tag=TAG, role="editor", body=PostCreate,
        response=Post, status=201)
-def create_post(call: Call) -> dict[str, Any]:
+def create_post(call: Call[Container]) -> dict[str, Any]:
     from chalicelib.publishing.posts import PostDraft  # loads the table models: only when needed
 
     body: PostCreate = call.body
     draft = PostDraft(body.text, body.channel_ids, _dump_variants(body.variants),
                       [m.model_dump() for m in body.media], body.publish_at, body.status)
-    return post_view(*container().posts.create(call.workspace_id, draft))
+    return post_view(*call.deps.posts.create(call.workspace_id, draft))
 
 
 @route(bp, "/posts", "GET", summary="List posts", tag=TAG, query=PostListQuery, response=PostPage)
-def list_posts(call: Call) -> dict[str, Any]:
+def list_posts(call: Call[Container]) -> dict[str, Any]:
     q: PostListQuery = call.query
-    rows, cursor = container().posts.list(call.workspace_id, status=q.status, channel_id=q.channel_id,
+    rows, cursor = call.deps.posts.list(call.workspace_id, status=q.status, channel_id=q.channel_id,
                                           start=q.from_, end=q.to, limit=q.limit, cursor=q.cursor)
     return {"items": [post_view(p, d) for p, d in rows], "next_cursor": cursor}
 
 
 @route(bp, "/posts/{post_id}", "GET", summary="Read a post with its deliveries", tag=TAG, response=Post)
-def get_post(call: Call, post_id: str) -> dict[str, Any]:
-    return post_view(*container().posts.get(call.workspace_id, post_id))
+def get_post(call: Call[Container], post_id: str) -> dict[str, Any]:
+    return post_view(*call.deps.posts.get(call.workspace_id, post_id))
 
 
 @route(bp, "/posts/{post_id}", "PATCH", summary="Edit a draft or scheduled post", tag=TAG, role="editor",
        body=PostPatch, response=Post)
-def update_post(call: Call, post_id: str) -> dict[str, Any]:
+def update_post(call: Call[Container], post_id: str) -> dict[str, Any]:
     body: PostPatch = call.body
     changes = {name: getattr(body, name) for name in body.model_fields_set if name != "version"}
     if "variants" in changes and changes["variants"] is not None:
@@ -54,28 +54,28 @@ def update_post(call: Call, post_id: str) -> dict[str, Any]:
     for name in ("text", "channel_ids", "variants", "media", "status"):
         if name in changes and changes[name] is None:
             del changes[name]
-    return post_view(*container().posts.update(call.workspace_id, post_id, changes, body.version))
+    return post_view(*call.deps.posts.update(call.workspace_id, post_id, changes, body.version))
 
 
 @route(bp, "/posts/{post_id}", "DELETE", summary="Cancel what is not out yet", tag=TAG, role="editor",
        response=Post)
-def delete_post(call: Call, post_id: str) -> dict[str, Any]:
-    return post_view(*container().posts.cancel(call.workspace_id, post_id))
+def delete_post(call: Call[Container], post_id: str) -> dict[str, Any]:
+    return post_view(*call.deps.posts.cancel(call.workspace_id, post_id))
 
 
 @route(bp, "/posts/{post_id}/schedule", "POST", summary="Schedule or reschedule", tag=TAG, role="editor",
        body=ScheduleRequest, response=Post)
-def schedule_post(call: Call, post_id: str) -> dict[str, Any]:
-    return post_view(*container().posts.schedule(call.workspace_id, post_id, call.body.publish_at))
+def schedule_post(call: Call[Container], post_id: str) -> dict[str, Any]:
+    return post_view(*call.deps.posts.schedule(call.workspace_id, post_id, call.body.publish_at))
 
 
 @route(bp, "/posts/{post_id}/cancel", "POST", summary="Cancel what is not out yet", tag=TAG, role="editor",
        response=Post)
-def cancel_post(call: Call, post_id: str) -> dict[str, Any]:
-    return post_view(*container().posts.cancel(call.workspace_id, post_id))
+def cancel_post(call: Call[Container], post_id: str) -> dict[str, Any]:
+    return post_view(*call.deps.posts.cancel(call.workspace_id, post_id))
 
 
 @route(bp, "/posts/{post_id}/publish-now", "POST", summary="Publish at once", tag=TAG, role="editor",
        response=Post)
-def publish_now(call: Call, post_id: str) -> dict[str, Any]:
-    return post_view(*container().posts.publish_now(call.workspace_id, post_id))
+def publish_now(call: Call[Container], post_id: str) -> dict[str, Any]:
+    return post_view(*call.deps.posts.publish_now(call.workspace_id, post_id))

@@ -46,7 +46,7 @@ def publish_worker(event: SQSEvent) -> dict[str, Any]:
 
 def publish_record(engine: PublishingEngine, record: SQSRecord) -> str | None:
     """Publishes one record's delivery; returns its message id if SQS should deliver it again."""
-    from chalicelib.core.queues import PublishMessage
+    from chalicelib.publishing.publish_queue import PublishMessage
 
     message_id = record.to_dict().get("messageId")
     try:

@@ -1,96 +1,21 @@
-"""Request and answer shapes. The same models validate requests and produce
-the OpenAPI document, so the two cannot disagree."""
+"""Posts, deliveries, the calendar and the sandbox network's received posts: request and answer shapes."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field
 
 from chalicelib.core.fields import (
     Month,
     MultiLineText,
-    QueryLimit,
-    SingleLineText,
     Timestamp,
-    TimeZoneName,
-    check_timezone,
-    check_unicode,
 )
+from chalicelib.core.schemas import Limit, RequestModel
 
 PostStatus = Literal["draft", "scheduled", "publishing", "published", "partially_published", "failed", "canceled"]
 DeliveryStatus = Literal["scheduled", "queued", "publishing", "published", "failed", "unknown", "canceled"]
-ChannelStatus = Literal["active", "needs_reauth", "disabled"]
-Role = Literal["owner", "admin", "editor", "viewer"]
-Limit = QueryLimit
-
-
-WorkspaceName = SingleLineText(100)
 PostText = MultiLineText()
-
-
-class RequestModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
-
-    # Every field of every request (bodies, queries, free-form settings) is valid Unicode.
-    _unicode = field_validator("*", mode="before")(lambda cls, value: check_unicode(value))
-
-
-def _check_timezone(value: str) -> str:
-    """For callers outside a model (creating a workspace): the one time-zone rule."""
-    return check_timezone(value)
-
-
-class Workspace(BaseModel):
-    id: str
-    name: str
-    timezone: str
-    created_at: datetime
-
-
-class WorkspaceCreate(RequestModel):
-    """What the command line's create-workspace takes (there is no HTTP route for it)."""
-
-    name: WorkspaceName
-    timezone: TimeZoneName = "UTC"
-
-
-class WorkspacePatch(RequestModel):
-    name: WorkspaceName | None = None
-    timezone: TimeZoneName | None = None
-
-
-# 1..100 characters once the spaces around it are gone; no control characters.
-ChannelName = SingleLineText(100)
-CHANNEL_CREDENTIALS = ("Write-only; never returned. The fields the network takes (README: What each "
-                       "network's channel takes); anything else is refused.")
-CHANNEL_SETTINGS = "The keys the network takes, within their bounds; anything else is refused."
-
-
-class ChannelCreate(RequestModel):
-    network: Annotated[str, Field(max_length=40)]
-    name: ChannelName
-    credentials: dict[str, Any] = Field(default_factory=dict, description=CHANNEL_CREDENTIALS)
-    settings: dict[str, Any] = Field(default_factory=dict, description=CHANNEL_SETTINGS)
-
-
-class ChannelPatch(RequestModel):
-    name: ChannelName | None = None
-    credentials: dict[str, Any] | None = Field(default=None, description="Write-only; replaces the stored ones. "
-                                               + CHANNEL_CREDENTIALS)
-    settings: dict[str, Any] | None = Field(default=None, description=CHANNEL_SETTINGS)
-    status: Literal["active", "disabled"] | None = None
-
-
-class Channel(BaseModel):
-    id: str
-    network: str
-    name: str
-    handle: str | None
-    status: ChannelStatus
-    settings: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
 
 
 class MediaRef(RequestModel):
@@ -162,18 +87,8 @@ class PostListQuery(RequestModel):
     cursor: str | None = None
 
 
-class PageQuery(RequestModel):
-    limit: Limit = 50
-    cursor: str | None = None
-
-
 class PostPage(BaseModel):
     items: list[Post]
-    next_cursor: str | None
-
-
-class ChannelPage(BaseModel):
-    items: list[Channel]
     next_cursor: str | None
 
 
@@ -217,17 +132,3 @@ class Calendar(BaseModel):
 class CalendarFeed(BaseModel):
     url: str | None = Field(description="null: the workspace has no feed (an admin makes one).")
     message: str | None = None
-
-
-class Health(BaseModel):
-    status: Literal["ok"]
-
-
-class ErrorBody(BaseModel):
-    code: str
-    message: str
-    details: list[dict[str, Any]]
-
-
-class Error(BaseModel):
-    error: ErrorBody

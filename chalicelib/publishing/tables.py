@@ -1,130 +1,41 @@
-"""PynamoDB models: one class per item type, keys and indexes as in infra/resources.py."""
+"""The publishing tables: posts and their deliveries, media, the sandbox network's received posts.
+Keys and indexes as in infra/resources.py."""
 from __future__ import annotations
 
 from pynamodb.attributes import (
-    BinaryAttribute,
     DiscriminatorAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, Projection
+from pynamodb.indexes import GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from chalicelib.core.settings import MAX_POOL_CONNECTIONS, get_settings
+from chalicelib.core.tables import index_meta, table_meta
 from chalicelib.publishing.projections import DELIVERY_POST, DUE_WORK, POST_LISTING
 
 
-def _meta(logical: str) -> type:
-    settings = get_settings()
-
-    class Meta:
-        table_name = settings.table(logical)
-        region = settings.region
-        host = settings.aws_endpoint_url
-        max_retry_attempts = 3
-        max_pool_connections = MAX_POOL_CONNECTIONS
-
-    return Meta
-
-
-def _index_meta(name: str, attributes: tuple[str, ...] = ()) -> type:
-    """An index that projects `attributes` besides its keys, or every attribute when none are named."""
-    chosen: Projection = IncludeProjection(list(attributes)) if attributes else AllProjection()
-
-    class Meta:
-        index_name = name
-        projection = chosen
-
-    return Meta
-
-
-class FeedTokenIndex(GlobalSecondaryIndex["WorkspaceRecord"]):
-    Meta = _index_meta("by_feed_token")
-    feed_token_id = UnicodeAttribute(hash_key=True)
-
-
-class WorkspaceRecord(Model):
-    Meta = _meta("workspaces")
-    workspace_id = UnicodeAttribute(hash_key=True)
-    name = UnicodeAttribute()
-    timezone = UnicodeAttribute()
-    created_at = UnicodeAttribute()
-    feed_token_id = UnicodeAttribute(null=True)
-    feed_token_sealed = BinaryAttribute(null=True, legacy_encoding=False)
-    by_feed_token = FeedTokenIndex()
-
-
-class ApiKeysByWorkspace(GlobalSecondaryIndex["ApiKeyRecord"]):
-    Meta = _index_meta("by_workspace")
-    workspace_id = UnicodeAttribute(hash_key=True)
-    created_at = UnicodeAttribute(range_key=True)
-
-
-class ApiKeyRecord(Model):
-    Meta = _meta("api_keys")
-    key_id = UnicodeAttribute(hash_key=True)
-    workspace_id = UnicodeAttribute()
-    secret_hash = UnicodeAttribute()
-    role = UnicodeAttribute()
-    name = UnicodeAttribute(null=True)
-    created_at = UnicodeAttribute()
-    revoked_at = UnicodeAttribute(null=True)
-    by_workspace = ApiKeysByWorkspace()
-
-
-class ChannelsByAccount(GlobalSecondaryIndex["ChannelRecord"]):
-    Meta = _index_meta("by_account")
-    account_key = UnicodeAttribute(hash_key=True)
-
-
-class PollableChannels(GlobalSecondaryIndex["ChannelRecord"]):
-    Meta = _index_meta("pollable")
-    poll_key = UnicodeAttribute(hash_key=True)
-    channel_id = UnicodeAttribute(range_key=True)
-
-
-class ChannelRecord(Model):
-    Meta = _meta("channels")
-    workspace_id = UnicodeAttribute(hash_key=True)
-    channel_id = UnicodeAttribute(range_key=True)
-    network = UnicodeAttribute()
-    name = UnicodeAttribute()
-    handle = UnicodeAttribute(null=True)
-    status = UnicodeAttribute()
-    settings = MapAttribute(default=dict)  # type: ignore[var-annotated]
-    credentials_sealed = BinaryAttribute(null=True, legacy_encoding=False)
-    # `<network>#<platform account id>`: webhooks find their channel by it.
-    account_key = UnicodeAttribute(null=True)
-    # `poll#<network>` on channels of networks without webhooks; absent elsewhere.
-    poll_key = UnicodeAttribute(null=True)
-    created_at = UnicodeAttribute()
-    updated_at = UnicodeAttribute()
-    by_account = ChannelsByAccount()
-    pollable = PollableChannels()
-
-
 class PostsByWorkspace(GlobalSecondaryIndex["PostTableRecord"]):
-    Meta = _index_meta("by_workspace", POST_LISTING)
+    Meta = index_meta("by_workspace", POST_LISTING)
     post_workspace_id = UnicodeAttribute(hash_key=True)
     publish_key = UnicodeAttribute(range_key=True)
 
 
 class PostsByStatus(GlobalSecondaryIndex["PostTableRecord"]):
-    Meta = _index_meta("by_status", POST_LISTING)
+    Meta = index_meta("by_status", POST_LISTING)
     post_workspace_status = UnicodeAttribute(hash_key=True)
     publish_key = UnicodeAttribute(range_key=True)
 
 
 class DeliveriesByChannel(GlobalSecondaryIndex["PostTableRecord"]):
-    Meta = _index_meta("by_channel", DELIVERY_POST)
+    Meta = index_meta("by_channel", DELIVERY_POST)
     delivery_workspace_channel = UnicodeAttribute(hash_key=True)
     publish_key = UnicodeAttribute(range_key=True)
 
 
 class DueDeliveries(GlobalSecondaryIndex["PostTableRecord"]):
-    Meta = _index_meta("due", DUE_WORK)
+    Meta = index_meta("due", DUE_WORK)
     due_shard = UnicodeAttribute(hash_key=True)
     due_key = UnicodeAttribute(range_key=True)
 
@@ -133,7 +44,7 @@ class PostTableRecord(Model):
     """A post and its deliveries share one item collection (`pk`), so one Query
     reads a post whole."""
 
-    Meta = _meta("posts")
+    Meta = table_meta("posts")
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     kind = DiscriminatorAttribute()
@@ -187,7 +98,7 @@ class DeliveryRecord(PostTableRecord, discriminator="delivery"):
 
 
 class MediaRecord(Model):
-    Meta = _meta("media")
+    Meta = table_meta("media")
     workspace_id = UnicodeAttribute(hash_key=True)
     media_id = UnicodeAttribute(range_key=True)
     filename = UnicodeAttribute()
@@ -202,7 +113,7 @@ class MediaRecord(Model):
 class SandboxPostRecord(Model):
     """What the built-in sandbox network received, duplicates included."""
 
-    Meta = _meta("sandbox_posts")
+    Meta = table_meta("sandbox_posts")
     channel_key = UnicodeAttribute(hash_key=True)
     received_key = UnicodeAttribute(range_key=True)
     delivery_id = UnicodeAttribute(null=True)

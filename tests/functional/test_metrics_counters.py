@@ -10,9 +10,9 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.accounts.tables import ChannelRecord
 from chalicelib.core.clock import to_rfc3339
 from chalicelib.metrics.metric_repository import delivery_counts
-from chalicelib.publishing.tables import ChannelRecord
 from tests.functional.test_publishing import run_messages
 from tests.support.dynamodb_calls import dynamodb_calls
 from tests.support.fixtures import make_workspace

@@ -10,10 +10,10 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.core.queues import PublishMessage
 from chalicelib.networks.base import AmbiguousError, PublishResult, RetryableError
 from chalicelib.networks.sandbox import LIMITS
 from chalicelib.publishing.posts import PostDraft
+from chalicelib.publishing.publish_queue import PublishMessage
 from tests.support.fixtures import make_workspace
 
 POSTS = int(__import__("os").environ.get("CHAOS_POSTS", "1000"))  # two channels each: 2,000 deliveries

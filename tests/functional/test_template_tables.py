@@ -5,32 +5,17 @@ were made by CloudFormation from the template and the models were named by the t
 """
 from __future__ import annotations
 
-import importlib
 import os
-import pkgutil
-from collections.abc import Iterator
 from typing import Any
 
-import chalicelib.repositories
 import pytest
-from pynamodb.models import Model
 
+from tests.support.table_models import herald_models as models
 from tests.support.template_stack import TEMPLATE_VARIABLE
 
 pytestmark = pytest.mark.skipif(not os.environ.get(TEMPLATE_VARIABLE),
                                 reason="runs on the template stack, from test_template_stack.py")
 
-
-def models() -> list[type[Model]]:
-    for module in pkgutil.iter_modules(chalicelib.repositories.__path__):
-        importlib.import_module(f"chalicelib.repositories.{module.name}")
-
-    def below(cls: type[Model]) -> Iterator[type[Model]]:
-        for sub in cls.__subclasses__():
-            yield sub
-            yield from below(sub)
-
-    return [model for model in below(Model) if model.__module__.startswith("chalicelib.")]
 
 
 def keys(schema: list[dict[str, str]]) -> set[tuple[str, str]]:

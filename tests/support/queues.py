@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 
-from chalicelib.core.queues import PublishMessage
+from chalicelib.publishing.publish_queue import PublishMessage
 
 
 class RecordingQueue:

@@ -1,44 +1,21 @@
-"""Keys and indexes are declared twice, in the PynamoDB models (chalicelib/repositories) and in the table
+"""Keys and indexes are declared twice, in the PynamoDB models (each feature's `tables` and `*_repository` modules) and in the table
 definitions the template and the local stack make (infra/resources.py): here they are checked against
 each other, without AWS. tests/functional/test_template_tables.py checks the same on the tables the
 packaged template made, on the template stack only."""
 from __future__ import annotations
 
 import copy
-import importlib
-import pkgutil
-from collections.abc import Iterator
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, TTLAttribute
 from pynamodb.models import Model
 
-import chalicelib
 from chalicelib.core.settings import TABLES, get_settings, resource_name
 from infra.resources import table_resource
+from tests.support.table_models import herald_models
 
 Props = dict[str, Any]
 
-
-def is_table_module(name: str) -> bool:
-    """Where PynamoDB models live: a feature's `tables`, its `*_repository` modules and stores."""
-    last = name.rsplit(".", 1)[-1]
-    return last == "tables" or last.endswith(("_repository", "_store"))
-
-
-def herald_models() -> list[type[Model]]:
-    """Every Model subclass in chalicelib's table and repository modules, the discriminated item classes
-    included."""
-    for module in pkgutil.walk_packages(chalicelib.__path__, "chalicelib."):
-        if is_table_module(module.name):
-            importlib.import_module(module.name)
-
-    def below(cls: type[Model]) -> Iterator[type[Model]]:
-        for sub in cls.__subclasses__():
-            yield sub
-            yield from below(sub)
-
-    return [model for model in below(Model) if model.__module__.startswith("chalicelib.")]
 
 
 def declared_tables() -> dict[str, Props]:

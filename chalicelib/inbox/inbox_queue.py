@@ -1,62 +1,10 @@
-"""Messages to the publish queue: one per delivery, delayed until it is due."""
+"""Messages to the inbox queue: several stored events in one, applied idempotently by the consumer."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
-MAX_DELAY_S = 900  # SQS's own limit on DelaySeconds
-BATCH = 10
-
-
-@dataclass(frozen=True)
-class PublishMessage:
-    workspace_id: str
-    post_id: str
-    channel_id: str
-    post_version: int
-    due_at: str
-
-    def body(self) -> str:
-        return json.dumps(self.__dict__, separators=(",", ":"))
-
-    @classmethod
-    def parse(cls, body: str) -> PublishMessage:
-        data = json.loads(body)
-        return cls(str(data["workspace_id"]), str(data["post_id"]), str(data["channel_id"]),
-                   int(data["post_version"]), str(data["due_at"]))
-
-
-class PublishQueue:
-    def __init__(self, sqs: Any, queue_name: str) -> None:
-        self._sqs = sqs
-        self._queue_name = queue_name
-        self._url: str | None = None
-
-    @property
-    def url(self) -> str:
-        if self._url is None:
-            self._url = self._sqs.get_queue_url(QueueName=self._queue_name)["QueueUrl"]
-        return self._url
-
-    def send(self, messages: list[tuple[PublishMessage, int]]) -> list[PublishMessage]:
-        """Sends (message, delay seconds) pairs; returns the ones SQS refused."""
-        refused: list[PublishMessage] = []
-        for start in range(0, len(messages), BATCH):
-            chunk = messages[start:start + BATCH]
-            entries = [{"Id": str(i), "MessageBody": m.body(), "DelaySeconds": max(0, min(MAX_DELAY_S, delay))}
-                       for i, (m, delay) in enumerate(chunk)]
-            answer = self._sqs.send_message_batch(QueueUrl=self.url, Entries=entries)
-            refused += [chunk[int(f["Id"])][0] for f in answer.get("Failed", [])]
-        return refused
-
-    def backlog(self) -> int:
-        """Messages waiting to be received or being handled now (delayed ones are not counted)."""
-        attributes = self._sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=[
-            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
-        return (int(attributes.get("ApproximateNumberOfMessages", 0))
-                + int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)))
-
+BATCH = 10  # SQS takes at most ten messages in one SendMessageBatch
 
 # A message to the inbox queue carries several stored events; the consumer
 # applies each idempotently, so a retried message redoes nothing visible.

@@ -1,0 +1,77 @@
+"""Workspaces and channels: request and answer shapes."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from chalicelib.core.fields import (
+    SingleLineText,
+    TimeZoneName,
+)
+from chalicelib.core.schemas import RequestModel
+
+ChannelStatus = Literal["active", "needs_reauth", "disabled"]
+Role = Literal["owner", "admin", "editor", "viewer"]
+
+
+WorkspaceName = SingleLineText(100)
+
+
+
+class Workspace(BaseModel):
+    id: str
+    name: str
+    timezone: str
+    created_at: datetime
+
+
+class WorkspaceCreate(RequestModel):
+    """What the command line's create-workspace takes (there is no HTTP route for it)."""
+
+    name: WorkspaceName
+    timezone: TimeZoneName = "UTC"
+
+
+class WorkspacePatch(RequestModel):
+    name: WorkspaceName | None = None
+    timezone: TimeZoneName | None = None
+
+
+# 1..100 characters once the spaces around it are gone; no control characters.
+ChannelName = SingleLineText(100)
+CHANNEL_CREDENTIALS = ("Write-only; never returned. The fields the network takes (README: What each "
+                       "network's channel takes); anything else is refused.")
+CHANNEL_SETTINGS = "The keys the network takes, within their bounds; anything else is refused."
+
+
+class ChannelCreate(RequestModel):
+    network: Annotated[str, Field(max_length=40)]
+    name: ChannelName
+    credentials: dict[str, Any] = Field(default_factory=dict, description=CHANNEL_CREDENTIALS)
+    settings: dict[str, Any] = Field(default_factory=dict, description=CHANNEL_SETTINGS)
+
+
+class ChannelPatch(RequestModel):
+    name: ChannelName | None = None
+    credentials: dict[str, Any] | None = Field(default=None, description="Write-only; replaces the stored ones. "
+                                               + CHANNEL_CREDENTIALS)
+    settings: dict[str, Any] | None = Field(default=None, description=CHANNEL_SETTINGS)
+    status: Literal["active", "disabled"] | None = None
+
+
+class Channel(BaseModel):
+    id: str
+    network: str
+    name: str
+    handle: str | None
+    status: ChannelStatus
+    settings: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ChannelPage(BaseModel):
+    items: list[Channel]
+    next_cursor: str | None

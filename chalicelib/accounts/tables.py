@@ -1,0 +1,73 @@
+"""The accounts tables: workspaces, API keys, channels. Keys and indexes as in infra/resources.py."""
+from __future__ import annotations
+
+from pynamodb.attributes import BinaryAttribute, MapAttribute, UnicodeAttribute
+from pynamodb.indexes import GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.core.tables import index_meta, table_meta
+
+
+class FeedTokenIndex(GlobalSecondaryIndex["WorkspaceRecord"]):
+    Meta = index_meta("by_feed_token")
+    feed_token_id = UnicodeAttribute(hash_key=True)
+
+
+class WorkspaceRecord(Model):
+    Meta = table_meta("workspaces")
+    workspace_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    timezone = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    feed_token_id = UnicodeAttribute(null=True)
+    feed_token_sealed = BinaryAttribute(null=True, legacy_encoding=False)
+    by_feed_token = FeedTokenIndex()
+
+
+class ApiKeysByWorkspace(GlobalSecondaryIndex["ApiKeyRecord"]):
+    Meta = index_meta("by_workspace")
+    workspace_id = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class ApiKeyRecord(Model):
+    Meta = table_meta("api_keys")
+    key_id = UnicodeAttribute(hash_key=True)
+    workspace_id = UnicodeAttribute()
+    secret_hash = UnicodeAttribute()
+    role = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    revoked_at = UnicodeAttribute(null=True)
+    by_workspace = ApiKeysByWorkspace()
+
+
+class ChannelsByAccount(GlobalSecondaryIndex["ChannelRecord"]):
+    Meta = index_meta("by_account")
+    account_key = UnicodeAttribute(hash_key=True)
+
+
+class PollableChannels(GlobalSecondaryIndex["ChannelRecord"]):
+    Meta = index_meta("pollable")
+    poll_key = UnicodeAttribute(hash_key=True)
+    channel_id = UnicodeAttribute(range_key=True)
+
+
+class ChannelRecord(Model):
+    Meta = table_meta("channels")
+    workspace_id = UnicodeAttribute(hash_key=True)
+    channel_id = UnicodeAttribute(range_key=True)
+    network = UnicodeAttribute()
+    name = UnicodeAttribute()
+    handle = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    settings = MapAttribute(default=dict)  # type: ignore[var-annotated]
+    credentials_sealed = BinaryAttribute(null=True, legacy_encoding=False)
+    # `<network>#<platform account id>`: webhooks find their channel by it.
+    account_key = UnicodeAttribute(null=True)
+    # `poll#<network>` on channels of networks without webhooks; absent elsewhere.
+    poll_key = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    by_account = ChannelsByAccount()
+    pollable = PollableChannels()

@@ -1,0 +1,31 @@
+"""How every PynamoDB model finds its table and declares its indexes: from settings, as infra/resources.py
+names them."""
+from __future__ import annotations
+
+from pynamodb.indexes import AllProjection, IncludeProjection, Projection
+
+from chalicelib.core.settings import MAX_POOL_CONNECTIONS, get_settings
+
+
+def table_meta(logical: str) -> type:
+    settings = get_settings()
+
+    class Meta:
+        table_name = settings.table(logical)
+        region = settings.region
+        host = settings.aws_endpoint_url
+        max_retry_attempts = 3
+        max_pool_connections = MAX_POOL_CONNECTIONS
+
+    return Meta
+
+
+def index_meta(name: str, attributes: tuple[str, ...] = ()) -> type:
+    """An index that projects `attributes` besides its keys, or every attribute when none are named."""
+    chosen: Projection = IncludeProjection(list(attributes)) if attributes else AllProjection()
+
+    class Meta:
+        index_name = name
+        projection = chosen
+
+    return Meta
