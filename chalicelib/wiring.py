@@ -131,12 +131,8 @@ class Container:
         from chalicelib.publishing.posts import PostService
 
         return PostService(self.post_repository, self.channel_repository, self.clock,
-                           dispatcher=self.dispatcher, media=self.media,
+                           engine=self.engine, media=self.media,
                            workspace_timezone=lambda ws: self.access.get_workspace(ws).timezone)
-
-    @cached_property
-    def dispatcher(self) -> Any:
-        return self.engine
 
     @cached_property
     def media_repository(self) -> Any:
@@ -154,9 +150,11 @@ class Container:
     @cached_property
     def delivery_repository(self) -> Any:
         from chalicelib.publishing.delivery_repository import DeliveryRepository
+        from chalicelib.publishing.post_status import final_post_status
 
-        kwargs: dict[str, Any] = {"pause": self._sleep} if self._sleep else {}
-        return DeliveryRepository(self.post_repository, self.metrics_repository, self.clock, **kwargs)
+        kwargs: dict[str, Any] = {"sleep": self._sleep} if self._sleep else {}
+        return DeliveryRepository(self.post_repository, final_post_status, self.metrics_repository, self.clock,
+                                  **kwargs)
 
     @cached_property
     def publish_queue(self) -> Any:

@@ -39,11 +39,11 @@ class IssuedKey:
 
 class AccessService:
     def __init__(self, workspaces: WorkspaceRepository, keys: ApiKeyRepository, clock: Clock,
-                 secrets_box: SecretBox, registry: Any = None) -> None:
+                 secret_box: SecretBox, registry: Any = None) -> None:
         self.workspaces = workspaces
         self.keys = keys
         self.clock = clock
-        self.secrets_box = secrets_box
+        self.secret_box = secret_box
         # The metrics registry (repositories/metrics.py): the nightly roll-up finds workspaces there.
         self.registry = registry
 
@@ -121,14 +121,14 @@ class AccessService:
         row = self.get_workspace(workspace_id)
         if not row.feed_token_sealed:
             return None
-        return str(self.secrets_box.open(row.feed_token_sealed, self._feed_context(workspace_id))["token"])
+        return str(self.secret_box.open(row.feed_token_sealed, self._feed_context(workspace_id))["token"])
 
     def feed_token(self, workspace_id: str, rotate: bool = False) -> str:
         row = self.get_workspace(workspace_id)
         if row.feed_token_sealed and not rotate:
-            return str(self.secrets_box.open(row.feed_token_sealed, self._feed_context(workspace_id))["token"])
+            return str(self.secret_box.open(row.feed_token_sealed, self._feed_context(workspace_id))["token"])
         token = f"{secrets.token_hex(8)}-{secrets.token_urlsafe(32)}"
-        sealed = self.secrets_box.seal({"token": token}, self._feed_context(workspace_id))
+        sealed = self.secret_box.seal({"token": token}, self._feed_context(workspace_id))
         self.workspaces.set_feed_token(workspace_id, token[:16], sealed)
         return token
 
@@ -140,7 +140,7 @@ class AccessService:
         row = self.workspaces.find_by_feed_token(match.group(1)) if match else None
         expected = ""
         if row and row.feed_token_sealed:
-            expected = str(self.secrets_box.open(row.feed_token_sealed,
+            expected = str(self.secret_box.open(row.feed_token_sealed,
                                                  self._feed_context(row.workspace_id))["token"])
         given = token.removesuffix(".ics")
         if row is None or not hmac.compare_digest(expected.encode(), given.encode()):

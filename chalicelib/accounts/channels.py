@@ -28,10 +28,10 @@ MAX_KEY_IN_ERROR = 64  # a client's unknown key is named in the error, cut to th
 
 
 class ChannelService:
-    def __init__(self, channels: ChannelRepository, secrets_box: SecretBox, adapters: AdapterFactory,
+    def __init__(self, repository: ChannelRepository, secret_box: SecretBox, adapters: AdapterFactory,
                  clock: Clock) -> None:
-        self.channels = channels
-        self.secrets_box = secrets_box
+        self.repository = repository
+        self.secret_box = secret_box
         self.adapters = adapters
         self.clock = clock
 
@@ -39,23 +39,27 @@ class ChannelService:
     def _context(workspace_id: str, channel_id: str) -> dict[str, str]:
         return {"workspace_id": workspace_id, "channel_id": channel_id}
 
+    def find(self, workspace_id: str, channel_id: str) -> ChannelRow | None:
+        """The channel, or None: for callers to whom a missing channel is an outcome, not an error."""
+        return self.repository.get(workspace_id, channel_id)
+
     def get(self, workspace_id: str, channel_id: str) -> ChannelRow:
-        row = self.channels.get(workspace_id, channel_id)
+        row = self.repository.get(workspace_id, channel_id)
         if row is None:
             raise NotFound(f"No channel {channel_id} in this workspace.")
         return row
 
     def list(self, workspace_id: str, limit: int, cursor: str | None) -> tuple[list[ChannelRow], str | None]:
-        return self.channels.list(workspace_id, limit, cursor)
+        return self.repository.list(workspace_id, limit, cursor)
 
     def context_for(self, row: ChannelRow) -> ChannelContext:
         """The adapter's view of a channel, with decrypted credentials."""
-        credentials = (self.secrets_box.open(row.credentials_sealed, self._context(row.workspace_id, row.channel_id))
+        credentials = (self.secret_box.open(row.credentials_sealed, self._context(row.workspace_id, row.channel_id))
                        if row.credentials_sealed else {})
 
         def save_credentials(new: dict[str, Any]) -> None:
-            sealed = self.secrets_box.seal(new, self._context(row.workspace_id, row.channel_id))
-            self.channels.set_credentials(row.workspace_id, row.channel_id, sealed, self._now())
+            sealed = self.secret_box.seal(new, self._context(row.workspace_id, row.channel_id))
+            self.repository.set_credentials(row.workspace_id, row.channel_id, sealed, self._now())
 
         return ChannelContext(row.workspace_id, row.channel_id, row.network, dict(row.settings), credentials,
                               save_credentials)
@@ -75,12 +79,12 @@ class ChannelService:
         row = ChannelRow(workspace_id, new_id("ch"), network, name, "active", now, now, settings=requested)
         row, kept_credentials = self._identify(row, checked_credentials, requested)
         row.credentials_sealed = self._seal(row, kept_credentials)
-        self.channels.create(row)
+        self.repository.create(row)
         log.info("Connected %s channel %s in workspace %s", network, row.channel_id, workspace_id)
         return row
 
     def _seal(self, row: ChannelRow, credentials: dict[str, Any]) -> bytes:
-        return self.secrets_box.seal(credentials, self._context(row.workspace_id, row.channel_id))
+        return self.secret_box.seal(credentials, self._context(row.workspace_id, row.channel_id))
 
     def _identify(self, row: ChannelRow, credentials: dict[str, Any],
                   requested: dict[str, Any]) -> tuple[ChannelRow, dict[str, Any]]:
@@ -129,15 +133,15 @@ class ChannelService:
         elif requested is not None:
             row.settings = _resettled(spec, row.settings, requested)
         row.updated_at = self._now()
-        self.channels.save(row)
+        self.repository.save(row)
         return row
 
     def delete(self, workspace_id: str, channel_id: str) -> None:
         self.get(workspace_id, channel_id)
-        self.channels.delete(workspace_id, channel_id)
+        self.repository.delete(workspace_id, channel_id)
 
     def mark_needs_reauth(self, workspace_id: str, channel_id: str) -> None:
-        self.channels.set_status(workspace_id, channel_id, "needs_reauth", self._now())
+        self.repository.set_status(workspace_id, channel_id, "needs_reauth", self._now())
 
 
 # -- what a client may send ------------------------------------------------------------------

@@ -25,6 +25,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.pages import decode_cursor, encode_cursor
 from chalicelib.core.tables import index_meta, table_meta
+from chalicelib.inbox.conversation_filter import ConversationFilter
 from chalicelib.publishing.post_repository import key_time
 
 log = logging.getLogger("herald.inbox")
@@ -293,15 +294,6 @@ def in_reading_order(rows: list[MessageRow]) -> list[MessageRow]:
 
 def _conditional_failure(exc: Exception) -> bool:
     return getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException"
-
-
-@dataclass(frozen=True)
-class ConversationFilter:
-    status: str | None = None
-    channel_id: str | None = None
-    kind: str | None = None
-    assignee: str | None = None
-    tag: str | None = None
 
 
 class InboxRepository:

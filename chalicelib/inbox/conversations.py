@@ -25,8 +25,8 @@ from typing import Any, Literal
 from chalicelib.core.clock import Clock
 from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.core.ids import new_id
+from chalicelib.inbox.conversation_filter import ConversationFilter
 from chalicelib.inbox.conversation_repository import (
-    ConversationFilter,
     ConversationRow,
     InboxRepository,
     MessageRow,
@@ -240,6 +240,9 @@ class InboxService:
 
     def list(self, workspace_id: str, wanted: ConversationFilter, limit: int,
              cursor: str | None) -> tuple[list[ConversationRow], str | None]:
+        if wanted.channel_id is not None:
+            # As on /posts and /metrics/daily: another workspace's channel (or none) is not found, not empty.
+            self.channels.get(workspace_id, wanted.channel_id)
         return self.repository.list_conversations(workspace_id, wanted, limit, cursor)
 
     def update(self, workspace_id: str, conversation_id: str, changes: dict[str, Any]) -> ConversationRow:
@@ -279,7 +282,7 @@ class InboxService:
         if not text or not text.strip():
             raise ValidationFailed.field("text", "a reply needs some text")
         target = _reply_target(messages, in_reply_to)
-        channel = self.channels.channels.get(workspace_id, conversation.channel_id)
+        channel = self.channels.find(workspace_id, conversation.channel_id)
         if channel is None:
             raise Conflict("The channel of this conversation was disconnected; reconnect it to reply.",
                            code="channel_gone")

@@ -65,16 +65,22 @@ def _due_actions(row: DeliveryRow, due: datetime | None, shards: int) -> list[Ac
             DeliveryRecord.due_key.set(f"{key_time(due)}#{row.post_id}#{row.channel_id}")]
 
 
+# (the post's stored status, its deliveries' statuses) -> the post's final status, or None while open
+FinalStatus = Callable[[str, list[str]], str | None]
+
+
 class DeliveryRepository:
-    def __init__(self, posts: PostRepository, metrics: MetricsRepository | None = None,
-                 clock: Clock | None = None, pause: Callable[[float], None] = time.sleep,
-                 jitter: Callable[[], float] = random.random) -> None:
+    def __init__(self, posts: PostRepository, final_post_status: FinalStatus,
+                 metrics: MetricsRepository | None = None, clock: Clock | None = None,
+                 sleep: Callable[[float], None] = time.sleep, jitter: Callable[[], float] = random.random) -> None:
         self.posts = posts
+        # The post's rule (publishing/post_status.py), handed in: a repository calls no service.
+        self.final_post_status = final_post_status
         self.shards = posts.due_shards
         self.metrics = metrics or MetricsRepository()
         self.clock = clock or SystemClock()
         # Between attempts at an outcome transaction that collided with another (see _finish).
-        self.pause = pause
+        self.sleep = sleep
         self.jitter = jitter
 
     def _record(self, row: DeliveryRow) -> DeliveryRecord:
@@ -186,7 +192,7 @@ class DeliveryRepository:
                 # The post moved: this was the last open delivery after all, or (posts made before
                 # open_deliveries) another finished meanwhile; or, on DynamoDB, another was finishing
                 # at the same moment. Read again after a short random pause.
-                self.pause(self.jitter() * min(0.4, 0.01 * 2 ** attempt))
+                self.sleep(self.jitter() * min(0.4, 0.01 * 2 ** attempt))
                 continue
             return DeliveryRow(**{**row.__dict__, "status": outcome.status})
         raise RuntimeError("could not record the outcome: the post kept changing")
@@ -205,12 +211,10 @@ class DeliveryRepository:
         remaining = post.open_deliveries
         if remaining is not None and remaining > 1:
             return [PostRecord.open_deliveries.add(-1)], PostRecord.open_deliveries > 1
-        from chalicelib.publishing.post_status import TERMINAL, derive_post_status
-
         statuses = [status if d.channel_id == row.channel_id else d.status for d in deliveries]
-        derived = derive_post_status(post.status, statuses)
+        derived = self.final_post_status(post.status, statuses)
         actions: list[Action] = [PostRecord.outcome_seq.set((seq or 0) + 1)]
-        if derived in TERMINAL or derived == "partially_published":
+        if derived is not None:
             actions += [PostRecord.status.set(derived),
                         PostRecord.post_workspace_status.set(f"{row.workspace_id}#{derived}")]
         if remaining is not None:

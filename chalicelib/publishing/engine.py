@@ -237,7 +237,7 @@ class PublishingEngine:
         return "retrying" if outcome.status == "queued" else outcome.status
 
     def _attempt(self, delivery: DeliveryRow, post: PostRow | None) -> Outcome:
-        channel: ChannelRow | None = self.channels.channels.get(delivery.workspace_id, delivery.channel_id)
+        channel: ChannelRow | None = self.channels.find(delivery.workspace_id, delivery.channel_id)
         if post is None:
             return Outcome("failed", last_error="The post was deleted.")
         if channel is None:

@@ -24,3 +24,9 @@ def derive_post_status(stored: str, delivery_statuses: Iterable[str]) -> str:
     if any(s not in ("scheduled", "queued") for s in statuses):
         return "publishing"
     return "scheduled"
+
+
+def final_post_status(stored: str, delivery_statuses: Iterable[str]) -> str | None:
+    """The status a post takes once its deliveries are settled, or None while it is still going out."""
+    derived = derive_post_status(stored, delivery_statuses)
+    return derived if derived in TERMINAL or derived == "partially_published" else None

@@ -48,12 +48,12 @@ class PostDraft:
 
 class PostService:
     def __init__(self, posts: PostRepository, channels: ChannelRepository, clock: Clock,
-                 dispatcher: Dispatcher | None = None, media: MediaLookup | None = None,
+                 engine: Dispatcher | None = None, media: MediaLookup | None = None,
                  workspace_timezone: Callable[[str], str] | None = None) -> None:
         self.posts = posts
         self.channels = channels
         self.clock = clock
-        self.dispatcher = dispatcher
+        self.engine = engine
         self.media = media
         # Kept on the post so that the engine counts outcomes on the local day without a read.
         self.workspace_timezone = workspace_timezone or (lambda _workspace_id: "UTC")
@@ -176,10 +176,10 @@ class PostService:
     def _queue_due_soon(self, deliveries: list[DeliveryRow]) -> list[DeliveryRow]:
         """A post due before the next tick is queued now, or it would wait for that tick.
         The post is saved either way: if queuing fails, the tick (or the lease) brings it back."""
-        if self.dispatcher is None:
+        if self.engine is None:
             return deliveries
         try:
-            return self.dispatcher.queue_due_soon(deliveries)
+            return self.engine.queue_due_soon(deliveries)
         except Exception:
             log.exception("Could not queue %d deliveries due soon; the tick will", len(deliveries))
             return deliveries

@@ -258,7 +258,7 @@ def test_an_outcome_whose_post_moved_meanwhile_is_written_again_and_counted_once
     deps.post_repository._connection = AnotherDeliveryFinishesFirst(
         deps.post_repository.connection, lambda: deps.engine.publish_delivery(other))
     pauses = []
-    deps.delivery_repository.pause = pauses.append
+    deps.delivery_repository.sleep = pauses.append
     clock.set(publish_at + timedelta(seconds=2))
 
     assert deps.engine.publish_delivery(mine) == "published"

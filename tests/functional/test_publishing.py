@@ -514,7 +514,7 @@ def test_an_outcome_that_collides_with_another_transaction_is_written_after_a_pa
     clock.set(publish_at)
     deps.post_repository._connection = ConflictingConnection(times=3)
     pauses = []
-    deps.delivery_repository.pause = pauses.append
+    deps.delivery_repository.sleep = pauses.append
 
     assert run_messages(deps, queue, clock) == ["published"]
 
