@@ -46,7 +46,7 @@ unit: install
 FUZZ_EXAMPLES ?= 100
 fuzz: install
 	HERALD_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) HERALD_FUZZ_SEED=$${HERALD_FUZZ_SEED:-random} \
-		$(PY) -m pytest tests/functional/test_fuzz.py -s -p no:logging -rx
+		$(PY) -m pytest tests/functional/api/test_fuzz.py -s -p no:logging -rx
 
 bench: install
 	@$(PY) -m bench

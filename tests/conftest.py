@@ -28,7 +28,7 @@ if os.environ.get("HERALD_TEST_TEMPLATE"):
 
     with open(os.environ["HERALD_TEST_TEMPLATE"]) as template_file:
         os.environ.update(function_environment(json.load(template_file), "APIHandler"))
-    # moto's request recorder (tests/functional/test_least_privilege.py) writes here, not in the work tree.
+    # moto's request recorder (tests/functional/api/test_least_privilege.py) writes here, not in the work tree.
     recording = os.path.join(tempfile.mkdtemp(prefix="herald-moto-"), "requests")
     os.environ.setdefault("MOTO_RECORDER_FILEPATH", recording)
 

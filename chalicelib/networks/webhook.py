@@ -63,7 +63,7 @@ def required_header(headers: Mapping[str, str], name: str) -> str:
 # The handshakes sign with the very key the POST signatures use, so what they sign must never be a string a POST
 # signature covers. Every body a receiver accepts is a JSON object, so contains `{`; none of these characters is
 # `{`, whitespace or a byte order mark, so no challenge can be, or end in, such a body, whatever prefix a network
-# signs in front of it. Keep it that way (the handshake tests in tests/unit/test_{x,linkedin,meta}.py check it).
+# signs in front of it. Keep it that way (tests/unit/networks/test_{x,linkedin,meta}.py check it).
 CHALLENGE_MAX_CHARS = 256
 TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "_-")
 BASE64_CHARS = TOKEN_CHARS | frozenset("+/=")

@@ -5,24 +5,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from requests.structures import CaseInsensitiveDict
 
 from chalicelib.core.clock import FixedClock
 from chalicelib.networks.base import ChannelContext
+from tests.support.events import event_bytes, load_event
 
-EVENTS = Path(__file__).resolve().parent.parent / "events"
-
-
-def event_bytes(network: str, name: str) -> bytes:
-    return (EVENTS / network / name).read_bytes()
-
-
-def event_json(network: str, name: str) -> Any:
-    return json.loads(event_bytes(network, name))
-
+__all__ = ["event_bytes", "load_event"]  # the network tests' helpers, from one place
 
 def fixed_clock() -> FixedClock:
     return FixedClock(datetime(2026, 3, 2, 9, 30, tzinfo=UTC))

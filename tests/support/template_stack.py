@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_VARIABLE = "HERALD_TEST_TEMPLATE"
 PUBLIC_BASE_URL = "http://herald.test"
 # What moto's CloudFormation can create, and all the code talks to; functions, roles, alarms are checked
-# statically (tests/unit/test_template.py).
+# statically (tests/unit/infra/test_template.py).
 DATA_TYPES = ("AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::KMS::Key", "AWS::KMS::Alias",
               "AWS::S3::Bucket")
 

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from chalicelib.core.clock import to_rfc3339
-from tests.support.network_fakes import EVENTS, event_bytes
+from tests.support.events import EVENTS, event_bytes
 
 META_SECRET = os.environ["HERALD_META_APP_SECRET"]
 META_VERIFY_TOKEN = os.environ["HERALD_META_VERIFY_TOKEN"]

@@ -1,7 +1,7 @@
 """Keys and indexes are declared twice, in the PynamoDB models (each feature's `tables` and `*_repository`
 modules) and in the table definitions the template and the local stack make (infra/resources.py): here they
 are checked against
-each other, without AWS. tests/functional/test_template_tables.py checks the same on the tables the
+each other, without AWS. tests/functional/api/test_template_tables.py checks the same on the tables the
 packaged template made, on the template stack only."""
 from __future__ import annotations
 

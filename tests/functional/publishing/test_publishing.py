@@ -1,0 +1,579 @@
+"""The publishing engine end to end in-process: API → tick → queue → worker → sandbox."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from chalicelib.core.clock import to_rfc3339
+from chalicelib.networks.base import AmbiguousError, PublishResult
+from chalicelib.publishing.engine import MAX_ATTEMPTS
+from tests.support.queues import RecordingQueue
+
+
+@pytest.fixture
+def queue(deps):
+    recording = RecordingQueue()
+    deps.publish_queue = recording
+    return recording
+
+
+
+def sandbox(api, **settings):
+    created = api.post("/channels", {"network": "sandbox", "name": "Sandbox", "settings": settings})
+    assert created.status_code == 201, created.body
+    return created.json["id"]
+
+
+def schedule(api, clock, channel_ids, seconds=90, text="Launch day"):
+    publish_at = clock.now() + timedelta(seconds=seconds)
+    answer = api.post("/posts", {"text": text, "channel_ids": channel_ids, "publish_at": to_rfc3339(publish_at)})
+    assert answer.status_code == 201, answer.body
+    return answer.json["id"], publish_at
+
+
+def received(api, channel_id):
+    return api.get(f"/channels/{channel_id}/sandbox/posts").json["items"]
+
+
+def run_messages(deps, queue, clock, *, duplicate=False):
+    """Plays the queue the way SQS would: each message when its delay is over."""
+    results = []
+    for _round in range(20):
+        batch = queue.take()
+        if not batch:
+            return results
+        base = clock.now()
+        for message, delay in sorted(batch, key=lambda item: item[1]):
+            clock.set(max(clock.now(), base + timedelta(seconds=delay)))
+            for _copy in range(2 if duplicate else 1):
+                results.append(deps.engine.publish_delivery(message))
+    raise AssertionError("the queue never drained")
+
+
+def test_a_scheduled_post_goes_out_on_its_second_exactly_once(deps, api, clock, queue):
+    channel = sandbox(api)
+    post_id, publish_at = schedule(api, clock, [channel], seconds=150)  # 09:02:30
+    assert deps.engine.publish_due_deliveries().queued == 0  # the 09:00 tick looks to 09:02:00
+    assert api.get(f"/posts/{post_id}").json["deliveries"][0]["status"] == "scheduled"
+
+    clock.advance(60)
+    report = deps.engine.publish_due_deliveries()
+    assert report.queued == 1
+    [(message, delay)] = queue.sent
+    assert delay == 90 and message.post_id == post_id
+    assert api.get(f"/posts/{post_id}").json["deliveries"][0]["status"] == "queued"
+
+    clock.set(publish_at - timedelta(milliseconds=400))  # SQS delays are whole seconds: early by < 1 s
+    slept = []
+    deps.engine.sleep = slept.append
+    assert deps.engine.publish_delivery(queue.take()[0][0]) == "published"
+
+    assert slept and slept[0] == pytest.approx(0.4, abs=0.01)
+    post = api.get(f"/posts/{post_id}").json
+    assert post["status"] == "published"
+    delivery = post["deliveries"][0]
+    assert delivery["status"] == "published" and delivery["attempts"] == 1
+    assert delivery["remote_id"].startswith("sbx_") and delivery["remote_url"]
+    assert [item["text"] for item in received(api, channel)] == ["Launch day"]
+    assert api.get("/posts?status=published").json["items"][0]["id"] == post_id
+
+
+def test_a_second_tick_does_not_queue_again_and_duplicate_messages_publish_once(deps, api, clock, queue):
+    channel = sandbox(api)
+    post_id, publish_at = schedule(api, clock, [channel], seconds=30)
+    deps.engine.publish_due_deliveries()
+    deps.engine.publish_due_deliveries()
+    assert len(queue.sent) == 1
+    clock.set(publish_at)
+    results = run_messages(deps, queue, clock, duplicate=True)
+    assert results == ["published", "dropped"]
+    assert len(received(api, channel)) == 1
+
+
+def test_an_edit_after_queueing_drops_the_old_message(deps, api, clock, queue):
+    channel = sandbox(api)
+    post_id, publish_at = schedule(api, clock, [channel], seconds=50)
+    deps.engine.publish_due_deliveries()
+    stale = queue.take()
+    assert api.patch(f"/posts/{post_id}", {"text": "Edited", "version": 1}).status_code == 200
+    clock.set(publish_at)
+    assert [deps.engine.publish_delivery(m) for m, _ in stale] == ["dropped"]
+    deps.engine.publish_due_deliveries()
+    run_messages(deps, queue, clock)
+    assert [item["text"] for item in received(api, channel)] == ["Edited"]
+
+
+def test_a_cancel_after_queueing_publishes_nothing(deps, api, clock, queue):
+    channel = sandbox(api)
+    post_id, publish_at = schedule(api, clock, [channel], seconds=50)
+    deps.engine.publish_due_deliveries()
+    assert api.post(f"/posts/{post_id}/cancel").json["status"] == "canceled"
+    clock.set(publish_at)
+    assert run_messages(deps, queue, clock) == ["dropped"]
+    assert received(api, channel) == []
+
+
+def test_server_errors_are_retried_with_backoff_then_published(deps, api, clock, queue):
+    channel = sandbox(api, fail="500", fail_times=2)
+    post_id, publish_at = schedule(api, clock, [channel], seconds=10)
+    deps.engine.publish_due_deliveries()
+    clock.set(publish_at)
+    deps.engine.jitter = lambda: 0.5
+    assert run_messages(deps, queue, clock) == ["retrying", "retrying", "published"]
+    delivery = api.get(f"/posts/{post_id}").json["deliveries"][0]
+    assert delivery["status"] == "published" and delivery["attempts"] == 3
+    assert len(received(api, channel)) == 1
+
+
+def test_rate_limits_honour_retry_after(deps, api, clock, queue):
+    channel = sandbox(api, fail="429", fail_times=1)
+    _, publish_at = schedule(api, clock, [channel], seconds=10)
+    deps.engine.publish_due_deliveries()
+    clock.set(publish_at)
+    deps.engine.publish_delivery(queue.take()[0][0])
+    [(_, delay)] = queue.sent
+    assert delay >= 1
+
+
+def test_retries_stop_after_the_maximum_and_say_why(deps, api, clock, queue):
+    channel = sandbox(api, fail="500")
+    post_id, publish_at = schedule(api, clock, [channel], seconds=10)
+    deps.engine.publish_due_deliveries()
+    clock.set(publish_at)
+    results = run_messages(deps, queue, clock)
+    assert results[-1] == "failed" and len(results) == 5
+    post = api.get(f"/posts/{post_id}").json
+    assert post["status"] == "failed"
+    assert "Gave up after 5 attempts" in post["deliveries"][0]["last_error"]
+    assert received(api, channel) == []
+
+
+def test_a_refused_post_fails_with_the_networks_reason(deps, api, clock, queue):
+    channel = sandbox(api, fail="invalid")
+    post_id, publish_at = schedule(api, clock, [channel], seconds=10)
+    deps.engine.publish_due_deliveries()
+    clock.set(publish_at)
+    assert run_messages(deps, queue, clock) == ["failed"]
+    assert "refused the post" in api.get(f"/posts/{post_id}").json["deliveries"][0]["last_error"]
+
+
+def test_revoked_credentials_fail_the_delivery_and_flag_the_channel(deps, api, clock, queue):
+    channel = sandbox(api, fail="auth")
+    post_id, publish_at = schedule(api, clock, [channel], seconds=10)
+    deps.engine.publish_due_deliveries()
+    clock.set(publish_at)
+    run_messages(deps, queue, clock)
+    assert api.get(f"/posts/{post_id}").json["deliveries"][0]["status"] == "failed"
+    assert api.get(f"/channels/{channel}").json["status"] == "needs_reauth"
+
+
+def test_a_timeout_after_sending_is_unknown_not_retried(deps, api, clock, queue):
+    channel = sandbox(api, fail="timeout")
+    post_id, publish_at = schedule(api, clock, [channel], seconds=10)
+    deps.engine.publish_due_deliveries()
+    clock.set(publish_at)
+    assert run_messages(deps, queue, clock) == ["unknown"]
+    delivery = api.get(f"/posts/{post_id}").json["deliveries"][0]
+    assert delivery["status"] == "unknown" and "may or may not" in delivery["last_error"]
+    assert len(received(api, channel)) == 1  # it did arrive: retrying would have made two
+
+
+def test_a_lost_message_is_sent_again_once_its_lease_runs_out(deps, api, clock, queue):
+    channel = sandbox(api)
+    post_id, publish_at = schedule(api, clock, [channel], seconds=20)
+    deps.engine.publish_due_deliveries()
+    queue.take()  # lost
+    clock.set(publish_at + timedelta(seconds=30))
+    assert deps.engine.publish_due_deliveries().resent == 0  # still within its lease
+    clock.set(publish_at + timedelta(seconds=61))
+    assert deps.engine.publish_due_deliveries().resent == 1
+    run_messages(deps, queue, clock)
+    assert api.get(f"/posts/{post_id}").json["status"] == "published"
+
+
+class Crash(Exception):
+    pass
+
+
+def crash_once_at(step):
+    state = {"armed": True}
+
+    def checkpoint(name):
+        if name == step and state["armed"]:
+            state["armed"] = False
+            raise Crash(name)
+
+    return checkpoint
+
+
+def test_a_worker_that_dies_after_claiming_leaves_unknown_on_a_network_without_idempotency(
+        deps, api, clock, queue):
+    channel = sandbox(api)
+    post_id, publish_at = schedule(api, clock, [channel], seconds=20)
+    deps.engine.publish_due_deliveries()
+    clock.set(publish_at)
+    deps.engine.checkpoint = crash_once_at("attempted")
+    [(message, _)] = queue.take()
+    with pytest.raises(Crash):
+        deps.engine.publish_delivery(message)
+    assert deps.engine.publish_delivery(message) == "dropped"  # SQS redelivery: the claim is held
+    clock.advance(121)
+    assert deps.engine.publish_due_deliveries().marked_unknown == 1
+    delivery = api.get(f"/posts/{post_id}").json["deliveries"][0]
+    assert delivery["status"] == "unknown"
+    assert len(received(api, channel)) == 1
+
+
+class IdempotentNetwork:
+    """A network that, like Mastodon with Idempotency-Key, publishes a delivery once."""
+
+    network = "sandbox"
+    idempotent_publish = True
+
+    def __init__(self, fail_after_send=0):
+        self.posts = {}
+        self.calls = 0
+        self.fail_after_send = fail_after_send
+        from chalicelib.networks.sandbox import LIMITS
+
+        self.limits = LIMITS
+
+    def publish(self, channel, request):
+        self.calls += 1
+        self.posts.setdefault(request.delivery_id, request.text)
+        if self.fail_after_send:
+            self.fail_after_send -= 1
+            raise AmbiguousError("read timed out")
+        return PublishResult(remote_id=f"id-{request.delivery_id}")
+
+    def describe_account(self, channel):
+        return {"handle": "idem", "account_id": channel.channel_id}
+
+
+def test_an_ambiguous_timeout_is_retried_where_the_network_is_idempotent(deps, api, clock, queue):
+    network = IdempotentNetwork(fail_after_send=1)
+    deps._adapter_overrides["sandbox"] = network
+    channel = sandbox(api)
+    post_id, publish_at = schedule(api, clock, [channel], seconds=20)
+    deps.engine.publish_due_deliveries()
+    clock.set(publish_at)
+    assert run_messages(deps, queue, clock) == ["retrying", "published"]
+    assert network.calls == 2 and len(network.posts) == 1
+
+
+def test_a_crashed_claim_is_recovered_where_the_network_is_idempotent(deps, api, clock, queue):
+    network = IdempotentNetwork()
+    deps._adapter_overrides["sandbox"] = network
+    channel = sandbox(api)
+    post_id, publish_at = schedule(api, clock, [channel], seconds=20)
+    deps.engine.publish_due_deliveries()
+    clock.set(publish_at)
+    deps.engine.checkpoint = crash_once_at("attempted")
+    with pytest.raises(Crash):
+        deps.engine.publish_delivery(queue.take()[0][0])
+    clock.advance(121)
+    assert deps.engine.publish_due_deliveries().recovered == 1
+    run_messages(deps, queue, clock)
+    assert api.get(f"/posts/{post_id}").json["status"] == "published"
+    assert len(network.posts) == 1
+
+
+def test_a_claim_that_keeps_crashing_is_given_up_after_the_last_attempt(deps, api, clock, queue):
+    """The tick knows the attempts from the `due` index alone: without them it would recover forever."""
+    deps._adapter_overrides["sandbox"] = IdempotentNetwork()
+    channel = sandbox(api)
+    post_id, publish_at = schedule(api, clock, [channel], seconds=20)
+    deps.engine.publish_due_deliveries()
+    clock.set(publish_at)
+
+    def crash_after_every_attempt(name):
+        if name == "attempted":
+            raise Crash(name)
+
+    deps.engine.checkpoint = crash_after_every_attempt
+    reports = []
+    for _attempt in range(MAX_ATTEMPTS):
+        [(message, _)] = queue.take()
+        with pytest.raises(Crash):
+            deps.engine.publish_delivery(message)
+        clock.advance(121)
+        reports.append(deps.engine.publish_due_deliveries())
+    assert [(r.recovered, r.marked_unknown) for r in reports] == [(1, 0)] * (MAX_ATTEMPTS - 1) + [(0, 1)]
+    delivery = api.get(f"/posts/{post_id}").json["deliveries"][0]
+    assert delivery["status"] == "unknown" and delivery["attempts"] == MAX_ATTEMPTS
+    assert queue.take() == []
+
+
+def test_one_failed_channel_makes_the_post_partially_published(deps, api, clock, queue):
+    good, bad = sandbox(api), sandbox(api, fail="invalid")
+    post_id, publish_at = schedule(api, clock, [good, bad], seconds=20)
+    deps.engine.publish_due_deliveries()
+    clock.set(publish_at)
+    run_messages(deps, queue, clock)
+    post = api.get(f"/posts/{post_id}").json
+    assert post["status"] == "partially_published"
+    assert [d["status"] for d in post["deliveries"]] == ["published", "failed"]
+    assert [p["id"] for p in api.get("/posts?status=partially_published").json["items"]] == [post_id]
+
+
+def test_publish_now_queues_at_once(deps, api, clock, queue):
+    channel = sandbox(api)
+    draft = api.post("/posts", {"text": "Now", "channel_ids": [channel]}).json
+    answer = api.post(f"/posts/{draft['id']}/publish-now")
+    assert answer.status_code == 200
+    assert answer.json["deliveries"][0]["status"] == "queued"
+    [(_, delay)] = queue.sent
+    assert delay == 0
+    run_messages(deps, queue, clock)
+    assert api.get(f"/posts/{draft['id']}").json["status"] == "published"
+
+
+def test_a_post_due_before_the_next_tick_is_queued_when_it_is_made(deps, api, clock, queue):
+    channel = sandbox(api)
+    clock.set(clock.now() + timedelta(seconds=20))  # 09:00:20: this minute's tick has run
+    answer = api.post("/posts", {"text": "Soon", "channel_ids": [channel],
+                                 "publish_at": to_rfc3339(clock.now() + timedelta(seconds=70))})
+    assert answer.status_code == 201
+    assert answer.json["deliveries"][0]["status"] == "queued"
+    [(message, delay)] = queue.sent
+    assert delay == 70 and message.post_id == answer.json["id"]
+    clock.set(clock.now().replace(second=0) + timedelta(minutes=1))  # the 09:01 tick
+    assert deps.engine.publish_due_deliveries().queued == 0
+    assert len(queue.sent) == 1
+
+
+def test_a_post_due_after_the_next_ticks_horizon_waits_for_the_tick(deps, api, clock, queue):
+    channel = sandbox(api)
+    post_id, _ = schedule(api, clock, [channel], seconds=121)  # 09:02:01: the 09:01 tick queues it
+    assert queue.sent == []
+    assert api.get(f"/posts/{post_id}").json["deliveries"][0]["status"] == "scheduled"
+
+
+def test_rescheduling_into_the_next_minute_queues_at_once_and_drops_the_old_message(deps, api, clock, queue):
+    channel = sandbox(api)
+    post_id, _ = schedule(api, clock, [channel], seconds=600)
+    assert queue.sent == []
+    soon = clock.now() + timedelta(seconds=45)
+    answer = api.patch(f"/posts/{post_id}", {"publish_at": to_rfc3339(soon), "version": 1})
+    assert answer.status_code == 200 and answer.json["deliveries"][0]["status"] == "queued"
+    [(message, delay)] = queue.sent
+    assert delay == 45 and message.due_at == to_rfc3339(soon)
+
+    later = clock.now() + timedelta(seconds=50)
+    assert api.patch(f"/posts/{post_id}", {"publish_at": to_rfc3339(later), "version": 2}).status_code == 200
+    clock.set(later)
+    assert run_messages(deps, queue, clock) == ["dropped", "published"]
+    assert len(received(api, channel)) == 1
+
+
+class SteppingClock:
+    """Moves on by `step` every time it is read, like a tick that takes time to write."""
+
+    def __init__(self, start, step):
+        self._now, self.step = start, step
+
+    def now(self):
+        self._now += self.step
+        return self._now
+
+    def peek(self):
+        return self._now
+
+
+class TimedQueue(RecordingQueue):
+    """Records when each batch was sent, to see when each message becomes visible."""
+
+    def __init__(self, clock):
+        super().__init__()
+        self.clock = clock
+        self.visible_at = []
+
+    def send(self, messages):
+        sent_at = self.clock.peek()
+        self.visible_at += [(message, sent_at + timedelta(seconds=delay)) for message, delay in messages]
+        return super().send(messages)
+
+
+def test_each_message_is_delayed_from_when_it_is_sent_not_from_when_the_tick_began(deps, api, clock, queue):
+    from chalicelib.core.clock import parse_rfc3339
+
+    channel = sandbox(api)
+    for index in range(25):
+        schedule(api, clock, [channel], seconds=130 + index, text=f"Post {index}")
+    assert queue.sent == []
+    tick_start = clock.now() + timedelta(seconds=60)
+    stepping = SteppingClock(tick_start, timedelta(milliseconds=700))
+    timed = TimedQueue(stepping)
+    deps.engine.clock, deps.engine.queue = stepping, timed
+    assert deps.engine.publish_due_deliveries().queued == 25
+    assert stepping.now() - tick_start > timedelta(seconds=5)  # a slow tick: its clock ran on
+    for message, visible_at in timed.visible_at:
+        due = parse_rfc3339(message.due_at)
+        assert due - timedelta(seconds=1) < visible_at <= due, message.due_at
+
+
+def test_a_late_message_waits_behind_a_backlog_instead_of_being_sent_again(deps, api, clock, queue):
+    channel = sandbox(api)
+    post_id, publish_at = schedule(api, clock, [channel], seconds=20)
+    assert len(queue.take()) == 1  # queued when made; still in the queue, behind others
+    queue.waiting = 4000
+    clock.set(publish_at + timedelta(seconds=61))
+    report = deps.engine.publish_due_deliveries()
+    assert (report.resent, report.waiting) == (0, 1)
+    clock.set(publish_at + timedelta(minutes=17))  # a backlog this old may hide a lost message
+    assert deps.engine.publish_due_deliveries().resent == 1
+    run_messages(deps, queue, clock)
+    assert api.get(f"/posts/{post_id}").json["status"] == "published"
+
+
+def test_a_retry_is_not_sent_twice_while_its_message_is_due(deps, api, clock, queue):
+    channel = sandbox(api, fail="500", fail_times=1)
+    post_id, publish_at = schedule(api, clock, [channel], seconds=10)
+    clock.set(publish_at)
+    deps.engine.jitter = lambda: 0.5
+    assert deps.engine.publish_delivery(queue.take()[0][0]) == "retrying"
+    [(retry, delay)] = queue.sent
+    clock.advance(delay + 30)  # the retry is due, its message not handled yet
+    assert deps.engine.publish_due_deliveries().resent == 0
+    assert run_messages(deps, queue, clock) == ["published"]
+
+
+class MeetingNetwork(IdempotentNetwork):
+    """Publishes only once `parties` calls are in flight together: a batch handled one
+    record after another never gets there."""
+
+    def __init__(self, parties):
+        super().__init__()
+        import threading
+
+        self.barrier = threading.Barrier(parties, timeout=10)
+
+    def publish(self, channel, request):
+        self.barrier.wait()
+        return super().publish(channel, request)
+
+
+def test_the_worker_publishes_the_records_of_a_batch_at_once(deps, api, clock, queue):
+    from chalicelib.publishing.publishing_jobs import publish_worker
+    from infra.local.sqs_poller import sqs_event
+
+    network = MeetingNetwork(parties=3)
+    deps._adapter_overrides["sandbox"] = network
+    channel = sandbox(api)
+    for index in range(3):
+        schedule(api, clock, [channel], seconds=10, text=f"Post {index}")
+    clock.advance(10)
+    received_messages = [{"MessageId": f"m{index}", "ReceiptHandle": f"r{index}", "Body": message.body(),
+                          "MD5OfBody": ""} for index, (message, _) in enumerate(queue.take())]
+    event = sqs_event(received_messages, "arn:aws:sqs:us-east-1:123456789012:publish", "us-east-1")
+    answer = publish_worker(event, None)
+    assert answer == {"batchItemFailures": []}
+    assert sorted(network.posts.values()) == ["Post 0", "Post 1", "Post 2"]
+
+
+class ConflictingConnection:
+    """DynamoDB's answer when another transaction holds an item of ours at the same moment
+    (TransactionConflict), for the first `times` outcome transactions; the rest go through."""
+
+    def __init__(self, times):
+        from pynamodb.connection import Connection
+
+        from chalicelib.core.settings import get_settings
+
+        settings = get_settings()
+        self.real = Connection(region=settings.region, host=settings.aws_endpoint_url)
+        self.times = times
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+    def transact_write_items(self, *args, **kwargs):
+        from botocore.exceptions import ClientError
+        from pynamodb.exceptions import CancellationReason, TransactWriteError, VerboseClientError
+
+        if self.times:
+            self.times -= 1
+            cause = VerboseClientError(
+                {"Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"}},
+                "TransactWriteItems", {}, cancellation_reasons=[
+                    None, CancellationReason(code="TransactionConflict", message="Transaction is ongoing")])
+            assert isinstance(cause, ClientError)
+            raise TransactWriteError("Failed to write transaction items", cause=cause)
+        return self.real.transact_write_items(*args, **kwargs)
+
+
+def test_an_outcome_that_collides_with_another_transaction_is_written_after_a_pause(deps, api, clock, queue):
+    channel = sandbox(api)
+    post_id, publish_at = schedule(api, clock, [channel], seconds=10)
+    clock.set(publish_at)
+    deps.post_repository._connection = ConflictingConnection(times=3)
+    pauses = []
+    deps.delivery_repository.sleep = pauses.append
+
+    assert run_messages(deps, queue, clock) == ["published"]
+
+    assert len(pauses) == 3 and all(0 <= pause <= 0.4 for pause in pauses)
+    post = api.get(f"/posts/{post_id}").json
+    assert post["status"] == "published" and post["deliveries"][0]["status"] == "published"
+    assert len(received(api, channel)) == 1
+
+
+def raw_post_item(deps, workspace_id, post_id):
+    from chalicelib.publishing.post_repository import POST_SK, post_pk
+    from chalicelib.publishing.tables import PostRecord
+
+    return PostRecord.get(post_pk(workspace_id, post_id), POST_SK, consistent_read=True)
+
+
+def test_the_deliveries_of_a_post_finish_together_and_the_last_one_sets_its_status(
+        deps, api, clock, queue, workspace):
+    from chalicelib.publishing.publishing_jobs import publish_worker
+    from infra.local.sqs_poller import sqs_event
+
+    network = MeetingNetwork(parties=5)  # all five calls in flight at once
+    deps._adapter_overrides["sandbox"] = network
+    channels = [sandbox(api) for _ in range(5)]
+    post_id, publish_at = schedule(api, clock, channels, seconds=10)
+    assert raw_post_item(deps, workspace.id, post_id).open_deliveries == 5
+    clock.set(publish_at)
+    messages = [{"MessageId": f"m{i}", "ReceiptHandle": f"r{i}", "Body": m.body(), "MD5OfBody": ""}
+                for i, (m, _) in enumerate(queue.take())]
+    answer = publish_worker(sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:publish", "us-east-1"), None)
+
+    assert answer == {"batchItemFailures": []}
+    post = api.get(f"/posts/{post_id}").json
+    assert post["status"] == "published" and [d["status"] for d in post["deliveries"]] == ["published"] * 5
+    item = raw_post_item(deps, workspace.id, post_id)
+    assert (item.status, item.open_deliveries) == ("published", 0)
+    assert [p["id"] for p in api.get("/posts?status=published").json["items"]] == [post_id]
+
+
+def test_a_post_canceled_while_one_delivery_is_out_ends_with_that_deliverys_outcome(
+        deps, api, clock, queue, workspace):
+    first, second = sandbox(api), sandbox(api)
+    post_id, publish_at = schedule(api, clock, [first, second], seconds=10)
+    clock.set(publish_at)
+    messages = {m.channel_id: m for m, _ in queue.take()}
+    deps.engine.checkpoint = crash_once_at("attempted")  # the first is published, its outcome not yet written
+    with pytest.raises(Crash):
+        deps.engine.publish_delivery(messages[first])
+    assert api.post(f"/posts/{post_id}/cancel").json["deliveries"][1]["status"] == "canceled"
+    assert raw_post_item(deps, workspace.id, post_id).open_deliveries == 1
+
+    clock.advance(121)
+    assert deps.engine.publish_due_deliveries().marked_unknown == 1
+    post = api.get(f"/posts/{post_id}").json
+    assert [d["status"] for d in post["deliveries"]] == ["unknown", "canceled"]
+    assert post["status"] == raw_post_item(deps, workspace.id, post_id).status == "failed"
+
+
+def test_a_post_written_before_open_deliveries_still_gets_its_status(deps, api, clock, queue, workspace):
+    first, second = sandbox(api), sandbox(api)
+    post_id, publish_at = schedule(api, clock, [first, second], seconds=10)
+    item = raw_post_item(deps, workspace.id, post_id)
+    item.update(actions=[type(item).open_deliveries.remove()])
+    clock.set(publish_at)
+    assert run_messages(deps, queue, clock) == ["published", "published"]
+    item = raw_post_item(deps, workspace.id, post_id)
+    assert (item.status, item.open_deliveries, item.outcome_seq) == ("published", None, 2)
