@@ -8,12 +8,47 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.core.api import provide_wiring
 from chalicelib.core.clock import Clock, SystemClock
 from chalicelib.core.principal import Principal
 from chalicelib.core.settings import Settings, get_settings
+
+if TYPE_CHECKING:  # the types only: each part is imported when it is first used
+    from chalicelib.accounts.access import AccessService
+    from chalicelib.accounts.api_key_repository import ApiKeyRepository
+    from chalicelib.accounts.channel_repository import ChannelRepository
+    from chalicelib.accounts.channels import ChannelService
+    from chalicelib.accounts.workspace_repository import WorkspaceRepository
+    from chalicelib.core.crypto import SecretBox
+    from chalicelib.core.outbound import OutboundPolicy
+    from chalicelib.inbox.config_repository import InboxConfigRepository
+    from chalicelib.inbox.conversation_repository import InboxRepository
+    from chalicelib.inbox.conversations import InboxService
+    from chalicelib.inbox.event_consumer import InboxEventConsumer
+    from chalicelib.inbox.inbox_counts import InboxMetrics
+    from chalicelib.inbox.inbox_queue import InboxQueue
+    from chalicelib.inbox.ingest import IngestService
+    from chalicelib.inbox.listening import ListeningService
+    from chalicelib.inbox.polling import InboxPoller
+    from chalicelib.inbox.saved_replies import SavedReplyService
+    from chalicelib.inbox.webhook_event_repository import WebhookEventRepository
+    from chalicelib.inbox.webhooks import WebhookService
+    from chalicelib.metrics.counters import CounterService
+    from chalicelib.metrics.metric_repository import MetricsRepository, WorkspaceRegistry
+    from chalicelib.metrics.reports import ReportService
+    from chalicelib.metrics.rollup import RollupService
+    from chalicelib.networks.base import NetworkAdapter
+    from chalicelib.publishing.calendar import CalendarService
+    from chalicelib.publishing.delivery_repository import DeliveryRepository
+    from chalicelib.publishing.engine import PublishingEngine
+    from chalicelib.publishing.media import MediaService
+    from chalicelib.publishing.media_repository import MediaRepository
+    from chalicelib.publishing.post_repository import PostRepository
+    from chalicelib.publishing.posts import PostService
+    from chalicelib.publishing.publish_queue import PublishQueue
+    from chalicelib.publishing.sandbox_store import SandboxStore
 
 # Networks whose server is whatever the channel's credentials name: their HTTP goes through the outbound policy.
 CLIENT_CHOSEN_HOSTS = ("bluesky", "mastodon")
@@ -21,17 +56,17 @@ CLIENT_CHOSEN_HOSTS = ("bluesky", "mastodon")
 
 class Container:
     def __init__(self, settings: Settings | None = None, clock: Clock | None = None,
-                 adapter_overrides: dict[str, Any] | None = None,
+                 adapter_overrides: dict[str, NetworkAdapter] | None = None,
                  clients: dict[str, Any] | None = None,
                  sleep: Callable[[float], None] | None = None) -> None:
         self.settings = settings or get_settings()
         self.clock = clock or SystemClock()
         self._adapter_overrides = dict(adapter_overrides or {})
         self._clients = dict(clients or {})
-        self._adapters: dict[str, Any] = {}
+        self._adapters: dict[str, NetworkAdapter] = {}
         self._sleep = sleep
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str) -> Any:  # a boto3 client: botocore ships no types
         if service not in self._clients:
             from chalicelib.core import aws
 
@@ -41,37 +76,37 @@ class Container:
     # -- repositories ------------------------------------------------------------
 
     @cached_property
-    def workspace_repository(self) -> Any:
+    def workspace_repository(self) -> WorkspaceRepository:
         from chalicelib.accounts.workspace_repository import WorkspaceRepository
 
         return WorkspaceRepository()
 
     @cached_property
-    def api_key_repository(self) -> Any:
+    def api_key_repository(self) -> ApiKeyRepository:
         from chalicelib.accounts.api_key_repository import ApiKeyRepository
 
         return ApiKeyRepository()
 
     @cached_property
-    def channel_repository(self) -> Any:
+    def channel_repository(self) -> ChannelRepository:
         from chalicelib.accounts.channel_repository import ChannelRepository
 
         return ChannelRepository()
 
     @cached_property
-    def post_repository(self) -> Any:
+    def post_repository(self) -> PostRepository:
         from chalicelib.publishing.post_repository import PostRepository
 
         return PostRepository(self.settings.due_shards)
 
     @cached_property
-    def sandbox_store(self) -> Any:
+    def sandbox_store(self) -> SandboxStore:
         from chalicelib.publishing.sandbox_store import SandboxStore
 
         return SandboxStore()
 
     @cached_property
-    def secret_box(self) -> Any:
+    def secret_box(self) -> SecretBox:
         from chalicelib.core.crypto import SecretBox
 
         return SecretBox(self.client("kms"), self.settings.kms_key_id)
@@ -79,20 +114,20 @@ class Container:
     # -- networks ----------------------------------------------------------------
 
     @cached_property
-    def outbound(self) -> Any:
+    def outbound(self) -> OutboundPolicy:
         """The policy for every HTTP request made to an address a client chose (chalicelib/core/outbound.py)."""
         from chalicelib.core.outbound import OutboundPolicy
 
         return OutboundPolicy.from_settings(self.settings)
 
-    def adapter(self, network: str) -> Any:
+    def adapter(self, network: str) -> NetworkAdapter:
         if network in self._adapter_overrides:
             return self._adapter_overrides[network]
         if network not in self._adapters:
             self._adapters[network] = self._make_adapter(network)
         return self._adapters[network]
 
-    def _make_adapter(self, network: str) -> Any:
+    def _make_adapter(self, network: str) -> NetworkAdapter:
         from chalicelib.networks.registry import network_module
 
         if network == "sandbox":
@@ -114,20 +149,20 @@ class Container:
     # -- services ----------------------------------------------------------------
 
     @cached_property
-    def access(self) -> Any:
+    def access(self) -> AccessService:
         from chalicelib.accounts.access import AccessService
 
         return AccessService(self.workspace_repository, self.api_key_repository, self.clock, self.secret_box,
                              registry=self.metrics_registry)
 
     @cached_property
-    def channels(self) -> Any:
+    def channels(self) -> ChannelService:
         from chalicelib.accounts.channels import ChannelService
 
         return ChannelService(self.channel_repository, self.secret_box, self.adapter, self.clock)
 
     @cached_property
-    def posts(self) -> Any:
+    def posts(self) -> PostService:
         from chalicelib.publishing.posts import PostService
 
         return PostService(self.post_repository, self.channel_repository, self.clock,
@@ -135,20 +170,20 @@ class Container:
                            workspace_timezone=lambda ws: self.access.get_workspace(ws).timezone)
 
     @cached_property
-    def media_repository(self) -> Any:
+    def media_repository(self) -> MediaRepository:
         from chalicelib.publishing.media_repository import MediaRepository
 
         return MediaRepository()
 
     @cached_property
-    def media(self) -> Any:
+    def media(self) -> MediaService:
         from chalicelib.publishing.media import MediaService
 
         return MediaService(self.media_repository, self.client("s3"), self.settings.media_bucket, self.clock,
                             policy=self.outbound)
 
     @cached_property
-    def delivery_repository(self) -> Any:
+    def delivery_repository(self) -> DeliveryRepository:
         from chalicelib.publishing.delivery_repository import DeliveryRepository
         from chalicelib.publishing.post_status import final_post_status
 
@@ -157,13 +192,13 @@ class Container:
                                   **kwargs)
 
     @cached_property
-    def publish_queue(self) -> Any:
+    def publish_queue(self) -> PublishQueue:
         from chalicelib.publishing.publish_queue import PublishQueue
 
         return PublishQueue(self.client("sqs"), self.settings.queue("publish"))
 
     @cached_property
-    def engine(self) -> Any:
+    def engine(self) -> PublishingEngine:
         from chalicelib.publishing.engine import PublishingEngine
 
         kwargs: dict[str, Any] = {"sleep": self._sleep} if self._sleep else {}
@@ -172,7 +207,7 @@ class Container:
                                 **kwargs)
 
     @cached_property
-    def calendar(self) -> Any:
+    def calendar(self) -> CalendarService:
         from chalicelib.publishing.calendar import CalendarService
 
         return CalendarService(self.post_repository, self.clock)
@@ -180,19 +215,19 @@ class Container:
     # -- metrics -------------------------------------------------------------------
 
     @cached_property
-    def metrics_repository(self) -> Any:
+    def metrics_repository(self) -> MetricsRepository:
         from chalicelib.metrics.metric_repository import MetricsRepository
 
         return MetricsRepository()
 
     @cached_property
-    def metrics_registry(self) -> Any:
+    def metrics_registry(self) -> WorkspaceRegistry:
         from chalicelib.metrics.metric_repository import WorkspaceRegistry
 
         return WorkspaceRegistry()
 
     @cached_property
-    def counters(self) -> Any:
+    def counters(self) -> CounterService:
         """The recording API the inbox, listening and replies call (services/counters.py)."""
         from chalicelib.metrics.counters import CounterService, WorkspaceTimezones
 
@@ -203,14 +238,14 @@ class Container:
         return CounterService(self.metrics_repository, WorkspaceTimezones(lookup, self.clock))
 
     @cached_property
-    def rollup(self) -> Any:
+    def rollup(self) -> RollupService:
         from chalicelib.metrics.rollup import RollupService
 
         return RollupService(self.metrics_repository, self.metrics_registry, self.channel_repository,
                              self.channels.context_for, self.adapter, self.clock)
 
     @cached_property
-    def reports(self) -> Any:
+    def reports(self) -> ReportService:
         from chalicelib.metrics.reports import ReportService
 
         return ReportService(self.metrics_repository, self.metrics_registry, self.channel_repository,
@@ -219,76 +254,76 @@ class Container:
     # -- inbox -------------------------------------------------------------------
 
     @cached_property
-    def webhook_event_repository(self) -> Any:
+    def webhook_event_repository(self) -> WebhookEventRepository:
         from chalicelib.inbox.webhook_event_repository import WebhookEventRepository
 
         return WebhookEventRepository()
 
     @cached_property
-    def inbox_repository(self) -> Any:
+    def inbox_repository(self) -> InboxRepository:
         from chalicelib.inbox.conversation_repository import InboxRepository
 
         return InboxRepository()
 
     @cached_property
-    def inbox_config_repository(self) -> Any:
+    def inbox_config_repository(self) -> InboxConfigRepository:
         from chalicelib.inbox.config_repository import InboxConfigRepository
 
         return InboxConfigRepository()
 
     @cached_property
-    def inbox_queue(self) -> Any:
+    def inbox_queue(self) -> InboxQueue:
         from chalicelib.inbox.inbox_queue import InboxQueue
 
         return InboxQueue(self.client("sqs"), self.settings.queue("inbox_events"))
 
     @cached_property
-    def ingest(self) -> Any:
+    def ingest(self) -> IngestService:
         from chalicelib.inbox.ingest import IngestService
 
         return IngestService(self.channel_repository, self.webhook_event_repository, self.inbox_queue,
                              self.clock)
 
     @cached_property
-    def webhooks(self) -> Any:
+    def webhooks(self) -> WebhookService:
         from chalicelib.inbox.webhooks import WebhookService
 
         return WebhookService(self.settings, self.ingest, self.inbox_config_repository, self.clock)
 
     @cached_property
-    def saved_replies(self) -> Any:
+    def saved_replies(self) -> SavedReplyService:
         from chalicelib.inbox.saved_replies import SavedReplyService
 
         return SavedReplyService(self.inbox_config_repository, self.clock)
 
     @cached_property
-    def inbox(self) -> Any:
+    def inbox(self) -> InboxService:
         from chalicelib.inbox.conversations import InboxService
 
         return InboxService(self.inbox_repository, self.channels, self.adapter, self.saved_replies,
                             self.clock, metrics=self.inbox_metrics)
 
     @cached_property
-    def inbox_metrics(self) -> Any:
+    def inbox_metrics(self) -> InboxMetrics:
         from chalicelib.inbox.inbox_counts import InboxMetrics
 
         return InboxMetrics(self.counters)
 
     @cached_property
-    def listening(self) -> Any:
+    def listening(self) -> ListeningService:
         from chalicelib.inbox.listening import ListeningService
 
         return ListeningService(self.inbox_config_repository, self.channel_repository, self.clock)
 
     @cached_property
-    def inbox_consumer(self) -> Any:
+    def inbox_consumer(self) -> InboxEventConsumer:
         from chalicelib.inbox.event_consumer import InboxEventConsumer
 
         return InboxEventConsumer(self.inbox, self.listening, self.webhook_event_repository, self.clock,
                                   after_ingest_hooks=[self.inbox_metrics.after_ingest])
 
     @cached_property
-    def inbox_poller(self) -> Any:
+    def inbox_poller(self) -> InboxPoller:
         from chalicelib.inbox.polling import InboxPoller
 
         return InboxPoller(self.channels, self.channel_repository, self.inbox_config_repository, self.ingest,
