@@ -451,7 +451,7 @@ class TestOAuth:
         assert (account.network, account.account_id, account.handle) == ("threads", USER_ID, "herald.coffee")
         assert account.credentials == {"access_token": grant.access_token, "expires_at": grant.expires_at.isoformat()}
         assert account.settings == {"threads_user_id": USER_ID}
-        assert "access_token" not in repr(grant) or grant.access_token not in repr(grant)
+        assert grant.access_token not in repr(grant) and grant.access_token not in repr(account)
 
     def test_a_used_code_or_another_redirect_is_refused(self, oauth, fake):
         fake.authorization_code("c0de", self.redirect, USER_ID)
