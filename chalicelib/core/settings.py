@@ -62,6 +62,11 @@ class Settings:
     x_api_url: str = "https://api.x.com"
     linkedin_api_url: str = "https://api.linkedin.com"
     tiktok_api_url: str = "https://open.tiktokapis.com"
+    # Threads: the Graph host with its version; OAuth's token endpoints are on the same host without it.
+    threads_api_url: str = "https://graph.threads.net/v1.0"
+    threads_authorize_url: str = "https://threads.net/oauth/authorize"
+    threads_app_id: str = ""
+    threads_app_secret: str = field(default="", repr=False)
 
     def table(self, logical: str) -> str:
         return self.tables[logical]
@@ -100,12 +105,16 @@ def load_settings() -> Settings:
         x_consumer_secret=os.environ.get("HERALD_X_CONSUMER_SECRET", ""),
         linkedin_client_secret=os.environ.get("HERALD_LINKEDIN_CLIENT_SECRET", ""),
         tiktok_client_secret=os.environ.get("HERALD_TIKTOK_CLIENT_SECRET", ""),
+        threads_app_id=os.environ.get("HERALD_THREADS_APP_ID", ""),
+        threads_app_secret=os.environ.get("HERALD_THREADS_APP_SECRET", ""),
         **_network_api_urls(),
     )
 
 
 NETWORK_API_URLS = {"meta_graph_url": "HERALD_META_GRAPH_URL", "x_api_url": "HERALD_X_API_URL",
-                    "linkedin_api_url": "HERALD_LINKEDIN_API_URL", "tiktok_api_url": "HERALD_TIKTOK_API_URL"}
+                    "linkedin_api_url": "HERALD_LINKEDIN_API_URL", "tiktok_api_url": "HERALD_TIKTOK_API_URL",
+                    "threads_api_url": "HERALD_THREADS_API_URL",
+                    "threads_authorize_url": "HERALD_THREADS_AUTHORIZE_URL"}
 
 
 def _network_api_urls() -> dict[str, str]:

@@ -18,7 +18,7 @@ class NetworkLimits:
     """What a network accepts; checked before anything is queued."""
 
     max_text: int
-    text_counting: Literal["characters", "graphemes", "utf16", "mastodon", "x_weighted"] = "characters"
+    text_counting: Literal["characters", "graphemes", "utf16", "mastodon", "x_weighted", "threads"] = "characters"
     max_media: int = 4
     media_types: tuple[str, ...] = ("image/jpeg", "image/png", "image/gif", "image/webp")
     max_media_bytes: int = 5 * 1024 * 1024

@@ -102,6 +102,10 @@ class TikTokSettings(ChannelSettings):
     open_id: _text(128) | None = None  # type: ignore[valid-type]
 
 
+class ThreadsSettings(ChannelSettings):
+    threads_user_id: NumericId | None = None
+
+
 class SandboxCredentials(_Schema):
     token: Secret | None = None  # type: ignore[valid-type]
 
@@ -123,6 +127,14 @@ class FacebookCredentials(_Schema):
 
 class AccessTokenCredentials(_Schema):
     access_token: Secret  # type: ignore[valid-type]
+
+
+class ThreadsCredentials(_Schema):
+    """A long-lived Threads user token (60 days). Threads has no refresh token: the token itself is
+    refreshed (`th_refresh_token`) while it is valid and at least a day old."""
+
+    access_token: Secret  # type: ignore[valid-type]
+    expires_at: _text(40) | None = None  # type: ignore[valid-type]
 
 
 class XCredentials(_Schema):
@@ -173,6 +185,8 @@ NETWORKS: dict[str, NetworkSpec] = {
                     verified_by="GET /rest/organizationAcls?q=roleAssignee&role=ADMINISTRATOR&state=APPROVED"),
         NetworkSpec("tiktok", "chalicelib.networks.tiktok", AccessTokenCredentials, TikTokSettings, "open_id",
                     can_publish=False, verified_by="GET /v2/user/info/?fields=open_id,display_name"),
+        NetworkSpec("threads", "chalicelib.networks.threads", ThreadsCredentials, ThreadsSettings,
+                    "threads_user_id", verified_by="GET /me?fields=id,username"),
     )
 }
 

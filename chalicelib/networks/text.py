@@ -33,10 +33,17 @@ def x_weighted(text: str, _settings: dict[str, Any]) -> int:
     return weighted_length(text)
 
 
+def threads(text: str, _settings: dict[str, Any]) -> int:
+    from chalicelib.networks.threads import count_text
+
+    return count_text(text)
+
+
 COUNTERS: dict[str, Callable[[str, dict[str, Any]], int]] = {
     "characters": characters,
     "graphemes": graphemes,
     "utf16": utf16,
     "mastodon": mastodon,
     "x_weighted": x_weighted,
+    "threads": threads,
 }
