@@ -62,6 +62,11 @@ class Settings:
     x_api_url: str = "https://api.x.com"
     linkedin_api_url: str = "https://api.linkedin.com"
     tiktok_api_url: str = "https://open.tiktokapis.com"
+    # Facebook Login (Pages and their Instagram accounts): the app id (its secret is meta_app_secret), the
+    # login dialog, and an optional Facebook Login for Business configuration that replaces the scopes.
+    meta_app_id: str = ""
+    meta_authorize_url: str = "https://www.facebook.com/v25.0/dialog/oauth"
+    meta_login_config_id: str = ""
 
     def table(self, logical: str) -> str:
         return self.tables[logical]
@@ -100,6 +105,10 @@ def load_settings() -> Settings:
         x_consumer_secret=os.environ.get("HERALD_X_CONSUMER_SECRET", ""),
         linkedin_client_secret=os.environ.get("HERALD_LINKEDIN_CLIENT_SECRET", ""),
         tiktok_client_secret=os.environ.get("HERALD_TIKTOK_CLIENT_SECRET", ""),
+        meta_app_id=os.environ.get("HERALD_META_APP_ID", ""),
+        meta_authorize_url=(os.environ.get("HERALD_META_AUTHORIZE_URL") or
+                            "https://www.facebook.com/v25.0/dialog/oauth").rstrip("/"),
+        meta_login_config_id=os.environ.get("HERALD_META_LOGIN_CONFIG_ID", ""),
         **_network_api_urls(),
     )
 
