@@ -67,6 +67,11 @@ class Settings:
     threads_authorize_url: str = "https://threads.net/oauth/authorize"
     threads_app_id: str = ""
     threads_app_secret: str = field(default="", repr=False)
+    # Facebook Login (Pages and their Instagram accounts): the app id (its secret is meta_app_secret), the
+    # login dialog, and an optional Facebook Login for Business configuration that replaces the scopes.
+    meta_app_id: str = ""
+    meta_authorize_url: str = "https://www.facebook.com/v25.0/dialog/oauth"
+    meta_login_config_id: str = ""
 
     def table(self, logical: str) -> str:
         return self.tables[logical]
@@ -107,6 +112,10 @@ def load_settings() -> Settings:
         tiktok_client_secret=os.environ.get("HERALD_TIKTOK_CLIENT_SECRET", ""),
         threads_app_id=os.environ.get("HERALD_THREADS_APP_ID", ""),
         threads_app_secret=os.environ.get("HERALD_THREADS_APP_SECRET", ""),
+        meta_app_id=os.environ.get("HERALD_META_APP_ID", ""),
+        meta_authorize_url=(os.environ.get("HERALD_META_AUTHORIZE_URL") or
+                            "https://www.facebook.com/v25.0/dialog/oauth").rstrip("/"),
+        meta_login_config_id=os.environ.get("HERALD_META_LOGIN_CONFIG_ID", ""),
         **_network_api_urls(),
     )
 

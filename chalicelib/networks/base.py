@@ -132,6 +132,8 @@ class PublishResult:
     remote_id: str
     remote_url: str | None = None
     published_at: datetime | None = None
+    # What went wrong after the post was out and cannot undo it (a first comment the network refused).
+    warnings: tuple[str, ...] = ()
 
 
 class NetworkError(Exception):

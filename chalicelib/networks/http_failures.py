@@ -28,6 +28,10 @@ class ErrorDetail:
     auth: bool = False  # the network says the token is the problem
     rate_limited: bool = False  # the network says slow down, whatever the status
     not_auth: bool = False  # a 401/403 that is about the content, not the token
+    # A sentence for a person that replaces "<network> answered <status>: <text>" (duplicate post, policy...).
+    sentence: str | None = None
+    # The wait the network's own usage headers give when it sends no Retry-After (Meta's X-App-Usage...).
+    retry_after_s: float | None = None
 
 
 def read_json(response: Any) -> Any:
@@ -72,8 +76,12 @@ def send(
     # What the network says is shown to people and stored: one line, no control characters, short.
     text = clean_reason(detail.text, REASON_CHARS)
     message = f"{network} answered {status}: {text}" if text else f"{network} answered {status}"
+    if detail.sentence:
+        message = clean_reason(detail.sentence, REASON_CHARS)
     if status == 429 or detail.rate_limited:
-        raise RetryableError(message, status=status, retry_after_s=retry_after_seconds(response.headers, now))
+        wait = retry_after_seconds(response.headers, now)
+        raise RetryableError(message, status=status,
+                             retry_after_s=wait if wait is not None else detail.retry_after_s)
     if status >= 500:
         raise RetryableError(message, status=status, retry_after_s=retry_after_seconds(response.headers, now))
     if detail.auth or (status in (401, 403) and not detail.not_auth):

@@ -1,9 +1,13 @@
-"""Facebook Pages, Messenger and Instagram: Meta's webhooks and Graph API replies.
+"""Facebook Pages, Messenger and Instagram: Meta's webhooks, Graph API replies, and publishing.
 
 One Meta app delivers all three to `/webhooks/meta`; `object` tells them apart
 (`page` for Page feed comments and Messenger, `instagram` for Instagram comments
 and direct messages). Events carry the network `facebook` or `instagram`, as
 the channels do.
+
+Publishing (chalicelib/networks/meta_publish.py) and connecting by Facebook Login
+(chalicelib/networks/meta_oauth.py, `make_oauth`) live beside this module; the
+adapter below is their entry point.
 """
 
 from __future__ import annotations
@@ -11,15 +15,19 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping
 from datetime import datetime
+from functools import partial
 from typing import Any, Literal
 
 from chalicelib.core.clock import Clock
 from chalicelib.networks.base import (
     ChannelContext,
+    ContentProblem,
     InboundEvent,
     NetworkLimits,
     PermanentError,
+    PublishRequest,
     PublishResult,
+    RateBudget,
     ReplyRequest,
     SignatureError,
 )
@@ -46,16 +54,28 @@ GRAPH_API_VERSION = "v25.0"
 GRAPH_URL = f"https://graph.facebook.com/{GRAPH_API_VERSION}"
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 
-FACEBOOK_LIMITS = NetworkLimits(max_text=63206, max_media=10)
+# The per-kind rules (photo 4 MB, video 1 GB, Instagram images JPEG only and 8 MB...) are in
+# meta_publish.facebook_problems / instagram_problems; these are the widest bounds, checked first.
+FACEBOOK_LIMITS = NetworkLimits(
+    max_text=63206,
+    max_media=10,
+    media_types=("image/jpeg", "image/png", "image/gif", "image/bmp", "image/tiff", "video/mp4", "video/quicktime"),
+    max_media_bytes=1024 * 1024 * 1024,
+)
 LIMITS = FACEBOOK_LIMITS
 INSTAGRAM_LIMITS = NetworkLimits(
     max_text=2200,
     max_media=10,
-    media_types=("image/jpeg", "video/mp4"),
-    max_media_bytes=8 * 1024 * 1024,
+    media_types=("image/jpeg", "video/mp4", "video/quicktime"),
+    max_media_bytes=300 * 1024 * 1024,
     requires_media=True,
 )
 LIMITS_BY_NETWORK = {"facebook": FACEBOOK_LIMITS, "instagram": INSTAGRAM_LIMITS}
+# Graph documents no concurrency cap; its limits are call counts and CPU time per Page / IG account over a
+# rolling hour or day (Business Use Case limits), and Instagram publishes at most quota_total posts a day.
+# A publish is 2 to 12 calls; two at once per account keeps a burst of carousels from spending a Page's
+# CPU-time budget in one go, and 25 across Meta keeps one app's calls spread.
+BUDGET = RateBudget(per_account_concurrency=2, per_network_concurrency=25)
 
 FEED_VERBS: dict[str, Literal["created", "edited", "deleted"]] = {
     "add": "created",
@@ -66,7 +86,26 @@ FEED_VERBS: dict[str, Literal["created", "edited", "deleted"]] = {
 # Graph API error codes (error.code) that mean the token must be renewed.
 TOKEN_ERROR_CODES = {102, 190}
 PERMISSION_ERROR_CODES = {10, 200}
-RATE_LIMIT_ERROR_CODES = {4, 17, 32, 613}
+RATE_LIMIT_ERROR_CODES = {4, 17, 32, 341, 613}
+# 80001 Pages, 80002 Instagram, 80006 Messenger...: Business Use Case throttling.
+THROTTLING_CODES = range(80000, 80100)
+# "API Unknown" and "API Service": temporary, wait and retry.
+TRANSIENT_ERROR_CODES = {1, 2}
+DUPLICATE_POST_CODE = 506
+POLICY_BLOCK_CODE = 368
+LINK_ERROR_CODE = 1609005
+# X-App-Usage counts over a rolling hour and gives no time to regain access: a quarter of it.
+APP_USAGE_WAIT_S = 900.0
+# Instagram's error-code reference: subcodes 2207xxx describe the media and the container.
+INSTAGRAM_SUBCODES = range(2207000, 2208000)
+INSTAGRAM_SUBCODE_SENTENCES = {
+    2207052: "Instagram could not fetch the media",
+    2207020: "The Instagram media container expired before it was published",
+    2207051: "Instagram restricted this post as suspected spam",
+    2207050: "The Instagram account is restricted or inactive",
+}
+# Temporary per the reference (server errors, media not ready yet, the 24-hour publishing cap): retry after.
+INSTAGRAM_RETRY_SUBCODES = {2207001: 30.0, 2207003: 60.0, 2207032: 30.0, 2207027: 15.0, 2207042: 3600.0}
 # error_subcode 2018278: a Messenger reply outside the allowed window, not a token problem.
 OUTSIDE_WINDOW_SUBCODES = {2018278}
 # hub.challenge is "an int" in Meta's documents (their sample has 10 digits).
@@ -303,7 +342,9 @@ def _message_text(message: Mapping[str, Any]) -> str:
     return ""
 
 
-def explain_error(response: Any) -> ErrorDetail:
+def explain_error(response: Any, network: str = "Facebook") -> ErrorDetail:
+    """What Graph's `{"error": {"code", "error_subcode", "message", "error_user_msg", "is_transient"}}` means,
+    per the Graph error-handling guide and Instagram's error-code reference (tests/events/meta/README.md)."""
     body = read_json(response)
     error = body.get("error") if isinstance(body, Mapping) else None
     if not isinstance(error, Mapping):
@@ -311,17 +352,72 @@ def explain_error(response: Any) -> ErrorDetail:
     code = error.get("code")
     subcode = error.get("error_subcode")
     text = str(error.get("message") or "")
-    if code in RATE_LIMIT_ERROR_CODES:
-        return ErrorDetail(text=text, rate_limited=True)
+    # error_user_msg is the sentence Meta writes for the person (Instagram's media errors carry one).
+    reason = str(error.get("error_user_msg") or text)
     if subcode in OUTSIDE_WINDOW_SUBCODES:
         return ErrorDetail(text=text, not_auth=True)
+    if subcode in INSTAGRAM_SUBCODE_SENTENCES:
+        return ErrorDetail(text=text, not_auth=True, sentence=f"{INSTAGRAM_SUBCODE_SENTENCES[subcode]} ({reason})")
+    if subcode in INSTAGRAM_RETRY_SUBCODES:
+        return ErrorDetail(text=text, rate_limited=True, retry_after_s=INSTAGRAM_RETRY_SUBCODES[subcode])
+    if isinstance(subcode, int) and INSTAGRAM_SUBCODES.start <= subcode < INSTAGRAM_SUBCODES.stop:
+        return ErrorDetail(text=text, not_auth=True, sentence=f"Instagram refused the media: {reason}")
+    if _throttled(code):
+        return ErrorDetail(text=text, rate_limited=True, retry_after_s=usage_wait_s(response.headers))
+    if code in TRANSIENT_ERROR_CODES or error.get("is_transient") is True:
+        return ErrorDetail(text=text, rate_limited=True)
+    if code == DUPLICATE_POST_CODE:
+        return ErrorDetail(text=text, not_auth=True, sentence=f"{network} refused a duplicate of a recent post")
+    if code == POLICY_BLOCK_CODE:
+        return ErrorDetail(text=text, not_auth=True, sentence=(
+            f"{network} has temporarily blocked this account from posting because of its policies ({reason})"))
+    if code == LINK_ERROR_CODE:
+        return ErrorDetail(text=text, not_auth=True, sentence=f"{network} could not read the link ({reason})")
     if (
         code in TOKEN_ERROR_CODES
         or code in PERMISSION_ERROR_CODES
         or (isinstance(code, int) and 200 <= code < 300)
     ):
         return ErrorDetail(text=text, auth=True)
-    return ErrorDetail(text=text, not_auth=True)
+    return ErrorDetail(text=reason, not_auth=True)
+
+
+def _throttled(code: Any) -> bool:
+    return code in RATE_LIMIT_ERROR_CODES or (isinstance(code, int) and code in THROTTLING_CODES)
+
+
+def usage_wait_s(headers: Mapping[str, str] | None) -> float | None:
+    """How long Graph says to wait, from its usage headers (the Rate Limits page): the largest
+    `estimated_time_to_regain_access` (minutes) of X-Business-Use-Case-Usage, else, when X-App-Usage or
+    X-Page-Usage reports a counter at 100%, a part of their rolling hour."""
+    if not headers:
+        return None
+    lowered = {str(key).lower(): value for key, value in headers.items()}
+    minutes = [
+        entry.get("estimated_time_to_regain_access")
+        for entries in _json_object(lowered.get("x-business-use-case-usage")).values()
+        if isinstance(entries, list)
+        for entry in entries
+        if isinstance(entry, Mapping)
+    ]
+    waits = [float(m) * 60 for m in minutes if isinstance(m, (int, float)) and not isinstance(m, bool) and m > 0]
+    if waits:
+        return max(waits)
+    for name in ("x-app-usage", "x-page-usage"):
+        usage = _json_object(lowered.get(name))
+        if any(isinstance(v, (int, float)) and v >= 100 for v in usage.values()):
+            return APP_USAGE_WAIT_S
+    return None
+
+
+def _json_object(raw: Any) -> dict[str, Any]:
+    import json
+
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 class MetaAdapter(InboxNetworkAdapter):
@@ -345,6 +441,34 @@ class MetaAdapter(InboxNetworkAdapter):
         # HERALD_META_GRAPH_URL (settings.py): the Graph API root, version included.
         self.graph_url = (graph_url or GRAPH_URL).rstrip("/")
         super().__init__(http, clock)
+
+    def publish(self, channel: ChannelContext, request: PublishRequest) -> PublishResult:
+        return self._publisher(channel).publish(request)
+
+    def find_published(self, channel: ChannelContext, request: PublishRequest) -> PublishResult | None:
+        return self._publisher(channel).find_published(request)
+
+    def content_problems(self, request: PublishRequest) -> list[ContentProblem]:
+        from chalicelib.networks import meta_publish
+
+        if self.network == "facebook":
+            return meta_publish.facebook_problems(request)
+        return meta_publish.instagram_problems(request)
+
+    def _publisher(self, channel: ChannelContext) -> Any:
+        from chalicelib.networks import meta_publish
+
+        def graph(method: str, path: str, *, params: Mapping[str, Any] | None = None,
+                  json: Mapping[str, Any] | None = None) -> dict[str, Any]:
+            return self._call(channel, method, f"{self.graph_url}/{path}", params=params, json=json)
+
+        if self.network == "facebook":
+            page_id = _graph_id(channel.settings.get("page_id")) or "me"
+            return meta_publish.FacebookPublisher(graph, page_id, self._clock.now)
+        ig_user_id = _graph_id(channel.settings.get("ig_user_id"))
+        if not ig_user_id:
+            raise PermanentError("the Instagram channel does not know its account id (ig_user_id)")
+        return meta_publish.InstagramPublisher(graph, ig_user_id, self._clock.now)
 
     def describe_account(self, channel: ChannelContext) -> dict[str, str]:
         """Who the Page token belongs to, as Graph says: a Page token's `/me` is the Page itself."""
@@ -412,7 +536,7 @@ class MetaAdapter(InboxNetworkAdapter):
             method,
             url,
             network=self.network.capitalize(),
-            explain=explain_error,
+            explain=partial(explain_error, network=self.network.capitalize()),
             headers={"Authorization": f"Bearer {token}"},
             now=self._clock.now,
             **kwargs,
@@ -435,3 +559,18 @@ def make_adapter(
     base_url: str | None = None,
 ) -> MetaAdapter:
     return MetaAdapter(network, http=http, clock=clock, graph_url=base_url)
+
+
+def make_oauth(
+    http: Any = None,
+    clock: Clock | None = None,
+    *,
+    graph_url: str | None = None,
+    authorize_url: str | None = None,
+    config_id: str | None = None,
+) -> Any:
+    """The OAuth side (`ConnectsByOAuth`): HERALD_META_GRAPH_URL, HERALD_META_AUTHORIZE_URL and
+    HERALD_META_LOGIN_CONFIG_ID from settings; the app is HERALD_META_APP_ID and HERALD_META_APP_SECRET."""
+    from chalicelib.networks.meta_oauth import MetaOAuth
+
+    return MetaOAuth(http, clock, graph_url=graph_url, authorize_endpoint=authorize_url, config_id=config_id)

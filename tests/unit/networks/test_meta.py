@@ -487,9 +487,11 @@ class TestAdapter:
             True,
         )
 
-    def test_publishing_is_refused_clearly(self):
-        with pytest.raises(PermanentError, match="publishing to facebook is not supported yet"):
-            meta.make_adapter(FakeSession()).publish(channel("facebook"), PublishRequest("d_1", "hi"))
+    def test_an_instagram_channel_without_its_account_id_is_refused_before_sending(self):
+        http = FakeSession()
+        with pytest.raises(PermanentError, match="ig_user_id"):
+            meta.make_adapter(http, network="instagram").publish(channel("instagram"), PublishRequest("d_1", "hi"))
+        assert http.sent == []
 
     def test_the_graph_url_is_the_operators_setting(self):
         http = FakeSession([FakeResponse(200, {"id": PAGE_ID, "name": "Herald Coffee Roasters"})])
