@@ -28,6 +28,11 @@ class ErrorDetail:
     auth: bool = False  # the network says the token is the problem
     rate_limited: bool = False  # the network says slow down, whatever the status
     not_auth: bool = False  # a 401/403 that is about the content, not the token
+    # A whole sentence for a person that replaces "<network> answered <status>: <text>" (LinkedIn's duplicate
+    # post, a missing permission named).
+    message: str | None = None
+    # The wait the network documents when it sends no Retry-After (LinkedIn's daily limits reset at midnight UTC).
+    retry_after_s: float | None = None
 
 
 def read_json(response: Any) -> Any:
@@ -72,10 +77,13 @@ def send(
     # What the network says is shown to people and stored: one line, no control characters, short.
     text = clean_reason(detail.text, REASON_CHARS)
     message = f"{network} answered {status}: {text}" if text else f"{network} answered {status}"
-    if status == 429 or detail.rate_limited:
-        raise RetryableError(message, status=status, retry_after_s=retry_after_seconds(response.headers, now))
-    if status >= 500:
-        raise RetryableError(message, status=status, retry_after_s=retry_after_seconds(response.headers, now))
+    if detail.message:
+        message = clean_reason(detail.message, REASON_CHARS)
+    if status == 429 or detail.rate_limited or status >= 500:
+        retry_after = retry_after_seconds(response.headers, now)
+        if retry_after is None:
+            retry_after = detail.retry_after_s
+        raise RetryableError(message, status=status, retry_after_s=retry_after)
     if detail.auth or (status in (401, 403) and not detail.not_auth):
         raise AuthError(message, status=status)
     raise PermanentError(message, status=status)
