@@ -694,7 +694,6 @@ class LinkedInAdapter(InboxNetworkAdapter):
             reason = body.get("processingFailureReason") if isinstance(body, Mapping) else None
             what = "video" if api == "videos" else "document"
             raise PermanentError(f"LinkedIn could not process the {what}" + (f": {reason}" if reason else ""))
-        record.save()
         raise StillProcessing(f"LinkedIn is processing the {api[:-1]} ({status or 'no status yet'})",
                               progress=record.progress, check_after_s=check_after_s)
 
@@ -724,7 +723,14 @@ class LinkedInAdapter(InboxNetworkAdapter):
         author = record.progress["author"]
         text = str(request.first_comment)
         if record.progress.get("comment_sending"):
-            found = self._find_comment(channel, post_urn, author, text)
+            try:
+                found = self._find_comment(channel, post_urn, author, text)
+            except PermanentError as unreadable:
+                # Never a second comment: when LinkedIn will not show the comments, the first may be out.
+                record.progress["comment_refused"] = f"Herald could not check whether the first comment went " \
+                                                     f"out: {unreadable.message}"
+                record.save()
+                return
             if found:
                 record.progress["comment_urn"] = found
                 record.save()

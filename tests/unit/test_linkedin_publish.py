@@ -243,6 +243,15 @@ class TestFirstComment:
         assert len(li.comments[result.remote_id]) == 1 and len(li.posts) == 1
         assert progress.saved["comment_urn"] == li.comments[result.remote_id][0]["commentUrn"]
 
+    def test_comments_it_cannot_read_are_never_commented_twice(self, li, adapter):
+        progress = Progress(crash_when=lambda p: "comment_urn" in p)
+        with pytest.raises(Crash):
+            adapter.publish(member_channel(), post(first_comment="First!", progress=progress))
+        li.fail("GET", "/rest/socialActions/", 403, {"status": 403, "code": "ACCESS_DENIED", "message": "no"})
+        result = adapter.publish(member_channel(), post(first_comment="First!", progress=progress))
+        assert len(li.comments[result.remote_id]) == 1
+        assert "could not check whether the first comment went out" in progress.saved["comment_refused"]
+
     def test_a_refused_comment_leaves_the_post_published(self, li, adapter):
         li.fail("POST", "/rest/socialActions/", 422, {"status": 422, "message": "Comment text is invalid"})
         progress = Progress()
