@@ -61,6 +61,10 @@ class Settings:
     meta_graph_url: str = "https://graph.facebook.com/v25.0"
     x_api_url: str = "https://api.x.com"
     linkedin_api_url: str = "https://api.linkedin.com"
+    # LinkedIn's OAuth 2.0 (3-legged): Herald's app id, where members authorize it, where codes become tokens.
+    linkedin_client_id: str = ""
+    linkedin_authorize_url: str = "https://www.linkedin.com/oauth/v2/authorization"
+    linkedin_token_url: str = "https://www.linkedin.com/oauth/v2/accessToken"
     tiktok_api_url: str = "https://open.tiktokapis.com"
     # Threads: the Graph host with its version; OAuth's token endpoints are on the same host without it.
     threads_api_url: str = "https://graph.threads.net/v1.0"
@@ -109,6 +113,7 @@ def load_settings() -> Settings:
         meta_verify_token=os.environ.get("HERALD_META_VERIFY_TOKEN", ""),
         x_consumer_secret=os.environ.get("HERALD_X_CONSUMER_SECRET", ""),
         linkedin_client_secret=os.environ.get("HERALD_LINKEDIN_CLIENT_SECRET", ""),
+        linkedin_client_id=os.environ.get("HERALD_LINKEDIN_CLIENT_ID", ""),
         tiktok_client_secret=os.environ.get("HERALD_TIKTOK_CLIENT_SECRET", ""),
         threads_app_id=os.environ.get("HERALD_THREADS_APP_ID", ""),
         threads_app_secret=os.environ.get("HERALD_THREADS_APP_SECRET", ""),
@@ -123,7 +128,9 @@ def load_settings() -> Settings:
 NETWORK_API_URLS = {"meta_graph_url": "HERALD_META_GRAPH_URL", "x_api_url": "HERALD_X_API_URL",
                     "linkedin_api_url": "HERALD_LINKEDIN_API_URL", "tiktok_api_url": "HERALD_TIKTOK_API_URL",
                     "threads_api_url": "HERALD_THREADS_API_URL",
-                    "threads_authorize_url": "HERALD_THREADS_AUTHORIZE_URL"}
+                    "threads_authorize_url": "HERALD_THREADS_AUTHORIZE_URL",
+                    "linkedin_authorize_url": "HERALD_LINKEDIN_AUTHORIZE_URL",
+                    "linkedin_token_url": "HERALD_LINKEDIN_TOKEN_URL"}
 
 
 def _network_api_urls() -> dict[str, str]:

@@ -30,7 +30,8 @@ class ErrorDetail:
     not_auth: bool = False  # a 401/403 that is about the content, not the token
     # A sentence for a person that replaces "<network> answered <status>: <text>" (duplicate post, policy...).
     sentence: str | None = None
-    # The wait the network's own usage headers give when it sends no Retry-After (Meta's X-App-Usage...).
+    # The wait when the network sends no Retry-After: from its own usage headers (Meta's X-App-Usage) or its
+    # documented reset (LinkedIn's daily limits reset at midnight UTC).
     retry_after_s: float | None = None
 
 
@@ -78,12 +79,10 @@ def send(
     message = f"{network} answered {status}: {text}" if text else f"{network} answered {status}"
     if detail.sentence:
         message = clean_reason(detail.sentence, REASON_CHARS)
-    if status == 429 or detail.rate_limited:
+    if status == 429 or detail.rate_limited or status >= 500:
         wait = retry_after_seconds(response.headers, now)
         raise RetryableError(message, status=status,
                              retry_after_s=wait if wait is not None else detail.retry_after_s)
-    if status >= 500:
-        raise RetryableError(message, status=status, retry_after_s=retry_after_seconds(response.headers, now))
     if detail.auth or (status in (401, 403) and not detail.not_auth):
         raise AuthError(message, status=status)
     raise PermanentError(message, status=status)

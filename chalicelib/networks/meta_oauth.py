@@ -20,7 +20,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
-from chalicelib.clock import Clock, SystemClock
+from chalicelib.core.clock import Clock, SystemClock
 from chalicelib.networks.base import (
     AuthError,
     GrantedAccount,

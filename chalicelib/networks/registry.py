@@ -96,6 +96,8 @@ class XSettings(ChannelSettings):
 class LinkedInSettings(ChannelSettings):
     organization_urn: Annotated[str, Field(strict=True, pattern=r"^urn:li:organization(Brand)?:[0-9]{1,20}$")] \
         | None = None
+    # A member channel (connected by OAuth) posts as the member: urn:li:person:<OpenID userinfo sub>.
+    person_urn: Annotated[str, Field(strict=True, pattern=r"^urn:li:person:[A-Za-z0-9_-]{1,64}$")] | None = None
 
 
 class TikTokSettings(ChannelSettings):

@@ -35,7 +35,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
-from chalicelib.clock import Clock
+from chalicelib.core.clock import Clock
 
 VERSION = "v1.0"
 LONG_LIVED_S = 5_184_000

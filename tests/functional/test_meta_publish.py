@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from chalicelib.clock import FixedClock
+from chalicelib.core.clock import FixedClock
 from chalicelib.networks import meta
 from chalicelib.networks.base import (
     AmbiguousError,

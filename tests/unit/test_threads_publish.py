@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from chalicelib.clock import FixedClock
+from chalicelib.core.clock import FixedClock
 from chalicelib.networks import threads
 from chalicelib.networks.base import (
     AmbiguousError,

@@ -66,3 +66,22 @@ def test_the_networks_words_are_one_short_clean_line():
     assert "too long [2J X-Injected: yes" in caught.value.message
     assert "\x1b" not in caught.value.message and "\n" not in caught.value.message
     assert len(caught.value.message) < 340
+
+
+def test_a_network_may_say_it_in_its_own_sentence_and_name_its_documented_wait():
+    def own_words(response):
+        return ErrorDetail(text=response.text, message="Example refused a duplicate", retry_after_s=90.0)
+
+    def answered(answer):
+        return send(FakeSession([answer]), "POST", "https://api.example.test/x", network="Example",
+                    explain=own_words, now=fixed_clock().now)
+
+    with pytest.raises(PermanentError) as refused:
+        answered(FakeResponse(422, text="DUPLICATE_POST"))
+    assert refused.value.message == "Example refused a duplicate"
+    with pytest.raises(RetryableError) as throttled:
+        answered(FakeResponse(429, text="slow down"))
+    assert throttled.value.retry_after_s == 90.0
+    with pytest.raises(RetryableError) as throttled:  # the header, when there is one, wins
+        answered(FakeResponse(429, text="slow down", headers={"Retry-After": "7"}))
+    assert throttled.value.retry_after_s == 7.0

@@ -250,9 +250,9 @@ class TestAdapter:
     def test_limits(self):
         assert linkedin.make_adapter().limits.max_text == 3000
 
-    def test_publishing_is_refused_clearly(self):
-        with pytest.raises(PermanentError, match="publishing to linkedin is not supported yet"):
-            linkedin.make_adapter().publish(channel("linkedin"), PublishRequest("d_1", "hi"))
+    def test_publishing_needs_the_author(self):
+        with pytest.raises(PermanentError, match="names neither the organization nor the member"):
+            linkedin.make_adapter(FakeSession()).publish(channel("linkedin"), PublishRequest("d_1", "hi"))
 
     def test_describe_account_lists_the_organizations_the_member_administers(self):
         acls = {"paging": {"count": 10, "start": 0, "links": []}, "elements": [
