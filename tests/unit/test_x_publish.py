@@ -26,6 +26,7 @@ from chalicelib.networks.base import (
     StillProcessing,
     ThreadPart,
 )
+from chalicelib.networks.registry import XCredentials
 from chalicelib.networks.x_oauth import SCOPES, credentials_of
 from chalicelib.networks.x_publish import CHUNK_BYTES
 from tests.fakes.x_api import CLIENT_ID, CLIENT_SECRET, XApi
@@ -506,6 +507,7 @@ def test_the_code_is_exchanged_with_the_verifier_and_names_the_user(api, oauth, 
     assert (account.network, account.account_id, account.handle) == ("x", USER, USERNAME)
     assert account.settings == {"user_id": USER, "username": USERNAME}
     assert account.credentials["refresh_token"] == grant.refresh_token
+    assert XCredentials(**account.credentials).expires_at == "2026-03-02T11:30:00Z"  # what a channel keeps
     assert account.avatar_url == f"https://pbs.twimg.com/profile_images/{USER}.jpg"
     token_call = api.calls("POST", "/2/oauth2/token")[0]
     assert parse_qs(token_call.body.decode())["grant_type"] == ["authorization_code"]
