@@ -56,6 +56,11 @@ class Settings:
     x_consumer_secret: str = field(default="", repr=False)
     linkedin_client_secret: str = field(default="", repr=False)
     tiktok_client_secret: str = field(default="", repr=False)
+    # X's OAuth 2.0 app (confidential client): the client id and secret of the developer portal's "Keys and
+    # tokens"; the authorization page users are sent to. The token endpoint is `{x_api_url}/2/oauth2/token`.
+    x_client_id: str = ""
+    x_client_secret: str = field(default="", repr=False)
+    x_authorize_url: str = "https://x.com/i/oauth2/authorize"
     # Where the networks' APIs answer: the operator's setting, never a client's (tests point them at a
     # local fake). Connecting a channel asks them who its credentials belong to.
     meta_graph_url: str = "https://graph.facebook.com/v25.0"
@@ -121,6 +126,9 @@ def load_settings() -> Settings:
         meta_authorize_url=(os.environ.get("HERALD_META_AUTHORIZE_URL") or
                             "https://www.facebook.com/v25.0/dialog/oauth").rstrip("/"),
         meta_login_config_id=os.environ.get("HERALD_META_LOGIN_CONFIG_ID", ""),
+        x_client_id=os.environ.get("HERALD_X_CLIENT_ID", ""),
+        x_client_secret=os.environ.get("HERALD_X_CLIENT_SECRET", ""),
+        x_authorize_url=os.environ.get("HERALD_X_AUTHORIZE_URL", "https://x.com/i/oauth2/authorize").rstrip("/"),
         **_network_api_urls(),
     )
 

@@ -56,6 +56,10 @@ class ChannelContext:
     settings: dict[str, Any]
     credentials: dict[str, Any]
     save_credentials: Callable[[dict[str, Any]], None] = lambda _creds: None
+    # The engine's atomic refresh of an OAuth token (a conditional write on the token version; when another
+    # worker refreshed first, the credentials it stored): an adapter whose call is refused for an expired token
+    # asks it once and retries. It raises AuthError when the network says the grant is revoked. None: no refresh.
+    refresh_credentials: Callable[[], Mapping[str, Any]] | None = None
 
 
 @dataclass(frozen=True)

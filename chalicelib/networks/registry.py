@@ -142,6 +142,8 @@ class ThreadsCredentials(_Schema):
 class XCredentials(_Schema):
     access_token: Secret  # type: ignore[valid-type]
     refresh_token: Secret  # type: ignore[valid-type]
+    # RFC 3339: when the access token lapses (X's last two hours); the adapter refreshes before it.
+    expires_at: _text(40) | None = None  # type: ignore[valid-type]
 
 
 @dataclass(frozen=True)

@@ -1,20 +1,30 @@
-"""X: Account Activity webhooks in, replies and direct messages out through API v2."""
+"""X: Account Activity webhooks in; posts, threads and media, replies and direct messages out through API v2.
+
+Publishing lives in x_publish.py (the steps, the rules, looking before a retry) and connecting in x_oauth.py;
+this module is the adapter the engine holds: one authenticated call, its errors in plain words, and a token
+refreshed once (through the engine's atomic refresh) when X says it has expired.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from chalicelib.core.clock import Clock
+from chalicelib.networks import x_publish
 from chalicelib.networks.base import (
+    AuthError,
     ChannelContext,
+    ContentProblem,
     InboundEvent,
     NetworkLimits,
     PermanentError,
+    PublishRequest,
     PublishResult,
+    RateBudget,
     ReplyRequest,
     SignatureError,
 )
@@ -35,6 +45,7 @@ from chalicelib.networks.webhook import (
     same_digest,
     text_field,
 )
+from chalicelib.networks.x_oauth import XOAuth
 
 API_URL = "https://api.x.com/2"
 SIGNATURE_HEADER = "x-twitter-webhooks-signature"
@@ -42,10 +53,18 @@ SIGNATURE_HEADER = "x-twitter-webhooks-signature"
 LIMITS = NetworkLimits(
     max_text=280,
     text_counting="x_weighted",
-    max_media=4,
-    media_types=("image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4"),
-    max_media_bytes=5 * 1024 * 1024,
+    max_media=x_publish.MAX_IMAGES,
+    media_types=tuple(x_publish.KIND_OF_MIME),
+    # The largest any kind may be (a video); images (5 MB) and GIFs (15 MB) are held to theirs in content_problems.
+    max_media_bytes=x_publish.MAX_BYTES["video"],
 )
+# POST /2/tweets allows a user 100 posts per 15 minutes and media uploads far more, so an account's limit is a
+# rate, not a concurrency; 10 at once (as our rivals keep X) lets a burst of threads and uploads proceed without
+# one account's deliveries crowding out the others. X's per-app caps count per 24 hours (and by plan), so the
+# network-wide bound is only the workers' own.
+BUDGET = RateBudget(per_account_concurrency=10, per_network_concurrency=50)
+# Refresh a token this long before X says it expires, rather than have a call refused.
+TOKEN_EXPIRY_MARGIN = timedelta(seconds=60)
 
 CREATED_AT_FORMAT = "%a %b %d %H:%M:%S %z %Y"  # "Thu Dec 19 11:27:49 +0000 2019"
 TOKEN_WORDS = ("token", "authenticat", "unauthorized", "credential")
@@ -262,10 +281,12 @@ def explain_error(response: Any) -> ErrorDetail:
 
 
 class XAdapter(InboxNetworkAdapter):
-    """Credentials: `access_token` (OAuth 2.0 user context, tweet.write and dm.write scopes)."""
+    """Credentials: `access_token` (OAuth 2.0 user context), `refresh_token`, `expires_at` (RFC 3339).
+    Settings: `user_id` (the account), `username` (for the post's link)."""
 
     network = "x"
     limits = LIMITS
+    budget = BUDGET
 
     def __init__(self, http: Any = None, clock: Clock | None = None, *, base_url: str | None = None) -> None:
         super().__init__(http, clock)
@@ -279,7 +300,58 @@ class XAdapter(InboxNetworkAdapter):
         user_id = str(data.get("id") or "")
         if not (user_id.isascii() and user_id.isdigit()):
             raise PermanentError("X returned no user id for this token")
-        return {"handle": str(data.get("username") or user_id), "account_id": user_id}
+        username = str(data.get("username") or user_id)
+        return {"handle": username, "account_id": user_id, "username": username}
+
+    # -- publishing ----------------------------------------------------------------------------------------
+
+    def content_problems(self, request: PublishRequest) -> list[ContentProblem]:
+        return x_publish.content_problems(request)
+
+    def publish(self, channel: ChannelContext, request: PublishRequest) -> PublishResult:
+        """The post and its thread, media first; continues from `request.progress` (see x_publish)."""
+        def look(part: x_publish.Part, previous: str | None, since: Any) -> str | None:
+            posts = x_publish.recent_posts(self._api(channel), self._user_id(channel), since - x_publish.LOOK_SLACK)
+            return x_publish.matching_post(posts, part, previous, since - x_publish.LOOK_SLACK, set())
+
+        return x_publish.ThreadPublish(self._api(channel), request, channel.settings, self._clock.now, look).run()
+
+    def find_published(self, channel: ChannelContext, request: PublishRequest) -> PublishResult | None:
+        """The delivery's post when every part of it is on X (found by its words, its time and the part it
+        answers); None when the next part is certainly not there (a retry continues the thread from there,
+        recording the parts found); AmbiguousError when X cannot tell."""
+        parts = x_publish.parts_of(request)
+        tweets = [str(tweet_id) for tweet_id in request.progress.get("tweets") or []]
+        if len(tweets) < len(parts):
+            since = x_publish.look_since(request, self._clock.now())
+            posts = x_publish.recent_posts(self._api(channel), self._user_id(channel), since)
+            found = self._found_parts(posts, parts, tweets, since)
+            if found:
+                progress = {k: v for k, v in request.progress.items() if k != "sending"}
+                request.record_progress({**progress, "tweets": tweets + found})
+            tweets += found
+        if len(tweets) < len(parts):
+            return None
+        return PublishResult(remote_id=tweets[0], remote_url=x_publish.permalink(channel.settings, tweets[0]),
+                             published_at=self._clock.now())
+
+    @staticmethod
+    def _found_parts(posts: list[dict[str, Any]], parts: list[x_publish.Part], tweets: list[str],
+                     since: datetime) -> list[str]:
+        found: list[str] = []
+        for part in parts[len(tweets):]:
+            previous = (tweets + found)[-1] if tweets or found else None
+            match = x_publish.matching_post(posts, part, previous, since, set(tweets + found))
+            if match is None:
+                break
+            found.append(match)
+        return found
+
+    def _user_id(self, channel: ChannelContext) -> str:
+        user_id = str(channel.settings.get("user_id") or "")
+        return user_id or self.describe_account(channel)["account_id"]
+
+    # -- replies ---------------------------------------------------------------------------------------------
 
     def reply(self, channel: ChannelContext, request: ReplyRequest) -> PublishResult:
         if request.kind == "message":
@@ -309,7 +381,31 @@ class XAdapter(InboxNetworkAdapter):
             raise PermanentError("x accepted the reply but returned no id")
         return PublishResult(remote_id=remote_id, remote_url=url, published_at=self._clock.now())
 
+    # -- one call ----------------------------------------------------------------------------------------------
+
+    def _api(self, channel: ChannelContext) -> x_publish.Call:
+        def call(method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+            try:
+                return self._call(channel, method, f"{self.api_url}{path}", **kwargs)
+            except PermanentError as exc:
+                raise plain_refusal(exc) from None
+
+        return call
+
     def _call(self, channel: ChannelContext, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
+        """One authenticated call; a token X refuses as expired (401) is refreshed once and the call repeated."""
+        if self._expired(channel):
+            self._refresh(channel)
+        try:
+            return self._send(channel, method, url, **kwargs)
+        except AuthError as exc:
+            if exc.status != 401 or channel.refresh_credentials is None:
+                raise
+        self._refresh(channel)
+        return self._send(channel, method, url, **kwargs)
+
+    def _send(self, channel: ChannelContext, method: str, url: str, *, headers: Mapping[str, str] | None = None,
+              **kwargs: Any) -> dict[str, Any]:
         token = channel.credentials.get("access_token")
         if not token:
             raise PermanentError("the x channel has no access token")
@@ -319,13 +415,52 @@ class XAdapter(InboxNetworkAdapter):
             url,
             network="X",
             explain=explain_error,
-            headers={"Authorization": f"Bearer {token}"},
+            headers={**(headers or {}), "Authorization": f"Bearer {token}"},
             now=self._clock.now,
             **kwargs,
         )
         body = read_json(response)
         return body if isinstance(body, dict) else {}
 
+    def _expired(self, channel: ChannelContext) -> bool:
+        if channel.refresh_credentials is None:
+            return False
+        expires_at = x_publish.moment_of(channel.credentials.get("expires_at"))
+        return expires_at is not None and expires_at - TOKEN_EXPIRY_MARGIN <= self._clock.now()
+
+    @staticmethod
+    def _refresh(channel: ChannelContext) -> None:
+        if channel.refresh_credentials is None:
+            raise AuthError("X refused this channel's token and it cannot be refreshed", status=401)
+        channel.credentials = dict(channel.refresh_credentials())
+
+
+DUPLICATE_WORDS = ("duplicate",)
+
+
+def plain_refusal(exc: PermanentError) -> PermanentError:
+    """What X refused, in words a person acts on (the network's own words kept after them)."""
+    said = exc.message.split(": ", 1)[1] if ": " in exc.message else ""
+    lowered = said.lower()
+    if any(word in lowered for word in DUPLICATE_WORDS):
+        return PermanentError("X refused a duplicate of a recent post: change its words to publish it again",
+                              status=exc.status)
+    if exc.status == 403:
+        return PermanentError("X refused this post under its rules" + (f" (X said: {said})" if said else ""),
+                              status=exc.status)
+    if exc.status == 400 and "media" in lowered:
+        return PermanentError(f"X refused this post's media (X said: {said})", status=exc.status)
+    return exc
+
 
 def make_adapter(http: Any = None, clock: Clock | None = None, *, base_url: str | None = None) -> XAdapter:
     return XAdapter(http=http, clock=clock, base_url=base_url)
+
+
+def make_oauth(http: Any = None, clock: Clock | None = None, *, authorize_url: str | None = None,
+               api_url: str | None = None) -> XOAuth:
+    """X's OAuth side: `make_oauth(authorize_url=settings.x_authorize_url, api_url=settings.x_api_url)`, with
+    `OAuthApp(settings.x_client_id, settings.x_client_secret)`."""
+    from chalicelib.core.clock import SystemClock
+
+    return XOAuth(http, now=(clock or SystemClock()).now, authorize_url=authorize_url, api_url=api_url)

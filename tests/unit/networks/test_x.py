@@ -372,9 +372,12 @@ class TestAdapter:
         limits = x.make_adapter().limits
         assert (limits.max_text, limits.text_counting, limits.max_media) == (280, "x_weighted", 4)
 
-    def test_publishing_is_refused_clearly(self):
-        with pytest.raises(PermanentError, match="publishing to x is not supported yet"):
-            x.make_adapter(FakeSession()).publish(channel("x"), PublishRequest("d_1", "hi"))
+    def test_publishing_posts_the_text(self):
+        http = FakeSession([FakeResponse(201, {"data": {"id": "1346889436626259968", "text": "hi"}})])
+        result = x.make_adapter(http).publish(channel("x", {"username": "Scruffy"}), PublishRequest("d_1", "hi"))
+        assert (http.sent[0].method, http.sent[0].url, http.sent[0].json) == (
+            "POST", "https://api.x.com/2/tweets", {"text": "hi"})
+        assert result.remote_url == "https://x.com/Scruffy/status/1346889436626259968"
 
     def test_describe_account_reads_the_authenticated_user(self):
         http = FakeSession(
@@ -383,5 +386,6 @@ class TestAdapter:
         assert x.make_adapter(http).describe_account(channel("x")) == {
             "handle": "ScruffyMcG",
             "account_id": OUR_USER,
+            "username": "ScruffyMcG",
         }
         assert http.sent[0].url == "https://api.x.com/2/users/me"
