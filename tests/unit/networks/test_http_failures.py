@@ -70,7 +70,7 @@ def test_the_networks_words_are_one_short_clean_line():
 
 def test_a_network_may_say_it_in_its_own_sentence_and_name_its_documented_wait():
     def own_words(response):
-        return ErrorDetail(text=response.text, message="Example refused a duplicate", retry_after_s=90.0)
+        return ErrorDetail(text=response.text, sentence="Example refused a duplicate", retry_after_s=90.0)
 
     def answered(answer):
         return send(FakeSession([answer]), "POST", "https://api.example.test/x", network="Example",
