@@ -199,12 +199,15 @@ class Container:
 
     @cached_property
     def engine(self) -> PublishingEngine:
+        from chalicelib.publishing.budget_repository import BudgetRepository
+        from chalicelib.publishing.budgets import Budgets
         from chalicelib.publishing.engine import PublishingEngine
 
         kwargs: dict[str, Any] = {"sleep": self._sleep} if self._sleep else {}
+        budgets = Budgets(BudgetRepository(**kwargs), self.adapter, self.clock)
         return PublishingEngine(self.delivery_repository, self.post_repository, self.channels, self.publish_queue,
                                 self.adapter, self.media, self.clock, tick_threads=self.settings.tick_threads,
-                                **kwargs)
+                                budgets=budgets, **kwargs)
 
     @cached_property
     def calendar(self) -> CalendarService:
