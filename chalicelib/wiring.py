@@ -167,7 +167,8 @@ class Container:
 
         return PostService(self.post_repository, self.channel_repository, self.clock,
                            engine=self.engine, media=self.media,
-                           workspace_timezone=lambda ws: self.access.get_workspace(ws).timezone)
+                           workspace_timezone=lambda ws: self.access.get_workspace(ws).timezone,
+                           adapters=self.adapter)
 
     @cached_property
     def media_repository(self) -> MediaRepository:
