@@ -354,6 +354,13 @@ def explain_error(response: Any, network: str = "Facebook") -> ErrorDetail:
     text = str(error.get("message") or "")
     # error_user_msg is the sentence Meta writes for the person (Instagram's media errors carry one).
     reason = str(error.get("error_user_msg") or text)
+    return (_subcode_detail(subcode, text, reason)
+            or _code_detail(code, error, text, reason, network, getattr(response, "headers", None))
+            or ErrorDetail(text=reason, not_auth=True))
+
+
+def _subcode_detail(subcode: Any, text: str, reason: str) -> ErrorDetail | None:
+    """Instagram's and Messenger's subcodes say more than the code they come with."""
     if subcode in OUTSIDE_WINDOW_SUBCODES:
         return ErrorDetail(text=text, not_auth=True)
     if subcode in INSTAGRAM_SUBCODE_SENTENCES:
@@ -362,24 +369,26 @@ def explain_error(response: Any, network: str = "Facebook") -> ErrorDetail:
         return ErrorDetail(text=text, rate_limited=True, retry_after_s=INSTAGRAM_RETRY_SUBCODES[subcode])
     if isinstance(subcode, int) and INSTAGRAM_SUBCODES.start <= subcode < INSTAGRAM_SUBCODES.stop:
         return ErrorDetail(text=text, not_auth=True, sentence=f"Instagram refused the media: {reason}")
+    return None
+
+
+def _code_detail(code: Any, error: Mapping[str, Any], text: str, reason: str, network: str,
+                 headers: Mapping[str, str] | None) -> ErrorDetail | None:
     if _throttled(code):
-        return ErrorDetail(text=text, rate_limited=True, retry_after_s=usage_wait_s(response.headers))
+        return ErrorDetail(text=text, rate_limited=True, retry_after_s=usage_wait_s(headers))
     if code in TRANSIENT_ERROR_CODES or error.get("is_transient") is True:
         return ErrorDetail(text=text, rate_limited=True)
-    if code == DUPLICATE_POST_CODE:
-        return ErrorDetail(text=text, not_auth=True, sentence=f"{network} refused a duplicate of a recent post")
-    if code == POLICY_BLOCK_CODE:
-        return ErrorDetail(text=text, not_auth=True, sentence=(
-            f"{network} has temporarily blocked this account from posting because of its policies ({reason})"))
-    if code == LINK_ERROR_CODE:
-        return ErrorDetail(text=text, not_auth=True, sentence=f"{network} could not read the link ({reason})")
-    if (
-        code in TOKEN_ERROR_CODES
-        or code in PERMISSION_ERROR_CODES
-        or (isinstance(code, int) and 200 <= code < 300)
-    ):
+    sentences = {
+        DUPLICATE_POST_CODE: f"{network} refused a duplicate of a recent post",
+        POLICY_BLOCK_CODE: f"{network} has temporarily blocked this account from posting because of its policies "
+                           f"({reason})",
+        LINK_ERROR_CODE: f"{network} could not read the link ({reason})",
+    }
+    if code in sentences:
+        return ErrorDetail(text=text, not_auth=True, sentence=sentences[code])
+    if code in TOKEN_ERROR_CODES or code in PERMISSION_ERROR_CODES or (isinstance(code, int) and 200 <= code < 300):
         return ErrorDetail(text=text, auth=True)
-    return ErrorDetail(text=reason, not_auth=True)
+    return None
 
 
 def _throttled(code: Any) -> bool:
