@@ -42,6 +42,10 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.metrics.reports import ReportService
     from chalicelib.metrics.rollup import RollupService
     from chalicelib.networks.base import ConnectsByOAuth, NetworkAdapter, OAuthApp
+    from chalicelib.outbound_webhooks.delivery_queue import DeliveryQueue
+    from chalicelib.outbound_webhooks.endpoint_repository import EndpointRepository
+    from chalicelib.outbound_webhooks.endpoints import EndpointService
+    from chalicelib.outbound_webhooks.sending import WebhookEmitter, WebhookSender
     from chalicelib.publishing.calendar import CalendarService
     from chalicelib.publishing.delivery_repository import DeliveryRepository
     from chalicelib.publishing.engine import PublishingEngine
@@ -368,6 +372,44 @@ class Container:
 
         return InboxPoller(self.channels, self.channel_repository, self.inbox_config_repository, self.ingest,
                            self.adapter, self.clock)
+
+    # -- outbound webhooks ------------------------------------------------------
+
+    @cached_property
+    def webhook_endpoint_repository(self) -> EndpointRepository:
+        from chalicelib.outbound_webhooks.endpoint_repository import EndpointRepository
+
+        return EndpointRepository()
+
+    @cached_property
+    def webhook_delivery_queue(self) -> DeliveryQueue:
+        from chalicelib.outbound_webhooks.delivery_queue import DeliveryQueue
+
+        return DeliveryQueue(self.client("sqs"), self.settings.queue("webhook_deliveries"))
+
+    @cached_property
+    def webhook_endpoints(self) -> EndpointService:
+        from chalicelib.outbound_webhooks.endpoints import EndpointService
+
+        return EndpointService(self.webhook_endpoint_repository, self.secret_box, self.outbound,
+                               self.webhook_delivery_queue, self.clock)
+
+    @cached_property
+    def webhook_emitter(self) -> WebhookEmitter:
+        """What every feature calls when something a subscriber may want happened."""
+        from chalicelib.outbound_webhooks.sending import WebhookEmitter
+
+        return WebhookEmitter(self.webhook_endpoint_repository, self.webhook_delivery_queue, self.clock)
+
+    @cached_property
+    def webhook_sender(self) -> WebhookSender:
+        from dataclasses import replace
+
+        from chalicelib.outbound_webhooks.sending import WebhookSender
+
+        # A webhook is a POST: a redirect is an answer (a failure), never followed.
+        return WebhookSender(self.webhook_endpoint_repository, self.secret_box, replace(self.outbound, max_redirects=0),
+                             self.webhook_delivery_queue, self.clock)
 
 
 _current: list[Container] = []

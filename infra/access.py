@@ -58,8 +58,10 @@ FUNCTIONS: dict[str, Access] = {
                 # webhooks store each event once; the inbox, saved replies, listening rules and mentions
                 "webhook_events": "read_write", "inbox": "read_write", "inbox_config": "read_write",
                 # OAuth connections in progress (POST /channels/connect, the callback, choosing accounts)
-                "connect_states": "read_write"},
-        sends_to=("publish", "inbox_events"), secrets_key=True, media_bucket="read_write"),
+                "connect_states": "read_write",
+                # outbound webhook endpoints (their sealed secrets) and replays of their deliveries
+                "webhook_endpoints": "read_write", "webhook_deliveries": "read_write"},
+        sends_to=("publish", "inbox_events", "webhook_deliveries"), secrets_key=True, media_bucket="read_write"),
     # Queues due deliveries and recovers expired claims: the posts table and the publish queue only.
     "tick": Access(tables={"posts": "read_write"}, sends_to=("publish",), reads_depth_of=("publish",)),
     # Publishes one delivery: reads the post, the channel's sealed credentials and the media; writes
@@ -82,4 +84,10 @@ FUNCTIONS: dict[str, Access] = {
     # networks report (channels' sealed credentials, refreshed tokens saved back).
     "nightly_metrics": Access(tables={"metrics": "read_write", "channels": "read_write", "workspaces": "read"},
                               secrets_key=True),
+    # One attempt per message: the delivery (claimed, settled), its endpoint (sealed secrets, failing since,
+    # disabled), a retry message.
+    "webhook_sender": Access(tables={"webhook_endpoints": "read_write", "webhook_deliveries": "read_write"},
+                             sends_to=("webhook_deliveries",), secrets_key=True),
+    # Sends the deliveries that are due and that no message carries.
+    "sweep_webhook_deliveries": Access(tables={"webhook_deliveries": "read"}, sends_to=("webhook_deliveries",)),
 }

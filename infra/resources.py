@@ -95,6 +95,18 @@ TABLE_LAYOUTS: dict[str, dict[str, Any]] = {
         "indexes": [],
         "ttl": "expires_at_epoch",
     },
+    # Outbound webhook endpoints of each workspace.
+    "webhook_endpoints": {
+        "keys": ("workspace_id", "endpoint_id"),
+        "indexes": [],
+    },
+    # Each message's delivery to each endpoint (the delivery log), kept 30 days; sparse `pending` index:
+    # the deliveries waiting for an attempt, which the sweeper reads when due.
+    "webhook_deliveries": {
+        "keys": ("endpoint_key", "message_id"),
+        "indexes": [_gsi("pending", "pending_shard", "next_attempt_at", include=("attempts",))],
+        "ttl": "expires_at_epoch",
+    },
 }
 
 
