@@ -39,7 +39,8 @@ def list_endpoints(call: Call[Container]) -> dict[str, Any]:
        tag=TAG, role="admin", body=EndpointCreate, response=EndpointCreated, status=201)
 def create_endpoint(call: Call[Container]) -> dict[str, Any]:
     body: EndpointCreate = call.body
-    made = call.deps.webhook_endpoints.create(call.workspace_id, body.url, list(body.events), body.description)
+    made = call.deps.webhook_endpoints.create(call.workspace_id, body.url, list(body.events),
+                                             body.description or "")
     return {**endpoint_view(made.endpoint), "secret": made.secret}
 
 

@@ -23,7 +23,7 @@ Events = Annotated[list[EventType], Field(min_length=1, max_length=20)]
 class EndpointCreate(RequestModel):
     url: EndpointUrl
     events: Events
-    description: SingleLineText(200) = ""
+    description: SingleLineText(200) | None = None
 
 
 class EndpointPatch(RequestModel):
