@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.outbound_webhooks.delivery_queue import DeliveryQueue
     from chalicelib.outbound_webhooks.endpoint_repository import EndpointRepository
     from chalicelib.outbound_webhooks.endpoints import EndpointService
+    from chalicelib.outbound_webhooks.inbox_notifications import InboxNotifications
     from chalicelib.outbound_webhooks.sending import WebhookEmitter, WebhookSender
     from chalicelib.publishing.calendar import CalendarService
     from chalicelib.publishing.delivery_repository import DeliveryRepository
@@ -364,7 +365,8 @@ class Container:
         from chalicelib.inbox.event_consumer import InboxEventConsumer
 
         return InboxEventConsumer(self.inbox, self.listening, self.webhook_event_repository, self.clock,
-                                  after_ingest_hooks=[self.inbox_metrics.after_ingest])
+                                  after_ingest_hooks=[self.inbox_metrics.after_ingest,
+                                                      self.inbox_notifications.after_ingest])
 
     @cached_property
     def inbox_poller(self) -> InboxPoller:
@@ -400,6 +402,12 @@ class Container:
         from chalicelib.outbound_webhooks.sending import WebhookEmitter
 
         return WebhookEmitter(self.webhook_endpoint_repository, self.webhook_delivery_queue, self.clock)
+
+    @cached_property
+    def inbox_notifications(self) -> InboxNotifications:
+        from chalicelib.outbound_webhooks.inbox_notifications import InboxNotifications
+
+        return InboxNotifications(self.webhook_emitter)
 
     @cached_property
     def webhook_sender(self) -> WebhookSender:
