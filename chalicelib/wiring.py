@@ -46,6 +46,7 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.outbound_webhooks.endpoint_repository import EndpointRepository
     from chalicelib.outbound_webhooks.endpoints import EndpointService
     from chalicelib.outbound_webhooks.inbox_notifications import InboxNotifications
+    from chalicelib.outbound_webhooks.report_notifications import ReportNotifications
     from chalicelib.outbound_webhooks.sending import WebhookEmitter, WebhookSender
     from chalicelib.publishing.calendar import CalendarService
     from chalicelib.publishing.delivery_repository import DeliveryRepository
@@ -287,7 +288,8 @@ class Container:
         from chalicelib.metrics.rollup import RollupService
 
         return RollupService(self.metrics_repository, self.metrics_registry, self.channel_repository,
-                             self.channels.context_for, self.adapter, self.clock)
+                             self.channels.context_for, self.adapter, self.clock,
+                             period_closed_hooks=[self.report_notifications.period_closed])
 
     @cached_property
     def reports(self) -> ReportService:
@@ -408,6 +410,12 @@ class Container:
         from chalicelib.outbound_webhooks.inbox_notifications import InboxNotifications
 
         return InboxNotifications(self.webhook_emitter)
+
+    @cached_property
+    def report_notifications(self) -> ReportNotifications:
+        from chalicelib.outbound_webhooks.report_notifications import ReportNotifications
+
+        return ReportNotifications(self.webhook_emitter, self.settings.public_base_url)
 
     @cached_property
     def webhook_sender(self) -> WebhookSender:

@@ -46,6 +46,10 @@ class Access:
     lists_media_bucket: bool = False
 
 
+# A function that emits outbound webhook events (report.ready, message.received...): it reads the workspace's
+# endpoints, writes each delivery (and the event's dedupe marker) and queues it for the sender.
+NOTIFIES: dict[str, TableAccess] = {"webhook_endpoints": "read", "webhook_deliveries": "read_write"}
+
 FUNCTIONS: dict[str, Access] = {
     # Every route: the API reads and writes what its routes serve, and queues a publish-now.
     "api_handler": Access(
@@ -74,7 +78,8 @@ FUNCTIONS: dict[str, Access] = {
     # mentions, counts them (the workspace's time zone decides the day).
     "inbox_worker": Access(tables={"webhook_events": "read_write", "inbox": "read_write",
                                    "inbox_config": "read_write", "metrics": "read_write",
-                                   "workspaces": "read"}),
+                                   "workspaces": "read", **NOTIFIES},
+                           sends_to=("webhook_deliveries",)),
     # Polls the networks without webhooks: the pollable channels (sealed credentials, refreshed sessions
     # saved back, revoked ones flagged), their cursors, and the ingest path (store once, queue).
     "poll_inbox": Access(tables={"channels": "read_write", "inbox_config": "read_write",
@@ -82,8 +87,9 @@ FUNCTIONS: dict[str, Access] = {
                          sends_to=("inbox_events",), secrets_key=True),
     # Rolls up each workspace's finished local day: its counters and rows, the registry, and what the
     # networks report (channels' sealed credentials, refreshed tokens saved back).
-    "nightly_metrics": Access(tables={"metrics": "read_write", "channels": "read_write", "workspaces": "read"},
-                              secrets_key=True),
+    "nightly_metrics": Access(tables={"metrics": "read_write", "channels": "read_write", "workspaces": "read",
+                                      **NOTIFIES},
+                              sends_to=("webhook_deliveries",), secrets_key=True),
     # One attempt per message: the delivery (claimed, settled), its endpoint (sealed secrets, failing since,
     # disabled), a retry message.
     "webhook_sender": Access(tables={"webhook_endpoints": "read_write", "webhook_deliveries": "read_write"},
