@@ -1,6 +1,7 @@
 from chalice import Chalice
 
 from chalicelib.accounts import channel_routes, connect_routes, workspace_routes
+from chalicelib.audit import audit_routes
 from chalicelib.core import http_routes, meta_routes
 from chalicelib.inbox import inbox_jobs, inbox_routes, webhook_routes
 from chalicelib.metrics import metric_jobs, metric_routes
@@ -23,5 +24,6 @@ app.register_blueprint(inbox_routes.bp)
 app.register_blueprint(inbox_jobs.bp)
 app.register_blueprint(endpoint_routes.bp)
 app.register_blueprint(endpoint_jobs.bp)
+app.register_blueprint(audit_routes.bp)
 # Last: it answers preflight for every route registered before it.
 app.register_blueprint(http_routes.bp)

@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.core.api import provide_wiring
+from chalicelib.core.audit_trail import WriteMade, provide_audit
 from chalicelib.core.clock import Clock, SystemClock
 from chalicelib.core.principal import Principal
 from chalicelib.core.settings import Settings, get_settings
@@ -23,6 +24,8 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.accounts.connect import ConnectService
     from chalicelib.accounts.connect_repository import ConnectStateRepository
     from chalicelib.accounts.workspace_repository import WorkspaceRepository
+    from chalicelib.audit.audit_log import AuditLog
+    from chalicelib.audit.audit_repository import AuditRepository
     from chalicelib.core.crypto import SecretBox
     from chalicelib.core.outbound import OutboundPolicy
     from chalicelib.inbox.config_repository import InboxConfigRepository
@@ -377,6 +380,24 @@ class Container:
         return InboxPoller(self.channels, self.channel_repository, self.inbox_config_repository, self.ingest,
                            self.adapter, self.clock)
 
+    # -- audit log ---------------------------------------------------------------
+
+    @cached_property
+    def audit_repository(self) -> AuditRepository:
+        from chalicelib.audit.audit_repository import AuditRepository
+
+        return AuditRepository()
+
+    @cached_property
+    def audit_log(self) -> AuditLog:
+        from chalicelib.audit.audit_log import AuditLog
+
+        def retention_of(workspace_id: str) -> int | None:
+            row = self.workspace_repository.get(workspace_id)
+            return row.audit_retention_days if row is not None else None
+
+        return AuditLog(self.audit_repository, retention_of, self.clock)
+
     # -- outbound webhooks ------------------------------------------------------
 
     @cached_property
@@ -446,4 +467,9 @@ def authenticate(deps: Container, headers: dict[str, str]) -> Principal:
     return deps.access.authenticate(headers)
 
 
+def record_write(deps: Container, write: WriteMade) -> None:
+    deps.audit_log.record(deps, write)
+
+
 provide_wiring(container, authenticate)
+provide_audit(record_write)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-TableAccess = Literal["read", "read_write"]
+TableAccess = Literal["read", "append", "read_write"]
 BucketAccess = Literal["read", "read_write"]
 
 # No Scan: every access is GetItem/Query on a designed key or index, so the policy can say so.
@@ -18,7 +18,9 @@ BucketAccess = Literal["read", "read_write"]
 # DeleteItem or ConditionCheckItem on that item's table.
 TABLE_READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem")
 TABLE_WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
-TABLE_ACTIONS: dict[str, tuple[str, ...]] = {"read": TABLE_READ, "read_write": TABLE_READ + TABLE_WRITE}
+# `append`: new items only (the audit log): no UpdateItem, DeleteItem or BatchWriteItem (which can delete).
+TABLE_ACTIONS: dict[str, tuple[str, ...]] = {"read": TABLE_READ, "append": TABLE_READ + ("dynamodb:PutItem",),
+                                             "read_write": TABLE_READ + TABLE_WRITE}
 # GetQueueUrl: the code addresses queues by name. SendMessageBatch is authorised as SendMessage.
 QUEUE_SEND_ACTIONS = ("sqs:GetQueueUrl", "sqs:SendMessage")
 QUEUE_CONSUME_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
@@ -64,7 +66,9 @@ FUNCTIONS: dict[str, Access] = {
                 # OAuth connections in progress (POST /channels/connect, the callback, choosing accounts)
                 "connect_states": "read_write",
                 # outbound webhook endpoints (their sealed secrets) and replays of their deliveries
-                "webhook_endpoints": "read_write", "webhook_deliveries": "read_write"},
+                "webhook_endpoints": "read_write", "webhook_deliveries": "read_write",
+                # every write a caller makes is appended to the audit log, which no function may change
+                "audit_log": "append"},
         sends_to=("publish", "inbox_events", "webhook_deliveries"), secrets_key=True, media_bucket="read_write"),
     # Queues due deliveries and recovers expired claims: the posts table and the publish queue only.
     "tick": Access(tables={"posts": "read_write"}, sends_to=("publish",), reads_depth_of=("publish",)),
