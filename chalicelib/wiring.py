@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.core.api import provide_wiring
+from chalicelib.core.audit_trail import WriteMade, provide_audit
 from chalicelib.core.clock import Clock, SystemClock
 from chalicelib.core.principal import Principal
 from chalicelib.core.settings import Settings, get_settings
@@ -23,6 +24,8 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.accounts.connect import ConnectService
     from chalicelib.accounts.connect_repository import ConnectStateRepository
     from chalicelib.accounts.workspace_repository import WorkspaceRepository
+    from chalicelib.audit.audit_log import AuditLog
+    from chalicelib.audit.audit_repository import AuditRepository
     from chalicelib.core.crypto import SecretBox
     from chalicelib.core.outbound import OutboundPolicy
     from chalicelib.inbox.config_repository import InboxConfigRepository
@@ -42,6 +45,12 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.metrics.reports import ReportService
     from chalicelib.metrics.rollup import RollupService
     from chalicelib.networks.base import ConnectsByOAuth, NetworkAdapter, OAuthApp
+    from chalicelib.outbound_webhooks.delivery_queue import DeliveryQueue
+    from chalicelib.outbound_webhooks.endpoint_repository import EndpointRepository
+    from chalicelib.outbound_webhooks.endpoints import EndpointService
+    from chalicelib.outbound_webhooks.inbox_notifications import InboxNotifications
+    from chalicelib.outbound_webhooks.report_notifications import ReportNotifications
+    from chalicelib.outbound_webhooks.sending import WebhookEmitter, WebhookSender
     from chalicelib.publishing.calendar import CalendarService
     from chalicelib.publishing.delivery_repository import DeliveryRepository
     from chalicelib.publishing.engine import PublishingEngine
@@ -282,7 +291,8 @@ class Container:
         from chalicelib.metrics.rollup import RollupService
 
         return RollupService(self.metrics_repository, self.metrics_registry, self.channel_repository,
-                             self.channels.context_for, self.adapter, self.clock)
+                             self.channels.context_for, self.adapter, self.clock,
+                             period_closed_hooks=[self.report_notifications.period_closed])
 
     @cached_property
     def reports(self) -> ReportService:
@@ -360,7 +370,8 @@ class Container:
         from chalicelib.inbox.event_consumer import InboxEventConsumer
 
         return InboxEventConsumer(self.inbox, self.listening, self.webhook_event_repository, self.clock,
-                                  after_ingest_hooks=[self.inbox_metrics.after_ingest])
+                                  after_ingest_hooks=[self.inbox_metrics.after_ingest,
+                                                      self.inbox_notifications.after_ingest])
 
     @cached_property
     def inbox_poller(self) -> InboxPoller:
@@ -368,6 +379,74 @@ class Container:
 
         return InboxPoller(self.channels, self.channel_repository, self.inbox_config_repository, self.ingest,
                            self.adapter, self.clock)
+
+    # -- audit log ---------------------------------------------------------------
+
+    @cached_property
+    def audit_repository(self) -> AuditRepository:
+        from chalicelib.audit.audit_repository import AuditRepository
+
+        return AuditRepository()
+
+    @cached_property
+    def audit_log(self) -> AuditLog:
+        from chalicelib.audit.audit_log import AuditLog
+
+        def retention_of(workspace_id: str) -> int | None:
+            row = self.workspace_repository.get(workspace_id)
+            return row.audit_retention_days if row is not None else None
+
+        return AuditLog(self.audit_repository, retention_of, self.clock)
+
+    # -- outbound webhooks ------------------------------------------------------
+
+    @cached_property
+    def webhook_endpoint_repository(self) -> EndpointRepository:
+        from chalicelib.outbound_webhooks.endpoint_repository import EndpointRepository
+
+        return EndpointRepository()
+
+    @cached_property
+    def webhook_delivery_queue(self) -> DeliveryQueue:
+        from chalicelib.outbound_webhooks.delivery_queue import DeliveryQueue
+
+        return DeliveryQueue(self.client("sqs"), self.settings.queue("webhook_deliveries"))
+
+    @cached_property
+    def webhook_endpoints(self) -> EndpointService:
+        from chalicelib.outbound_webhooks.endpoints import EndpointService
+
+        return EndpointService(self.webhook_endpoint_repository, self.secret_box, self.outbound,
+                               self.webhook_delivery_queue, self.clock)
+
+    @cached_property
+    def webhook_emitter(self) -> WebhookEmitter:
+        """What every feature calls when something a subscriber may want happened."""
+        from chalicelib.outbound_webhooks.sending import WebhookEmitter
+
+        return WebhookEmitter(self.webhook_endpoint_repository, self.webhook_delivery_queue, self.clock)
+
+    @cached_property
+    def inbox_notifications(self) -> InboxNotifications:
+        from chalicelib.outbound_webhooks.inbox_notifications import InboxNotifications
+
+        return InboxNotifications(self.webhook_emitter)
+
+    @cached_property
+    def report_notifications(self) -> ReportNotifications:
+        from chalicelib.outbound_webhooks.report_notifications import ReportNotifications
+
+        return ReportNotifications(self.webhook_emitter, self.settings.public_base_url)
+
+    @cached_property
+    def webhook_sender(self) -> WebhookSender:
+        from dataclasses import replace
+
+        from chalicelib.outbound_webhooks.sending import WebhookSender
+
+        # A webhook is a POST: a redirect is an answer (a failure), never followed.
+        return WebhookSender(self.webhook_endpoint_repository, self.secret_box, replace(self.outbound, max_redirects=0),
+                             self.webhook_delivery_queue, self.clock)
 
 
 _current: list[Container] = []
@@ -388,4 +467,9 @@ def authenticate(deps: Container, headers: dict[str, str]) -> Principal:
     return deps.access.authenticate(headers)
 
 
+def record_write(deps: Container, write: WriteMade) -> None:
+    deps.audit_log.record(deps, write)
+
+
 provide_wiring(container, authenticate)
+provide_audit(record_write)

@@ -2,7 +2,7 @@
 infra/resources.py."""
 from __future__ import annotations
 
-from pynamodb.attributes import BinaryAttribute, MapAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.attributes import BinaryAttribute, MapAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -22,6 +22,7 @@ class WorkspaceRecord(Model):
     created_at = UnicodeAttribute()
     feed_token_id = UnicodeAttribute(null=True)
     feed_token_sealed = BinaryAttribute(null=True, legacy_encoding=False)
+    audit_retention_days = NumberAttribute(null=True)
     by_feed_token = FeedTokenIndex()
 
 

@@ -13,8 +13,12 @@ from functools import lru_cache
 TABLES = ("workspaces", "api_keys", "channels", "posts", "media", "sandbox_posts", "metrics",
           "inbox", "webhook_events", "inbox_config",
           # OAuth connections in progress (chalicelib/accounts/connect.py), each gone ten minutes after it began.
-          "connect_states")
-QUEUES = ("publish", "inbox_events")
+          "connect_states",
+          # Outbound webhooks (chalicelib/outbound_webhooks/): endpoints, and each message's delivery to each.
+          "webhook_endpoints", "webhook_deliveries",
+          # Every write made through the API, append-only (chalicelib/audit/).
+          "audit_log")
+QUEUES = ("publish", "inbox_events", "webhook_deliveries")
 # HTTP connections each AWS client keeps: the publish worker handles a batch's 10 records at once and
 # the tick reads its shards in parallel; botocore's default of 10 would open and drop connections.
 MAX_POOL_CONNECTIONS = 32
