@@ -25,6 +25,7 @@ from chalicelib.networks.base import (
 )
 from chalicelib.networks.registry import NETWORKS, limits_for
 from tests.fakes.pinterest_api import PinterestApi
+from tests.support.events import load_event
 
 TOKEN = "pina_token"
 USER_ID = "1108000000000777"
@@ -263,11 +264,35 @@ def test_processing_that_never_ends_is_given_up(adapter, fake, clock):
 # -- errors ----------------------------------------------------------------------------------------------------
 
 def test_a_rate_limit_is_retried_after_the_reset_pinterest_names(adapter, fake):
-    fake.fail("POST", "/v5/pins", 429, {"code": 8, "message": "You have exceeded your rate limit."},
+    fake.fail("POST", "/v5/pins", 429, load_event("pinterest", "error_rate_limited.json"),
               {"x-ratelimit-limit": "100", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "42"})
     with pytest.raises(RetryableError) as raised:
         adapter.publish(channel(), request(media=(image(fake),)))
     assert raised.value.retry_after_s == 42
+
+
+def test_the_documented_answers_are_read_as_documented(adapter, fake):
+    documented = load_event("pinterest", "media_registered.json")
+    progress = Progress()
+    req = request(media=(video(), image(fake, "c.jpg")), progress=progress)
+    with pytest.raises(StillProcessing):
+        adapter.publish(channel(), req)
+    [media] = fake.media.values()
+    assert len(fake.calls("POST", "/v5/media")) == 1
+    assert set(documented["upload_parameters"]) <= set(_last_upload_fields(fake))
+
+    fake.fail("POST", "/v5/pins", 201, load_event("pinterest", "pin_created.json"))
+    fake.settle()
+    result = adapter.publish(channel(), again(req, progress))
+    assert result.remote_id == "813744226420795884"
+    assert result.remote_url == "https://www.pinterest.com/pin/813744226420795884/"
+    assert media.status == "succeeded"
+
+
+def _last_upload_fields(fake: PinterestApi) -> list[str]:
+    from tests.fakes.pinterest_api import _multipart
+
+    return list(_multipart(fake.calls("POST", r"/upload/.*")[-1]))
 
 
 def test_a_refused_token_is_refreshed_once_then_an_auth_error(adapter, fake):
