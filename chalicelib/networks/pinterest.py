@@ -428,19 +428,8 @@ class PinterestAdapter(InboxNetworkAdapter):
         path = (f"/boards/{board_id}/sections/{options.board_section_id}/pins" if options.board_section_id
                 else f"/boards/{board_id}/pins")
         body = self.call(channel, "GET", path, params={"page_size": str(PINS_PAGE)})
-        items = [item for item in body.get("items") or [] if isinstance(item, Mapping)]
         wanted = _pin_fields(request, options) | {"description": request.text}
-        matches = [item for item in items if _same_pin(item, wanted, since)]
-        if len(matches) > 1:
-            raise AmbiguousError("the Pinterest board has more than one pin like this one; Herald cannot tell which")
-        if matches:
-            found = matches[0]
-            return PublishResult(remote_id=str(found["id"]), remote_url=_pin_url(str(found["id"])),
-                                 published_at=_moment(found.get("created_at")))
-        recent = [moment for moment in (_moment(item.get("created_at")) for item in items) if moment]
-        if body.get("bookmark") and recent and min(recent) >= since:
-            raise AmbiguousError("the Pinterest board has more recent pins than Herald read; it cannot tell")
-        return None
+        return _matching_pin(body, wanted, since)
 
     # -- HTTP -------------------------------------------------------------------------------------------------
 
@@ -502,6 +491,21 @@ def _pin_fields(request: PublishRequest, options: PinterestOptions) -> dict[str,
     if alt:
         fields["alt_text"] = alt[:MAX_ALT_TEXT]
     return fields
+
+
+def _matching_pin(body: Mapping[str, Any], wanted: Mapping[str, Any], since: datetime) -> PublishResult | None:
+    items = [item for item in body.get("items") or [] if isinstance(item, Mapping)]
+    matches = [item for item in items if _same_pin(item, wanted, since)]
+    if len(matches) > 1:
+        raise AmbiguousError("the Pinterest board has more than one pin like this one; Herald cannot tell which")
+    if matches:
+        found = matches[0]
+        return PublishResult(remote_id=str(found["id"]), remote_url=_pin_url(str(found["id"])),
+                             published_at=_moment(found.get("created_at")))
+    recent = [moment for moment in (_moment(item.get("created_at")) for item in items) if moment]
+    if body.get("bookmark") and recent and min(recent) >= since:
+        raise AmbiguousError("the Pinterest board has more recent pins than Herald read; it cannot tell")
+    return None
 
 
 def _same_pin(item: Mapping[str, Any], wanted: Mapping[str, Any], since: datetime) -> bool:

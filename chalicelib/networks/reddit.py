@@ -197,20 +197,13 @@ def ratelimit_wait(headers: Mapping[str, str] | None) -> float | None:
 
 def explain_error(response: Any) -> ErrorDetail:
     """Reddit's HTTP errors: `{"message": "Unauthorized", "error": 401}`, `{"reason": "private", ...}`."""
-    body = read_json(response)
     status = getattr(response, "status_code", 0)
-    headers = getattr(response, "headers", None) or {}
-    text = ""
-    if isinstance(body, Mapping):
-        text = str(body.get("explanation") or body.get("reason") or body.get("message") or "")
-    else:
-        text = (getattr(response, "text", "") or "")[:300]
-    authenticate = str({k.lower(): v for k, v in headers.items()}.get("www-authenticate") or "")
-    reset = ratelimit_wait(headers)
+    headers = {k.lower(): v for k, v in (getattr(response, "headers", None) or {}).items()}
+    text = _error_text(response)
     if status == 429:
-        lowered = {k.lower(): v for k, v in headers.items()}
-        wait = reset if reset is not None else _float(lowered.get("x-ratelimit-reset"))
+        wait = ratelimit_wait(headers) or _float(headers.get("x-ratelimit-reset"))
         return ErrorDetail(text=text or "too many requests", rate_limited=True, retry_after_s=wait or DEFAULT_WAIT_S)
+    authenticate = str(headers.get("www-authenticate") or "")
     if status == 401 or "invalid_token" in authenticate or "insufficient_scope" in authenticate:
         return ErrorDetail(text=text or "unauthorized", auth=True)
     if status == 403:
@@ -219,6 +212,13 @@ def explain_error(response: Any) -> ErrorDetail:
     if status == 404:
         return ErrorDetail(text=text, sentence="Reddit does not know this subreddit (or it is private or banned)")
     return ErrorDetail(text=text)
+
+
+def _error_text(response: Any) -> str:
+    body = read_json(response)
+    if isinstance(body, Mapping):
+        return str(body.get("explanation") or body.get("reason") or body.get("message") or "")
+    return (getattr(response, "text", "") or "")[:300]
 
 
 def submit_failure(errors: list[Any], subreddit: str) -> Exception:
@@ -385,23 +385,7 @@ class RedditAdapter(InboxNetworkAdapter):
                  or self._clock.now() - timedelta(days=1)) - LOOK_BACK
         body = self.call(channel, "GET", f"/user/{username}/submitted",
                          params={"sort": "new", "limit": str(SUBMITTED_PAGE), "raw_json": "1"})
-        listing = body.get("data") if isinstance(body.get("data"), Mapping) else {}
-        items = [child.get("data") for child in listing.get("children") or []
-                 if isinstance(child, Mapping) and isinstance(child.get("data"), Mapping)]
-        matches = [item for item in items if str(item.get("title") or "") == title
-                   and str(item.get("subreddit") or "").lower() == subreddit
-                   and _epoch(item.get("created_utc")) >= since]
-        if len(matches) > 1:
-            raise AmbiguousError("Reddit lists more than one submission with this title; Herald cannot tell which")
-        if matches:
-            found = matches[0]
-            return PublishResult(remote_id=str(found.get("name") or f"t3_{found.get('id')}"),
-                                 remote_url=f"{WEB_URL}{found.get('permalink') or ''}",
-                                 published_at=_epoch(found.get("created_utc")))
-        oldest = min((_epoch(item.get("created_utc")) for item in items), default=None)
-        if listing.get("after") and oldest is not None and oldest >= since:
-            raise AmbiguousError("Reddit lists more recent submissions than Herald read; it cannot tell")
-        return None
+        return _matching_submission(body, title, subreddit, since)
 
     # -- HTTP -------------------------------------------------------------------------------------------------
 
@@ -464,6 +448,27 @@ def _configured_user_agent() -> str:
     from chalicelib.core.settings import get_settings
 
     return get_settings().reddit_user_agent
+
+
+def _matching_submission(body: Mapping[str, Any], title: str, subreddit: str,
+                         since: datetime) -> PublishResult | None:
+    listing = body.get("data") if isinstance(body.get("data"), Mapping) else {}
+    items = [child.get("data") for child in listing.get("children") or []
+             if isinstance(child, Mapping) and isinstance(child.get("data"), Mapping)]
+    matches = [item for item in items if str(item.get("title") or "") == title
+               and str(item.get("subreddit") or "").lower() == subreddit
+               and _epoch(item.get("created_utc")) >= since]
+    if len(matches) > 1:
+        raise AmbiguousError("Reddit lists more than one submission with this title; Herald cannot tell which")
+    if matches:
+        found = matches[0]
+        return PublishResult(remote_id=str(found.get("name") or f"t3_{found.get('id')}"),
+                             remote_url=f"{WEB_URL}{found.get('permalink') or ''}",
+                             published_at=_epoch(found.get("created_utc")))
+    oldest = min((_epoch(item.get("created_utc")) for item in items), default=None)
+    if listing.get("after") and oldest is not None and oldest >= since:
+        raise AmbiguousError("Reddit lists more recent submissions than Herald read; it cannot tell")
+    return None
 
 
 def _result(progress: Mapping[str, Any]) -> PublishResult:

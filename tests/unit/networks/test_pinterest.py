@@ -420,3 +420,11 @@ def test_oauth_url_exchange_refresh_and_accounts(fake, clock):
     with pytest.raises(PermanentError):
         oauth.exchange_code(APP, "spent", "https://app.example/cb", None)
     assert fake.violations == []
+
+
+def test_an_account_with_one_board_gets_it_as_the_channel_board(fake, clock):
+    fake.account("pina_single", "1108000000000888", "oneboard", {"5559999": []})
+    oauth = pinterest.make_oauth(clock=clock, api_url=fake.api_url)
+    fake.authorization_code("code2", "https://app.example/cb", "1108000000000888")
+    [account] = oauth.granted_accounts(APP, oauth.exchange_code(APP, "code2", "https://app.example/cb", None))
+    assert account.settings == {"user_id": "1108000000000888", "board_id": "5559999"}
