@@ -151,8 +151,12 @@ class Container:
             return module.make_adapter(clock=self.clock, network=network, base_url=self.settings.meta_graph_url)
         if network in CLIENT_CHOSEN_HOSTS:
             return module.make_adapter(clock=self.clock, policy=self.outbound)
+        if network == "reddit":  # Reddit refuses a call without the app's own descriptive User-Agent
+            return module.make_adapter(clock=self.clock, base_url=self.settings.reddit_api_url,
+                                       user_agent=self.settings.reddit_user_agent)
         base_url = {"x": self.settings.x_api_url, "linkedin": self.settings.linkedin_api_url,
-                    "tiktok": self.settings.tiktok_api_url, "threads": self.settings.threads_api_url}.get(network)
+                    "tiktok": self.settings.tiktok_api_url, "threads": self.settings.threads_api_url,
+                    "pinterest": self.settings.pinterest_api_url}.get(network)
         if base_url:
             return module.make_adapter(clock=self.clock, base_url=base_url)
         return module.make_adapter(clock=self.clock)
@@ -163,24 +167,34 @@ class Container:
         from chalicelib.networks.base import OAuthApp
         from chalicelib.networks.registry import network_module
 
-        s = self.settings
+        s, clock = self.settings, self.clock
         module = network_module(network)
-        if network in ("facebook", "instagram"):  # one Facebook Login grant reaches Pages and their Instagram
-            return (module.make_oauth(clock=self.clock, graph_url=s.meta_graph_url, authorize_url=s.meta_authorize_url,
-                                      config_id=s.meta_login_config_id or None),
-                    OAuthApp(s.meta_app_id, s.meta_app_secret))
-        if network == "threads":
-            return (module.make_oauth(clock=self.clock, api_url=s.threads_api_url,
-                                      authorize_url=s.threads_authorize_url),
-                    OAuthApp(s.threads_app_id, s.threads_app_secret))
-        if network == "linkedin":
-            return (module.make_oauth(clock=self.clock, api_url=s.linkedin_api_url,
-                                      authorize_url=s.linkedin_authorize_url, token_url=s.linkedin_token_url),
-                    OAuthApp(s.linkedin_client_id, s.linkedin_client_secret))
-        if network == "x":
-            return (module.make_oauth(clock=self.clock, authorize_url=s.x_authorize_url, api_url=s.x_api_url),
-                    OAuthApp(s.x_client_id, s.x_client_secret))
-        raise KeyError(f"{network} does not connect by OAuth")
+        # Facebook Login: one grant reaches Pages and their Instagram accounts.
+        meta = lambda: (module.make_oauth(clock=clock, graph_url=s.meta_graph_url,  # noqa: E731
+                                          authorize_url=s.meta_authorize_url,
+                                          config_id=s.meta_login_config_id or None),
+                        OAuthApp(s.meta_app_id, s.meta_app_secret))
+        builders: dict[str, Callable[[], tuple[ConnectsByOAuth, OAuthApp]]] = {
+            "facebook": meta, "instagram": meta,
+            "threads": lambda: (module.make_oauth(clock=clock, api_url=s.threads_api_url,
+                                                  authorize_url=s.threads_authorize_url),
+                                OAuthApp(s.threads_app_id, s.threads_app_secret)),
+            "linkedin": lambda: (module.make_oauth(clock=clock, api_url=s.linkedin_api_url,
+                                                   authorize_url=s.linkedin_authorize_url,
+                                                   token_url=s.linkedin_token_url),
+                                 OAuthApp(s.linkedin_client_id, s.linkedin_client_secret)),
+            "x": lambda: (module.make_oauth(clock=clock, authorize_url=s.x_authorize_url, api_url=s.x_api_url),
+                          OAuthApp(s.x_client_id, s.x_client_secret)),
+            "pinterest": lambda: (module.make_oauth(clock=clock, api_url=s.pinterest_api_url,
+                                                    authorize_url=s.pinterest_authorize_url),
+                                  OAuthApp(s.pinterest_client_id, s.pinterest_client_secret)),
+            "reddit": lambda: (module.make_oauth(clock=clock, auth_url=s.reddit_auth_url, api_url=s.reddit_api_url,
+                                                 user_agent=s.reddit_user_agent),
+                               OAuthApp(s.reddit_client_id, s.reddit_client_secret)),
+        }
+        if network not in builders:
+            raise KeyError(f"{network} does not connect by OAuth")
+        return builders[network]()
 
     # -- services ----------------------------------------------------------------
 
