@@ -43,7 +43,6 @@ from chalicelib.networks.base import (
     TokenGrant,
 )
 from chalicelib.networks.http_failures import ErrorDetail, read_json, send
-from chalicelib.networks.sent_once import SentOnce
 from chalicelib.networks.webhook import InboxNetworkAdapter
 
 NETWORK = "Pinterest"
@@ -436,9 +435,7 @@ class PinterestAdapter(InboxNetworkAdapter):
     def call(self, channel: ChannelContext, method: str, path: str, *, creates: bool = False,
              **kwargs: Any) -> dict[str, Any]:
         """One authenticated call; a token Pinterest refuses (401) is refreshed once and the call repeated.
-        `creates`: a connection broken after sending is ambiguous (the pin may exist), not retryable."""
-        if creates:
-            kwargs["http"] = SentOnce(self.http)
+        `creates`: the call makes the pin (a connection broken after sending it is ambiguous: http_failures)."""
         if self._expired(channel):
             self._refresh(channel)
         try:

@@ -41,7 +41,6 @@ from chalicelib.networks.base import (
     TokenGrant,
 )
 from chalicelib.networks.http_failures import ErrorDetail, read_json, send
-from chalicelib.networks.sent_once import SentOnce
 from chalicelib.networks.webhook import InboxNetworkAdapter
 
 NETWORK = "Reddit"
@@ -307,7 +306,7 @@ class RedditAdapter(InboxNetworkAdapter):
         form = self._form(request, options, subreddit, kind)
         progress["submitted_at"] = self._clock.now().isoformat()
         request.record_progress(progress)
-        body = self.call(channel, "POST", "/api/submit", data=form, last=True, http=SentOnce(self.http))
+        body = self.call(channel, "POST", "/api/submit", data=form, last=True)
         answer = body.get("json") if isinstance(body.get("json"), Mapping) else {}
         errors = answer.get("errors") or []
         if errors:

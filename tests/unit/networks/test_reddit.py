@@ -24,7 +24,6 @@ from chalicelib.networks.base import (
 )
 from chalicelib.networks.http_failures import send
 from chalicelib.networks.registry import NETWORKS, limits_for
-from chalicelib.networks.sent_once import SentOnce
 from tests.fakes.reddit_api import RedditApi
 from tests.support.events import load_event
 
@@ -233,7 +232,7 @@ def test_a_lost_answer_is_ambiguous_and_a_refused_connection_retryable(adapter, 
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
     with pytest.raises(RetryableError):
-        send(SentOnce(requests.Session()), "POST", f"http://127.0.0.1:{port}/api/submit", network="Reddit",
+        send(requests.Session(), "POST", f"http://127.0.0.1:{port}/api/submit", network="Reddit",
              explain=reddit.explain_error)
 
 
