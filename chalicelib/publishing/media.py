@@ -28,9 +28,10 @@ MAX_BYTES = 512 * 1024 * 1024
 MAX_URL_BYTES = 100 * 1024 * 1024
 # A presigned GET lives at most this long (a network fetching a video late still finds it; no longer).
 MAX_PUBLIC_URL_S = 6 * 3600
-ACCEPTED = {"image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "video/quicktime"}
+# PDF: LinkedIn publishes a document as a swipeable carousel; the other networks refuse it when a post is saved.
+ACCEPTED = {"image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "video/quicktime", "application/pdf"}
 EXTENSIONS = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
-              "webp": "image/webp", "mp4": "video/mp4", "mov": "video/quicktime"}
+              "webp": "image/webp", "mp4": "video/mp4", "pdf": "application/pdf", "mov": "video/quicktime"}
 
 
 def guess_mime(url: str) -> str:
