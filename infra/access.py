@@ -73,11 +73,17 @@ FUNCTIONS: dict[str, Access] = {
                                    "workspaces": "read"}),
     # Polls the networks without webhooks: the pollable channels (sealed credentials, refreshed sessions
     # saved back, revoked ones flagged), their cursors, and the ingest path (store once, queue).
+    # A revoked channel's scheduled posts are flagged at risk (posts: `by_channel`, deliveries).
     "poll_inbox": Access(tables={"channels": "read_write", "inbox_config": "read_write",
-                                 "webhook_events": "read_write"},
+                                 "webhook_events": "read_write", "posts": "read_write"},
                          sends_to=("inbox_events",), secrets_key=True),
     # Rolls up each workspace's finished local day: its counters and rows, the registry, and what the
     # networks report (channels' sealed credentials, refreshed tokens saved back).
-    "nightly_metrics": Access(tables={"metrics": "read_write", "channels": "read_write", "workspaces": "read"},
+    # Checks every channel daily (the `by_health` index), refreshes tokens ahead of expiry (sealed credentials
+    # read and written back), and flags the posts scheduled on an unhealthy channel (`by_channel`, deliveries).
+    "channel_health": Access(tables={"channels": "read_write", "posts": "read_write"}, secrets_key=True),
+    # (posts: a channel found revoked has its scheduled posts flagged at risk.)
+    "nightly_metrics": Access(tables={"metrics": "read_write", "channels": "read_write", "workspaces": "read",
+                                      "posts": "read_write"},
                               secrets_key=True),
 }
