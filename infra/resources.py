@@ -95,6 +95,31 @@ TABLE_LAYOUTS: dict[str, dict[str, Any]] = {
         "keys": ("pk", "sk"),
         "indexes": [],
     },
+    # OAuth connections in progress, by the SHA-256 of their state; gone after their ten minutes.
+    "connect_states": {
+        "keys": ("state_hash", None),
+        "indexes": [],
+        "ttl": "expires_at_epoch",
+    },
+    # Outbound webhook endpoints of each workspace.
+    "webhook_endpoints": {
+        "keys": ("workspace_id", "endpoint_id"),
+        "indexes": [],
+    },
+    # Every write made through the API; append-only (no Update/Delete in any function's policy), TTL from
+    # the workspace's retention.
+    "audit_log": {
+        "keys": ("workspace_id", "entry_key"),
+        "indexes": [_gsi("by_actor", "actor_key", "entry_key"), _gsi("by_object", "object_key", "entry_key")],
+        "ttl": "expires_at_epoch",
+    },
+    # Each message's delivery to each endpoint (the delivery log), kept 30 days; sparse `pending` index:
+    # the deliveries waiting for an attempt, which the sweeper reads when due.
+    "webhook_deliveries": {
+        "keys": ("endpoint_key", "message_id"),
+        "indexes": [_gsi("pending", "pending_shard", "next_attempt_at", include=("attempts",))],
+        "ttl": "expires_at_epoch",
+    },
 }
 
 

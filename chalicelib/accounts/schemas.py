@@ -37,6 +37,8 @@ class WorkspaceCreate(RequestModel):
 class WorkspacePatch(RequestModel):
     name: WorkspaceName | None = None
     timezone: TimeZoneName | None = None
+    audit_retention_days: Annotated[int, Field(strict=True, ge=30, le=3650, description=(
+        "How long the audit log keeps each entry, in days (365 unless set); GET /audit says it."))] | None = None
 
 
 # 1..100 characters once the spaces around it are gone; no control characters.

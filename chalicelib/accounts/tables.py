@@ -1,7 +1,8 @@
-"""The accounts tables: workspaces, API keys, channels. Keys and indexes as in infra/resources.py."""
+"""The accounts tables: workspaces, API keys, channels, OAuth connections in progress. Keys and indexes as in
+infra/resources.py."""
 from __future__ import annotations
 
-from pynamodb.attributes import BinaryAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BinaryAttribute, MapAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -21,6 +22,7 @@ class WorkspaceRecord(Model):
     created_at = UnicodeAttribute()
     feed_token_id = UnicodeAttribute(null=True)
     feed_token_sealed = BinaryAttribute(null=True, legacy_encoding=False)
+    audit_retention_days = NumberAttribute(null=True)
     by_feed_token = FeedTokenIndex()
 
 
@@ -98,3 +100,24 @@ class ChannelRecord(Model):
     pollable = PollableChannels()
     by_health = ChannelsByHealthShard()
     by_grant = ChannelsByGrant()
+
+
+class ConnectStateRecord(Model):
+    """One OAuth connection in progress, keyed by the SHA-256 of its `state` (the state itself is a bearer
+    secret: it is never stored). Everything secret in it (the PKCE verifier, the granted tokens) is sealed."""
+
+    Meta = table_meta("connect_states")
+    state_hash = UnicodeAttribute(hash_key=True)
+    workspace_id = UnicodeAttribute()
+    # The API key that began it: only that key may choose the accounts.
+    started_by = UnicodeAttribute()
+    network = UnicodeAttribute()
+    redirect_uri = UnicodeAttribute()
+    # started -> exchanging -> granted -> used; or denied / failed. Each step is a conditional write.
+    status = UnicodeAttribute()
+    verifier_sealed = BinaryAttribute(null=True, legacy_encoding=False)
+    accounts_sealed = BinaryAttribute(null=True, legacy_encoding=False)
+    created_at = UnicodeAttribute()
+    expires_at = UnicodeAttribute()
+    # DynamoDB deletes the item some time after this (the service checks `expires_at` itself).
+    expires_at_epoch = TTLAttribute()

@@ -6,6 +6,7 @@ model, a dict, or a `chalice.Response`.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable
@@ -157,11 +158,46 @@ def _wired() -> tuple[Any, AuthFn]:
     return current(), authenticate
 
 
+Event = TypeVar("Event")
+Result = TypeVar("Result")
+
+
+def with_services(job: Callable[[Event, Any], Result]) -> Callable[[Event], Result]:
+    """A scheduled function or queue consumer written as `job(event, deps)`: it is handed the wired
+    services, as route handlers are through `Call.deps`, instead of reaching for them."""
+
+    @functools.wraps(job)
+    def run(event: Event) -> Result:
+        return job(event, _wired()[0])
+
+    return run
+
+
 def _principal(deps: Any, authenticate: AuthFn, headers: dict[str, str], role: str) -> Principal:
     principal = authenticate(deps, headers)
     if ROLE_RANK[principal.role] < ROLE_RANK[role]:
         raise Forbidden(f"This needs the {role} role or higher; your key is {principal.role}.")
     return principal
+
+
+def _audit(deps: Any, request: Any, principal: Principal, method: str, path: str, params: dict[str, str],
+           body: BaseModel | None, result: Any, status: int) -> None:
+    """Records the write; a log that cannot be written is logged loudly and does not undo the write."""
+    from chalicelib.core.audit_trail import WriteMade, record_write, redacted
+
+    try:
+        changes = redacted(body.model_dump(mode="json", exclude_unset=True)) if body is not None else {}
+        answered = result.status_code if isinstance(result, Response) else status
+        if answered >= 400:
+            return
+        answer_id = result.get("id") if isinstance(result, dict) else None
+        identity = (request.context or {}).get("identity") or {}
+        record_write(deps, WriteMade(principal, method, path, dict(params), changes, answered,
+                                     str(identity.get("sourceIp") or ""),
+                                     str((request.headers or {}).get("user-agent") or "")[:300],
+                                     str(answer_id) if answer_id else None))
+    except Exception:
+        log.exception("AUDIT LOG WRITE FAILED for %s %s by key %s", method, path, principal.key_id)
 
 
 def route(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
@@ -189,6 +225,8 @@ def route(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
                 parsed_query = _validate(query, query_params, "query") if query else None
                 call = Call(principal, parsed_body, parsed_query, headers, raw, deps, query_params)
                 result = handler(call, **params)
+                if principal is not None and method != "GET":
+                    _audit(deps, request, principal, method, path, params, parsed_body, result, status)
             except ApiError as error:
                 return error_response(error)
             except Exception:

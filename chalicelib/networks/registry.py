@@ -108,6 +108,20 @@ class ThreadsSettings(ChannelSettings):
     threads_user_id: NumericId | None = None
 
 
+class PinterestSettings(ChannelSettings):
+    user_id: NumericId | None = None
+    # The board pins go to unless a post names one (variants[ch].pinterest.board_id); checked against the
+    # account's boards (GET /v5/boards) when the channel is connected.
+    board_id: NumericId | None = None
+
+
+class RedditSettings(ChannelSettings):
+    user_id: Annotated[str, Field(strict=True, pattern=r"^[a-z0-9]{1,16}$")] | None = None
+    username: Annotated[str, Field(strict=True, pattern=r"^[A-Za-z0-9_-]{3,20}$")] | None = None
+    # The subreddit submissions go to unless a post names one (variants[ch].reddit.subreddit).
+    subreddit: Annotated[str, Field(strict=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")] | None = None
+
+
 class SandboxCredentials(_Schema):
     token: Secret | None = None  # type: ignore[valid-type]
 
@@ -143,6 +157,14 @@ class XCredentials(_Schema):
     access_token: Secret  # type: ignore[valid-type]
     refresh_token: Secret  # type: ignore[valid-type]
     # RFC 3339: when the access token lapses (X's last two hours); the adapter refreshes before it.
+    expires_at: _text(40) | None = None  # type: ignore[valid-type]
+
+
+class RefreshableCredentials(_Schema):
+    """An OAuth 2.0 access token, the refresh token that renews it, and when it lapses (RFC 3339)."""
+
+    access_token: Secret  # type: ignore[valid-type]
+    refresh_token: Secret | None = None  # type: ignore[valid-type]
     expires_at: _text(40) | None = None  # type: ignore[valid-type]
 
 
@@ -191,6 +213,10 @@ NETWORKS: dict[str, NetworkSpec] = {
                     can_publish=False, verified_by="GET /v2/user/info/?fields=open_id,display_name"),
         NetworkSpec("threads", "chalicelib.networks.threads", ThreadsCredentials, ThreadsSettings,
                     "threads_user_id", verified_by="GET /me?fields=id,username"),
+        NetworkSpec("pinterest", "chalicelib.networks.pinterest", RefreshableCredentials, PinterestSettings,
+                    "user_id", verified_by="GET /v5/user_account (and GET /v5/boards for a board_id)"),
+        NetworkSpec("reddit", "chalicelib.networks.reddit", RefreshableCredentials, RedditSettings, "user_id",
+                    verified_by="GET /api/v1/me (and GET /r/{subreddit}/about for a subreddit)"),
     )
 }
 

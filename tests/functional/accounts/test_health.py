@@ -13,7 +13,7 @@ from chalicelib.core.clock import to_rfc3339
 from chalicelib.core.jobs import run_job_by_name
 from chalicelib.networks.meta_deauth import signed_request
 from tests.fakes.x_api import XApi
-from tests.support.channel_health import connect_x, delivery_of, scheduled_post, store_credentials, x_container
+from tests.support.channel_health import connect_x, scheduled_post, store_credentials, x_container
 from tests.support.events import load_event
 from tests.support.factories import connect_sandbox, connect_verified
 from tests.support.webhooks import META_SECRET, tiktok_headers

@@ -5,8 +5,9 @@ from datetime import UTC, datetime
 
 import pytest
 import requests
+from urllib3.exceptions import NewConnectionError
 
-from chalicelib.networks import meta
+from chalicelib.networks import meta, meta_errors
 from chalicelib.networks.base import (
     AmbiguousError,
     AuthError,
@@ -329,7 +330,7 @@ class TestReplies:
         sent = http.sent[0]
         assert (sent.method, sent.url) == (
             "POST",
-            f"https://graph.facebook.com/{meta.GRAPH_API_VERSION}/122131676912594941_1213590066982748/comments",
+            f"https://graph.facebook.com/{meta_errors.GRAPH_API_VERSION}/122131676912594941_1213590066982748/comments",
         )
         assert sent.json == {"message": "Thanks, we do!"}
         assert sent.headers["Authorization"] == "Bearer tok-123"
@@ -453,7 +454,8 @@ class TestReplies:
 
     def test_a_read_timeout_is_ambiguous_and_a_refused_connection_retryable(self):
         adapter = meta.make_adapter(
-            FakeSession([requests.ReadTimeout(), requests.ConnectionError(), requests.ConnectTimeout()]),
+            FakeSession([requests.ReadTimeout(), requests.ConnectionError(NewConnectionError(None, "refused")),
+                         requests.ConnectTimeout()]),
             fixed_clock(),
         )
         with pytest.raises(AmbiguousError):
