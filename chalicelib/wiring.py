@@ -213,6 +213,11 @@ class Container:
 
         def status_changed(workspace_id: str, channel_id: str) -> None:
             self.health.channel_changed(workspace_id, channel_id)  # its scheduled posts at risk, or no longer
+            row = self.channel_repository.get(workspace_id, channel_id)
+            if row is not None and row.status in ("needs_reauth", "disabled"):
+                self.webhook_emitter.emit(workspace_id, "channel.needs_reauth", {
+                    "channel_id": channel_id, "network": row.network, "name": row.name, "handle": row.handle,
+                    "status": row.status}, event_key=f"{channel_id}:{row.status}:{row.updated_at}")
 
         return ChannelService(self.channel_repository, self.secret_box, self.adapter, self.clock,
                               tokens=self.tokens, on_status_change=status_changed)

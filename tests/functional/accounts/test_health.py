@@ -242,3 +242,25 @@ def test_tiktok_authorization_removed_disables_the_channel(api: Any, client: Any
     assert found["health"]["status"] == "failing" and "TikTok" in found["health"]["problem"]
     delivery = _post(api, post_id)["deliveries"][0]
     assert delivery["at_risk"] is True and "removed Herald" in delivery["last_error"]
+
+
+def test_a_channel_that_needs_reconnecting_is_announced_to_webhook_endpoints_once(
+        api: Any, deps: Any, workspace: Any, x_api: XApi, clock: Any) -> None:
+    from chalicelib.core.outbound import ALLOW_LOCAL_PEERS
+    from tests.support.webhook_receiver import WebhookReceiver, drain_webhooks
+
+    row, tokens = connect_x(deps, workspace.id, x_api, clock)
+    deps.outbound = ALLOW_LOCAL_PEERS  # the receiver is on 127.0.0.1; X's adapter is made already, unchanged
+    with WebhookReceiver() as receiver:
+        made = api.post("/webhook-endpoints", {"url": receiver.hook(), "events": ["channel.needs_reauth"]})
+        assert made.status_code == 201, made.body
+        x_api.revoke(tokens["refresh_token"])
+        x_api.expire(tokens["access_token"])
+        api.post(f"/channels/{row.channel_id}/check")
+        api.post(f"/channels/{row.channel_id}/check")  # still revoked: no second announcement
+        drain_webhooks(deps)
+        [sent] = [json.loads(r.body) for r in receiver.received()]
+    assert sent["type"] == "channel.needs_reauth"
+    assert (sent["data"]["channel_id"], sent["data"]["network"], sent["data"]["status"]) == (
+        row.channel_id, "x", "needs_reauth")
+
