@@ -33,9 +33,14 @@ def check_channel(call: Call[Container], channel_id: str) -> dict[str, Any]:
 
 
 @route(bp, "/webhooks/meta/deauthorize", "POST", summary="Meta's deauthorize callback (signed_request)",
-       tag="webhooks", role=None, response=DeauthorizeReceipt, errors=(401,), accepts=(FORM,))
+       tag="webhooks", role=None, response=DeauthorizeReceipt, errors=(401, 413), accepts=(FORM,))
 def meta_deauthorize(call: Call[Container]) -> dict[str, Any]:
+    from chalicelib.core.errors import PayloadTooLarge
     from chalicelib.networks.base import SignatureError
+    from chalicelib.networks.meta_deauth import MAX_SIGNED_REQUEST
+
+    if len(call.raw_body) > 2 * MAX_SIGNED_REQUEST:
+        raise PayloadTooLarge(f"A deauthorize callback is at most {2 * MAX_SIGNED_REQUEST} bytes.")
 
     try:
         disabled = call.deps.health.meta_deauthorize_callback(call.raw_body)

@@ -264,3 +264,9 @@ def test_a_channel_that_needs_reconnecting_is_announced_to_webhook_endpoints_onc
     assert (sent["data"]["channel_id"], sent["data"]["network"], sent["data"]["status"]) == (
         row.channel_id, "x", "needs_reauth")
 
+
+
+def test_a_deauthorize_callback_too_big_is_refused_before_it_is_read(client: Any) -> None:
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    big = client.http.post("/webhooks/meta/deauthorize", headers=form, body=b"signed_request=" + b"a" * 20_000)
+    assert big.status_code == 413
