@@ -23,6 +23,8 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.accounts.channels import ChannelService
     from chalicelib.accounts.connect import ConnectService
     from chalicelib.accounts.connect_repository import ConnectStateRepository
+    from chalicelib.accounts.health import HealthService
+    from chalicelib.accounts.tokens import TokenService
     from chalicelib.accounts.workspace_repository import WorkspaceRepository
     from chalicelib.audit.audit_log import AuditLog
     from chalicelib.audit.audit_repository import AuditRepository
@@ -209,7 +211,33 @@ class Container:
     def channels(self) -> ChannelService:
         from chalicelib.accounts.channels import ChannelService
 
-        return ChannelService(self.channel_repository, self.secret_box, self.adapter, self.clock)
+        def status_changed(workspace_id: str, channel_id: str) -> None:
+            self.health.channel_changed(workspace_id, channel_id)  # its scheduled posts at risk, or no longer
+            row = self.channel_repository.get(workspace_id, channel_id)
+            if row is not None and row.status in ("needs_reauth", "disabled"):
+                self.webhook_emitter.emit(workspace_id, "channel.needs_reauth", {
+                    "channel_id": channel_id, "network": row.network, "name": row.name, "handle": row.handle,
+                    "status": row.status}, event_key=f"{channel_id}:{row.status}:{row.updated_at}")
+
+        return ChannelService(self.channel_repository, self.secret_box, self.adapter, self.clock,
+                              tokens=self.tokens, on_status_change=status_changed)
+
+    @cached_property
+    def tokens(self) -> TokenService:
+        from chalicelib.accounts.tokens import TokenService, oauth_from_settings
+
+        def revoked(row: Any, _why: str) -> None:
+            self.channels.mark_needs_reauth(row.workspace_id, row.channel_id)
+
+        return TokenService(self.channel_repository, self.secret_box, oauth_from_settings(self.settings, self.clock),
+                            self.clock, sleep=self._sleep, on_revoked=revoked)
+
+    @cached_property
+    def health(self) -> HealthService:
+        from chalicelib.accounts.health import HealthService
+
+        return HealthService(self.channels, self.tokens, self.adapter, self.post_repository, self.clock,
+                             meta_app_secret=self.settings.meta_app_secret)
 
     @cached_property
     def connect_state_repository(self) -> ConnectStateRepository:
@@ -352,7 +380,8 @@ class Container:
     def webhooks(self) -> WebhookService:
         from chalicelib.inbox.webhooks import WebhookService
 
-        return WebhookService(self.settings, self.ingest, self.inbox_config_repository, self.clock)
+        return WebhookService(self.settings, self.ingest, self.inbox_config_repository, self.clock,
+                              on_revoked=lambda network, account: self.health.deauthorize_account(network, account))
 
     @cached_property
     def saved_replies(self) -> SavedReplyService:

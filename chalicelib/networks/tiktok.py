@@ -94,8 +94,8 @@ def parse_webhook(payload: dict[str, Any]) -> ParsedWebhook:
     """TikTok sends one event per request; none of the documented ones is kept."""
     parsed = ParsedWebhook()
     try:
-        text_field(payload, "event")
-        text_field(payload, "user_openid")
+        event = text_field(payload, "event")
+        open_id = text_field(payload, "user_openid")
         moment_from_epoch(payload.get("create_time"), "create_time")
         content = payload.get("content")
         if not isinstance(content, str):
@@ -108,6 +108,8 @@ def parse_webhook(payload: dict[str, Any]) -> ParsedWebhook:
         parsed.errors.append(str(exc))
         return parsed
     parsed.ignored = 1
+    if event == "authorization.removed":  # the user removed Herald: its channel is disabled (accounts/health)
+        parsed.revoked.append(("tiktok", open_id))
     return parsed
 
 
