@@ -153,6 +153,9 @@ class Container:
             return module.make_adapter(clock=self.clock, network=network, base_url=self.settings.meta_graph_url)
         if network in CLIENT_CHOSEN_HOSTS:
             return module.make_adapter(clock=self.clock, policy=self.outbound)
+        if network == "tiktok":  # an unaudited app may only post privately: its content rules say so
+            return module.make_adapter(clock=self.clock, base_url=self.settings.tiktok_api_url,
+                                       app_audited=self.settings.tiktok_app_audited)
         if network == "reddit":  # Reddit refuses a call without the app's own descriptive User-Agent
             return module.make_adapter(clock=self.clock, base_url=self.settings.reddit_api_url,
                                        user_agent=self.settings.reddit_user_agent)
@@ -190,6 +193,9 @@ class Container:
             "pinterest": lambda: (module.make_oauth(clock=clock, api_url=s.pinterest_api_url,
                                                     authorize_url=s.pinterest_authorize_url),
                                   OAuthApp(s.pinterest_client_id, s.pinterest_client_secret)),
+            "tiktok": lambda: (module.make_oauth(clock=clock, api_url=s.tiktok_api_url,
+                                                 authorize_url=s.tiktok_authorize_url),
+                               OAuthApp(s.tiktok_client_key, s.tiktok_client_secret)),
             "reddit": lambda: (module.make_oauth(clock=clock, auth_url=s.reddit_auth_url, api_url=s.reddit_api_url,
                                                  user_agent=s.reddit_user_agent),
                                OAuthApp(s.reddit_client_id, s.reddit_client_secret)),

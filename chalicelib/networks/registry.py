@@ -153,6 +153,15 @@ class ThreadsCredentials(_Schema):
     expires_at: _text(40) | None = None  # type: ignore[valid-type]
 
 
+class TikTokCredentials(_Schema):
+    """A TikTok user token (24 hours) and its refresh token (a year); RFC 3339 expiries."""
+
+    access_token: Secret  # type: ignore[valid-type]
+    refresh_token: Secret | None = None  # type: ignore[valid-type]
+    expires_at: _text(40) | None = None  # type: ignore[valid-type]
+    refresh_expires_at: _text(40) | None = None  # type: ignore[valid-type]
+
+
 class XCredentials(_Schema):
     access_token: Secret  # type: ignore[valid-type]
     refresh_token: Secret  # type: ignore[valid-type]
@@ -209,8 +218,8 @@ NETWORKS: dict[str, NetworkSpec] = {
         NetworkSpec("linkedin", "chalicelib.networks.linkedin", AccessTokenCredentials, LinkedInSettings,
                     "organization_urn", can_publish=False,
                     verified_by="GET /rest/organizationAcls?q=roleAssignee&role=ADMINISTRATOR&state=APPROVED"),
-        NetworkSpec("tiktok", "chalicelib.networks.tiktok", AccessTokenCredentials, TikTokSettings, "open_id",
-                    can_publish=False, verified_by="GET /v2/user/info/?fields=open_id,display_name"),
+        NetworkSpec("tiktok", "chalicelib.networks.tiktok", TikTokCredentials, TikTokSettings, "open_id",
+                    verified_by="GET /v2/user/info/?fields=open_id,display_name"),
         NetworkSpec("threads", "chalicelib.networks.threads", ThreadsCredentials, ThreadsSettings,
                     "threads_user_id", verified_by="GET /me?fields=id,username"),
         NetworkSpec("pinterest", "chalicelib.networks.pinterest", RefreshableCredentials, PinterestSettings,
