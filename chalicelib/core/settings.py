@@ -83,6 +83,10 @@ class Settings:
     meta_app_id: str = ""
     meta_authorize_url: str = "https://www.facebook.com/v25.0/dialog/oauth"
     meta_login_config_id: str = ""
+    # Telegram's Bot API host (methods are {url}/bot<token>/<method>); Discord's API, which a channel's webhook
+    # URL must be on (https://discord.com/api/webhooks/<id>/<token>) and where its requests go.
+    telegram_api_url: str = "https://api.telegram.org"
+    discord_api_url: str = "https://discord.com/api"
 
     def table(self, logical: str) -> str:
         return self.tables[logical]
@@ -140,7 +144,8 @@ NETWORK_API_URLS = {"meta_graph_url": "HERALD_META_GRAPH_URL", "x_api_url": "HER
                     "threads_api_url": "HERALD_THREADS_API_URL",
                     "threads_authorize_url": "HERALD_THREADS_AUTHORIZE_URL",
                     "linkedin_authorize_url": "HERALD_LINKEDIN_AUTHORIZE_URL",
-                    "linkedin_token_url": "HERALD_LINKEDIN_TOKEN_URL"}
+                    "linkedin_token_url": "HERALD_LINKEDIN_TOKEN_URL",
+                    "telegram_api_url": "HERALD_TELEGRAM_API_URL", "discord_api_url": "HERALD_DISCORD_API_URL"}
 
 
 def _network_api_urls() -> dict[str, str]:

@@ -108,6 +108,13 @@ class ThreadsSettings(ChannelSettings):
     threads_user_id: NumericId | None = None
 
 
+class TelegramSettings(ChannelSettings):
+    # The chat a bot posts to: its id (-100... for channels and supergroups) or a public channel's @username
+    # when connecting; Telegram's numeric id replaces it once getChat has answered.
+    chat_id: Annotated[str, Field(strict=True, pattern=r"^(-?[0-9]{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31})$")] \
+        | None = None
+
+
 class SandboxCredentials(_Schema):
     token: Secret | None = None  # type: ignore[valid-type]
 
@@ -137,6 +144,19 @@ class ThreadsCredentials(_Schema):
 
     access_token: Secret  # type: ignore[valid-type]
     expires_at: _text(40) | None = None  # type: ignore[valid-type]
+
+
+class TelegramCredentials(_Schema):
+    """The bot token @BotFather gives: `<bot id>:<secret>`. It is part of every Bot API URL."""
+
+    bot_token: Annotated[str, Field(strict=True, pattern=r"^[0-9]{1,20}:[A-Za-z0-9_-]{20,100}$")]
+
+
+class DiscordCredentials(_Schema):
+    """A channel webhook URL (https://discord.com/api/webhooks/<id>/<token>); the adapter checks its host
+    against HERALD_DISCORD_API_URL and the outbound policy before anything is sent."""
+
+    webhook_url: Url  # type: ignore[valid-type]
 
 
 class XCredentials(_Schema):
@@ -191,6 +211,10 @@ NETWORKS: dict[str, NetworkSpec] = {
                     can_publish=False, verified_by="GET /v2/user/info/?fields=open_id,display_name"),
         NetworkSpec("threads", "chalicelib.networks.threads", ThreadsCredentials, ThreadsSettings,
                     "threads_user_id", verified_by="GET /me?fields=id,username"),
+        NetworkSpec("telegram", "chalicelib.networks.telegram", TelegramCredentials, TelegramSettings,
+                    verified_by="getMe, getChat, getChatMember (the bot administers the chat and may post)"),
+        NetworkSpec("discord", "chalicelib.networks.discord", DiscordCredentials, ChannelSettings,
+                    verified_by="GET {webhook_url} (the webhook's channel and guild)"),
     )
 }
 
