@@ -1,6 +1,6 @@
 from chalice import Chalice
 
-from chalicelib.accounts import channel_routes, connect_routes, workspace_routes
+from chalicelib.accounts import channel_routes, connect_routes, health_jobs, health_routes, workspace_routes
 from chalicelib.audit import audit_routes
 from chalicelib.core import http_routes, meta_routes
 from chalicelib.inbox import inbox_jobs, inbox_routes, webhook_routes
@@ -14,6 +14,8 @@ app.register_blueprint(workspace_routes.bp)
 app.register_blueprint(calendar_routes.bp)
 app.register_blueprint(channel_routes.bp)
 app.register_blueprint(connect_routes.bp)
+app.register_blueprint(health_routes.bp)
+app.register_blueprint(health_jobs.bp)
 app.register_blueprint(post_routes.bp)
 app.register_blueprint(media_routes.bp)
 app.register_blueprint(publishing_jobs.bp)

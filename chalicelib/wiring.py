@@ -23,6 +23,8 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.accounts.channels import ChannelService
     from chalicelib.accounts.connect import ConnectService
     from chalicelib.accounts.connect_repository import ConnectStateRepository
+    from chalicelib.accounts.health import HealthService
+    from chalicelib.accounts.tokens import TokenService
     from chalicelib.accounts.workspace_repository import WorkspaceRepository
     from chalicelib.audit.audit_log import AuditLog
     from chalicelib.audit.audit_repository import AuditRepository
@@ -149,14 +151,20 @@ class Container:
         module = network_module(network)
         if network in ("facebook", "instagram"):  # one module serves both Meta networks
             return module.make_adapter(clock=self.clock, network=network, base_url=self.settings.meta_graph_url)
+        if network == "discord":  # a client-given webhook URL: the outbound policy, on the configured Discord host
+            return module.make_adapter(clock=self.clock, base_url=self.settings.discord_api_url, policy=self.outbound)
         if network in CLIENT_CHOSEN_HOSTS:
             return module.make_adapter(clock=self.clock, policy=self.outbound)
+        if network == "tiktok":  # an unaudited app may only post privately: its content rules say so
+            return module.make_adapter(clock=self.clock, base_url=self.settings.tiktok_api_url,
+                                       app_audited=self.settings.tiktok_app_audited)
         if network == "reddit":  # Reddit refuses a call without the app's own descriptive User-Agent
             return module.make_adapter(clock=self.clock, base_url=self.settings.reddit_api_url,
                                        user_agent=self.settings.reddit_user_agent)
         base_url = {"x": self.settings.x_api_url, "linkedin": self.settings.linkedin_api_url,
                     "tiktok": self.settings.tiktok_api_url, "threads": self.settings.threads_api_url,
-                    "pinterest": self.settings.pinterest_api_url}.get(network)
+                    "pinterest": self.settings.pinterest_api_url,
+                    "telegram": self.settings.telegram_api_url}.get(network)
         if base_url:
             return module.make_adapter(clock=self.clock, base_url=base_url)
         return module.make_adapter(clock=self.clock)
@@ -188,6 +196,9 @@ class Container:
             "pinterest": lambda: (module.make_oauth(clock=clock, api_url=s.pinterest_api_url,
                                                     authorize_url=s.pinterest_authorize_url),
                                   OAuthApp(s.pinterest_client_id, s.pinterest_client_secret)),
+            "tiktok": lambda: (module.make_oauth(clock=clock, api_url=s.tiktok_api_url,
+                                                 authorize_url=s.tiktok_authorize_url),
+                               OAuthApp(s.tiktok_client_key, s.tiktok_client_secret)),
             "reddit": lambda: (module.make_oauth(clock=clock, auth_url=s.reddit_auth_url, api_url=s.reddit_api_url,
                                                  user_agent=s.reddit_user_agent),
                                OAuthApp(s.reddit_client_id, s.reddit_client_secret)),
@@ -209,7 +220,33 @@ class Container:
     def channels(self) -> ChannelService:
         from chalicelib.accounts.channels import ChannelService
 
-        return ChannelService(self.channel_repository, self.secret_box, self.adapter, self.clock)
+        def status_changed(workspace_id: str, channel_id: str) -> None:
+            self.health.channel_changed(workspace_id, channel_id)  # its scheduled posts at risk, or no longer
+            row = self.channel_repository.get(workspace_id, channel_id)
+            if row is not None and row.status in ("needs_reauth", "disabled"):
+                self.webhook_emitter.emit(workspace_id, "channel.needs_reauth", {
+                    "channel_id": channel_id, "network": row.network, "name": row.name, "handle": row.handle,
+                    "status": row.status}, event_key=f"{channel_id}:{row.status}:{row.updated_at}")
+
+        return ChannelService(self.channel_repository, self.secret_box, self.adapter, self.clock,
+                              tokens=self.tokens, on_status_change=status_changed)
+
+    @cached_property
+    def tokens(self) -> TokenService:
+        from chalicelib.accounts.tokens import TokenService, oauth_from_settings
+
+        def revoked(row: Any, _why: str) -> None:
+            self.channels.mark_needs_reauth(row.workspace_id, row.channel_id)
+
+        return TokenService(self.channel_repository, self.secret_box, oauth_from_settings(self.settings, self.clock),
+                            self.clock, sleep=self._sleep, on_revoked=revoked)
+
+    @cached_property
+    def health(self) -> HealthService:
+        from chalicelib.accounts.health import HealthService
+
+        return HealthService(self.channels, self.tokens, self.adapter, self.post_repository, self.clock,
+                             meta_app_secret=self.settings.meta_app_secret)
 
     @cached_property
     def connect_state_repository(self) -> ConnectStateRepository:
@@ -356,7 +393,8 @@ class Container:
     def webhooks(self) -> WebhookService:
         from chalicelib.inbox.webhooks import WebhookService
 
-        return WebhookService(self.settings, self.ingest, self.inbox_config_repository, self.clock)
+        return WebhookService(self.settings, self.ingest, self.inbox_config_repository, self.clock,
+                              on_revoked=lambda network, account: self.health.deauthorize_account(network, account))
 
     @cached_property
     def saved_replies(self) -> SavedReplyService:

@@ -76,8 +76,8 @@ FUNCTIONS: dict[str, Access] = {
     # the outcome, refreshed credentials, a channel that needs re-authorisation, a retry message.
     "publish_worker": Access(
         tables={"posts": "read_write", "channels": "read_write", "media": "read",
-                "sandbox_posts": "read_write", "metrics": "read_write"},
-        sends_to=("publish",), secrets_key=True, media_bucket="read", lists_media_bucket=True),
+                "sandbox_posts": "read_write", "metrics": "read_write", **NOTIFIES},
+        sends_to=("publish", "webhook_deliveries"), secrets_key=True, media_bucket="read", lists_media_bucket=True),
     # Threads stored events into conversations: marks them applied, reads the listening rules and writes
     # mentions, counts them (the workspace's time zone decides the day).
     "inbox_worker": Access(tables={"webhook_events": "read_write", "inbox": "read_write",
@@ -86,13 +86,19 @@ FUNCTIONS: dict[str, Access] = {
                            sends_to=("webhook_deliveries",)),
     # Polls the networks without webhooks: the pollable channels (sealed credentials, refreshed sessions
     # saved back, revoked ones flagged), their cursors, and the ingest path (store once, queue).
+    # A revoked channel's scheduled posts are flagged at risk (posts: `by_channel`, deliveries).
     "poll_inbox": Access(tables={"channels": "read_write", "inbox_config": "read_write",
-                                 "webhook_events": "read_write"},
-                         sends_to=("inbox_events",), secrets_key=True),
+                                 "webhook_events": "read_write", "posts": "read_write", **NOTIFIES},
+                         sends_to=("inbox_events", "webhook_deliveries"), secrets_key=True),
     # Rolls up each workspace's finished local day: its counters and rows, the registry, and what the
     # networks report (channels' sealed credentials, refreshed tokens saved back).
+    # Checks every channel daily (the `by_health` index), refreshes tokens ahead of expiry (sealed credentials
+    # read and written back), and flags the posts scheduled on an unhealthy channel (`by_channel`, deliveries).
+    "channel_health": Access(tables={"channels": "read_write", "posts": "read_write", **NOTIFIES},
+                             sends_to=("webhook_deliveries",), secrets_key=True),
+    # (posts: a channel found revoked has its scheduled posts flagged at risk.)
     "nightly_metrics": Access(tables={"metrics": "read_write", "channels": "read_write", "workspaces": "read",
-                                      **NOTIFIES},
+                                      "posts": "read_write", **NOTIFIES},
                               sends_to=("webhook_deliveries",), secrets_key=True),
     # One attempt per message: the delivery (claimed, settled), its endpoint (sealed secrets, failing since,
     # disabled), a retry message.

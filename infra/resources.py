@@ -41,6 +41,10 @@ TABLE_LAYOUTS: dict[str, dict[str, Any]] = {
             _gsi("by_account", "account_key"),
             # Sparse: only channels of networks without webhooks, which the poller reads.
             _gsi("pollable", "poll_key", "channel_id"),
+            # Every channel, spread over a few shards: the daily channel_health job's way to all of them.
+            _gsi("by_health", "health_key", "channel_id"),
+            # Channels by the user who granted them (Meta's deauthorize callback names that user).
+            _gsi("by_grant", "grant_key"),
         ],
     },
     "posts": {
@@ -51,6 +55,8 @@ TABLE_LAYOUTS: dict[str, dict[str, Any]] = {
             _gsi("by_status", "post_workspace_status", "publish_key", include=POST_LISTING),
             _gsi("by_channel", "delivery_workspace_channel", "publish_key", include=DELIVERY_POST),
             _gsi("due", "due_shard", "due_key", include=DUE_WORK),
+            # Sparse: unsent deliveries whose channel is not healthy (GET /posts?at_risk=true).
+            _gsi("at_risk", "risk_workspace", "publish_key", include=DELIVERY_POST),
         ],
     },
     "media": {

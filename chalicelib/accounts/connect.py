@@ -48,6 +48,8 @@ APP_SETTINGS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     "x": (("x_client_id", "HERALD_X_CLIENT_ID"), ("x_client_secret", "HERALD_X_CLIENT_SECRET")),
     "pinterest": (("pinterest_client_id", "HERALD_PINTEREST_CLIENT_ID"),
                   ("pinterest_client_secret", "HERALD_PINTEREST_CLIENT_SECRET")),
+    "tiktok": (("tiktok_client_key", "HERALD_TIKTOK_CLIENT_KEY"),
+               ("tiktok_client_secret", "HERALD_TIKTOK_CLIENT_SECRET")),
     "reddit": (("reddit_client_id", "HERALD_REDDIT_CLIENT_ID"),
                ("reddit_client_secret", "HERALD_REDDIT_CLIENT_SECRET")),
 }

@@ -131,12 +131,13 @@ def _refuse_lone_surrogates(data: dict[str, Any]) -> None:
                                      type="lone_surrogate")
 
 
-def check_media_type(headers: dict[str, str], raw: bytes) -> None:
-    """A body must be JSON (every route reads JSON); a request without one may say anything or nothing."""
+def check_media_type(headers: dict[str, str], raw: bytes, accepts: tuple[str, ...] = ("application/json",)) -> None:
+    """A body must be JSON (every route but a few webhooks reads JSON); a request without one may say anything
+    or nothing."""
     content_type = headers.get("content-type")
     if not raw.strip() or content_type is None:
         return
-    if content_type.split(";", 1)[0].strip().lower() != "application/json":
+    if content_type.split(";", 1)[0].strip().lower() not in accepts:
         raise UnsupportedMediaType(f"Send the body as application/json, not {content_type[:100]!r}.")
 
 
@@ -204,7 +205,8 @@ def route(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
           query: type[BaseModel] | None = None, response: type[BaseModel] | None = None,
           status: int = 200, content_type: str = "application/json", errors: tuple[int, ...] = (),
           request_headers: dict[str, dict[str, Any]] | None = None,
-          also_serves: tuple[str, ...] = ()) -> Callable[[Callable[..., Any]], Any]:
+          also_serves: tuple[str, ...] = (),
+          accepts: tuple[str, ...] = ("application/json",)) -> Callable[[Callable[..., Any]], Any]:
     spec = RouteSpec(method, path, summary, role, body, query, response, status, tag, content_type, errors,
                      tuple((request_headers or {}).items()), also_serves)
     ROUTES.append(spec)
@@ -217,7 +219,7 @@ def route(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
                 headers = {k.lower(): v for k, v in (request.headers or {}).items()}
                 deps, authenticate = _wired()
                 principal = _principal(deps, authenticate, headers, role) if role else None
-                check_media_type(headers, raw)
+                check_media_type(headers, raw, accepts)
                 parsed_body = _validate(body, parse_json_body(raw), "body") if body else None
                 query_params = dict(request.query_params or {})
                 parsed_query = _validate(query, query_params, "query") if query else None

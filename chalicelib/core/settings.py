@@ -77,6 +77,11 @@ class Settings:
     linkedin_authorize_url: str = "https://www.linkedin.com/oauth/v2/authorization"
     linkedin_token_url: str = "https://www.linkedin.com/oauth/v2/accessToken"
     tiktok_api_url: str = "https://open.tiktokapis.com"
+    # TikTok's Login Kit: the app's client key (its secret is tiktok_client_secret), where users authorize it,
+    # and whether TikTok has audited the app (until then it may only post privately, SELF_ONLY).
+    tiktok_client_key: str = ""
+    tiktok_authorize_url: str = "https://www.tiktok.com/v2/auth/authorize/"
+    tiktok_app_audited: bool = False
     # Threads: the Graph host with its version; OAuth's token endpoints are on the same host without it.
     threads_api_url: str = "https://graph.threads.net/v1.0"
     threads_authorize_url: str = "https://threads.net/oauth/authorize"
@@ -100,6 +105,10 @@ class Settings:
     reddit_client_id: str = ""
     reddit_client_secret: str = field(default="", repr=False)
     reddit_user_agent: str = ""
+    # Telegram's Bot API host (methods are {url}/bot<token>/<method>); Discord's API, which a channel's webhook
+    # URL must be on (https://discord.com/api/webhooks/<id>/<token>) and where its requests go.
+    telegram_api_url: str = "https://api.telegram.org"
+    discord_api_url: str = "https://discord.com/api"
 
     def table(self, logical: str) -> str:
         return self.tables[logical]
@@ -139,6 +148,8 @@ def load_settings() -> Settings:
         linkedin_client_secret=os.environ.get("HERALD_LINKEDIN_CLIENT_SECRET", ""),
         linkedin_client_id=os.environ.get("HERALD_LINKEDIN_CLIENT_ID", ""),
         tiktok_client_secret=os.environ.get("HERALD_TIKTOK_CLIENT_SECRET", ""),
+        tiktok_client_key=os.environ.get("HERALD_TIKTOK_CLIENT_KEY", ""),
+        tiktok_app_audited=os.environ.get("HERALD_TIKTOK_APP_AUDITED", "") == "1",
         threads_app_id=os.environ.get("HERALD_THREADS_APP_ID", ""),
         threads_app_secret=os.environ.get("HERALD_THREADS_APP_SECRET", ""),
         meta_app_id=os.environ.get("HERALD_META_APP_ID", ""),
@@ -165,7 +176,9 @@ NETWORK_API_URLS = {"meta_graph_url": "HERALD_META_GRAPH_URL", "x_api_url": "HER
                     "linkedin_token_url": "HERALD_LINKEDIN_TOKEN_URL",
                     "pinterest_api_url": "HERALD_PINTEREST_API_URL",
                     "pinterest_authorize_url": "HERALD_PINTEREST_AUTHORIZE_URL",
-                    "reddit_api_url": "HERALD_REDDIT_API_URL", "reddit_auth_url": "HERALD_REDDIT_AUTH_URL"}
+                    "reddit_api_url": "HERALD_REDDIT_API_URL", "reddit_auth_url": "HERALD_REDDIT_AUTH_URL",
+                    "tiktok_authorize_url": "HERALD_TIKTOK_AUTHORIZE_URL",
+                    "telegram_api_url": "HERALD_TELEGRAM_API_URL", "discord_api_url": "HERALD_DISCORD_API_URL"}
 
 
 def _network_api_urls() -> dict[str, str]:

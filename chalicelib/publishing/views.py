@@ -17,7 +17,8 @@ def delivery_view(row: DeliveryRow, thread_parts: int = 0) -> dict[str, Any]:
             "last_error": row.last_error, "published_at": to_rfc3339(row.published_at),
             "due_at": to_rfc3339(row.due_at) if row.status == "scheduled" else None,
             "thread": [{"remote_id": parts[i] if i < len(parts) else None} for i in range(thread_parts)],
-            "first_comment_id": first_comment_id(row.progress), "warnings": row.warnings}
+            "first_comment_id": first_comment_id(row.progress), "warnings": row.warnings,
+            "at_risk": _at_risk(row), "risk": row.at_risk if _at_risk(row) else None}
 
 
 def part_ids(progress: dict[str, Any]) -> list[str | None]:
@@ -38,6 +39,10 @@ def first_comment_id(progress: dict[str, Any]) -> str | None:
     return str(found) if found and found != "unknown" else None
 
 
+def _at_risk(row: DeliveryRow) -> bool:
+    return bool(row.at_risk) and row.status in ("scheduled", "queued")
+
+
 def post_view(post: PostRow, deliveries: list[DeliveryRow]) -> dict[str, Any]:
     return {
         "id": post.post_id,
@@ -53,4 +58,5 @@ def post_view(post: PostRow, deliveries: list[DeliveryRow]) -> dict[str, Any]:
         "created_at": to_rfc3339(post.created_at),
         "updated_at": to_rfc3339(post.updated_at),
         "version": post.version,
+        "at_risk": any(_at_risk(d) for d in deliveries),
     }
