@@ -267,7 +267,8 @@ class Container:
 
         return PostService(self.post_repository, self.channel_repository, self.clock,
                            engine=self.engine, media=self.media,
-                           workspace_timezone=lambda ws: self.access.get_workspace(ws).timezone)
+                           workspace_timezone=lambda ws: self.access.get_workspace(ws).timezone,
+                           adapters=self.adapter)
 
     @cached_property
     def media_repository(self) -> MediaRepository:
@@ -299,12 +300,15 @@ class Container:
 
     @cached_property
     def engine(self) -> PublishingEngine:
+        from chalicelib.publishing.budget_repository import BudgetRepository
+        from chalicelib.publishing.budgets import Budgets
         from chalicelib.publishing.engine import PublishingEngine
 
         kwargs: dict[str, Any] = {"sleep": self._sleep} if self._sleep else {}
+        budgets = Budgets(BudgetRepository(**kwargs), self.adapter, self.clock)
         return PublishingEngine(self.delivery_repository, self.post_repository, self.channels, self.publish_queue,
                                 self.adapter, self.media, self.clock, tick_threads=self.settings.tick_threads,
-                                **kwargs)
+                                budgets=budgets, **kwargs)
 
     @cached_property
     def calendar(self) -> CalendarService:
