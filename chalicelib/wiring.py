@@ -233,12 +233,12 @@ class Container:
 
     @cached_property
     def tokens(self) -> TokenService:
-        from chalicelib.accounts.tokens import TokenService, oauth_from_settings
+        from chalicelib.accounts.tokens import TokenService, refreshing_oauth
 
         def revoked(row: Any, _why: str) -> None:
             self.channels.mark_needs_reauth(row.workspace_id, row.channel_id)
 
-        return TokenService(self.channel_repository, self.secret_box, oauth_from_settings(self.settings, self.clock),
+        return TokenService(self.channel_repository, self.secret_box, refreshing_oauth(self.oauth),
                             self.clock, sleep=self._sleep, on_revoked=revoked)
 
     @cached_property

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 WARN_BEFORE = timedelta(days=7)  # an expiry that cannot be refreshed is warned about this long before
 NETWORK_NAMES = {"x": "X", "linkedin": "LinkedIn", "facebook": "Facebook", "instagram": "Instagram",
                  "threads": "Threads", "tiktok": "TikTok", "bluesky": "Bluesky", "mastodon": "Mastodon",
+                 "pinterest": "Pinterest", "reddit": "Reddit", "telegram": "Telegram", "discord": "Discord",
                  "sandbox": "Sandbox"}
 
 

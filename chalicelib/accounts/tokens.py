@@ -29,12 +29,12 @@ from chalicelib.networks.base import AuthError, ConnectsByOAuth, OAuthApp, Retry
 if TYPE_CHECKING:
     from chalicelib.accounts.channel_repository import ChannelRepository, ChannelRow
     from chalicelib.core.crypto import SecretBox
-    from chalicelib.core.settings import Settings
 
 log = logging.getLogger("herald.tokens")
 
 # The networks whose tokens Herald refreshes, and the credential a refresh needs.
-REFRESHED_BY = {"x": "refresh_token", "linkedin": "refresh_token", "threads": "access_token"}
+REFRESHED_BY = {"x": "refresh_token", "linkedin": "refresh_token", "threads": "access_token",
+                "tiktok": "refresh_token", "pinterest": "refresh_token", "reddit": "refresh_token"}
 # Meta keeps the expiry of the user token the Page token came from: the grant's own horizon.
 GRANT_EXPIRY_FIELDS = ("user_token_expires_at",)
 REFRESH_MARGIN = timedelta(minutes=10)  # on use: a token lapsing within this is refreshed first
@@ -103,28 +103,11 @@ def refreshed_credentials(old: Mapping[str, Any], grant: TokenGrant) -> dict[str
     return new
 
 
-def oauth_from_settings(settings: Settings, clock: Clock) -> OAuthFactory:
-    """Each refreshing network's OAuth side and Herald's app there, from settings (never from a request)."""
+def refreshing_oauth(oauth: Callable[[str], tuple[ConnectsByOAuth, OAuthApp]]) -> OAuthFactory:
+    """The connect routes' OAuth side of each network (wiring.Container.oauth: from settings, never from a
+    request), for the networks whose tokens Herald refreshes; None for the others."""
     def make(network: str) -> tuple[ConnectsByOAuth, OAuthApp] | None:
-        if network == "x":
-            from chalicelib.networks import x
-
-            return (x.make_oauth(clock=clock, authorize_url=settings.x_authorize_url, api_url=settings.x_api_url),
-                    OAuthApp(settings.x_client_id, settings.x_client_secret))
-        if network == "linkedin":
-            from chalicelib.networks import linkedin
-
-            return (linkedin.make_oauth(clock=clock, api_url=settings.linkedin_api_url,
-                                        authorize_url=settings.linkedin_authorize_url,
-                                        token_url=settings.linkedin_token_url),
-                    OAuthApp(settings.linkedin_client_id, settings.linkedin_client_secret))
-        if network == "threads":
-            from chalicelib.networks import threads
-
-            return (threads.make_oauth(clock=clock, api_url=settings.threads_api_url,
-                                       authorize_url=settings.threads_authorize_url),
-                    OAuthApp(settings.threads_app_id, settings.threads_app_secret))
-        return None
+        return oauth(network) if network in REFRESHED_BY else None
 
     return make
 
@@ -177,6 +160,8 @@ class TokenService:
         if found is None or not can_refresh(row.network, credentials):
             raise RetryableError(f"{row.network} tokens are not refreshed by Herald")
         oauth, app = found
+        if not (app.client_id and app.client_secret):  # an operator's slip, not the person's revocation
+            raise RetryableError(f"Herald's {row.network} app is not configured on this server")
         try:
             grant = oauth.refresh(app, credentials)
         except AuthError as exc:
