@@ -236,7 +236,7 @@ class Container:
         from chalicelib.accounts.tokens import TokenService, refreshing_oauth
 
         def revoked(row: Any, _why: str) -> None:
-            self.channels.mark_needs_reauth(row.workspace_id, row.channel_id)
+            self.channels.mark_needs_reauth(row.workspace_id, row.channel_id, token_version=row.token_version)
 
         return TokenService(self.channel_repository, self.secret_box, refreshing_oauth(self.oauth),
                             self.clock, sleep=self._sleep, on_revoked=revoked)

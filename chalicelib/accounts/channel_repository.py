@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from chalicelib.accounts.tables import ChannelRecord
 from chalicelib.core.pages import decode_cursor, encode_cursor
@@ -95,17 +95,50 @@ class ChannelRepository:
         return [_row(r) for r in ChannelRecord.query(workspace_id)]
 
     def save(self, row: ChannelRow) -> None:
+        """The whole row, as is (tests, and rows nobody else writes). A channel in use is written by
+        `replace_credentials` or `update_fields`, which never put back tokens a refresh has replaced."""
         _record(row).save(condition=ChannelRecord.channel_id.exists())
 
+    def replace_credentials(self, row: ChannelRow, read_version: int) -> bool:
+        """New credentials (a reconnect, pasted ones) as the whole row at `read_version + 1`, only if no refresh
+        stored others since the caller read the row at `read_version`. A refresh still in flight loses its claim,
+        so it can neither store the old grant's tokens over these nor report them revoked."""
+        row.token_version = read_version + 1
+        try:
+            _record(row).save(condition=ChannelRecord.channel_id.exists()
+                              & (ChannelRecord.token_version == read_version))
+        except PutError:
+            row.token_version = read_version
+            return False
+        return True
+
+    def update_fields(self, workspace_id: str, channel_id: str, updated_at: str, *, name: str | None = None,
+                      settings: dict[str, Any] | None = None, status: str | None = None) -> None:
+        """What a client changes besides credentials, leaving the tokens and a refresh in flight alone."""
+        actions: list[Any] = [ChannelRecord.updated_at.set(updated_at)]
+        if name is not None:
+            actions.append(ChannelRecord.name.set(name))
+        if settings is not None:
+            actions.append(ChannelRecord.settings.set(settings))
+        if status is not None:
+            actions.append(ChannelRecord.status.set(status))
+        ChannelRecord(workspace_id, channel_id).update(actions=actions, condition=ChannelRecord.channel_id.exists())
+
     def set_status(self, workspace_id: str, channel_id: str, status: str, updated_at: str,
-                   health: dict[str, Any] | None = None) -> None:
+                   health: dict[str, Any] | None = None, *, token_version: int | None = None) -> bool:
+        """With `token_version`: only while the channel still has the tokens of that version (a revocation
+        seen on old tokens says nothing about the ones a reconnect brought meanwhile)."""
         actions: list[Any] = [ChannelRecord.status.set(status), ChannelRecord.updated_at.set(updated_at)]
         if health is not None:
             actions.append(ChannelRecord.health.set(health))
-        with contextlib.suppress(UpdateError):  # the channel was deleted meanwhile
-            ChannelRecord(workspace_id, channel_id).update(
-                actions=actions, condition=ChannelRecord.channel_id.exists(),
-            )
+        condition = ChannelRecord.channel_id.exists()
+        if token_version is not None:
+            condition = condition & (ChannelRecord.token_version == token_version)
+        try:
+            ChannelRecord(workspace_id, channel_id).update(actions=actions, condition=condition)
+        except UpdateError:  # the channel was deleted, or reconnected, meanwhile
+            return False
+        return True
 
     def set_health(self, workspace_id: str, channel_id: str, health: dict[str, Any]) -> None:
         with contextlib.suppress(UpdateError):

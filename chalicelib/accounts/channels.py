@@ -17,7 +17,7 @@ from chalicelib.accounts.channel_repository import ChannelRepository, ChannelRow
 from chalicelib.accounts.tokens import TokenService, apply_token_facts
 from chalicelib.core.clock import Clock, to_rfc3339
 from chalicelib.core.crypto import SecretBox
-from chalicelib.core.errors import NotFound, ValidationFailed
+from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.core.ids import new_id
 from chalicelib.networks.base import ChannelContext, GrantedAccount, NetworkAdapter, NetworkError, RetryableError
 from chalicelib.networks.registry import NETWORKS, NetworkSpec, default_limits, get_spec
@@ -135,33 +135,52 @@ class ChannelService:
         spec = NETWORKS[row.network]
         requested = valid_settings(spec, settings) if settings is not None else None
         checked_credentials = valid_credentials(spec, credentials) if credentials is not None else None
-        if name is not None:
-            row.name = name
-        if status is not None:
-            row.status = status
-        if checked_credentials is not None:
-            wanted = dict(requested if requested is not None else _client_settings(spec, row.settings))
-            if spec.account_setting and spec.account_setting not in wanted and row.settings.get(spec.account_setting):
-                wanted[spec.account_setting] = row.settings[spec.account_setting]  # renewing: the same account
-            row, kept_credentials = self._identify(row, checked_credentials, wanted)
-            row.credentials_sealed = self._seal(row, kept_credentials)
-            row.token_version += 1  # a refresh in flight with the old tokens must not overwrite these
-            row.status = status or "active"  # new credentials clear needs_reauth
-        elif requested is not None:
-            row.settings = _resettled(spec, row.settings, requested)
-        row.updated_at = self._now()
-        self.repository.save(row)
+        if checked_credentials is None:
+            row = self._update_fields(row, spec, name, requested, status)
+        else:
+            row = self._renew_credentials(row, spec, name, checked_credentials, requested, status)
         if status is not None or checked_credentials is not None:
             self._status_changed(row.workspace_id, row.channel_id)
         return row
+
+    def _update_fields(self, row: ChannelRow, spec: NetworkSpec, name: str | None,
+                       requested: dict[str, Any] | None, status: str | None) -> ChannelRow:
+        """Name, settings, status: written alone, so that tokens a refresh stored meanwhile stay."""
+        settings = _resettled(spec, row.settings, requested) if requested is not None else None
+        row = replace(row, name=name if name is not None else row.name, status=status or row.status,
+                      settings=settings if settings is not None else row.settings, updated_at=self._now())
+        self.repository.update_fields(row.workspace_id, row.channel_id, row.updated_at, name=name,
+                                      settings=settings, status=status)
+        return row
+
+    def _renew_credentials(self, row: ChannelRow, spec: NetworkSpec, name: str | None, checked: dict[str, Any],
+                           requested: dict[str, Any] | None, status: str | None) -> ChannelRow:
+        wanted = dict(requested if requested is not None else _client_settings(spec, row.settings))
+        if spec.account_setting and spec.account_setting not in wanted and row.settings.get(spec.account_setting):
+            wanted[spec.account_setting] = row.settings[spec.account_setting]  # renewing: the same account
+        read_version = row.token_version
+        row, kept_credentials = self._identify(row, checked, wanted)
+        row.credentials_sealed = self._seal(row, kept_credentials)
+        row = replace(row, name=name if name is not None else row.name, status=status or "active",  # new
+                      updated_at=self._now(), health=None)  # credentials clear needs_reauth and the last check
+        for _ in range(3):  # pasted credentials replace whatever a refresh stored meanwhile
+            if self.repository.replace_credentials(row, read_version):
+                return row
+            current = self.repository.get(row.workspace_id, row.channel_id, consistent=True)
+            if current is None:
+                raise NotFound(f"No channel {row.channel_id} in this workspace.")
+            read_version = current.token_version
+        raise Conflict("The channel's tokens kept changing while these were checked; send them again.")
 
     def delete(self, workspace_id: str, channel_id: str) -> None:
         self.get(workspace_id, channel_id)
         self.repository.delete(workspace_id, channel_id)
 
-    def mark_needs_reauth(self, workspace_id: str, channel_id: str) -> None:
-        self.repository.set_status(workspace_id, channel_id, "needs_reauth", self._now())
-        self._status_changed(workspace_id, channel_id)
+    def mark_needs_reauth(self, workspace_id: str, channel_id: str, *, token_version: int | None = None) -> None:
+        """`token_version`: the tokens the network refused; a channel reconnected since is left active."""
+        if self.repository.set_status(workspace_id, channel_id, "needs_reauth", self._now(),
+                                      token_version=token_version):
+            self._status_changed(workspace_id, channel_id)
 
     def _status_changed(self, workspace_id: str, channel_id: str) -> None:
         if self.on_status_change is None:
@@ -191,14 +210,29 @@ class ChannelService:
             self.repository.create(row)
             log.info("Connected %s channel %s in workspace %s by OAuth", row.network, row.channel_id, workspace_id)
             return row
-        kept = self.secret_box.open(existing.credentials_sealed, self._context(workspace_id, existing.channel_id)) \
-            if existing.credentials_sealed else {}
-        row = replace(existing, handle=account.handle, status="active", updated_at=now,
-                      settings={**existing.settings, **account.settings})
-        row.credentials_sealed = self._seal(row, _renewed_credentials(kept, account.credentials))
-        self.repository.save(row)
-        log.info("Reconnected %s channel %s in workspace %s by OAuth", row.network, row.channel_id, workspace_id)
-        return row
+        return self._reconnect(existing, account)
+
+    def _reconnect(self, existing: ChannelRow, account: GrantedAccount, attempts: int = 3) -> ChannelRow:
+        """The new grant's tokens on the same channel, at the next token version (a refresh token the grant
+        did not bring is kept); its last check and needs_reauth are cleared, and so its posts' risk."""
+        for _ in range(attempts):
+            kept = self.secret_box.open(existing.credentials_sealed,
+                                        self._context(existing.workspace_id, existing.channel_id)) \
+                if existing.credentials_sealed else {}
+            row = replace(existing, handle=account.handle, status="active", updated_at=self._now(), health=None,
+                          settings={**existing.settings, **account.settings})
+            row.credentials_sealed = self._seal(row, _renewed_credentials(kept, account.credentials))
+            if self.repository.replace_credentials(row, existing.token_version):
+                log.info("Reconnected %s channel %s in workspace %s by OAuth", row.network, row.channel_id,
+                         row.workspace_id)
+                self._status_changed(row.workspace_id, row.channel_id)
+                return row
+            # A refresh stored new tokens since the read: keep its refresh token if the grant brings none.
+            current = self.repository.get(existing.workspace_id, existing.channel_id, consistent=True)
+            if current is None:
+                raise NotFound(f"No channel {existing.channel_id} in this workspace.")
+            existing = current
+        raise Conflict("The channel's tokens kept changing while it was reconnected; connect it again.")
 
 
 def _channel_name(account: GrantedAccount) -> str:

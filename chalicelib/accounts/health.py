@@ -78,7 +78,7 @@ class HealthService:
             self.adapters(row.network).describe_account(self.channels.context_for(row))
         except AuthError as exc:
             if row.status == "active":
-                self.channels.mark_needs_reauth(row.workspace_id, row.channel_id)
+                self.channels.mark_needs_reauth(row.workspace_id, row.channel_id, token_version=row.token_version)
             row.status = "needs_reauth"
             return health("failing", self._now(), row.grant_expires_at,
                           f"{name} no longer accepts this channel's authorization ({exc.message}): reconnect "
