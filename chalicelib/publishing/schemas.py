@@ -8,20 +8,20 @@ from pydantic import BaseModel, Field
 
 from chalicelib.core.fields import (
     Month,
-    MultiLineText,
+    MultiLine,
     Timestamp,
 )
 from chalicelib.core.schemas import Limit, RequestModel
 
 PostStatus = Literal["draft", "scheduled", "publishing", "published", "partially_published", "failed", "canceled"]
 DeliveryStatus = Literal["scheduled", "queued", "publishing", "published", "failed", "unknown", "canceled"]
-PostText = MultiLineText()
+PostText = Annotated[str, MultiLine()]
 
 
 class MediaRef(RequestModel):
     media_id: Annotated[str, Field(max_length=64)] | None = None
     url: Annotated[str, Field(pattern=r"^https?://", max_length=2048)] | None = None
-    alt: MultiLineText(2000) = ""
+    alt: Annotated[str, MultiLine(2000)] = ""
 
 
 class Variant(RequestModel):
