@@ -2,12 +2,15 @@
 names them."""
 from __future__ import annotations
 
+from typing import cast
+
 from pynamodb.indexes import AllProjection, IncludeProjection, Projection
+from pynamodb.models import MetaProtocol
 
 from chalicelib.core.settings import MAX_POOL_CONNECTIONS, get_settings
 
 
-def table_meta(logical: str) -> type:
+def table_meta(logical: str) -> MetaProtocol:
     settings = get_settings()
 
     class Meta:
@@ -17,7 +20,8 @@ def table_meta(logical: str) -> type:
         max_retry_attempts = 3
         max_pool_connections = MAX_POOL_CONNECTIONS
 
-    return Meta
+    # The model's metaclass fills in what the protocol lists beyond these (timeouts, extra headers, keys).
+    return cast(MetaProtocol, Meta)
 
 
 def index_meta(name: str, attributes: tuple[str, ...] = ()) -> type:
