@@ -107,8 +107,9 @@ class PostService:
         return post, self._queue_due_soon(deliveries)
 
     def update(self, workspace_id: str, post_id: str, changes: dict[str, Any],
-               expected_version: int) -> tuple[PostRow, builtins.list[DeliveryRow]]:
-        """An edit names the version it was made from: a stale one is a conflict, never an overwrite."""
+               expected_version: int | None) -> tuple[PostRow, builtins.list[DeliveryRow]]:
+        """An edit names the version it was made from: a stale one is a conflict, never an overwrite
+        (None: a change of our own, made whatever the version)."""
         post, old = self.get(workspace_id, post_id)
         self._check_editable(post, old, expected_version)
         draft = PostDraft(
@@ -274,10 +275,10 @@ class PostService:
     def _content_problems(self, channel: ChannelRow, draft: PostDraft,
                           media: builtins.list[dict[str, Any]]) -> builtins.list[dict[str, Any]]:
         variant = draft.variants.get(channel.channel_id) or {}
-        text = variant.get("text") if variant.get("text") is not None else draft.text
+        text: str = variant["text"] if variant.get("text") is not None else draft.text
         field = f"variants.{channel.channel_id}.text" if variant.get("text") is not None else "text"
         limits = limits_for(channel.network, channel.settings)
-        problems = []
+        problems: builtins.list[dict[str, Any]] = []
         if not text.strip() and not draft.media:
             problems.append({"field": field, "message": "is empty and the post has no media"})
         length = text_length(channel.network, text, channel.settings)
