@@ -24,7 +24,7 @@ from chalicelib.networks.base import (
     ReplyRequest,
     SignatureError,
 )
-from chalicelib.networks.http_failures import ErrorDetail, read_json, send
+from chalicelib.networks.http_failures import ErrorDetail, object_at, read_json, send
 from chalicelib.networks.webhook import (
     InboxNetworkAdapter,
     Malformed,
@@ -153,9 +153,8 @@ class TikTokAdapter(InboxNetworkAdapter):
             now=self._clock.now,
         )
         body = read_json(response)
-        data = body.get("data") if isinstance(body, Mapping) else None
-        user = data.get("user") if isinstance(data, Mapping) else None
-        open_id = user.get("open_id") if isinstance(user, Mapping) else None
+        user = object_at(object_at(body, "data"), "user")
+        open_id = user.get("open_id")
         if not isinstance(open_id, str) or not open_id or len(open_id) > 128 or not open_id.isprintable():
             raise PermanentError("tiktok returned no open_id for this account")
         return {"handle": str(user.get("display_name") or open_id), "account_id": open_id}
