@@ -1,6 +1,6 @@
 from chalice import Chalice
 
-from chalicelib.accounts import channel_routes, workspace_routes
+from chalicelib.accounts import channel_routes, connect_routes, workspace_routes
 from chalicelib.core import http_routes, meta_routes
 from chalicelib.inbox import inbox_jobs, inbox_routes, webhook_routes
 from chalicelib.metrics import metric_jobs, metric_routes
@@ -11,6 +11,7 @@ app.register_blueprint(meta_routes.bp)
 app.register_blueprint(workspace_routes.bp)
 app.register_blueprint(calendar_routes.bp)
 app.register_blueprint(channel_routes.bp)
+app.register_blueprint(connect_routes.bp)
 app.register_blueprint(post_routes.bp)
 app.register_blueprint(media_routes.bp)
 app.register_blueprint(publishing_jobs.bp)

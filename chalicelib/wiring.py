@@ -20,6 +20,8 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.accounts.api_key_repository import ApiKeyRepository
     from chalicelib.accounts.channel_repository import ChannelRepository
     from chalicelib.accounts.channels import ChannelService
+    from chalicelib.accounts.connect import ConnectService
+    from chalicelib.accounts.connect_repository import ConnectStateRepository
     from chalicelib.accounts.workspace_repository import WorkspaceRepository
     from chalicelib.core.crypto import SecretBox
     from chalicelib.core.outbound import OutboundPolicy
@@ -39,7 +41,7 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.metrics.metric_repository import MetricsRepository, WorkspaceRegistry
     from chalicelib.metrics.reports import ReportService
     from chalicelib.metrics.rollup import RollupService
-    from chalicelib.networks.base import NetworkAdapter
+    from chalicelib.networks.base import ConnectsByOAuth, NetworkAdapter, OAuthApp
     from chalicelib.publishing.calendar import CalendarService
     from chalicelib.publishing.delivery_repository import DeliveryRepository
     from chalicelib.publishing.engine import PublishingEngine
@@ -141,10 +143,35 @@ class Container:
         if network in CLIENT_CHOSEN_HOSTS:
             return module.make_adapter(clock=self.clock, policy=self.outbound)
         base_url = {"x": self.settings.x_api_url, "linkedin": self.settings.linkedin_api_url,
-                    "tiktok": self.settings.tiktok_api_url}.get(network)
+                    "tiktok": self.settings.tiktok_api_url, "threads": self.settings.threads_api_url}.get(network)
         if base_url:
             return module.make_adapter(clock=self.clock, base_url=base_url)
         return module.make_adapter(clock=self.clock)
+
+    def oauth(self, network: str) -> tuple[ConnectsByOAuth, OAuthApp]:
+        """The network's OAuth side and Herald's app on it, both from settings (never from a request). The
+        app's id or secret is empty when the operator has not set them: the caller says which to set."""
+        from chalicelib.networks.base import OAuthApp
+        from chalicelib.networks.registry import network_module
+
+        s = self.settings
+        module = network_module(network)
+        if network in ("facebook", "instagram"):  # one Facebook Login grant reaches Pages and their Instagram
+            return (module.make_oauth(clock=self.clock, graph_url=s.meta_graph_url, authorize_url=s.meta_authorize_url,
+                                      config_id=s.meta_login_config_id or None),
+                    OAuthApp(s.meta_app_id, s.meta_app_secret))
+        if network == "threads":
+            return (module.make_oauth(clock=self.clock, api_url=s.threads_api_url,
+                                      authorize_url=s.threads_authorize_url),
+                    OAuthApp(s.threads_app_id, s.threads_app_secret))
+        if network == "linkedin":
+            return (module.make_oauth(clock=self.clock, api_url=s.linkedin_api_url,
+                                      authorize_url=s.linkedin_authorize_url, token_url=s.linkedin_token_url),
+                    OAuthApp(s.linkedin_client_id, s.linkedin_client_secret))
+        if network == "x":
+            return (module.make_oauth(clock=self.clock, authorize_url=s.x_authorize_url, api_url=s.x_api_url),
+                    OAuthApp(s.x_client_id, s.x_client_secret))
+        raise KeyError(f"{network} does not connect by OAuth")
 
     # -- services ----------------------------------------------------------------
 
@@ -160,6 +187,19 @@ class Container:
         from chalicelib.accounts.channels import ChannelService
 
         return ChannelService(self.channel_repository, self.secret_box, self.adapter, self.clock)
+
+    @cached_property
+    def connect_state_repository(self) -> ConnectStateRepository:
+        from chalicelib.accounts.connect_repository import ConnectStateRepository
+
+        return ConnectStateRepository()
+
+    @cached_property
+    def connect(self) -> ConnectService:
+        from chalicelib.accounts.connect import ConnectService
+
+        return ConnectService(self.connect_state_repository, self.channels, self.secret_box, self.oauth, self.clock,
+                              allow_loopback_redirects=self.settings.allow_private_urls)
 
     @cached_property
     def posts(self) -> PostService:

@@ -56,7 +56,9 @@ FUNCTIONS: dict[str, Access] = {
                 # reports and daily figures; a new workspace enrols in the roll-up registry; reply counters
                 "metrics": "read_write",
                 # webhooks store each event once; the inbox, saved replies, listening rules and mentions
-                "webhook_events": "read_write", "inbox": "read_write", "inbox_config": "read_write"},
+                "webhook_events": "read_write", "inbox": "read_write", "inbox_config": "read_write",
+                # OAuth connections in progress (POST /channels/connect, the callback, choosing accounts)
+                "connect_states": "read_write"},
         sends_to=("publish", "inbox_events"), secrets_key=True, media_bucket="read_write"),
     # Queues due deliveries and recovers expired claims: the posts table and the publish queue only.
     "tick": Access(tables={"posts": "read_write"}, sends_to=("publish",), reads_depth_of=("publish",)),

@@ -89,6 +89,12 @@ TABLE_LAYOUTS: dict[str, dict[str, Any]] = {
         "keys": ("pk", "sk"),
         "indexes": [],
     },
+    # OAuth connections in progress, by the SHA-256 of their state; gone after their ten minutes.
+    "connect_states": {
+        "keys": ("state_hash", None),
+        "indexes": [],
+        "ttl": "expires_at_epoch",
+    },
 }
 
 

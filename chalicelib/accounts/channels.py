@@ -18,7 +18,7 @@ from chalicelib.core.clock import Clock, to_rfc3339
 from chalicelib.core.crypto import SecretBox
 from chalicelib.core.errors import NotFound, ValidationFailed
 from chalicelib.core.ids import new_id
-from chalicelib.networks.base import ChannelContext, NetworkAdapter, NetworkError, RetryableError
+from chalicelib.networks.base import ChannelContext, GrantedAccount, NetworkAdapter, NetworkError, RetryableError
 from chalicelib.networks.registry import NETWORKS, NetworkSpec, default_limits, get_spec
 
 log = logging.getLogger("herald.channels")
@@ -142,6 +142,52 @@ class ChannelService:
 
     def mark_needs_reauth(self, workspace_id: str, channel_id: str) -> None:
         self.repository.set_status(workspace_id, channel_id, "needs_reauth", self._now())
+
+    # -- connecting by OAuth (chalicelib/accounts/connect.py) -----------------------------------------------
+
+    def connect_granted(self, workspace_id: str, account: GrantedAccount) -> ChannelRow:
+        """The channel of an account an OAuth grant reached. The network module already read the account
+        with the grant's own token, so nothing is asked again. An account that already is a channel of this
+        workspace gets the new tokens (a refresh token the new grant did not bring is kept), becomes active
+        again, and stays the one channel."""
+        if get_spec(account.network) is None:
+            raise ValidationFailed.field("network", f"'{account.network}' is not a network Herald knows")
+        account_key = f"{account.network}#{account.account_id}"
+        existing = next((row for row in self.repository.find_by_account(account.network, account.account_id)
+                         if row.workspace_id == workspace_id), None)
+        now = self._now()
+        if existing is None:
+            row = ChannelRow(workspace_id, new_id("ch"), account.network, _channel_name(account), "active", now,
+                             now, handle=account.handle, settings=dict(account.settings), account_key=account_key)
+            row.credentials_sealed = self._seal(row, dict(account.credentials))
+            self.repository.create(row)
+            log.info("Connected %s channel %s in workspace %s by OAuth", row.network, row.channel_id, workspace_id)
+            return row
+        kept = self.secret_box.open(existing.credentials_sealed, self._context(workspace_id, existing.channel_id)) \
+            if existing.credentials_sealed else {}
+        row = replace(existing, handle=account.handle, status="active", updated_at=now,
+                      settings={**existing.settings, **account.settings})
+        row.credentials_sealed = self._seal(row, _renewed_credentials(kept, account.credentials))
+        self.repository.save(row)
+        log.info("Reconnected %s channel %s in workspace %s by OAuth", row.network, row.channel_id, workspace_id)
+        return row
+
+
+def _channel_name(account: GrantedAccount) -> str:
+    """The account's name as the network gave it, made a valid channel name (one line, 1..100 characters)."""
+    name = " ".join("".join(ch if ch.isprintable() else " " for ch in account.name).split())
+    return (name or account.handle or account.account_id)[:100]
+
+
+# Credentials that belong to a refresh token: kept together when a new grant brings no refresh token.
+REFRESH_FIELDS = ("refresh_token", "refresh_expires_at")
+
+
+def _renewed_credentials(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    renewed = dict(new)
+    if not renewed.get("refresh_token") and old.get("refresh_token"):
+        renewed.update({key: old[key] for key in REFRESH_FIELDS if key in old})
+    return renewed
 
 
 # -- what a client may send ------------------------------------------------------------------

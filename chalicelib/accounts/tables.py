@@ -1,7 +1,8 @@
-"""The accounts tables: workspaces, API keys, channels. Keys and indexes as in infra/resources.py."""
+"""The accounts tables: workspaces, API keys, channels, OAuth connections in progress. Keys and indexes as in
+infra/resources.py."""
 from __future__ import annotations
 
-from pynamodb.attributes import BinaryAttribute, MapAttribute, UnicodeAttribute
+from pynamodb.attributes import BinaryAttribute, MapAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -71,3 +72,24 @@ class ChannelRecord(Model):
     updated_at = UnicodeAttribute()
     by_account = ChannelsByAccount()
     pollable = PollableChannels()
+
+
+class ConnectStateRecord(Model):
+    """One OAuth connection in progress, keyed by the SHA-256 of its `state` (the state itself is a bearer
+    secret: it is never stored). Everything secret in it (the PKCE verifier, the granted tokens) is sealed."""
+
+    Meta = table_meta("connect_states")
+    state_hash = UnicodeAttribute(hash_key=True)
+    workspace_id = UnicodeAttribute()
+    # The API key that began it: only that key may choose the accounts.
+    started_by = UnicodeAttribute()
+    network = UnicodeAttribute()
+    redirect_uri = UnicodeAttribute()
+    # started -> exchanging -> granted -> used; or denied / failed. Each step is a conditional write.
+    status = UnicodeAttribute()
+    verifier_sealed = BinaryAttribute(null=True, legacy_encoding=False)
+    accounts_sealed = BinaryAttribute(null=True, legacy_encoding=False)
+    created_at = UnicodeAttribute()
+    expires_at = UnicodeAttribute()
+    # DynamoDB deletes the item some time after this (the service checks `expires_at` itself).
+    expires_at_epoch = TTLAttribute()

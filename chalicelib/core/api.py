@@ -6,6 +6,7 @@ model, a dict, or a `chalice.Response`.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -162,6 +163,21 @@ def _wired() -> tuple[Any, AuthFn]:
         raise InternalError("No services are wired: import chalicelib.wiring before serving a request.")
     current, authenticate = _wiring[0]
     return current(), authenticate
+
+
+Event = TypeVar("Event")
+Result = TypeVar("Result")
+
+
+def with_services(job: Callable[[Event, Any], Result]) -> Callable[[Event], Result]:
+    """A scheduled function or queue consumer written as `job(event, deps)`: it is handed the wired
+    services, as route handlers are through `Call.deps`, instead of reaching for them."""
+
+    @functools.wraps(job)
+    def run(event: Event) -> Result:
+        return job(event, _wired()[0])
+
+    return run
 
 
 def _principal(deps: Any, authenticate: AuthFn, headers: dict[str, str], role: str) -> Principal:

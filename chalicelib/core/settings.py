@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 TABLES = ("workspaces", "api_keys", "channels", "posts", "media", "sandbox_posts", "metrics",
-          "inbox", "webhook_events", "inbox_config")
+          "inbox", "webhook_events", "inbox_config",
+          # OAuth connections in progress (chalicelib/accounts/connect.py), each gone ten minutes after it began.
+          "connect_states")
 QUEUES = ("publish", "inbox_events")
 # HTTP connections each AWS client keeps: the publish worker handles a batch's 10 records at once and
 # the tick reads its shards in parallel; botocore's default of 10 would open and drop connections.

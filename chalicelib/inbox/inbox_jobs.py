@@ -2,25 +2,29 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Rate
 from chalice.app import CloudWatchEvent, SQSEvent
 
+import chalicelib.wiring  # noqa: F401 - registers the services `with_services` hands over
+from chalicelib.core.api import with_services
 from chalicelib.core.settings import get_settings
+
+if TYPE_CHECKING:
+    from chalicelib.wiring import Container
 
 log = logging.getLogger("herald.jobs")
 bp = Blueprint(__name__)
 
 
 @bp.on_sqs_message(queue=get_settings().queue("inbox_events"), batch_size=10, name="inbox_worker")
-def inbox_worker(event: SQSEvent) -> dict[str, Any]:
+@with_services
+def inbox_worker(event: SQSEvent, deps: Container) -> dict[str, Any]:
     """Each message on its own: one that fails is delivered again by SQS (then parked on the DLQ)."""
     from chalicelib.inbox.inbox_queue import unpack_events
     from chalicelib.inbox.stored_events import StoredEvent
-    from chalicelib.wiring import container
-
-    consumer = container().inbox_consumer
+    consumer = deps.inbox_consumer
     failures = []
     for record in event:
         message_id = record.to_dict().get("messageId")
@@ -33,9 +37,8 @@ def inbox_worker(event: SQSEvent) -> dict[str, Any]:
 
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES), name="poll_inbox")
-def poll_inbox(event: CloudWatchEvent) -> dict[str, Any]:
-    from chalicelib.wiring import container
-
-    report = container().inbox_poller.poll_all()
+@with_services
+def poll_inbox(event: CloudWatchEvent, deps: Container) -> dict[str, Any]:
+    report = deps.inbox_poller.poll_all()
     return {"channels": report.channels, "stored": report.stored, "requeued": report.requeued,
             "duplicates": report.duplicates, "skipped": report.skipped, "failed": report.failed}

@@ -9,19 +9,24 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Cron
 from chalice.app import CloudWatchEvent
+
+import chalicelib.wiring  # noqa: F401 - registers the services `with_services` hands over
+from chalicelib.core.api import with_services
+
+if TYPE_CHECKING:
+    from chalicelib.wiring import Container
 
 log = logging.getLogger("herald.jobs")
 bp = Blueprint(__name__)
 
 
 @bp.schedule(Cron(15, "*", "*", "*", "?", "*"), name="nightly_metrics")
-def nightly_metrics(event: CloudWatchEvent) -> dict[str, Any]:
-    from chalicelib.wiring import container
-
+@with_services
+def nightly_metrics(event: CloudWatchEvent, deps: Container) -> dict[str, Any]:
     wanted = (event.detail or {}).get("date")
     day = date.fromisoformat(wanted) if wanted else None
-    return container().rollup.run(day).as_dict()
+    return deps.rollup.run(day).as_dict()

@@ -465,7 +465,6 @@ def make_adapter(http: Http | None = None, clock: Clock | None = None,
     return BlueskyAdapter(http=http, clock=clock, policy=policy)
 
 
-ADAPTER = make_adapter()
 
 
 # ---------------------------------------------------------------------------------------------- helpers

@@ -1017,6 +1017,7 @@ class LinkedInOAuth:
     """
 
     network = "linkedin"
+    supports_pkce = False  # see above: the connect service keeps no verifier for LinkedIn
 
     def __init__(self, http: Any = None, clock: Clock | None = None, *, api_url: str | None = None,
                  authorize_url: str | None = None, token_url: str | None = None,

@@ -31,7 +31,7 @@ from chalicelib.networks.base import (
     TokenGrant,
 )
 from chalicelib.networks.http_failures import object_at, read_json, send
-from chalicelib.networks.meta import GRAPH_API_VERSION, GRAPH_URL, explain_error
+from chalicelib.networks.meta_errors import GRAPH_API_VERSION, GRAPH_URL, explain_error
 
 AUTHORIZE_URL = f"https://www.facebook.com/{GRAPH_API_VERSION}/dialog/oauth"
 # Publishing to Pages and Instagram, and the inbox (Page comments, Messenger, Instagram comments and DMs).

@@ -28,7 +28,7 @@ from chalicelib.networks.base import (
     ReplyRequest,
     SignatureError,
 )
-from chalicelib.networks.http_failures import ErrorDetail, object_at, read_json, send
+from chalicelib.networks.http_failures import object_at, read_json, send
 from chalicelib.networks.webhook import (
     BASE64_CHARS,
     InboxNetworkAdapter,
@@ -45,6 +45,7 @@ from chalicelib.networks.webhook import (
     same_digest,
     text_field,
 )
+from chalicelib.networks.x_errors import explain_error
 from chalicelib.networks.x_oauth import XOAuth
 
 API_URL = "https://api.x.com/2"
@@ -67,7 +68,6 @@ BUDGET = RateBudget(per_account_concurrency=10, per_network_concurrency=50)
 TOKEN_EXPIRY_MARGIN = timedelta(seconds=60)
 
 CREATED_AT_FORMAT = "%a %b %d %H:%M:%S %z %Y"  # "Thu Dec 19 11:27:49 +0000 2019"
-TOKEN_WORDS = ("token", "authenticat", "unauthorized", "credential")
 
 
 def verify_signature(
@@ -265,21 +265,6 @@ def _dm_event(for_user_id: str, dm: Any, users: Mapping[str, Any]) -> InboundEve
         author_handle=optional_text(sender, "screen_name") or "",
         reply_context={"participant_id": other, "dm_event_id": dm_id},
     )
-
-
-def explain_error(response: Any) -> ErrorDetail:
-    body = read_json(response)
-    text = ""
-    if isinstance(body, Mapping):
-        errors = body.get("errors")
-        first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], Mapping) else {}
-        text = str(body.get("detail") or first.get("message") or body.get("title") or "")
-    else:
-        text = (getattr(response, "text", "") or "")[:300]
-    if response.status_code == 403 and not any(word in text.lower() for word in TOKEN_WORDS):
-        # X answers 403 for content it refuses (duplicates, reply restrictions).
-        return ErrorDetail(text=text, not_auth=True)
-    return ErrorDetail(text=text)
 
 
 class XAdapter(InboxNetworkAdapter):

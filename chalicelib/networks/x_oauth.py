@@ -158,7 +158,7 @@ def _token_refusal(exc: NetworkError) -> NetworkError:
 
 
 def _explain_api(response: Any) -> ErrorDetail:
-    from chalicelib.networks.x import explain_error
+    from chalicelib.networks.x_errors import explain_error
 
     return explain_error(response)
 

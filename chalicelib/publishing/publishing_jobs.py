@@ -7,34 +7,35 @@ from typing import TYPE_CHECKING, Any
 from chalice import Blueprint, Rate
 from chalice.app import CloudWatchEvent, SQSEvent, SQSRecord
 
+import chalicelib.wiring  # noqa: F401 - registers the services `with_services` hands over
+from chalicelib.core.api import with_services
 from chalicelib.core.settings import get_settings
 
 if TYPE_CHECKING:
     from chalicelib.publishing.engine import PublishingEngine
+    from chalicelib.wiring import Container
 
 log = logging.getLogger("herald.jobs")
 bp = Blueprint(__name__)
 
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES), name="tick")
-def tick(event: CloudWatchEvent) -> dict[str, Any]:
-    from chalicelib.wiring import container
-
-    report = container().engine.publish_due_deliveries()
+@with_services
+def tick(event: CloudWatchEvent, deps: Container) -> dict[str, Any]:
+    report = deps.engine.publish_due_deliveries()
     return {"queued": report.queued, "resent": report.resent, "recovered": report.recovered,
             "marked_unknown": report.marked_unknown, "errors": report.errors}
 
 
 @bp.on_sqs_message(queue=get_settings().queue("publish"), batch_size=10, name="publish_worker")
-def publish_worker(event: SQSEvent) -> dict[str, Any]:
+@with_services
+def publish_worker(event: SQSEvent, deps: Container) -> dict[str, Any]:
     """The records of a batch at once: each is due now (within a second), and one
     waiting for another's network call would go out late. A record that fails is
     retried by SQS; the rest are done."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from chalicelib.wiring import container
-
-    engine = container().engine
+    engine = deps.engine
     records = list(event)
     if len(records) == 1:
         failed = [publish_record(engine, records[0])]

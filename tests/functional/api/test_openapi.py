@@ -13,7 +13,9 @@ from chalicelib.core.api import ROUTES
 PUBLIC = {("/health", "GET"), ("/openapi.json", "GET"), ("/calendar-feed/{token}", "GET"),
           # Each network signs its webhooks instead.
           ("/webhooks/meta", "GET"), ("/webhooks/meta", "POST"), ("/webhooks/x", "GET"), ("/webhooks/x", "POST"),
-          ("/webhooks/linkedin", "GET"), ("/webhooks/linkedin", "POST"), ("/webhooks/tiktok", "POST")}
+          ("/webhooks/linkedin", "GET"), ("/webhooks/linkedin", "POST"), ("/webhooks/tiktok", "POST"),
+          # The person's browser back from the network: its single-use `state` proves who began the connection.
+          ("/oauth/callback/{network}", "GET")}
 
 
 @pytest.fixture

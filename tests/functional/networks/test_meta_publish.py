@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from chalicelib.core.clock import FixedClock
-from chalicelib.networks import meta
+from chalicelib.networks import meta, meta_errors
 from chalicelib.networks.base import (
     AmbiguousError,
     AuthError,
@@ -235,7 +235,7 @@ class TestFacebookErrors:
                    headers={"X-App-Usage": '{"call_count": 100, "total_cputime": 12, "total_time": 9}'})
         with pytest.raises(RetryableError) as throttled:
             adapter.publish(channel, Delivery("Hello").request())
-        assert throttled.value.retry_after_s == meta.APP_USAGE_WAIT_S
+        assert throttled.value.retry_after_s == meta_errors.APP_USAGE_WAIT_S
 
     def test_a_photo_meta_cannot_fetch_is_permanent(self, graph, clock):
         adapter, channel = facebook(graph, clock)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
-from chalicelib.networks import meta
+from chalicelib.networks import meta, meta_errors
 from chalicelib.networks.base import (
     AmbiguousError,
     AuthError,
@@ -329,7 +329,7 @@ class TestReplies:
         sent = http.sent[0]
         assert (sent.method, sent.url) == (
             "POST",
-            f"https://graph.facebook.com/{meta.GRAPH_API_VERSION}/122131676912594941_1213590066982748/comments",
+            f"https://graph.facebook.com/{meta_errors.GRAPH_API_VERSION}/122131676912594941_1213590066982748/comments",
         )
         assert sent.json == {"message": "Thanks, we do!"}
         assert sent.headers["Authorization"] == "Bearer tok-123"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.networks import meta
+from chalicelib.networks import meta, meta_errors
 from chalicelib.networks.base import MediaItem, PublishRequest, ThreadPart
 from tests.support.network_fakes import FakeResponse
 
@@ -99,15 +99,16 @@ def graph_error(code, subcode=None, message="m", user_msg=None, status=400, head
     (graph_error(36001, 2207005, user_msg="Supported formats are: JPEG"), "permanent"),
 ])
 def test_error_codes(response, kind):
-    detail = meta.explain_error(response, network="Instagram")
+    detail = meta_errors.explain_error(response, network="Instagram")
     assert {"auth": detail.auth, "retry": detail.rate_limited,
             "permanent": not detail.auth and not detail.rate_limited}[kind]
 
 
 def test_media_errors_read_as_sentences_with_metas_reason():
-    detail = meta.explain_error(graph_error(36001, 2207005, user_msg="Supported formats are: JPEG"), "Instagram")
+    detail = meta_errors.explain_error(graph_error(36001, 2207005, user_msg="Supported formats are: JPEG"), "Instagram")
     assert detail.sentence == "Instagram refused the media: Supported formats are: JPEG"
-    fetch = meta.explain_error(graph_error(9004, 2207052, message="The media could not be fetched from this uri"))
+    fetch = meta_errors.explain_error(
+        graph_error(9004, 2207052, message="The media could not be fetched from this uri"))
     assert fetch.sentence == "Instagram could not fetch the media (The media could not be fetched from this uri)"
 
 
@@ -115,9 +116,9 @@ def test_media_errors_read_as_sentences_with_metas_reason():
     ({}, None),
     ({"X-Business-Use-Case-Usage": '{"1": [{"type": "pages", "estimated_time_to_regain_access": 4}]}'}, 240),
     ({"X-Business-Use-Case-Usage": '{"1": [{"estimated_time_to_regain_access": 0}]}',
-      "X-App-Usage": '{"call_count": 100}'}, meta.APP_USAGE_WAIT_S),
+      "X-App-Usage": '{"call_count": 100}'}, meta_errors.APP_USAGE_WAIT_S),
     ({"X-App-Usage": '{"call_count": 40, "total_time": 12}'}, None),
     ({"X-App-Usage": "not json"}, None),
 ])
 def test_usage_headers_give_the_wait(headers, wait):
-    assert meta.usage_wait_s(headers) == wait
+    assert meta_errors.usage_wait_s(headers) == wait
