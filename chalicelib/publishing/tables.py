@@ -61,7 +61,7 @@ class PostRecord(PostTableRecord, discriminator="post"):
     text = UnicodeAttribute(default="")
     status = UnicodeAttribute()
     publish_at = UnicodeAttribute(null=True)
-    channel_ids = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[var-annotated]
+    channel_ids = ListAttribute(of=UnicodeAttribute, default=list)
     variants = MapAttribute(default=dict)  # type: ignore[var-annotated]
     media = ListAttribute(default=list)  # type: ignore[var-annotated]
     version = NumberAttribute(default=1)
