@@ -8,9 +8,9 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
@@ -86,7 +86,7 @@ class DeliveryRepository:
     def _record(self, row: DeliveryRow) -> DeliveryRecord:
         return DeliveryRecord(post_pk(row.workspace_id, row.post_id), DELIVERY_SK + row.channel_id)
 
-    def _update(self, row: DeliveryRow, actions: list[Action], condition: object) -> DeliveryRow:
+    def _update(self, row: DeliveryRow, actions: list[Action], condition: Condition) -> DeliveryRow:
         record = self._record(row)
         try:
             record.update(actions=actions, condition=condition)
@@ -118,7 +118,8 @@ class DeliveryRepository:
             condition &= DeliveryRecord.lease_until == key_time(row.lease_until)
         else:
             condition &= DeliveryRecord.lease_until.does_not_exist()
-        actions = [DeliveryRecord.status.set("queued"), DeliveryRecord.lease_until.set(key_time(lease_until))]
+        actions: list[Action] = [DeliveryRecord.status.set("queued"),
+                                 DeliveryRecord.lease_until.set(key_time(lease_until))]
         if row.status != "scheduled":  # sent again: looked at next when this lease runs out
             actions += _due_actions(row, lease_until, self.shards)
         return self._update(row, actions, condition)
@@ -127,8 +128,9 @@ class DeliveryRepository:
         """queued → publishing, for the message's version only; attempts + 1. The `due`
         entry stays where it is (see mark_queued): an expired claim is found from it."""
         condition = ((DeliveryRecord.status == "queued") & (DeliveryRecord.post_version == row.post_version))
-        actions = [DeliveryRecord.status.set("publishing"), DeliveryRecord.claim_token.set(token),
-                   DeliveryRecord.lease_until.set(key_time(lease_until)), DeliveryRecord.attempts.add(1)]
+        actions: list[Action] = [DeliveryRecord.status.set("publishing"), DeliveryRecord.claim_token.set(token),
+                                 DeliveryRecord.lease_until.set(key_time(lease_until)),
+                                 DeliveryRecord.attempts.add(1)]
         return self._update(row, actions, condition)
 
     def expire_claim(self, row: DeliveryRow, outcome: Outcome) -> DeliveryRow:
@@ -156,15 +158,16 @@ class DeliveryRepository:
         if outcome.status == "published":
             actions.append(DeliveryRecord.last_error.remove())  # earlier attempts' errors are history
         if outcome.status == "queued":
-            assert outcome.next_due is not None
+            assert outcome.next_due is not None and outcome.lease is not None
             actions.append(DeliveryRecord.lease_until.set(key_time(outcome.lease)))
         else:
             actions += [DeliveryRecord.lease_until.remove(), DeliveryRecord.claim_token.remove()]
         if outcome.status == "scheduled":
-            actions.append(DeliveryRecord.due_at.set(key_time(outcome.next_due)))  # type: ignore[arg-type]
+            assert outcome.next_due is not None
+            actions.append(DeliveryRecord.due_at.set(key_time(outcome.next_due)))
         return actions + _due_actions(row, outcome.lease, self.shards)
 
-    def _finish(self, row: DeliveryRow, outcome: Outcome, condition: object,
+    def _finish(self, row: DeliveryRow, outcome: Outcome, condition: Condition,
                 read: PostRead | None = None) -> DeliveryRow:
         actions = self._outcome_actions(row, outcome)
         if outcome.next_due is not None:  # not terminal: the post's status cannot change
@@ -197,7 +200,8 @@ class DeliveryRepository:
             return DeliveryRow(**{**row.__dict__, "status": outcome.status})
         raise RuntimeError("could not record the outcome: the post kept changing")
 
-    def _post_change(self, row: DeliveryRow, status: str, read: PostRead | None) -> tuple[list[Action], Any]:
+    def _post_change(self, row: DeliveryRow, status: str,
+                     read: PostRead | None) -> tuple[list[Action], Condition]:
         """What a final outcome does to its post, and on what condition.
 
         While other deliveries are open it only takes one off `open_deliveries` (on condition that
@@ -226,11 +230,10 @@ class DeliveryRepository:
         """The outcome's counters (and a published post's own item), in the same
         transaction: counted once, exactly when the outcome is recorded, on the
         workspace's local day."""
-        variant = post.variants.get(row.channel_id) or {}
         increments, appends = delivery_counts(
             outcome.status, post_id=row.post_id, remote_id=outcome.remote_id, remote_url=outcome.remote_url,
             published_at=outcome.published_at, publish_at=post.publish_at,
-            text=variant.get("text") if variant.get("text") is not None else post.text)
+            text=post.text_for(row.channel_id))
         if not increments:
             return
         day = local_day(outcome.published_at or self.clock.now(), post.timezone or "UTC")

@@ -257,12 +257,10 @@ class PublishingEngine:
         return _published(result, self.clock.now())
 
     def _request(self, post: PostRow, delivery: DeliveryRow) -> PublishRequest:
-        variant = post.variants.get(delivery.channel_id) or {}
-        text = variant.get("text") if variant.get("text") is not None else post.text
         media = tuple(self.media.item_for(post.workspace_id, item) for item in post.media) if self.media else tuple(
             MediaItem(mime=str(item.get("mime", "")), alt=str(item.get("alt", "")), url=item.get("url"),
                       media_id=item.get("media_id")) for item in post.media)
-        return PublishRequest(delivery_id=delivery.delivery_id, text=text, media=media)
+        return PublishRequest(delivery_id=delivery.delivery_id, text=post.text_for(delivery.channel_id), media=media)
 
     def _failure(self, delivery: DeliveryRow, channel: ChannelRow, adapter: NetworkAdapter,
                  error: Exception) -> Outcome:
