@@ -2,8 +2,10 @@
 names them."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import cast
 
+from pynamodb.attributes import ListAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, IncludeProjection, Projection
 from pynamodb.models import MetaProtocol
 
@@ -33,3 +35,9 @@ def index_meta(name: str, attributes: tuple[str, ...] = ()) -> type:
         projection = chosen
 
     return Meta
+
+
+def string_list(default: Callable[[], list[str]] | None = None, null: bool | None = None) -> ListAttribute[str]:
+    """A list of strings. PynamoDB types `ListAttribute(of=UnicodeAttribute)` as holding
+    UnicodeAttribute objects (its `of` is `Type[_T]`); what it reads and writes are str."""
+    return cast("ListAttribute[str]", ListAttribute(of=UnicodeAttribute, default=default, null=null))

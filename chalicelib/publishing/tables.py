@@ -12,7 +12,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from chalicelib.core.tables import index_meta, table_meta
+from chalicelib.core.tables import index_meta, string_list, table_meta
 from chalicelib.publishing.projections import DELIVERY_POST, DUE_WORK, POST_LISTING
 
 
@@ -61,7 +61,7 @@ class PostRecord(PostTableRecord, discriminator="post"):
     text = UnicodeAttribute(default="")
     status = UnicodeAttribute()
     publish_at = UnicodeAttribute(null=True)
-    channel_ids = ListAttribute(of=UnicodeAttribute, default=list)
+    channel_ids = string_list(default=list)
     variants = MapAttribute(default=dict)  # type: ignore[var-annotated]
     media = ListAttribute(default=list)  # type: ignore[var-annotated]
     version = NumberAttribute(default=1)
