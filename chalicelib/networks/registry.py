@@ -116,6 +116,20 @@ class ThreadsSettings(ChannelSettings):
     threads_user_id: NumericId | None = None
 
 
+class PinterestSettings(ChannelSettings):
+    user_id: NumericId | None = None
+    # The board pins go to unless a post names one (variants[ch].pinterest.board_id); checked against the
+    # account's boards (GET /v5/boards) when the channel is connected.
+    board_id: NumericId | None = None
+
+
+class RedditSettings(ChannelSettings):
+    user_id: Annotated[str, Field(strict=True, pattern=r"^[a-z0-9]{1,16}$")] | None = None
+    username: Annotated[str, Field(strict=True, pattern=r"^[A-Za-z0-9_-]{3,20}$")] | None = None
+    # The subreddit submissions go to unless a post names one (variants[ch].reddit.subreddit).
+    subreddit: Annotated[str, Field(strict=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")] | None = None
+
+
 class SandboxCredentials(_Schema):
     token: Secret | None = None
 
@@ -147,10 +161,27 @@ class ThreadsCredentials(_Schema):
     expires_at: Instant | None = None
 
 
+class TikTokCredentials(_Schema):
+    """A TikTok user token (24 hours) and its refresh token (a year); RFC 3339 expiries."""
+
+    access_token: Secret
+    refresh_token: Secret | None = None
+    expires_at: Instant | None = None
+    refresh_expires_at: Instant | None = None
+
+
 class XCredentials(_Schema):
     access_token: Secret
     refresh_token: Secret
     # RFC 3339: when the access token lapses (X's last two hours); the adapter refreshes before it.
+    expires_at: Instant | None = None
+
+
+class RefreshableCredentials(_Schema):
+    """An OAuth 2.0 access token, the refresh token that renews it, and when it lapses (RFC 3339)."""
+
+    access_token: Secret
+    refresh_token: Secret | None = None
     expires_at: Instant | None = None
 
 
@@ -195,10 +226,14 @@ NETWORKS: dict[str, NetworkSpec] = {
         NetworkSpec("linkedin", "chalicelib.networks.linkedin", AccessTokenCredentials, LinkedInSettings,
                     "organization_urn", can_publish=False,
                     verified_by="GET /rest/organizationAcls?q=roleAssignee&role=ADMINISTRATOR&state=APPROVED"),
-        NetworkSpec("tiktok", "chalicelib.networks.tiktok", AccessTokenCredentials, TikTokSettings, "open_id",
-                    can_publish=False, verified_by="GET /v2/user/info/?fields=open_id,display_name"),
+        NetworkSpec("tiktok", "chalicelib.networks.tiktok", TikTokCredentials, TikTokSettings, "open_id",
+                    verified_by="GET /v2/user/info/?fields=open_id,display_name"),
         NetworkSpec("threads", "chalicelib.networks.threads", ThreadsCredentials, ThreadsSettings,
                     "threads_user_id", verified_by="GET /me?fields=id,username"),
+        NetworkSpec("pinterest", "chalicelib.networks.pinterest", RefreshableCredentials, PinterestSettings,
+                    "user_id", verified_by="GET /v5/user_account (and GET /v5/boards for a board_id)"),
+        NetworkSpec("reddit", "chalicelib.networks.reddit", RefreshableCredentials, RedditSettings, "user_id",
+                    verified_by="GET /api/v1/me (and GET /r/{subreddit}/about for a subreddit)"),
     )
 }
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import GlobalSecondaryIndex
 from pynamodb.transactions import TransactWrite
@@ -93,6 +93,8 @@ class DeliveryRow:
     due_at: datetime | None = None
     lease_until: datetime | None = None
     claim_token: str | None = None
+    # Why it may not go out (the channel is not healthy), while it is unsent; None when all is well.
+    at_risk: str | None = None
 
     @property
     def delivery_id(self) -> str:
@@ -145,7 +147,12 @@ def delivery_record(row: DeliveryRow, publish_key: str, shards: int) -> Delivery
         delivery_workspace_channel=f"{row.workspace_id}#{row.channel_id}",
         due_shard=due_shard(row.post_id, row.channel_id, shards) if due else None,
         due_key=f"{key_time(due)}#{row.post_id}#{row.channel_id}" if due else None,
+        at_risk=row.at_risk, risk_workspace=_risk_workspace(row),
     )
+
+
+def _risk_workspace(row: DeliveryRow) -> str | None:
+    return row.workspace_id if row.at_risk and row.status in UNSENT_STATUSES else None
 
 
 def post_row(r: PostRecord) -> PostRow:
@@ -166,6 +173,7 @@ def delivery_row(r: DeliveryRecord) -> DeliveryRow:
         status=r.status, post_version=int(r.post_version), remote_id=r.remote_id, remote_url=r.remote_url,
         attempts=int(r.attempts or 0), last_error=r.last_error, published_at=_parse(r.published_at),
         due_at=_parse(r.due_at), lease_until=_parse(r.lease_until), claim_token=r.claim_token,
+        at_risk=r.at_risk,
     )
 
 
@@ -286,6 +294,44 @@ class PostRepository:
         condition = PostTableRecord.publish_key.between(key_time(start), key_time(end) + "#~")
         for record in PostTableRecord.by_workspace.query(workspace_id, condition):
             yield post_row(record)  # type: ignore[arg-type]
+
+    # -- deliveries at risk (accounts/health.py) -----------------------------
+
+    def unsent_on_channel(self, workspace_id: str, channel_id: str,
+                          since: datetime) -> list[tuple[PostRow, DeliveryRow]]:
+        """The channel's deliveries not yet sent, of posts due from `since` on (drafts included), with their
+        posts: Query `by_channel`, then BatchGetItem."""
+        records = PostTableRecord.by_channel.query(f"{workspace_id}#{channel_id}",
+                                                   PostTableRecord.publish_key >= key_time(since))
+        posts = self.posts_by_ids(workspace_id, [r.post_id for r in records])
+        found = self.deliveries_of(posts)
+        out = []
+        for post in posts:
+            for delivery in found.get(post.post_id, []):
+                if delivery.channel_id == channel_id and delivery.status in UNSENT_STATUSES:
+                    out.append((post, delivery))
+        return out
+
+    def set_risk(self, delivery: DeliveryRow, reason: str | None, *, last_error: str | None = None) -> bool:
+        """Flags (or clears) an unsent delivery at risk; False when it left `scheduled`/`queued` meanwhile."""
+        actions: list[Any] = ([DeliveryRecord.at_risk.set(reason), DeliveryRecord.risk_workspace.set(
+            delivery.workspace_id)] if reason else [DeliveryRecord.at_risk.remove(),
+                                                   DeliveryRecord.risk_workspace.remove()])
+        if last_error:
+            actions.append(DeliveryRecord.last_error.set(last_error))
+        record = DeliveryRecord(post_pk(delivery.workspace_id, delivery.post_id), DELIVERY_SK + delivery.channel_id)
+        try:
+            record.update(actions=actions, condition=DeliveryRecord.status.is_in(*UNSENT_STATUSES))
+        except UpdateError:
+            return False
+        return True
+
+    def list_at_risk(self, workspace_id: str, limit: int, cursor: str | None) -> tuple[list[PostRow], str | None]:
+        """Posts with a delivery flagged at risk, by publish time (Query the sparse `at_risk` index)."""
+        start = decode_cursor(cursor, {"risk_workspace": workspace_id}, ("pk", "sk", "risk_workspace", "publish_key"))
+        result = PostTableRecord.at_risk.query(workspace_id, limit=limit, last_evaluated_key=start)
+        post_ids = list(dict.fromkeys(r.post_id for r in result))
+        return self.posts_by_ids(workspace_id, post_ids), encode_cursor(result.last_evaluated_key)
 
     # -- writes --------------------------------------------------------------
 

@@ -32,8 +32,11 @@ def create_post(call: Call[Container]) -> dict[str, Any]:
 @route(bp, "/posts", "GET", summary="List posts", tag=TAG, query=PostListQuery, response=PostPage)
 def list_posts(call: Call[Container]) -> dict[str, Any]:
     q: PostListQuery = call.query
-    rows, cursor = call.deps.posts.list(call.workspace_id, status=q.status, channel_id=q.channel_id,
-                                          start=q.from_, end=q.to, limit=q.limit, cursor=q.cursor)
+    if q.at_risk:
+        rows, cursor = call.deps.posts.list_at_risk(call.workspace_id, limit=q.limit, cursor=q.cursor)
+    else:
+        rows, cursor = call.deps.posts.list(call.workspace_id, status=q.status, channel_id=q.channel_id,
+                                            start=q.from_, end=q.to, limit=q.limit, cursor=q.cursor)
     return {"items": [post_view(p, d) for p, d in rows], "next_cursor": cursor}
 
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from chalicelib.accounts.channel_repository import ChannelRepository, ChannelRow
+from chalicelib.accounts.health_rules import risk_for
 from chalicelib.core.clock import Clock
 from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.core.ids import new_id
@@ -91,6 +92,20 @@ class PostService:
             if status in SHOWN_FILTERED and shown != status:
                 continue
             out.append((row, found))
+        return out, next_cursor
+
+    def list_at_risk(self, workspace_id: str, *, limit: int, cursor: str | None
+                     ) -> tuple[builtins.list[tuple[PostRow, builtins.list[DeliveryRow]]], str | None]:
+        """Posts with a delivery not yet out on a channel that is not healthy, by time (a page may hold fewer
+        than `limit`: a delivery that went out since is left out)."""
+        rows, next_cursor = self.posts.list_at_risk(workspace_id, limit, cursor)
+        deliveries = self.posts.deliveries_of(rows)
+        out = []
+        for row in rows:
+            order = {cid: i for i, cid in enumerate(row.channel_ids)}
+            found = sorted(deliveries.get(row.post_id, []), key=lambda d: order.get(d.channel_id, 0))
+            if any(d.at_risk and d.status in UNSENT_STATUSES for d in found):
+                out.append((row, found))
         return out, next_cursor
 
     # -- writes ------------------------------------------------------------------
@@ -206,7 +221,8 @@ class PostService:
     def _new_delivery(self, post: PostRow, channel: ChannelRow) -> DeliveryRow:
         due = post.publish_at if post.status == "scheduled" else None
         return DeliveryRow(post.workspace_id, post.post_id, channel.channel_id, channel.network, "scheduled",
-                           post_version=post.version, due_at=due)
+                           post_version=post.version, due_at=due,
+                           at_risk=risk_for(channel, due) if due is not None else None)
 
     def _media(self, workspace_id: str, media: builtins.list[dict[str, Any]]) -> builtins.list[dict[str, Any]]:
         out = []

@@ -62,6 +62,8 @@ class Delivery(BaseModel):
     last_error: str | None
     published_at: datetime | None
     due_at: datetime | None
+    at_risk: bool = Field(default=False, description="The channel is not healthy: this may not go out.")
+    risk: str | None = Field(default=None, description="Why it is at risk, for a person (reconnect first).")
 
 
 class Post(BaseModel):
@@ -76,10 +78,13 @@ class Post(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int
+    at_risk: bool = Field(default=False, description="A delivery not yet out is on a channel that is not "
+                                                     "healthy (each delivery says why).")
 
 
 class PostListQuery(RequestModel):
     status: PostStatus | None = None
+    at_risk: bool | None = Field(default=None, description="Only posts with a delivery at risk (by time).")
     channel_id: str | None = None
     from_: Timestamp | None = Field(default=None, alias="from")
     to: Timestamp | None = None

@@ -34,6 +34,12 @@ class DeliveriesByChannel(GlobalSecondaryIndex["PostTableRecord"]):
     publish_key = UnicodeAttribute(range_key=True)
 
 
+class DeliveriesAtRisk(GlobalSecondaryIndex["PostTableRecord"]):
+    Meta = index_meta("at_risk", DELIVERY_POST)
+    risk_workspace = UnicodeAttribute(hash_key=True)
+    publish_key = UnicodeAttribute(range_key=True)
+
+
 class DueDeliveries(GlobalSecondaryIndex["PostTableRecord"]):
     Meta = index_meta("due", DUE_WORK)
     due_shard = UnicodeAttribute(hash_key=True)
@@ -55,6 +61,7 @@ class PostTableRecord(Model):
     by_status = PostsByStatus()
     by_channel = DeliveriesByChannel()
     due = DueDeliveries()
+    at_risk = DeliveriesAtRisk()
 
 
 class PostRecord(PostTableRecord, discriminator="post"):
@@ -95,6 +102,10 @@ class DeliveryRecord(PostTableRecord, discriminator="delivery"):
     delivery_workspace_channel = UnicodeAttribute()
     due_shard = UnicodeAttribute(null=True)
     due_key = UnicodeAttribute(null=True)
+    # Why this unsent delivery may not go out (its channel's health: accounts/health_rules.py), and the
+    # workspace id while it is at risk (sparse index `at_risk`, GET /posts?at_risk=true).
+    at_risk = UnicodeAttribute(null=True)
+    risk_workspace = UnicodeAttribute(null=True)
 
 
 class MediaRecord(Model):

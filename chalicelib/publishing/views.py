@@ -14,7 +14,12 @@ def delivery_view(row: DeliveryRow) -> dict[str, Any]:
     return {"channel_id": row.channel_id, "network": row.network, "status": row.status,
             "remote_id": row.remote_id, "remote_url": row.remote_url, "attempts": row.attempts,
             "last_error": row.last_error, "published_at": to_rfc3339(row.published_at),
-            "due_at": to_rfc3339(row.due_at) if row.status == "scheduled" else None}
+            "due_at": to_rfc3339(row.due_at) if row.status == "scheduled" else None,
+            "at_risk": _at_risk(row), "risk": row.at_risk if _at_risk(row) else None}
+
+
+def _at_risk(row: DeliveryRow) -> bool:
+    return bool(row.at_risk) and row.status in ("scheduled", "queued")
 
 
 def post_view(post: PostRow, deliveries: list[DeliveryRow]) -> dict[str, Any]:
@@ -30,4 +35,5 @@ def post_view(post: PostRow, deliveries: list[DeliveryRow]) -> dict[str, Any]:
         "created_at": to_rfc3339(post.created_at),
         "updated_at": to_rfc3339(post.updated_at),
         "version": post.version,
+        "at_risk": any(_at_risk(d) for d in deliveries),
     }
