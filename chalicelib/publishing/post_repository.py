@@ -329,7 +329,7 @@ class PostRepository:
     def list_at_risk(self, workspace_id: str, limit: int, cursor: str | None) -> tuple[list[PostRow], str | None]:
         """Posts with a delivery flagged at risk, by publish time (Query the sparse `at_risk` index)."""
         start = decode_cursor(cursor, {"risk_workspace": workspace_id}, ("pk", "sk", "risk_workspace", "publish_key"))
-        result = PostTableRecord.at_risk.query(workspace_id, limit=limit, last_evaluated_key=start)
+        result = PostTableRecord.by_risk.query(workspace_id, limit=limit, last_evaluated_key=start)
         post_ids = list(dict.fromkeys(r.post_id for r in result))
         return self.posts_by_ids(workspace_id, post_ids), encode_cursor(result.last_evaluated_key)
 

@@ -61,7 +61,7 @@ class PostTableRecord(Model):
     by_status = PostsByStatus()
     by_channel = DeliveriesByChannel()
     due = DueDeliveries()
-    at_risk = DeliveriesAtRisk()
+    by_risk = DeliveriesAtRisk()  # index `at_risk`; DeliveryRecord.at_risk is the attribute
 
 
 class PostRecord(PostTableRecord, discriminator="post"):
