@@ -3,13 +3,16 @@ names them."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import cast
+from typing import TypeVar, cast
 
-from pynamodb.attributes import ListAttribute, UnicodeAttribute
+from pynamodb.attributes import Attribute, ListAttribute, UnicodeAttribute
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, IncludeProjection, Projection
 from pynamodb.models import MetaProtocol
 
 from chalicelib.core.settings import MAX_POOL_CONNECTIONS, get_settings
+
+_T = TypeVar("_T")
 
 
 def table_meta(logical: str) -> MetaProtocol:
@@ -41,3 +44,9 @@ def string_list(default: Callable[[], list[str]] | None = None, null: bool | Non
     """A list of strings. PynamoDB types `ListAttribute(of=UnicodeAttribute)` as holding
     UnicodeAttribute objects (its `of` is `Type[_T]`); what it reads and writes are str."""
     return cast("ListAttribute[str]", ListAttribute(of=UnicodeAttribute, default=default, null=null))
+
+
+def set_or_remove(attribute: Attribute[_T], value: _T | None) -> Action:
+    """An update that sets the attribute, or removes it when value is None. PynamoDB's set(None)
+    does remove it, but its types take no None."""
+    return attribute.remove() if value is None else attribute.set(value)

@@ -9,6 +9,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from chalicelib.core.pages import decode_cursor, encode_cursor
+from chalicelib.core.tables import set_or_remove
 from chalicelib.outbound_webhooks.tables import WebhookDeliveryRecord, WebhookEndpointRecord
 
 PENDING_SHARDS = 4
@@ -198,8 +199,8 @@ class EndpointRepository:
         """Final: succeeded, or failed for good. Leaves the pending index."""
         record = WebhookDeliveryRecord(key, message_id)
         record.update(actions=[WebhookDeliveryRecord.status.set(status),
-                               WebhookDeliveryRecord.response_status.set(response_status),
-                               WebhookDeliveryRecord.last_error.set(error),
+                               set_or_remove(WebhookDeliveryRecord.response_status, response_status),
+                               set_or_remove(WebhookDeliveryRecord.last_error, error),
                                WebhookDeliveryRecord.pending_shard.remove(),
                                WebhookDeliveryRecord.next_attempt_at.remove()])
 
@@ -207,7 +208,7 @@ class EndpointRepository:
                  error: str) -> None:
         record = WebhookDeliveryRecord(key, message_id)
         record.update(actions=[WebhookDeliveryRecord.next_attempt_at.set(next_attempt_at),
-                               WebhookDeliveryRecord.response_status.set(response_status),
+                               set_or_remove(WebhookDeliveryRecord.response_status, response_status),
                                WebhookDeliveryRecord.last_error.set(error)])
 
     def reset(self, key: str, message_id: str, now: str) -> None:
