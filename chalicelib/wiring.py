@@ -151,6 +151,8 @@ class Container:
         module = network_module(network)
         if network in ("facebook", "instagram"):  # one module serves both Meta networks
             return module.make_adapter(clock=self.clock, network=network, base_url=self.settings.meta_graph_url)
+        if network == "discord":  # a client-given webhook URL: the outbound policy, on the configured Discord host
+            return module.make_adapter(clock=self.clock, base_url=self.settings.discord_api_url, policy=self.outbound)
         if network in CLIENT_CHOSEN_HOSTS:
             return module.make_adapter(clock=self.clock, policy=self.outbound)
         if network == "tiktok":  # an unaudited app may only post privately: its content rules say so
@@ -161,7 +163,8 @@ class Container:
                                        user_agent=self.settings.reddit_user_agent)
         base_url = {"x": self.settings.x_api_url, "linkedin": self.settings.linkedin_api_url,
                     "tiktok": self.settings.tiktok_api_url, "threads": self.settings.threads_api_url,
-                    "pinterest": self.settings.pinterest_api_url}.get(network)
+                    "pinterest": self.settings.pinterest_api_url,
+                    "telegram": self.settings.telegram_api_url}.get(network)
         if base_url:
             return module.make_adapter(clock=self.clock, base_url=base_url)
         return module.make_adapter(clock=self.clock)

@@ -105,6 +105,10 @@ class Settings:
     reddit_client_id: str = ""
     reddit_client_secret: str = field(default="", repr=False)
     reddit_user_agent: str = ""
+    # Telegram's Bot API host (methods are {url}/bot<token>/<method>); Discord's API, which a channel's webhook
+    # URL must be on (https://discord.com/api/webhooks/<id>/<token>) and where its requests go.
+    telegram_api_url: str = "https://api.telegram.org"
+    discord_api_url: str = "https://discord.com/api"
 
     def table(self, logical: str) -> str:
         return self.tables[logical]
@@ -173,7 +177,8 @@ NETWORK_API_URLS = {"meta_graph_url": "HERALD_META_GRAPH_URL", "x_api_url": "HER
                     "pinterest_api_url": "HERALD_PINTEREST_API_URL",
                     "pinterest_authorize_url": "HERALD_PINTEREST_AUTHORIZE_URL",
                     "reddit_api_url": "HERALD_REDDIT_API_URL", "reddit_auth_url": "HERALD_REDDIT_AUTH_URL",
-                    "tiktok_authorize_url": "HERALD_TIKTOK_AUTHORIZE_URL"}
+                    "tiktok_authorize_url": "HERALD_TIKTOK_AUTHORIZE_URL",
+                    "telegram_api_url": "HERALD_TELEGRAM_API_URL", "discord_api_url": "HERALD_DISCORD_API_URL"}
 
 
 def _network_api_urls() -> dict[str, str]:

@@ -128,6 +128,11 @@ class RedditSettings(ChannelSettings):
     username: Annotated[str, Field(strict=True, pattern=r"^[A-Za-z0-9_-]{3,20}$")] | None = None
     # The subreddit submissions go to unless a post names one (variants[ch].reddit.subreddit).
     subreddit: Annotated[str, Field(strict=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")] | None = None
+class TelegramSettings(ChannelSettings):
+    # The chat a bot posts to: its id (-100... for channels and supergroups) or a public channel's @username
+    # when connecting; Telegram's numeric id replaces it once getChat has answered.
+    chat_id: Annotated[str, Field(strict=True, pattern=r"^(-?[0-9]{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31})$")] \
+        | None = None
 
 
 class SandboxCredentials(_Schema):
@@ -168,6 +173,19 @@ class TikTokCredentials(_Schema):
     refresh_token: Secret | None = None
     expires_at: Instant | None = None
     refresh_expires_at: Instant | None = None
+
+
+class TelegramCredentials(_Schema):
+    """The bot token @BotFather gives: `<bot id>:<secret>`. It is part of every Bot API URL."""
+
+    bot_token: Annotated[str, Field(strict=True, pattern=r"^[0-9]{1,20}:[A-Za-z0-9_-]{20,100}$")]
+
+
+class DiscordCredentials(_Schema):
+    """A channel webhook URL (https://discord.com/api/webhooks/<id>/<token>); the adapter checks its host
+    against HERALD_DISCORD_API_URL and the outbound policy before anything is sent."""
+
+    webhook_url: Url
 
 
 class XCredentials(_Schema):
@@ -234,6 +252,10 @@ NETWORKS: dict[str, NetworkSpec] = {
                     "user_id", verified_by="GET /v5/user_account (and GET /v5/boards for a board_id)"),
         NetworkSpec("reddit", "chalicelib.networks.reddit", RefreshableCredentials, RedditSettings, "user_id",
                     verified_by="GET /api/v1/me (and GET /r/{subreddit}/about for a subreddit)"),
+        NetworkSpec("telegram", "chalicelib.networks.telegram", TelegramCredentials, TelegramSettings,
+                    verified_by="getMe, getChat, getChatMember (the bot administers the chat and may post)"),
+        NetworkSpec("discord", "chalicelib.networks.discord", DiscordCredentials, ChannelSettings,
+                    verified_by="GET {webhook_url} (the webhook's channel and guild)"),
     )
 }
 
