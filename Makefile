@@ -12,7 +12,7 @@ ALARM_EMAIL ?=
 # Only what is given: CloudFormation keeps a parameter's previous value otherwise.
 PARAMETERS := $(strip $(if $(PUBLIC_BASE_URL),PublicBaseUrl=$(PUBLIC_BASE_URL)) $(if $(ALARM_EMAIL),AlarmEmail=$(ALARM_EMAIL)))
 
-.PHONY: run test lint unit complexity fuzz bench install clean package deploy
+.PHONY: run test lint unit complexity typecheck fuzz bench install clean package deploy
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,15 +28,21 @@ run: install
 # Cyclomatic complexity per block, counting what ruff's C90 (statements only) skips: `x if c else y`,
 # `and`/`or` and comprehensions. No block worse than C.
 COMPLEXITY := $(PY) -m xenon --max-absolute C chalicelib infra app.py
+# Types of chalicelib/, every definition annotated (pyproject.toml's [tool.mypy] says what is checked).
+TYPECHECK := $(PY) -m mypy
 
 test: install
 	bash tests/integration/pds/install.sh
 	$(PY) -m ruff check .
 	$(COMPLEXITY)
+	$(TYPECHECK)
 	$(PY) -m pytest
 
 complexity: install
 	$(COMPLEXITY)
+
+typecheck: install
+	$(TYPECHECK)
 
 unit: install
 	$(PY) -m pytest tests/unit
@@ -68,4 +74,4 @@ deploy: package
 	aws cloudformation describe-stacks --stack-name $(STACK) --query 'Stacks[0].Outputs' --output table
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build

@@ -135,7 +135,7 @@ class AccessService:
         return token
 
     def revoke_feed(self, workspace_id: str) -> None:
-        self.workspaces.set_feed_token(workspace_id, None, None)
+        self.workspaces.clear_feed_token(workspace_id)
 
     def workspace_for_feed(self, token: str) -> WorkspaceRow:
         match = FEED_PATTERN.match(token)

@@ -1,6 +1,7 @@
 """Connected channels, per workspace; also found by their network account id."""
 from __future__ import annotations
 
+import builtins
 import contextlib
 import zlib
 from collections.abc import Iterator
@@ -91,7 +92,7 @@ class ChannelRepository:
         rows = [_row(r) for r in result]
         return rows, encode_cursor(result.last_evaluated_key)
 
-    def list_all(self, workspace_id: str) -> list[ChannelRow]:
+    def list_all(self, workspace_id: str) -> builtins.list[ChannelRow]:
         return [_row(r) for r in ChannelRecord.query(workspace_id)]
 
     def save(self, row: ChannelRow) -> None:
@@ -196,10 +197,10 @@ class ChannelRepository:
     def delete(self, workspace_id: str, channel_id: str) -> None:
         ChannelRecord(workspace_id, channel_id).delete()
 
-    def find_by_account(self, network: str, account_id: str) -> list[ChannelRow]:
+    def find_by_account(self, network: str, account_id: str) -> builtins.list[ChannelRow]:
         return [_row(r) for r in ChannelRecord.by_account.query(f"{network}#{account_id}")]
 
-    def find_by_grant(self, grant_key: str) -> list[ChannelRow]:
+    def find_by_grant(self, grant_key: str) -> builtins.list[ChannelRow]:
         return [_row(r) for r in ChannelRecord.by_grant.query(grant_key)]
 
     def in_health_shard(self, shard: int) -> Iterator[ChannelRow]:
@@ -207,7 +208,7 @@ class ChannelRepository:
         for record in ChannelRecord.by_health.query(f"health#{shard}"):
             yield _row(record)
 
-    def pollable(self, network: str) -> list[ChannelRow]:
+    def pollable(self, network: str) -> builtins.list[ChannelRow]:
         """Every channel of a network the inbox poller reads, through the sparse `pollable` index."""
         key = poll_key(network)
         return [_row(r) for r in ChannelRecord.pollable.query(key)] if key else []

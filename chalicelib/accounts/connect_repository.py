@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib.accounts.tables import ConnectStateRecord
 
@@ -62,7 +63,7 @@ class ConnectStateRepository:
         """Moves the state from `expected` to `status` (raises StateTaken when it was not in `expected`)."""
         from datetime import UTC, datetime
 
-        actions = [ConnectStateRecord.status.set(status)]
+        actions: list[Action] = [ConnectStateRecord.status.set(status)]
         if accounts_sealed is not None:
             actions.append(ConnectStateRecord.accounts_sealed.set(accounts_sealed))
         if expires_at is not None and expires_at_epoch is not None:

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from chalicelib.core.fields import (
-    SingleLineText,
+    SingleLine,
     TimeZoneName,
 )
 from chalicelib.core.schemas import RequestModel
@@ -16,7 +16,7 @@ ChannelStatus = Literal["active", "needs_reauth", "disabled"]
 Role = Literal["owner", "admin", "editor", "viewer"]
 
 
-WorkspaceName = SingleLineText(100)
+WorkspaceName = Annotated[str, SingleLine(100)]
 
 
 
@@ -42,7 +42,7 @@ class WorkspacePatch(RequestModel):
 
 
 # 1..100 characters once the spaces around it are gone; no control characters.
-ChannelName = SingleLineText(100)
+ChannelName = Annotated[str, SingleLine(100)]
 CHANNEL_CREDENTIALS = ("Write-only; never returned. The fields the network takes (README: What each "
                        "network's channel takes); anything else is refused.")
 CHANNEL_SETTINGS = "The keys the network takes, within their bounds; anything else is refused."

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.update import Action
 
 from chalicelib.accounts.tables import WorkspaceRecord
 
@@ -39,7 +40,7 @@ class WorkspaceRepository:
 
     def update(self, workspace_id: str, *, name: str | None = None, timezone: str | None = None,
                audit_retention_days: int | None = None) -> None:
-        actions = []
+        actions: list[Action] = []
         if audit_retention_days is not None:
             actions.append(WorkspaceRecord.audit_retention_days.set(audit_retention_days))
         if name is not None:
@@ -50,14 +51,17 @@ class WorkspaceRepository:
             WorkspaceRecord(workspace_id).update(
                 actions=actions, condition=WorkspaceRecord.workspace_id.exists())
 
-    def set_feed_token(self, workspace_id: str, token_id: str | None, sealed: bytes | None) -> None:
-        record = WorkspaceRecord(workspace_id)
-        if token_id is None:
-            actions = [WorkspaceRecord.feed_token_id.remove(), WorkspaceRecord.feed_token_sealed.remove()]
-        else:
-            actions = [WorkspaceRecord.feed_token_id.set(token_id),
-                       WorkspaceRecord.feed_token_sealed.set(sealed)]
-        record.update(actions=actions, condition=WorkspaceRecord.workspace_id.exists())
+    def set_feed_token(self, workspace_id: str, token_id: str, sealed: bytes) -> None:
+        self._update_feed_token(workspace_id, [WorkspaceRecord.feed_token_id.set(token_id),
+                                               WorkspaceRecord.feed_token_sealed.set(sealed)])
+
+    def clear_feed_token(self, workspace_id: str) -> None:
+        self._update_feed_token(workspace_id, [WorkspaceRecord.feed_token_id.remove(),
+                                               WorkspaceRecord.feed_token_sealed.remove()])
+
+    @staticmethod
+    def _update_feed_token(workspace_id: str, actions: list[Action]) -> None:
+        WorkspaceRecord(workspace_id).update(actions=actions, condition=WorkspaceRecord.workspace_id.exists())
 
     def find_by_feed_token(self, token_id: str) -> WorkspaceRow | None:
         for record in WorkspaceRecord.by_feed_token.query(token_id, limit=1):

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pynamodb.indexes import GlobalSecondaryIndex
+
 from chalicelib.audit.tables import AuditRecord
 from chalicelib.core.pages import decode_cursor, encode_cursor
 
@@ -54,6 +56,8 @@ class AuditRepository:
               limit: int, cursor: str | None) -> tuple[list[AuditEntry], str | None]:
         """Newest first, `first` <= entry key <= `last`; by the most selective index the filters allow."""
         between = AuditRecord.entry_key.between(first, last)
+        index: GlobalSecondaryIndex[AuditRecord] | None
+        keys: tuple[str, ...]
         if object_id is not None:
             index, hash_key, keys = AuditRecord.by_object, f"{workspace_id}#{object_id}", ("object_key",)
         elif actor is not None:

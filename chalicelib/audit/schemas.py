@@ -6,15 +6,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from chalicelib.core.fields import SingleLineText, Timestamp
+from chalicelib.core.fields import SingleLine, Timestamp
 from chalicelib.core.schemas import Limit, RequestModel
+
+Reference = Annotated[str, SingleLine(100)]  # an actor (`key:<key id>`) or an object id
 
 
 class AuditQuery(RequestModel):
     from_: Timestamp | None = Field(default=None, alias="from", description="Default: 30 days ago.")
     to: Timestamp | None = Field(default=None, description="Default: now.")
-    actor: SingleLineText(100) | None = Field(default=None, description="`key:<key id>`.")
-    object: Annotated[SingleLineText(100) | None, Field(description="An object's id: `pst_…`, `ch_…`…")] = None
+    actor: Reference | None = Field(default=None, description="`key:<key id>`.")
+    object: Annotated[Reference | None, Field(description="An object's id: `pst_…`, `ch_…`…")] = None
     limit: Limit = 50
     cursor: str | None = None
     format: Literal["json", "csv"] = "json"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -74,13 +74,14 @@ class Call(Generic[Deps]):
         return self.principal.workspace_id
 
 
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def json_response(body: Any, status: int = 200, headers: Mapping[str, str | list[str]] | None = None) -> Response:
     if isinstance(body, BaseModel):
         body = body.model_dump(mode="json", by_alias=True)
+    answer_headers: dict[str, str | list[str]] = {"Content-Type": "application/json", **(headers or {})}
     return Response(
         body=json.dumps(body, separators=(",", ":"), ensure_ascii=False),
         status_code=status,
-        headers={"Content-Type": "application/json", **(headers or {})},
+        headers=answer_headers,
     )
 
 
@@ -103,6 +104,13 @@ def _validate(model: type[BaseModel], data: Any, where: str) -> BaseModel:
         details = validation_details(exc)
         summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:3])
         raise ValidationFailed(f"The {where} is not valid: {summary}", details=details) from None
+
+
+def _bytes_of(raw_body: str | bytes | None) -> bytes:
+    """The request's body as bytes: chalice types it `str | bytes` (it decodes base64 and encodes text)."""
+    if isinstance(raw_body, str):
+        return raw_body.encode("utf-8")
+    return raw_body or b""
 
 
 def parse_json_body(raw: bytes) -> Any:
@@ -215,7 +223,7 @@ def route(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
         def view(**params: str) -> Response:
             request = bp.current_request
             try:
-                raw = request.raw_body or b""
+                raw = _bytes_of(request.raw_body)
                 headers = {k.lower(): v for k, v in (request.headers or {}).items()}
                 deps, authenticate = _wired()
                 principal = _principal(deps, authenticate, headers, role) if role else None

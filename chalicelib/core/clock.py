@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, overload
 from zoneinfo import ZoneInfo
 
 
@@ -34,6 +34,12 @@ class FixedClock:
         return self._now
 
 
+@overload
+def to_rfc3339(moment: datetime) -> str: ...
+@overload
+def to_rfc3339(moment: None) -> None: ...
+@overload
+def to_rfc3339(moment: datetime | None) -> str | None: ...
 def to_rfc3339(moment: datetime | None) -> str | None:
     """UTC with a trailing Z, milliseconds only when they are not zero."""
     if moment is None:

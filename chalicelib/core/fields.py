@@ -26,10 +26,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Annotated, Any
 
+from annotated_types import GroupedMetadata
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -115,18 +118,32 @@ def _multi_line(value: str) -> str:
     return text
 
 
-def SingleLineText(max_length: int) -> Any:  # noqa: N802 - used as a type
-    """One line (a name, a tag, a term, a file name): stripped, not blank, no control characters."""
-    return Annotated[str, Field(min_length=1, max_length=max_length,
-                                json_schema_extra={"pattern": SINGLE_LINE_PATTERN}),
-                     AfterValidator(_single_line)]
+@dataclass(frozen=True)
+class SingleLine(GroupedMetadata):
+    """One line (a name, a tag, a term, a file name): stripped, not blank, no control characters.
+
+    Used as `Annotated[str, SingleLine(100)]`: the length limit applies to what was sent."""
+
+    max_length: int
+
+    def __iter__(self) -> Iterator[object]:
+        yield Field(min_length=1, max_length=self.max_length, json_schema_extra={"pattern": SINGLE_LINE_PATTERN})
+        yield AfterValidator(_single_line)
 
 
-def MultiLineText(max_length: int | None = None, min_length: int = 0) -> Any:  # noqa: N802 - used as a type
-    """Text that may hold line feeds and tabs (a post, a reply); CR LF is stored as LF."""
-    return Annotated[str, Field(min_length=min_length, max_length=max_length,
-                                json_schema_extra={"pattern": MULTILINE_PATTERN}),
-                     AfterValidator(_multi_line)]
+@dataclass(frozen=True)
+class MultiLine(GroupedMetadata):
+    """Text that may hold line feeds and tabs (a post, a reply); CR LF is stored as LF.
+
+    Used as `Annotated[str, MultiLine(max_length=2000)]`."""
+
+    max_length: int | None = None
+    min_length: int = 0
+
+    def __iter__(self) -> Iterator[object]:
+        yield Field(min_length=self.min_length, max_length=self.max_length,
+                    json_schema_extra={"pattern": MULTILINE_PATTERN})
+        yield AfterValidator(_multi_line)
 
 
 # -- months, quarters, days and instants -------------------------------------------------------------
@@ -138,7 +155,7 @@ def _must_be_string(value: Any, shape: str) -> str:
     return value
 
 
-def _matching(pattern: str, shape: str, what: str) -> Any:
+def _matching(pattern: str, shape: str, what: str) -> Callable[[Any], str]:
     compiled = re.compile(pattern)
 
     def check(value: Any) -> str:

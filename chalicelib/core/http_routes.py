@@ -19,11 +19,11 @@ CHALICE_ERROR_CODES = {"MethodNotAllowedError": "method_not_allowed", "Unsupport
                        "BadRequest": "bad_request"}
 
 
-def cors_headers(origin: str | None, methods: str | None = None) -> dict[str, str]:
+def cors_headers(origin: str | None, methods: str | None = None) -> dict[str, str | list[str]]:
     allowed = get_settings().cors_origins
     if not origin or not allowed or (origin not in allowed and "*" not in allowed):
         return {}
-    headers = {"Access-Control-Allow-Origin": origin, "Vary": "Origin",
+    headers: dict[str, str | list[str]] = {"Access-Control-Allow-Origin": origin, "Vary": "Origin",
                "Access-Control-Expose-Headers": EXPOSED_HEADERS}
     if methods:
         headers.update({"Access-Control-Allow-Methods": methods, "Access-Control-Allow-Headers": ALLOWED_HEADERS,
@@ -31,7 +31,9 @@ def cors_headers(origin: str | None, methods: str | None = None) -> dict[str, st
     return headers
 
 
-def _origin(request: Request) -> str | None:
+def _origin(request: Request | None) -> str | None:
+    if request is None:
+        return None
     return {k.lower(): v for k, v in (request.headers or {}).items()}.get("origin")
 
 

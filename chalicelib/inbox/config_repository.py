@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError
 from pynamodb.models import Model
 
 from chalicelib.core.pages import decode_cursor, encode_cursor
-from chalicelib.core.tables import table_meta
+from chalicelib.core.tables import string_list, table_meta
 from chalicelib.publishing.post_repository import key_time
 
 
@@ -37,10 +37,10 @@ class ListeningRuleRecord(Model):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     name = UnicodeAttribute()
-    any_of = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[var-annotated]
-    all_of = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[var-annotated]
-    exclude = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[var-annotated]
-    channel_ids = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[var-annotated]
+    any_of = string_list(default=list)
+    all_of = string_list(default=list)
+    exclude = string_list(default=list)
+    channel_ids = string_list(default=list)
     enabled = BooleanAttribute(default=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
@@ -62,7 +62,7 @@ class MentionRecord(Model):
     author_id = UnicodeAttribute(default="")
     author_name = UnicodeAttribute(default="")
     author_handle = UnicodeAttribute(default="")
-    matched_terms = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[var-annotated]
+    matched_terms = string_list(default=list)
     occurred_at = UnicodeAttribute()
     created_at = UnicodeAttribute()
 

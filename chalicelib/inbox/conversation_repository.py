@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
@@ -24,7 +24,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.pages import decode_cursor, encode_cursor
-from chalicelib.core.tables import index_meta, table_meta
+from chalicelib.core.tables import index_meta, string_list, table_meta
 from chalicelib.inbox.conversation_filter import ConversationFilter
 from chalicelib.publishing.post_repository import key_time
 
@@ -79,7 +79,7 @@ class ConversationRecord(Model):
     status = UnicodeAttribute()
     status_changed_at = UnicodeAttribute()
     assignee = UnicodeAttribute(null=True)
-    tags = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[var-annotated]
+    tags = string_list(default=list)
     priority = UnicodeAttribute(default="normal")
     participant = MapAttribute(default=dict)  # type: ignore[var-annotated]
     last_message_at = UnicodeAttribute(null=True)
@@ -292,6 +292,34 @@ def in_reading_order(rows: list[MessageRow]) -> list[MessageRow]:
                                        m.message_id or m.reply_id or ""))
 
 
+def _conversation_index(ws: str, wanted: ConversationFilter) -> tuple[_ConversationIndex, str, str]:
+    """The most selective index for the filter, with its hash key's attribute name and value."""
+    if wanted.assignee:
+        return ConversationRecord.by_assignee, "conv_assignee", f"{ws}#{wanted.assignee}"
+    if wanted.channel_id:
+        return ConversationRecord.by_channel, "conv_channel", f"{ws}#{wanted.channel_id}"
+    if wanted.status:
+        return ConversationRecord.by_status, "conv_status", f"{ws}#{wanted.status}"
+    return ConversationRecord.by_workspace, "conv_workspace", ws
+
+
+def _conversation_filter(wanted: ConversationFilter, attribute: str) -> Condition | None:
+    """What the filter asks beyond the index read (hash key `attribute`), as one condition."""
+    conditions: list[Condition] = []
+    if wanted.status and attribute != "conv_status":
+        conditions.append(ConversationRecord.status == wanted.status)
+    if wanted.channel_id and attribute not in ("conv_channel",):
+        conditions.append(ConversationRecord.channel_id == wanted.channel_id)
+    if wanted.kind:
+        conditions.append(ConversationRecord.kind == wanted.kind)
+    if wanted.tag:
+        conditions.append(ConversationRecord.tags.contains(wanted.tag))
+    filter_condition: Condition | None = None
+    for condition in conditions:
+        filter_condition = condition if filter_condition is None else filter_condition & condition
+    return filter_condition
+
+
 def _conditional_failure(exc: Exception) -> bool:
     return getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException"
 
@@ -336,27 +364,8 @@ class InboxRepository:
     def list_conversations(self, workspace_id: str, wanted: ConversationFilter, limit: int,
                            cursor: str | None) -> tuple[list[ConversationRow], str | None]:
         """Newest activity first, through the most selective index; other filters are applied to it."""
-        ws = workspace_id
-        if wanted.assignee:
-            index, attribute, key = ConversationRecord.by_assignee, "conv_assignee", f"{ws}#{wanted.assignee}"
-        elif wanted.channel_id:
-            index, attribute, key = ConversationRecord.by_channel, "conv_channel", f"{ws}#{wanted.channel_id}"
-        elif wanted.status:
-            index, attribute, key = ConversationRecord.by_status, "conv_status", f"{ws}#{wanted.status}"
-        else:
-            index, attribute, key = ConversationRecord.by_workspace, "conv_workspace", ws
-        conditions: list[Condition] = []
-        if wanted.status and attribute != "conv_status":
-            conditions.append(ConversationRecord.status == wanted.status)
-        if wanted.channel_id and attribute not in ("conv_channel",):
-            conditions.append(ConversationRecord.channel_id == wanted.channel_id)
-        if wanted.kind:
-            conditions.append(ConversationRecord.kind == wanted.kind)
-        if wanted.tag:
-            conditions.append(ConversationRecord.tags.contains(wanted.tag))
-        filter_condition = None
-        for condition in conditions:
-            filter_condition = condition if filter_condition is None else filter_condition & condition
+        index, attribute, key = _conversation_index(workspace_id, wanted)
+        filter_condition = _conversation_filter(wanted, attribute)
         result = index.query(
             key, filter_condition=filter_condition, scan_index_forward=False, limit=limit,
             page_size=max(limit, 100) if filter_condition is not None else None,

@@ -292,7 +292,8 @@ class InboxService:
             workspace_id, conversation_id, channel.channel_id, None, "outbound", target.kind, text, now,
             author_name=channel.name, author_handle=channel.handle or "", parent_id=target.message_id,
             delivery_status="sending",
-            reply_id=keyed_reply_id(workspace_id, conversation_id, idempotency_key) if keyed else new_id("rp"),
+            reply_id=new_id("rp") if idempotency_key is None
+            else keyed_reply_id(workspace_id, conversation_id, idempotency_key),
         )
         earlier = self.repository.start_reply(pending, keyed=keyed)
         if earlier is not None:

@@ -6,19 +6,19 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from chalicelib.core.fields import MultiLineText, SingleLineText
+from chalicelib.core.fields import MultiLine, SingleLine
 from chalicelib.core.schemas import Limit, RequestModel
 
 ConversationStatus = Literal["open", "pending", "closed"]
 ConversationKind = Literal["comment", "message", "mention"]
 Priority = Literal["normal", "high"]
 DeliveryStatus = Literal["received", "sending", "sent", "failed", "unknown"]
-Tag = SingleLineText(50)
-Term = SingleLineText(200)
-Name = SingleLineText(100)
-Assignee = SingleLineText(200)
-ReplyText = MultiLineText(max_length=10000, min_length=1)
-VariableValue = MultiLineText(max_length=1000)
+Tag = Annotated[str, SingleLine(50)]
+Term = Annotated[str, SingleLine(200)]
+Name = Annotated[str, SingleLine(100)]
+Assignee = Annotated[str, SingleLine(200)]
+ReplyText = Annotated[str, MultiLine(max_length=10000, min_length=1)]
+VariableValue = Annotated[str, MultiLine(max_length=1000)]
 
 
 class Person(BaseModel):

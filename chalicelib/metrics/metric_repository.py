@@ -18,6 +18,7 @@ Key layout (one table, `pk`/`sk`):
 from __future__ import annotations
 
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -81,9 +82,9 @@ class CounterRecord(MetricsTableRecord, discriminator=COUNTS):
     answered = NumberAttribute(null=True)
     answered_24h = NumberAttribute(null=True)
     first_response_sum_s = NumberAttribute(null=True)
-    first_response_s = ListAttribute(of=NumberAttribute, null=True)  # type: ignore[var-annotated]
+    first_response_s = ListAttribute(of=NumberAttribute, null=True)
     # Written by the engine before each post had its own item (PostEntryRecord); still read.
-    lateness_s = ListAttribute(of=NumberAttribute, null=True)  # type: ignore[var-annotated]
+    lateness_s = ListAttribute(of=NumberAttribute, null=True)
     posts = ListAttribute(null=True)  # type: ignore[var-annotated]
 
 
@@ -101,8 +102,8 @@ class PostEntryRecord(MetricsTableRecord, discriminator=POST_ENTRY):
 class DailyRecord(MetricsTableRecord, discriminator=DAILY):
     day = UnicodeAttribute()
     counts = MapAttribute(default=dict)  # type: ignore[var-annotated]
-    lateness_s = ListAttribute(of=NumberAttribute, default=list)  # type: ignore[var-annotated]
-    first_response_s = ListAttribute(of=NumberAttribute, default=list)  # type: ignore[var-annotated]
+    lateness_s = ListAttribute(of=NumberAttribute, default=list)
+    first_response_s = ListAttribute(of=NumberAttribute, default=list)
     # The counter's posts with what the network reported: likes, reposts, replies,
     # impressions (absent: not known), gone (deleted on the network).
     posts = ListAttribute(default=list)  # type: ignore[var-annotated]
@@ -213,6 +214,12 @@ def _counts_of(record: CounterRecord) -> DayCounts:
 POST_KEYS = ("post_id", "remote_id", "remote_url", "published_at", "preview")
 
 
+def _entry_attributes(post: Mapping[str, Any]) -> dict[str, Any]:
+    """A published post's POST_KEYS as PostEntryRecord attributes (None where absent). Values are
+    Any, as Model's **attributes are: mypy checks a spread dict against Model's `_user_instantiated`."""
+    return {name: post.get(name) for name in POST_KEYS}
+
+
 def _add_entries(counts: DayCounts, entries: list[PostEntryRecord]) -> None:
     """After the posts an older counter item holds in its own lists, in the order they were published."""
     for entry in sorted(entries, key=lambda e: (e.published_at, e.post_id)):
@@ -245,7 +252,7 @@ def _daily_record(row: DailyRow) -> DailyRecord:
                        followers=row.followers, insights=row.insights, insights_error=row.insights_error)
 
 
-def counter_actions(increments: dict[str, float], appends: dict[str, list[Any]]) -> list[Action]:
+def counter_actions(increments: Mapping[str, float], appends: dict[str, list[Any]]) -> list[Action]:
     """ADD to counters and append to the counter's lists; the item is made by the first update."""
     actions: list[Action] = [CounterRecord.kind.set(CounterRecord)]
     for name, amount in increments.items():
@@ -292,10 +299,10 @@ class MetricsRepository:
         if len(posts) != len(lateness_s):
             raise ValueError("each published post needs its lateness")
         return [PostEntryRecord(series_pk(workspace_id, channel_id), post_entry_sk(day, post["post_id"]),
-                                **{name: post.get(name) for name in POST_KEYS}, lateness_s=lateness)
+                                **_entry_attributes(post), lateness_s=lateness)
                 for post, lateness in zip(posts, lateness_s, strict=True)]
 
-    def add(self, workspace_id: str, channel_id: str | None, day: date, increments: dict[str, float],
+    def add(self, workspace_id: str, channel_id: str | None, day: date, increments: Mapping[str, float],
             appends: dict[str, list[Any]] | None = None, transaction: TransactWrite | None = None) -> None:
         """One UpdateItem; or more items in the caller's transaction, so that a
         count commits together with the event it counts. Published `posts` and
@@ -388,12 +395,12 @@ class WorkspaceRegistry:
         return _entry(record)
 
     def list_shard(self, shard: int) -> list[RegistryEntry]:
-        return [_entry(r) for r in RegistryRecord.query(f"registry#{shard}")]  # type: ignore[arg-type]
+        return [_entry(r) for r in RegistryRecord.query(f"registry#{shard}")]
 
     def mark_rolled(self, workspace_id: str, day: date, series: set[str]) -> None:
         """Moves the watermark forward only: a late or repeated run never moves it back."""
         item = self._item(workspace_id)
-        actions = [RegistryRecord.rolled_through.set(day.isoformat())]
+        actions: list[Action] = [RegistryRecord.rolled_through.set(day.isoformat())]
         if series:
             actions.append(RegistryRecord.series.add(set(series)))
         condition = (RegistryRecord.rolled_through.does_not_exist()

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+# What an inbound event is, and so what a reply answers: a comment, a direct message or a mention.
+EventKind = Literal["comment", "message", "mention"]
+
 
 @dataclass(frozen=True)
 class NetworkLimits:
@@ -128,7 +131,7 @@ class ReplyRequest:
     text: str
     in_reply_to: str
     thread: Mapping[str, Any] = field(default_factory=dict)
-    kind: Literal["comment", "message", "mention"] = "comment"
+    kind: EventKind = "comment"
 
 
 @dataclass(frozen=True)
@@ -202,7 +205,7 @@ class InboundEvent:
     network: str
     account_id: str
     event_id: str
-    kind: Literal["comment", "message", "mention"]
+    kind: EventKind
     action: Literal["created", "edited", "deleted"]
     thread_key: str
     message_id: str
@@ -257,8 +260,9 @@ class NetworkAdapter(Protocol):
 
     def poll_inbox(self, channel: ChannelContext, cursor: str | None) -> PollResult: ...
 
-    def describe_account(self, channel: ChannelContext) -> dict[str, str]:
-        """`{"handle": ..., "account_id": ...}` for a newly connected channel."""
+    def describe_account(self, channel: ChannelContext) -> dict[str, Any]:
+        """`{"handle": ..., "account_id": ...}` for a newly connected channel, with the settings the network
+        gave (Mastodon's text limits) or `"accounts"`: those the credentials reach, to choose among."""
         ...
 
 

@@ -42,6 +42,18 @@ def read_json(response: Any) -> Any:
         return None
 
 
+def object_at(body: Any, key: str) -> Mapping[str, Any]:
+    """`body[key]` when body and it are JSON objects, else an empty one: a network's answer may lack it."""
+    value = body.get(key) if isinstance(body, Mapping) else None
+    return value if isinstance(value, Mapping) else {}
+
+
+def array_at(body: Any, key: str) -> list[Any]:
+    """`body[key]` when body is a JSON object and it is an array, else an empty one."""
+    value = body.get(key) if isinstance(body, Mapping) else None
+    return value if isinstance(value, list) else []
+
+
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 

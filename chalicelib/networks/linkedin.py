@@ -45,7 +45,7 @@ from chalicelib.networks.base import (
     StillProcessing,
     TokenGrant,
 )
-from chalicelib.networks.http_failures import DEFAULT_TIMEOUT, ErrorDetail, read_json, send
+from chalicelib.networks.http_failures import DEFAULT_TIMEOUT, ErrorDetail, object_at, read_json, send
 from chalicelib.networks.webhook import (
     TOKEN_CHARS,
     InboxNetworkAdapter,
@@ -202,7 +202,7 @@ def _notification_event(notification: Any) -> InboundEvent | None:
     generated = optional_text(notification, "generatedActivity")
     source_post = optional_text(notification, "sourcePost")
     if action in COMMENT_ACTIONS:
-        comment = decorated.get("comment") if isinstance(decorated.get("comment"), Mapping) else {}
+        comment = object_at(decorated, "comment")
         # decorated entity is the full urn:li:comment:(urn:li:activity:..,..) form the API takes
         comment_urn = optional_text(comment, "entity") or generated
         if not comment_urn:
@@ -646,8 +646,8 @@ class LinkedInAdapter(InboxNetworkAdapter):
             instructions = value.get("uploadInstructions")
             if not isinstance(instructions, list) or not instructions:
                 raise PermanentError("LinkedIn's videos initializeUpload answered without uploadInstructions")
-            parts = sorted(([str(part["uploadUrl"]), int(part["firstByte"]), int(part["lastByte"])]
-                            for part in instructions), key=lambda part: part[1])
+            ordered = sorted(instructions, key=lambda part: int(part["firstByte"]))
+            parts = [[str(part["uploadUrl"]), int(part["firstByte"]), int(part["lastByte"])] for part in ordered]
             step.update(urn=_required(value, "video"), upload_token=str(value.get("uploadToken") or ""),
                         parts=parts, etags=[])
             record.save()

@@ -26,6 +26,7 @@ from chalicelib.networks.base import (
     AuthError,
     ChannelContext,
     ChannelInsights,
+    EventKind,
     InboundEvent,
     MediaItem,
     NetworkError,
@@ -329,7 +330,7 @@ class MastodonAdapter:
                                       reposts=status.get("reblogs_count"), replies=status.get("replies_count")))
         return ChannelInsights(followers=account.get("followers_count"), posts=posts)
 
-    def describe_account(self, channel: ChannelContext) -> dict[str, str]:
+    def describe_account(self, channel: ChannelContext) -> dict[str, Any]:
         check_given_credentials(channel.credentials, self._policy)
         base, token = _credentials(channel, self._policy)
         account = self._verify_credentials(base, token)
@@ -419,6 +420,7 @@ class MastodonAdapter:
                 pass
         reset = (response.headers.get("X-RateLimit-Reset") or "").strip()
         if reset:
+            moment: datetime | None
             try:  # Mastodon sends an ISO 8601 time; some other servers a Unix time
                 moment = datetime.fromtimestamp(float(reset), now.tzinfo)
             except ValueError:
@@ -593,6 +595,7 @@ def _event(notification: Mapping[str, Any], account_id: str, hostname: str,
     status_id = str(status["id"])
     in_reply_to = status.get("in_reply_to_id")
     visibility = status.get("visibility") or "public"
+    kind: EventKind
     if visibility == "direct":
         kind, thread_key = "message", str(author.get("id", ""))
     elif in_reply_to and str(status.get("in_reply_to_account_id")) == account_id:

@@ -31,7 +31,7 @@ from chalicelib.networks.base import (
     ReplyRequest,
     SignatureError,
 )
-from chalicelib.networks.http_failures import read_json, send
+from chalicelib.networks.http_failures import object_at, read_json, send
 from chalicelib.networks.meta_errors import GRAPH_URL, explain_error
 from chalicelib.networks.webhook import (
     DIGITS,
@@ -376,8 +376,8 @@ class MetaAdapter(InboxNetworkAdapter):
         body = self._call(
             channel, "GET", f"{self.graph_url}/me", params={"fields": "instagram_business_account{id,username}"}
         )
-        account = body.get("instagram_business_account")
-        ig_user_id = _graph_id(account.get("id")) if isinstance(account, Mapping) else ""
+        account = object_at(body, "instagram_business_account")
+        ig_user_id = _graph_id(account.get("id"))
         if not ig_user_id:
             raise PermanentError("this Page has no Instagram professional account linked")
         described = {"handle": str(account.get("username") or ig_user_id), "account_id": ig_user_id}

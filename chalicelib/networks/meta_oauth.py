@@ -30,7 +30,7 @@ from chalicelib.networks.base import (
     RetryableError,
     TokenGrant,
 )
-from chalicelib.networks.http_failures import read_json, send
+from chalicelib.networks.http_failures import object_at, read_json, send
 from chalicelib.networks.meta_errors import GRAPH_API_VERSION, GRAPH_URL, explain_error
 
 AUTHORIZE_URL = f"https://www.facebook.com/{GRAPH_API_VERSION}/dialog/oauth"
@@ -120,8 +120,8 @@ class MetaOAuth:
                 network="facebook", account_id=page_id, handle=name, name=name,
                 credentials={"page_access_token": token, **expiry}, settings={"page_id": page_id},
             ))
-            instagram = page.get("instagram_business_account")
-            ig_user_id = _digits(instagram.get("id")) if isinstance(instagram, Mapping) else ""
+            instagram = object_at(page, "instagram_business_account")
+            ig_user_id = _digits(instagram.get("id"))
             if ig_user_id:
                 username = str(instagram.get("username") or ig_user_id)
                 accounts.append(GrantedAccount(
@@ -138,8 +138,8 @@ class MetaOAuth:
             body = self._get("me/accounts", user_token, params)
             data = body.get("data")
             pages += [p for p in data if isinstance(p, Mapping)] if isinstance(data, list) else []
-            paging = body.get("paging") if isinstance(body.get("paging"), Mapping) else {}
-            cursors = paging.get("cursors") if isinstance(paging.get("cursors"), Mapping) else {}
+            paging = object_at(body, "paging")
+            cursors = object_at(paging, "cursors")
             after = cursors.get("after")
             if not paging.get("next") or not isinstance(after, str) or not after:
                 break

@@ -28,6 +28,7 @@ from chalicelib.networks.base import (
     RetryableError,
     StillProcessing,
 )
+from chalicelib.networks.http_failures import object_at
 
 # How long Meta has to fetch a medium from its presigned URL (Instagram fetches at container creation, video
 # processing may fetch later): an hour covers both without leaving a URL alive for days.
@@ -339,7 +340,7 @@ class InstagramPublisher:
         if not limits:
             return
         usage = limits[0].get("quota_usage")
-        config = limits[0].get("config") if isinstance(limits[0].get("config"), Mapping) else {}
+        config = object_at(limits[0], "config")
         total, duration = config.get("quota_total"), config.get("quota_duration")
         if not isinstance(usage, int) or not isinstance(total, int) or usage < total:
             return

@@ -40,7 +40,7 @@ from chalicelib.networks.base import (
     RetryableError,
     TokenGrant,
 )
-from chalicelib.networks.http_failures import ErrorDetail, read_json, send
+from chalicelib.networks.http_failures import ErrorDetail, object_at, read_json, send
 from chalicelib.networks.webhook import InboxNetworkAdapter
 
 NETWORK = "Reddit"
@@ -307,11 +307,11 @@ class RedditAdapter(InboxNetworkAdapter):
         progress["submitted_at"] = self._clock.now().isoformat()
         request.record_progress(progress)
         body = self.call(channel, "POST", "/api/submit", data=form, last=True)
-        answer = body.get("json") if isinstance(body.get("json"), Mapping) else {}
+        answer = object_at(body, "json")
         errors = answer.get("errors") or []
         if errors:
             raise submit_failure(list(errors), subreddit)
-        data = answer.get("data") if isinstance(answer.get("data"), Mapping) else {}
+        data = object_at(answer, "data")
         name = str(data.get("name") or (f"t3_{data['id']}" if data.get("id") else ""))
         if not name:
             raise AmbiguousError("Reddit accepted the submission but returned no id")
@@ -451,8 +451,8 @@ def _configured_user_agent() -> str:
 
 def _matching_submission(body: Mapping[str, Any], title: str, subreddit: str,
                          since: datetime) -> PublishResult | None:
-    listing = body.get("data") if isinstance(body.get("data"), Mapping) else {}
-    items = [child.get("data") for child in listing.get("children") or []
+    listing = object_at(body, "data")
+    items = [child["data"] for child in listing.get("children") or []
              if isinstance(child, Mapping) and isinstance(child.get("data"), Mapping)]
     matches = [item for item in items if str(item.get("title") or "") == title
                and str(item.get("subreddit") or "").lower() == subreddit

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import importlib
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
+from annotated_types import GroupedMetadata
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from chalicelib.networks.base import NetworkLimits
@@ -22,8 +24,10 @@ from chalicelib.networks.text import COUNTERS
 
 # The same as sandbox.FAILURES and mastodon.VISIBILITIES (a unit test holds them equal): written out
 # here so that validating a request loads no adapter module.
-SANDBOX_FAILURES = ("none", "429", "500", "timeout", "auth", "refused", "invalid")
-MASTODON_VISIBILITIES = ("public", "unlisted", "private", "direct")
+SandboxFailure = Literal["none", "429", "500", "timeout", "auth", "refused", "invalid"]
+MastodonVisibility = Literal["public", "unlisted", "private", "direct"]
+SANDBOX_FAILURES: tuple[str, ...] = get_args(SandboxFailure)
+MASTODON_VISIBILITIES: tuple[str, ...] = get_args(MastodonVisibility)
 MAX_SECRET_CHARS = 4096  # Meta and LinkedIn tokens run to a few hundred characters, Bluesky JWTs to ~1 KB
 MAX_URL_CHARS = 2048
 
@@ -35,18 +39,22 @@ def no_control_characters(value: str) -> str:
     return value
 
 
-def _text(max_length: int, min_length: int = 1) -> Any:
-    return Annotated[str, Field(strict=True, min_length=min_length, max_length=max_length),
-                     AfterValidator(no_control_characters)]
+@dataclass(frozen=True)
+class PlainText(GroupedMetadata):
+    """A string as sent (no coercion), 1..max_length characters, no control characters:
+    `Annotated[str, PlainText(100)]`."""
+
+    max_length: int
+
+    def __iter__(self) -> Iterator[object]:
+        yield Field(strict=True, min_length=1, max_length=self.max_length)
+        yield AfterValidator(no_control_characters)
 
 
-Secret = _text(MAX_SECRET_CHARS)
-Url = _text(MAX_URL_CHARS)
+Secret = Annotated[str, PlainText(MAX_SECRET_CHARS)]
+Url = Annotated[str, PlainText(MAX_URL_CHARS)]
+Instant = Annotated[str, PlainText(40)]  # RFC 3339
 NumericId = Annotated[str, Field(strict=True, pattern=r"^[0-9]{1,32}$")]
-
-
-def _whole(low: int, high: int) -> Any:
-    return Annotated[int, Field(strict=True, ge=low, le=high)]
 
 
 class _Schema(BaseModel):
@@ -68,15 +76,15 @@ class ChannelSettings(_Schema):
 
 
 class SandboxSettings(ChannelSettings):
-    handle: _text(100) | None = None  # type: ignore[valid-type]
-    latency_ms: _whole(0, 60_000) | None = None  # type: ignore[valid-type]
-    fail: Literal[SANDBOX_FAILURES] | None = None  # type: ignore[valid-type]
-    fail_times: _whole(0, 100) | None = None  # type: ignore[valid-type]
-    followers: _whole(0, 1_000_000_000) | None = None  # type: ignore[valid-type]
+    handle: Annotated[str, PlainText(100)] | None = None
+    latency_ms: Annotated[int, Field(strict=True, ge=0, le=60_000)] | None = None
+    fail: SandboxFailure | None = None
+    fail_times: Annotated[int, Field(strict=True, ge=0, le=100)] | None = None
+    followers: Annotated[int, Field(strict=True, ge=0, le=1_000_000_000)] | None = None
 
 
 class MastodonSettings(ChannelSettings):
-    visibility: Literal[MASTODON_VISIBILITIES] | None = None  # type: ignore[valid-type]
+    visibility: MastodonVisibility | None = None
 
 
 # The account id a client may name is only a choice among the accounts the network
@@ -101,7 +109,7 @@ class LinkedInSettings(ChannelSettings):
 
 
 class TikTokSettings(ChannelSettings):
-    open_id: _text(128) | None = None  # type: ignore[valid-type]
+    open_id: Annotated[str, PlainText(128)] | None = None
 
 
 class ThreadsSettings(ChannelSettings):
@@ -128,43 +136,45 @@ class TelegramSettings(ChannelSettings):
 
 
 class SandboxCredentials(_Schema):
-    token: Secret | None = None  # type: ignore[valid-type]
+    token: Secret | None = None
 
 
 class BlueskyCredentials(_Schema):
-    service_url: Url  # type: ignore[valid-type]
-    handle: _text(253)  # type: ignore[valid-type]
-    app_password: Secret  # type: ignore[valid-type]
+    service_url: Url
+    handle: Annotated[str, PlainText(253)]
+    app_password: Secret
 
 
 class MastodonCredentials(_Schema):
-    instance_url: Url  # type: ignore[valid-type]
-    access_token: Secret  # type: ignore[valid-type]
+    instance_url: Url
+    access_token: Secret
 
 
 class FacebookCredentials(_Schema):
-    page_access_token: Secret  # type: ignore[valid-type]
+    page_access_token: Secret
 
 
 class AccessTokenCredentials(_Schema):
-    access_token: Secret  # type: ignore[valid-type]
+    access_token: Secret
 
 
 class ThreadsCredentials(_Schema):
     """A long-lived Threads user token (60 days). Threads has no refresh token: the token itself is
     refreshed (`th_refresh_token`) while it is valid and at least a day old."""
 
-    access_token: Secret  # type: ignore[valid-type]
-    expires_at: _text(40) | None = None  # type: ignore[valid-type]
+    access_token: Secret
+    expires_at: Instant | None = None
 
 
 class TikTokCredentials(_Schema):
     """A TikTok user token (24 hours) and its refresh token (a year); RFC 3339 expiries."""
 
-    access_token: Secret  # type: ignore[valid-type]
-    refresh_token: Secret | None = None  # type: ignore[valid-type]
-    expires_at: _text(40) | None = None  # type: ignore[valid-type]
-    refresh_expires_at: _text(40) | None = None  # type: ignore[valid-type]
+    access_token: Secret
+    refresh_token: Secret | None = None
+    expires_at: Instant | None = None
+    refresh_expires_at: Instant | None = None
+
+
 class TelegramCredentials(_Schema):
     """The bot token @BotFather gives: `<bot id>:<secret>`. It is part of every Bot API URL."""
 
@@ -175,22 +185,22 @@ class DiscordCredentials(_Schema):
     """A channel webhook URL (https://discord.com/api/webhooks/<id>/<token>); the adapter checks its host
     against HERALD_DISCORD_API_URL and the outbound policy before anything is sent."""
 
-    webhook_url: Url  # type: ignore[valid-type]
+    webhook_url: Url
 
 
 class XCredentials(_Schema):
-    access_token: Secret  # type: ignore[valid-type]
-    refresh_token: Secret  # type: ignore[valid-type]
+    access_token: Secret
+    refresh_token: Secret
     # RFC 3339: when the access token lapses (X's last two hours); the adapter refreshes before it.
-    expires_at: _text(40) | None = None  # type: ignore[valid-type]
+    expires_at: Instant | None = None
 
 
 class RefreshableCredentials(_Schema):
     """An OAuth 2.0 access token, the refresh token that renews it, and when it lapses (RFC 3339)."""
 
-    access_token: Secret  # type: ignore[valid-type]
-    refresh_token: Secret | None = None  # type: ignore[valid-type]
-    expires_at: _text(40) | None = None  # type: ignore[valid-type]
+    access_token: Secret
+    refresh_token: Secret | None = None
+    expires_at: Instant | None = None
 
 
 @dataclass(frozen=True)

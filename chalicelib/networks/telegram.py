@@ -40,7 +40,7 @@ from chalicelib.networks.base import (
     RateBudget,
     ReplyRequest,
 )
-from chalicelib.networks.http_failures import ErrorDetail, read_json, send
+from chalicelib.networks.http_failures import ErrorDetail, object_at, read_json, send
 from chalicelib.networks.multipart import MultipartBody, media_part
 from chalicelib.networks.text import utf16
 
@@ -204,7 +204,7 @@ def explain_error(response: Any) -> ErrorDetail:
     if not isinstance(body, Mapping):
         return ErrorDetail(text=(getattr(response, "text", "") or "")[:300])
     description = str(body.get("description") or "")
-    parameters = body.get("parameters") if isinstance(body.get("parameters"), Mapping) else {}
+    parameters = object_at(body, "parameters")
     lowered = description.lower()
     status = response.status_code
     if status == 429 or parameters.get("retry_after") is not None:

@@ -43,7 +43,7 @@ from chalicelib.networks.base import (
     StillProcessing,
     TokenGrant,
 )
-from chalicelib.networks.http_failures import ErrorDetail, read_json, send
+from chalicelib.networks.http_failures import ErrorDetail, array_at, object_at, read_json, send
 from chalicelib.networks.webhook import InboxNetworkAdapter
 
 NETWORK = "Threads"
@@ -517,7 +517,7 @@ class ThreadsAdapter(InboxNetworkAdapter):
         fields = "id,text,timestamp,permalink" + (",replied_to" if reply_to else "")
         body = run.call("GET", f"/{run.user_id}/{edge}",
                         params={"fields": fields, "since": str(int(start.timestamp())), "limit": "100"})
-        items = body.get("data") if isinstance(body.get("data"), list) else []
+        items = array_at(body, "data")
         matches = [item for item in items if isinstance(item, Mapping) and _same_post(item, text, reply_to, start)]
         if len(matches) > 1:
             raise AmbiguousError("Threads lists more than one post with this exact text; Herald cannot tell which")
@@ -598,7 +598,7 @@ def _quota_left(body: Mapping[str, Any]) -> dict[str, int]:
     entry = data[0] if isinstance(data, list) and data and isinstance(data[0], Mapping) else {}
 
     def left(usage_key: str, config_key: str, default_total: int) -> int:
-        config = entry.get(config_key) if isinstance(entry.get(config_key), Mapping) else {}
+        config = object_at(entry, config_key)
         total = _whole(config.get("quota_total"), default_total)
         return total - _whole(entry.get(usage_key), 0)
 

@@ -37,7 +37,7 @@ from chalicelib.networks.base import (
     SignatureError,
     StillProcessing,
 )
-from chalicelib.networks.http_failures import read_json, send
+from chalicelib.networks.http_failures import object_at, read_json, send
 from chalicelib.networks.tiktok_oauth import make_oauth  # noqa: F401 (Container.oauth finds it here)
 from chalicelib.networks.tiktok_publish import BUDGET, LIMITS, explain_error  # noqa: F401 (the module's face)
 from chalicelib.networks.webhook import (
@@ -162,9 +162,8 @@ class TikTokAdapter(InboxNetworkAdapter):
 
     def describe_account(self, channel: ChannelContext) -> dict[str, str]:
         body = self._call(channel, "GET", "/user/info/", params={"fields": "open_id,display_name"})
-        data = body.get("data") if isinstance(body, Mapping) else None
-        user = data.get("user") if isinstance(data, Mapping) else None
-        open_id = user.get("open_id") if isinstance(user, Mapping) else None
+        user = object_at(object_at(body, "data"), "user")
+        open_id = user.get("open_id")
         if not isinstance(open_id, str) or not open_id or len(open_id) > 128 or not open_id.isprintable():
             raise PermanentError("tiktok returned no open_id for this account")
         return {"handle": str(user.get("display_name") or open_id), "account_id": open_id}
@@ -211,7 +210,7 @@ class TikTokAdapter(InboxNetworkAdapter):
             if exc.status is not None:
                 raise
             raise _sent_without_answer(exc) from None
-        data = answer.get("data") if isinstance(answer.get("data"), Mapping) else {}
+        data = object_at(answer, "data")
         publish_id = str(data.get("publish_id") or "")
         if not publish_id:
             raise AmbiguousError("TikTok accepted the post but answered no publish_id")

@@ -28,7 +28,7 @@ from chalicelib.networks.base import (
     ReplyRequest,
     SignatureError,
 )
-from chalicelib.networks.http_failures import read_json, send
+from chalicelib.networks.http_failures import object_at, read_json, send
 from chalicelib.networks.webhook import (
     BASE64_CHARS,
     InboxNetworkAdapter,
@@ -112,7 +112,7 @@ def parse_webhook(payload: dict[str, Any]) -> ParsedWebhook:
     except Malformed as exc:
         parsed.errors.append(str(exc))
         return parsed
-    users = payload.get("users") if isinstance(payload.get("users"), Mapping) else {}
+    users = object_at(payload, "users")
     for key, value in payload.items():
         if key == "tweet_create_events":
             _each(parsed, key, value, lambda tweet: _tweet_event(for_user_id, tweet))
@@ -241,12 +241,14 @@ def _dm_event(for_user_id: str, dm: Any, users: Mapping[str, Any]) -> InboundEve
         return None
     dm_id = text_field(dm, "id")
     created = dm.get("message_create")
+    if not isinstance(created, Mapping):
+        raise Malformed("message_create is not an object")
     sender_id = text_field(created, "sender_id", "message_create")
     recipient_id = text_field(created.get("target"), "recipient_id", "message_create.target")
     outbound = sender_id == for_user_id
     other = recipient_id if outbound else sender_id
     data = created.get("message_data")
-    sender = users.get(sender_id) if isinstance(users.get(sender_id), Mapping) else {}
+    sender = object_at(users, sender_id)
     return InboundEvent(
         network="x",
         account_id=for_user_id,
@@ -281,7 +283,7 @@ class XAdapter(InboxNetworkAdapter):
     def describe_account(self, channel: ChannelContext) -> dict[str, str]:
         """The user the token acts for (`GET /2/users/me`): its id is the webhooks' for_user_id."""
         body = self._call(channel, "GET", f"{self.api_url}/users/me")
-        data = body.get("data") if isinstance(body.get("data"), Mapping) else {}
+        data = object_at(body, "data")
         user_id = str(data.get("id") or "")
         if not (user_id.isascii() and user_id.isdigit()):
             raise PermanentError("X returned no user id for this token")
@@ -321,7 +323,7 @@ class XAdapter(InboxNetworkAdapter):
                              published_at=self._clock.now())
 
     @staticmethod
-    def _found_parts(posts: list[dict[str, Any]], parts: list[x_publish.Part], tweets: list[str],
+    def _found_parts(posts: list[Mapping[str, Any]], parts: list[x_publish.Part], tweets: list[str],
                      since: datetime) -> list[str]:
         found: list[str] = []
         for part in parts[len(tweets):]:

@@ -31,7 +31,7 @@ from chalicelib.networks.base import (
     RetryableError,
     TokenGrant,
 )
-from chalicelib.networks.http_failures import ErrorDetail, read_json, send
+from chalicelib.networks.http_failures import ErrorDetail, object_at, read_json, send
 
 AUTHORIZE_URL = "https://x.com/i/oauth2/authorize"
 API_HOST = "https://api.x.com"
@@ -103,7 +103,7 @@ class XOAuth:
                         headers={"Authorization": f"Bearer {grant.access_token}"},
                         params={"user.fields": "profile_image_url"}, now=self._now)
         body = read_json(response)
-        data = body.get("data") if isinstance(body, Mapping) and isinstance(body.get("data"), Mapping) else {}
+        data = object_at(body, "data")
         user_id = str(data.get("id") or "")
         if not (user_id.isascii() and user_id.isdigit()):
             raise PermanentError("X returned no user id for this token")

@@ -33,6 +33,7 @@ from chalicelib.networks.base import (
     PublishResult,
     StillProcessing,
 )
+from chalicelib.networks.http_failures import object_at
 
 Call = Callable[..., dict[str, Any]]
 
@@ -327,16 +328,16 @@ def look_since(request: PublishRequest, now: datetime) -> datetime:
     return (min(moments) if moments else now - LOOK_WINDOW_WITHOUT_TIME) - LOOK_SLACK
 
 
-def recent_posts(call: Call, user_id: str, since: datetime) -> list[dict[str, Any]]:
+def recent_posts(call: Call, user_id: str, since: datetime) -> list[Mapping[str, Any]]:
     """Every post of the user since `since` (`GET /2/users/{id}/tweets` with start_time), or AmbiguousError when
     there are more than Herald reads: only a complete list can say a post is certainly absent."""
     params = {"max_results": str(LOOK_PAGE_SIZE), "start_time": _rfc3339_seconds(since),
               "tweet.fields": "created_at,text,referenced_tweets"}
-    posts: list[dict[str, Any]] = []
+    posts: list[Mapping[str, Any]] = []
     for _page in range(LOOK_PAGES):
         body = call("GET", f"/users/{user_id}/tweets", params=params)
         posts.extend(item for item in body.get("data") or [] if isinstance(item, Mapping))
-        meta = body.get("meta") if isinstance(body.get("meta"), Mapping) else {}
+        meta = object_at(body, "meta")
         if not meta.get("next_token"):
             return posts
         params = {**params, "pagination_token": str(meta["next_token"])}
@@ -344,7 +345,7 @@ def recent_posts(call: Call, user_id: str, since: datetime) -> list[dict[str, An
                          "it is on X")
 
 
-def matching_post(posts: list[dict[str, Any]], part: Part, previous: str | None, since: datetime,
+def matching_post(posts: list[Mapping[str, Any]], part: Part, previous: str | None, since: datetime,
                   taken: set[str]) -> str | None:
     """The id of the post that is this part: its words (X shortens links and adds media links), after `since`,
     answering `previous` when the part is not the first."""

@@ -1,6 +1,7 @@
 """Outbound webhook endpoints and the deliveries of each message to them (tables.py has the keys)."""
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -8,6 +9,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from chalicelib.core.pages import decode_cursor, encode_cursor
+from chalicelib.core.tables import set_or_remove
 from chalicelib.outbound_webhooks.tables import WebhookDeliveryRecord, WebhookEndpointRecord
 
 PENDING_SHARDS = 4
@@ -103,7 +105,7 @@ class EndpointRepository:
         rows = [_endpoint(r) for r in found]
         return rows, encode_cursor(found.last_evaluated_key)
 
-    def all_of(self, workspace_id: str) -> list[Endpoint]:
+    def all_of(self, workspace_id: str) -> builtins.list[Endpoint]:
         """Every endpoint of a workspace (a handful): what an event fans out to."""
         return [_endpoint(r) for r in WebhookEndpointRecord.query(workspace_id)]
 
@@ -160,18 +162,18 @@ class EndpointRepository:
             return None
 
     def list_deliveries(self, key: str, limit: int,
-                        cursor: str | None = None) -> tuple[list[Delivery], str | None]:
+                        cursor: str | None = None) -> tuple[builtins.list[Delivery], str | None]:
         start = decode_cursor(cursor, {"endpoint_key": key}, DELIVERY_KEYS)
         found = WebhookDeliveryRecord.query(key, scan_index_forward=False, limit=limit, last_evaluated_key=start)
         rows = [_delivery(r) for r in found]
         return rows, encode_cursor(found.last_evaluated_key)
 
-    def deliveries_since(self, key: str, first_message_id: str, limit: int) -> list[Delivery]:
+    def deliveries_since(self, key: str, first_message_id: str, limit: int) -> builtins.list[Delivery]:
         found = WebhookDeliveryRecord.query(key, WebhookDeliveryRecord.message_id >= first_message_id,
                                             limit=limit)
         return [_delivery(r) for r in found]
 
-    def due(self, shard: str, until: str, limit: int) -> list[tuple[str, str, int]]:
+    def due(self, shard: str, until: str, limit: int) -> builtins.list[tuple[str, str, int]]:
         """(endpoint key, message id, attempts) of pending deliveries whose next attempt is at or before `until`."""
         found = WebhookDeliveryRecord.pending.query(
             shard, WebhookDeliveryRecord.next_attempt_at <= until, limit=limit)
@@ -197,8 +199,8 @@ class EndpointRepository:
         """Final: succeeded, or failed for good. Leaves the pending index."""
         record = WebhookDeliveryRecord(key, message_id)
         record.update(actions=[WebhookDeliveryRecord.status.set(status),
-                               WebhookDeliveryRecord.response_status.set(response_status),
-                               WebhookDeliveryRecord.last_error.set(error),
+                               set_or_remove(WebhookDeliveryRecord.response_status, response_status),
+                               set_or_remove(WebhookDeliveryRecord.last_error, error),
                                WebhookDeliveryRecord.pending_shard.remove(),
                                WebhookDeliveryRecord.next_attempt_at.remove()])
 
@@ -206,7 +208,7 @@ class EndpointRepository:
                  error: str) -> None:
         record = WebhookDeliveryRecord(key, message_id)
         record.update(actions=[WebhookDeliveryRecord.next_attempt_at.set(next_attempt_at),
-                               WebhookDeliveryRecord.response_status.set(response_status),
+                               set_or_remove(WebhookDeliveryRecord.response_status, response_status),
                                WebhookDeliveryRecord.last_error.set(error)])
 
     def reset(self, key: str, message_id: str, now: str) -> None:

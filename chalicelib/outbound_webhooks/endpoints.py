@@ -1,6 +1,7 @@
 """Outbound webhook endpoints: made, changed, rotated and replayed by a workspace's admins."""
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
@@ -101,7 +102,7 @@ class EndpointService:
     # -- the delivery log and replays ---------------------------------------------------------------------
 
     def deliveries(self, workspace_id: str, endpoint_id: str, limit: int,
-                   cursor: str | None) -> tuple[list[Delivery], str | None]:
+                   cursor: str | None) -> tuple[builtins.list[Delivery], str | None]:
         self.get(workspace_id, endpoint_id)
         return self.repository.list_deliveries(endpoint_key(workspace_id, endpoint_id), limit, cursor)
 
@@ -123,7 +124,7 @@ class EndpointService:
         self._restart(chosen)
         return len(chosen)
 
-    def _restart(self, deliveries: list[Delivery]) -> None:
+    def _restart(self, deliveries: builtins.list[Delivery]) -> None:
         now = self._now()
         for delivery in deliveries:
             self.repository.reset(delivery.endpoint_key, delivery.message_id, now)

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from chalicelib.core.fields import SingleLineText, Timestamp
+from chalicelib.core.fields import SingleLine, Timestamp
 from chalicelib.core.schemas import RequestModel
 
 EventType = Literal[
@@ -15,21 +15,22 @@ EventType = Literal[
     "conversation.created", "message.received", "mention.matched",
     "channel.needs_reauth", "report.ready",
 ]
-EndpointUrl = Annotated[SingleLineText(2048), Field(description=(
+EndpointUrl = Annotated[str, SingleLine(2048), Field(description=(
     "Where Herald POSTs the events: https, a public address (checked again after DNS on every delivery)."))]
 Events = Annotated[list[EventType], Field(min_length=1, max_length=20)]
+Description = Annotated[str, SingleLine(200)]
 
 
 class EndpointCreate(RequestModel):
     url: EndpointUrl
     events: Events
-    description: SingleLineText(200) | None = None
+    description: Description | None = None
 
 
 class EndpointPatch(RequestModel):
     url: EndpointUrl | None = None
     events: Events | None = None
-    description: SingleLineText(200) | None = None
+    description: Description | None = None
     status: Literal["active", "disabled"] | None = Field(
         default=None, description="`active` enables an endpoint again (after it was disabled for failing).")
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from pynamodb.attributes import (
     BinaryAttribute,
-    ListAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
@@ -19,7 +18,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from chalicelib.core.tables import index_meta, table_meta
+from chalicelib.core.tables import index_meta, string_list, table_meta
 
 
 class WebhookEndpointRecord(Model):
@@ -27,7 +26,7 @@ class WebhookEndpointRecord(Model):
     workspace_id = UnicodeAttribute(hash_key=True)
     endpoint_id = UnicodeAttribute(range_key=True)
     url = UnicodeAttribute()
-    events = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[var-annotated]
+    events = string_list(default=list)
     description = UnicodeAttribute(default="")
     status = UnicodeAttribute(default="active")  # active | disabled
     disabled_reason = UnicodeAttribute(null=True)

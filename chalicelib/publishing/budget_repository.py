@@ -57,7 +57,7 @@ class BudgetRepository:
         return False
 
     def give_back(self, key: str, token: str) -> None:
-        RateSlotRecord(key, SLOTS_SK).update(actions=[RateSlotRecord.holders[token].remove(),  # type: ignore[index]
+        RateSlotRecord(key, SLOTS_SK).update(actions=[RateSlotRecord.holders[token].remove(),
                                                       RateSlotRecord.seq.add(1)])
 
     def holders(self, key: str) -> dict[str, str]:

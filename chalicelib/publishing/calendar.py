@@ -80,7 +80,8 @@ def _escape(text: str) -> str:
 
 def _fold(line: str) -> str:
     """RFC 5545 §3.1: lines longer than 75 octets are folded (CRLF + space)."""
-    out, current = [], b""
+    out: list[str] = []
+    current = b""
     for char in line:
         encoded = char.encode()
         limit = 75 if not out else 74

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
@@ -94,7 +95,7 @@ class DeliveryRepository:
     def _record(self, row: DeliveryRow) -> DeliveryRecord:
         return DeliveryRecord(post_pk(row.workspace_id, row.post_id), DELIVERY_SK + row.channel_id)
 
-    def _update(self, row: DeliveryRow, actions: list[Action], condition: object) -> DeliveryRow:
+    def _update(self, row: DeliveryRow, actions: list[Action], condition: Condition) -> DeliveryRow:
         record = self._record(row)
         try:
             record.update(actions=actions, condition=condition)
@@ -126,7 +127,8 @@ class DeliveryRepository:
             condition &= DeliveryRecord.lease_until == key_time(row.lease_until)
         else:
             condition &= DeliveryRecord.lease_until.does_not_exist()
-        actions = [DeliveryRecord.status.set("queued"), DeliveryRecord.lease_until.set(key_time(lease_until))]
+        actions: list[Action] = [DeliveryRecord.status.set("queued"),
+                                 DeliveryRecord.lease_until.set(key_time(lease_until))]
         if row.status != "scheduled":  # sent again: looked at next when this lease runs out
             actions += _due_actions(row, lease_until, self.shards)
         return self._update(row, actions, condition)
@@ -135,7 +137,7 @@ class DeliveryRepository:
         """queued → publishing, for the message's version only; attempts + 1. The `due`
         entry stays where it is (see mark_queued): an expired claim is found from it."""
         condition = ((DeliveryRecord.status == "queued") & (DeliveryRecord.post_version == row.post_version))
-        actions = [DeliveryRecord.status.set("publishing"), DeliveryRecord.claim_token.set(token),
+        actions: list[Action] = [DeliveryRecord.status.set("publishing"), DeliveryRecord.claim_token.set(token),
                    DeliveryRecord.lease_until.set(key_time(lease_until)), DeliveryRecord.attempts.add(1),
                    DeliveryRecord.first_attempt_at.set(
                        DeliveryRecord.first_attempt_at | key_time(self.clock.now()))]
@@ -176,21 +178,22 @@ class DeliveryRepository:
         if outcome.progress is not None:
             actions.append(DeliveryRecord.progress.set(json.dumps(dict(outcome.progress))))
         if outcome.warnings:
-            actions.append(DeliveryRecord.warnings.set(list(outcome.warnings)))
+            actions.append(DeliveryRecord.warnings.set([str(w) for w in outcome.warnings]))
         actions.append(DeliveryRecord.look_first.set(True) if outcome.look_first
                        else DeliveryRecord.look_first.remove())
         if outcome.uncount_attempt:
             actions.append(DeliveryRecord.attempts.add(-1))
         if outcome.status == "queued":
-            assert outcome.next_due is not None
+            assert outcome.next_due is not None and outcome.lease is not None
             actions.append(DeliveryRecord.lease_until.set(key_time(outcome.lease)))
         else:
             actions += [DeliveryRecord.lease_until.remove(), DeliveryRecord.claim_token.remove()]
         if outcome.status == "scheduled":
-            actions.append(DeliveryRecord.due_at.set(key_time(outcome.next_due)))  # type: ignore[arg-type]
+            assert outcome.next_due is not None
+            actions.append(DeliveryRecord.due_at.set(key_time(outcome.next_due)))
         return actions + _due_actions(row, outcome.lease, self.shards)
 
-    def _finish(self, row: DeliveryRow, outcome: Outcome, condition: object,
+    def _finish(self, row: DeliveryRow, outcome: Outcome, condition: Condition,
                 read: PostRead | None = None) -> DeliveryRow:
         actions = self._outcome_actions(row, outcome)
         if outcome.next_due is not None:  # not terminal: the post's status cannot change
@@ -223,7 +226,8 @@ class DeliveryRepository:
             return DeliveryRow(**{**row.__dict__, "status": outcome.status})
         raise RuntimeError("could not record the outcome: the post kept changing")
 
-    def _post_change(self, row: DeliveryRow, status: str, read: PostRead | None) -> tuple[list[Action], Any]:
+    def _post_change(self, row: DeliveryRow, status: str,
+                     read: PostRead | None) -> tuple[list[Action], Condition]:
         """What a final outcome does to its post, and on what condition.
 
         While other deliveries are open it only takes one off `open_deliveries` (on condition that
@@ -252,11 +256,10 @@ class DeliveryRepository:
         """The outcome's counters (and a published post's own item), in the same
         transaction: counted once, exactly when the outcome is recorded, on the
         workspace's local day."""
-        variant = post.variants.get(row.channel_id) or {}
         increments, appends = delivery_counts(
             outcome.status, post_id=row.post_id, remote_id=outcome.remote_id, remote_url=outcome.remote_url,
             published_at=outcome.published_at, publish_at=post.publish_at,
-            text=variant.get("text") if variant.get("text") is not None else post.text)
+            text=post.text_for(row.channel_id))
         if not increments:
             return
         day = local_day(outcome.published_at or self.clock.now(), post.timezone or "UTC")

@@ -317,7 +317,7 @@ class PublishingEngine:
 
     def _media_item(self, post: PostRow, item: dict[str, Any]) -> MediaItem:
         if self.media:
-            return self.media.item_for(post.workspace_id, item)  # type: ignore[no-any-return]
+            return self.media.item_for(post.workspace_id, item)
         return MediaItem(mime=str(item.get("mime", "")), alt=str(item.get("alt", "")), url=item.get("url"),
                          media_id=item.get("media_id"))
 
@@ -398,7 +398,7 @@ def build_request(post: PostRow, channel_id: str, network: str, media_item: Call
     """One channel's PublishRequest of a post: its variant's text, the media and thread parts described,
     the first comment, and the network's options (`variants[channel].<network>`)."""
     variant = post.variants.get(channel_id) or {}
-    text = variant.get("text") if variant.get("text") is not None else post.text
+    text = post.text_for(channel_id)
     thread = tuple(ThreadPart(text=str(part.get("text") or ""),
                               media=tuple(media_item(item) for item in part.get("media") or []))
                    for part in post.thread)

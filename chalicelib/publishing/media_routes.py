@@ -7,7 +7,7 @@ from chalice import Blueprint
 from pydantic import BaseModel, Field
 
 from chalicelib.core.api import Call, route
-from chalicelib.core.fields import SingleLineText
+from chalicelib.core.fields import SingleLine
 from chalicelib.core.schemas import RequestModel
 from chalicelib.wiring import Container
 
@@ -16,7 +16,7 @@ TAG = "media"
 
 
 class MediaCreate(RequestModel):
-    filename: SingleLineText(255)
+    filename: Annotated[str, SingleLine(255)]
     mime: Annotated[str, Field(max_length=255)]
     size: Annotated[int, Field(gt=0)]
 

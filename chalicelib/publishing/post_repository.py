@@ -16,6 +16,8 @@ from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.indexes import GlobalSecondaryIndex
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.errors import Conflict
@@ -66,6 +68,11 @@ class PostRow:
     timezone: str | None = None
     # Read from the table only (not from the list indexes); written by create and replace.
     open_deliveries: int | None = None
+
+    def text_for(self, channel_id: str) -> str:
+        """What the channel publishes: its variant's text when it has one, else the post's."""
+        text: str | None = (self.variants.get(channel_id) or {}).get("text")
+        return self.text if text is None else text
 
     @property
     def publish_key(self) -> str:
@@ -182,7 +189,7 @@ def delivery_row(r: DeliveryRecord) -> DeliveryRow:
         attempts=int(r.attempts or 0), last_error=r.last_error, published_at=_parse(r.published_at),
         due_at=_parse(r.due_at), lease_until=_parse(r.lease_until), claim_token=r.claim_token,
         progress=json.loads(r.progress) if r.progress else {}, first_attempt_at=_parse(r.first_attempt_at),
-        look_first=bool(r.look_first), warnings=list(r.warnings or []),
+        look_first=bool(r.look_first), warnings=[str(w) for w in (r.warnings or [])],
         at_risk=r.at_risk,
     )
 
@@ -196,6 +203,30 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(item) for item in value]
     return value
+# The index a listing reads, with its hash key's value and attribute name.
+ListingIndex = tuple[GlobalSecondaryIndex[PostTableRecord], str, str]
+
+
+def _listing_index(workspace_id: str, status: str | None, channel_id: str | None) -> ListingIndex:
+    if channel_id:
+        return PostTableRecord.by_channel, f"{workspace_id}#{channel_id}", "delivery_workspace_channel"
+    if status:
+        return PostTableRecord.by_status, f"{workspace_id}#{status}", "post_workspace_status"
+    return PostTableRecord.by_workspace, workspace_id, "post_workspace_id"
+
+
+def _publish_window(start: datetime | None, end: datetime | None) -> Condition | None:
+    """The range-key condition for posts publishing from `start` through `end`."""
+    lower = key_time(start) if start else None
+    upper = key_time(end) + "#~" if end else None
+    if lower and upper:
+        return PostTableRecord.publish_key.between(lower, upper)
+    if lower:
+        # Undated drafts sort last, under `~<created_at>`: a time filter leaves them out.
+        return PostTableRecord.publish_key.between(lower, UNDATED)
+    if upper:
+        return PostTableRecord.publish_key <= upper
+    return None
 
 
 class PostRepository:
@@ -270,23 +301,8 @@ class PostRepository:
     def list_posts(self, workspace_id: str, *, status: str | None, channel_id: str | None,
                    start: datetime | None, end: datetime | None, limit: int,
                    cursor: str | None) -> tuple[list[PostRow], str | None]:
-        lower = key_time(start) if start else None
-        upper = key_time(end) + "#~" if end else None
-        if channel_id:
-            index, hash_value, attr = PostTableRecord.by_channel, f"{workspace_id}#{channel_id}", \
-                "delivery_workspace_channel"
-        elif status:
-            index, hash_value, attr = PostTableRecord.by_status, f"{workspace_id}#{status}", "post_workspace_status"
-        else:
-            index, hash_value, attr = PostTableRecord.by_workspace, workspace_id, "post_workspace_id"
-        condition = None
-        if lower and upper:
-            condition = PostTableRecord.publish_key.between(lower, upper)
-        elif lower:
-            # Undated drafts sort last, under `~<created_at>`: a time filter leaves them out.
-            condition = PostTableRecord.publish_key.between(lower, UNDATED)
-        elif upper:
-            condition = PostTableRecord.publish_key <= upper
+        index, hash_value, attr = _listing_index(workspace_id, status, channel_id)
+        condition = _publish_window(start, end)
         result = index.query(hash_value, condition, limit=limit,
                              last_evaluated_key=decode_cursor(cursor, {attr: hash_value},
                                                               ("pk", "sk", attr, "publish_key")))
@@ -297,7 +313,7 @@ class PostRepository:
                 # Status lives on the post item: filtered within this channel's page.
                 posts = [p for p in posts if p.status == status]
         else:
-            posts = [post_row(r) for r in records]  # type: ignore[arg-type]
+            posts = [post_row(r) for r in records if isinstance(r, PostRecord)]  # these indexes hold posts only
         return posts, encode_cursor(result.last_evaluated_key)
 
     def posts_between(self, workspace_id: str, start: datetime, end: datetime) -> Iterator[PostRow]:
@@ -339,7 +355,7 @@ class PostRepository:
     def list_at_risk(self, workspace_id: str, limit: int, cursor: str | None) -> tuple[list[PostRow], str | None]:
         """Posts with a delivery flagged at risk, by publish time (Query the sparse `at_risk` index)."""
         start = decode_cursor(cursor, {"risk_workspace": workspace_id}, ("pk", "sk", "risk_workspace", "publish_key"))
-        result = PostTableRecord.at_risk.query(workspace_id, limit=limit, last_evaluated_key=start)
+        result = PostTableRecord.by_risk.query(workspace_id, limit=limit, last_evaluated_key=start)
         post_ids = list(dict.fromkeys(r.post_id for r in result))
         return self.posts_by_ids(workspace_id, post_ids), encode_cursor(result.last_evaluated_key)
 

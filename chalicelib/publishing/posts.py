@@ -1,6 +1,7 @@
 """The post lifecycle before publishing: drafts, scheduling, edits, cancelation."""
 from __future__ import annotations
 
+import builtins
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -101,7 +102,7 @@ class PostService:
         return out, next_cursor
 
     def list_at_risk(self, workspace_id: str, *, limit: int, cursor: str | None
-                     ) -> tuple[list[tuple[PostRow, list[DeliveryRow]]], str | None]:
+                     ) -> tuple[builtins.list[tuple[PostRow, builtins.list[DeliveryRow]]], str | None]:
         """Posts with a delivery not yet out on a channel that is not healthy, by time (a page may hold fewer
         than `limit`: a delivery that went out since is left out)."""
         rows, next_cursor = self.posts.list_at_risk(workspace_id, limit, cursor)
@@ -116,7 +117,7 @@ class PostService:
 
     # -- writes ------------------------------------------------------------------
 
-    def create(self, workspace_id: str, draft: PostDraft) -> tuple[PostRow, list[DeliveryRow]]:
+    def create(self, workspace_id: str, draft: PostDraft) -> tuple[PostRow, builtins.list[DeliveryRow]]:
         now = self.clock.now()
         status = self._resolve_status(draft)
         channels = self._validate(workspace_id, draft, now)
@@ -129,8 +130,9 @@ class PostService:
         return post, self._queue_due_soon(deliveries)
 
     def update(self, workspace_id: str, post_id: str, changes: dict[str, Any],
-               expected_version: int) -> tuple[PostRow, list[DeliveryRow]]:
-        """An edit names the version it was made from: a stale one is a conflict, never an overwrite."""
+               expected_version: int | None) -> tuple[PostRow, builtins.list[DeliveryRow]]:
+        """An edit names the version it was made from: a stale one is a conflict, never an overwrite
+        (None: a change of our own, made whatever the version)."""
         post, old = self.get(workspace_id, post_id)
         self._check_editable(post, old, expected_version)
         draft = PostDraft(
@@ -147,15 +149,16 @@ class PostService:
         check_past = "publish_at" in changes or draft.status == "scheduled"
         return self._rewrite(post, old, draft, check_past)
 
-    def schedule(self, workspace_id: str, post_id: str, publish_at: datetime) -> tuple[PostRow, list[DeliveryRow]]:
+    def schedule(self, workspace_id: str, post_id: str,
+                 publish_at: datetime) -> tuple[PostRow, builtins.list[DeliveryRow]]:
         return self.update(workspace_id, post_id, {"publish_at": publish_at, "status": "scheduled"}, None)
 
-    def publish_now(self, workspace_id: str, post_id: str) -> tuple[PostRow, list[DeliveryRow]]:
+    def publish_now(self, workspace_id: str, post_id: str) -> tuple[PostRow, builtins.list[DeliveryRow]]:
         """Due now: queued at once by the rewrite, like any post due before the next tick."""
         self.update(workspace_id, post_id, {"publish_at": self.clock.now(), "status": "scheduled"}, None)
         return self.get(workspace_id, post_id)
 
-    def cancel(self, workspace_id: str, post_id: str) -> tuple[PostRow, list[DeliveryRow]]:
+    def cancel(self, workspace_id: str, post_id: str) -> tuple[PostRow, builtins.list[DeliveryRow]]:
         post, old = self.get(workspace_id, post_id)
         unsent = [d for d in old if d.status in UNSENT_STATUSES]
         if post.status == "canceled":
@@ -181,8 +184,8 @@ class PostService:
 
     # -- helpers -----------------------------------------------------------------
 
-    def _rewrite(self, post: PostRow, old: list[DeliveryRow], draft: PostDraft,
-                 check_past: bool) -> tuple[PostRow, list[DeliveryRow]]:
+    def _rewrite(self, post: PostRow, old: builtins.list[DeliveryRow], draft: PostDraft,
+                 check_past: bool) -> tuple[PostRow, builtins.list[DeliveryRow]]:
         now = self.clock.now()
         status = self._resolve_status(draft)
         channels = self._validate(post.workspace_id, draft, now, check_past)
@@ -200,7 +203,7 @@ class PostService:
                            expected_statuses=(expected_status,), old_deliveries=old)
         return post, self._queue_due_soon(deliveries)
 
-    def _queue_due_soon(self, deliveries: list[DeliveryRow]) -> list[DeliveryRow]:
+    def _queue_due_soon(self, deliveries: builtins.list[DeliveryRow]) -> builtins.list[DeliveryRow]:
         """A post due before the next tick is queued now, or it would wait for that tick.
         The post is saved either way: if queuing fails, the tick (or the lease) brings it back."""
         if self.engine is None:
@@ -211,7 +214,8 @@ class PostService:
             log.exception("Could not queue %d deliveries due soon; the tick will", len(deliveries))
             return deliveries
 
-    def _check_editable(self, post: PostRow, deliveries: list[DeliveryRow], expected_version: int | None) -> None:
+    def _check_editable(self, post: PostRow, deliveries: builtins.list[DeliveryRow],
+                        expected_version: int | None) -> None:
         if expected_version is not None and expected_version != post.version:
             raise Conflict(f"You edited version {expected_version}, but the post is at version {post.version}; "
                            "read it again and retry.", code="version_conflict")
@@ -236,7 +240,7 @@ class PostService:
                            post_version=post.version, due_at=due,
                            at_risk=risk_for(channel, due) if due is not None else None)
 
-    def _media(self, workspace_id: str, media: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _media(self, workspace_id: str, media: builtins.list[dict[str, Any]]) -> builtins.list[dict[str, Any]]:
         out = []
         for item in media:
             entry = {k: v for k, v in item.items() if v not in (None, "")}
@@ -247,7 +251,7 @@ class PostService:
             out.append(entry)
         return out
 
-    def _thread(self, workspace_id: str, thread: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _thread(self, workspace_id: str, thread: builtins.list[dict[str, Any]]) -> builtins.list[dict[str, Any]]:
         return [{"text": str(part.get("text") or ""), "media": self._media(workspace_id, list(part.get("media") or []))}
                 for part in thread]
 
@@ -269,7 +273,7 @@ class PostService:
         return channels
 
     @staticmethod
-    def _channel_problems(draft: PostDraft, channels: dict[str, ChannelRow]) -> list[dict[str, Any]]:
+    def _channel_problems(draft: PostDraft, channels: dict[str, ChannelRow]) -> builtins.list[dict[str, Any]]:
         problems = []
         for i, cid in enumerate(draft.channel_ids):
             channel = channels.get(cid)
@@ -286,7 +290,7 @@ class PostService:
                 problems.append({"field": f"variants.{cid}", "message": "is not one of channel_ids"})
         return problems
 
-    def _media_problems(self, workspace_id: str, draft: PostDraft) -> list[dict[str, Any]]:
+    def _media_problems(self, workspace_id: str, draft: PostDraft) -> builtins.list[dict[str, Any]]:
         problems = []
         for i, item in enumerate(draft.media):
             if not item.get("media_id") and not item.get("url"):
@@ -298,7 +302,7 @@ class PostService:
             problems += [{**p, "field": f"thread.{n}.{p['field']}"} for p in self._media_problems(workspace_id, inner)]
         return problems
 
-    def _media_facts(self, workspace_id: str, media: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _media_facts(self, workspace_id: str, media: builtins.list[dict[str, Any]]) -> builtins.list[dict[str, Any]]:
         from chalicelib.publishing.media import guess_mime
 
         facts = []
@@ -309,12 +313,12 @@ class PostService:
         return facts
 
     def _content_problems(self, channel: ChannelRow, draft: PostDraft,
-                          media: list[dict[str, Any]]) -> list[dict[str, Any]]:
+                          media: builtins.list[dict[str, Any]]) -> builtins.list[dict[str, Any]]:
         variant = draft.variants.get(channel.channel_id) or {}
-        text = variant.get("text") if variant.get("text") is not None else draft.text
+        text: str = variant["text"] if variant.get("text") is not None else draft.text
         field = f"variants.{channel.channel_id}.text" if variant.get("text") is not None else "text"
         limits = limits_for(channel.network, channel.settings)
-        problems = []
+        problems: builtins.list[dict[str, Any]] = []
         if not text.strip() and not draft.media:
             problems.append({"field": field, "message": "is empty and the post has no media"})
         length = text_length(channel.network, text, channel.settings)
@@ -343,7 +347,7 @@ class PostService:
 
 
     def _network_problems(self, workspace_id: str, channel: ChannelRow,
-                          draft: PostDraft) -> list[dict[str, Any]]:
+                          draft: PostDraft) -> builtins.list[dict[str, Any]]:
         """The network's own rules (ChecksContent), asked with the PublishRequest the engine will send; a
         network without them takes no thread, first comment or options."""
         variant = draft.variants.get(channel.channel_id) or {}

@@ -8,20 +8,20 @@ from pydantic import BaseModel, Field
 
 from chalicelib.core.fields import (
     Month,
-    MultiLineText,
+    MultiLine,
     Timestamp,
 )
 from chalicelib.core.schemas import Limit, RequestModel
 
 PostStatus = Literal["draft", "scheduled", "publishing", "published", "partially_published", "failed", "canceled"]
 DeliveryStatus = Literal["scheduled", "queued", "publishing", "published", "failed", "unknown", "canceled"]
-PostText = MultiLineText()
+PostText = Annotated[str, MultiLine()]
 
 
 class MediaRef(RequestModel):
     media_id: Annotated[str, Field(max_length=64)] | None = None
     url: Annotated[str, Field(pattern=r"^https?://", max_length=2048)] | None = None
-    alt: MultiLineText(2000) = ""
+    alt: Annotated[str, MultiLine(2000)] = ""
 
 
 NetworkOptions = Annotated[dict[str, Any], Field(max_length=20, description=(
@@ -51,7 +51,7 @@ class ThreadPartIn(RequestModel):
 
 Thread = Annotated[list[ThreadPartIn], Field(max_length=25, description=(
     "The parts after the first, for networks that thread (X, Threads); refused on the others."))]
-FirstComment = Annotated[MultiLineText(10_000), Field(description=(
+FirstComment = Annotated[str, MultiLine(10_000), Field(description=(
     "A comment the account adds under its own post once it is out (Instagram, Facebook, LinkedIn); "
     "refused on networks without one."))]
 

@@ -13,7 +13,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from chalicelib.core.tables import index_meta, table_meta
+from chalicelib.core.tables import index_meta, string_list, table_meta
 from chalicelib.publishing.projections import DELIVERY_POST, DUE_WORK, POST_LISTING
 
 
@@ -62,14 +62,14 @@ class PostTableRecord(Model):
     by_status = PostsByStatus()
     by_channel = DeliveriesByChannel()
     due = DueDeliveries()
-    at_risk = DeliveriesAtRisk()
+    by_risk = DeliveriesAtRisk()  # index `at_risk`; DeliveryRecord.at_risk is the attribute
 
 
 class PostRecord(PostTableRecord, discriminator="post"):
     text = UnicodeAttribute(default="")
     status = UnicodeAttribute()
     publish_at = UnicodeAttribute(null=True)
-    channel_ids = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[var-annotated]
+    channel_ids = string_list(default=list)
     variants = MapAttribute(default=dict)  # type: ignore[var-annotated]
     media = ListAttribute(default=list)  # type: ignore[var-annotated]
     # The parts after the first (`[{text, media}]`) and the comment added under the post once it is out.
@@ -109,7 +109,7 @@ class DeliveryRecord(PostTableRecord, discriminator="delivery"):
     # The last attempt was ambiguous: the next claim asks the network whether it published before publishing.
     look_first = BooleanAttribute(null=True)
     # What went wrong after the post was out (a refused first comment), shown while published.
-    warnings = ListAttribute(of=UnicodeAttribute, null=True)  # type: ignore[var-annotated]
+    warnings = string_list(null=True)
     delivery_workspace_channel = UnicodeAttribute()
     due_shard = UnicodeAttribute(null=True)
     due_key = UnicodeAttribute(null=True)

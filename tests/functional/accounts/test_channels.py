@@ -117,10 +117,12 @@ def test_a_webhook_network_takes_its_account_from_the_network(api, network_apis)
         == ("/v25.0/me", {"fields": ["id,name"]}, f"Bearer {SECRET}")
 
 
-def test_a_channel_of_a_network_herald_cannot_publish_to_is_refused_as_a_target(api, network_apis):
+def test_a_facebook_page_is_a_publishing_target_now(api, network_apis):
+    """Issue 12: every network Herald connects publishes (none is refused as a target any more)."""
     page = connect_verified(api, network_apis, "facebook", "1")
     response = api.post("/posts", {"text": "Hi", "channel_ids": [page["id"]]})
-    assert error_fields(response) == ["channel_ids.0"]
+    assert response.status_code == 201, response.body
+    assert [d["network"] for d in response.json["deliveries"]] == ["facebook"]
 
 
 ACCEPTED_SETTINGS = [{"fail": fail} for fail in ("none", "429", "500", "timeout", "auth", "refused", "invalid")] \

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
@@ -18,9 +18,9 @@ from chalicelib.core.fields import (
     TIMEZONE_PATTERN,
     Day,
     Month,
-    MultiLineText,
+    MultiLine,
     Quarter,
-    SingleLineText,
+    SingleLine,
     Timestamp,
     TimeZoneName,
     known_timezones,
@@ -41,19 +41,19 @@ def accepts(adapter: TypeAdapter[Any], value: Any) -> bool:
 
 @pytest.mark.parametrize("text", SAMPLES)
 def test_the_single_line_pattern_says_what_the_check_does(text):
-    adapter = TypeAdapter(SingleLineText(100))
+    adapter = TypeAdapter(Annotated[str, SingleLine(100)])
     assert accepts(adapter, text) == bool(re.fullmatch(SINGLE_LINE_PATTERN, text)), repr(text)
 
 
 @pytest.mark.parametrize("text", SAMPLES)
 def test_the_multi_line_pattern_says_what_the_check_does(text):
-    adapter = TypeAdapter(MultiLineText(100))
+    adapter = TypeAdapter(Annotated[str, MultiLine(100)])
     assert accepts(adapter, text) == bool(re.fullmatch(MULTILINE_PATTERN, text)), repr(text)
 
 
 def test_single_line_text_is_stripped_and_multi_line_text_keeps_lf_for_crlf():
-    assert TypeAdapter(SingleLineText(100)).validate_python("\u3000 Acme \xa0") == "Acme"
-    assert TypeAdapter(MultiLineText()).validate_python("a\r\nb\n\tc") == "a\nb\n\tc"
+    assert TypeAdapter(Annotated[str, SingleLine(100)]).validate_python("\u3000 Acme \xa0") == "Acme"
+    assert TypeAdapter(Annotated[str, MultiLine()]).validate_python("a\r\nb\n\tc") == "a\nb\n\tc"
 
 
 def test_every_month_and_quarter_of_the_supported_years_parses_and_nothing_outside():
