@@ -15,8 +15,9 @@ It checks what Herald sends: the version prefix, `Authorization: Bearer` with a 
 object, the body fields and their types, the order of a flow (attached photos must be unpublished photos of the
 Page, a carousel's children finished items of the account, only a FINISHED container published, once), and it
 "fetches" media as Meta does, from the URLs it is given, among those a test `host`s (JPEG/PNG/MP4 by their
-magic bytes). What it refuses is answered as Graph does (`{"error": {"message", "type", "code",
-"error_subcode", "fbtrace_id"}}`) and noted in `violations`; `fail(...)` scripts any documented error.
+magic bytes; with `fetch_urls=True`, any other URL by an HTTP GET). What it refuses is answered as Graph does
+(`{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}`) and noted in `violations`; `fail(...)`
+scripts any documented error.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ import itertools
 import json
 import re
 import threading
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -98,9 +100,12 @@ class MetaGraphFake:
     app_id = "1234567890"
     app_secret = "fake-app-secret"
 
-    def __init__(self, now: Callable[[], datetime] | None = None, *, video_polls: int = 1) -> None:
+    def __init__(self, now: Callable[[], datetime] | None = None, *, video_polls: int = 1,
+                 fetch_urls: bool = False) -> None:
         self.now = now or (lambda: datetime.now(UTC))
         self.video_polls = video_polls  # status checks a video answers "processing" before it is ready
+        # Fetch over HTTP the media URLs no test `host`ed, as Meta does (the local stack's presigned S3 URLs).
+        self.fetch_urls = fetch_urls
         self.state = _State()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -145,6 +150,16 @@ class MetaGraphFake:
     def host(self, url: str, data: bytes) -> None:
         """Media at `url` that "Meta" can fetch."""
         self.state.hosted[url] = data
+
+    def _media_at(self, url: str) -> bytes | None:
+        """The bytes "Meta" finds at `url`: a hosted file, or (with `fetch_urls`) what an HTTP GET answers."""
+        if url in self.state.hosted or not self.fetch_urls or not url.startswith(("http://", "https://")):
+            return self.state.hosted.get(url)
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (a local test URL)
+                return bytes(response.read())
+        except OSError:
+            return None
 
     def fail(self, method: str, path: str, status: int, code: int, message: str, *, subcode: int | None = None,
              user_msg: str | None = None, headers: dict[str, str] | None = None, times: int = 1) -> None:
@@ -350,7 +365,7 @@ class MetaGraphFake:
         _only(body, {"url", "published", "message", "alt_text_custom"})
         if not isinstance(body.get("published"), bool):
             raise GraphError(400, 100, "(#100) published must be true or false")
-        data = self.state.hosted.get(str(body.get("url")))
+        data = self._media_at(str(body.get("url")))
         if data is None or not (data.startswith(b"\xff\xd8\xff") or data.startswith(b"\x89PNG")):
             raise GraphError(400, 324, "(#324) Missing or invalid image file")
         photo_id = str(next(self._ids) + 50_000_000_000)
@@ -363,7 +378,7 @@ class MetaGraphFake:
     def _post_video(self, token: str, node: str, _query: dict, body: dict[str, Any]) -> dict[str, Any]:
         page = self._own_page(token, node)
         _only(body, {"file_url", "description", "title"})
-        data = self.state.hosted.get(str(body.get("file_url")))
+        data = self._media_at(str(body.get("file_url")))
         if data is None or data[4:8] != b"ftyp":
             raise GraphError(400, 100, "(#100) file_url does not point at a video Facebook could fetch", 1363024)
         video_id = str(next(self._ids) + 60_000_000_000)
@@ -434,7 +449,7 @@ class MetaGraphFake:
                     raise GraphError(400, 100, f"Carousel child {child_id} is not a finished item of this account")
             return {"id": self._container(owner, kind, item=False, caption=body.get("caption"), children=children)}
         if kind == "IMAGE":
-            data = self.state.hosted.get(str(body.get("image_url")))
+            data = self._media_at(str(body.get("image_url")))
             if data is None:
                 raise GraphError(400, 9004, "The media could not be fetched from this uri", 2207052,
                                  "The media could not be fetched from this URI: " + str(body.get("image_url")))
@@ -444,7 +459,7 @@ class MetaGraphFake:
             return {"id": self._container(owner, kind, item=bool(item), caption=body.get("caption"))}
         if kind not in ("REELS", "VIDEO") or (kind == "VIDEO" and not item) or (kind == "REELS" and item):
             raise GraphError(400, 100, f"media_type {kind!r} is not valid here")
-        data = self.state.hosted.get(str(body.get("video_url")))
+        data = self._media_at(str(body.get("video_url")))
         # A video is fetched while the container is processed: a bad URL shows as ERROR on the status.
         error = None if data is not None and data[4:8] == b"ftyp" else "ERROR: 2207026"
         return {"id": self._container(owner, kind, item=bool(item), caption=body.get("caption"),
