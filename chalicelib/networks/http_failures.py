@@ -35,6 +35,24 @@ class ErrorDetail:
     retry_after_s: float | None = None
 
 
+def _failed_before_sending(exc: BaseException) -> bool:
+    """True when no connection was made (refused, DNS, connect timeout), so the request never left."""
+    from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+
+    pending: list[Any] = [exc]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, (NewConnectionError, ConnectTimeoutError, NameResolutionError,
+                                ConnectionRefusedError)):
+            return True
+        pending += [*current.args, getattr(current, "reason", None), current.__cause__, current.__context__]
+    return False
+
+
 def read_json(response: Any) -> Any:
     try:
         return response.json()
@@ -65,8 +83,14 @@ def send(
         )
     except requests.ReadTimeout:
         raise AmbiguousError(f"{network} did not answer in time; the request may have been applied") from None
-    except (requests.ConnectTimeout, requests.ConnectionError):
+    except requests.ConnectTimeout:
         raise RetryableError(f"could not reach {network}") from None
+    except requests.ConnectionError as exc:
+        if _failed_before_sending(exc):
+            raise RetryableError(f"could not reach {network}") from None
+        # The connection broke once the request was out (closed with no answer): the network may have acted.
+        raise AmbiguousError(f"the connection to {network} broke after the request was sent; "
+                             "it may have been applied") from None
     except requests.RequestException:
         raise AmbiguousError(f"the connection to {network} failed after the request was sent") from None
 

@@ -40,6 +40,7 @@ from chalicelib.core.clock import Clock
 VERSION = "v1.0"
 LONG_LIVED_S = 5_184_000
 SHORT_LIVED_S = 3600
+DROPPED = 0  # a scripted status: close the connection instead of answering
 MEDIA_TYPES = ("TEXT", "IMAGE", "VIDEO", "CAROUSEL")
 LISTED_TYPES = {"TEXT": "TEXT_POST", "IMAGE": "IMAGE", "VIDEO": "VIDEO", "CAROUSEL": "CAROUSEL_ALBUM"}
 MAGIC = {"IMAGE": (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"), "VIDEO": (b"ftyp",)}
@@ -201,6 +202,10 @@ class ThreadsApi:
         with self._lock:
             self.scripted.setdefault((method, path), []).append(
                 Scripted(status, body, headers or {}, apply_first))
+
+    def drop_after(self, method: str, path: str) -> None:
+        """The next `method path` does its work, then the connection closes with no answer (an ambiguous call)."""
+        self.answer(method, path, DROPPED, None, apply_first=True)
 
     def published(self, user_id: str | None = None) -> list[Media]:
         with self._lock:
@@ -543,6 +548,10 @@ def _handler_for(fake: ThreadsApi) -> type[BaseHTTPRequestHandler]:
                 self._serve_media(split.path.removeprefix("/media/"))
                 return
             status, body, headers = fake.handle(recorded)
+            if status == DROPPED:
+                self.close_connection = True
+                self.connection.close()
+                return
             payload = json.dumps(body).encode("utf-8")
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
