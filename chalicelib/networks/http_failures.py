@@ -35,22 +35,26 @@ class ErrorDetail:
     retry_after_s: float | None = None
 
 
-def _failed_before_sending(exc: BaseException) -> bool:
-    """True when no connection was made (refused, DNS, connect timeout), so the request never left."""
-    from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+def _broke_after_sending(exc: BaseException) -> bool:
+    """True when the connection was made and then closed or reset with no answer (urllib3's "Connection
+    aborted"), so the request may have reached the network; False when it never connected (refused, DNS)."""
+    from http.client import RemoteDisconnected
+
+    from urllib3.exceptions import NewConnectionError, ProtocolError
 
     pending: list[Any] = [exc]
     seen: set[int] = set()
+    broke = False
     while pending:
         current = pending.pop()
         if not isinstance(current, BaseException) or id(current) in seen:
             continue
         seen.add(id(current))
-        if isinstance(current, (NewConnectionError, ConnectTimeoutError, NameResolutionError,
-                                ConnectionRefusedError)):
-            return True
+        if isinstance(current, NewConnectionError):
+            return False
+        broke = broke or isinstance(current, (ProtocolError, RemoteDisconnected, ConnectionResetError))
         pending += [*current.args, getattr(current, "reason", None), current.__cause__, current.__context__]
-    return False
+    return broke
 
 
 def read_json(response: Any) -> Any:
@@ -86,7 +90,7 @@ def send(
     except requests.ConnectTimeout:
         raise RetryableError(f"could not reach {network}") from None
     except requests.ConnectionError as exc:
-        if _failed_before_sending(exc):
+        if not _broke_after_sending(exc):
             raise RetryableError(f"could not reach {network}") from None
         # The connection broke once the request was out (closed with no answer): the network may have acted.
         raise AmbiguousError(f"the connection to {network} broke after the request was sent; "
