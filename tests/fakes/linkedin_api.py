@@ -36,6 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
+DROPPED = 0  # a scripted status: do the work, then close the connection instead of answering
 PART_BYTES = 4 * 1024 * 1024
 ACCESS_TTL_S = 60 * 24 * 3600
 REFRESH_TTL_S = 365 * 24 * 3600
@@ -186,12 +187,25 @@ class LinkedInApi:
 
     # -- dispatch -------------------------------------------------------------------------------------
 
+    def drop_after(self, method: str, path: str) -> None:
+        """The next `method` on a path starting with `path` does its work, then the connection closes with no
+        answer (an ambiguous call)."""
+        with self._lock:
+            self._failures.append(_Failure(method, path, DROPPED, None, 1))
+
     def handle(self, request: Recorded) -> tuple[int, Any, dict[str, str]]:
         with self._lock:
             self.requests.append(request)
             scripted = self._scripted(request)
+            if scripted and scripted[0] == DROPPED:
+                self._answer(request)
+                return scripted
             if scripted:
                 return scripted
+            return self._answer(request)
+
+    def _answer(self, request: Recorded) -> tuple[int, Any, dict[str, str]]:
+        with self._lock:
             if request.path.startswith("/oauth/v2/authorization"):
                 return self._authorize(request)
             if request.path == "/oauth/v2/accessToken" and request.method == "POST":
@@ -546,6 +560,10 @@ def _handler_for(api: LinkedInApi) -> type[BaseHTTPRequestHandler]:
             recorded = Recorded(self.command, split.path, parse_qs(split.query),
                                 {key.lower(): value for key, value in self.headers.items()}, body)
             status, answer, headers = api.handle(recorded)
+            if status == DROPPED:
+                self.close_connection = True
+                self.connection.close()
+                return
             data = b"" if answer is None else json.dumps(answer).encode()
             self.send_response(status)
             for key, value in headers.items():
