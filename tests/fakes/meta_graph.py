@@ -34,6 +34,7 @@ from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 VERSION_PATH = re.compile(r"^/(?P<version>v\d+\.\d+)(?P<rest>/.*)$")
+DROPPED = 0  # an answer status: the work is done, the connection closes without an answer
 LONG_LIVED_S = 5183944  # the sample answer of "Long-Lived Access Tokens"
 
 
@@ -87,6 +88,7 @@ class _State:
     comments: list[dict[str, str]] = field(default_factory=list)
     quota: dict[str, dict[str, int]] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
+    drops: list[tuple[str, re.Pattern[str]]] = field(default_factory=list)
     requests: list[Seen] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
 
@@ -151,6 +153,11 @@ class MetaGraphFake:
         error = GraphError(status, code, message, subcode, user_msg).body()
         self.state.failures.append(Failure(method, re.compile(path), status, error, headers or {}, times))
 
+    def drop_after(self, method: str, path: str) -> None:
+        """The next call matching `method` and the regex `path` does its work, then the connection closes with
+        no answer (an ambiguous call)."""
+        self.state.drops.append((method, re.compile(path)))
+
     def revoke(self, token: str) -> None:
         self.state.page_tokens.pop(token, None)
         self.state.user_tokens.pop(token, None)
@@ -187,10 +194,18 @@ class MetaGraphFake:
                     failure.times -= 1
                     return failure.status, failure.error, failure.headers
             try:
-                return 200, self._route(method, path.strip("/").split("/"), query, headers, body), {}
+                answer = self._route(method, path.strip("/").split("/"), query, headers, body)
+                return (DROPPED if self._take_drop(method, path) else 200), answer, {}
             except GraphError as error:
                 self.state.violations.append(f"{method} {path}: {error.message}")
                 return error.status, error.body(), {}
+
+    def _take_drop(self, method: str, path: str) -> bool:
+        for drop in self.state.drops:
+            if drop[0] == method and drop[1].fullmatch(path.lstrip("/")):
+                self.state.drops.remove(drop)
+                return True
+        return False
 
     def _refuse(self, status: int, code: int, message: str) -> tuple[int, Any, dict]:
         self.state.violations.append(message)
@@ -530,6 +545,10 @@ def _handler(fake: MetaGraphFake) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             status, body, headers = fake.answer(method, self.path, dict(self.headers.items()), raw)
+            if status == DROPPED:
+                self.close_connection = True
+                self.connection.close()
+                return
             payload = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
