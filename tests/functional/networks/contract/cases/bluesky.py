@@ -16,7 +16,7 @@ import requests
 from chalicelib.core.clock import Clock
 from chalicelib.networks import bluesky
 from chalicelib.networks.base import ChannelContext, MediaItem, NetworkAdapter, PublishRequest
-from tests.fakes.bluesky import FakeBluesky, Failure
+from tests.fakes.bluesky import Failure, FakeBluesky
 from tests.functional.networks.contract.case import ErrorKind, MediaKind
 
 DID = "did:plc:k3a6mqxwv2nfj7hbcy4zt5de"
