@@ -108,6 +108,11 @@ class ThreadsSettings(ChannelSettings):
     threads_user_id: NumericId | None = None
 
 
+class WhatsAppSettings(ChannelSettings):
+    # The business phone number's id in the Cloud API (not the phone number itself).
+    phone_number_id: NumericId | None = None
+
+
 class SandboxCredentials(_Schema):
     token: Secret | None = None  # type: ignore[valid-type]
 
@@ -191,6 +196,10 @@ NETWORKS: dict[str, NetworkSpec] = {
                     can_publish=False, verified_by="GET /v2/user/info/?fields=open_id,display_name"),
         NetworkSpec("threads", "chalicelib.networks.threads", ThreadsCredentials, ThreadsSettings,
                     "threads_user_id", verified_by="GET /me?fields=id,username"),
+        # WhatsApp Business (Cloud API): the inbox only; messages come by the Meta webhook.
+        NetworkSpec("whatsapp", "chalicelib.networks.whatsapp", AccessTokenCredentials, WhatsAppSettings,
+                    "phone_number_id", can_publish=False,
+                    verified_by="GET /{phone_number_id}?fields=display_phone_number,verified_name"),
     )
 }
 
