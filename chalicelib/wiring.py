@@ -164,7 +164,8 @@ class Container:
         base_url = {"x": self.settings.x_api_url, "linkedin": self.settings.linkedin_api_url,
                     "tiktok": self.settings.tiktok_api_url, "threads": self.settings.threads_api_url,
                     "pinterest": self.settings.pinterest_api_url,
-                    "telegram": self.settings.telegram_api_url}.get(network)
+                    "telegram": self.settings.telegram_api_url,
+                    "whatsapp": self.settings.meta_graph_url}.get(network)
         if base_url:
             return module.make_adapter(clock=self.clock, base_url=base_url)
         return module.make_adapter(clock=self.clock)

@@ -128,11 +128,16 @@ class RedditSettings(ChannelSettings):
     username: Annotated[str, Field(strict=True, pattern=r"^[A-Za-z0-9_-]{3,20}$")] | None = None
     # The subreddit submissions go to unless a post names one (variants[ch].reddit.subreddit).
     subreddit: Annotated[str, Field(strict=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")] | None = None
+
+
 class TelegramSettings(ChannelSettings):
     # The chat a bot posts to: its id (-100... for channels and supergroups) or a public channel's @username
     # when connecting; Telegram's numeric id replaces it once getChat has answered.
     chat_id: Annotated[str, Field(strict=True, pattern=r"^(-?[0-9]{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31})$")] \
         | None = None
+class WhatsAppSettings(ChannelSettings):
+    # The business phone number's id in the Cloud API (not the phone number itself).
+    phone_number_id: NumericId | None = None
 
 
 class SandboxCredentials(_Schema):
@@ -256,6 +261,10 @@ NETWORKS: dict[str, NetworkSpec] = {
                     verified_by="getMe, getChat, getChatMember (the bot administers the chat and may post)"),
         NetworkSpec("discord", "chalicelib.networks.discord", DiscordCredentials, ChannelSettings,
                     verified_by="GET {webhook_url} (the webhook's channel and guild)"),
+        # WhatsApp Business (Cloud API): the inbox only; messages come by the Meta webhook.
+        NetworkSpec("whatsapp", "chalicelib.networks.whatsapp", AccessTokenCredentials, WhatsAppSettings,
+                    "phone_number_id", can_publish=False,
+                    verified_by="GET /{phone_number_id}?fields=display_phone_number,verified_name"),
     )
 }
 
