@@ -83,6 +83,17 @@ class Settings:
     meta_app_id: str = ""
     meta_authorize_url: str = "https://www.facebook.com/v25.0/dialog/oauth"
     meta_login_config_id: str = ""
+    # Google (YouTube and Google Business Profile share one OAuth client of Herald's Google Cloud project):
+    # the consent page, the token endpoint, and each API's host.
+    google_client_id: str = ""
+    google_client_secret: str = field(default="", repr=False)
+    google_authorize_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    google_token_url: str = "https://oauth2.googleapis.com/token"
+    youtube_api_url: str = "https://www.googleapis.com/youtube/v3"
+    youtube_upload_url: str = "https://www.googleapis.com/upload/youtube/v3"
+    google_business_api_url: str = "https://mybusiness.googleapis.com/v4"
+    google_account_management_url: str = "https://mybusinessaccountmanagement.googleapis.com/v1"
+    google_business_information_url: str = "https://mybusinessbusinessinformation.googleapis.com/v1"
 
     def table(self, logical: str) -> str:
         return self.tables[logical]
@@ -128,6 +139,8 @@ def load_settings() -> Settings:
         meta_authorize_url=(os.environ.get("HERALD_META_AUTHORIZE_URL") or
                             "https://www.facebook.com/v25.0/dialog/oauth").rstrip("/"),
         meta_login_config_id=os.environ.get("HERALD_META_LOGIN_CONFIG_ID", ""),
+        google_client_id=os.environ.get("HERALD_GOOGLE_CLIENT_ID", ""),
+        google_client_secret=os.environ.get("HERALD_GOOGLE_CLIENT_SECRET", ""),
         x_client_id=os.environ.get("HERALD_X_CLIENT_ID", ""),
         x_client_secret=os.environ.get("HERALD_X_CLIENT_SECRET", ""),
         x_authorize_url=os.environ.get("HERALD_X_AUTHORIZE_URL", "https://x.com/i/oauth2/authorize").rstrip("/"),
@@ -140,7 +153,14 @@ NETWORK_API_URLS = {"meta_graph_url": "HERALD_META_GRAPH_URL", "x_api_url": "HER
                     "threads_api_url": "HERALD_THREADS_API_URL",
                     "threads_authorize_url": "HERALD_THREADS_AUTHORIZE_URL",
                     "linkedin_authorize_url": "HERALD_LINKEDIN_AUTHORIZE_URL",
-                    "linkedin_token_url": "HERALD_LINKEDIN_TOKEN_URL"}
+                    "linkedin_token_url": "HERALD_LINKEDIN_TOKEN_URL",
+                    "google_authorize_url": "HERALD_GOOGLE_AUTHORIZE_URL",
+                    "google_token_url": "HERALD_GOOGLE_TOKEN_URL",
+                    "youtube_api_url": "HERALD_YOUTUBE_API_URL",
+                    "youtube_upload_url": "HERALD_YOUTUBE_UPLOAD_URL",
+                    "google_business_api_url": "HERALD_GOOGLE_BUSINESS_API_URL",
+                    "google_account_management_url": "HERALD_GOOGLE_ACCOUNT_MANAGEMENT_URL",
+                    "google_business_information_url": "HERALD_GOOGLE_BUSINESS_INFORMATION_URL"}
 
 
 def _network_api_urls() -> dict[str, str]:

@@ -108,6 +108,16 @@ class ThreadsSettings(ChannelSettings):
     threads_user_id: NumericId | None = None
 
 
+class YouTubeSettings(ChannelSettings):
+    youtube_channel_id: Annotated[str, Field(strict=True, pattern=r"^UC[A-Za-z0-9_-]{22}$")] | None = None
+
+
+class GoogleBusinessSettings(ChannelSettings):
+    # The location posts go to, and the Business Profile account it belongs to (the v4 path names both).
+    google_account_id: NumericId | None = None
+    location_id: NumericId | None = None
+
+
 class SandboxCredentials(_Schema):
     token: Secret | None = None  # type: ignore[valid-type]
 
@@ -143,6 +153,15 @@ class XCredentials(_Schema):
     access_token: Secret  # type: ignore[valid-type]
     refresh_token: Secret  # type: ignore[valid-type]
     # RFC 3339: when the access token lapses (X's last two hours); the adapter refreshes before it.
+    expires_at: _text(40) | None = None  # type: ignore[valid-type]
+
+
+class GoogleCredentials(_Schema):
+    """Google's OAuth 2.0 grant (YouTube, Business Profile): an access token of an hour, the refresh token
+    (offline access) that renews it, and when the access token lapses (RFC 3339)."""
+
+    access_token: Secret  # type: ignore[valid-type]
+    refresh_token: Secret  # type: ignore[valid-type]
     expires_at: _text(40) | None = None  # type: ignore[valid-type]
 
 
@@ -191,6 +210,11 @@ NETWORKS: dict[str, NetworkSpec] = {
                     can_publish=False, verified_by="GET /v2/user/info/?fields=open_id,display_name"),
         NetworkSpec("threads", "chalicelib.networks.threads", ThreadsCredentials, ThreadsSettings,
                     "threads_user_id", verified_by="GET /me?fields=id,username"),
+        NetworkSpec("youtube", "chalicelib.networks.youtube", GoogleCredentials, YouTubeSettings,
+                    "youtube_channel_id", verified_by="GET /youtube/v3/channels?part=snippet&mine=true"),
+        NetworkSpec("google_business", "chalicelib.networks.google_business", GoogleCredentials,
+                    GoogleBusinessSettings, "location_id",
+                    verified_by="GET mybusinessbusinessinformation /v1/locations/{location_id}?readMask=name,title"),
     )
 }
 
