@@ -1,9 +1,11 @@
 from chalice import Chalice
 
-from chalicelib.accounts import channel_routes, connect_routes, workspace_routes
+from chalicelib.accounts import channel_routes, connect_routes, health_jobs, health_routes, workspace_routes
+from chalicelib.audit import audit_routes
 from chalicelib.core import http_routes, meta_routes
 from chalicelib.inbox import inbox_jobs, inbox_routes, webhook_routes
 from chalicelib.metrics import metric_jobs, metric_routes
+from chalicelib.outbound_webhooks import endpoint_jobs, endpoint_routes
 from chalicelib.publishing import calendar_routes, media_routes, post_routes, publishing_jobs
 
 app = Chalice(app_name="herald")
@@ -12,6 +14,8 @@ app.register_blueprint(workspace_routes.bp)
 app.register_blueprint(calendar_routes.bp)
 app.register_blueprint(channel_routes.bp)
 app.register_blueprint(connect_routes.bp)
+app.register_blueprint(health_routes.bp)
+app.register_blueprint(health_jobs.bp)
 app.register_blueprint(post_routes.bp)
 app.register_blueprint(media_routes.bp)
 app.register_blueprint(publishing_jobs.bp)
@@ -20,5 +24,8 @@ app.register_blueprint(metric_jobs.bp)
 app.register_blueprint(webhook_routes.bp)
 app.register_blueprint(inbox_routes.bp)
 app.register_blueprint(inbox_jobs.bp)
+app.register_blueprint(endpoint_routes.bp)
+app.register_blueprint(endpoint_jobs.bp)
+app.register_blueprint(audit_routes.bp)
 # Last: it answers preflight for every route registered before it.
 app.register_blueprint(http_routes.bp)

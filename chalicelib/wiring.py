@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.core.api import provide_wiring
+from chalicelib.core.audit_trail import WriteMade, provide_audit
 from chalicelib.core.clock import Clock, SystemClock
 from chalicelib.core.principal import Principal
 from chalicelib.core.settings import Settings, get_settings
@@ -22,7 +23,11 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.accounts.channels import ChannelService
     from chalicelib.accounts.connect import ConnectService
     from chalicelib.accounts.connect_repository import ConnectStateRepository
+    from chalicelib.accounts.health import HealthService
+    from chalicelib.accounts.tokens import TokenService
     from chalicelib.accounts.workspace_repository import WorkspaceRepository
+    from chalicelib.audit.audit_log import AuditLog
+    from chalicelib.audit.audit_repository import AuditRepository
     from chalicelib.core.crypto import SecretBox
     from chalicelib.core.outbound import OutboundPolicy
     from chalicelib.inbox.config_repository import InboxConfigRepository
@@ -42,6 +47,12 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.metrics.reports import ReportService
     from chalicelib.metrics.rollup import RollupService
     from chalicelib.networks.base import ConnectsByOAuth, NetworkAdapter, OAuthApp
+    from chalicelib.outbound_webhooks.delivery_queue import DeliveryQueue
+    from chalicelib.outbound_webhooks.endpoint_repository import EndpointRepository
+    from chalicelib.outbound_webhooks.endpoints import EndpointService
+    from chalicelib.outbound_webhooks.inbox_notifications import InboxNotifications
+    from chalicelib.outbound_webhooks.report_notifications import ReportNotifications
+    from chalicelib.outbound_webhooks.sending import WebhookEmitter, WebhookSender
     from chalicelib.publishing.calendar import CalendarService
     from chalicelib.publishing.delivery_repository import DeliveryRepository
     from chalicelib.publishing.engine import PublishingEngine
@@ -140,10 +151,20 @@ class Container:
         module = network_module(network)
         if network in ("facebook", "instagram"):  # one module serves both Meta networks
             return module.make_adapter(clock=self.clock, network=network, base_url=self.settings.meta_graph_url)
+        if network == "discord":  # a client-given webhook URL: the outbound policy, on the configured Discord host
+            return module.make_adapter(clock=self.clock, base_url=self.settings.discord_api_url, policy=self.outbound)
         if network in CLIENT_CHOSEN_HOSTS:
             return module.make_adapter(clock=self.clock, policy=self.outbound)
+        if network == "tiktok":  # an unaudited app may only post privately: its content rules say so
+            return module.make_adapter(clock=self.clock, base_url=self.settings.tiktok_api_url,
+                                       app_audited=self.settings.tiktok_app_audited)
+        if network == "reddit":  # Reddit refuses a call without the app's own descriptive User-Agent
+            return module.make_adapter(clock=self.clock, base_url=self.settings.reddit_api_url,
+                                       user_agent=self.settings.reddit_user_agent)
         base_url = {"x": self.settings.x_api_url, "linkedin": self.settings.linkedin_api_url,
-                    "tiktok": self.settings.tiktok_api_url, "threads": self.settings.threads_api_url}.get(network)
+                    "tiktok": self.settings.tiktok_api_url, "threads": self.settings.threads_api_url,
+                    "pinterest": self.settings.pinterest_api_url,
+                    "telegram": self.settings.telegram_api_url}.get(network)
         if base_url:
             return module.make_adapter(clock=self.clock, base_url=base_url)
         return module.make_adapter(clock=self.clock)
@@ -154,24 +175,37 @@ class Container:
         from chalicelib.networks.base import OAuthApp
         from chalicelib.networks.registry import network_module
 
-        s = self.settings
+        s, clock = self.settings, self.clock
         module = network_module(network)
-        if network in ("facebook", "instagram"):  # one Facebook Login grant reaches Pages and their Instagram
-            return (module.make_oauth(clock=self.clock, graph_url=s.meta_graph_url, authorize_url=s.meta_authorize_url,
-                                      config_id=s.meta_login_config_id or None),
-                    OAuthApp(s.meta_app_id, s.meta_app_secret))
-        if network == "threads":
-            return (module.make_oauth(clock=self.clock, api_url=s.threads_api_url,
-                                      authorize_url=s.threads_authorize_url),
-                    OAuthApp(s.threads_app_id, s.threads_app_secret))
-        if network == "linkedin":
-            return (module.make_oauth(clock=self.clock, api_url=s.linkedin_api_url,
-                                      authorize_url=s.linkedin_authorize_url, token_url=s.linkedin_token_url),
-                    OAuthApp(s.linkedin_client_id, s.linkedin_client_secret))
-        if network == "x":
-            return (module.make_oauth(clock=self.clock, authorize_url=s.x_authorize_url, api_url=s.x_api_url),
-                    OAuthApp(s.x_client_id, s.x_client_secret))
-        raise KeyError(f"{network} does not connect by OAuth")
+        # Facebook Login: one grant reaches Pages and their Instagram accounts.
+        meta = lambda: (module.make_oauth(clock=clock, graph_url=s.meta_graph_url,  # noqa: E731
+                                          authorize_url=s.meta_authorize_url,
+                                          config_id=s.meta_login_config_id or None),
+                        OAuthApp(s.meta_app_id, s.meta_app_secret))
+        builders: dict[str, Callable[[], tuple[ConnectsByOAuth, OAuthApp]]] = {
+            "facebook": meta, "instagram": meta,
+            "threads": lambda: (module.make_oauth(clock=clock, api_url=s.threads_api_url,
+                                                  authorize_url=s.threads_authorize_url),
+                                OAuthApp(s.threads_app_id, s.threads_app_secret)),
+            "linkedin": lambda: (module.make_oauth(clock=clock, api_url=s.linkedin_api_url,
+                                                   authorize_url=s.linkedin_authorize_url,
+                                                   token_url=s.linkedin_token_url),
+                                 OAuthApp(s.linkedin_client_id, s.linkedin_client_secret)),
+            "x": lambda: (module.make_oauth(clock=clock, authorize_url=s.x_authorize_url, api_url=s.x_api_url),
+                          OAuthApp(s.x_client_id, s.x_client_secret)),
+            "pinterest": lambda: (module.make_oauth(clock=clock, api_url=s.pinterest_api_url,
+                                                    authorize_url=s.pinterest_authorize_url),
+                                  OAuthApp(s.pinterest_client_id, s.pinterest_client_secret)),
+            "tiktok": lambda: (module.make_oauth(clock=clock, api_url=s.tiktok_api_url,
+                                                 authorize_url=s.tiktok_authorize_url),
+                               OAuthApp(s.tiktok_client_key, s.tiktok_client_secret)),
+            "reddit": lambda: (module.make_oauth(clock=clock, auth_url=s.reddit_auth_url, api_url=s.reddit_api_url,
+                                                 user_agent=s.reddit_user_agent),
+                               OAuthApp(s.reddit_client_id, s.reddit_client_secret)),
+        }
+        if network not in builders:
+            raise KeyError(f"{network} does not connect by OAuth")
+        return builders[network]()
 
     # -- services ----------------------------------------------------------------
 
@@ -186,7 +220,33 @@ class Container:
     def channels(self) -> ChannelService:
         from chalicelib.accounts.channels import ChannelService
 
-        return ChannelService(self.channel_repository, self.secret_box, self.adapter, self.clock)
+        def status_changed(workspace_id: str, channel_id: str) -> None:
+            self.health.channel_changed(workspace_id, channel_id)  # its scheduled posts at risk, or no longer
+            row = self.channel_repository.get(workspace_id, channel_id)
+            if row is not None and row.status in ("needs_reauth", "disabled"):
+                self.webhook_emitter.emit(workspace_id, "channel.needs_reauth", {
+                    "channel_id": channel_id, "network": row.network, "name": row.name, "handle": row.handle,
+                    "status": row.status}, event_key=f"{channel_id}:{row.status}:{row.updated_at}")
+
+        return ChannelService(self.channel_repository, self.secret_box, self.adapter, self.clock,
+                              tokens=self.tokens, on_status_change=status_changed)
+
+    @cached_property
+    def tokens(self) -> TokenService:
+        from chalicelib.accounts.tokens import TokenService, oauth_from_settings
+
+        def revoked(row: Any, _why: str) -> None:
+            self.channels.mark_needs_reauth(row.workspace_id, row.channel_id)
+
+        return TokenService(self.channel_repository, self.secret_box, oauth_from_settings(self.settings, self.clock),
+                            self.clock, sleep=self._sleep, on_revoked=revoked)
+
+    @cached_property
+    def health(self) -> HealthService:
+        from chalicelib.accounts.health import HealthService
+
+        return HealthService(self.channels, self.tokens, self.adapter, self.post_repository, self.clock,
+                             meta_app_secret=self.settings.meta_app_secret)
 
     @cached_property
     def connect_state_repository(self) -> ConnectStateRepository:
@@ -207,7 +267,8 @@ class Container:
 
         return PostService(self.post_repository, self.channel_repository, self.clock,
                            engine=self.engine, media=self.media,
-                           workspace_timezone=lambda ws: self.access.get_workspace(ws).timezone)
+                           workspace_timezone=lambda ws: self.access.get_workspace(ws).timezone,
+                           adapters=self.adapter)
 
     @cached_property
     def media_repository(self) -> MediaRepository:
@@ -239,12 +300,15 @@ class Container:
 
     @cached_property
     def engine(self) -> PublishingEngine:
+        from chalicelib.publishing.budget_repository import BudgetRepository
+        from chalicelib.publishing.budgets import Budgets
         from chalicelib.publishing.engine import PublishingEngine
 
         kwargs: dict[str, Any] = {"sleep": self._sleep} if self._sleep else {}
+        budgets = Budgets(BudgetRepository(**kwargs), self.adapter, self.clock)
         return PublishingEngine(self.delivery_repository, self.post_repository, self.channels, self.publish_queue,
                                 self.adapter, self.media, self.clock, tick_threads=self.settings.tick_threads,
-                                **kwargs)
+                                budgets=budgets, **kwargs)
 
     @cached_property
     def calendar(self) -> CalendarService:
@@ -282,7 +346,8 @@ class Container:
         from chalicelib.metrics.rollup import RollupService
 
         return RollupService(self.metrics_repository, self.metrics_registry, self.channel_repository,
-                             self.channels.context_for, self.adapter, self.clock)
+                             self.channels.context_for, self.adapter, self.clock,
+                             period_closed_hooks=[self.report_notifications.period_closed])
 
     @cached_property
     def reports(self) -> ReportService:
@@ -328,7 +393,8 @@ class Container:
     def webhooks(self) -> WebhookService:
         from chalicelib.inbox.webhooks import WebhookService
 
-        return WebhookService(self.settings, self.ingest, self.inbox_config_repository, self.clock)
+        return WebhookService(self.settings, self.ingest, self.inbox_config_repository, self.clock,
+                              on_revoked=lambda network, account: self.health.deauthorize_account(network, account))
 
     @cached_property
     def saved_replies(self) -> SavedReplyService:
@@ -360,7 +426,8 @@ class Container:
         from chalicelib.inbox.event_consumer import InboxEventConsumer
 
         return InboxEventConsumer(self.inbox, self.listening, self.webhook_event_repository, self.clock,
-                                  after_ingest_hooks=[self.inbox_metrics.after_ingest])
+                                  after_ingest_hooks=[self.inbox_metrics.after_ingest,
+                                                      self.inbox_notifications.after_ingest])
 
     @cached_property
     def inbox_poller(self) -> InboxPoller:
@@ -368,6 +435,74 @@ class Container:
 
         return InboxPoller(self.channels, self.channel_repository, self.inbox_config_repository, self.ingest,
                            self.adapter, self.clock)
+
+    # -- audit log ---------------------------------------------------------------
+
+    @cached_property
+    def audit_repository(self) -> AuditRepository:
+        from chalicelib.audit.audit_repository import AuditRepository
+
+        return AuditRepository()
+
+    @cached_property
+    def audit_log(self) -> AuditLog:
+        from chalicelib.audit.audit_log import AuditLog
+
+        def retention_of(workspace_id: str) -> int | None:
+            row = self.workspace_repository.get(workspace_id)
+            return row.audit_retention_days if row is not None else None
+
+        return AuditLog(self.audit_repository, retention_of, self.clock)
+
+    # -- outbound webhooks ------------------------------------------------------
+
+    @cached_property
+    def webhook_endpoint_repository(self) -> EndpointRepository:
+        from chalicelib.outbound_webhooks.endpoint_repository import EndpointRepository
+
+        return EndpointRepository()
+
+    @cached_property
+    def webhook_delivery_queue(self) -> DeliveryQueue:
+        from chalicelib.outbound_webhooks.delivery_queue import DeliveryQueue
+
+        return DeliveryQueue(self.client("sqs"), self.settings.queue("webhook_deliveries"))
+
+    @cached_property
+    def webhook_endpoints(self) -> EndpointService:
+        from chalicelib.outbound_webhooks.endpoints import EndpointService
+
+        return EndpointService(self.webhook_endpoint_repository, self.secret_box, self.outbound,
+                               self.webhook_delivery_queue, self.clock)
+
+    @cached_property
+    def webhook_emitter(self) -> WebhookEmitter:
+        """What every feature calls when something a subscriber may want happened."""
+        from chalicelib.outbound_webhooks.sending import WebhookEmitter
+
+        return WebhookEmitter(self.webhook_endpoint_repository, self.webhook_delivery_queue, self.clock)
+
+    @cached_property
+    def inbox_notifications(self) -> InboxNotifications:
+        from chalicelib.outbound_webhooks.inbox_notifications import InboxNotifications
+
+        return InboxNotifications(self.webhook_emitter)
+
+    @cached_property
+    def report_notifications(self) -> ReportNotifications:
+        from chalicelib.outbound_webhooks.report_notifications import ReportNotifications
+
+        return ReportNotifications(self.webhook_emitter, self.settings.public_base_url)
+
+    @cached_property
+    def webhook_sender(self) -> WebhookSender:
+        from dataclasses import replace
+
+        from chalicelib.outbound_webhooks.sending import WebhookSender
+
+        # A webhook is a POST: a redirect is an answer (a failure), never followed.
+        return WebhookSender(self.webhook_endpoint_repository, self.secret_box, replace(self.outbound, max_redirects=0),
+                             self.webhook_delivery_queue, self.clock)
 
 
 _current: list[Container] = []
@@ -388,4 +523,9 @@ def authenticate(deps: Container, headers: dict[str, str]) -> Principal:
     return deps.access.authenticate(headers)
 
 
+def record_write(deps: Container, write: WriteMade) -> None:
+    deps.audit_log.record(deps, write)
+
+
 provide_wiring(container, authenticate)
+provide_audit(record_write)

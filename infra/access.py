@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-TableAccess = Literal["read", "read_write"]
+TableAccess = Literal["read", "append", "read_write"]
 BucketAccess = Literal["read", "read_write"]
 
 # No Scan: every access is GetItem/Query on a designed key or index, so the policy can say so.
@@ -18,7 +18,9 @@ BucketAccess = Literal["read", "read_write"]
 # DeleteItem or ConditionCheckItem on that item's table.
 TABLE_READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem")
 TABLE_WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
-TABLE_ACTIONS: dict[str, tuple[str, ...]] = {"read": TABLE_READ, "read_write": TABLE_READ + TABLE_WRITE}
+# `append`: new items only (the audit log): no UpdateItem, DeleteItem or BatchWriteItem (which can delete).
+TABLE_ACTIONS: dict[str, tuple[str, ...]] = {"read": TABLE_READ, "append": TABLE_READ + ("dynamodb:PutItem",),
+                                             "read_write": TABLE_READ + TABLE_WRITE}
 # GetQueueUrl: the code addresses queues by name. SendMessageBatch is authorised as SendMessage.
 QUEUE_SEND_ACTIONS = ("sqs:GetQueueUrl", "sqs:SendMessage")
 QUEUE_CONSUME_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
@@ -46,6 +48,10 @@ class Access:
     lists_media_bucket: bool = False
 
 
+# A function that emits outbound webhook events (report.ready, message.received...): it reads the workspace's
+# endpoints, writes each delivery (and the event's dedupe marker) and queues it for the sender.
+NOTIFIES: dict[str, TableAccess] = {"webhook_endpoints": "read", "webhook_deliveries": "read_write"}
+
 FUNCTIONS: dict[str, Access] = {
     # Every route: the API reads and writes what its routes serve, and queues a publish-now.
     "api_handler": Access(
@@ -58,28 +64,46 @@ FUNCTIONS: dict[str, Access] = {
                 # webhooks store each event once; the inbox, saved replies, listening rules and mentions
                 "webhook_events": "read_write", "inbox": "read_write", "inbox_config": "read_write",
                 # OAuth connections in progress (POST /channels/connect, the callback, choosing accounts)
-                "connect_states": "read_write"},
-        sends_to=("publish", "inbox_events"), secrets_key=True, media_bucket="read_write"),
+                "connect_states": "read_write",
+                # outbound webhook endpoints (their sealed secrets) and replays of their deliveries
+                "webhook_endpoints": "read_write", "webhook_deliveries": "read_write",
+                # every write a caller makes is appended to the audit log, which no function may change
+                "audit_log": "append"},
+        sends_to=("publish", "inbox_events", "webhook_deliveries"), secrets_key=True, media_bucket="read_write"),
     # Queues due deliveries and recovers expired claims: the posts table and the publish queue only.
     "tick": Access(tables={"posts": "read_write"}, sends_to=("publish",), reads_depth_of=("publish",)),
     # Publishes one delivery: reads the post, the channel's sealed credentials and the media; writes
     # the outcome, refreshed credentials, a channel that needs re-authorisation, a retry message.
     "publish_worker": Access(
         tables={"posts": "read_write", "channels": "read_write", "media": "read",
-                "sandbox_posts": "read_write", "metrics": "read_write"},
-        sends_to=("publish",), secrets_key=True, media_bucket="read", lists_media_bucket=True),
+                "sandbox_posts": "read_write", "metrics": "read_write", **NOTIFIES},
+        sends_to=("publish", "webhook_deliveries"), secrets_key=True, media_bucket="read", lists_media_bucket=True),
     # Threads stored events into conversations: marks them applied, reads the listening rules and writes
     # mentions, counts them (the workspace's time zone decides the day).
     "inbox_worker": Access(tables={"webhook_events": "read_write", "inbox": "read_write",
                                    "inbox_config": "read_write", "metrics": "read_write",
-                                   "workspaces": "read"}),
+                                   "workspaces": "read", **NOTIFIES},
+                           sends_to=("webhook_deliveries",)),
     # Polls the networks without webhooks: the pollable channels (sealed credentials, refreshed sessions
     # saved back, revoked ones flagged), their cursors, and the ingest path (store once, queue).
+    # A revoked channel's scheduled posts are flagged at risk (posts: `by_channel`, deliveries).
     "poll_inbox": Access(tables={"channels": "read_write", "inbox_config": "read_write",
-                                 "webhook_events": "read_write"},
-                         sends_to=("inbox_events",), secrets_key=True),
+                                 "webhook_events": "read_write", "posts": "read_write", **NOTIFIES},
+                         sends_to=("inbox_events", "webhook_deliveries"), secrets_key=True),
     # Rolls up each workspace's finished local day: its counters and rows, the registry, and what the
     # networks report (channels' sealed credentials, refreshed tokens saved back).
-    "nightly_metrics": Access(tables={"metrics": "read_write", "channels": "read_write", "workspaces": "read"},
-                              secrets_key=True),
+    # Checks every channel daily (the `by_health` index), refreshes tokens ahead of expiry (sealed credentials
+    # read and written back), and flags the posts scheduled on an unhealthy channel (`by_channel`, deliveries).
+    "channel_health": Access(tables={"channels": "read_write", "posts": "read_write", **NOTIFIES},
+                             sends_to=("webhook_deliveries",), secrets_key=True),
+    # (posts: a channel found revoked has its scheduled posts flagged at risk.)
+    "nightly_metrics": Access(tables={"metrics": "read_write", "channels": "read_write", "workspaces": "read",
+                                      "posts": "read_write", **NOTIFIES},
+                              sends_to=("webhook_deliveries",), secrets_key=True),
+    # One attempt per message: the delivery (claimed, settled), its endpoint (sealed secrets, failing since,
+    # disabled), a retry message.
+    "webhook_sender": Access(tables={"webhook_endpoints": "read_write", "webhook_deliveries": "read_write"},
+                             sends_to=("webhook_deliveries",), secrets_key=True),
+    # Sends the deliveries that are due and that no message carries.
+    "sweep_webhook_deliveries": Access(tables={"webhook_deliveries": "read"}, sends_to=("webhook_deliveries",)),
 }

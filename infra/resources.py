@@ -41,6 +41,10 @@ TABLE_LAYOUTS: dict[str, dict[str, Any]] = {
             _gsi("by_account", "account_key"),
             # Sparse: only channels of networks without webhooks, which the poller reads.
             _gsi("pollable", "poll_key", "channel_id"),
+            # Every channel, spread over a few shards: the daily channel_health job's way to all of them.
+            _gsi("by_health", "health_key", "channel_id"),
+            # Channels by the user who granted them (Meta's deauthorize callback names that user).
+            _gsi("by_grant", "grant_key"),
         ],
     },
     "posts": {
@@ -51,6 +55,8 @@ TABLE_LAYOUTS: dict[str, dict[str, Any]] = {
             _gsi("by_status", "post_workspace_status", "publish_key", include=POST_LISTING),
             _gsi("by_channel", "delivery_workspace_channel", "publish_key", include=DELIVERY_POST),
             _gsi("due", "due_shard", "due_key", include=DUE_WORK),
+            # Sparse: unsent deliveries whose channel is not healthy (GET /posts?at_risk=true).
+            _gsi("at_risk", "risk_workspace", "publish_key", include=DELIVERY_POST),
         ],
     },
     "media": {
@@ -93,6 +99,25 @@ TABLE_LAYOUTS: dict[str, dict[str, Any]] = {
     "connect_states": {
         "keys": ("state_hash", None),
         "indexes": [],
+        "ttl": "expires_at_epoch",
+    },
+    # Outbound webhook endpoints of each workspace.
+    "webhook_endpoints": {
+        "keys": ("workspace_id", "endpoint_id"),
+        "indexes": [],
+    },
+    # Every write made through the API; append-only (no Update/Delete in any function's policy), TTL from
+    # the workspace's retention.
+    "audit_log": {
+        "keys": ("workspace_id", "entry_key"),
+        "indexes": [_gsi("by_actor", "actor_key", "entry_key"), _gsi("by_object", "object_key", "entry_key")],
+        "ttl": "expires_at_epoch",
+    },
+    # Each message's delivery to each endpoint (the delivery log), kept 30 days; sparse `pending` index:
+    # the deliveries waiting for an attempt, which the sweeper reads when due.
+    "webhook_deliveries": {
+        "keys": ("endpoint_key", "message_id"),
+        "indexes": [_gsi("pending", "pending_shard", "next_attempt_at", include=("attempts",))],
         "ttl": "expires_at_epoch",
     },
 }

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.accounts.channel_repository import ChannelRepository, ChannelRow
+from chalicelib.accounts.tokens import TokenService, apply_token_facts
 from chalicelib.core.clock import Clock, to_rfc3339
 from chalicelib.core.crypto import SecretBox
 from chalicelib.core.errors import NotFound, ValidationFailed
@@ -24,16 +25,21 @@ from chalicelib.networks.registry import NETWORKS, NetworkSpec, default_limits, 
 log = logging.getLogger("herald.channels")
 
 AdapterFactory = Callable[[str], NetworkAdapter]
+# Told when a channel's standing changes (needs_reauth, reconnected, disabled): its scheduled posts' risk.
+StatusListener = Callable[[str, str], None]
 MAX_KEY_IN_ERROR = 64  # a client's unknown key is named in the error, cut to this length
 
 
 class ChannelService:
     def __init__(self, repository: ChannelRepository, secret_box: SecretBox, adapters: AdapterFactory,
-                 clock: Clock) -> None:
+                 clock: Clock, *, tokens: TokenService | None = None,
+                 on_status_change: StatusListener | None = None) -> None:
         self.repository = repository
         self.secret_box = secret_box
         self.adapters = adapters
         self.clock = clock
+        self.tokens = tokens
+        self.on_status_change = on_status_change
 
     @staticmethod
     def _context(workspace_id: str, channel_id: str) -> dict[str, str]:
@@ -53,16 +59,24 @@ class ChannelService:
         return self.repository.list(workspace_id, limit, cursor)
 
     def context_for(self, row: ChannelRow) -> ChannelContext:
-        """The adapter's view of a channel, with decrypted credentials."""
+        """The adapter's view of a channel, with decrypted credentials; an OAuth token about to lapse is
+        refreshed first, and `refresh_credentials` is the atomic refresh (accounts/tokens.py)."""
         credentials = (self.secret_box.open(row.credentials_sealed, self._context(row.workspace_id, row.channel_id))
                        if row.credentials_sealed else {})
+        tokens = self.tokens
+        refresh: Callable[[], Mapping[str, Any]] | None = None
+        if tokens is not None and tokens.refreshable(row, credentials):
+            credentials = tokens.refresh_if_due(row, credentials)
+
+            def refresh() -> Mapping[str, Any]:
+                return tokens.refresh(row)  # row carries the version this worker last read
 
         def save_credentials(new: dict[str, Any]) -> None:
             sealed = self.secret_box.seal(new, self._context(row.workspace_id, row.channel_id))
             self.repository.set_credentials(row.workspace_id, row.channel_id, sealed, self._now())
 
         return ChannelContext(row.workspace_id, row.channel_id, row.network, dict(row.settings), credentials,
-                              save_credentials)
+                              save_credentials, refresh)
 
     def _now(self) -> str:
         return to_rfc3339(self.clock.now()) or ""
@@ -84,6 +98,8 @@ class ChannelService:
         return row
 
     def _seal(self, row: ChannelRow, credentials: dict[str, Any]) -> bytes:
+        """Also notes on the row, in the clear, when the token and the grant lapse (never the tokens)."""
+        apply_token_facts(row, credentials)
         return self.secret_box.seal(credentials, self._context(row.workspace_id, row.channel_id))
 
     def _identify(self, row: ChannelRow, credentials: dict[str, Any],
@@ -129,11 +145,14 @@ class ChannelService:
                 wanted[spec.account_setting] = row.settings[spec.account_setting]  # renewing: the same account
             row, kept_credentials = self._identify(row, checked_credentials, wanted)
             row.credentials_sealed = self._seal(row, kept_credentials)
+            row.token_version += 1  # a refresh in flight with the old tokens must not overwrite these
             row.status = status or "active"  # new credentials clear needs_reauth
         elif requested is not None:
             row.settings = _resettled(spec, row.settings, requested)
         row.updated_at = self._now()
         self.repository.save(row)
+        if status is not None or checked_credentials is not None:
+            self._status_changed(row.workspace_id, row.channel_id)
         return row
 
     def delete(self, workspace_id: str, channel_id: str) -> None:
@@ -142,6 +161,15 @@ class ChannelService:
 
     def mark_needs_reauth(self, workspace_id: str, channel_id: str) -> None:
         self.repository.set_status(workspace_id, channel_id, "needs_reauth", self._now())
+        self._status_changed(workspace_id, channel_id)
+
+    def _status_changed(self, workspace_id: str, channel_id: str) -> None:
+        if self.on_status_change is None:
+            return
+        try:
+            self.on_status_change(workspace_id, channel_id)
+        except Exception:  # flagging posts at risk must never undo the change itself
+            log.exception("Could not update the scheduled posts of channel %s", channel_id)
 
     # -- connecting by OAuth (chalicelib/accounts/connect.py) -----------------------------------------------
 

@@ -46,6 +46,12 @@ APP_SETTINGS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     "linkedin": (("linkedin_client_id", "HERALD_LINKEDIN_CLIENT_ID"),
                  ("linkedin_client_secret", "HERALD_LINKEDIN_CLIENT_SECRET")),
     "x": (("x_client_id", "HERALD_X_CLIENT_ID"), ("x_client_secret", "HERALD_X_CLIENT_SECRET")),
+    "pinterest": (("pinterest_client_id", "HERALD_PINTEREST_CLIENT_ID"),
+                  ("pinterest_client_secret", "HERALD_PINTEREST_CLIENT_SECRET")),
+    "tiktok": (("tiktok_client_key", "HERALD_TIKTOK_CLIENT_KEY"),
+               ("tiktok_client_secret", "HERALD_TIKTOK_CLIENT_SECRET")),
+    "reddit": (("reddit_client_id", "HERALD_REDDIT_CLIENT_ID"),
+               ("reddit_client_secret", "HERALD_REDDIT_CLIENT_SECRET")),
 }
 OAUTH_NETWORKS = tuple(APP_SETTINGS)
 # What networks send back when the person said no (RFC 6749 `access_denied`; LinkedIn's own words for it).

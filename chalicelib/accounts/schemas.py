@@ -37,6 +37,8 @@ class WorkspaceCreate(RequestModel):
 class WorkspacePatch(RequestModel):
     name: WorkspaceName | None = None
     timezone: TimeZoneName | None = None
+    audit_retention_days: Annotated[int, Field(strict=True, ge=30, le=3650, description=(
+        "How long the audit log keeps each entry, in days (365 unless set); GET /audit says it."))] | None = None
 
 
 # 1..100 characters once the spaces around it are gone; no control characters.
@@ -61,6 +63,16 @@ class ChannelPatch(RequestModel):
     status: Literal["active", "disabled"] | None = None
 
 
+class ChannelHealth(BaseModel):
+    """The channel's last check (daily, or `POST /channels/{id}/check`)."""
+
+    status: Literal["ok", "warning", "failing"]
+    checked_at: datetime | None
+    expires_at: datetime | None = Field(description="When the authorization lapses unless a person reconnects "
+                                                    "the channel; null when Herald keeps it alive by refreshing.")
+    problem: str | None = Field(description="What is wrong and what to do, for a person; null when ok.")
+
+
 class Channel(BaseModel):
     id: str
     network: str
@@ -70,6 +82,7 @@ class Channel(BaseModel):
     settings: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+    health: ChannelHealth | None = None
 
 
 class ChannelPage(BaseModel):

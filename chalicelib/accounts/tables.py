@@ -2,7 +2,7 @@
 infra/resources.py."""
 from __future__ import annotations
 
-from pynamodb.attributes import BinaryAttribute, MapAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.attributes import BinaryAttribute, MapAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -22,6 +22,7 @@ class WorkspaceRecord(Model):
     created_at = UnicodeAttribute()
     feed_token_id = UnicodeAttribute(null=True)
     feed_token_sealed = BinaryAttribute(null=True, legacy_encoding=False)
+    audit_retention_days = NumberAttribute(null=True)
     by_feed_token = FeedTokenIndex()
 
 
@@ -54,6 +55,17 @@ class PollableChannels(GlobalSecondaryIndex["ChannelRecord"]):
     channel_id = UnicodeAttribute(range_key=True)
 
 
+class ChannelsByHealthShard(GlobalSecondaryIndex["ChannelRecord"]):
+    Meta = index_meta("by_health")
+    health_key = UnicodeAttribute(hash_key=True)
+    channel_id = UnicodeAttribute(range_key=True)
+
+
+class ChannelsByGrant(GlobalSecondaryIndex["ChannelRecord"]):
+    Meta = index_meta("by_grant")
+    grant_key = UnicodeAttribute(hash_key=True)
+
+
 class ChannelRecord(Model):
     Meta = table_meta("channels")
     workspace_id = UnicodeAttribute(hash_key=True)
@@ -70,8 +82,24 @@ class ChannelRecord(Model):
     poll_key = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
+    # Token facts kept in the clear (never the tokens): when the access token lapses, when the grant itself
+    # lapses beyond any refresh, and a version every refresh bumps with a conditional write (accounts/tokens.py).
+    token_expires_at = UnicodeAttribute(null=True)
+    grant_expires_at = UnicodeAttribute(null=True)
+    token_version = NumberAttribute(default=0)
+    # A worker refreshing the token holds this claim until `refresh_lease_until` (others wait for its result).
+    refresh_claim = UnicodeAttribute(null=True)
+    refresh_lease_until = UnicodeAttribute(null=True)
+    # The last check: {status, checked_at, expires_at, problem} (accounts/health.py).
+    health = MapAttribute(null=True)  # type: ignore[var-annotated]
+    # `health#<shard>` on every channel: the daily health job finds them all through `by_health`.
+    health_key = UnicodeAttribute(null=True)
+    # `<grantor network>#<user id>` where the network deauthorizes by the user who granted (Meta).
+    grant_key = UnicodeAttribute(null=True)
     by_account = ChannelsByAccount()
     pollable = PollableChannels()
+    by_health = ChannelsByHealthShard()
+    by_grant = ChannelsByGrant()
 
 
 class ConnectStateRecord(Model):

@@ -15,4 +15,4 @@ def workspace_view(row: WorkspaceRow) -> dict[str, Any]:
 def channel_view(row: ChannelRow) -> dict[str, Any]:
     return {"id": row.channel_id, "network": row.network, "name": row.name, "handle": row.handle,
             "status": row.status, "settings": row.settings, "created_at": row.created_at,
-            "updated_at": row.updated_at}
+            "updated_at": row.updated_at, "health": row.health}

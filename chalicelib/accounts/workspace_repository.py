@@ -16,11 +16,13 @@ class WorkspaceRow:
     created_at: str
     feed_token_id: str | None = None
     feed_token_sealed: bytes | None = None
+    audit_retention_days: int | None = None
 
 
 def _row(record: WorkspaceRecord) -> WorkspaceRow:
     return WorkspaceRow(record.workspace_id, record.name, record.timezone, record.created_at,
-                        record.feed_token_id, record.feed_token_sealed)
+                        record.feed_token_id, record.feed_token_sealed,
+                        int(record.audit_retention_days) if record.audit_retention_days is not None else None)
 
 
 class WorkspaceRepository:
@@ -35,8 +37,11 @@ class WorkspaceRepository:
         except DoesNotExist:
             return None
 
-    def update(self, workspace_id: str, *, name: str | None = None, timezone: str | None = None) -> None:
+    def update(self, workspace_id: str, *, name: str | None = None, timezone: str | None = None,
+               audit_retention_days: int | None = None) -> None:
         actions = []
+        if audit_retention_days is not None:
+            actions.append(WorkspaceRecord.audit_retention_days.set(audit_retention_days))
         if name is not None:
             actions.append(WorkspaceRecord.name.set(name))
         if timezone is not None:

@@ -131,12 +131,13 @@ def _refuse_lone_surrogates(data: dict[str, Any]) -> None:
                                      type="lone_surrogate")
 
 
-def check_media_type(headers: dict[str, str], raw: bytes) -> None:
-    """A body must be JSON (every route reads JSON); a request without one may say anything or nothing."""
+def check_media_type(headers: dict[str, str], raw: bytes, accepts: tuple[str, ...] = ("application/json",)) -> None:
+    """A body must be JSON (every route but a few webhooks reads JSON); a request without one may say anything
+    or nothing."""
     content_type = headers.get("content-type")
     if not raw.strip() or content_type is None:
         return
-    if content_type.split(";", 1)[0].strip().lower() != "application/json":
+    if content_type.split(";", 1)[0].strip().lower() not in accepts:
         raise UnsupportedMediaType(f"Send the body as application/json, not {content_type[:100]!r}.")
 
 
@@ -179,12 +180,33 @@ def _principal(deps: Any, authenticate: AuthFn, headers: dict[str, str], role: s
     return principal
 
 
+def _audit(deps: Any, request: Any, principal: Principal, method: str, path: str, params: dict[str, str],
+           body: BaseModel | None, result: Any, status: int) -> None:
+    """Records the write; a log that cannot be written is logged loudly and does not undo the write."""
+    from chalicelib.core.audit_trail import WriteMade, record_write, redacted
+
+    try:
+        changes = redacted(body.model_dump(mode="json", exclude_unset=True)) if body is not None else {}
+        answered = result.status_code if isinstance(result, Response) else status
+        if answered >= 400:
+            return
+        answer_id = result.get("id") if isinstance(result, dict) else None
+        identity = (request.context or {}).get("identity") or {}
+        record_write(deps, WriteMade(principal, method, path, dict(params), changes, answered,
+                                     str(identity.get("sourceIp") or ""),
+                                     str((request.headers or {}).get("user-agent") or "")[:300],
+                                     str(answer_id) if answer_id else None))
+    except Exception:
+        log.exception("AUDIT LOG WRITE FAILED for %s %s by key %s", method, path, principal.key_id)
+
+
 def route(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
           role: str | None = "viewer", body: type[BaseModel] | None = None,
           query: type[BaseModel] | None = None, response: type[BaseModel] | None = None,
           status: int = 200, content_type: str = "application/json", errors: tuple[int, ...] = (),
           request_headers: dict[str, dict[str, Any]] | None = None,
-          also_serves: tuple[str, ...] = ()) -> Callable[[Callable[..., Any]], Any]:
+          also_serves: tuple[str, ...] = (),
+          accepts: tuple[str, ...] = ("application/json",)) -> Callable[[Callable[..., Any]], Any]:
     spec = RouteSpec(method, path, summary, role, body, query, response, status, tag, content_type, errors,
                      tuple((request_headers or {}).items()), also_serves)
     ROUTES.append(spec)
@@ -197,12 +219,14 @@ def route(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
                 headers = {k.lower(): v for k, v in (request.headers or {}).items()}
                 deps, authenticate = _wired()
                 principal = _principal(deps, authenticate, headers, role) if role else None
-                check_media_type(headers, raw)
+                check_media_type(headers, raw, accepts)
                 parsed_body = _validate(body, parse_json_body(raw), "body") if body else None
                 query_params = dict(request.query_params or {})
                 parsed_query = _validate(query, query_params, "query") if query else None
                 call = Call(principal, parsed_body, parsed_query, headers, raw, deps, query_params)
                 result = handler(call, **params)
+                if principal is not None and method != "GET":
+                    _audit(deps, request, principal, method, path, params, parsed_body, result, status)
             except ApiError as error:
                 return error_response(error)
             except Exception:

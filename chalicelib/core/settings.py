@@ -13,8 +13,12 @@ from functools import lru_cache
 TABLES = ("workspaces", "api_keys", "channels", "posts", "media", "sandbox_posts", "metrics",
           "inbox", "webhook_events", "inbox_config",
           # OAuth connections in progress (chalicelib/accounts/connect.py), each gone ten minutes after it began.
-          "connect_states")
-QUEUES = ("publish", "inbox_events")
+          "connect_states",
+          # Outbound webhooks (chalicelib/outbound_webhooks/): endpoints, and each message's delivery to each.
+          "webhook_endpoints", "webhook_deliveries",
+          # Every write made through the API, append-only (chalicelib/audit/).
+          "audit_log")
+QUEUES = ("publish", "inbox_events", "webhook_deliveries")
 # HTTP connections each AWS client keeps: the publish worker handles a batch's 10 records at once and
 # the tick reads its shards in parallel; botocore's default of 10 would open and drop connections.
 MAX_POOL_CONNECTIONS = 32
@@ -73,6 +77,11 @@ class Settings:
     linkedin_authorize_url: str = "https://www.linkedin.com/oauth/v2/authorization"
     linkedin_token_url: str = "https://www.linkedin.com/oauth/v2/accessToken"
     tiktok_api_url: str = "https://open.tiktokapis.com"
+    # TikTok's Login Kit: the app's client key (its secret is tiktok_client_secret), where users authorize it,
+    # and whether TikTok has audited the app (until then it may only post privately, SELF_ONLY).
+    tiktok_client_key: str = ""
+    tiktok_authorize_url: str = "https://www.tiktok.com/v2/auth/authorize/"
+    tiktok_app_audited: bool = False
     # Threads: the Graph host with its version; OAuth's token endpoints are on the same host without it.
     threads_api_url: str = "https://graph.threads.net/v1.0"
     threads_authorize_url: str = "https://threads.net/oauth/authorize"
@@ -83,6 +92,23 @@ class Settings:
     meta_app_id: str = ""
     meta_authorize_url: str = "https://www.facebook.com/v25.0/dialog/oauth"
     meta_login_config_id: str = ""
+    # Pinterest (API v5): the API host with its version (tokens at `{pinterest_api_url}/oauth/token`), the
+    # authorization page, and Herald's app (client id and secret, sent as HTTP Basic to the token endpoint).
+    pinterest_api_url: str = "https://api.pinterest.com/v5"
+    pinterest_authorize_url: str = "https://www.pinterest.com/oauth/"
+    pinterest_client_id: str = ""
+    pinterest_client_secret: str = field(default="", repr=False)
+    # Reddit: the API host, the host of the authorization page and token endpoint, Herald's app, and the
+    # descriptive User-Agent Reddit requires on every call: `<platform>:<app id>:<version> (by /u/<username>)`.
+    reddit_api_url: str = "https://oauth.reddit.com"
+    reddit_auth_url: str = "https://www.reddit.com"
+    reddit_client_id: str = ""
+    reddit_client_secret: str = field(default="", repr=False)
+    reddit_user_agent: str = ""
+    # Telegram's Bot API host (methods are {url}/bot<token>/<method>); Discord's API, which a channel's webhook
+    # URL must be on (https://discord.com/api/webhooks/<id>/<token>) and where its requests go.
+    telegram_api_url: str = "https://api.telegram.org"
+    discord_api_url: str = "https://discord.com/api"
     # Google (YouTube and Google Business Profile share one OAuth client of Herald's Google Cloud project):
     # the consent page, the token endpoint, and each API's host.
     google_client_id: str = ""
@@ -133,12 +159,19 @@ def load_settings() -> Settings:
         linkedin_client_secret=os.environ.get("HERALD_LINKEDIN_CLIENT_SECRET", ""),
         linkedin_client_id=os.environ.get("HERALD_LINKEDIN_CLIENT_ID", ""),
         tiktok_client_secret=os.environ.get("HERALD_TIKTOK_CLIENT_SECRET", ""),
+        tiktok_client_key=os.environ.get("HERALD_TIKTOK_CLIENT_KEY", ""),
+        tiktok_app_audited=os.environ.get("HERALD_TIKTOK_APP_AUDITED", "") == "1",
         threads_app_id=os.environ.get("HERALD_THREADS_APP_ID", ""),
         threads_app_secret=os.environ.get("HERALD_THREADS_APP_SECRET", ""),
         meta_app_id=os.environ.get("HERALD_META_APP_ID", ""),
         meta_authorize_url=(os.environ.get("HERALD_META_AUTHORIZE_URL") or
                             "https://www.facebook.com/v25.0/dialog/oauth").rstrip("/"),
         meta_login_config_id=os.environ.get("HERALD_META_LOGIN_CONFIG_ID", ""),
+        pinterest_client_id=os.environ.get("HERALD_PINTEREST_CLIENT_ID", ""),
+        pinterest_client_secret=os.environ.get("HERALD_PINTEREST_CLIENT_SECRET", ""),
+        reddit_client_id=os.environ.get("HERALD_REDDIT_CLIENT_ID", ""),
+        reddit_client_secret=os.environ.get("HERALD_REDDIT_CLIENT_SECRET", ""),
+        reddit_user_agent=os.environ.get("HERALD_REDDIT_USER_AGENT", ""),
         google_client_id=os.environ.get("HERALD_GOOGLE_CLIENT_ID", ""),
         google_client_secret=os.environ.get("HERALD_GOOGLE_CLIENT_SECRET", ""),
         x_client_id=os.environ.get("HERALD_X_CLIENT_ID", ""),
@@ -154,6 +187,11 @@ NETWORK_API_URLS = {"meta_graph_url": "HERALD_META_GRAPH_URL", "x_api_url": "HER
                     "threads_authorize_url": "HERALD_THREADS_AUTHORIZE_URL",
                     "linkedin_authorize_url": "HERALD_LINKEDIN_AUTHORIZE_URL",
                     "linkedin_token_url": "HERALD_LINKEDIN_TOKEN_URL",
+                    "pinterest_api_url": "HERALD_PINTEREST_API_URL",
+                    "pinterest_authorize_url": "HERALD_PINTEREST_AUTHORIZE_URL",
+                    "reddit_api_url": "HERALD_REDDIT_API_URL", "reddit_auth_url": "HERALD_REDDIT_AUTH_URL",
+                    "tiktok_authorize_url": "HERALD_TIKTOK_AUTHORIZE_URL",
+                    "telegram_api_url": "HERALD_TELEGRAM_API_URL", "discord_api_url": "HERALD_DISCORD_API_URL",
                     "google_authorize_url": "HERALD_GOOGLE_AUTHORIZE_URL",
                     "google_token_url": "HERALD_GOOGLE_TOKEN_URL",
                     "youtube_api_url": "HERALD_YOUTUBE_API_URL",

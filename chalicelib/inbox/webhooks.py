@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,11 +71,14 @@ class HandshakeAnswer:
 
 
 class WebhookService:
-    def __init__(self, settings: Settings, ingest: IngestService, config: Any, clock: Clock) -> None:
+    def __init__(self, settings: Settings, ingest: IngestService, config: Any, clock: Clock,
+                 on_revoked: Callable[[str, str], object] | None = None) -> None:
         self.settings = settings
         self.ingest = ingest
         self.config = config
         self.clock = clock
+        # Told of each account whose user removed Herald's access (the channel is disabled there).
+        self.on_revoked = on_revoked
 
     def _secret(self, receiver: Receiver) -> str:
         return str(getattr(self.settings, receiver.secret_setting))
@@ -104,6 +107,7 @@ class WebhookService:
         if parsed.errors and not parsed.events and not parsed.ignored:
             raise BadRequest("Nothing in this delivery has the documented shape: "
                              + "; ".join(parsed.errors[:3]), code="malformed_event")
+        self._revoked(parsed.revoked)
         report = self.ingest.ingest(parsed.events)
         report.ignored, report.rejected = parsed.ignored, len(parsed.errors)
         if parsed.errors:
@@ -112,6 +116,12 @@ class WebhookService:
         self._count(name, report)
         log.info("Webhook %s: %s", name, report.as_dict())
         return report
+
+    def _revoked(self, accounts: list[tuple[str, str]]) -> None:
+        for network, account_id in accounts:
+            log.warning("%s says the user of account %s removed Herald's access", network, account_id)
+            if self.on_revoked is not None:
+                self.on_revoked(network, account_id)
 
     def _count(self, name: str, report: IngestReport) -> None:
         """What was answered 200 without being stored is counted per network and day."""

@@ -90,7 +90,8 @@ class SeriesTask:
 class RollupService:
     def __init__(self, metrics: MetricsRepository, registry: WorkspaceRegistry, channels: ChannelRepository,
                  contexts: Callable[[ChannelRow], ChannelContext], adapters: Callable[[str], NetworkAdapter],
-                 clock: Clock, threads: int = 8) -> None:
+                 clock: Clock, threads: int = 8,
+                 period_closed_hooks: list[Callable[[str, str], None]] | None = None) -> None:
         self.metrics = metrics
         self.registry = registry
         self.channels = channels
@@ -98,6 +99,8 @@ class RollupService:
         self.adapters = adapters
         self.clock = clock
         self.threads = threads
+        # Called with (workspace id, "2026-03" or "2026-Q1") when a workspace's month or quarter is rolled up.
+        self.period_closed_hooks = list(period_closed_hooks or [])
 
     def run(self, day: date | None = None, shards: Iterable[int] | None = None) -> RollupReport:
         """Rolls up every workspace's ended days; with `day`, that day only
@@ -125,12 +128,21 @@ class RollupService:
             entry, last = plan[0].entry, max(plan[0].days)
             if day is None and all(done[entry.workspace_id]):
                 self.registry.mark_rolled(entry.workspace_id, last, series[entry.workspace_id])
+                self._periods_closed(entry.workspace_id, plan[0].days)
             elif day is not None:
                 self.registry.add_series(entry.workspace_id, series[entry.workspace_id])
         report.workspaces = len(plans)
         log.info("Roll-up: %d workspaces, %d channel-days, %d rows written, %d with missing insights",
                  report.workspaces, report.channel_days, report.rows_written, report.insights_missing)
         return report
+
+    def _periods_closed(self, workspace_id: str, days: tuple[date, ...]) -> None:
+        for period in closed_periods(days):
+            for hook in self.period_closed_hooks:
+                try:
+                    hook(workspace_id, period)
+                except Exception:  # a notification never undoes a roll-up
+                    log.exception("period-closed hook failed for %s %s", workspace_id, period)
 
     def _map(self, fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
         """In parallel: most of the time goes to waiting for DynamoDB and the networks."""
@@ -205,6 +217,18 @@ class RollupService:
             return Fetched(status="missing",
                            error=f"{channel.network}: unexpected error ({type(error).__name__})")
         return Fetched(insights=insights)
+
+
+def closed_periods(days: tuple[date, ...]) -> list[str]:
+    """The months ("2026-03") and quarters ("2026-Q1") whose last day is among `days`."""
+    closed: list[str] = []
+    for day in sorted(days):
+        if (day + timedelta(days=1)).day != 1:
+            continue
+        closed.append(f"{day.year}-{day.month:02d}")
+        if day.month % 3 == 0:
+            closed.append(f"{day.year}-Q{day.month // 3}")
+    return closed
 
 
 def _said_by(network: str, message: str) -> str:

@@ -42,6 +42,27 @@ def read_json(response: Any) -> Any:
         return None
 
 
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def failed_before_sending(exc: BaseException) -> bool:
+    """True when the connection was never made (refused, DNS, connect timeout), so nothing was sent."""
+    from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+
+    pending: list[Any] = [exc]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, (NewConnectionError, ConnectTimeoutError, NameResolutionError, ConnectionRefusedError)):
+            return True
+        if isinstance(current, BaseException):
+            pending += [*current.args, getattr(current, "reason", None), current.__cause__, current.__context__]
+    return False
+
+
 def send(
     http: Any,
     method: str,
@@ -65,7 +86,13 @@ def send(
         )
     except requests.ReadTimeout:
         raise AmbiguousError(f"{network} did not answer in time; the request may have been applied") from None
-    except (requests.ConnectTimeout, requests.ConnectionError):
+    except requests.ConnectTimeout:
+        raise RetryableError(f"could not reach {network}") from None
+    except requests.ConnectionError as exc:
+        # A connection the network closed after reading a write may have acted: look before trying again.
+        if method.upper() not in SAFE_METHODS and not failed_before_sending(exc):
+            raise AmbiguousError(f"the connection to {network} broke after the request was sent; "
+                                 "it may have been applied") from None
         raise RetryableError(f"could not reach {network}") from None
     except requests.RequestException:
         raise AmbiguousError(f"the connection to {network} failed after the request was sent") from None

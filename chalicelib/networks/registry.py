@@ -108,6 +108,25 @@ class ThreadsSettings(ChannelSettings):
     threads_user_id: NumericId | None = None
 
 
+class PinterestSettings(ChannelSettings):
+    user_id: NumericId | None = None
+    # The board pins go to unless a post names one (variants[ch].pinterest.board_id); checked against the
+    # account's boards (GET /v5/boards) when the channel is connected.
+    board_id: NumericId | None = None
+
+
+class RedditSettings(ChannelSettings):
+    user_id: Annotated[str, Field(strict=True, pattern=r"^[a-z0-9]{1,16}$")] | None = None
+    username: Annotated[str, Field(strict=True, pattern=r"^[A-Za-z0-9_-]{3,20}$")] | None = None
+    # The subreddit submissions go to unless a post names one (variants[ch].reddit.subreddit).
+    subreddit: Annotated[str, Field(strict=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")] | None = None
+class TelegramSettings(ChannelSettings):
+    # The chat a bot posts to: its id (-100... for channels and supergroups) or a public channel's @username
+    # when connecting; Telegram's numeric id replaces it once getChat has answered.
+    chat_id: Annotated[str, Field(strict=True, pattern=r"^(-?[0-9]{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31})$")] \
+        | None = None
+
+
 class YouTubeSettings(ChannelSettings):
     youtube_channel_id: Annotated[str, Field(strict=True, pattern=r"^UC[A-Za-z0-9_-]{22}$")] | None = None
 
@@ -149,10 +168,38 @@ class ThreadsCredentials(_Schema):
     expires_at: _text(40) | None = None  # type: ignore[valid-type]
 
 
+class TikTokCredentials(_Schema):
+    """A TikTok user token (24 hours) and its refresh token (a year); RFC 3339 expiries."""
+
+    access_token: Secret  # type: ignore[valid-type]
+    refresh_token: Secret | None = None  # type: ignore[valid-type]
+    expires_at: _text(40) | None = None  # type: ignore[valid-type]
+    refresh_expires_at: _text(40) | None = None  # type: ignore[valid-type]
+class TelegramCredentials(_Schema):
+    """The bot token @BotFather gives: `<bot id>:<secret>`. It is part of every Bot API URL."""
+
+    bot_token: Annotated[str, Field(strict=True, pattern=r"^[0-9]{1,20}:[A-Za-z0-9_-]{20,100}$")]
+
+
+class DiscordCredentials(_Schema):
+    """A channel webhook URL (https://discord.com/api/webhooks/<id>/<token>); the adapter checks its host
+    against HERALD_DISCORD_API_URL and the outbound policy before anything is sent."""
+
+    webhook_url: Url  # type: ignore[valid-type]
+
+
 class XCredentials(_Schema):
     access_token: Secret  # type: ignore[valid-type]
     refresh_token: Secret  # type: ignore[valid-type]
     # RFC 3339: when the access token lapses (X's last two hours); the adapter refreshes before it.
+    expires_at: _text(40) | None = None  # type: ignore[valid-type]
+
+
+class RefreshableCredentials(_Schema):
+    """An OAuth 2.0 access token, the refresh token that renews it, and when it lapses (RFC 3339)."""
+
+    access_token: Secret  # type: ignore[valid-type]
+    refresh_token: Secret | None = None  # type: ignore[valid-type]
     expires_at: _text(40) | None = None  # type: ignore[valid-type]
 
 
@@ -197,19 +244,27 @@ NETWORKS: dict[str, NetworkSpec] = {
         NetworkSpec("mastodon", "chalicelib.networks.mastodon", MastodonCredentials, MastodonSettings,
                     polls_inbox=True, verified_by="GET /api/v1/accounts/verify_credentials"),
         NetworkSpec("facebook", "chalicelib.networks.meta", FacebookCredentials, FacebookSettings, "page_id",
-                    can_publish=False, verified_by="GET /me?fields=id,name"),
+                    verified_by="GET /me?fields=id,name"),
         NetworkSpec("instagram", "chalicelib.networks.meta", AccessTokenCredentials, InstagramSettings,
-                    "ig_user_id", can_publish=False,
+                    "ig_user_id",
                     verified_by="GET /me?fields=instagram_business_account{id,username}"),
-        NetworkSpec("x", "chalicelib.networks.x", XCredentials, XSettings, "user_id", can_publish=False,
+        NetworkSpec("x", "chalicelib.networks.x", XCredentials, XSettings, "user_id",
                     verified_by="GET /2/users/me"),
         NetworkSpec("linkedin", "chalicelib.networks.linkedin", AccessTokenCredentials, LinkedInSettings,
-                    "organization_urn", can_publish=False,
+                    "organization_urn",
                     verified_by="GET /rest/organizationAcls?q=roleAssignee&role=ADMINISTRATOR&state=APPROVED"),
-        NetworkSpec("tiktok", "chalicelib.networks.tiktok", AccessTokenCredentials, TikTokSettings, "open_id",
-                    can_publish=False, verified_by="GET /v2/user/info/?fields=open_id,display_name"),
+        NetworkSpec("tiktok", "chalicelib.networks.tiktok", TikTokCredentials, TikTokSettings, "open_id",
+                    verified_by="GET /v2/user/info/?fields=open_id,display_name"),
         NetworkSpec("threads", "chalicelib.networks.threads", ThreadsCredentials, ThreadsSettings,
                     "threads_user_id", verified_by="GET /me?fields=id,username"),
+        NetworkSpec("pinterest", "chalicelib.networks.pinterest", RefreshableCredentials, PinterestSettings,
+                    "user_id", verified_by="GET /v5/user_account (and GET /v5/boards for a board_id)"),
+        NetworkSpec("reddit", "chalicelib.networks.reddit", RefreshableCredentials, RedditSettings, "user_id",
+                    verified_by="GET /api/v1/me (and GET /r/{subreddit}/about for a subreddit)"),
+        NetworkSpec("telegram", "chalicelib.networks.telegram", TelegramCredentials, TelegramSettings,
+                    verified_by="getMe, getChat, getChatMember (the bot administers the chat and may post)"),
+        NetworkSpec("discord", "chalicelib.networks.discord", DiscordCredentials, ChannelSettings,
+                    verified_by="GET {webhook_url} (the webhook's channel and guild)"),
         NetworkSpec("youtube", "chalicelib.networks.youtube", GoogleCredentials, YouTubeSettings,
                     "youtube_channel_id", verified_by="GET /youtube/v3/channels?part=snippet&mine=true"),
         NetworkSpec("google_business", "chalicelib.networks.google_business", GoogleCredentials,

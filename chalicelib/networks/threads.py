@@ -146,7 +146,7 @@ def links_in(text: str, link: str | None = None) -> set[str]:
 
 def content_problems(request: PublishRequest) -> list[ContentProblem]:
     problems = _post_problems("", request.text, request.media, request.link)
-    for index, part in enumerate(request.thread, start=1):
+    for index, part in enumerate(request.thread):  # `thread.N` as the post names it (X's too)
         problems += _post_problems(f"thread.{index}.", part.text, part.media, None)
     if request.first_comment:
         problems.append(ContentProblem("first_comment", "Threads has no first comment; add a thread part instead"))

@@ -37,6 +37,8 @@ class ParsedWebhook:
     events: list[InboundEvent] = field(default_factory=list)
     ignored: int = 0
     errors: list[str] = field(default_factory=list)
+    # `(network, account id)` of accounts whose user removed Herald's access (TikTok authorization.removed).
+    revoked: list[tuple[str, str]] = field(default_factory=list)
 
 
 class Malformed(Exception):

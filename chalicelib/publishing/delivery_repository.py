@@ -3,10 +3,11 @@ a delivery moves only from the state the engine read, and a worker writes an
 outcome only while it still holds its claim (see docs/publishing.md)."""
 from __future__ import annotations
 
+import json
 import random
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -52,6 +53,13 @@ class Outcome:
     # take before the tick treats it as lost (next_due when not given).
     next_due: datetime | None = None
     lease_until: datetime | None = None
+    # What the adapter recorded (written with the outcome: a StillProcessing's progress).
+    progress: Mapping[str, Any] | None = None
+    # Queued again after an ambiguous attempt: the next claim looks before publishing.
+    look_first: bool = False
+    # A wait for the network (StillProcessing) or a budget's turn is not a failed attempt: the claim's +1 undone.
+    uncount_attempt: bool = False
+    warnings: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def lease(self) -> datetime | None:
@@ -128,8 +136,18 @@ class DeliveryRepository:
         entry stays where it is (see mark_queued): an expired claim is found from it."""
         condition = ((DeliveryRecord.status == "queued") & (DeliveryRecord.post_version == row.post_version))
         actions = [DeliveryRecord.status.set("publishing"), DeliveryRecord.claim_token.set(token),
-                   DeliveryRecord.lease_until.set(key_time(lease_until)), DeliveryRecord.attempts.add(1)]
+                   DeliveryRecord.lease_until.set(key_time(lease_until)), DeliveryRecord.attempts.add(1),
+                   DeliveryRecord.first_attempt_at.set(
+                       DeliveryRecord.first_attempt_at | key_time(self.clock.now()))]
         return self._update(row, actions, condition)
+
+    def record_progress(self, row: DeliveryRow, token: str, progress: Mapping[str, Any],
+                        lease_until: datetime) -> None:
+        """What the adapter did so far, only while the claim is ours (a worker that lost it writes nothing);
+        the claim's lease runs on from here, so a long multi-step publish keeps it. The `due` entry stays."""
+        condition = (DeliveryRecord.status == "publishing") & (DeliveryRecord.claim_token == token)
+        self._update(row, [DeliveryRecord.progress.set(json.dumps(dict(progress))),
+                           DeliveryRecord.lease_until.set(key_time(lease_until))], condition)
 
     def expire_claim(self, row: DeliveryRow, outcome: Outcome) -> DeliveryRow:
         """A publishing delivery whose worker never came back (lease ran out)."""
@@ -153,8 +171,16 @@ class DeliveryRepository:
                 actions.append(getattr(DeliveryRecord, name).set(value))
         if outcome.published_at is not None:
             actions.append(DeliveryRecord.published_at.set(key_time(outcome.published_at)))
-        if outcome.status == "published":
+        if outcome.status == "published" and outcome.last_error is None:
             actions.append(DeliveryRecord.last_error.remove())  # earlier attempts' errors are history
+        if outcome.progress is not None:
+            actions.append(DeliveryRecord.progress.set(json.dumps(dict(outcome.progress))))
+        if outcome.warnings:
+            actions.append(DeliveryRecord.warnings.set(list(outcome.warnings)))
+        actions.append(DeliveryRecord.look_first.set(True) if outcome.look_first
+                       else DeliveryRecord.look_first.remove())
+        if outcome.uncount_attempt:
+            actions.append(DeliveryRecord.attempts.add(-1))
         if outcome.status == "queued":
             assert outcome.next_due is not None
             actions.append(DeliveryRecord.lease_until.set(key_time(outcome.lease)))

@@ -18,16 +18,26 @@ import math
 import random
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.accounts.channel_repository import ChannelRow
 from chalicelib.core.clock import Clock, parse_rfc3339, to_rfc3339
-from chalicelib.networks.base import MediaItem, NetworkAdapter, NetworkError, PublishRequest, PublishResult
+from chalicelib.networks.base import (
+    AmbiguousError,
+    MediaItem,
+    NetworkAdapter,
+    NetworkError,
+    PublishRequest,
+    PublishResult,
+    StillProcessing,
+    ThreadPart,
+)
 from chalicelib.networks.failures import POST_WORDING, classify_network_error
+from chalicelib.publishing.budgets import Budgets
 from chalicelib.publishing.delivery_repository import DeliveryRepository, LostClaim, Outcome
 from chalicelib.publishing.post_repository import DeliveryRow, PostRepository, PostRow
 from chalicelib.publishing.publish_queue import BATCH, PublishMessage, PublishQueue
@@ -48,6 +58,10 @@ BACKLOG_GRACE = timedelta(minutes=15)
 CLAIM_LEASE = timedelta(seconds=120)
 # A message that arrives early (SQS delays are whole seconds) waits at most this long.
 MAX_EARLY_WAIT_S = 15.0
+# A network still processing (a Meta container, a video) is asked again at most this far apart, and waited
+# for this long after the first attempt before the delivery fails.
+MAX_CHECK_AFTER_S = 300.0
+MAX_PROCESSING_WAIT = timedelta(hours=2)
 
 
 @dataclass
@@ -81,7 +95,8 @@ class PublishingEngine:
     def __init__(self, deliveries: DeliveryRepository, posts: PostRepository, channels: Any, queue: PublishQueue,
                  adapters: Callable[[str], NetworkAdapter], media: Any, clock: Clock,
                  sleep: Callable[[float], None] = time.sleep, jitter: Callable[[], float] = random.random,
-                 checkpoint: Callable[[str], None] = lambda _step: None, tick_threads: int = 8) -> None:
+                 checkpoint: Callable[[str], None] = lambda _step: None, tick_threads: int = 8,
+                 budgets: Budgets | None = None) -> None:
         self.deliveries = deliveries
         self.posts = posts
         self.channels = channels
@@ -94,6 +109,8 @@ class PublishingEngine:
         # Called between the worker's steps; tests inject crashes through it.
         self.checkpoint = checkpoint
         self.tick_threads = tick_threads
+        # The rate budgets (per account, per network) a delivery must have a place in before it is claimed.
+        self.budgets = budgets or Budgets(None, adapters, clock)
 
     # -- the tick ----------------------------------------------------------------
 
@@ -160,6 +177,12 @@ class PublishingEngine:
             self.deliveries.expire_claim(row, Outcome("queued", next_due=now, lease_until=now + QUEUED_GRACE))
             report.recovered += 1
             return message_for(row, now)
+        if callable(getattr(adapter, "find_published", None)) and row.attempts < MAX_ATTEMPTS:
+            # It may be out: the next claim asks the network before publishing (docs/publishing.md).
+            self.deliveries.expire_claim(row, Outcome("queued", next_due=now, lease_until=now + QUEUED_GRACE,
+                                                      look_first=True))
+            report.recovered += 1
+            return message_for(row, now)
         self.deliveries.expire_claim(row, Outcome(
             "unknown", last_error="The publishing worker stopped after claiming this delivery; "
                                   f"{row.network} may or may not have published it. Check the channel "
@@ -207,11 +230,24 @@ class PublishingEngine:
     # -- the worker --------------------------------------------------------------
 
     def publish_delivery(self, message: PublishMessage) -> str:
-        """Returns what happened, for the log: published, failed, unknown, retrying or dropped."""
+        """Returns what happened, for the log: published, failed, unknown, retrying, processing, deferred
+        (its budget was full: the message comes back shortly) or dropped."""
         wait = (parse_rfc3339(message.due_at) - self.clock.now()).total_seconds()
         if 0 < wait <= MAX_EARLY_WAIT_S:
             self.sleep(wait)
         token = secrets.token_hex(12)
+        channel: ChannelRow | None = self.channels.find(message.workspace_id, message.channel_id)
+        places = self.budgets.take(channel, token) if channel is not None else []
+        if places is None:  # over budget: not an attempt; the delivery stays queued under its lease
+            self._send([(message, self.clock.now() + timedelta(seconds=self.budgets.wait_s()))], TickReport())
+            log.info("Deferred %s.%s: its rate budget is in use", message.post_id, message.channel_id)
+            return "deferred"
+        try:
+            return self._claim_and_publish(message, channel, token)
+        finally:
+            self.budgets.give_back(places, token)
+
+    def _claim_and_publish(self, message: PublishMessage, channel: ChannelRow | None, token: str) -> str:
         probe = DeliveryRow(message.workspace_id, message.post_id, message.channel_id, "", "queued",
                             post_version=message.post_version)
         try:
@@ -221,7 +257,11 @@ class PublishingEngine:
             return "dropped"
         self.checkpoint("claimed")
         read = self.posts.get_with_seq(claimed.workspace_id, claimed.post_id)
-        outcome = self._attempt(claimed, read[0] if read else None)
+        try:
+            outcome = self._attempt(claimed, read[0] if read else None, channel, token)
+        except LostClaim:
+            log.error("Lost the claim on %s while publishing; the sweep decides", claimed.delivery_id)
+            return "lost_claim"
         self.checkpoint("attempted")
         try:
             self.deliveries.finish(claimed, token, outcome, read)
@@ -232,12 +272,12 @@ class PublishingEngine:
         self.checkpoint("finished")
         if outcome.status == "queued" and outcome.next_due is not None:
             self._send([message_for(claimed, outcome.next_due)], TickReport())
-        log.info("Delivery %s to %s: %s", claimed.delivery_id, claimed.network,
-                 "retrying" if outcome.status == "queued" else outcome.status)
-        return "retrying" if outcome.status == "queued" else outcome.status
+        said = _said(outcome)
+        log.info("Delivery %s to %s: %s", claimed.delivery_id, claimed.network, said)
+        return said
 
-    def _attempt(self, delivery: DeliveryRow, post: PostRow | None) -> Outcome:
-        channel: ChannelRow | None = self.channels.find(delivery.workspace_id, delivery.channel_id)
+    def _attempt(self, delivery: DeliveryRow, post: PostRow | None, channel: ChannelRow | None,
+                 token: str) -> Outcome:
         if post is None:
             return Outcome("failed", last_error="The post was deleted.")
         if channel is None:
@@ -246,41 +286,138 @@ class PublishingEngine:
             return Outcome("failed", last_error=f"The channel is {channel.status.replace('_', ' ')}: "
                                                 "reconnect it in Herald, then publish again.")
         adapter = self.adapters(channel.network)
+        progress = ProgressKeeper(self, delivery, token)
+        looking = delivery.look_first and callable(getattr(adapter, "find_published", None))
         try:
-            request = self._request(post, delivery)
-            result = adapter.publish(self.channels.context_for(channel), request)
+            request = self._request(post, delivery, progress)
+            context = self.channels.context_for(channel)
+            if looking:
+                found = adapter.find_published(context, request)  # type: ignore[attr-defined]
+                if found is not None:
+                    return _published(found, self.clock.now())
+                looking = False
+                request = replace(request, progress=progress.current)
+            result = adapter.publish(context, request)
+        except LostClaim:
+            raise
+        except StillProcessing as waiting:
+            return self._processing(delivery, waiting)
         except NetworkError as error:
-            return self._failure(delivery, channel, adapter, error)
+            return self._failure(delivery, channel, adapter, error, looking=looking)
         except Exception as error:  # a bug after the request may have gone out: never retry blindly
             log.exception("Unexpected error publishing %s", delivery.delivery_id)
-            return self._failure(delivery, channel, adapter, error)
+            return self._failure(delivery, channel, adapter, error, looking=looking)
         return _published(result, self.clock.now())
 
-    def _request(self, post: PostRow, delivery: DeliveryRow) -> PublishRequest:
-        variant = post.variants.get(delivery.channel_id) or {}
-        text = variant.get("text") if variant.get("text") is not None else post.text
-        media = tuple(self.media.item_for(post.workspace_id, item) for item in post.media) if self.media else tuple(
-            MediaItem(mime=str(item.get("mime", "")), alt=str(item.get("alt", "")), url=item.get("url"),
-                      media_id=item.get("media_id")) for item in post.media)
-        return PublishRequest(delivery_id=delivery.delivery_id, text=text, media=media)
+    def _request(self, post: PostRow, delivery: DeliveryRow, progress: ProgressKeeper) -> PublishRequest:
+        """The delivery as its adapter sees it (posts.py builds the same one to check the post when it is saved)."""
+        return build_request(post, delivery.channel_id, delivery.network, lambda item: self._media_item(post, item),
+                             delivery_id=delivery.delivery_id, progress=progress.current,
+                             record_progress=progress.record, first_attempt_at=delivery.first_attempt_at)
+
+    def _media_item(self, post: PostRow, item: dict[str, Any]) -> MediaItem:
+        if self.media:
+            return self.media.item_for(post.workspace_id, item)  # type: ignore[no-any-return]
+        return MediaItem(mime=str(item.get("mime", "")), alt=str(item.get("alt", "")), url=item.get("url"),
+                         media_id=item.get("media_id"))
+
+    def _processing(self, delivery: DeliveryRow, waiting: StillProcessing) -> Outcome:
+        """The network is still working on a step: checked again by a delayed message, never by sleeping."""
+        now = self.clock.now()
+        started = delivery.first_attempt_at or now
+        if now - started > MAX_PROCESSING_WAIT:
+            hours = MAX_PROCESSING_WAIT.total_seconds() / 3600
+            return Outcome("failed", progress=waiting.progress,
+                           last_error=f"{delivery.network} was still processing the post {hours:g} hours after "
+                                      f"the first attempt ({waiting.message}); Herald stopped waiting.")
+        check_after = min(MAX_CHECK_AFTER_S, max(1.0, waiting.check_after_s))
+        next_due = now + timedelta(seconds=check_after)
+        return Outcome("queued", progress=waiting.progress, uncount_attempt=True, next_due=next_due,
+                       lease_until=next_due + QUEUED_GRACE,
+                       last_error=f"Waiting for {delivery.network}: {waiting.message}; "
+                                  f"checking again at {to_rfc3339(next_due)}")
 
     def _failure(self, delivery: DeliveryRow, channel: ChannelRow, adapter: NetworkAdapter,
-                 error: Exception) -> Outcome:
+                 error: Exception, *, looking: bool = False) -> Outcome:
+        if isinstance(error, AmbiguousError) and not adapter.idempotent_publish \
+                and callable(getattr(adapter, "find_published", None)):
+            return self._look_later(delivery, channel, error, looking=looking)
         failure = classify_network_error(error, delivery.attempts, network=channel.network, wording=POST_WORDING,
                                          max_attempts=MAX_ATTEMPTS, resend_is_safe=adapter.idempotent_publish)
         if failure.needs_reauth:
             self.channels.mark_needs_reauth(channel.workspace_id, channel.channel_id)
         if failure.status != "retry":
             return Outcome(failure.status, last_error=failure.message)
-        backoff = RETRY_BASE_S * 2 ** (delivery.attempts - 1) * (0.8 + 0.4 * self.jitter())
-        next_due = self.clock.now() + timedelta(seconds=min(900.0, max(backoff, failure.retry_after_s or 0)))
+        next_due = self._retry_time(delivery, failure.retry_after_s)
+        # A look that could not be made (the network busy) is made again: the delivery still may be out.
         return Outcome("queued", last_error=f"{failure.message}; retrying at {to_rfc3339(next_due)}",
-                       next_due=next_due, lease_until=next_due + QUEUED_GRACE)
+                       next_due=next_due, lease_until=next_due + QUEUED_GRACE, look_first=looking)
+
+    def _look_later(self, delivery: DeliveryRow, channel: ChannelRow, error: AmbiguousError, *,
+                    looking: bool) -> Outcome:
+        """An attempt whose outcome is unknown on a network that can be asked: ask before sending again.
+        When the asking itself cannot tell, a person must look."""
+        if looking:
+            return Outcome("unknown", last_error=f"{error.message}. {channel.network} cannot tell whether it "
+                                                 "published this post; check the channel before publishing again.")
+        if delivery.attempts >= MAX_ATTEMPTS:
+            return Outcome("unknown", last_error=f"{error.message} (attempt {delivery.attempts} of "
+                                                 f"{MAX_ATTEMPTS}). {channel.network} may or may not have "
+                                                 "published it; check the channel before publishing again.")
+        next_due = self._retry_time(delivery, None)
+        return Outcome("queued", look_first=True, next_due=next_due, lease_until=next_due + QUEUED_GRACE,
+                       last_error=f"{error.message}; Herald asks {channel.network} at {to_rfc3339(next_due)} "
+                                  "whether it was published before trying again")
+
+    def _retry_time(self, delivery: DeliveryRow, retry_after_s: float | None) -> datetime:
+        backoff = RETRY_BASE_S * 2 ** (max(1, delivery.attempts) - 1) * (0.8 + 0.4 * self.jitter())
+        return self.clock.now() + timedelta(seconds=min(900.0, max(backoff, retry_after_s or 0)))
+
+    def record_progress(self, delivery: DeliveryRow, token: str, progress: Mapping[str, Any]) -> None:
+        """An adapter's step, saved before it takes the next (LostClaim when the claim is no longer ours)."""
+        self.deliveries.record_progress(delivery, token, progress, self.clock.now() + CLAIM_LEASE)
+        self.checkpoint("progress")
+
+
+class ProgressKeeper:
+    """The delivery's progress during one attempt: what earlier attempts recorded, then each step saved."""
+
+    def __init__(self, engine: PublishingEngine, delivery: DeliveryRow, token: str) -> None:
+        self.engine = engine
+        self.delivery = delivery
+        self.token = token
+        self.current: dict[str, Any] = dict(delivery.progress)
+
+    def record(self, progress: Mapping[str, Any]) -> None:
+        self.engine.record_progress(self.delivery, self.token, progress)
+        self.current = dict(progress)
+
+
+def build_request(post: PostRow, channel_id: str, network: str, media_item: Callable[[dict[str, Any]], MediaItem],
+                  **extra: Any) -> PublishRequest:
+    """One channel's PublishRequest of a post: its variant's text, the media and thread parts described,
+    the first comment, and the network's options (`variants[channel].<network>`)."""
+    variant = post.variants.get(channel_id) or {}
+    text = variant.get("text") if variant.get("text") is not None else post.text
+    thread = tuple(ThreadPart(text=str(part.get("text") or ""),
+                              media=tuple(media_item(item) for item in part.get("media") or []))
+                   for part in post.thread)
+    return PublishRequest(delivery_id=extra.pop("delivery_id", f"{post.post_id}.{channel_id}"), text=text,
+                          media=tuple(media_item(item) for item in post.media), thread=thread,
+                          first_comment=post.first_comment, options=dict(variant.get(network) or {}), **extra)
+
+
+def _said(outcome: Outcome) -> str:
+    if outcome.status != "queued":
+        return outcome.status
+    return "processing" if outcome.uncount_attempt else "retrying"
 
 
 def _published(result: PublishResult, now: datetime) -> Outcome:
+    warnings = tuple(result.warnings)
     return Outcome("published", remote_id=result.remote_id, remote_url=result.remote_url,
-                   published_at=result.published_at or now)
+                   published_at=result.published_at or now, warnings=warnings,
+                   last_error="; ".join(warnings) if warnings else None)
 
 
 def _delay(due: datetime, now: datetime) -> int:

@@ -11,6 +11,7 @@ A public URL is fetched only through the outbound policy (chalicelib/core/outbou
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,9 +26,12 @@ from chalicelib.publishing.media_repository import MediaRepository, MediaRow
 UPLOAD_TTL = timedelta(minutes=15)
 MAX_BYTES = 512 * 1024 * 1024
 MAX_URL_BYTES = 100 * 1024 * 1024
-ACCEPTED = {"image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "video/quicktime"}
+# A presigned GET lives at most this long (a network fetching a video late still finds it; no longer).
+MAX_PUBLIC_URL_S = 6 * 3600
+# PDF: LinkedIn publishes a document as a swipeable carousel; the other networks refuse it when a post is saved.
+ACCEPTED = {"image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "video/quicktime", "application/pdf"}
 EXTENSIONS = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
-              "webp": "image/webp", "mp4": "video/mp4", "mov": "video/quicktime"}
+              "webp": "image/webp", "mp4": "video/mp4", "pdf": "application/pdf", "mov": "video/quicktime"}
 
 
 def guess_mime(url: str) -> str:
@@ -123,12 +127,23 @@ class MediaService:
             if row is None:
                 raise PermanentError(f"media {item['media_id']} no longer exists")
             return MediaItem(mime=row.mime, alt=alt, media_id=row.media_id, size=row.size,
-                             load=lambda: self._read_object(row))
+                             load=lambda: self._read_object(row),
+                             stream=lambda chunk_bytes: self._stream_object(row, chunk_bytes),
+                             public_url=lambda lifetime_s: self._public_url(row, lifetime_s))
         url = str(item["url"])
         return MediaItem(mime=str(item.get("mime") or guess_mime(url)), alt=alt, url=url,
                          load=lambda: self._download(url))
 
     def _read_object(self, row: MediaRow) -> bytes:
+        stored = self._open_object(row)
+        body = stored["Body"].read(row.size + 1)
+        if len(body) != row.size:
+            raise PermanentError(f"{row.filename} (media {row.media_id}) was not sent: it is not "
+                                 f"{row.size} bytes long as declared")
+        return body
+
+    def _open_object(self, row: MediaRow) -> Any:
+        """The stored object's GetObject answer, once it is known to be what was declared."""
         try:
             stored = self.s3.get_object(Bucket=self.bucket, Key=row.object_key)
         except self.s3.exceptions.NoSuchKey:
@@ -137,11 +152,37 @@ class MediaService:
         if problem:
             stored["Body"].close()
             raise PermanentError(f"{row.filename} (media {row.media_id}) was not sent: {problem}")
-        body = stored["Body"].read(row.size + 1)
-        if len(body) != row.size:
+        return stored
+
+    def _stream_object(self, row: MediaRow, chunk_bytes: int) -> Iterator[bytes]:
+        """The bytes in chunks straight from S3: a video is never held whole in the Lambda's memory."""
+        stored = self._open_object(row)
+        sent = 0
+        try:
+            for chunk in stored["Body"].iter_chunks(chunk_size=max(1, chunk_bytes)):
+                sent += len(chunk)
+                if sent > row.size:
+                    break
+                yield chunk
+        finally:
+            stored["Body"].close()
+        if sent != row.size:
             raise PermanentError(f"{row.filename} (media {row.media_id}) was not sent: it is not "
                                  f"{row.size} bytes long as declared")
-        return body
+
+    def _public_url(self, row: MediaRow, lifetime_s: int) -> str:
+        """A presigned GET for networks that fetch the media themselves (Meta, Threads), checked first:
+        a network would otherwise fetch something else than what the post was validated against."""
+        try:
+            stored = self.s3.head_object(Bucket=self.bucket, Key=row.object_key)
+        except Exception:
+            raise PermanentError(f"{row.filename} was never uploaded (media {row.media_id})") from None
+        problem = mismatch(row, stored)
+        if problem:
+            raise PermanentError(f"{row.filename} (media {row.media_id}) was not sent: {problem}")
+        lifetime = max(60, min(int(lifetime_s), MAX_PUBLIC_URL_S))
+        return str(self.s3.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": row.object_key}, ExpiresIn=lifetime))
 
     def _download(self, url: str) -> bytes:
         import requests

@@ -7,6 +7,7 @@ post and `sk = delivery#<channel_id>` for each delivery. Indexes (all sparse):
 """
 from __future__ import annotations
 
+import json
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.errors import Conflict
@@ -59,6 +60,9 @@ class PostRow:
     variants: dict[str, dict[str, Any]] = field(default_factory=dict)
     media: list[dict[str, Any]] = field(default_factory=list)
     version: int = 1
+    # The parts after the first (`[{text, media}]`) and the comment added under the post once it is out.
+    thread: list[dict[str, Any]] = field(default_factory=list)
+    first_comment: str | None = None
     timezone: str | None = None
     # Read from the table only (not from the list indexes); written by create and replace.
     open_deliveries: int | None = None
@@ -86,6 +90,14 @@ class DeliveryRow:
     due_at: datetime | None = None
     lease_until: datetime | None = None
     claim_token: str | None = None
+    # What the adapter recorded of a multi-step publish; a later attempt continues from it.
+    progress: dict[str, Any] = field(default_factory=dict)
+    first_attempt_at: datetime | None = None
+    # The last attempt was ambiguous: the next claim asks the network before publishing again.
+    look_first: bool = False
+    warnings: list[str] = field(default_factory=list)
+    # Why it may not go out (the channel is not healthy), while it is unsent; None when all is well.
+    at_risk: str | None = None
 
     @property
     def delivery_id(self) -> str:
@@ -117,6 +129,7 @@ def post_record(row: PostRow) -> PostRecord:
         text=row.text, status=row.status, channel_ids=row.channel_ids,
         publish_at=key_time(row.publish_at) if row.publish_at else None,
         variants=row.variants, media=row.media, version=row.version,
+        thread=row.thread or None, first_comment=row.first_comment,
         created_at=key_time(row.created_at), updated_at=key_time(row.updated_at),
         post_workspace_id=row.workspace_id, post_workspace_status=f"{row.workspace_id}#{row.status}",
         timezone=row.timezone, open_deliveries=row.open_deliveries,
@@ -135,10 +148,18 @@ def delivery_record(row: DeliveryRow, publish_key: str, shards: int) -> Delivery
         due_at=key_time(row.due_at) if row.due_at else None,
         lease_until=key_time(row.lease_until) if row.lease_until else None,
         claim_token=row.claim_token,
+        progress=json.dumps(row.progress) if row.progress else None,
+        first_attempt_at=key_time(row.first_attempt_at) if row.first_attempt_at else None,
+        look_first=row.look_first or None, warnings=row.warnings or None,
         delivery_workspace_channel=f"{row.workspace_id}#{row.channel_id}",
         due_shard=due_shard(row.post_id, row.channel_id, shards) if due else None,
         due_key=f"{key_time(due)}#{row.post_id}#{row.channel_id}" if due else None,
+        at_risk=row.at_risk, risk_workspace=_risk_workspace(row),
     )
+
+
+def _risk_workspace(row: DeliveryRow) -> str | None:
+    return row.workspace_id if row.at_risk and row.status in UNSENT_STATUSES else None
 
 
 def post_row(r: PostRecord) -> PostRow:
@@ -149,6 +170,7 @@ def post_row(r: PostRecord) -> PostRow:
         channel_ids=list(r.channel_ids or []), created_at=_parse(r.created_at),  # type: ignore[arg-type]
         updated_at=_parse(r.updated_at), publish_at=_parse(r.publish_at),  # type: ignore[arg-type]
         variants=variants, media=media, version=int(r.version), timezone=r.timezone,
+        thread=[_plain(part) for part in (r.thread or [])], first_comment=r.first_comment,
         open_deliveries=None if r.open_deliveries is None else int(r.open_deliveries),
     )
 
@@ -159,7 +181,21 @@ def delivery_row(r: DeliveryRecord) -> DeliveryRow:
         status=r.status, post_version=int(r.post_version), remote_id=r.remote_id, remote_url=r.remote_url,
         attempts=int(r.attempts or 0), last_error=r.last_error, published_at=_parse(r.published_at),
         due_at=_parse(r.due_at), lease_until=_parse(r.lease_until), claim_token=r.claim_token,
+        progress=json.loads(r.progress) if r.progress else {}, first_attempt_at=_parse(r.first_attempt_at),
+        look_first=bool(r.look_first), warnings=list(r.warnings or []),
+        at_risk=r.at_risk,
     )
+
+
+def _plain(value: Any) -> Any:
+    """A stored map or list as plain dicts and lists."""
+    if hasattr(value, "as_dict"):
+        value = value.as_dict()
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
 
 
 class PostRepository:
@@ -268,6 +304,44 @@ class PostRepository:
         condition = PostTableRecord.publish_key.between(key_time(start), key_time(end) + "#~")
         for record in PostTableRecord.by_workspace.query(workspace_id, condition):
             yield post_row(record)  # type: ignore[arg-type]
+
+    # -- deliveries at risk (accounts/health.py) -----------------------------
+
+    def unsent_on_channel(self, workspace_id: str, channel_id: str,
+                          since: datetime) -> list[tuple[PostRow, DeliveryRow]]:
+        """The channel's deliveries not yet sent, of posts due from `since` on (drafts included), with their
+        posts: Query `by_channel`, then BatchGetItem."""
+        records = PostTableRecord.by_channel.query(f"{workspace_id}#{channel_id}",
+                                                   PostTableRecord.publish_key >= key_time(since))
+        posts = self.posts_by_ids(workspace_id, [r.post_id for r in records])
+        found = self.deliveries_of(posts)
+        out = []
+        for post in posts:
+            for delivery in found.get(post.post_id, []):
+                if delivery.channel_id == channel_id and delivery.status in UNSENT_STATUSES:
+                    out.append((post, delivery))
+        return out
+
+    def set_risk(self, delivery: DeliveryRow, reason: str | None, *, last_error: str | None = None) -> bool:
+        """Flags (or clears) an unsent delivery at risk; False when it left `scheduled`/`queued` meanwhile."""
+        actions: list[Any] = ([DeliveryRecord.at_risk.set(reason), DeliveryRecord.risk_workspace.set(
+            delivery.workspace_id)] if reason else [DeliveryRecord.at_risk.remove(),
+                                                   DeliveryRecord.risk_workspace.remove()])
+        if last_error:
+            actions.append(DeliveryRecord.last_error.set(last_error))
+        record = DeliveryRecord(post_pk(delivery.workspace_id, delivery.post_id), DELIVERY_SK + delivery.channel_id)
+        try:
+            record.update(actions=actions, condition=DeliveryRecord.status.is_in(*UNSENT_STATUSES))
+        except UpdateError:
+            return False
+        return True
+
+    def list_at_risk(self, workspace_id: str, limit: int, cursor: str | None) -> tuple[list[PostRow], str | None]:
+        """Posts with a delivery flagged at risk, by publish time (Query the sparse `at_risk` index)."""
+        start = decode_cursor(cursor, {"risk_workspace": workspace_id}, ("pk", "sk", "risk_workspace", "publish_key"))
+        result = PostTableRecord.at_risk.query(workspace_id, limit=limit, last_evaluated_key=start)
+        post_ids = list(dict.fromkeys(r.post_id for r in result))
+        return self.posts_by_ids(workspace_id, post_ids), encode_cursor(result.last_evaluated_key)
 
     # -- writes --------------------------------------------------------------
 

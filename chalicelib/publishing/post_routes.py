@@ -18,6 +18,10 @@ def _dump_variants(variants: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {cid: v.model_dump(exclude_none=True) for cid, v in variants.items()}
 
 
+def _dump_thread(thread: list[Any]) -> list[dict[str, Any]]:
+    return [{"text": part.text, "media": [m.model_dump() for m in part.media]} for part in thread]
+
+
 @route(bp, "/posts", "POST", summary="Write a draft or schedule a post", tag=TAG, role="editor", body=PostCreate,
        response=Post, status=201)
 def create_post(call: Call[Container]) -> dict[str, Any]:
@@ -25,15 +29,19 @@ def create_post(call: Call[Container]) -> dict[str, Any]:
 
     body: PostCreate = call.body
     draft = PostDraft(body.text, body.channel_ids, _dump_variants(body.variants),
-                      [m.model_dump() for m in body.media], body.publish_at, body.status)
+                      [m.model_dump() for m in body.media], body.publish_at, body.status,
+                      thread=_dump_thread(body.thread), first_comment=body.first_comment)
     return post_view(*call.deps.posts.create(call.workspace_id, draft))
 
 
 @route(bp, "/posts", "GET", summary="List posts", tag=TAG, query=PostListQuery, response=PostPage)
 def list_posts(call: Call[Container]) -> dict[str, Any]:
     q: PostListQuery = call.query
-    rows, cursor = call.deps.posts.list(call.workspace_id, status=q.status, channel_id=q.channel_id,
-                                          start=q.from_, end=q.to, limit=q.limit, cursor=q.cursor)
+    if q.at_risk:
+        rows, cursor = call.deps.posts.list_at_risk(call.workspace_id, limit=q.limit, cursor=q.cursor)
+    else:
+        rows, cursor = call.deps.posts.list(call.workspace_id, status=q.status, channel_id=q.channel_id,
+                                            start=q.from_, end=q.to, limit=q.limit, cursor=q.cursor)
     return {"items": [post_view(p, d) for p, d in rows], "next_cursor": cursor}
 
 
@@ -51,7 +59,11 @@ def update_post(call: Call[Container], post_id: str) -> dict[str, Any]:
         changes["variants"] = _dump_variants(changes["variants"])
     if "media" in changes and changes["media"] is not None:
         changes["media"] = [m.model_dump() for m in changes["media"]]
-    for name in ("text", "channel_ids", "variants", "media", "status"):
+    if "thread" in changes and changes["thread"] is not None:
+        changes["thread"] = _dump_thread(changes["thread"])
+    if changes.get("first_comment") == "":
+        changes["first_comment"] = None  # an empty string removes it
+    for name in ("text", "channel_ids", "variants", "media", "status", "thread"):
         if name in changes and changes[name] is None:
             del changes[name]
     return post_view(*call.deps.posts.update(call.workspace_id, post_id, changes, body.version))

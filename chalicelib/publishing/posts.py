@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from chalicelib.accounts.channel_repository import ChannelRepository, ChannelRow
+from chalicelib.accounts.health_rules import risk_for
 from chalicelib.core.clock import Clock
 from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.core.ids import new_id
+from chalicelib.networks.base import MediaItem, PublishRequest
 from chalicelib.networks.registry import NETWORKS, limits_for, text_length
 from chalicelib.publishing.post_repository import UNSENT_STATUSES, DeliveryRow, PostRepository, PostRow
 from chalicelib.publishing.post_status import derive_post_status
@@ -44,12 +46,16 @@ class PostDraft:
     media: list[dict[str, Any]]
     publish_at: datetime | None
     status: str | None
+    # The parts after the first (`[{text, media}]`) and the comment added under the post once it is out.
+    thread: list[dict[str, Any]] = field(default_factory=list)
+    first_comment: str | None = None
 
 
 class PostService:
     def __init__(self, posts: PostRepository, channels: ChannelRepository, clock: Clock,
                  engine: Dispatcher | None = None, media: MediaLookup | None = None,
-                 workspace_timezone: Callable[[str], str] | None = None) -> None:
+                 workspace_timezone: Callable[[str], str] | None = None,
+                 adapters: Callable[[str], Any] | None = None) -> None:
         self.posts = posts
         self.channels = channels
         self.clock = clock
@@ -57,6 +63,8 @@ class PostService:
         self.media = media
         # Kept on the post so that the engine counts outcomes on the local day without a read.
         self.workspace_timezone = workspace_timezone or (lambda _workspace_id: "UTC")
+        # The network adapters, asked for their own rules (content_problems) when a post is saved.
+        self.adapters = adapters
 
     # -- reads -------------------------------------------------------------------
 
@@ -92,6 +100,20 @@ class PostService:
             out.append((row, found))
         return out, next_cursor
 
+    def list_at_risk(self, workspace_id: str, *, limit: int, cursor: str | None
+                     ) -> tuple[list[tuple[PostRow, list[DeliveryRow]]], str | None]:
+        """Posts with a delivery not yet out on a channel that is not healthy, by time (a page may hold fewer
+        than `limit`: a delivery that went out since is left out)."""
+        rows, next_cursor = self.posts.list_at_risk(workspace_id, limit, cursor)
+        deliveries = self.posts.deliveries_of(rows)
+        out = []
+        for row in rows:
+            order = {cid: i for i, cid in enumerate(row.channel_ids)}
+            found = sorted(deliveries.get(row.post_id, []), key=lambda d: order.get(d.channel_id, 0))
+            if any(d.at_risk and d.status in UNSENT_STATUSES for d in found):
+                out.append((row, found))
+        return out, next_cursor
+
     # -- writes ------------------------------------------------------------------
 
     def create(self, workspace_id: str, draft: PostDraft) -> tuple[PostRow, list[DeliveryRow]]:
@@ -100,6 +122,7 @@ class PostService:
         channels = self._validate(workspace_id, draft, now)
         post = PostRow(workspace_id, new_id("pst"), draft.text, status, list(dict.fromkeys(draft.channel_ids)),
                        now, now, draft.publish_at, draft.variants, self._media(workspace_id, draft.media),
+                       thread=self._thread(workspace_id, draft.thread), first_comment=draft.first_comment or None,
                        timezone=self.workspace_timezone(workspace_id))
         deliveries = [self._new_delivery(post, channels[cid]) for cid in post.channel_ids]
         self.posts.create(post, deliveries)
@@ -117,6 +140,8 @@ class PostService:
             media=changes.get("media", post.media),
             publish_at=changes.get("publish_at", post.publish_at),
             status=changes.get("status", post.status),
+            thread=changes.get("thread", post.thread),
+            first_comment=changes.get("first_comment", post.first_comment),
         )
         # A scheduled post must stay in the future; a draft's planned date may lie in the past.
         check_past = "publish_at" in changes or draft.status == "scheduled"
@@ -164,6 +189,8 @@ class PostService:
         expected_version, expected_status = post.version, post.status
         post.text, post.channel_ids = draft.text, list(dict.fromkeys(draft.channel_ids))
         post.variants, post.media = draft.variants, self._media(post.workspace_id, draft.media)
+        post.thread = self._thread(post.workspace_id, draft.thread)
+        post.first_comment = draft.first_comment or None
         post.publish_at, post.status = draft.publish_at, status
         post.timezone = self.workspace_timezone(post.workspace_id)
         post.version += 1
@@ -192,6 +219,10 @@ class PostService:
         if post.status not in EDITABLE or shown not in EDITABLE:
             raise Conflict(f"A {shown} post cannot be changed; only drafts and scheduled posts can.",
                            code="not_editable")
+        started = [d for d in deliveries if d.progress]
+        if started:  # a step is out on the network (a thread part, a container): an edit would repeat it
+            raise Conflict(f"The post is already partly out on {started[0].network} (channel "
+                           f"{started[0].channel_id}); it cannot be changed now.", code="not_editable")
 
     def _resolve_status(self, draft: PostDraft) -> str:
         status = draft.status or ("scheduled" if draft.publish_at else "draft")
@@ -202,7 +233,8 @@ class PostService:
     def _new_delivery(self, post: PostRow, channel: ChannelRow) -> DeliveryRow:
         due = post.publish_at if post.status == "scheduled" else None
         return DeliveryRow(post.workspace_id, post.post_id, channel.channel_id, channel.network, "scheduled",
-                           post_version=post.version, due_at=due)
+                           post_version=post.version, due_at=due,
+                           at_risk=risk_for(channel, due) if due is not None else None)
 
     def _media(self, workspace_id: str, media: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out = []
@@ -215,6 +247,10 @@ class PostService:
             out.append(entry)
         return out
 
+    def _thread(self, workspace_id: str, thread: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{"text": str(part.get("text") or ""), "media": self._media(workspace_id, list(part.get("media") or []))}
+                for part in thread]
+
     def _validate(self, workspace_id: str, draft: PostDraft, now: datetime,
                   check_past: bool = True) -> dict[str, ChannelRow]:
         channels = self.channels.get_many(workspace_id, list(dict.fromkeys(draft.channel_ids)))
@@ -226,6 +262,7 @@ class PostService:
         for channel in channels.values():
             if NETWORKS[channel.network].can_publish:  # the others are already refused above
                 problems.extend(self._content_problems(channel, draft, media))
+                problems.extend(self._network_problems(workspace_id, channel, draft))
         if problems:
             summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:3])
             raise ValidationFailed(f"The post is not valid: {summary}", details=problems)
@@ -256,6 +293,9 @@ class PostService:
                 problems.append({"field": f"media.{i}", "message": "give media_id or url"})
             elif self.media is not None and (problem := self.media.reference_problem(workspace_id, item)):
                 problems.append({"field": f"media.{i}.{problem[0]}", "message": problem[1]})
+        for n, part in enumerate(draft.thread):
+            inner = PostDraft("", [], {}, list(part.get("media") or []), None, None)
+            problems += [{**p, "field": f"thread.{n}.{p['field']}"} for p in self._media_problems(workspace_id, inner)]
         return problems
 
     def _media_facts(self, workspace_id: str, media: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -300,6 +340,71 @@ class PostService:
             problems.append({"field": "media", "network": channel.network,
                              "message": f"{channel.network} needs at least one image or video"})
         return problems
+
+
+    def _network_problems(self, workspace_id: str, channel: ChannelRow,
+                          draft: PostDraft) -> list[dict[str, Any]]:
+        """The network's own rules (ChecksContent), asked with the PublishRequest the engine will send; a
+        network without them takes no thread, first comment or options."""
+        variant = draft.variants.get(channel.channel_id) or {}
+        where = f"variants.{channel.channel_id}"
+        problems = [{"field": f"{where}.{name}", "network": channel.network,
+                     "message": f"channel {channel.channel_id} is on {channel.network}, not {name}"}
+                    for name in NETWORKS if name != channel.network and variant.get(name) is not None]
+        adapter = self.adapters(channel.network) if self.adapters else None
+        checks = getattr(adapter, "content_problems", None)
+        if not callable(checks):
+            return problems + _unchecked_problems(channel, draft, variant.get(channel.network))
+        request = self._request_for(workspace_id, channel, draft)
+        for problem in checks(request):
+            problems.append({"field": _api_field(problem.field, channel, variant), "network": channel.network,
+                             "message": f"{problem.message} ({channel.network}, channel {channel.name})"})
+        return problems
+
+    def _request_for(self, workspace_id: str, channel: ChannelRow, draft: PostDraft) -> PublishRequest:
+        from chalicelib.publishing.engine import build_request
+
+        post = PostRow(workspace_id, "new", draft.text, "draft", draft.channel_ids, self.clock.now(),
+                       self.clock.now(), variants=draft.variants, media=draft.media, thread=draft.thread,
+                       first_comment=draft.first_comment or None)
+        return build_request(post, channel.channel_id, channel.network,
+                             lambda item: self._described(workspace_id, item))
+
+    def _described(self, workspace_id: str, item: dict[str, Any]) -> MediaItem:
+        """A media item as the network's rules see it: what the media service knows (no bytes read)."""
+        from chalicelib.publishing.media import guess_mime
+
+        described = (self.media.describe(workspace_id, item["media_id"])
+                     if item.get("media_id") and self.media is not None else None) or {}
+        url = item.get("url")
+        return MediaItem(mime=str(described.get("mime") or item.get("mime") or guess_mime(str(url or ""))),
+                         alt=str(item.get("alt") or ""), url=url, media_id=item.get("media_id"),
+                         size=described.get("size"), duration_s=described.get("duration_s"),
+                         width=described.get("width"), height=described.get("height"))
+
+
+def _unchecked_problems(channel: ChannelRow, draft: PostDraft, options: Any) -> list[dict[str, Any]]:
+    problems = []
+    if draft.thread:
+        problems.append({"field": "thread", "network": channel.network,
+                         "message": f"Herald does not publish threads to {channel.network} (channel {channel.name})"})
+    if draft.first_comment:
+        problems.append({"field": "first_comment", "network": channel.network,
+                         "message": f"{channel.network} has no first comment in Herald (channel {channel.name})"})
+    if options:
+        problems.append({"field": f"variants.{channel.channel_id}.{channel.network}", "network": channel.network,
+                         "message": f"Herald takes no {channel.network} options"})
+    return problems
+
+
+def _api_field(field_name: str, channel: ChannelRow, variant: dict[str, Any]) -> str:
+    """An adapter's field (relative to the delivery) as the request named it."""
+    head, _, rest = field_name.partition(".")
+    if head == "options":
+        return f"variants.{channel.channel_id}.{channel.network}" + (f".{rest}" if rest else "")
+    if head == "text" and variant.get("text") is not None:
+        return f"variants.{channel.channel_id}.text"
+    return field_name
 
 
 def _unit(counting: str) -> str:

@@ -24,8 +24,36 @@ class MediaRef(RequestModel):
     alt: MultiLineText(2000) = ""
 
 
+NetworkOptions = Annotated[dict[str, Any], Field(max_length=20, description=(
+    "The network's own options for this channel's post (X `reply_settings`, LinkedIn `visibility`, "
+    "`document_title`, Threads `reply_control`, `topic_tag`...): checked by the network's rules when saved."))]
+
+
 class Variant(RequestModel):
     text: PostText | None = None
+    # `variants[channel_id].<network>`: options of the network of that channel only.
+    facebook: NetworkOptions | None = None
+    instagram: NetworkOptions | None = None
+    threads: NetworkOptions | None = None
+    linkedin: NetworkOptions | None = None
+    x: NetworkOptions | None = None
+    bluesky: NetworkOptions | None = None
+    mastodon: NetworkOptions | None = None
+    tiktok: NetworkOptions | None = None
+
+
+class ThreadPartIn(RequestModel):
+    """A part after the first of a thread (X, Threads): published as a reply to the part before."""
+
+    text: PostText = ""
+    media: Annotated[list[MediaRef], Field(max_length=10)] = Field(default_factory=list)
+
+
+Thread = Annotated[list[ThreadPartIn], Field(max_length=25, description=(
+    "The parts after the first, for networks that thread (X, Threads); refused on the others."))]
+FirstComment = Annotated[MultiLineText(10_000), Field(description=(
+    "A comment the account adds under its own post once it is out (Instagram, Facebook, LinkedIn); "
+    "refused on networks without one."))]
 
 
 class PostCreate(RequestModel):
@@ -33,6 +61,8 @@ class PostCreate(RequestModel):
     channel_ids: Annotated[list[str], Field(min_length=1, max_length=50)]
     variants: dict[str, Variant] = Field(default_factory=dict)
     media: Annotated[list[MediaRef], Field(max_length=10)] = Field(default_factory=list)
+    thread: Thread = Field(default_factory=list)
+    first_comment: FirstComment | None = None
     publish_at: Timestamp | None = None
     status: Literal["draft", "scheduled"] | None = None
 
@@ -42,6 +72,8 @@ class PostPatch(RequestModel):
     channel_ids: Annotated[list[str], Field(min_length=1, max_length=50)] | None = None
     variants: dict[str, Variant] | None = None
     media: Annotated[list[MediaRef], Field(max_length=10)] | None = None
+    thread: Thread | None = None
+    first_comment: FirstComment | None = Field(default=None, description="An empty string removes it.")
     publish_at: Timestamp | None = None
     status: Literal["draft", "scheduled"] | None = None
     version: Annotated[int, Field(strict=True, ge=1)] = Field(
@@ -50,6 +82,10 @@ class PostPatch(RequestModel):
 
 class ScheduleRequest(RequestModel):
     publish_at: Timestamp
+
+
+class DeliveredPart(BaseModel):
+    remote_id: str | None = Field(description="The part's id on the network; null while it is not out.")
 
 
 class Delivery(BaseModel):
@@ -62,6 +98,12 @@ class Delivery(BaseModel):
     last_error: str | None
     published_at: datetime | None
     due_at: datetime | None
+    thread: list[DeliveredPart] = Field(default_factory=list, description="One per part of the post's thread.")
+    first_comment_id: str | None = None
+    warnings: list[str] = Field(default_factory=list, description=(
+        "What went wrong after the post was out and cannot be undone (a refused first comment)."))
+    at_risk: bool = Field(default=False, description="The channel is not healthy: this may not go out.")
+    risk: str | None = Field(default=None, description="Why it is at risk, for a person (reconnect first).")
 
 
 class Post(BaseModel):
@@ -72,14 +114,19 @@ class Post(BaseModel):
     channel_ids: list[str]
     variants: dict[str, Variant]
     media: list[dict[str, Any]]
+    thread: list[dict[str, Any]] = Field(default_factory=list)
+    first_comment: str | None = None
     deliveries: list[Delivery]
     created_at: datetime
     updated_at: datetime
     version: int
+    at_risk: bool = Field(default=False, description="A delivery not yet out is on a channel that is not "
+                                                     "healthy (each delivery says why).")
 
 
 class PostListQuery(RequestModel):
     status: PostStatus | None = None
+    at_risk: bool | None = Field(default=None, description="Only posts with a delivery at risk (by time).")
     channel_id: str | None = None
     from_: Timestamp | None = Field(default=None, alias="from")
     to: Timestamp | None = None

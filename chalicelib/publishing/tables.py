@@ -3,6 +3,7 @@ Keys and indexes as in infra/resources.py."""
 from __future__ import annotations
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     DiscriminatorAttribute,
     ListAttribute,
     MapAttribute,
@@ -34,6 +35,12 @@ class DeliveriesByChannel(GlobalSecondaryIndex["PostTableRecord"]):
     publish_key = UnicodeAttribute(range_key=True)
 
 
+class DeliveriesAtRisk(GlobalSecondaryIndex["PostTableRecord"]):
+    Meta = index_meta("at_risk", DELIVERY_POST)
+    risk_workspace = UnicodeAttribute(hash_key=True)
+    publish_key = UnicodeAttribute(range_key=True)
+
+
 class DueDeliveries(GlobalSecondaryIndex["PostTableRecord"]):
     Meta = index_meta("due", DUE_WORK)
     due_shard = UnicodeAttribute(hash_key=True)
@@ -55,6 +62,7 @@ class PostTableRecord(Model):
     by_status = PostsByStatus()
     by_channel = DeliveriesByChannel()
     due = DueDeliveries()
+    at_risk = DeliveriesAtRisk()
 
 
 class PostRecord(PostTableRecord, discriminator="post"):
@@ -64,6 +72,9 @@ class PostRecord(PostTableRecord, discriminator="post"):
     channel_ids = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[var-annotated]
     variants = MapAttribute(default=dict)  # type: ignore[var-annotated]
     media = ListAttribute(default=list)  # type: ignore[var-annotated]
+    # The parts after the first (`[{text, media}]`) and the comment added under the post once it is out.
+    thread = ListAttribute(null=True)  # type: ignore[var-annotated]
+    first_comment = UnicodeAttribute(null=True)
     version = NumberAttribute(default=1)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
@@ -92,9 +103,20 @@ class DeliveryRecord(PostTableRecord, discriminator="delivery"):
     due_at = UnicodeAttribute(null=True)
     lease_until = UnicodeAttribute(null=True)
     claim_token = UnicodeAttribute(null=True)
+    # What the adapter recorded of a multi-step publish (JSON): a later attempt continues from it.
+    progress = UnicodeAttribute(null=True)
+    first_attempt_at = UnicodeAttribute(null=True)
+    # The last attempt was ambiguous: the next claim asks the network whether it published before publishing.
+    look_first = BooleanAttribute(null=True)
+    # What went wrong after the post was out (a refused first comment), shown while published.
+    warnings = ListAttribute(of=UnicodeAttribute, null=True)  # type: ignore[var-annotated]
     delivery_workspace_channel = UnicodeAttribute()
     due_shard = UnicodeAttribute(null=True)
     due_key = UnicodeAttribute(null=True)
+    # Why this unsent delivery may not go out (its channel's health: accounts/health_rules.py), and the
+    # workspace id while it is at risk (sparse index `at_risk`, GET /posts?at_risk=true).
+    at_risk = UnicodeAttribute(null=True)
+    risk_workspace = UnicodeAttribute(null=True)
 
 
 class MediaRecord(Model):
@@ -125,3 +147,12 @@ class SandboxPostRecord(Model):
     in_reply_to = UnicodeAttribute(null=True)
     # Only on the per-channel `~attempts` counter item.
     attempts = NumberAttribute(null=True)
+
+
+class RateSlotRecord(PostTableRecord, discriminator="rate_slots"):
+    """The deliveries in flight against one rate budget (a network, or one account on it): `holders` maps a
+    worker's claim token to the end of its lease, so a worker that dies frees its place when the lease ends.
+    Kept in the posts table (pk `budget#...`): no index attribute, so it costs no index write."""
+
+    holders = MapAttribute(default=dict)  # type: ignore[var-annotated]
+    seq = NumberAttribute(default=0)

@@ -10,11 +10,37 @@ if TYPE_CHECKING:  # the rows' modules load PynamoDB: only when a handler reads 
     from chalicelib.publishing.post_repository import DeliveryRow, PostRow
 
 
-def delivery_view(row: DeliveryRow) -> dict[str, Any]:
+def delivery_view(row: DeliveryRow, thread_parts: int = 0) -> dict[str, Any]:
+    parts = part_ids(row.progress)
     return {"channel_id": row.channel_id, "network": row.network, "status": row.status,
             "remote_id": row.remote_id, "remote_url": row.remote_url, "attempts": row.attempts,
             "last_error": row.last_error, "published_at": to_rfc3339(row.published_at),
-            "due_at": to_rfc3339(row.due_at) if row.status == "scheduled" else None}
+            "due_at": to_rfc3339(row.due_at) if row.status == "scheduled" else None,
+            "thread": [{"remote_id": parts[i] if i < len(parts) else None} for i in range(thread_parts)],
+            "first_comment_id": first_comment_id(row.progress), "warnings": row.warnings,
+            "at_risk": _at_risk(row), "risk": row.at_risk if _at_risk(row) else None}
+
+
+def part_ids(progress: dict[str, Any]) -> list[str | None]:
+    """The remote ids of the thread's parts after the first, as the adapters record them in their progress
+    (X `tweets`: every part's id in order; Threads `posts`: one step per part, its published `id`)."""
+    tweets = progress.get("tweets")
+    if isinstance(tweets, list):
+        return [str(tweet) for tweet in tweets[1:]]
+    posts = progress.get("posts")
+    if isinstance(posts, list):
+        return [str(step["id"]) if isinstance(step, dict) and step.get("id") else None for step in posts[1:]]
+    return []
+
+
+def first_comment_id(progress: dict[str, Any]) -> str | None:
+    """Meta records `first_comment_id`, LinkedIn `comment_urn`."""
+    found = progress.get("first_comment_id") or progress.get("comment_urn")
+    return str(found) if found and found != "unknown" else None
+
+
+def _at_risk(row: DeliveryRow) -> bool:
+    return bool(row.at_risk) and row.status in ("scheduled", "queued")
 
 
 def post_view(post: PostRow, deliveries: list[DeliveryRow]) -> dict[str, Any]:
@@ -26,8 +52,11 @@ def post_view(post: PostRow, deliveries: list[DeliveryRow]) -> dict[str, Any]:
         "channel_ids": post.channel_ids,
         "variants": post.variants,
         "media": post.media,
-        "deliveries": [delivery_view(d) for d in deliveries],
+        "thread": post.thread,
+        "first_comment": post.first_comment,
+        "deliveries": [delivery_view(d, len(post.thread)) for d in deliveries],
         "created_at": to_rfc3339(post.created_at),
         "updated_at": to_rfc3339(post.updated_at),
         "version": post.version,
+        "at_risk": any(_at_risk(d) for d in deliveries),
     }

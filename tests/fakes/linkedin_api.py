@@ -119,6 +119,7 @@ class LinkedInApi:
         self.requests: list[Recorded] = []
         self._authorizing: str | None = None
         self._failures: list[_Failure] = []
+        self._drops: list[tuple[str, str]] = []
         self._ids = itertools.count(7_100_000_000_000_000_001)
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
@@ -169,6 +170,20 @@ class LinkedInApi:
         """The next `times` calls of `method` on a path starting with `path` answer `status` and `body`."""
         with self._lock:
             self._failures.append(_Failure(method, path, status, body, times))
+
+    def drop_after(self, method: str, path: str) -> None:
+        """The next call of `method` on a path starting with `path` is done, then its connection is closed without
+        an answer: an ambiguous attempt (the work is done; Herald cannot know it)."""
+        with self._lock:
+            self._drops.append((method, path))
+
+    def dropped(self, request: Recorded) -> bool:
+        with self._lock:
+            for drop in self._drops:
+                if drop[0] == request.method and request.path.startswith(drop[1]):
+                    self._drops.remove(drop)
+                    return True
+        return False
 
     def calls(self, method: str | None = None, path: str = "") -> list[Recorded]:
         return [r for r in self.requests if (method is None or r.method == method) and r.path.startswith(path)]
@@ -546,6 +561,10 @@ def _handler_for(api: LinkedInApi) -> type[BaseHTTPRequestHandler]:
             recorded = Recorded(self.command, split.path, parse_qs(split.query),
                                 {key.lower(): value for key, value in self.headers.items()}, body)
             status, answer, headers = api.handle(recorded)
+            if api.dropped(recorded):
+                self.close_connection = True
+                self.connection.close()
+                return
             data = b"" if answer is None else json.dumps(answer).encode()
             self.send_response(status)
             for key, value in headers.items():

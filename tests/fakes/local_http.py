@@ -71,7 +71,7 @@ class LocalHttpFake:
     # -- lifecycle --------------------------------------------------------------------------------------------
 
     def start(self) -> Self:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server = _QuietServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, name=self.name, daemon=True).start()
         return self
@@ -147,6 +147,15 @@ class LocalHttpFake:
                 except Answer as answer:
                     return answer
         return self.not_found(request)
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (a timeout on Herald's side) is not the fake's error: say nothing."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def _handler_for(fake: LocalHttpFake) -> type[BaseHTTPRequestHandler]:

@@ -87,6 +87,7 @@ class _State:
     comments: list[dict[str, str]] = field(default_factory=list)
     quota: dict[str, dict[str, int]] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
+    drops: list[tuple[str, re.Pattern[str]]] = field(default_factory=list)
     requests: list[Seen] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
 
@@ -150,6 +151,21 @@ class MetaGraphFake:
         """The next `times` calls matching `method` and the regex `path` (fullmatch, no version) answer this."""
         error = GraphError(status, code, message, subcode, user_msg).body()
         self.state.failures.append(Failure(method, re.compile(path), status, error, headers or {}, times))
+
+    def drop_after(self, method: str, path: str) -> None:
+        """The next call matching `method` and the regex `path` (fullmatch, no version) is done, then its connection
+        is closed without an answer: an ambiguous attempt (the work is done; Herald cannot know it)."""
+        self.state.drops.append((method, re.compile(path)))
+
+    def dropped(self, method: str, raw_path: str) -> bool:
+        matched = VERSION_PATH.match(urlsplit(raw_path).path)
+        path = (matched.group("rest") if matched else raw_path).lstrip("/")
+        with self._lock:
+            for drop in self.state.drops:
+                if drop[0] == method and drop[1].fullmatch(path):
+                    self.state.drops.remove(drop)
+                    return True
+        return False
 
     def revoke(self, token: str) -> None:
         self.state.page_tokens.pop(token, None)
@@ -530,6 +546,10 @@ def _handler(fake: MetaGraphFake) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             status, body, headers = fake.answer(method, self.path, dict(self.headers.items()), raw)
+            if fake.dropped(method, self.path):
+                self.close_connection = True
+                self.connection.close()
+                return
             payload = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

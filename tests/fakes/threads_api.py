@@ -135,6 +135,7 @@ class ThreadsApi:
         self.scripted: dict[tuple[str, str], list[Scripted]] = {}
         self.requests: list[Recorded] = []
         self.problems: list[str] = []
+        self.drops: list[tuple[str, str]] = []
         self._server: ThreadingHTTPServer | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------------------
@@ -201,6 +202,19 @@ class ThreadsApi:
         with self._lock:
             self.scripted.setdefault((method, path), []).append(
                 Scripted(status, body, headers or {}, apply_first))
+
+    def drop_after(self, method: str, path: str) -> None:
+        """The next `method path` call (as sent: `/v1.0/1789/threads_publish`) is done, then its connection is
+        closed without an answer: an ambiguous attempt (the work is done; Herald cannot know it)."""
+        with self._lock:
+            self.drops.append((method, path))
+
+    def dropped(self, method: str, path: str) -> bool:
+        with self._lock:
+            if (method, path) in self.drops:
+                self.drops.remove((method, path))
+                return True
+        return False
 
     def published(self, user_id: str | None = None) -> list[Media]:
         with self._lock:
@@ -543,6 +557,10 @@ def _handler_for(fake: ThreadsApi) -> type[BaseHTTPRequestHandler]:
                 self._serve_media(split.path.removeprefix("/media/"))
                 return
             status, body, headers = fake.handle(recorded)
+            if fake.dropped(method, split.path):
+                self.close_connection = True
+                self.connection.close()
+                return
             payload = json.dumps(body).encode("utf-8")
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

@@ -14,6 +14,7 @@ PUBLIC = {("/health", "GET"), ("/openapi.json", "GET"), ("/calendar-feed/{token}
           # Each network signs its webhooks instead.
           ("/webhooks/meta", "GET"), ("/webhooks/meta", "POST"), ("/webhooks/x", "GET"), ("/webhooks/x", "POST"),
           ("/webhooks/linkedin", "GET"), ("/webhooks/linkedin", "POST"), ("/webhooks/tiktok", "POST"),
+          ("/webhooks/meta/deauthorize", "POST"),  # Meta signs it (signed_request)
           # The person's browser back from the network: its single-use `state` proves who began the connection.
           ("/oauth/callback/{network}", "GET")}
 
@@ -90,9 +91,11 @@ def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]
 
 def test_a_refused_webhook_signature_is_a_documented_401(document):
     receivers = [(m, p, o) for m, p, o in operations(document) if p.startswith("/webhooks/") and m == "POST"]
-    assert len(receivers) == 4
+    assert len(receivers) == 5  # meta, x, linkedin, tiktok, and Meta's deauthorize callback
     for method, path, operation in receivers:
-        assert {"400", "401", "413"} <= set(operation["responses"]), (method, path)
+        # Meta's deauthorize callback reads nothing unsigned: a malformed one is a bad signature (401).
+        expected = {"401", "413"} if path.endswith("/deauthorize") else {"400", "401", "413"}
+        assert expected <= set(operation["responses"]), (method, path)
     for method, path, operation in operations(document):
         if path.startswith("/webhooks/") and method == "GET":
             assert "403" in operation["responses"], (method, path)  # handshake_refused

@@ -49,7 +49,7 @@ def test_tables_get_their_keys_indexes_and_ttl(clients: AwsClients) -> None:
     assert posts["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"},
                                   {"AttributeName": "sk", "KeyType": "RANGE"}]
     assert sorted(index["IndexName"] for index in posts["GlobalSecondaryIndexes"]) == [
-        "by_channel", "by_status", "by_workspace", "due"]
+        "at_risk", "by_channel", "by_status", "by_workspace", "due"]
     ttl = clients.dynamodb.describe_time_to_live(TableName="herald-local-webhook-events")["TimeToLiveDescription"]
     assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at_epoch"}
 

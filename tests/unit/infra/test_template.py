@@ -104,6 +104,23 @@ def test_no_function_may_scan_a_table(template: dict[str, Any]) -> None:
     assert "dynamodb:Scan" not in actions and "dynamodb:Query" in actions
 
 
+def test_no_function_may_change_or_delete_the_audit_log(template: dict[str, Any]) -> None:
+    audit_table = _logical_id_of_table(template, "audit_log")
+    granted = [set(as_list(statement["Action"])) for _where, _kind, statement in iam_statements(template)
+               if audit_table in json.dumps(statement.get("Resource"))]
+    assert granted, "some function appends to the audit log"
+    changing = {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:*"}
+    assert all(not (actions & changing) for actions in granted), granted
+    assert any("dynamodb:PutItem" in actions for actions in granted)
+
+
+def _logical_id_of_table(template: dict[str, Any], logical: str) -> str:
+    from infra.resources import table_id
+
+    assert table_id(logical) in template["Resources"]
+    return table_id(logical)
+
+
 def test_every_function_runs_as_its_own_role_with_only_its_statements(template: dict[str, Any]) -> None:
     roles = of_type(template, "AWS::IAM::Role")
     for logical_id, properties in functions(template).items():

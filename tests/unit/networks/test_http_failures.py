@@ -1,5 +1,8 @@
+from http.client import RemoteDisconnected
+
 import pytest
 import requests
+from urllib3.exceptions import NewConnectionError
 
 from chalicelib.networks.base import AmbiguousError, AuthError, PermanentError, RetryableError
 from chalicelib.networks.http_failures import ErrorDetail, retry_after_seconds, send
@@ -30,7 +33,8 @@ def test_a_success_returns_the_response():
     "answer, error",
     [
         (requests.ConnectTimeout(), RetryableError),
-        (requests.ConnectionError(), RetryableError),
+        (requests.ConnectionError(NewConnectionError(None, "refused")), RetryableError),  # nothing was sent
+        (requests.ConnectionError(RemoteDisconnected("closed")), AmbiguousError),  # sent, no answer
         (requests.ReadTimeout(), AmbiguousError),
         (requests.exceptions.ChunkedEncodingError(), AmbiguousError),
         (FakeResponse(503, text="maintenance"), RetryableError),
@@ -43,6 +47,12 @@ def test_a_success_returns_the_response():
 def test_failures_map_to_what_the_engine_can_act_on(answer, error):
     with pytest.raises(error):
         call(answer)
+
+
+def test_a_read_whose_connection_broke_is_only_retried():
+    with pytest.raises(RetryableError):
+        send(FakeSession([requests.ConnectionError(RemoteDisconnected("closed"))]), "GET",
+             "https://api.example.test/x", network="Example", explain=explain)
 
 
 def test_the_message_carries_the_network_and_its_own_words():

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 import requests
+from urllib3.exceptions import NewConnectionError
 
 from chalicelib.networks import meta, meta_errors
 from chalicelib.networks.base import (
@@ -453,7 +454,8 @@ class TestReplies:
 
     def test_a_read_timeout_is_ambiguous_and_a_refused_connection_retryable(self):
         adapter = meta.make_adapter(
-            FakeSession([requests.ReadTimeout(), requests.ConnectionError(), requests.ConnectTimeout()]),
+            FakeSession([requests.ReadTimeout(), requests.ConnectionError(NewConnectionError(None, "refused")),
+                         requests.ConnectTimeout()]),
             fixed_clock(),
         )
         with pytest.raises(AmbiguousError):

@@ -125,13 +125,13 @@ class TestAdapter:
                 channel("tiktok"), ReplyRequest(reply_id="r", text="hi", in_reply_to="1")
             )
 
-    def test_publishing_is_refused_clearly(self):
-        with pytest.raises(PermanentError, match="publishing to tiktok is not supported yet"):
+    def test_a_post_without_media_is_refused_clearly(self):
+        with pytest.raises(PermanentError, match="one video or 1 to 35 photos"):
             tiktok.make_adapter().publish(channel("tiktok"), PublishRequest("d_1", "hi"))
 
     def test_limits(self):
         limits = tiktok.make_adapter().limits
-        assert (limits.max_text, limits.text_counting, limits.requires_media) == (2200, "utf16", True)
+        assert (limits.max_text, limits.text_counting, limits.requires_media) == (4000, "utf16", True)  # captions: 2200
 
     def test_describe_account_reads_the_open_id(self):
         http = FakeSession(
