@@ -215,3 +215,27 @@ class TestAccountsAndOAuth:
         url = google_business.make_oauth(clock=clock).authorize_url(APP, "https://h.example/cb", "s", "c")
         assert "scope=https%3A%2F%2Fwww.googleapis.com%2Fauth%2Fbusiness.manage" in url
         assert "access_type=offline" in url and "prompt=consent" in url
+
+
+class TestDocumentedPayloads:
+    def test_an_event_is_sent_in_the_documented_shape(self, adapter, fake):
+        from tests.support.events import load_event
+
+        documented = load_event("google_business", "local_post_event.json")
+        adapter.publish(channel(fake), request(documented["summary"], options={"topic_type": "EVENT", "event": {
+            "title": "Halloween Spook-tacular!", "start_date": "2017-10-31", "end_date": "2017-10-31",
+            "start_time": "09:00", "end_time": "17:00"}}))
+        body = sent(fake)[0]
+        assert body["event"] == documented["event"] and body["topicType"] == documented["topicType"]
+
+    def test_the_documented_validation_error_names_its_field(self):
+        from tests.support.events import load_event
+
+        class Documented:
+            status_code, headers, text = 400, {}, ""
+
+            def json(self) -> Any:
+                return load_event("google_business", "invalid_argument.json")
+
+        detail = google_business.explain_error(Documented())
+        assert detail.sentence and "summary: The summary contains a phone number" in detail.sentence

@@ -366,3 +366,36 @@ class TestOAuth:
         fake.fail("POST", "/token", 503, {"error": "backend"})
         with pytest.raises(RetryableError):
             oauth.refresh(APP, {"refresh_token": fake.refresh_token_for(CHANNEL_ID)})
+
+
+class Documented:
+    """A response carrying a documented payload (tests/events/youtube)."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        self.status_code, self._body, self.headers, self.text = status, body, {}, ""
+
+    def json(self) -> Any:
+        return self._body
+
+
+class TestDocumentedPayloads:
+    def test_the_documented_quota_error_waits_for_the_pacific_midnight(self):
+        from tests.support.events import load_event
+
+        detail = youtube.explain_error(Documented(403, load_event("youtube", "quota_exceeded.json")), now=START)
+        assert detail.rate_limited and detail.retry_after_s == 23 * 3600
+
+    def test_the_documented_channel_list_is_the_account(self):
+        from tests.support.events import load_event
+
+        found = youtube.my_channel(load_event("youtube", "channels_mine.json"))
+        assert found["id"] == "UC_x5XG1OV2P6uZZ5FSM9Ttw"
+
+    def test_the_session_body_has_the_documented_shape(self, adapter, fake):
+        from tests.support.events import load_event
+
+        with pytest.raises(StillProcessing):
+            adapter.publish(channel(fake), request(options={"made_for_kids": False, "tags": ["coffee"]}))
+        documented = load_event("youtube", "upload_session_request.json")
+        sent = fake.calls("POST", "/upload/youtube/v3/videos")[0].json()
+        assert {k: set(v) for k, v in sent.items()} == {k: set(v) for k, v in documented.items()}
