@@ -161,10 +161,17 @@ class Container:
         if network == "reddit":  # Reddit refuses a call without the app's own descriptive User-Agent
             return module.make_adapter(clock=self.clock, base_url=self.settings.reddit_api_url,
                                        user_agent=self.settings.reddit_user_agent)
+        if network == "youtube":  # uploads go to their own host
+            return module.make_adapter(clock=self.clock, base_url=self.settings.youtube_api_url,
+                                       upload_url=self.settings.youtube_upload_url)
+        if network == "google_business":  # local posts on v4; locations on Business Information v1
+            return module.make_adapter(clock=self.clock, base_url=self.settings.google_business_api_url,
+                                       business_information_url=self.settings.google_business_information_url)
         base_url = {"x": self.settings.x_api_url, "linkedin": self.settings.linkedin_api_url,
                     "tiktok": self.settings.tiktok_api_url, "threads": self.settings.threads_api_url,
                     "pinterest": self.settings.pinterest_api_url,
-                    "telegram": self.settings.telegram_api_url}.get(network)
+                    "telegram": self.settings.telegram_api_url,
+                    "whatsapp": self.settings.meta_graph_url}.get(network)
         if base_url:
             return module.make_adapter(clock=self.clock, base_url=base_url)
         return module.make_adapter(clock=self.clock)
@@ -202,6 +209,15 @@ class Container:
             "reddit": lambda: (module.make_oauth(clock=clock, auth_url=s.reddit_auth_url, api_url=s.reddit_api_url,
                                                  user_agent=s.reddit_user_agent),
                                OAuthApp(s.reddit_client_id, s.reddit_client_secret)),
+            # One OAuth client of Herald's Google Cloud project serves YouTube and Business Profile.
+            "youtube": lambda: (module.make_oauth(clock=clock, api_url=s.youtube_api_url,
+                                                  authorize_url=s.google_authorize_url, token_url=s.google_token_url),
+                                OAuthApp(s.google_client_id, s.google_client_secret)),
+            "google_business": lambda: (module.make_oauth(
+                clock=clock, account_management_url=s.google_account_management_url,
+                business_information_url=s.google_business_information_url,
+                authorize_url=s.google_authorize_url, token_url=s.google_token_url),
+                OAuthApp(s.google_client_id, s.google_client_secret)),
         }
         if network not in builders:
             raise KeyError(f"{network} does not connect by OAuth")

@@ -52,6 +52,10 @@ APP_SETTINGS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
                ("tiktok_client_secret", "HERALD_TIKTOK_CLIENT_SECRET")),
     "reddit": (("reddit_client_id", "HERALD_REDDIT_CLIENT_ID"),
                ("reddit_client_secret", "HERALD_REDDIT_CLIENT_SECRET")),
+    "youtube": (("google_client_id", "HERALD_GOOGLE_CLIENT_ID"),
+                ("google_client_secret", "HERALD_GOOGLE_CLIENT_SECRET")),
+    "google_business": (("google_client_id", "HERALD_GOOGLE_CLIENT_ID"),
+                        ("google_client_secret", "HERALD_GOOGLE_CLIENT_SECRET")),
 }
 OAUTH_NETWORKS = tuple(APP_SETTINGS)
 # What networks send back when the person said no (RFC 6749 `access_denied`; LinkedIn's own words for it).

@@ -34,7 +34,8 @@ log = logging.getLogger("herald.tokens")
 
 # The networks whose tokens Herald refreshes, and the credential a refresh needs.
 REFRESHED_BY = {"x": "refresh_token", "linkedin": "refresh_token", "threads": "access_token",
-                "tiktok": "refresh_token", "pinterest": "refresh_token", "reddit": "refresh_token"}
+                "tiktok": "refresh_token", "pinterest": "refresh_token", "reddit": "refresh_token",
+                "youtube": "refresh_token", "google_business": "refresh_token"}
 # Meta keeps the expiry of the user token the Page token came from: the grant's own horizon.
 GRANT_EXPIRY_FIELDS = ("user_token_expires_at",)
 REFRESH_MARGIN = timedelta(minutes=10)  # on use: a token lapsing within this is refreshed first

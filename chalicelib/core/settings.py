@@ -109,6 +109,17 @@ class Settings:
     # URL must be on (https://discord.com/api/webhooks/<id>/<token>) and where its requests go.
     telegram_api_url: str = "https://api.telegram.org"
     discord_api_url: str = "https://discord.com/api"
+    # Google (YouTube and Google Business Profile share one OAuth client of Herald's Google Cloud project):
+    # the consent page, the token endpoint, and each API's host.
+    google_client_id: str = ""
+    google_client_secret: str = field(default="", repr=False)
+    google_authorize_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    google_token_url: str = "https://oauth2.googleapis.com/token"
+    youtube_api_url: str = "https://www.googleapis.com/youtube/v3"
+    youtube_upload_url: str = "https://www.googleapis.com/upload/youtube/v3"
+    google_business_api_url: str = "https://mybusiness.googleapis.com/v4"
+    google_account_management_url: str = "https://mybusinessaccountmanagement.googleapis.com/v1"
+    google_business_information_url: str = "https://mybusinessbusinessinformation.googleapis.com/v1"
 
     def table(self, logical: str) -> str:
         return self.tables[logical]
@@ -161,6 +172,8 @@ def load_settings() -> Settings:
         reddit_client_id=os.environ.get("HERALD_REDDIT_CLIENT_ID", ""),
         reddit_client_secret=os.environ.get("HERALD_REDDIT_CLIENT_SECRET", ""),
         reddit_user_agent=os.environ.get("HERALD_REDDIT_USER_AGENT", ""),
+        google_client_id=os.environ.get("HERALD_GOOGLE_CLIENT_ID", ""),
+        google_client_secret=os.environ.get("HERALD_GOOGLE_CLIENT_SECRET", ""),
         x_client_id=os.environ.get("HERALD_X_CLIENT_ID", ""),
         x_client_secret=os.environ.get("HERALD_X_CLIENT_SECRET", ""),
         x_authorize_url=os.environ.get("HERALD_X_AUTHORIZE_URL", "https://x.com/i/oauth2/authorize").rstrip("/"),
@@ -178,7 +191,14 @@ NETWORK_API_URLS = {"meta_graph_url": "HERALD_META_GRAPH_URL", "x_api_url": "HER
                     "pinterest_authorize_url": "HERALD_PINTEREST_AUTHORIZE_URL",
                     "reddit_api_url": "HERALD_REDDIT_API_URL", "reddit_auth_url": "HERALD_REDDIT_AUTH_URL",
                     "tiktok_authorize_url": "HERALD_TIKTOK_AUTHORIZE_URL",
-                    "telegram_api_url": "HERALD_TELEGRAM_API_URL", "discord_api_url": "HERALD_DISCORD_API_URL"}
+                    "telegram_api_url": "HERALD_TELEGRAM_API_URL", "discord_api_url": "HERALD_DISCORD_API_URL",
+                    "google_authorize_url": "HERALD_GOOGLE_AUTHORIZE_URL",
+                    "google_token_url": "HERALD_GOOGLE_TOKEN_URL",
+                    "youtube_api_url": "HERALD_YOUTUBE_API_URL",
+                    "youtube_upload_url": "HERALD_YOUTUBE_UPLOAD_URL",
+                    "google_business_api_url": "HERALD_GOOGLE_BUSINESS_API_URL",
+                    "google_account_management_url": "HERALD_GOOGLE_ACCOUNT_MANAGEMENT_URL",
+                    "google_business_information_url": "HERALD_GOOGLE_BUSINESS_INFORMATION_URL"}
 
 
 def _network_api_urls() -> dict[str, str]:

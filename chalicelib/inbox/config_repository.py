@@ -30,6 +30,10 @@ class SavedReplyRecord(Model):
     text = UnicodeAttribute()
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
+    # What may be sent outside a messaging window (WhatsApp template, Messenger message tag); optional.
+    template_name = UnicodeAttribute(null=True)
+    template_language = UnicodeAttribute(null=True)
+    message_tag = UnicodeAttribute(null=True)
 
 
 class ListeningRuleRecord(Model):
@@ -92,6 +96,9 @@ class SavedReplyRow:
     text: str
     created_at: str
     updated_at: str
+    template_name: str | None = None
+    template_language: str | None = None
+    message_tag: str | None = None
 
 
 @dataclass
@@ -137,7 +144,8 @@ def _time(text: str) -> datetime:
 
 
 def _saved_row(workspace_id: str, r: SavedReplyRecord) -> SavedReplyRow:
-    return SavedReplyRow(workspace_id, r.sk, r.name, r.text, r.created_at, r.updated_at)
+    return SavedReplyRow(workspace_id, r.sk, r.name, r.text, r.created_at, r.updated_at, r.template_name,
+                         r.template_language, r.message_tag)
 
 
 def _rule_row(workspace_id: str, r: ListeningRuleRecord) -> RuleRow:
@@ -156,7 +164,9 @@ class InboxConfigRepository:
 
     def put_saved_reply(self, row: SavedReplyRow) -> None:
         SavedReplyRecord(_pk(row.workspace_id, "saved_reply"), row.saved_reply_id, name=row.name,
-                         text=row.text, created_at=row.created_at, updated_at=row.updated_at).save()
+                         text=row.text, created_at=row.created_at, updated_at=row.updated_at,
+                         template_name=row.template_name, template_language=row.template_language,
+                         message_tag=row.message_tag).save()
 
     def get_saved_reply(self, workspace_id: str, saved_reply_id: str) -> SavedReplyRow | None:
         try:

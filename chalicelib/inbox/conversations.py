@@ -277,15 +277,17 @@ class InboxService:
         idempotency key, a repeated request (a double click, a retried call) answers with the
         reply the first one made, and nothing is sent twice."""
         conversation, messages = self.get(workspace_id, conversation_id)
-        if saved_reply_id:
-            text = self.saved_replies.render(workspace_id, saved_reply_id, variables or {})
-        if not text or not text.strip():
-            raise ValidationFailed.field("text", "a reply needs some text")
+        text, outside_window = self._compose(workspace_id, text, saved_reply_id, variables)
         target = _reply_target(messages, in_reply_to)
         channel = self.channels.find(workspace_id, conversation.channel_id)
         if channel is None:
             raise Conflict("The channel of this conversation was disconnected; reconnect it to reply.",
                            code="channel_gone")
+        draft = ReplyRequest(reply_id="", text=text, in_reply_to=target.message_id or "",
+                             thread=dict(target.reply_context), kind=target.kind,  # type: ignore[arg-type]
+                             **outside_window)
+        adapter = self.adapters(channel.network)
+        _refuse_closed_window(adapter, draft)
         now = self.clock.now()
         keyed = idempotency_key is not None
         pending = MessageRow(
@@ -298,11 +300,9 @@ class InboxService:
         earlier = self.repository.start_reply(pending, keyed=keyed)
         if earlier is not None:
             return self._earlier_reply(earlier, pending), conversation
-        request = ReplyRequest(reply_id=pending.reply_id or "", text=text,
-                               in_reply_to=target.message_id or "", thread=dict(target.reply_context),
-                               kind=target.kind)  # type: ignore[arg-type]
+        request = replace(draft, reply_id=pending.reply_id or "")
         try:
-            result = self.adapters(channel.network).reply(self.channels.context_for(channel), request)
+            result = adapter.reply(self.channels.context_for(channel), request)
         except NetworkError as error:
             return self._reply_failed(pending, channel, error), conversation
         except Exception as error:  # a bug after the request may have gone out: say so, never resend
@@ -330,6 +330,17 @@ class InboxService:
                 log.exception("Could not count the first response of %s", conversation_id)
         return sent, conversation
 
+    def _compose(self, workspace_id: str, text: str | None, saved_reply_id: str | None,
+                 variables: dict[str, str] | None) -> tuple[str, dict[str, Any]]:
+        """The reply's text, and what its saved reply may send once a messaging window closed."""
+        outside_window: dict[str, Any] = {}
+        if saved_reply_id:
+            text = self.saved_replies.render(workspace_id, saved_reply_id, variables or {})
+            outside_window = _outside_window(self.saved_replies.get(workspace_id, saved_reply_id))
+        if not text or not text.strip():
+            raise ValidationFailed.field("text", "a reply needs some text")
+        return text, outside_window
+
     def _earlier_reply(self, earlier: MessageRow, pending: MessageRow) -> MessageRow:
         if earlier.text != pending.text:
             raise Conflict("This Idempotency-Key was used for a different reply; use a new key for a new reply.",
@@ -347,6 +358,23 @@ class InboxService:
             self.channels.mark_needs_reauth(channel.workspace_id, channel.channel_id)
         self.repository.reply_failed(pending, failure.status, failure.message)
         return replace(pending, delivery_status=failure.status, error=failure.message)
+
+
+def _refuse_closed_window(adapter: Any, draft: ReplyRequest) -> None:
+    """A messaging network whose window closed (WhatsApp, Messenger: 24 hours) refuses a reply that names no
+    template or tag before anything is recorded or sent: a 409 a person reads, not a failed reply."""
+    problem = getattr(adapter, "reply_problem", None)
+    reason = problem(draft) if problem is not None else None
+    if reason:
+        raise Conflict(reason, code="reply_window_closed")
+
+
+def _outside_window(saved: Any) -> dict[str, Any]:
+    """What a saved reply may send after a messaging window closed (WhatsApp template, Messenger tag)."""
+    fields = {"template_name": saved.template_name, "message_tag": saved.message_tag}
+    if saved.template_language:
+        fields["template_language"] = saved.template_language
+    return {name: value for name, value in fields.items() if value}
 
 
 def keyed_reply_id(workspace_id: str, conversation_id: str, idempotency_key: str) -> str:

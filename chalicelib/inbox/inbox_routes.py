@@ -69,7 +69,8 @@ def saved_reply_view(row: SavedReplyRow) -> dict[str, Any]:
 
     return {"id": row.saved_reply_id, "name": row.name, "text": row.text,
             "placeholders": placeholders(row.text),
-            "created_at": row.created_at, "updated_at": row.updated_at}
+            "created_at": row.created_at, "updated_at": row.updated_at, "template_name": row.template_name,
+            "template_language": row.template_language, "message_tag": row.message_tag}
 
 
 def rule_view(row: RuleRow) -> dict[str, Any]:
@@ -163,7 +164,8 @@ def list_saved_replies(call: Call[Container]) -> dict[str, Any]:
        role="editor", body=SavedReplyCreate, response=SavedReply, status=201)
 def create_saved_reply(call: Call[Container]) -> dict[str, Any]:
     body: SavedReplyCreate = call.body
-    return saved_reply_view(call.deps.saved_replies.create(call.workspace_id, body.name, body.text))
+    return saved_reply_view(call.deps.saved_replies.create(call.workspace_id, body.name, body.text,
+                                                           outside_window(body)))
 
 
 @route(bp, "/saved-replies/{saved_reply_id}", "PATCH", summary="Edit a saved reply", tag="saved-replies",
@@ -171,7 +173,13 @@ def create_saved_reply(call: Call[Container]) -> dict[str, Any]:
 def update_saved_reply(call: Call[Container], saved_reply_id: str) -> dict[str, Any]:
     body: SavedReplyPatch = call.body
     return saved_reply_view(call.deps.saved_replies.update(call.workspace_id, saved_reply_id, body.name,
-                                                             body.text))
+                                                             body.text, outside_window(body)))
+
+
+def outside_window(body: SavedReplyCreate | SavedReplyPatch) -> dict[str, str]:
+    """The fields given for a closed messaging window (absent ones are left as they are)."""
+    fields = ("template_name", "template_language", "message_tag")
+    return {name: getattr(body, name) for name in fields if name in body.model_fields_set}
 
 
 @route(bp, "/saved-replies/{saved_reply_id}", "DELETE", summary="Delete a saved reply", tag="saved-replies",

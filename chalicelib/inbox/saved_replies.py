@@ -65,9 +65,10 @@ class SavedReplyService:
     def _now(self) -> str:
         return to_rfc3339(self.clock.now()) or ""
 
-    def create(self, workspace_id: str, name: str, text: str) -> SavedReplyRow:
+    def create(self, workspace_id: str, name: str, text: str,
+               outside_window: Mapping[str, str | None] | None = None) -> SavedReplyRow:
         now = self._now()
-        row = SavedReplyRow(workspace_id, new_id("sr"), name, text, now, now)
+        row = SavedReplyRow(workspace_id, new_id("sr"), name, text, now, now, **(outside_window or {}))
         self.config.put_saved_reply(row)
         return row
 
@@ -82,10 +83,12 @@ class SavedReplyService:
         return self.config.list_saved_replies(workspace_id, limit, cursor)
 
     def update(self, workspace_id: str, saved_reply_id: str, name: str | None,
-               text: str | None) -> SavedReplyRow:
+               text: str | None, outside_window: Mapping[str, str | None] | None = None) -> SavedReplyRow:
         row = self.get(workspace_id, saved_reply_id)
         row.name = name if name is not None else row.name
         row.text = text if text is not None else row.text
+        for field, value in (outside_window or {}).items():  # template_name, template_language, message_tag
+            setattr(row, field, value)
         row.updated_at = self._now()
         self.config.put_saved_reply(row)
         return row

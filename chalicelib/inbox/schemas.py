@@ -110,14 +110,28 @@ class ReplyResult(BaseModel):
     conversation: Conversation
 
 
+# What a saved reply may carry for a messaging network's closed window: an approved WhatsApp template (its
+# name and language code, as approved in WhatsApp Manager) or a Messenger message tag.
+TemplateName = Annotated[str, Field(pattern=r"^[a-z0-9_]{1,512}$",
+                                    description="An approved WhatsApp template, sent outside the 24-hour window.")]
+TemplateLanguage = Annotated[str, Field(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$", description="e.g. en_US")]
+MessageTag = Literal["HUMAN_AGENT", "CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE", "ACCOUNT_UPDATE"]
+
+
 class SavedReplyCreate(RequestModel):
     name: Name
     text: ReplyText
+    template_name: TemplateName | None = None
+    template_language: TemplateLanguage | None = None
+    message_tag: MessageTag | None = Field(default=None, description="Messenger: sent outside the 24-hour window.")
 
 
 class SavedReplyPatch(RequestModel):
     name: Name | None = None
     text: ReplyText | None = None
+    template_name: TemplateName | None = None
+    template_language: TemplateLanguage | None = None
+    message_tag: MessageTag | None = None
 
 
 class SavedReply(BaseModel):
@@ -127,6 +141,9 @@ class SavedReply(BaseModel):
     placeholders: list[str]
     created_at: datetime
     updated_at: datetime
+    template_name: str | None = None
+    template_language: str | None = None
+    message_tag: str | None = None
 
 
 class SavedReplyPage(BaseModel):

@@ -132,6 +132,12 @@ class ReplyRequest:
     in_reply_to: str
     thread: Mapping[str, Any] = field(default_factory=dict)
     kind: EventKind = "comment"
+    # Outside a messaging network's customer-service window (WhatsApp, Messenger: 24 hours after the person's
+    # last message) only these may be sent: an approved WhatsApp template (its name and language code), or a
+    # Messenger message tag (HUMAN_AGENT...). They come from the saved reply the reply names.
+    template_name: str | None = None
+    template_language: str = "en_US"
+    message_tag: str | None = None
 
 
 @dataclass(frozen=True)

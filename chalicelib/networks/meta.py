@@ -116,8 +116,12 @@ answer_handshake = verify_subscription
 def parse_webhook(payload: dict[str, Any]) -> ParsedWebhook:
     parsed = ParsedWebhook()
     kind = payload.get("object") if isinstance(payload, dict) else None
+    if kind == "whatsapp_business_account":  # WhatsApp Cloud API messages: the same app, receiver and signature
+        from chalicelib.networks import whatsapp
+
+        return whatsapp.parse_entries(payload, parsed)
     if kind not in ("page", "instagram"):
-        parsed.errors.append(f"object {kind!r} is not page or instagram")
+        parsed.errors.append(f"object {kind!r} is not page, instagram or whatsapp_business_account")
         return parsed
     network = "facebook" if kind == "page" else "instagram"
     try:
@@ -262,6 +266,10 @@ def _message(network: str, account_id: str, item: Mapping[str, Any]) -> InboundE
     deleted = message.get("is_deleted") is True
     reply_to = message.get("reply_to")
     our_key = "page_id" if network == "facebook" else "ig_user_id"
+    occurred = moment_from_epoch(item.get("timestamp"), "timestamp")
+    context = {"recipient_id": other, our_key: ours, "mid": mid}
+    if not outbound:  # the standard messaging window runs from the person's last message
+        context["received_at"] = occurred.isoformat()
     return InboundEvent(
         network=network,
         account_id=ours or account_id,
@@ -273,10 +281,10 @@ def _message(network: str, account_id: str, item: Mapping[str, Any]) -> InboundE
         message_id=mid,
         direction="outbound" if outbound else "inbound",
         text=_message_text(message),
-        occurred_at=moment_from_epoch(item.get("timestamp"), "timestamp"),
+        occurred_at=occurred,
         author_id=sender_id,
         parent_id=optional_text(reply_to, "mid"),
-        reply_context={"recipient_id": other, our_key: ours, "mid": mid},
+        reply_context=context,
     )
 
 
@@ -399,20 +407,37 @@ class MetaAdapter(InboxNetworkAdapter):
         body = self._call(channel, "POST", url, json={"message": request.text})
         return self._result(str(body.get("id", "")))
 
+    def reply_problem(self, request: ReplyRequest) -> str | None:
+        """Why a direct message cannot be sent now: Messenger's and Instagram's standard messaging window
+        (24 hours from the person's last message) closed and the reply names no message tag."""
+        if request.kind != "message" or request.message_tag:
+            return None
+        from chalicelib.networks.whatsapp import SERVICE_WINDOW, received_at
+
+        last = received_at(request.thread)
+        if last is None or self._clock.now() - last <= SERVICE_WINDOW:
+            return None
+        closed = (last + SERVICE_WINDOW).strftime("%Y-%m-%d %H:%M UTC")
+        return (f"The 24-hour standard messaging window of this {self.network.capitalize()} conversation closed at "
+                f"{closed}: only a message with a message tag (such as HUMAN_AGENT) can be sent now. Reply with a "
+                "saved reply that names a message tag.")
+
     def _send_message(self, channel: ChannelContext, request: ReplyRequest) -> PublishResult:
         recipient = request.thread.get("recipient_id")
         if not recipient:
             raise PermanentError("this conversation has no recipient to answer")
+        problem = self.reply_problem(request)
+        if problem:
+            raise PermanentError(problem)
         sender = channel.settings.get("page_id") or request.thread.get("page_id") or "me"
+        # Inside the window a reply is a RESPONSE; a tagged message is MESSAGE_TAG (Send API, messaging_type).
+        kind = {"messaging_type": "MESSAGE_TAG", "tag": request.message_tag} if request.message_tag else {
+            "messaging_type": "RESPONSE"}
         body = self._call(
             channel,
             "POST",
             f"{self.graph_url}/{sender}/messages",
-            json={
-                "recipient": {"id": str(recipient)},
-                "messaging_type": "RESPONSE",
-                "message": {"text": request.text},
-            },
+            json={"recipient": {"id": str(recipient)}, **kind, "message": {"text": request.text}},
         )
         return self._result(str(body.get("message_id", "")))
 

@@ -128,11 +128,28 @@ class RedditSettings(ChannelSettings):
     username: Annotated[str, Field(strict=True, pattern=r"^[A-Za-z0-9_-]{3,20}$")] | None = None
     # The subreddit submissions go to unless a post names one (variants[ch].reddit.subreddit).
     subreddit: Annotated[str, Field(strict=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")] | None = None
+
+
 class TelegramSettings(ChannelSettings):
     # The chat a bot posts to: its id (-100... for channels and supergroups) or a public channel's @username
     # when connecting; Telegram's numeric id replaces it once getChat has answered.
     chat_id: Annotated[str, Field(strict=True, pattern=r"^(-?[0-9]{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31})$")] \
         | None = None
+
+
+class WhatsAppSettings(ChannelSettings):
+    # The business phone number's id in the Cloud API (not the phone number itself).
+    phone_number_id: NumericId | None = None
+
+
+class YouTubeSettings(ChannelSettings):
+    youtube_channel_id: Annotated[str, Field(strict=True, pattern=r"^UC[A-Za-z0-9_-]{22}$")] | None = None
+
+
+class GoogleBusinessSettings(ChannelSettings):
+    # The location posts go to, and the Business Profile account it belongs to (the v4 path names both).
+    google_account_id: NumericId | None = None
+    location_id: NumericId | None = None
 
 
 class SandboxCredentials(_Schema):
@@ -203,6 +220,15 @@ class RefreshableCredentials(_Schema):
     expires_at: Instant | None = None
 
 
+class GoogleCredentials(_Schema):
+    """Google's OAuth 2.0 grant (YouTube, Business Profile): an access token of an hour, the refresh token
+    (offline access) that renews it, and when the access token lapses (RFC 3339)."""
+
+    access_token: Secret
+    refresh_token: Secret
+    expires_at: Instant | None = None
+
+
 @dataclass(frozen=True)
 class NetworkSpec:
     name: str
@@ -256,6 +282,15 @@ NETWORKS: dict[str, NetworkSpec] = {
                     verified_by="getMe, getChat, getChatMember (the bot administers the chat and may post)"),
         NetworkSpec("discord", "chalicelib.networks.discord", DiscordCredentials, ChannelSettings,
                     verified_by="GET {webhook_url} (the webhook's channel and guild)"),
+        # WhatsApp Business (Cloud API): the inbox only; messages come by the Meta webhook.
+        NetworkSpec("whatsapp", "chalicelib.networks.whatsapp", AccessTokenCredentials, WhatsAppSettings,
+                    "phone_number_id", can_publish=False,
+                    verified_by="GET /{phone_number_id}?fields=display_phone_number,verified_name"),
+        NetworkSpec("youtube", "chalicelib.networks.youtube", GoogleCredentials, YouTubeSettings,
+                    "youtube_channel_id", verified_by="GET /youtube/v3/channels?part=snippet&mine=true"),
+        NetworkSpec("google_business", "chalicelib.networks.google_business", GoogleCredentials,
+                    GoogleBusinessSettings, "location_id",
+                    verified_by="GET mybusinessbusinessinformation /v1/locations/{location_id}?readMask=name,title"),
     )
 }
 

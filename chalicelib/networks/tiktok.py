@@ -165,7 +165,7 @@ class TikTokAdapter(InboxNetworkAdapter):
         user = object_at(object_at(body, "data"), "user")
         open_id = user.get("open_id")
         if not isinstance(open_id, str) or not open_id or len(open_id) > 128 or not open_id.isprintable():
-            raise PermanentError("tiktok returned no open_id for this account")
+            raise PermanentError("TikTok returned no open_id for this account")
         return {"handle": str(user.get("display_name") or open_id), "account_id": open_id}
 
     def account_notes(self) -> tuple[str, ...]:
@@ -189,11 +189,11 @@ class TikTokAdapter(InboxNetworkAdapter):
     def _initialise(self, channel: ChannelContext, request: PublishRequest, state: dict[str, Any]) -> None:
         kind = rules.kind_of(request.media)
         if kind is None:
-            raise PermanentError("a TikTok post is one video or 1 to 35 photos")
+            raise PermanentError("A TikTok post is one video or 1 to 35 photos")
         try:
             options = rules.parse_options(request.options)
         except ValidationError:
-            raise PermanentError("the post's TikTok options are not valid (a privacy level is required)") from None
+            raise PermanentError("The post's TikTok options are not valid (a privacy level is required)") from None
         if not self.app_audited and options.privacy_level != rules.PRIVATE:
             raise PermanentError(rules.ERROR_SENTENCES["unaudited_client_can_only_post_to_private_accounts"])
         creator = self._creator_info(channel)
@@ -273,7 +273,7 @@ class TikTokAdapter(InboxNetworkAdapter):
         is not sent twice: the status's `uploaded_bytes` says how far TikTok got."""
         item = request.media[0]
         if item.stream is None:
-            raise PermanentError("the video can no longer be read to upload it to TikTok")
+            raise PermanentError("The video can no longer be read to upload it to TikTok")
         plan = rules.ChunkPlan(int(state["video_size"]), int(state["chunk_size"]), int(state["total_chunk_count"]))
         done = int(state.get("uploaded_chunks") or 0)
         if state.get("upload_started"):
@@ -288,7 +288,7 @@ class TikTokAdapter(InboxNetworkAdapter):
         for index, piece in rules.chunks_from(item.stream(plan.chunk_size), plan, done):
             first, last = plan.byte_range(index)
             if len(piece) != last - first + 1:
-                raise PermanentError("the video's size changed since the post was saved; upload it again")
+                raise PermanentError("The video's size changed since the post was saved; upload it again")
             try:
                 send(self.http, "PUT", str(state["upload_url"]), network=rules.NETWORK, explain=explain_error,
                      headers={"Content-Type": item.mime,
@@ -406,12 +406,12 @@ def _check_creator(creator: Mapping[str, Any], options: rules.TikTokOptions, med
     an interaction the creator turned off is posted off, and said."""
     offered = [str(level) for level in creator.get("privacy_level_options") or []]
     if options.privacy_level not in offered:
-        raise PermanentError(f"this TikTok account does not offer the privacy level {options.privacy_level} now "
+        raise PermanentError(f"This TikTok account does not offer the privacy level {options.privacy_level} now "
                              f"(it offers {', '.join(offered) or 'none'}); choose one of those")
     longest = creator.get("max_video_post_duration_sec")
     duration = media[0].duration_s if kind == "video" else None
     if isinstance(longest, int) and duration is not None and duration > longest:
-        raise PermanentError(f"the video lasts {duration:.0f} seconds; this TikTok account may post videos of at "
+        raise PermanentError(f"The video lasts {duration:.0f} seconds; this TikTok account may post videos of at "
                              f"most {longest} seconds")
     warnings = []
     names = {"comment": options.disable_comment} if kind == "photo" else {

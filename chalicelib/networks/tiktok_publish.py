@@ -310,19 +310,19 @@ ERROR_SENTENCES = {
         "TikTok accepts posts from an app it has not audited only for private accounts: make the TikTok account "
         "private, or have the operator set HERALD_TIKTOK_APP_AUDITED=1 once TikTok has audited Herald's app",
     "privacy_level_option_mismatch":
-        "the chosen privacy level is not one this TikTok account offers; choose one of the account's options",
+        "The chosen privacy level is not one this TikTok account offers; choose one of the account's options",
     "url_ownership_unverified":
         "TikTok pulls media only from a domain verified in its developer portal, and Herald's media domain is not; "
         "the operator must verify it (or let Herald upload the file)",
     "spam_risk_text": "TikTok refused the text of this post as spam",
     "spam_risk": "TikTok refused this post as spam",
     "invalid_file_upload": "TikTok refused the uploaded file (format, size or chunks)",
-    "duration_check_failed": "the video is longer than this TikTok account may post",
+    "duration_check_failed": "The video is longer than this TikTok account may post",
 }
 DAILY_CAPS = {
-    "spam_risk_too_many_posts": "this TikTok account has reached its daily number of posts through apps; the "
+    "spam_risk_too_many_posts": "This TikTok account has reached its daily number of posts through apps; the "
                                 "post waits until TikTok accepts more",
-    "spam_risk_too_many_pending_share": "this TikTok account has too many posts pending; the post waits",
+    "spam_risk_too_many_pending_share": "This TikTok account has too many posts pending; the post waits",
     "reached_active_user_cap": "Herald's TikTok app has reached its daily number of posting users; the post waits",
 }
 AUTH_CODES = ("access_token_invalid", "scope_not_authorized", "scope_permission_missed")
@@ -331,16 +331,16 @@ AUTH_CODES = ("access_token_invalid", "scope_not_authorized", "scope_permission_
 FAIL_REASONS = {
     "file_format_check_failed": "TikTok does not accept the file's format (MP4, MOV or WebM videos; JPEG or WebP "
                                 "photos)",
-    "duration_check_failed": "the video is longer than this TikTok account may post (or too short)",
-    "frame_rate_check_failed": "the video's frame rate is outside the 23 to 60 FPS TikTok accepts",
-    "picture_size_check_failed": "the picture size is outside what TikTok accepts (360 to 4096 pixels a side for "
+    "duration_check_failed": "The video is longer than this TikTok account may post (or too short)",
+    "frame_rate_check_failed": "The video's frame rate is outside the 23 to 60 FPS TikTok accepts",
+    "picture_size_check_failed": "The picture size is outside what TikTok accepts (360 to 4096 pixels a side for "
                                  "videos, at most 1080p for photos)",
     "internal": "TikTok failed to process the post on its side; publish it again",
     "video_pull_failed": "TikTok could not download the video from Herald's link",
     "photo_pull_failed": "TikTok could not download a photo from Herald's link",
-    "publish_cancelled": "the post was cancelled in TikTok",
-    "auth_removed": "the TikTok account removed Herald's access before the post was out; connect it again",
-    "spam_risk_too_many_posts": "this TikTok account had reached its daily number of posts",
+    "publish_cancelled": "The post was cancelled in TikTok",
+    "auth_removed": "The TikTok account removed Herald's access before the post was out; connect it again",
+    "spam_risk_too_many_posts": "This TikTok account had reached its daily number of posts",
     "spam_risk_user_banned_from_posting": "TikTok has banned this account from posting for now",
     "spam_risk_text": "TikTok refused the text of this post as spam",
     "spam_risk": "TikTok refused this post as spam",

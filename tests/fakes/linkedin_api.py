@@ -207,6 +207,10 @@ class LinkedInApi:
             scripted = self._scripted(request)
             if scripted:
                 return scripted
+            return self._answer(request)
+
+    def _answer(self, request: Recorded) -> tuple[int, Any, dict[str, str]]:
+        with self._lock:
             if request.path.startswith("/oauth/v2/authorization"):
                 return self._authorize(request)
             if request.path == "/oauth/v2/accessToken" and request.method == "POST":

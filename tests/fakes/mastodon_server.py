@@ -47,7 +47,8 @@ NOT_FOUND = "Record not found"
 REPLY_NOT_FOUND = "The post you are trying to reply to does not appear to exist."
 MEDIA_NOT_READY = "Cannot attach files that have not finished processing. Try again in a moment!"
 
-FaultKind = Literal["rate_limit", "server_error", "timeout_after_processing"]
+# `error`: answer `status` with Mastodon's `{"error": <text>}` (a 422 validation failure, a 403...).
+FaultKind = Literal["rate_limit", "server_error", "timeout_after_processing", "error"]
 
 # The fake's own, independent reading of Mastodon's counting rules.
 _URL_RE = re.compile(r"https?://[^\s<>\"]*[^\s<>\"().,;:!?'\]]", re.IGNORECASE)
@@ -63,6 +64,7 @@ class Fault:
     retry_after: int | None = None
     reset_in_s: int = 300
     status: int = 500
+    error: str | None = None
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and (self.path is None or self.path == path)
@@ -174,7 +176,8 @@ class MastodonFake:
     # -- what tests set up ---------------------------------------------------
 
     def fail_next(self, kind: FaultKind, times: int = 1, *, method: str | None = None, path: str | None = None,
-                  retry_after: int | None = None, reset_in_s: int = 300, status: int = 500) -> None:
+                  retry_after: int | None = None, reset_in_s: int = 300, status: int = 500,
+                  error: str | None = None) -> None:
         """The next `times` matching requests fail as `kind`.
 
         `rate_limit` answers like Mastodon's rack-attack (429, X-RateLimit-Reset
@@ -182,7 +185,7 @@ class MastodonFake:
         proxy in front of an instance may.
         """
         with self._lock:
-            self._faults.append(Fault(kind, times, method, path, retry_after, reset_in_s, status))
+            self._faults.append(Fault(kind, times, method, path, retry_after, reset_in_s, status, error))
 
     def add_account(self, username: str, domain: str | None = None, *, display_name: str | None = None,
                      followers_count: int = 0) -> dict[str, Any]:
@@ -306,7 +309,7 @@ class MastodonFake:
             if fault.retry_after is not None:
                 headers["Retry-After"] = str(fault.retry_after)
             return _Response(429, {"error": "Too many requests"}, headers)
-        return _Response(fault.status, {"error": "We're sorry, but something went wrong on our end."})
+        return _Response(fault.status, {"error": fault.error or "We're sorry, but something went wrong on our end."})
 
     def _dispatch(self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str],
                   body: bytes) -> _Response:

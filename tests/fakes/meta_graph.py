@@ -90,6 +90,9 @@ class _State:
     quota: dict[str, dict[str, int]] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
     drops: list[tuple[str, re.Pattern[str]]] = field(default_factory=list)
+    # WhatsApp Cloud API: business phone numbers (id -> number, name, token) and the messages sent from them.
+    phone_numbers: dict[str, dict[str, str]] = field(default_factory=dict)
+    whatsapp_sent: list[dict[str, Any]] = field(default_factory=list)
     requests: list[Seen] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
 
@@ -182,6 +185,13 @@ class MetaGraphFake:
                     return True
         return False
 
+    def phone_number(self, phone_number_id: str, display: str, name: str, token: str) -> None:
+        """A WhatsApp business phone number that `token` (a system user token) may send from."""
+        self.state.phone_numbers[phone_number_id] = {"display": display, "name": name, "token": token}
+
+    def whatsapp_messages(self, phone_number_id: str) -> list[dict[str, Any]]:
+        return [m for m in self.state.whatsapp_sent if m["from"] == phone_number_id]
+
     def revoke(self, token: str) -> None:
         self.state.page_tokens.pop(token, None)
         self.state.user_tokens.pop(token, None)
@@ -218,10 +228,12 @@ class MetaGraphFake:
                     failure.times -= 1
                     return failure.status, failure.error, failure.headers
             try:
-                return 200, self._route(method, path.strip("/").split("/"), query, headers, body), {}
+                answer = self._route(method, path.strip("/").split("/"), query, headers, body)
+                return 200, answer, {}
             except GraphError as error:
                 self.state.violations.append(f"{method} {path}: {error.message}")
                 return error.status, error.body(), {}
+
 
     def _refuse(self, status: int, code: int, message: str) -> tuple[int, Any, dict]:
         self.state.violations.append(message)
@@ -250,6 +262,7 @@ class MetaGraphFake:
             ("POST", "comments"): self._post_comment, ("GET", ""): self._read_node,
             ("POST", "media"): self._create_container, ("GET", "media"): self._read_ig_media,
             ("POST", "media_publish"): self._media_publish,
+            ("POST", "messages"): self._send_whatsapp,
             ("GET", "content_publishing_limit"): self._publishing_limit,
         }
 
@@ -409,6 +422,8 @@ class MetaGraphFake:
         return {"id": comment_id}
 
     def _read_node(self, token: str, node: str, query: dict[str, str], _body: dict) -> dict[str, Any]:
+        if node in self.state.phone_numbers:
+            return self._read_phone_number(token, node, query)
         page = self._page_of(token)
         fields = query.get("fields")
         if node in self.state.videos and fields == "status":
@@ -428,6 +443,41 @@ class MetaGraphFake:
         if media is not None and fields == "permalink":
             return {"id": node, "permalink": media["permalink"]}
         raise GraphError(400, 100, f"Unsupported get request: {node} with fields {fields!r}")
+
+    # WhatsApp Cloud API ---------------------------------------------------------------------------------------
+
+    def _whatsapp_number(self, token: str, node: str) -> dict[str, str]:
+        number = self.state.phone_numbers.get(node)
+        if number is None:
+            raise GraphError(400, 100, f"Unsupported request: no phone number {node}", 33)
+        if number["token"] != token:
+            raise GraphError(401, 190, "Error validating access token: the token does not reach this number")
+        return number
+
+    def _read_phone_number(self, token: str, node: str, query: dict[str, str]) -> dict[str, Any]:
+        number = self._whatsapp_number(token, node)
+        if query.get("fields") != "display_phone_number,verified_name":
+            raise GraphError(400, 100, f"unexpected fields {query.get('fields')!r}")
+        return {"id": node, "display_phone_number": number["display"], "verified_name": number["name"]}
+
+    def _send_whatsapp(self, token: str, node: str, _query: dict, body: dict[str, Any]) -> dict[str, Any]:
+        """POST /{phone_number_id}/messages (Cloud API messages reference): text, or an approved template."""
+        self._whatsapp_number(token, node)
+        _only(body, {"messaging_product", "recipient_type", "to", "type", "text", "template", "context"})
+        if body.get("messaging_product") != "whatsapp" or not str(body.get("to") or "").isdigit():
+            raise GraphError(400, 100, "(#100) messaging_product must be whatsapp and to a phone number")
+        kind = body.get("type")
+        if kind == "text" and not (body.get("text") or {}).get("body"):
+            raise GraphError(400, 100, "(#100) text.body is required")
+        if kind == "template" and not ((body.get("template") or {}).get("name")
+                                       and ((body.get("template") or {}).get("language") or {}).get("code")):
+            raise GraphError(400, 100, "(#100) template.name and template.language.code are required")
+        if kind not in ("text", "template"):
+            raise GraphError(400, 100, f"(#100) Herald sends text or template messages, not {kind!r}")
+        wamid = f"wamid.HBgL{next(self._ids):012d}"
+        self.state.whatsapp_sent.append({"id": wamid, "from": node, **body})
+        return {"messaging_product": "whatsapp", "contacts": [{"input": body["to"], "wa_id": body["to"]}],
+                "messages": [{"id": wamid}]}
 
     # Instagram ------------------------------------------------------------------------------------------------
 

@@ -95,3 +95,21 @@ def test_a_network_may_say_it_in_its_own_sentence_and_name_its_documented_wait()
     with pytest.raises(RetryableError) as throttled:  # the header, when there is one, wins
         answered(FakeResponse(429, text="slow down", headers={"Retry-After": "7"}))
     assert throttled.value.retry_after_s == 7.0
+
+
+def test_a_connection_closed_after_the_request_left_is_ambiguous():
+    from http.client import RemoteDisconnected
+
+    from urllib3.exceptions import ProtocolError
+
+    closed = requests.ConnectionError(ProtocolError("Connection aborted.", RemoteDisconnected("closed")))
+    with pytest.raises(AmbiguousError, match="may have been applied"):
+        call(closed)
+
+
+def test_a_connection_never_made_is_retryable():
+    from urllib3.exceptions import MaxRetryError, NewConnectionError
+
+    refused = requests.ConnectionError(MaxRetryError(None, "/x", NewConnectionError(None, "refused")))
+    with pytest.raises(RetryableError):
+        call(refused)

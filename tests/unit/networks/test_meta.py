@@ -1,12 +1,15 @@
 import hashlib
 import hmac
 import json
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import requests
 from urllib3.exceptions import NewConnectionError
 
+from chalicelib.core.clock import FixedClock
 from chalicelib.networks import meta, meta_errors
 from chalicelib.networks.base import (
     AmbiguousError,
@@ -194,6 +197,7 @@ class TestMessenger:
                 "recipient_id": "6283746501928374",
                 "page_id": PAGE_ID,
                 "mid": "m_1457764197618:41d102a3e1ae206a38",
+                "received_at": "2016-03-23T00:25:52.478000+00:00",  # the messaging window runs from here
             },
         )
 
@@ -301,7 +305,7 @@ class TestBatches:
         assert parsed.ignored == 2  # a reaction and a read receipt
 
     def test_an_unknown_object_is_an_error(self):
-        parsed = meta.parse_webhook({"object": "whatsapp_business_account", "entry": []})
+        parsed = meta.parse_webhook({"object": "user", "entry": []})
         assert parsed.events == [] and parsed.errors
 
     def test_an_entry_list_that_is_not_a_list_is_an_error(self):
@@ -342,7 +346,7 @@ class TestReplies:
             [FakeResponse(200, {"recipient_id": "6283746501928374", "message_id": "m_reply_1"})]
         )
         event = only_event("messenger_message.json")
-        result = meta.make_adapter(http, fixed_clock()).reply(
+        result = meta.make_adapter(http, soon_after(event)).reply(
             channel("facebook", {"page_id": PAGE_ID}), reply("message", event.message_id, event.reply_context)
         )
         sent = http.sent[0]
@@ -368,7 +372,7 @@ class TestReplies:
             [FakeResponse(200, {"recipient_id": "1254459154682919", "message_id": "aWdf_reply"})]
         )
         event = meta.parse_webhook(load_event("meta", "instagram_dm.json")).events[0]
-        adapter = meta.make_adapter(http, fixed_clock(), network="instagram")
+        adapter = meta.make_adapter(http, soon_after(event), network="instagram")
         adapter.reply(
             channel("instagram", {"page_id": PAGE_ID}),
             reply("message", event.message_id, event.reply_context),
@@ -381,10 +385,28 @@ class TestReplies:
             [FakeResponse(200, {"recipient_id": "1254459154682919", "message_id": "aWdf_reply"})]
         )
         event = meta.parse_webhook(load_event("meta", "instagram_dm.json")).events[0]
-        meta.make_adapter(http, fixed_clock(), network="instagram").reply(
+        meta.make_adapter(http, soon_after(event), network="instagram").reply(
             channel("instagram"), reply("message", event.message_id, event.reply_context)
         )
         assert http.sent[0].url == f"{meta.GRAPH_URL}/me/messages"
+
+    def test_a_messenger_reply_after_the_24_hour_window_is_refused_before_sending(self):
+        http = FakeSession([])
+        event = only_event("messenger_message.json")
+        late = FixedClock(event.occurred_at + timedelta(hours=24, minutes=1))
+        with pytest.raises(PermanentError, match="24-hour standard messaging window .* closed"):
+            meta.make_adapter(http, late).reply(channel("facebook", {"page_id": PAGE_ID}),
+                                                reply("message", event.message_id, event.reply_context))
+        assert http.sent == []
+
+    def test_a_tagged_messenger_reply_after_the_window_is_a_message_tag(self):
+        http = FakeSession([FakeResponse(200, {"recipient_id": "6283746501928374", "message_id": "m_tagged"})])
+        event = only_event("messenger_message.json")
+        late = FixedClock(event.occurred_at + timedelta(days=3))
+        request = replace(reply("message", event.message_id, event.reply_context), message_tag="HUMAN_AGENT")
+        meta.make_adapter(http, late).reply(channel("facebook", {"page_id": PAGE_ID}), request)
+        assert http.sent[0].json == {"recipient": {"id": "6283746501928374"}, "messaging_type": "MESSAGE_TAG",
+                                     "tag": "HUMAN_AGENT", "message": {"text": "Thanks, we do!"}}
 
     def test_an_expired_token_needs_a_reconnect(self):
         http = FakeSession(
@@ -530,3 +552,8 @@ class TestAdapter:
             "account_id": IG_USER_ID,
             "page_id": PAGE_ID,  # the linked Page, as Graph names it: the Send API's sender
         }
+
+
+def soon_after(event: Any) -> FixedClock:
+    """A clock an hour after the person wrote: inside the 24-hour messaging window."""
+    return FixedClock(event.occurred_at + timedelta(hours=1))

@@ -58,5 +58,11 @@ class NetworkContract(Protocol):
         ...
 
 
+class ReportsViolations(Protocol):
+    """Optional on a case: what the fake refused because Herald sent it wrong (the runner asserts none)."""
+
+    def violations(self) -> list[str]: ...
+
+
 StartCase = Callable[[Clock], AbstractContextManager[NetworkContract]]
 CaseIterator = Iterator[NetworkContract]

@@ -68,6 +68,9 @@ class TikTokCase:
         self.fake.drop_after("PUT", r"/upload/.+")
 
     def published(self) -> list[str]:
+        """What TikTok has made: a post whose upload finished is settled (TikTok settles it whether or not
+        anyone asks), then named by its public id."""
+        self.settle()
         return [post.post_id or post.publish_id for post in self.fake.published(OPEN_ID)]
 
     def settle(self) -> None:
