@@ -74,6 +74,16 @@ class PostRow:
         text: str | None = (self.variants.get(channel_id) or {}).get("text")
         return self.text if text is None else text
 
+    def media_for(self, channel_id: str) -> list[dict[str, Any]]:
+        """The channel's media: its variant's when it gives some (an empty list too), else the post's."""
+        media: list[dict[str, Any]] | None = (self.variants.get(channel_id) or {}).get("media")
+        return self.media if media is None else media
+
+    def thread_for(self, channel_id: str) -> list[dict[str, Any]]:
+        """The channel's thread parts: its variant's when it gives them (an empty list too), else the post's."""
+        thread: list[dict[str, Any]] | None = (self.variants.get(channel_id) or {}).get("thread")
+        return self.thread if thread is None else thread
+
     @property
     def publish_key(self) -> str:
         if self.publish_at is None:
@@ -170,7 +180,7 @@ def _risk_workspace(row: DeliveryRow) -> str | None:
 
 
 def post_row(r: PostRecord) -> PostRow:
-    variants = r.variants.as_dict() if hasattr(r.variants, "as_dict") else dict(r.variants or {})
+    variants = _plain(r.variants) or {}  # a variant's media and thread are lists of maps
     media = [m.as_dict() if hasattr(m, "as_dict") else dict(m) for m in (r.media or [])]
     return PostRow(
         workspace_id=r.workspace_id, post_id=r.post_id, text=r.text or "", status=r.status,

@@ -265,8 +265,11 @@ class PostService:
         media = self._media_facts(workspace_id, draft.media)
         for channel in channels.values():
             if NETWORKS[channel.network].can_publish:  # the others are already refused above
-                problems.extend(self._content_problems(channel, draft, media))
-                problems.extend(self._network_problems(workspace_id, channel, draft))
+                own = _channel_draft(draft, channel.channel_id)
+                facts = media if own.media is draft.media else self._media_facts(workspace_id, own.media)
+                variant = draft.variants.get(channel.channel_id) or {}
+                found = self._content_problems(channel, own, facts) + self._network_problems(workspace_id, channel, own)
+                problems.extend({**p, "field": _api_field(p["field"], channel, variant)} for p in found)
         if problems:
             summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:3])
             raise ValidationFailed(f"The post is not valid: {summary}", details=problems)
@@ -300,6 +303,11 @@ class PostService:
         for n, part in enumerate(draft.thread):
             inner = PostDraft("", [], {}, list(part.get("media") or []), None, None)
             problems += [{**p, "field": f"thread.{n}.{p['field']}"} for p in self._media_problems(workspace_id, inner)]
+        for cid, variant in draft.variants.items():
+            inner = PostDraft("", [], {}, list(variant.get("media") or []), None, None,
+                              thread=list(variant.get("thread") or []))
+            found = self._media_problems(workspace_id, inner)
+            problems += [{**p, "field": f"variants.{cid}.{p['field']}"} for p in found]
         return problems
 
     def _media_facts(self, workspace_id: str, media: builtins.list[dict[str, Any]]) -> builtins.list[dict[str, Any]]:
@@ -361,7 +369,7 @@ class PostService:
             return problems + _unchecked_problems(channel, draft, variant.get(channel.network))
         request = self._request_for(workspace_id, channel, draft)
         for problem in checks(request):
-            problems.append({"field": _api_field(problem.field, channel, variant), "network": channel.network,
+            problems.append({"field": problem.field, "network": channel.network,
                              "message": f"{problem.message} ({channel.network}, channel {channel.name})"})
         return problems
 
@@ -401,13 +409,23 @@ def _unchecked_problems(channel: ChannelRow, draft: PostDraft, options: Any) -> 
     return problems
 
 
+def _channel_draft(draft: PostDraft, channel_id: str) -> PostDraft:
+    """What one channel publishes: the post with its variant's media and thread where the variant gives them."""
+    variant = draft.variants.get(channel_id) or {}
+    media, thread = variant.get("media"), variant.get("thread")
+    if media is None and thread is None:
+        return draft
+    return replace(draft, media=draft.media if media is None else list(media),
+                   thread=draft.thread if thread is None else list(thread))
+
+
 def _api_field(field_name: str, channel: ChannelRow, variant: dict[str, Any]) -> str:
-    """An adapter's field (relative to the delivery) as the request named it."""
+    """A field of one channel's post (an adapter's, relative to the delivery) as the request named it."""
     head, _, rest = field_name.partition(".")
     if head == "options":
         return f"variants.{channel.channel_id}.{channel.network}" + (f".{rest}" if rest else "")
-    if head == "text" and variant.get("text") is not None:
-        return f"variants.{channel.channel_id}.text"
+    if head in ("text", "media", "thread") and variant.get(head) is not None:
+        return f"variants.{channel.channel_id}.{field_name}"
     return field_name
 
 

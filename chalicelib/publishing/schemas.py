@@ -29,19 +29,6 @@ NetworkOptions = Annotated[dict[str, Any], Field(max_length=20, description=(
     "`document_title`, Threads `reply_control`, `topic_tag`...): checked by the network's rules when saved."))]
 
 
-class Variant(RequestModel):
-    text: PostText | None = None
-    # `variants[channel_id].<network>`: options of the network of that channel only.
-    facebook: NetworkOptions | None = None
-    instagram: NetworkOptions | None = None
-    threads: NetworkOptions | None = None
-    linkedin: NetworkOptions | None = None
-    x: NetworkOptions | None = None
-    bluesky: NetworkOptions | None = None
-    mastodon: NetworkOptions | None = None
-    tiktok: NetworkOptions | None = None
-
-
 class ThreadPartIn(RequestModel):
     """A part after the first of a thread (X, Threads): published as a reply to the part before."""
 
@@ -54,6 +41,25 @@ Thread = Annotated[list[ThreadPartIn], Field(max_length=25, description=(
 FirstComment = Annotated[str, MultiLine(10_000), Field(description=(
     "A comment the account adds under its own post once it is out (Instagram, Facebook, LinkedIn); "
     "refused on networks without one."))]
+
+
+class Variant(RequestModel):
+    text: PostText | None = None
+    # What this channel publishes instead of the post's (None: the post's): a carousel on Instagram and a PDF on
+    # LinkedIn in one post, or a thread on X only.
+    media: Annotated[list[MediaRef], Field(max_length=10)] | None = Field(default=None, description=(
+        "This channel's media instead of the post's (an Instagram carousel, a LinkedIn PDF); [] for none."))
+    thread: Thread | None = Field(default=None, description=(
+        "This channel's thread parts instead of the post's (a thread on X only); [] for none."))
+    # `variants[channel_id].<network>`: options of the network of that channel only.
+    facebook: NetworkOptions | None = None
+    instagram: NetworkOptions | None = None
+    threads: NetworkOptions | None = None
+    linkedin: NetworkOptions | None = None
+    x: NetworkOptions | None = None
+    bluesky: NetworkOptions | None = None
+    mastodon: NetworkOptions | None = None
+    tiktok: NetworkOptions | None = None
 
 
 class PostCreate(RequestModel):

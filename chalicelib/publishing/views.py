@@ -54,7 +54,7 @@ def post_view(post: PostRow, deliveries: list[DeliveryRow]) -> dict[str, Any]:
         "media": post.media,
         "thread": post.thread,
         "first_comment": post.first_comment,
-        "deliveries": [delivery_view(d, len(post.thread)) for d in deliveries],
+        "deliveries": [delivery_view(d, len(post.thread_for(d.channel_id))) for d in deliveries],
         "created_at": to_rfc3339(post.created_at),
         "updated_at": to_rfc3339(post.updated_at),
         "version": post.version,

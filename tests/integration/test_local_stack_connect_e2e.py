@@ -1,10 +1,22 @@
 """Issue 12's "done when", on the local stack over real HTTP: the operator points Herald at the local fakes of
 Facebook/Instagram, Threads, LinkedIn and X (HERALD_*_URL and the OAuth app settings, as in the README's
-"Connecting accounts by OAuth"); a user connects one account on each through the OAuth routes, reconnects one,
-and posts with an image to all five, now and ~10 s ahead. Each network receives each post exactly once, and each
-delivery answers the remote id and link the network gave. Real time and the real engine: no injected clock."""
+"Connecting accounts by OAuth"); a user connects one account on each through the OAuth routes and reconnects one.
+Then, on that one stack (module-scoped: started once, the tests run in file order):
+- a post with an image to all five, now and ~10 s ahead: each network receives each post exactly once, and each
+  delivery answers the remote id and link the network gave;
+- the channel_health job, run by the command line against the stack's `.local/env` as the README says, refreshes
+  X's two-hour token ahead of its expiry (X rotates refresh tokens: the old one is spent); then one post scheduled
+  to all five carries a carousel on Instagram (and Threads, and photos on Facebook), a PDF on LinkedIn and a thread
+  on X (`variants[channel].media` / `.thread`), each delivery published once on its second with the new token;
+- a Threads token revoked at the network is reported by `POST /channels/{id}/check` (needs_reauth, a readable
+  problem) and the post scheduled on it later shows at risk before its time, nothing sent.
+Real time and the real engine: no injected clock."""
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -24,8 +36,8 @@ from tests.fakes.linkedin_api import LinkedInApi
 from tests.fakes.meta_graph import MetaGraphFake
 from tests.fakes.threads_api import ThreadsApi
 from tests.fakes.x_api import XApi
-from tests.support.local_stack import eventually, local_stack
-from tests.support.network_publishing import IG, JPEG, LI_MEMBER, LI_ORG, PAGE, THREADS_USER, X_NAME, X_USER
+from tests.support.local_stack import REPO, eventually, local_stack
+from tests.support.network_publishing import IG, JPEG, LI_MEMBER, LI_ORG, PAGE, PDF, THREADS_USER, X_NAME, X_USER
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -61,6 +73,9 @@ def network_fakes() -> Iterator[Fakes]:
         linkedin.organization(LI_ORG, "Herald Coffee Co", "herald-coffee")
         linkedin.member(LI_MEMBER, "Ada Lovelace", organizations=(LI_ORG,))
         linkedin.authorizing(LI_MEMBER)
+        # A one-page PDF is AVAILABLE when first read (the functional tests cover the PROCESSING wait, which would
+        # put LinkedIn's post 10 s after its second: Herald checks again after 10 s, never sleeping).
+        linkedin.processing_polls = 0
         yield Fakes(graph, threads, linkedin, x)
 
 
@@ -134,13 +149,13 @@ def connect(api: str, http: requests.Session, fakes: Fakes, network: str, code: 
     return dict(channel)
 
 
-def upload_image(api: str, http: requests.Session) -> str:
+def upload_image(api: str, http: requests.Session, filename: str = "latte.jpg", mime: str = "image/jpeg",
+                 data: bytes = JPEG) -> str:
     """A media id, its bytes PUT to the presigned URL as a browser would."""
-    created = http.post(f"{api}/media", json={"filename": "latte.jpg", "mime": "image/jpeg", "size": len(JPEG)},
-                        timeout=10)
+    created = http.post(f"{api}/media", json={"filename": filename, "mime": mime, "size": len(data)}, timeout=10)
     assert created.status_code == 201, created.text
     upload = created.json()
-    put = requests.request(upload["upload_method"], upload["upload_url"], data=JPEG,
+    put = requests.request(upload["upload_method"], upload["upload_url"], data=data,
                            headers=upload["upload_headers"], timeout=10)
     assert put.status_code == 200, put.text
     return str(upload["id"])
@@ -162,12 +177,25 @@ def received(fakes: Fakes, network: str) -> dict[str, tuple[str, str | None]]:
     return {t.text: (t.id, None) for t in fakes.x.tweets if t.author_id == X_USER}
 
 
-def shown_count(fakes: Fakes, network: str) -> int:
-    """How many posts the account shows, counted without merging equal texts (a duplicate would count twice)."""
-    return {"facebook": lambda: len(fakes.graph.posts(PAGE)), "instagram": lambda: len(fakes.graph.instagram_media(IG)),
-            "threads": lambda: len(fakes.threads.published(THREADS_USER)),
-            "linkedin": lambda: len(fakes.linkedin.posts),
-            "x": lambda: len([t for t in fakes.x.tweets if t.author_id == X_USER])}[network]()
+def shown_count(fakes: Fakes, network: str, text: str) -> int:
+    """How many posts of this text the account shows, counted without merging (a duplicate would count twice)."""
+    texts = {"facebook": lambda: [p["message"] for p in fakes.graph.posts(PAGE)],
+             "instagram": lambda: [m["caption"] for m in fakes.graph.instagram_media(IG)],
+             "threads": lambda: [m.text for m in fakes.threads.published(THREADS_USER)],
+             "linkedin": lambda: [p["commentary"] for p in fakes.linkedin.posts],
+             "x": lambda: [t.text for t in fakes.x.tweets if t.author_id == X_USER]}[network]()
+    return texts.count(text)
+
+
+def publish_calls(fakes: Fakes) -> dict[str, int]:
+    """The publishing calls each network has seen so far (a test counts its own as the difference)."""
+    return {"instagram": fakes.graph.calls("POST").count(f"POST /{IG}/media_publish"),
+            "threads": len(fakes.threads.calls("POST", "/threads_publish")),
+            "x": len(fakes.x.calls("POST", "/2/tweets")), "linkedin": len(fakes.linkedin.calls("POST", "/rest/posts"))}
+
+
+def since(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    return {name: after[name] - before[name] for name in after}
 
 
 def settled(api: str, http: requests.Session, post_id: str) -> dict[str, Any]:
@@ -176,50 +204,222 @@ def settled(api: str, http: requests.Session, post_id: str) -> dict[str, Any]:
     return dict(post) if post["status"] in ("published", "partially_published", "failed") else {}
 
 
-def test_a_user_connects_five_networks_by_oauth_and_each_post_reaches_each_network_once(tmp_path: Path) -> None:
-    with network_fakes() as fakes, local_stack(tmp_path / ".local", tmp_path / "stack.log", free_ports(2),
-                                               app="app:app", ready_path="/health",
-                                               extra_env=operator_settings(fakes)) as api:
+
+
+# -- the stack, once for the module -----------------------------------------------------------------------------
+
+
+@dataclass
+class Stack:
+    api: str
+    http: requests.Session
+    fakes: Fakes
+    state_dir: Path
+    channels: dict[str, dict[str, Any]]  # network → the channel made by connecting
+    renewed: dict[str, Any]  # the X channel as the second connect of the same account answered it
+
+    def channel(self, network: str) -> dict[str, Any]:
+        """The channel as `GET /channels` shows it now."""
+        listed = self.http.get(f"{self.api}/channels", timeout=10).json()["items"]
+        return dict(next(c for c in listed if c["id"] == self.channels[network]["id"]))
+
+    def run_job(self, name: str) -> dict[str, Any]:
+        """`python -m chalicelib.cli run-job NAME` from the operator's shell: their HERALD_* network settings
+        exported, the stack found through its `.local/env` (README, "Command line")."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("HERALD_", "AWS_"))}
+        env.update(operator_settings(self.fakes))
+        done = subprocess.run([sys.executable, "-m", "chalicelib.cli", "--env-file", str(self.state_dir / "env"),
+                               "run-job", name], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    root = tmp_path_factory.mktemp("connect-e2e")
+    with network_fakes() as fakes, local_stack(root / ".local", root / "stack.log", free_ports(2), app="app:app",
+                                               ready_path="/health", extra_env=operator_settings(fakes)) as api:
         http = requests.Session()
-        http.headers["Authorization"] = f"Bearer {(tmp_path / '.local' / 'api-key').read_text().strip()}"
+        http.headers["Authorization"] = f"Bearer {(root / '.local' / 'api-key').read_text().strip()}"
         channels = {network: connect(api, http, fakes, network, code=f"code-{network}") for network in NETWORKS}
-
         renewed = connect(api, http, fakes, "x", code="code-x-again")  # the same X account, once more
-        assert renewed["id"] == channels["x"]["id"]
-        listed = http.get(f"{api}/channels", timeout=10).json()["items"]
-        assert sorted(c["network"] for c in listed) == sorted(NETWORKS)  # still one channel per account
+        yield Stack(api, http, fakes, root / ".local", channels, renewed)
 
-        image = upload_image(api, http)
-        ids = [channels[n]["id"] for n in NETWORKS]
-        now = http.post(f"{api}/posts", json={"text": "Our spring menu is out", "channel_ids": ids,
-                                              "media": [{"media_id": image, "alt": "A latte"}]}, timeout=10)
-        assert now.status_code == 201, now.text
-        assert http.post(f"{api}/posts/{now.json()['id']}/publish-now", timeout=10).status_code == 200
-        later = http.post(f"{api}/posts", json={
-            "text": "Open from 7 tomorrow", "channel_ids": ids, "media": [{"media_id": image}],
-            "publish_at": iso(datetime.now(UTC) + timedelta(seconds=10))}, timeout=10)
-        assert later.status_code == 201, later.text
 
-        posts = [eventually(partial(settled, api, http, post_id), f"post {post_id} settled", within_s=40)
-                 for post_id in (now.json()["id"], later.json()["id"])]
+def check_delivery(fakes: Fakes, network: str, post: dict[str, Any], delivery: dict[str, Any]) -> None:
+    """Published once, with the remote id the network gave and its link."""
+    remote_id, link = received(fakes, network)[post["text"]]
+    assert (delivery["status"], delivery["remote_id"]) == ("published", remote_id), (network, delivery)
+    # The network's permalink where it gives one (Instagram, Threads), else a link naming the remote id.
+    assert delivery["remote_url"] == link if link else remote_id in delivery["remote_url"], (network, delivery)
+    assert delivery["attempts"] == 1, (network, delivery)
+
+
+# -- the tests (in file order: the last one breaks the Threads channel) ------------------------------------------
+
+
+def test_a_user_connects_five_networks_by_oauth_and_each_post_reaches_each_network_once(stack: Stack) -> None:
+    api, http, fakes, channels = stack.api, stack.http, stack.fakes, stack.channels
+    assert stack.renewed["id"] == channels["x"]["id"]
+    listed = http.get(f"{api}/channels", timeout=10).json()["items"]
+    assert sorted(c["network"] for c in listed) == sorted(NETWORKS)  # still one channel per account
+    before = publish_calls(fakes)
+
+    image = upload_image(api, http)
+    ids = [channels[n]["id"] for n in NETWORKS]
+    now = http.post(f"{api}/posts", json={"text": "Our spring menu is out", "channel_ids": ids,
+                                          "media": [{"media_id": image, "alt": "A latte"}]}, timeout=10)
+    assert now.status_code == 201, now.text
+    assert http.post(f"{api}/posts/{now.json()['id']}/publish-now", timeout=10).status_code == 200
+    later = http.post(f"{api}/posts", json={
+        "text": "Open from 7 tomorrow", "channel_ids": ids, "media": [{"media_id": image}],
+        "publish_at": iso(datetime.now(UTC) + timedelta(seconds=10))}, timeout=10)
+    assert later.status_code == 201, later.text
+
+    posts = [eventually(partial(settled, api, http, post_id), f"post {post_id} settled", within_s=40)
+             for post_id in (now.json()["id"], later.json()["id"])]
 
     by_channel = {c["id"]: c["network"] for c in channels.values()}
     for post in posts:
         assert post["status"] == "published", post["deliveries"]
         for delivery in post["deliveries"]:
-            network = by_channel[delivery["channel_id"]]
-            remote_id, link = received(fakes, network)[post["text"]]
-            assert (delivery["status"], delivery["remote_id"]) == ("published", remote_id), (network, delivery)
-            # The network's permalink where it gives one (Instagram, Threads), else a link naming the remote id.
-            assert delivery["remote_url"] == link if link else remote_id in delivery["remote_url"], (network, delivery)
-            assert delivery["attempts"] == 1, (network, delivery)
+            check_delivery(fakes, by_channel[delivery["channel_id"]], post, delivery)
     publish_at = parse_time(posts[1]["publish_at"])
     for delivery in posts[1]["deliveries"]:  # the scheduled one went out on its second, not before
         assert timedelta(0) <= parse_time(delivery["published_at"]) - publish_at < timedelta(seconds=5), delivery
-    for network in NETWORKS:  # each post exactly once on each network, nothing else
-        assert sorted(received(fakes, network)) == sorted(p["text"] for p in posts), network
-        assert shown_count(fakes, network) == 2, network
-    assert fakes.graph.calls("POST").count(f"POST /{IG}/media_publish") == 2
-    assert len(fakes.threads.calls("POST", "/threads_publish")) == 2
-    assert len(fakes.x.calls("POST", "/2/tweets")) == 2 and len(fakes.linkedin.calls("POST", "/rest/posts")) == 2
+    for network in NETWORKS:  # each post exactly once on each network
+        assert [shown_count(fakes, network, p["text"]) for p in posts] == [1, 1], network
+    assert since(before, publish_calls(fakes)) == {"instagram": 2, "threads": 2, "x": 2, "linkedin": 2}
     assert fakes.graph.state.violations == [] and fakes.threads.problems == [] and fakes.x.violations == []
+
+
+# X's tokens as the fake issued them: a refresh grant names the refresh token it spends.
+
+
+def refresh_grants(x: XApi) -> list[str]:
+    forms = [parse_qs(r.body.decode()) for r in x.calls("POST", "/2/oauth2/token")]
+    return [form["refresh_token"][0] for form in forms if form.get("grant_type") == ["refresh_token"]]
+
+
+def held_refresh_token(x: XApi) -> str:
+    """The refresh token Herald holds: the newest one X issued to the user (the reconnect's), not spent."""
+    return [token for token, (user, spent) in x.refresh_tokens.items() if user == X_USER and not spent][-1]
+
+
+def access_tokens(x: XApi) -> set[str]:
+    return {token for token, user in x.tokens.items() if user == X_USER}
+
+
+def refresh_at_x(x: XApi, refresh_token: str) -> requests.Response:
+    """What X answers anyone who presents this refresh token now (Herald's client, as Herald sends it)."""
+    return requests.post(f"{x.url}/2/oauth2/token", auth=(x_api.CLIENT_ID, x_api.CLIENT_SECRET), timeout=5,
+                         data={"grant_type": "refresh_token", "refresh_token": refresh_token,
+                               "client_id": x_api.CLIENT_ID})
+
+
+def test_the_health_job_refreshes_x_ahead_and_a_carousel_a_pdf_and_a_thread_go_out_once_on_their_second(
+        stack: Stack) -> None:
+    api, http, fakes, channels = stack.api, stack.http, stack.fakes, stack.channels
+    # X's access tokens last two hours (the fake's token endpoint answers expires_in 7200, as X does): inside the
+    # 26 hours the daily job refreshes ahead, outside the 10 minutes a publish refreshes on use.
+    held, tokens_before, grants_before = held_refresh_token(fakes.x), access_tokens(fakes.x), refresh_grants(fakes.x)
+
+    summary = stack.run_job("channel-health")
+
+    assert summary["checked"] == len(NETWORKS) and "errors" not in summary, summary
+    assert refresh_grants(fakes.x)[len(grants_before):] == [held]  # one refresh, of the token Herald held
+    [fresh] = access_tokens(fakes.x) - tokens_before
+    spent = refresh_at_x(fakes.x, held)
+    assert (spent.status_code, spent.json()["error"]) == (400, "invalid_request")  # X rotated it: spent
+    grants_seen = refresh_grants(fakes.x)  # the job's, and the one just refused
+    x_channel = stack.channel("x")
+    assert (x_channel["status"], x_channel["health"]["status"]) == ("active", "ok"), x_channel
+
+    images = [upload_image(api, http, f"latte-{n}.jpg") for n in range(3)]
+    menu = upload_image(api, http, "spring-menu.pdf", "application/pdf", PDF)
+    text, parts = "1/ The spring menu, in three pictures", ["2/ Every bean roasted here", "3/ Taste it from 7"]
+    ids = [channels[n]["id"] for n in NETWORKS]
+    before, x_requests_before = publish_calls(fakes), len(fakes.x.requests)
+    created = http.post(f"{api}/posts", timeout=10, json={
+        "text": text, "channel_ids": ids, "publish_at": iso(datetime.now(UTC) + timedelta(seconds=10)),
+        "media": [{"media_id": image, "alt": f"Latte art, cup {n + 1}"} for n, image in enumerate(images)],
+        "variants": {channels["linkedin"]["id"]: {"media": [{"media_id": menu}],
+                                                  "linkedin": {"document_title": "Spring menu"}},
+                     channels["x"]["id"]: {"thread": [{"text": part} for part in parts]}}})
+    assert created.status_code == 201, created.text
+    assert (created.json()["status"], created.json()["at_risk"]) == ("scheduled", False)
+
+    post = eventually(partial(settled, api, http, created.json()["id"]), "the post settled", within_s=40)
+
+    assert post["status"] == "published", post["deliveries"]
+    by_channel = {c["id"]: c["network"] for c in channels.values()}
+    publish_at = parse_time(post["publish_at"])
+    for delivery in post["deliveries"]:
+        check_delivery(fakes, by_channel[delivery["channel_id"]], post, delivery)
+        late = parse_time(delivery["published_at"]) - publish_at
+        assert timedelta(0) <= late < timedelta(seconds=3), delivery  # on its second, never before
+        assert shown_count(fakes, by_channel[delivery["channel_id"]], text) == 1
+    assert since(before, publish_calls(fakes)) == {"instagram": 1, "threads": 1, "x": 3, "linkedin": 1}
+
+    # Instagram: one CAROUSEL container of the three images, published once.
+    [carousel] = [c for c in fakes.graph.state.containers.values() if c["kind"] == "CAROUSEL" and c["caption"] == text]
+    children = [fakes.graph.state.containers[child] for child in carousel["children"]]
+    assert [(c["kind"], c["item"]) for c in children] == [("IMAGE", True)] * 3
+    [on_instagram] = [m for m in fakes.graph.instagram_media(IG) if m["caption"] == text]
+    assert (on_instagram["kind"], on_instagram["children"]) == ("CAROUSEL", carousel["children"])
+    # Threads shows a carousel too, and the Page one post of three photos.
+    [on_threads] = [m for m in fakes.threads.published(THREADS_USER) if m.text == text]
+    assert on_threads.media_type == "CAROUSEL_ALBUM"  # as Threads lists a carousel
+    [on_page] = [p for p in fakes.graph.posts(PAGE) if p["message"] == text]
+    assert len(on_page["photos"]) == 3
+    # LinkedIn: one document post of the PDF (its bytes uploaded once), titled.
+    [on_linkedin] = [p for p in fakes.linkedin.posts if p["commentary"] == text]
+    assert on_linkedin["content"]["media"]["id"].startswith("urn:li:document:"), on_linkedin
+    assert on_linkedin["content"]["media"]["title"] == "Spring menu"
+    assert len(fakes.linkedin.calls("POST", "/rest/documents")) == 1
+    assert [r.body for r in fakes.linkedin.calls("PUT", "/dms-uploads/")].count(PDF) == 1
+    # X: the thread, each part a reply to the one before, each sent once, with the refreshed token.
+    tweets = [t for t in fakes.x.tweets if t.text in (text, *parts)]
+    assert [t.text for t in tweets] == [text, *parts]
+    assert [t.in_reply_to for t in tweets] == [None, tweets[0].id, tweets[1].id]
+    assert len(tweets[0].media_ids) == 3 and tweets[1].media_ids == tweets[2].media_ids == []
+    sent = [r for r in fakes.x.requests[x_requests_before:] if (r.method, r.path) == ("POST", "/2/tweets")]
+    assert [r.json()["text"] for r in sent] == [text, *parts]
+    assert {r.headers["authorization"] for r in fakes.x.requests[x_requests_before:]} == {f"Bearer {fresh}"}
+    [on_x] = [d for d in post["deliveries"] if d["channel_id"] == channels["x"]["id"]]
+    assert [part["remote_id"] for part in on_x["thread"]] == [tweets[1].id, tweets[2].id]
+    assert refresh_grants(fakes.x) == grants_seen  # the publish needed no other refresh
+    assert fakes.graph.state.violations == [] and fakes.threads.problems == [] and fakes.x.violations == []
+
+
+def test_a_token_revoked_at_the_network_is_reported_and_a_later_post_on_it_is_at_risk_before_its_time(
+        stack: Stack) -> None:
+    api, http, fakes = stack.api, stack.http, stack.fakes
+    threads_id = stack.channels["threads"]["id"]
+    planned = http.post(f"{api}/posts", timeout=10, json={
+        "text": "Tomorrow: cardamom buns", "channel_ids": [threads_id],
+        "publish_at": iso(datetime.now(UTC) + timedelta(hours=1))})
+    assert planned.status_code == 201, planned.text
+    assert planned.json()["at_risk"] is False
+    at_risk = http.get(f"{api}/posts", params={"at_risk": "true"}, timeout=10).json()["items"]
+    assert planned.json()["id"] not in [p["id"] for p in at_risk]
+    threads_calls = len(fakes.threads.requests)
+
+    for token in [t for t, user in fakes.threads.tokens.items() if user == THREADS_USER]:
+        fakes.threads.revoke(token)  # the person removed Herald in Threads' settings
+
+    checked = http.post(f"{api}/channels/{threads_id}/check", timeout=10)
+
+    assert checked.status_code == 200, checked.text
+    for channel in (checked.json(), stack.channel("threads")):
+        assert (channel["status"], channel["health"]["status"]) == ("needs_reauth", "failing"), channel
+        assert "reconnect" in channel["health"]["problem"].lower(), channel["health"]
+    at_risk = http.get(f"{api}/posts", params={"at_risk": "true"}, timeout=10).json()["items"]
+    [flagged] = [p for p in at_risk if p["id"] == planned.json()["id"]]
+    assert (flagged["status"], flagged["at_risk"]) == ("scheduled", True)
+    assert parse_time(flagged["publish_at"]) > datetime.now(UTC)  # before its time
+    [delivery] = flagged["deliveries"]
+    assert (delivery["status"], delivery["at_risk"]) == ("scheduled", True)
+    assert delivery["risk"], delivery
+    # Found by the identity call: nothing was sent to Threads for the post.
+    assert [r.path for r in fakes.threads.requests[threads_calls:] if r.method == "POST"] == []

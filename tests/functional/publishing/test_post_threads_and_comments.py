@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from chalicelib.wiring import Container, use_container
-from tests.support.network_publishing import Fakes, connect, container_for, network_fakes
+from tests.support.network_publishing import JPEG, PDF, Fakes, connect, container_for, network_fakes, upload
 
 
 @pytest.fixture
@@ -98,3 +98,42 @@ def test_a_saved_thread_first_comment_and_options_are_shown_with_each_delivery(a
     assert changed.status_code == 200, changed.body
     assert [p["text"] for p in changed.json["thread"]] == ["2/ more", "3/ end"]
     assert len(changed.json["deliveries"][0]["thread"]) == 2
+
+
+def test_a_channels_own_media_and_thread_are_checked_by_its_network_and_named_by_its_variant(
+        api, fakes, deps, workspace):
+    x = connect(api, fakes, "x")
+    linkedin = connect(api, fakes, "linkedin")
+    image = upload(api, deps, workspace.id, "latte.jpg", "image/jpeg", JPEG)
+    menu = upload(api, deps, workspace.id, "menu.pdf", "application/pdf", PDF)
+    post = {"text": "Spring menu", "channel_ids": [x, linkedin], "media": [{"media_id": image}]}
+
+    pdf_on_x = refused(api.post("/posts", {**post, "variants": {x: {"media": [{"media_id": menu}]}}}))
+    thread_on_linkedin = refused(api.post("/posts", {**post, "variants": {
+        linkedin: {"media": [{"media_id": menu}], "thread": [{"text": "2/"}]}}}))
+    unknown = refused(api.post("/posts", {**post, "variants": {linkedin: {"media": [{"media_id": "med_nope"}]}}}))
+
+    assert {(d["network"], d["field"]) for d in pdf_on_x} == {("x", f"variants.{x}.media.0")}
+    assert [(d["network"], d["field"]) for d in thread_on_linkedin] == [("linkedin", f"variants.{linkedin}.thread")]
+    assert f"variants.{linkedin}.media.0.media_id" in [d["field"] for d in unknown]
+    assert api.get("/posts").json["items"] == []
+
+
+def test_a_channels_own_media_and_thread_are_saved_and_shown_with_its_delivery(api, fakes, deps, workspace):
+    x = connect(api, fakes, "x")
+    linkedin = connect(api, fakes, "linkedin")
+    image = upload(api, deps, workspace.id, "latte.jpg", "image/jpeg", JPEG)
+    menu = upload(api, deps, workspace.id, "menu.pdf", "application/pdf", PDF)
+
+    created = api.post("/posts", {"text": "1/ Spring menu", "channel_ids": [x, linkedin],
+                                  "media": [{"media_id": image}],
+                                  "variants": {x: {"thread": [{"text": "2/ from 7"}, {"text": "3/ see you"}]},
+                                               linkedin: {"media": [{"media_id": menu}]}}})
+
+    assert created.status_code == 201, created.body
+    shown = api.get(f"/posts/{created.json['id']}").json
+    assert (shown["thread"], shown["media"][0]["media_id"]) == ([], image)
+    assert shown["variants"][linkedin]["media"] == [{"media_id": menu, "alt": ""}]
+    assert [p["text"] for p in shown["variants"][x]["thread"]] == ["2/ from 7", "3/ see you"]
+    threads = {d["channel_id"]: d["thread"] for d in shown["deliveries"]}
+    assert threads == {x: [{"remote_id": None}, {"remote_id": None}], linkedin: []}
