@@ -19,7 +19,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.core.clock import Clock, to_rfc3339
@@ -83,6 +83,12 @@ def _shortened(text: str, by: int) -> str:
     return kept + ELLIPSIS if kept else ""
 
 
+def fetch_time(moment: datetime) -> str:
+    """The `due_fetch` index's sort key: one fixed width (to_rfc3339 drops zero milliseconds, which would
+    sort "09:15:00Z" after "09:15:00.500Z")."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def item_key(item: FeedItem) -> str:
     return hashlib.sha256(item.identity.encode()).hexdigest()[:40]
 
@@ -108,7 +114,7 @@ class FeedService:
         now = to_rfc3339(self.clock.now())
         feed = Feed(workspace_id, new_id("fd"), fields["url"], fields["template"], list(fields["channel_ids"]),
                     fields["mode"], now, now, list(fields.get("hashtags") or []),
-                    take_existing=bool(fields.get("take_existing")), next_fetch_at=now)
+                    take_existing=bool(fields.get("take_existing")), next_fetch_at=fetch_time(self.clock.now()))
         self._check(feed)
         self.feeds.create(feed)
         return feed
@@ -129,7 +135,7 @@ class FeedService:
             updated = replace(updated, etag=None, last_modified=None, last_error=None, failing_since=None,
                               failures=0)
         if updated.status == "active" and feed.status != "active":
-            updated = replace(updated, next_fetch_at=updated.updated_at)
+            updated = replace(updated, next_fetch_at=fetch_time(self.clock.now()))
         self._check(updated)
         self.feeds.save(updated)
         return updated
@@ -163,7 +169,7 @@ class FeedService:
 
     def fetch_due(self) -> FetchReport:
         report = FetchReport()
-        now = to_rfc3339(self.clock.now())
+        now = fetch_time(self.clock.now())
         for shard in range(FETCH_SHARDS):
             for feed in self.feeds.due(shard, now):
                 report = _added(report, self.fetch(feed))
@@ -213,7 +219,7 @@ class FeedService:
         feed.last_error = feed.failing_since = None
         feed.failures = 0
         feed.items_taken += taken
-        feed.next_fetch_at = to_rfc3339(now + FETCH_EVERY)
+        feed.next_fetch_at = fetch_time(now + FETCH_EVERY)
         self._save_outcome(feed)
 
     def _failed(self, feed: Feed, reason: str) -> FetchReport:
@@ -222,7 +228,7 @@ class FeedService:
         feed.failing_since = feed.failing_since or to_rfc3339(now)
         feed.failures += 1
         feed.last_fetched_at = feed.updated_at = to_rfc3339(now)
-        feed.next_fetch_at = to_rfc3339(now + min(MAX_BACKOFF, FETCH_EVERY * 2 ** min(feed.failures - 1, 5)))
+        feed.next_fetch_at = fetch_time(now + min(MAX_BACKOFF, FETCH_EVERY * 2 ** min(feed.failures - 1, 5)))
         self._save_outcome(feed)
         log.info("Feed %s failed: %s", feed.feed_id, reason)
         return FetchReport(feeds=1, failed=1)
