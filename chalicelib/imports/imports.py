@@ -80,7 +80,8 @@ class RunChannels(ChannelRepository):
 
 class ImportService:
     def __init__(self, imports: ImportRepository, posts: PostService, s3: Any, bucket: str,
-                 send_step: Callable[[str, str], None], clock: Clock) -> None:
+                 send_step: Callable[[str, str], None], clock: Clock, *, chunk_rows: int = CHUNK_ROWS) -> None:
+        self.chunk_rows = chunk_rows
         self.imports = imports
         self.posts = posts
         self.s3 = s3
@@ -174,7 +175,7 @@ class ImportService:
     def _work_chunk(self, row: ImportRow, parsed: CsvFile, sha: str) -> None:
         if row.content_sha256 is None:
             row.content_sha256, row.total_rows = sha, len(parsed.rows)
-        chunk = parsed.rows[row.next_row:row.next_row + CHUNK_ROWS]
+        chunk = parsed.rows[row.next_row:row.next_row + self.chunk_rows]
         reader = self._reader(row.workspace_id)
         posts = self._posts_for_run()
         row.status = "validating" if row.phase == "validate" else "importing"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.imports.imports import derived_post_id
+from chalicelib.imports.imports import ImportService, derived_post_id
 from chalicelib.publishing.post_requests import queue_available
 from tests.support.events import event_bytes
 from tests.support.factories import connect_sandbox
@@ -174,3 +174,30 @@ def test_starting_before_the_upload_or_twice_is_a_conflict_and_another_workspace
 def test_an_announcement_with_an_unknown_mode_is_refused(api: Api) -> None:
     answer = api.post("/posts/imports", {"filename": "a.csv", "size": 10, "mode": "some"})
     assert (answer.status_code, answer.json["error"]["details"][0]["field"]) == (422, "mode")
+
+
+def test_an_import_worked_in_chunks_counts_each_row_once_when_sqs_delivers_a_message_twice(
+        api: Api, deps: Any, clock: Any, channels: dict[str, Any]) -> None:
+    steps: list[tuple[str, str]] = []
+    service = ImportService(deps.import_repository, deps.posts, deps.client("s3"), deps.settings.media_bucket,
+                            lambda workspace_id, import_id: steps.append((workspace_id, import_id)), clock,
+                            chunk_rows=3)
+    rows = [good_row(n) for n in range(8)]
+    rows[4] = ["", "Brand EN", "", ""]
+    data = csv_bytes(rows)
+    announced = service.create(deps_workspace(api), "posts.csv", len(data), "all_or_nothing")
+    upload(announced, data)
+    service.start(deps_workspace(api), announced["id"])
+
+    ran = 0
+    while steps:
+        step = steps.pop(0)
+        service.run_step(*step)
+        service.run_step(*step)  # the same message again
+        ran += 1
+
+    report = api.get(f"/posts/imports/{announced['id']}").json
+    assert (report["status"], report["rows_read"], report["valid"], report["invalid"]) == ("rejected", 8, 7, 1)
+    assert report["errors"] == [{"line": 6, "column": "text", "reason": "is empty and the post has no media"}]
+    assert ran >= 3  # 8 rows, 3 a message
+    assert all_posts(api) == []
