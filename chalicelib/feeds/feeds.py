@@ -15,6 +15,7 @@ added) unless the feed was made with `take_existing`.
 """
 from __future__ import annotations
 
+import builtins
 import hashlib
 import logging
 import re
@@ -144,7 +145,7 @@ class FeedService:
         self.feeds.delete(self.get(workspace_id, feed_id))
 
     def items(self, workspace_id: str, feed_id: str, limit: int, cursor: str | None
-              ) -> tuple[list[FeedItemRow], str | None]:
+              ) -> tuple[builtins.list[FeedItemRow], str | None]:
         return self.feeds.items(self.get(workspace_id, feed_id).key, limit, cursor)
 
     def _check(self, feed: Feed) -> None:
@@ -279,7 +280,7 @@ class FeedService:
             return
         row.status, row.post_id, row.reason = "posted", post_id, None
 
-    def _draft(self, feed: Feed, item: FeedItem) -> tuple[PostDraft | None, list[dict[str, Any]]]:
+    def _draft(self, feed: Feed, item: FeedItem) -> tuple[PostDraft | None, builtins.list[dict[str, Any]]]:
         """The item's post, shortened once to the tightest network limit the API names when it is too long."""
         draft, problems = request_problems(self.posts, feed.workspace_id, self._body(feed, item, 0))
         excess = max((int(p["length"]) - int(p["limit"]) for p in problems if "length" in p and "limit" in p),
@@ -294,7 +295,7 @@ class FeedService:
         return {**body, **queue_fields()} if feed.mode == "queue" else {**body, "status": "draft"}
 
 
-def _reasons(problems: list[dict[str, Any]]) -> str:
+def _reasons(problems: builtins.list[dict[str, Any]]) -> str:
     return clean_reason("; ".join(f"{p.get('field', '')}: {p.get('message', '')}" for p in problems[:3]), 500)
 
 

@@ -62,12 +62,12 @@ class ImportRepository:
         except DoesNotExist:
             return None
 
-    def save_progress(self, row: ImportRow, *, expected_status: str, expected_phase: str,
-                      expected_next_row: int) -> bool:
-        """Writes the import only if no other run moved it on since it was read (a message SQS delivered
-        twice counts its rows once); False when one did."""
-        condition = ((PostImportRecord.status == expected_status) & (PostImportRecord.phase == expected_phase)
-                     & (PostImportRecord.next_row == expected_next_row))
+    def save_progress(self, row: ImportRow, expected: tuple[str, str, int]) -> bool:
+        """Writes the import only if no other run moved it on since it was read (`expected`: the status, phase
+        and next row it was read with; a message SQS delivered twice counts its rows once); False when one did."""
+        status, phase, next_row = expected
+        condition = ((PostImportRecord.status == status) & (PostImportRecord.phase == phase)
+                     & (PostImportRecord.next_row == next_row))
         try:
             _record(row).save(condition=condition)
         except PutError as exc:

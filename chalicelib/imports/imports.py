@@ -125,8 +125,7 @@ class ImportService:
         before = (row.status, row.phase, row.next_row)
         row.status, row.phase, row.next_row = "queued", _first_phase(row.mode), 0
         row.updated_at = to_rfc3339(self.clock.now())
-        if not self.imports.save_progress(row, expected_status=before[0], expected_phase=before[1],
-                                          expected_next_row=before[2]):
+        if not self.imports.save_progress(row, before):
             raise Conflict("The import was started meanwhile.", code="already_started")
         self.send_step(workspace_id, import_id)
         return row
@@ -138,17 +137,17 @@ class ImportService:
         row = self.imports.get(workspace_id, import_id)
         if row is None or row.status not in WORKING:
             return None
-        expected = {"expected_status": row.status, "expected_phase": row.phase, "expected_next_row": row.next_row}
+        expected = (row.status, row.phase, row.next_row)
         try:
             data, sha = self._read_object(row)
             parsed = read_csv(data, KNOWN_COLUMNS, MAX_ROWS)
             self._check_file(row, parsed, sha)
         except UnreadableFile as unreadable:
             self._finish(row, "failed", problem=str(unreadable))
-            self.imports.save_progress(row, **expected)
+            self.imports.save_progress(row, expected)
             return row
         self._work_chunk(row, parsed, sha)
-        if self.imports.save_progress(row, **expected) and row.status in WORKING:
+        if self.imports.save_progress(row, expected) and row.status in WORKING:
             self.send_step(workspace_id, import_id)
         return row
 

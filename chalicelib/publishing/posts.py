@@ -129,8 +129,9 @@ class PostService:
         now = self.clock.now()
         status = self._resolve_status(draft)
         channels = self._validate(workspace_id, draft, now)
-        post = PostRow(workspace_id, post_id or new_id("pst"), draft.text, status, list(dict.fromkeys(draft.channel_ids)),
-                       now, now, draft.publish_at, draft.variants, self._media(workspace_id, draft.media),
+        post = PostRow(workspace_id, post_id or new_id("pst"), draft.text, status,
+                       list(dict.fromkeys(draft.channel_ids)), now, now, draft.publish_at, draft.variants,
+                       self._media(workspace_id, draft.media),
                        thread=self._thread(workspace_id, draft.thread), first_comment=draft.first_comment or None,
                        timezone=self.workspace_timezone(workspace_id))
         deliveries = [self._new_delivery(post, channels[cid]) for cid in post.channel_ids]

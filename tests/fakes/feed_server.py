@@ -11,8 +11,8 @@ server does, with an ETag and a Last-Modified, and answers a conditional GET tha
 from __future__ import annotations
 
 import hashlib
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 from tests.fakes.local_http import Answer, LocalHttpFake, Request, Route
 

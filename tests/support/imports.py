@@ -28,8 +28,7 @@ def run_imports(deps: Any) -> int:
     sqs = deps.client("sqs")
     url = sqs.get_queue_url(QueueName=deps.settings.queue("post_imports"))["QueueUrl"]
     [documented, *_] = load_event("aws", "lambda_sqs_event.json")["Records"]
-    ran = 0
-    for _round in range(100):
+    for ran in range(100):
         messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1).get("Messages", [])
         if not messages:
             return ran
@@ -39,7 +38,6 @@ def run_imports(deps: Any) -> int:
         answer = import_worker({"Records": [record]}, None)
         assert answer["batchItemFailures"] == [], answer
         sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-        ran += 1
     raise AssertionError("the import queue never drained")
 
 

@@ -137,7 +137,7 @@ def test_rss_and_atom_documents_become_posts_with_their_titles_links_and_summari
     assert texts(api) == [
         "Bahar menüsü geldi: lavantalı latte\nLavanta ve vanilya ile yeni latte bugün tüm mağazalarda.\n"
         "https://blog.kahvedunyasi.example/2026/03/bahar-menusu",
-        f"Our 2025 in numbers https://acme.example/blog/2026/01/year-in-numbers",
+        "Our 2025 in numbers https://acme.example/blog/2026/01/year-in-numbers",
         f"Shipping faster builds {feeds.url}/blog/2026/03/faster-builds",  # relative: against the feed's URL
         "Şubat'ın en çok okunan tarifleri\nSoğuk demleme, Türk kahvesi ve daha fazlası.\n"
         "https://blog.kahvedunyasi.example/2026/02/en-cok-okunanlar",
