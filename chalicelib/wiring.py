@@ -533,9 +533,13 @@ class Container:
 
     @cached_property
     def feeds(self) -> FeedService:
-        from chalicelib.feeds.feeds import FeedService
+        from dataclasses import replace
 
-        return FeedService(self.feed_repository, self.posts, self.outbound, self.clock)
+        from chalicelib.feeds.feeds import FEED_DEADLINE_S, FeedService
+
+        # A read's deadline and the run's budget together stay inside the function's 60 s.
+        return FeedService(self.feed_repository, self.posts, replace(self.outbound, deadline_s=FEED_DEADLINE_S),
+                           self.clock)
 
 
 _current: list[Container] = []

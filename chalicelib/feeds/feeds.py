@@ -19,6 +19,8 @@ import builtins
 import hashlib
 import logging
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -39,6 +41,9 @@ log = logging.getLogger("herald.feeds")
 FETCH_EVERY = timedelta(minutes=15)
 MAX_BACKOFF = timedelta(hours=6)
 MAX_FEED_BYTES = 5 * 1024 * 1024
+# Feeds are read one after the other until the budget is spent; a read already begun ends within its deadline.
+RUN_BUDGET_S = 30.0
+FEED_DEADLINE_S = 20.0
 PLACEHOLDERS = ("title", "link", "summary")
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
 ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.1"
@@ -96,7 +101,10 @@ def item_key(item: FeedItem) -> str:
 
 class FeedService:
     def __init__(self, feeds: FeedRepository, posts: PostService, policy: OutboundPolicy, clock: Clock,
-                 http: Any = None) -> None:
+                 http: Any = None, *, budget_s: float = RUN_BUDGET_S,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.budget_s = budget_s
+        self.monotonic = monotonic
         self.feeds = feeds
         self.posts = posts
         self.policy = policy
@@ -169,10 +177,16 @@ class FeedService:
     # -- the job -------------------------------------------------------------------
 
     def fetch_due(self) -> FetchReport:
+        """The feeds due, until the run's budget is spent (the function's timeout is 60 s): those left are still
+        due, and the next run reads them."""
         report = FetchReport()
         now = fetch_time(self.clock.now())
+        stop_at = self.monotonic() + self.budget_s
         for shard in range(FETCH_SHARDS):
             for feed in self.feeds.due(shard, now):
+                if self.monotonic() >= stop_at:
+                    log.warning("Feed run out of time; the feeds left are read by the next run")
+                    return report
                 report = _added(report, self.fetch(feed))
         return report
 

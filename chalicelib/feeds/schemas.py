@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from chalicelib.core.fields import MultiLine, SingleLine
+from chalicelib.core.fields import MultiLine
 from chalicelib.core.schemas import RequestModel
 
 FeedUrl = Annotated[str, Field(pattern=r"^https?://", max_length=2048, description=(
@@ -64,7 +64,7 @@ class FeedItemOut(BaseModel):
     key: str
     guid: str | None
     link: str | None
-    title: Annotated[str, SingleLine(500)]
+    title: str = Field(description="The item's title as text (its first 500 characters).")
     published_at: str | None
     seen_at: str
     status: Literal["new", "posted", "invalid", "skipped"] = Field(description=(

@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.core.clock import to_rfc3339
+from chalicelib.core.outbound import clean_reason
 from chalicelib.imports.csv_file import CsvRow
 from chalicelib.networks.registry import NETWORKS
 
@@ -52,7 +53,8 @@ class RowError:
     reason: str
 
     def view(self) -> dict[str, Any]:
-        return {"line": self.line, "column": self.column, "reason": self.reason}
+        # Clipped: a thousand of them live in the import's one item (DynamoDB's 400 KB).
+        return {"line": self.line, "column": self.column, "reason": clean_reason(self.reason, 300)}
 
 
 class RowReader:

@@ -217,6 +217,22 @@ def test_feeds_are_the_workspaces_own_and_bad_fields_are_refused(
     assert api.get(f"/feeds/{feed['id']}").status_code == 404
 
 
+def test_a_run_out_of_time_leaves_the_other_due_feeds_to_the_next_run(
+        api: Api, deps: Any, clock: Any, channel: dict[str, Any], feeds: FeedServer) -> None:
+    feeds.publish("blog", rss(("p1", "First")))
+    first = subscribe(api, feeds.url_of("blog"), [channel["id"]])
+    second = subscribe(api, feeds.url_of("blog"), [channel["id"]])
+    ticks = iter([0.0, 0.0, 31.0])  # the run's start, before the first feed, before the second
+
+    report = FeedService(deps.feed_repository, deps.posts, deps.outbound, clock, monotonic=lambda: next(ticks),
+                         budget_s=30.0).fetch_due()
+
+    assert report.feeds == 1
+    read = [api.get(f"/feeds/{f['id']}").json["last_fetched_at"] for f in (first, second)]
+    assert sum(1 for fetched_at in read if fetched_at is not None) == 1
+    assert run_fetch()["feeds"] == 1  # the one left, still due
+
+
 @pytest.mark.skipif(not queue_available(), reason="needs the posting queue: POST /posts {queue: true} "
                                                    "(issue 16's queue time slots, branch i16-queue)")
 def test_a_queue_feed_puts_its_new_items_in_the_channels_next_free_slots(
