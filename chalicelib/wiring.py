@@ -30,6 +30,10 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.audit.audit_repository import AuditRepository
     from chalicelib.core.crypto import SecretBox
     from chalicelib.core.outbound import OutboundPolicy
+    from chalicelib.feeds.feed_repository import FeedRepository
+    from chalicelib.feeds.feeds import FeedService
+    from chalicelib.imports.import_repository import ImportRepository
+    from chalicelib.imports.imports import ImportService
     from chalicelib.inbox.config_repository import InboxConfigRepository
     from chalicelib.inbox.conversation_repository import InboxRepository
     from chalicelib.inbox.conversations import InboxService
@@ -519,6 +523,39 @@ class Container:
         # A webhook is a POST: a redirect is an answer (a failure), never followed.
         return WebhookSender(self.webhook_endpoint_repository, self.secret_box, replace(self.outbound, max_redirects=0),
                              self.webhook_delivery_queue, self.clock)
+
+    # -- planning: CSV imports and feeds (issue 16) ------------------------------
+
+    @cached_property
+    def import_repository(self) -> ImportRepository:
+        from chalicelib.imports.import_repository import ImportRepository
+
+        return ImportRepository()
+
+    @cached_property
+    def imports(self) -> ImportService:
+        from chalicelib.imports.import_queue import ImportQueue
+        from chalicelib.imports.imports import ImportService
+
+        queue = ImportQueue(self.client("sqs"), self.settings.queue("post_imports"))
+        return ImportService(self.import_repository, self.posts, self.client("s3"), self.settings.media_bucket,
+                             queue.send, self.clock)
+
+    @cached_property
+    def feed_repository(self) -> FeedRepository:
+        from chalicelib.feeds.feed_repository import FeedRepository
+
+        return FeedRepository()
+
+    @cached_property
+    def feeds(self) -> FeedService:
+        from dataclasses import replace
+
+        from chalicelib.feeds.feeds import FEED_DEADLINE_S, FeedService
+
+        # A read's deadline and the run's budget together stay inside the function's 60 s.
+        return FeedService(self.feed_repository, self.posts, replace(self.outbound, deadline_s=FEED_DEADLINE_S),
+                           self.clock)
 
 
 _current: list[Container] = []

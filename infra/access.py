@@ -68,8 +68,11 @@ FUNCTIONS: dict[str, Access] = {
                 # outbound webhook endpoints (their sealed secrets) and replays of their deliveries
                 "webhook_endpoints": "read_write", "webhook_deliveries": "read_write",
                 # every write a caller makes is appended to the audit log, which no function may change
-                "audit_log": "append"},
-        sends_to=("publish", "inbox_events", "webhook_deliveries"), secrets_key=True, media_bucket="read_write"),
+                "audit_log": "append",
+                # CSV imports (the import row; the file goes through the media bucket); feeds and their items
+                "post_imports": "read_write", "feeds": "read_write", "feed_items": "read"},
+        sends_to=("publish", "inbox_events", "webhook_deliveries", "post_imports"), secrets_key=True,
+        media_bucket="read_write"),
     # Queues due deliveries and recovers expired claims: the posts table and the publish queue only.
     "tick": Access(tables={"posts": "read_write"}, sends_to=("publish",), reads_depth_of=("publish",)),
     # Publishes one delivery: reads the post, the channel's sealed credentials and the media; writes
@@ -106,4 +109,13 @@ FUNCTIONS: dict[str, Access] = {
                              sends_to=("webhook_deliveries",), secrets_key=True),
     # Sends the deliveries that are due and that no message carries.
     "sweep_webhook_deliveries": Access(tables={"webhook_deliveries": "read"}, sends_to=("webhook_deliveries",)),
+    # A chunk of a CSV import: the import's progress, the uploaded file, the workspace's channels and time
+    # zone, the media a row names (checked as POST /posts checks it), the posts it makes; its next message.
+    "import_worker": Access(tables={"post_imports": "read_write", "posts": "read_write", "channels": "read",
+                                    "workspaces": "read", "media": "read"},
+                            sends_to=("post_imports", "publish"), media_bucket="read"),
+    # Reads the feeds due (`due_fetch`), records each item once, makes its post as POST /posts would.
+    "fetch_feeds": Access(tables={"feeds": "read_write", "feed_items": "read_write", "posts": "read_write",
+                                  "channels": "read", "workspaces": "read", "media": "read"},
+                       sends_to=("publish",)),
 }

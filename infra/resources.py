@@ -120,6 +120,21 @@ TABLE_LAYOUTS: dict[str, dict[str, Any]] = {
         "indexes": [_gsi("pending", "pending_shard", "next_attempt_at", include=("attempts",))],
         "ttl": "expires_at_epoch",
     },
+    # CSV imports of posts, one item each with its progress; read by id only.
+    "post_imports": {
+        "keys": ("workspace_id", "import_id"),
+        "indexes": [],
+    },
+    # Feeds of each workspace; sparse `due_fetch` index: the active feeds by when they are next read.
+    "feeds": {
+        "keys": ("workspace_id", "feed_id"),
+        "indexes": [_gsi("due_fetch", "fetch_shard", "next_fetch_at")],
+    },
+    # Each feed's items, once each (`<workspace_id>#<feed_id>` / the item's key, a hash of its guid or link).
+    "feed_items": {
+        "keys": ("feed_key", "item_key"),
+        "indexes": [],
+    },
 }
 
 

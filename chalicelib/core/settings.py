@@ -17,8 +17,14 @@ TABLES = ("workspaces", "api_keys", "channels", "posts", "media", "sandbox_posts
           # Outbound webhooks (chalicelib/outbound_webhooks/): endpoints, and each message's delivery to each.
           "webhook_endpoints", "webhook_deliveries",
           # Every write made through the API, append-only (chalicelib/audit/).
-          "audit_log")
-QUEUES = ("publish", "inbox_events", "webhook_deliveries")
+          "audit_log",
+          # CSV imports of posts and their progress (chalicelib/imports/).
+          "post_imports",
+          # RSS and Atom feeds that make posts, and each item taken once (chalicelib/feeds/).
+          "feeds", "feed_items")
+QUEUES = ("publish", "inbox_events", "webhook_deliveries",
+          # One message per chunk of a CSV import (chalicelib/imports/import_jobs.py).
+          "post_imports")
 # HTTP connections each AWS client keeps: the publish worker handles a batch's 10 records at once and
 # the tick reads its shards in parallel; botocore's default of 10 would open and drop connections.
 MAX_POOL_CONNECTIONS = 32

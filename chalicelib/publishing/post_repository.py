@@ -372,12 +372,17 @@ class PostRepository:
     # -- writes --------------------------------------------------------------
 
     def create(self, post: PostRow, deliveries: list[DeliveryRow]) -> None:
+        """Put a new post and its deliveries; a post of that id already there is a Conflict (`post_exists`):
+        imports and feeds derive ids from what they read, so taking something twice makes no second post."""
         post.open_deliveries = open_count(deliveries)
-        with self._tx() as tx:
-            tx.save(post_record(post), condition=PostTableRecord.pk.does_not_exist())
-            for delivery in deliveries:
-                tx.save(delivery_record(delivery, post.publish_key, self.due_shards),
-                        condition=PostTableRecord.pk.does_not_exist())
+        try:
+            with self._tx() as tx:
+                tx.save(post_record(post), condition=PostTableRecord.pk.does_not_exist())
+                for delivery in deliveries:
+                    tx.save(delivery_record(delivery, post.publish_key, self.due_shards),
+                            condition=PostTableRecord.pk.does_not_exist())
+        except TransactWriteError as exc:
+            raise Conflict(f"A post {post.post_id} already exists.", code="post_exists") from exc
 
     def replace(self, post: PostRow, deliveries: list[DeliveryRow], *, expected_version: int,
                 expected_statuses: tuple[str, ...], old_deliveries: list[DeliveryRow]) -> None:

@@ -25,13 +25,9 @@ def _dump_thread(thread: list[Any]) -> list[dict[str, Any]]:
 @route(bp, "/posts", "POST", summary="Write a draft or schedule a post", tag=TAG, role="editor", body=PostCreate,
        response=Post, status=201)
 def create_post(call: Call[Container]) -> dict[str, Any]:
-    from chalicelib.publishing.posts import PostDraft  # loads the table models: only when needed
+    from chalicelib.publishing.post_requests import draft_from_request  # feeds and imports make theirs the same way
 
-    body: PostCreate = call.body
-    draft = PostDraft(body.text, body.channel_ids, _dump_variants(body.variants),
-                      [m.model_dump() for m in body.media], body.publish_at, body.status,
-                      thread=_dump_thread(body.thread), first_comment=body.first_comment)
-    return post_view(*call.deps.posts.create(call.workspace_id, draft))
+    return post_view(*call.deps.posts.create(call.workspace_id, draft_from_request(call.body)))
 
 
 @route(bp, "/posts", "GET", summary="List posts", tag=TAG, query=PostListQuery, response=PostPage)

@@ -117,12 +117,21 @@ class PostService:
 
     # -- writes ------------------------------------------------------------------
 
-    def create(self, workspace_id: str, draft: PostDraft) -> tuple[PostRow, builtins.list[DeliveryRow]]:
+    def check(self, workspace_id: str, draft: PostDraft) -> None:
+        """Every rule `create` applies, nothing saved: raises ValidationFailed as `create` would."""
+        self._resolve_status(draft)
+        self._validate(workspace_id, draft, self.clock.now())
+
+    def create(self, workspace_id: str, draft: PostDraft,
+               post_id: str | None = None) -> tuple[PostRow, builtins.list[DeliveryRow]]:
+        """`post_id`: an id derived from the source (an import's line, a feed's item), so a second try is
+        a Conflict (`post_exists`) and never a second post."""
         now = self.clock.now()
         status = self._resolve_status(draft)
         channels = self._validate(workspace_id, draft, now)
-        post = PostRow(workspace_id, new_id("pst"), draft.text, status, list(dict.fromkeys(draft.channel_ids)),
-                       now, now, draft.publish_at, draft.variants, self._media(workspace_id, draft.media),
+        post = PostRow(workspace_id, post_id or new_id("pst"), draft.text, status,
+                       list(dict.fromkeys(draft.channel_ids)), now, now, draft.publish_at, draft.variants,
+                       self._media(workspace_id, draft.media),
                        thread=self._thread(workspace_id, draft.thread), first_comment=draft.first_comment or None,
                        timezone=self.workspace_timezone(workspace_id))
         deliveries = [self._new_delivery(post, channels[cid]) for cid in post.channel_ids]
