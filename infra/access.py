@@ -68,7 +68,9 @@ FUNCTIONS: dict[str, Access] = {
                 # outbound webhook endpoints (their sealed secrets) and replays of their deliveries
                 "webhook_endpoints": "read_write", "webhook_deliveries": "read_write",
                 # every write a caller makes is appended to the audit log, which no function may change
-                "audit_log": "append"},
+                "audit_log": "append",
+                # queues, recurring series and evergreen posts (chalicelib/planning/)
+                "planning": "read_write"},
         sends_to=("publish", "inbox_events", "webhook_deliveries"), secrets_key=True, media_bucket="read_write"),
     # Queues due deliveries and recovers expired claims: the posts table and the publish queue only.
     "tick": Access(tables={"posts": "read_write"}, sends_to=("publish",), reads_depth_of=("publish",)),
@@ -106,4 +108,9 @@ FUNCTIONS: dict[str, Access] = {
                              sends_to=("webhook_deliveries",), secrets_key=True),
     # Sends the deliveries that are due and that no message carries.
     "sweep_webhook_deliveries": Access(tables={"webhook_deliveries": "read"}, sends_to=("webhook_deliveries",)),
+    # Makes the coming occurrences of each recurring series and the copies of evergreen posts: the series and
+    # queues (planning), the posts it writes through PostService (which reads the workspace's time zone, the
+    # channels and the media it checks), and the publish queue for one due within the minute.
+    "plan_ahead": Access(tables={"planning": "read_write", "posts": "read_write", "workspaces": "read",
+                                 "channels": "read", "media": "read"}, sends_to=("publish",)),
 }

@@ -30,7 +30,9 @@ def create_post(call: Call[Container]) -> dict[str, Any]:
     body: PostCreate = call.body
     draft = PostDraft(body.text, body.channel_ids, _dump_variants(body.variants),
                       [m.model_dump() for m in body.media], body.publish_at, body.status,
-                      thread=_dump_thread(body.thread), first_comment=body.first_comment)
+                      thread=_dump_thread(body.thread), first_comment=body.first_comment,
+                      queue=body.queue_position if body.queue else None, queue_slot=body.queue_slot,
+                      recurrence=body.recurrence, recycle_after_days=body.recycle_after_days)
     return post_view(*call.deps.posts.create(call.workspace_id, draft))
 
 
