@@ -21,8 +21,9 @@ from chalicelib.planning.tables import PlanningRecord, QueueScheduleRecord, Slot
 
 SCHEDULE_SK = "queue"
 SLOT_SK = "slot#"
-# A claim is kept this long after its slot went by (the table's TTL removes it).
-CLAIM_KEPT = timedelta(days=14)
+# A claim is kept this long after its slot went by (the table's TTL removes it): a queue resumed after a
+# longer pause no longer finds the posts whose slot went by before that.
+CLAIM_KEPT = timedelta(days=90)
 TRANSACTION_ITEMS = 100
 
 

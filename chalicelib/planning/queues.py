@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from chalicelib.core.clock import Clock, to_rfc3339
 from chalicelib.core.errors import ApiError, Conflict, NotFound, ValidationFailed
 from chalicelib.core.ids import new_id
-from chalicelib.planning.queue_repository import Claim, Move, QueueRepository, QueueSchedule
+from chalicelib.planning.queue_repository import CLAIM_KEPT, Claim, Move, QueueRepository, QueueSchedule
 from chalicelib.planning.slots import WEEKDAYS, Slot, first_n, next_free, upcoming
 
 if TYPE_CHECKING:
@@ -60,12 +60,12 @@ class QueueService:
         if version is not None and version != schedule.version:
             raise Conflict(f"You edited version {version}, but the queue is at version {schedule.version}; "
                            "read it again and retry.", code="version_conflict")
-        order = self._order(workspace_id, channel_id)
+        resuming = schedule.paused and paused is False
+        order = self._waiting(workspace_id, channel_id) if resuming else self._order(workspace_id, channel_id)
         new_slots = schedule.slots if slots is None else sorted(set(slots))
         if order and not new_slots:
             raise ValidationFailed.field("slots", f"{len(order)} posts are queued; a queue with posts needs at "
                                                   "least one slot (move or cancel them first)")
-        resuming = schedule.paused and paused is False
         reslot = slots is not None and new_slots != schedule.slots
         schedule.slots, schedule.paused = new_slots, schedule.paused if paused is None else paused
         saved = self.queues.save_schedule(schedule, self.clock.now())
@@ -165,10 +165,10 @@ class QueueService:
         plans = {}
         for cid, schedule in schedules.items():
             order = self.queues.claims(workspace_id, cid, after)
-            extra = next_free(schedule.slots, zone, after, {c.slot_at for c in order})
-            if extra is None:
+            added = next_free(schedule.slots, zone, after, {c.slot_at for c in order})
+            if added is None:
                 raise Conflict(f"No free slot in the queue of channel {cid}.", code="queue_full")
-            times = sorted([c.slot_at for c in order] + [extra])
+            times = sorted([c.slot_at for c in order] + [added])
             self.queues.move(workspace_id, cid, _moves(order, [post_id] + [c.post_id for c in order], times))
             plans[cid] = (order, times)
         try:
@@ -279,6 +279,15 @@ class QueueService:
 
     def _order(self, workspace_id: str, channel_id: str) -> list[Claim]:
         return self.queues.claims(workspace_id, channel_id, self._after())
+
+    def _waiting(self, workspace_id: str, channel_id: str) -> list[Claim]:
+        """A paused queue's posts: those ahead, and those whose slot went by while they were held."""
+        since = self.clock.now() - CLAIM_KEPT
+        claims = self.queues.claims(workspace_id, channel_id, since)
+        gone_by = [c for c in claims if c.slot_at <= self._after()]
+        held = {p.post_id for p in self.posts.posts.posts_by_ids(workspace_id, [c.post_id for c in gone_by])
+                if p.status == "scheduled" and channel_id in (p.plan.get("held") or [])}
+        return [c for c in claims if c.slot_at > self._after() or c.post_id in held]
 
     def _view(self, schedule: QueueSchedule, order: list[Claim]) -> dict[str, Any]:
         zone = self._zone(schedule.workspace_id)
