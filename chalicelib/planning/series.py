@@ -94,8 +94,8 @@ class SeriesService:
     def get(self, workspace_id: str, series_id: str) -> dict[str, Any]:
         return self._view(self._series(workspace_id, series_id))
 
-    def list(self, workspace_id: str) -> list[dict[str, Any]]:
-        return [self._summary(row) for row in self.series.list(workspace_id)]
+    def list_series(self, workspace_id: str) -> list[dict[str, Any]]:
+        return [self._summary(row) for row in self.series.list_series(workspace_id)]
 
     # -- editing and ending ------------------------------------------------------------
 

@@ -81,7 +81,7 @@ class SeriesRepository:
             return None
         return _series_row(record)
 
-    def list(self, workspace_id: str) -> list[SeriesRow]:
+    def list_series(self, workspace_id: str) -> list[SeriesRow]:
         records = SeriesRecord.query(workspace_id, SeriesRecord.sk.startswith(SERIES_SK))
         return [_series_row(r) for r in records if isinstance(r, SeriesRecord)]
 

@@ -15,7 +15,7 @@ TAG = "series"
 
 @route(bp, "/series", "GET", summary="The workspace's recurring series", tag=TAG, response=SeriesPage)
 def list_series(call: Call[Container]) -> dict[str, Any]:
-    return {"items": call.deps.series.list(call.workspace_id), "next_cursor": None}
+    return {"items": call.deps.series.list_series(call.workspace_id), "next_cursor": None}
 
 
 @route(bp, "/series/{series_id}", "GET", summary="A series with its occurrences", tag=TAG, response=Series)
