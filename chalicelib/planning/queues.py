@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -19,7 +20,7 @@ from chalicelib.core.clock import Clock, to_rfc3339
 from chalicelib.core.errors import ApiError, Conflict, NotFound, ValidationFailed
 from chalicelib.core.ids import new_id
 from chalicelib.planning.queue_repository import CLAIM_KEPT, Claim, Move, QueueRepository, QueueSchedule
-from chalicelib.planning.slots import WEEKDAYS, Slot, first_n, next_free, upcoming
+from chalicelib.planning.slots import LOOK_AHEAD_DAYS, WEEKDAYS, Slot, first_n, next_free, upcoming
 
 if TYPE_CHECKING:
     from chalicelib.accounts.channel_repository import ChannelRepository
@@ -83,12 +84,16 @@ class QueueService:
     # -- queuing a post ------------------------------------------------------------
 
     def queue_post(self, workspace_id: str, draft: PostDraft, *, post_id: str | None = None,
-                   recycled_from: str | None = None) -> Placed:
+                   recycled_from: str | None = None, batch: QueueBatch | None = None) -> Placed:
         """A new post in the next free slot of each target channel (`queue_slot` "each"), in the first slot
-        free on all of them ("common"), or first in each queue (`queue` "front": the queue shifts back)."""
+        free on all of them ("common"), or first in each queue (`queue` "front": the queue shifts back).
+        Posts queued one after another in bulk (an import) share a `batch` (`new_batch`): each queue's
+        schedule and claims are read once, not once per post."""
         self._check_draft(draft)
         channel_ids = list(dict.fromkeys(draft.channel_ids))
-        schedules = {cid: self._schedule_for_queue(workspace_id, cid, i) for i, cid in enumerate(channel_ids)}
+        batch = batch or QueueBatch()
+        schedules = {cid: batch.schedules.get(cid) or batch.schedules.setdefault(
+            cid, self._schedule_for_queue(workspace_id, cid, i)) for i, cid in enumerate(channel_ids)}
         post_id = post_id or new_id("pst")
         extra = {"recycled_from": recycled_from}
         if draft.queue == "front":
@@ -96,13 +101,17 @@ class QueueService:
         if draft.queue_slot == "common":
             taken = self._claim_common(workspace_id, post_id, schedules)
         else:
-            taken = {cid: self._claim_next(workspace_id, cid, post_id, s) for cid, s in schedules.items()}
+            taken = {cid: self._claim_next(workspace_id, cid, post_id, s, batch) for cid, s in schedules.items()}
         try:
             return self._create(workspace_id, draft, post_id, taken, schedules, extra)
         except ApiError:
             for cid, slot in taken.items():
                 self.queues.release(workspace_id, cid, slot, post_id)
+                batch.returned.setdefault(cid, []).append(slot)
             raise
+
+    def new_batch(self) -> QueueBatch:
+        return QueueBatch()
 
     def _check_draft(self, draft: PostDraft) -> None:
         if draft.publish_at is not None:
@@ -133,17 +142,27 @@ class QueueService:
         planned = replace(draft, queue=None, publish_at=min(taken.values()), status="scheduled")
         return self.posts.create_planned(workspace_id, planned, plan, post_id=post_id)
 
-    def _claim_next(self, workspace_id: str, channel_id: str, post_id: str, schedule: QueueSchedule) -> datetime:
-        zone, after = self._zone(workspace_id), self._after()
-        taken = {c.slot_at for c in self.queues.claims(workspace_id, channel_id, after)}
+    def _claim_next(self, workspace_id: str, channel_id: str, post_id: str, schedule: QueueSchedule,
+                    batch: QueueBatch) -> datetime:
+        if channel_id not in batch.free:
+            after = self._after()
+            taken = {c.slot_at for c in self.queues.claims(workspace_id, channel_id, after)}
+            batch.free[channel_id] = (t for t in upcoming(schedule.slots, self._zone(workspace_id), after)
+                                      if t not in taken)
         for _try in range(CLAIM_TRIES):
-            slot = next_free(schedule.slots, zone, after, taken)
+            returned = batch.returned.get(channel_id)
+            if returned:  # freed by a post of the batch that failed: the earliest first
+                returned.sort()
+                slot: datetime | None = returned.pop(0)
+            else:
+                slot = next(batch.free[channel_id], None)
             if slot is None:
                 break
             if self.queues.claim(workspace_id, channel_id, slot, post_id):
                 return slot
-            taken.add(slot)  # taken meanwhile by a post queued at the same moment: the next one
-        raise Conflict(f"No free slot in the queue of channel {channel_id}.", code="queue_full")
+            # taken meanwhile by a post queued at the same moment: the next one
+        raise Conflict(f"No free slot in the queue of channel {channel_id} in the next "
+                       f"{LOOK_AHEAD_DAYS} days.", code="queue_full")
 
     def _claim_common(self, workspace_id: str, post_id: str,
                       schedules: dict[str, QueueSchedule]) -> dict[str, datetime]:
@@ -311,6 +330,15 @@ class QueueService:
         return [{"weekday": WEEKDAYS[b["weekday_index"]], "time": f"{b['hour']:02d}:00", "posts": b["posts"],
                  "average_engagements": b["average_engagements"],
                  "in_schedule": (b["weekday_index"], b["hour"]) in current} for b in best]
+
+
+@dataclass
+class QueueBatch:
+    """What posts queued one after another share: each channel's schedule and its free slots ahead."""
+
+    schedules: dict[str, QueueSchedule] = field(default_factory=dict)
+    free: dict[str, Iterator[datetime]] = field(default_factory=dict)
+    returned: dict[str, list[datetime]] = field(default_factory=dict)
 
 
 def _moves(order: list[Claim], ids: list[str], times: list[datetime]) -> list[Move]:

@@ -298,3 +298,36 @@ def test_posts_queued_at_once_take_distinct_slots(deps, client, clock, workspace
     for thread in threads:
         thread.join()
     assert len(found) == 6 and len(set(found)) == 6
+
+
+class CountingClaims(QueueRepository):
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def claims(self, workspace_id, channel_id, after):
+        self.reads += 1
+        return super().claims(workspace_id, channel_id, after)
+
+
+def test_a_bulk_batch_reads_each_queue_once_and_reuses_the_slot_of_a_refused_post(deps, client, clock, workspace):
+    from chalicelib.core.errors import ValidationFailed
+
+    api = Api(client, workspace.headers())
+    cid = channel(api)
+    set_slots(api, cid, MWF)
+    counting = CountingClaims()
+    service = QueueService(counting, deps.posts, deps.channel_repository, lambda _ws: "UTC", clock)
+    batch = service.new_batch()
+    made = []
+    for n in range(12):
+        draft = PostDraft("" if n == 3 else f"Row {n}", [cid], {}, [], None, None, queue="next")
+        try:
+            made.append(service.queue_post(workspace.id, draft, batch=batch)[0])
+        except ValidationFailed:
+            assert n == 3  # empty text without media
+    assert counting.reads == 1
+    slots = [post.plan["queue"][cid] for post in made]
+    assert slots == [to_rfc3339(datetime.combine(day, time(9), tzinfo=UTC))
+                     for day in weekdays_from(date(2026, 3, 4), (0, 2, 4), 11)]
+    assert queued_order(api, cid) == [post.post_id for post in made]
