@@ -142,7 +142,9 @@ class PostService:
     def create(self, workspace_id: str, draft: PostDraft) -> tuple[PostRow, builtins.list[DeliveryRow]]:
         """A post as asked; one with `queue` or `recurrence` is placed by the planner, which makes it
         through `create_planned`."""
-        if (draft.queue or draft.recurrence) and self.planner is not None:
+        if draft.queue or draft.recurrence:
+            if self.planner is None:
+                raise ValidationFailed.field("queue" if draft.queue else "recurrence", "planning is not set up here")
             planner = self.planner()
             return planner.queue_post(workspace_id, draft) if draft.queue else planner.start_series(workspace_id,
                                                                                                    draft)
