@@ -8,6 +8,7 @@ from chalicelib.imports import import_jobs, import_routes
 from chalicelib.inbox import inbox_jobs, inbox_routes, webhook_routes
 from chalicelib.metrics import metric_jobs, metric_routes
 from chalicelib.outbound_webhooks import endpoint_jobs, endpoint_routes
+from chalicelib.planning import planning_jobs, queue_routes, series_routes
 from chalicelib.publishing import calendar_routes, media_routes, post_routes, publishing_jobs
 
 app = Chalice(app_name="herald")
@@ -33,5 +34,8 @@ app.register_blueprint(import_routes.bp)
 app.register_blueprint(import_jobs.bp)
 app.register_blueprint(feed_routes.bp)
 app.register_blueprint(feed_jobs.bp)
+app.register_blueprint(queue_routes.bp)
+app.register_blueprint(series_routes.bp)
+app.register_blueprint(planning_jobs.bp)
 # Last: it answers preflight for every route registered before it.
 app.register_blueprint(http_routes.bp)

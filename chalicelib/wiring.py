@@ -57,6 +57,11 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.outbound_webhooks.inbox_notifications import InboxNotifications
     from chalicelib.outbound_webhooks.report_notifications import ReportNotifications
     from chalicelib.outbound_webhooks.sending import WebhookEmitter, WebhookSender
+    from chalicelib.planning.planner import Planning
+    from chalicelib.planning.queue_repository import QueueRepository
+    from chalicelib.planning.queues import QueueService
+    from chalicelib.planning.series import SeriesService
+    from chalicelib.planning.series_repository import SeriesRepository
     from chalicelib.publishing.calendar import CalendarService
     from chalicelib.publishing.delivery_repository import DeliveryRepository
     from chalicelib.publishing.engine import PublishingEngine
@@ -288,7 +293,7 @@ class Container:
         return PostService(self.post_repository, self.channel_repository, self.clock,
                            engine=self.engine, media=self.media,
                            workspace_timezone=lambda ws: self.access.get_workspace(ws).timezone,
-                           adapters=self.adapter)
+                           adapters=self.adapter, planner=lambda: self.planning)
 
     @cached_property
     def media_repository(self) -> MediaRepository:
@@ -556,6 +561,43 @@ class Container:
         # A read's deadline and the run's budget together stay inside the function's 60 s.
         return FeedService(self.feed_repository, self.posts, replace(self.outbound, deadline_s=FEED_DEADLINE_S),
                            self.clock)
+
+
+    # -- planning: queues, recurring series, evergreen recycling ---------------------
+
+    @cached_property
+    def queue_repository(self) -> QueueRepository:
+        from chalicelib.planning.queue_repository import QueueRepository
+
+        return QueueRepository()
+
+    @cached_property
+    def series_repository(self) -> SeriesRepository:
+        from chalicelib.planning.series_repository import SeriesRepository
+
+        return SeriesRepository()
+
+    @cached_property
+    def queues(self) -> QueueService:
+        from chalicelib.planning.queues import QueueService
+
+        return QueueService(self.queue_repository, self.posts, self.channel_repository,
+                            lambda ws: self.access.get_workspace(ws).timezone, self.clock,
+                            best_times=self.reports.best_times)
+
+    @cached_property
+    def series(self) -> SeriesService:
+        from chalicelib.planning.series import SeriesService
+
+        return SeriesService(self.series_repository, self.posts, self.queues, self.queue_repository,
+                             lambda ws: self.access.get_workspace(ws).timezone, self.clock)
+
+    @cached_property
+    def planning(self) -> Planning:
+        """What PostService hands queued and recurring posts to (publishing/posts.py Planner)."""
+        from chalicelib.planning.planner import Planning
+
+        return Planning(self.queues, self.series)
 
 
 _current: list[Container] = []

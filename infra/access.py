@@ -70,7 +70,9 @@ FUNCTIONS: dict[str, Access] = {
                 # every write a caller makes is appended to the audit log, which no function may change
                 "audit_log": "append",
                 # CSV imports (the import row; the file goes through the media bucket); feeds and their items
-                "post_imports": "read_write", "feeds": "read_write", "feed_items": "read"},
+                "post_imports": "read_write", "feeds": "read_write", "feed_items": "read",
+                # queues, recurring series and evergreen posts (chalicelib/planning/)
+                "planning": "read_write"},
         sends_to=("publish", "inbox_events", "webhook_deliveries", "post_imports"), secrets_key=True,
         media_bucket="read_write"),
     # Queues due deliveries and recovers expired claims: the posts table and the publish queue only.
@@ -118,4 +120,9 @@ FUNCTIONS: dict[str, Access] = {
     "fetch_feeds": Access(tables={"feeds": "read_write", "feed_items": "read_write", "posts": "read_write",
                                   "channels": "read", "workspaces": "read", "media": "read"},
                        sends_to=("publish",)),
+    # Makes the coming occurrences of each recurring series and the copies of evergreen posts: the series and
+    # queues (planning), the posts it writes through PostService (which reads the workspace's time zone, the
+    # channels and the media it checks), and the publish queue for one due within the minute.
+    "plan_ahead": Access(tables={"planning": "read_write", "posts": "read_write", "workspaces": "read",
+                                 "channels": "read", "media": "read"}, sends_to=("publish",)),
 }

@@ -135,6 +135,14 @@ TABLE_LAYOUTS: dict[str, dict[str, Any]] = {
         "keys": ("feed_key", "item_key"),
         "indexes": [],
     },
+    # Each channel's queue (`<workspace>#<channel>`: sk `queue`, and `slot#<time>` per slot a post holds),
+    # recurring series (`<workspace>`, sk `series#<id>`) and their occurrences (`<workspace>#series#<id>`),
+    # evergreen posts (`<workspace>`, sk `recycle#<post>`). Sparse `job_items`: what the daily job visits.
+    "planning": {
+        "keys": ("pk", "sk"),
+        "indexes": [_gsi("job_items", "job_shard", "job_key")],
+        "ttl": "expires_at_epoch",
+    },
 }
 
 

@@ -21,7 +21,9 @@ TABLES = ("workspaces", "api_keys", "channels", "posts", "media", "sandbox_posts
           # CSV imports of posts and their progress (chalicelib/imports/).
           "post_imports",
           # RSS and Atom feeds that make posts, and each item taken once (chalicelib/feeds/).
-          "feeds", "feed_items")
+          "feeds", "feed_items",
+          # Queues, recurring series and evergreen recycling (chalicelib/planning/).
+          "planning")
 QUEUES = ("publish", "inbox_events", "webhook_deliveries",
           # One message per chunk of a CSV import (chalicelib/imports/import_jobs.py).
           "post_imports")

@@ -97,6 +97,13 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
+def _categories(post: PostRow) -> str:
+    """The status, and QUEUED / RECURRING for a post in a queue or a series (chalicelib/planning/)."""
+    names = [post.status.upper()] + (["QUEUED"] if post.plan.get("queue") else []) + (
+        ["RECURRING"] if post.plan.get("series_id") else [])
+    return ",".join(names)
+
+
 def render_ics(posts: list[PostRow], calendar_name: str, tz_name: str, now: datetime) -> str:
     lines = [
         "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Herald//Content calendar//EN", "CALSCALE:GREGORIAN",
@@ -114,7 +121,7 @@ def render_ics(posts: list[PostRow], calendar_name: str, tz_name: str, now: date
             f"DTEND:{_stamp(post.publish_at + EVENT_LENGTH)}",
             f"SUMMARY:{_escape(preview(post.text) or '(media post)')}",
             f"DESCRIPTION:{_escape(post.text + chr(10) + chr(10) + 'Status: ' + post.status)}",
-            f"CATEGORIES:{post.status.upper()}",
+            f"CATEGORIES:{_categories(post)}",
             "STATUS:" + ("TENTATIVE" if post.status == "draft" else "CONFIRMED"),
             "TRANSP:TRANSPARENT",
             "END:VEVENT",

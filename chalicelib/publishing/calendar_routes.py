@@ -28,7 +28,8 @@ def get_calendar(call: Call[Container]) -> dict[str, Any]:
         "timezone": workspace.timezone,
         "days": [{"date": day.isoformat(), "posts": [
             {"id": p.post_id, "publish_at": to_rfc3339(p.publish_at), "status": p.status,
-             "channel_ids": p.channel_ids, "text_preview": preview(p.text)} for p in posts]}
+             "channel_ids": p.channel_ids, "text_preview": preview(p.text), "queued": bool(p.plan.get("queue")),
+             "series_id": p.plan.get("series_id")} for p in posts]}
             for day, posts in days],
     }
 

@@ -68,6 +68,18 @@ class PostRow:
     timezone: str | None = None
     # Read from the table only (not from the list indexes); written by create and replace.
     open_deliveries: int | None = None
+    # What planning made of it (chalicelib/planning/): `queue` {channel_id: slot UTC time} while queued,
+    # `held` [channel_id] whose queue is paused, `series_id`, `occurrence_key`, `recurrence`, `detached`
+    # (an occurrence edited alone), `recycle_after_days`, `recycled_from`.
+    plan: dict[str, Any] = field(default_factory=dict)
+
+    def due_for(self, channel_id: str) -> datetime | None:
+        """When the channel's delivery goes out: its own queue slot when queued (None while its queue is
+        paused), else publish_at."""
+        if channel_id in (self.plan.get("held") or []):
+            return None
+        slot = (self.plan.get("queue") or {}).get(channel_id)
+        return _parse(slot) if slot else self.publish_at
 
     def text_for(self, channel_id: str) -> str:
         """What the channel publishes: its variant's text when it has one, else the post's."""
@@ -150,6 +162,7 @@ def post_record(row: PostRow) -> PostRecord:
         created_at=key_time(row.created_at), updated_at=key_time(row.updated_at),
         post_workspace_id=row.workspace_id, post_workspace_status=f"{row.workspace_id}#{row.status}",
         timezone=row.timezone, open_deliveries=row.open_deliveries,
+        plan=json.dumps(row.plan, sort_keys=True) if row.plan else None,
     )
 
 
@@ -189,6 +202,7 @@ def post_row(r: PostRecord) -> PostRow:
         variants=variants, media=media, version=int(r.version), timezone=r.timezone,
         thread=[_plain(part) for part in (r.thread or [])], first_comment=r.first_comment,
         open_deliveries=None if r.open_deliveries is None else int(r.open_deliveries),
+        plan=json.loads(r.plan) if r.plan else {},
     )
 
 

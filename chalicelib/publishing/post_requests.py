@@ -34,9 +34,10 @@ def draft_from_request(body: PostCreate) -> PostDraft:
 
     variants = {cid: v.model_dump(exclude_none=True) for cid, v in body.variants.items()}
     thread = [{"text": part.text, "media": [m.model_dump() for m in part.media]} for part in body.thread]
-    # At the merge with the queue time slots: `body.queue` goes on to the draft here, for every caller at once.
     return PostDraft(body.text, body.channel_ids, variants, [m.model_dump() for m in body.media], body.publish_at,
-                     body.status, thread=thread, first_comment=body.first_comment)
+                     body.status, thread=thread, first_comment=body.first_comment,
+                     queue=body.queue_position if body.queue else None, queue_slot=body.queue_slot,
+                     recurrence=body.recurrence, recycle_after_days=body.recycle_after_days)
 
 
 def parse_request(data: dict[str, Any]) -> tuple[PostDraft | None, list[dict[str, Any]]]:

@@ -8,9 +8,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from pynamodb.exceptions import TransactWriteError
+
 from chalicelib.accounts.channel_repository import ChannelRepository, ChannelRow
 from chalicelib.accounts.health_rules import risk_for
-from chalicelib.core.clock import Clock
+from chalicelib.core.clock import Clock, parse_rfc3339, to_rfc3339
 from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.core.ids import new_id
 from chalicelib.networks.base import MediaItem, PublishRequest
@@ -29,6 +31,17 @@ PAST_TOLERANCE = timedelta(seconds=60)
 
 class Dispatcher(Protocol):
     def queue_due_soon(self, deliveries: list[DeliveryRow]) -> list[DeliveryRow]: ...
+
+
+class Planner(Protocol):
+    """Queues, recurring series and recycling (chalicelib/planning/), which PostService hands over to."""
+
+    def queue_post(self, workspace_id: str, draft: PostDraft, *, post_id: str | None = None
+                   ) -> tuple[PostRow, list[DeliveryRow]]: ...
+
+    def start_series(self, workspace_id: str, draft: PostDraft) -> tuple[PostRow, list[DeliveryRow]]: ...
+
+    def post_saved(self, post: PostRow, plan_before: dict[str, Any]) -> None: ...
 
 
 class MediaLookup(Protocol):
@@ -50,13 +63,22 @@ class PostDraft:
     # The parts after the first (`[{text, media}]`) and the comment added under the post once it is out.
     thread: list[dict[str, Any]] = field(default_factory=list)
     first_comment: str | None = None
+    # Planning (chalicelib/planning/): `queue` "next" (the next free slot) or "front" (the first slot, the
+    # queue shifts) instead of publish_at; `queue_slot` "each" (every channel its own next slot) or "common"
+    # (the first slot free on all of them); an RRULE made into a series; copied to the queue N days after
+    # it went out.
+    queue: str | None = None
+    queue_slot: str = "each"
+    recurrence: str | None = None
+    recycle_after_days: int | None = None
 
 
 class PostService:
     def __init__(self, posts: PostRepository, channels: ChannelRepository, clock: Clock,
                  engine: Dispatcher | None = None, media: MediaLookup | None = None,
                  workspace_timezone: Callable[[str], str] | None = None,
-                 adapters: Callable[[str], Any] | None = None) -> None:
+                 adapters: Callable[[str], Any] | None = None,
+                 planner: Callable[[], Planner] | None = None) -> None:
         self.posts = posts
         self.channels = channels
         self.clock = clock
@@ -66,6 +88,7 @@ class PostService:
         self.workspace_timezone = workspace_timezone or (lambda _workspace_id: "UTC")
         # The network adapters, asked for their own rules (content_problems) when a post is saved.
         self.adapters = adapters
+        self.planner = planner
 
     # -- reads -------------------------------------------------------------------
 
@@ -124,26 +147,76 @@ class PostService:
 
     def create(self, workspace_id: str, draft: PostDraft,
                post_id: str | None = None) -> tuple[PostRow, builtins.list[DeliveryRow]]:
-        """`post_id`: an id derived from the source (an import's line, a feed's item), so a second try is
-        a Conflict (`post_exists`) and never a second post."""
+        """A post as asked; one with `queue` or `recurrence` is placed by the planner, which makes it
+        through `create_planned`. `post_id`: an id derived from the source (an import's line, a feed's item),
+        so a second try is a Conflict (`post_exists`) and never a second post."""
+        if draft.queue or draft.recurrence:
+            if self.planner is None:
+                raise ValidationFailed.field("queue" if draft.queue else "recurrence", "planning is not set up here")
+            planner = self.planner()
+            if draft.queue:
+                return planner.queue_post(workspace_id, draft, post_id=post_id)
+            return planner.start_series(workspace_id, draft)
+        plan = {"recycle_after_days": draft.recycle_after_days} if draft.recycle_after_days else {}
+        return self.create_planned(workspace_id, draft, plan, post_id=post_id)
+
+    def create_planned(self, workspace_id: str, draft: PostDraft, plan: dict[str, Any], *,
+                       post_id: str | None = None) -> tuple[PostRow, builtins.list[DeliveryRow]]:
+        """A post with its planning facts (queue slots, series, recycling): checked like any other. A given
+        `post_id` that exists already is a conflict (`post_exists`): the planner's way to make it once."""
         now = self.clock.now()
         status = self._resolve_status(draft)
         channels = self._validate(workspace_id, draft, now)
         post = PostRow(workspace_id, post_id or new_id("pst"), draft.text, status,
                        list(dict.fromkeys(draft.channel_ids)), now, now, draft.publish_at, draft.variants,
-                       self._media(workspace_id, draft.media),
-                       thread=self._thread(workspace_id, draft.thread), first_comment=draft.first_comment or None,
-                       timezone=self.workspace_timezone(workspace_id))
+                       self._media(workspace_id, draft.media), thread=self._thread(workspace_id, draft.thread),
+                       first_comment=draft.first_comment or None, timezone=self.workspace_timezone(workspace_id),
+                       plan={k: v for k, v in plan.items() if v not in (None, {}, [])})
         deliveries = [self._new_delivery(post, channels[cid]) for cid in post.channel_ids]
-        self.posts.create(post, deliveries)
+        try:
+            self.posts.create(post, deliveries)
+        except TransactWriteError as exc:
+            raise Conflict(f"A post {post.post_id} exists already.", code="post_exists") from exc
+        self._saved(post, {})
         return post, self._queue_due_soon(deliveries)
 
+    def reslot(self, workspace_id: str, post_id: str, slots: dict[str, datetime | None],
+               hold: bool | None = None) -> PostRow:
+        """Moves a queued post to other slots (a channel given None leaves the queue); `hold` True holds
+        those channels' deliveries (their queue is paused), False lets them go again. Only while the post is
+        scheduled and nothing of it is out."""
+        post, old = self.get(workspace_id, post_id)
+        self._check_editable(post, old, None)
+        queue = dict(post.plan.get("queue") or {})
+        held = set(post.plan.get("held") or [])
+        for channel_id, slot in slots.items():
+            if slot is None:
+                queue.pop(channel_id, None)
+            else:
+                queue[channel_id] = to_rfc3339(slot)
+        if hold is not None:
+            held = held | set(slots) if hold else held - set(slots)
+        expected_version = post.version
+        post.plan = _tidy({**post.plan, "queue": queue, "held": sorted(held & set(queue))})
+        post.publish_at = min((parse_rfc3339(t) for t in queue.values()), default=post.publish_at)
+        post.version += 1
+        post.updated_at = self.clock.now()
+        deliveries = [replace(d, post_version=post.version, due_at=post.due_for(d.channel_id)) for d in old]
+        self.posts.replace(post, deliveries, expected_version=expected_version, expected_statuses=("scheduled",),
+                           old_deliveries=old)
+        self._queue_due_soon(deliveries)
+        return post
+
     def update(self, workspace_id: str, post_id: str, changes: dict[str, Any],
-               expected_version: int | None) -> tuple[PostRow, builtins.list[DeliveryRow]]:
+               expected_version: int | None, *, as_series: bool = False) -> tuple[PostRow, builtins.list[DeliveryRow]]:
         """An edit names the version it was made from: a stale one is a conflict, never an overwrite
-        (None: a change of our own, made whatever the version)."""
+        (None: a change of our own, made whatever the version). An occurrence edited alone leaves its
+        series' edits (`as_series`: the series' own edit); a queued post given a time or made a draft
+        leaves the queue."""
         post, old = self.get(workspace_id, post_id)
         self._check_editable(post, old, expected_version)
+        plan_before = dict(post.plan)
+        post.plan = _planned_after_edit(post.plan, changes, as_series)
         draft = PostDraft(
             text=changes.get("text", post.text),
             channel_ids=changes.get("channel_ids", post.channel_ids),
@@ -156,7 +229,9 @@ class PostService:
         )
         # A scheduled post must stay in the future; a draft's planned date may lie in the past.
         check_past = "publish_at" in changes or draft.status == "scheduled"
-        return self._rewrite(post, old, draft, check_past)
+        written = self._rewrite(post, old, draft, check_past)
+        self._saved(written[0], plan_before)
+        return written
 
     def schedule(self, workspace_id: str, post_id: str,
                  publish_at: datetime) -> tuple[PostRow, builtins.list[DeliveryRow]]:
@@ -189,7 +264,13 @@ class PostService:
         self.posts.replace(post, deliveries, expected_version=expected_version,
                            expected_statuses=(expected_status,),
                            old_deliveries=old)
+        self._saved(post, post.plan)
         return post, deliveries
+
+    def _saved(self, post: PostRow, plan_before: dict[str, Any]) -> None:
+        """The planner frees the slots a post left (a canceled one leaves them all) and notes recycling."""
+        if self.planner is not None and (post.plan or plan_before):
+            self.planner().post_saved(post, plan_before)
 
     # -- helpers -----------------------------------------------------------------
 
@@ -244,7 +325,7 @@ class PostService:
         return status
 
     def _new_delivery(self, post: PostRow, channel: ChannelRow) -> DeliveryRow:
-        due = post.publish_at if post.status == "scheduled" else None
+        due = post.due_for(channel.channel_id) if post.status == "scheduled" else None
         return DeliveryRow(post.workspace_id, post.post_id, channel.channel_id, channel.network, "scheduled",
                            post_version=post.version, due_at=due,
                            at_risk=risk_for(channel, due) if due is not None else None)
@@ -402,6 +483,29 @@ class PostService:
                          alt=str(item.get("alt") or ""), url=url, media_id=item.get("media_id"),
                          size=described.get("size"), duration_s=described.get("duration_s"),
                          width=described.get("width"), height=described.get("height"))
+
+
+def _tidy(plan: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in plan.items() if v not in (None, {}, [], False)}
+
+
+def _planned_after_edit(plan: dict[str, Any], changes: dict[str, Any], as_series: bool) -> dict[str, Any]:
+    """The post's planning facts after a person's edit (PostRow.plan)."""
+    plan = dict(plan)
+    if plan.get("series_id") and not as_series:
+        plan["detached"] = True
+    if "recycle_after_days" in changes:
+        plan["recycle_after_days"] = changes.pop("recycle_after_days")
+    if "recurrence" in changes:  # the series' new rule (as_series only)
+        plan["recurrence"] = changes.pop("recurrence")
+    queue = dict(plan.get("queue") or {})
+    if "publish_at" in changes or changes.get("status") == "draft":
+        queue = {}
+    elif "channel_ids" in changes:
+        queue = {cid: slot for cid, slot in queue.items() if cid in changes["channel_ids"]}
+    plan["queue"] = queue
+    plan["held"] = [cid for cid in plan.get("held") or [] if cid in queue]
+    return _tidy(plan)
 
 
 def _unchecked_problems(channel: ChannelRow, draft: PostDraft, options: Any) -> list[dict[str, Any]]:

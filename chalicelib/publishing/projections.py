@@ -13,7 +13,9 @@ from __future__ import annotations
 # `by_workspace`, `by_status`: what `post_row` reads, so a listed post is the post. Not `outcome_seq`,
 # which every final delivery outcome bumps and only the engine reads (strongly, from the table).
 POST_LISTING = ("kind", "workspace_id", "post_id", "text", "status", "publish_at", "channel_ids", "variants",
-                "media", "thread", "first_comment", "version", "created_at", "updated_at", "timezone")
+                "media", "thread", "first_comment", "version", "created_at", "updated_at", "timezone",
+                # the queue slots and series the calendar shows (chalicelib/planning/)
+                "plan")
 
 # `by_channel`: the posts are read by id afterwards. Neither attribute ever changes, so the engine's
 # writes to a delivery never rewrite its entry, exactly as with KEYS_ONLY.

@@ -71,6 +71,18 @@ class PostCreate(RequestModel):
     first_comment: FirstComment | None = None
     publish_at: Timestamp | None = None
     status: Literal["draft", "scheduled"] | None = None
+    # Planning (chalicelib/planning/; README "Queues and recurring posts").
+    queue: bool = Field(default=False, description="Take the next free slot of each channel's queue "
+                                                   "instead of publish_at")
+    queue_position: Literal["next", "front"] = Field(default="next", description=(
+        "next: the next free slot; front: the first slot, the queued posts move one slot back"))
+    queue_slot: Literal["each", "common"] = Field(default="each", description=(
+        "each: every channel its own next free slot; common: the first slot free on all of them"))
+    recurrence: Annotated[str, Field(min_length=6, max_length=500)] | None = Field(default=None, description=(
+        "An RFC 5545 RRULE (FREQ=WEEKLY;BYDAY=MO;BYHOUR=9;BYMINUTE=0) from publish_at, in the workspace's "
+        "time zone: a series of ordinary posts (GET /series/{series_id})"))
+    recycle_after_days: Annotated[int, Field(strict=True, ge=1, le=3650)] | None = Field(
+        default=None, description="Evergreen: a copy goes into the queue this many days after it is out")
 
 
 class PostPatch(RequestModel):
@@ -82,6 +94,8 @@ class PostPatch(RequestModel):
     first_comment: FirstComment | None = Field(default=None, description="An empty string removes it.")
     publish_at: Timestamp | None = None
     status: Literal["draft", "scheduled"] | None = None
+    recycle_after_days: Annotated[int, Field(strict=True, ge=1, le=3650)] | None = Field(
+        default=None, description="Evergreen recycling; null stops it.")
     version: Annotated[int, Field(strict=True, ge=1)] = Field(
         description="The version you read (required); a stale one answers 409.")
 
@@ -128,6 +142,15 @@ class Post(BaseModel):
     version: int
     at_risk: bool = Field(default=False, description="A delivery not yet out is on a channel that is not "
                                                      "healthy (each delivery says why).")
+    queued: bool = Field(default=False, description="It holds slots in its channels' queues")
+    queue_slots: dict[str, datetime] = Field(default_factory=dict, description="Each queued channel's slot")
+    queue_paused: list[str] = Field(default_factory=list, description="Channels whose queue is paused: waiting")
+    series_id: str | None = None
+    occurrence_key: str | None = None
+    recurrence: str | None = None
+    detached: bool = Field(default=False, description="An occurrence edited alone: series edits pass it by")
+    recycle_after_days: int | None = None
+    recycled_from: str | None = None
 
 
 class PostListQuery(RequestModel):
@@ -169,6 +192,8 @@ class CalendarPost(BaseModel):
     status: PostStatus
     channel_ids: list[str]
     text_preview: str
+    queued: bool = False
+    series_id: str | None = None
 
 
 class CalendarDay(BaseModel):

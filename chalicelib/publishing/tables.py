@@ -88,6 +88,8 @@ class PostRecord(PostTableRecord, discriminator="post"):
     # The workspace's time zone when the post was last written: outcomes are
     # counted on the local day without reading the workspace.
     timezone = UnicodeAttribute(null=True)
+    # Queue slots, series and recycling (JSON; PostRow.plan says what it holds).
+    plan = UnicodeAttribute(null=True)
 
 
 class DeliveryRecord(PostTableRecord, discriminator="delivery"):

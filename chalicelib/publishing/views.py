@@ -59,4 +59,15 @@ def post_view(post: PostRow, deliveries: list[DeliveryRow]) -> dict[str, Any]:
         "updated_at": to_rfc3339(post.updated_at),
         "version": post.version,
         "at_risk": any(_at_risk(d) for d in deliveries),
+        **plan_view(post),
     }
+
+
+def plan_view(post: PostRow) -> dict[str, Any]:
+    """What planning made of the post (PostRow.plan)."""
+    plan = post.plan
+    return {"queued": bool(plan.get("queue")), "queue_slots": plan.get("queue") or {},
+            "queue_paused": plan.get("held") or [], "series_id": plan.get("series_id"),
+            "occurrence_key": plan.get("occurrence_key"), "recurrence": plan.get("recurrence"),
+            "detached": bool(plan.get("detached")), "recycle_after_days": plan.get("recycle_after_days"),
+            "recycled_from": plan.get("recycled_from")}

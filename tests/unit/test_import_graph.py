@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "chalicelib"
 TOP = ("_routes", "_jobs")
 # Plain data shared by a feature's layers (no I/O): below its services, beside its repositories.
-DATA = ("conversation_filter", "stored_events")
+DATA = ("conversation_filter", "stored_events", "slots")
 
 
 def modules() -> dict[str, Path]:

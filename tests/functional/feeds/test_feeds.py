@@ -11,7 +11,6 @@ import pytest
 
 from chalicelib.core.outbound import OutboundPolicy
 from chalicelib.feeds.feeds import FeedService
-from chalicelib.publishing.post_requests import queue_available
 from tests.fakes.feed_server import FeedServer
 from tests.support.events import event_bytes, load_event
 from tests.support.factories import connect_sandbox
@@ -233,10 +232,10 @@ def test_a_run_out_of_time_leaves_the_other_due_feeds_to_the_next_run(
     assert run_fetch()["feeds"] == 1  # the one left, still due
 
 
-@pytest.mark.skipif(not queue_available(), reason="needs the posting queue: POST /posts {queue: true} "
-                                                   "(issue 16's queue time slots, branch i16-queue)")
 def test_a_queue_feed_puts_its_new_items_in_the_channels_next_free_slots(
         api: Api, clock: Any, channel: dict[str, Any], feeds: FeedServer) -> None:
+    slots = {"slots": [{"weekday": "monday", "time": "09:00"}, {"weekday": "thursday", "time": "15:30"}]}
+    assert api.call("PUT", f"/channels/{channel['id']}/queue", slots).status_code == 200
     feeds.publish("blog", rss(("p1", "First")))
     subscribe(api, feeds.url_of("blog"), [channel["id"]], take_existing=True, mode="queue")
 
@@ -244,11 +243,5 @@ def test_a_queue_feed_puts_its_new_items_in_the_channels_next_free_slots(
 
     [post] = api.get("/posts").json["items"]
     assert post["status"] == "scheduled" and post["publish_at"] is not None
-
-
-def test_queue_mode_is_refused_until_the_queue_exists(api: Api, channel: dict[str, Any], feeds: FeedServer) -> None:
-    if queue_available():
-        pytest.skip("the posting queue exists: queue mode is accepted")
-    answer = api.post("/feeds", {"url": feeds.url_of("x"), "channel_ids": [channel["id"]], "mode": "queue"})
-    assert (answer.status_code, answer.json["error"]["details"][0]["field"]) == (422, "mode")
-
+    queued = api.get(f"/channels/{channel['id']}/queue").json["posts"]
+    assert [p["post_id"] for p in queued] == [post["id"]]

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from chalicelib.imports.imports import ImportService, derived_post_id
-from chalicelib.publishing.post_requests import queue_available
 from tests.support.events import event_bytes
 from tests.support.factories import connect_sandbox
 from tests.support.http import Api
@@ -132,10 +131,10 @@ def test_csvs_as_excel_saves_them_are_read_with_their_turkish_letters_and_quoted
     assert draft["variants"] == {channels["en"]["id"]: {"text": "Sandbox için kısa metin"}}
 
 
-@pytest.mark.skipif(not queue_available(), reason="needs the posting queue: POST /posts {queue: true} "
-                                                   "(issue 16's queue time slots, branch i16-queue)")
 def test_a_row_whose_time_is_queue_takes_the_channels_next_free_slot(
         api: Api, deps: Any, channels: dict[str, Any]) -> None:
+    slots = {"slots": [{"weekday": "wednesday", "time": "10:00"}]}
+    assert api.call("PUT", f"/channels/{channels['en']['id']}/queue", slots).status_code == 200
     report = import_csv(api, deps, csv_bytes([["Queued", "Brand EN", "queue", ""]]))
 
     assert (report["status"], report["created"], report["errors"]) == ("done", 1, [])
