@@ -1,6 +1,7 @@
 from chalice import Chalice
 
 from chalicelib.accounts import channel_routes, connect_routes, health_jobs, health_routes, workspace_routes
+from chalicelib.approval import routes as approval_routes
 from chalicelib.audit import audit_routes
 from chalicelib.core import http_routes, meta_routes
 from chalicelib.inbox import inbox_jobs, inbox_routes, webhook_routes
@@ -27,5 +28,6 @@ app.register_blueprint(inbox_jobs.bp)
 app.register_blueprint(endpoint_routes.bp)
 app.register_blueprint(endpoint_jobs.bp)
 app.register_blueprint(audit_routes.bp)
+app.register_blueprint(approval_routes.bp)
 # Last: it answers preflight for every route registered before it.
 app.register_blueprint(http_routes.bp)

@@ -17,7 +17,9 @@ TABLES = ("workspaces", "api_keys", "channels", "posts", "media", "sandbox_posts
           # Outbound webhooks (chalicelib/outbound_webhooks/): endpoints, and each message's delivery to each.
           "webhook_endpoints", "webhook_deliveries",
           # Every write made through the API, append-only (chalicelib/audit/).
-          "audit_log")
+          "audit_log",
+          # Approval (chalicelib/approval/): steps per workspace, comments on posts, reviewers' links and sessions.
+          "approval")
 QUEUES = ("publish", "inbox_events", "webhook_deliveries")
 # HTTP connections each AWS client keeps: the publish worker handles a batch's 10 records at once and
 # the tick reads its shards in parallel; botocore's default of 10 would open and drop connections.
@@ -109,6 +111,10 @@ class Settings:
     # URL must be on (https://discord.com/api/webhooks/<id>/<token>) and where its requests go.
     telegram_api_url: str = "https://api.telegram.org"
     discord_api_url: str = "https://discord.com/api"
+    # Approval: how long a client reviewer's emailed link may be opened (once), and how long the reviewer
+    # credential it is exchanged for lasts.
+    review_link_hours: int = 72
+    review_session_minutes: int = 60
 
     def table(self, logical: str) -> str:
         return self.tables[logical]
@@ -164,6 +170,8 @@ def load_settings() -> Settings:
         x_client_id=os.environ.get("HERALD_X_CLIENT_ID", ""),
         x_client_secret=os.environ.get("HERALD_X_CLIENT_SECRET", ""),
         x_authorize_url=os.environ.get("HERALD_X_AUTHORIZE_URL", "https://x.com/i/oauth2/authorize").rstrip("/"),
+        review_link_hours=int(os.environ.get("HERALD_REVIEW_LINK_HOURS", "72")),
+        review_session_minutes=int(os.environ.get("HERALD_REVIEW_SESSION_MINUTES", "60")),
         **_network_api_urls(),
     )
 

@@ -13,7 +13,8 @@ from chalicelib.core.fields import (
 )
 from chalicelib.core.schemas import Limit, RequestModel
 
-PostStatus = Literal["draft", "scheduled", "publishing", "published", "partially_published", "failed", "canceled"]
+PostStatus = Literal["draft", "pending_approval", "scheduled", "publishing", "published", "partially_published",
+                     "failed", "canceled"]
 DeliveryStatus = Literal["scheduled", "queued", "publishing", "published", "failed", "unknown", "canceled"]
 PostText = Annotated[str, MultiLine()]
 
@@ -64,7 +65,7 @@ class PostCreate(RequestModel):
     thread: Thread = Field(default_factory=list)
     first_comment: FirstComment | None = None
     publish_at: Timestamp | None = None
-    status: Literal["draft", "scheduled"] | None = None
+    status: Literal["draft", "scheduled", "pending_approval"] | None = None
 
 
 class PostPatch(RequestModel):
@@ -75,7 +76,7 @@ class PostPatch(RequestModel):
     thread: Thread | None = None
     first_comment: FirstComment | None = Field(default=None, description="An empty string removes it.")
     publish_at: Timestamp | None = None
-    status: Literal["draft", "scheduled"] | None = None
+    status: Literal["draft", "scheduled", "pending_approval"] | None = None
     version: Annotated[int, Field(strict=True, ge=1)] = Field(
         description="The version you read (required); a stale one answers 409.")
 
@@ -122,6 +123,10 @@ class Post(BaseModel):
     version: int
     at_risk: bool = Field(default=False, description="A delivery not yet out is on a channel that is not "
                                                      "healthy (each delivery says why).")
+    approval: dict[str, Any] | None = Field(default=None, description=(
+        "The post's approval round (chalicelib/approval): status, current_step, steps, decisions."))
+    waiting_for: str | None = Field(default=None, description=(
+        "`approval`: not published before its approval is complete, even past publish_at."))
 
 
 class PostListQuery(RequestModel):

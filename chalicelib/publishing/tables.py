@@ -88,6 +88,9 @@ class PostRecord(PostTableRecord, discriminator="post"):
     # The workspace's time zone when the post was last written: outcomes are
     # counted on the local day without reading the workspace.
     timezone = UnicodeAttribute(null=True)
+    # The approval round (chalicelib/approval/steps.py), kept with the post so a decision and the status it
+    # sets are one conditional write.
+    approval = MapAttribute(null=True)  # type: ignore[var-annotated]
 
 
 class DeliveryRecord(PostTableRecord, discriminator="delivery"):

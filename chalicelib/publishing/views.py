@@ -59,4 +59,6 @@ def post_view(post: PostRow, deliveries: list[DeliveryRow]) -> dict[str, Any]:
         "updated_at": to_rfc3339(post.updated_at),
         "version": post.version,
         "at_risk": any(_at_risk(d) for d in deliveries),
+        "approval": {k: v for k, v in post.approval.items() if k != "seq"} if post.approval else None,
+        "waiting_for": "approval" if post.status == "pending_approval" else None,
     }
