@@ -161,8 +161,10 @@ class PostService:
             thread=changes.get("thread", post.thread),
             first_comment=changes.get("first_comment", post.first_comment),
         )
-        # A scheduled post must stay in the future; a draft's planned date may lie in the past.
-        check_past = "publish_at" in changes or draft.status == "scheduled"
+        # A scheduled post must stay in the future; a draft's planned date may lie in the past; a post already
+        # waiting for approval may wait past its time (it goes out once approved).
+        check_past = "publish_at" in changes or draft.status == "scheduled" or (
+            draft.status == "pending_approval" and post.status != "pending_approval")
         return self._rewrite(post, old, draft, check_past)
 
     def schedule(self, workspace_id: str, post_id: str,
