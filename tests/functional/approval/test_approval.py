@@ -125,6 +125,7 @@ def test_an_edit_of_an_approved_post_sends_it_back_to_step_one(
     post = schedule(editor, clock, channel, seconds=3600).json
     approved = admin.post(f"/posts/{post['id']}/approve", {"version": post["version"]}).json
     assert approved["status"] == "scheduled"
+    assert approved["deliveries"][0]["due_at"] == post["publish_at"]  # at its time: approved before it
     edited = editor.patch(f"/posts/{post['id']}", {"text": "Changed after approval", "version": approved["version"]})
     assert (edited.json["status"], edited.json["approval"]["current_step"]) == ("pending_approval", 1)
     clock.advance(3700)
