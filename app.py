@@ -1,7 +1,7 @@
 from chalice import Chalice
 
 from chalicelib.accounts import channel_routes, connect_routes, health_jobs, health_routes, workspace_routes
-from chalicelib.approval import routes as approval_routes
+from chalicelib.approval import approval_routes
 from chalicelib.audit import audit_routes
 from chalicelib.core import http_routes, meta_routes
 from chalicelib.inbox import inbox_jobs, inbox_routes, webhook_routes

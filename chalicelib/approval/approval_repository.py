@@ -9,7 +9,6 @@ from typing import Any, Protocol
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.approval.steps import Step
 from chalicelib.approval.tables import (
     ApprovalSettingsRecord,
     CommentRecord,
@@ -48,8 +47,8 @@ class ReviewGrant:
 
 
 class ApprovalStore(Protocol):
-    def steps(self, workspace_id: str) -> list[Step]: ...
-    def put_steps(self, workspace_id: str, steps: list[Step], now: datetime) -> None: ...
+    def steps(self, workspace_id: str) -> list[dict[str, Any]]: ...
+    def put_steps(self, workspace_id: str, steps: list[dict[str, Any]], now: datetime) -> None: ...
     def add_comment(self, comment: Comment) -> None: ...
     def comments(self, workspace_id: str, post_id: str, limit: int,
                  cursor: str | None) -> tuple[list[Comment], str | None]: ...
@@ -77,16 +76,16 @@ def _grant(record: ReviewLinkRecord | ReviewSessionRecord) -> ReviewGrant:
 class ApprovalRepository:
     """The DynamoDB ApprovalStore."""
 
-    def steps(self, workspace_id: str) -> list[Step]:
+    def steps(self, workspace_id: str) -> list[dict[str, Any]]:
+        """The steps as stored: [{name, role?, reviewers[]}] (approval/steps.py Step.from_dict reads them)."""
         try:
             record = ApprovalSettingsRecord.get(f"settings#{workspace_id}", SETTINGS_SK, consistent_read=True)
         except ApprovalSettingsRecord.DoesNotExist:
             return []
-        return [Step.from_dict(step) for step in json.loads(record.steps)]
+        return list(json.loads(record.steps))
 
-    def put_steps(self, workspace_id: str, steps: list[Step], now: datetime) -> None:
-        ApprovalSettingsRecord(f"settings#{workspace_id}", SETTINGS_SK,
-                               steps=json.dumps([step.as_dict() for step in steps]),
+    def put_steps(self, workspace_id: str, steps: list[dict[str, Any]], now: datetime) -> None:
+        ApprovalSettingsRecord(f"settings#{workspace_id}", SETTINGS_SK, steps=json.dumps(steps),
                                updated_at=to_rfc3339(now)).save()
 
     def add_comment(self, comment: Comment) -> None:

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from chalicelib.approval.approval_repository import ApprovalStore, ReviewGrant
 from chalicelib.core.clock import Clock
-from chalicelib.core.errors import Unauthorized
+from chalicelib.core.errors import BadRequest, NotFound, Unauthorized
 from chalicelib.core.principal import Principal
 
 CREDENTIAL_PREFIX = "hrv_"
@@ -55,22 +55,28 @@ class ReviewLinks:
         return token
 
     def exchange(self, token: str) -> ReviewSession:
+        """A used link is a 400 (`review_link_used`), an expired one too (`review_link_expired`), an unknown
+        one a 404, as the OAuth callback answers a used or unknown state."""
         now = self.clock.now()
-        grant = self.store.use_link(_hash(token), now) if 20 <= len(token) <= 100 else None
+        plausible = 20 <= len(token) <= 100
+        grant = self.store.use_link(_hash(token), now) if plausible else None
         if grant is None:
-            raise Unauthorized(self._refusal(token, now), code="review_link_refused")
+            self._refuse(self.store.link(_hash(token)) if plausible else None)
+        assert grant is not None
         credential = CREDENTIAL_PREFIX + secrets.token_urlsafe(32)
         session = ReviewGrant(grant.workspace_id, grant.post_id, grant.email, now + self.session_lifetime)
         self.store.put_session(_hash(credential), session)
         return ReviewSession(credential, session.expires_at, session)
 
-    def _refusal(self, token: str, now: datetime) -> str:
-        found = self.store.link(_hash(token)) if 20 <= len(token) <= 100 else None
+    @staticmethod
+    def _refuse(found: ReviewGrant | None) -> None:
         if found is None:
-            return "This review link is not valid. Ask the agency for a new one."
+            raise NotFound("This review link is not valid. Ask the agency for a new one.",
+                           code="review_link_not_found")
         if found.used_at is not None:
-            return "This review link was already used; each link opens once. Ask the agency for a new one."
-        return "This review link has expired. Ask the agency for a new one."
+            raise BadRequest("This review link was already used; each link opens once. Ask the agency for a new "
+                             "one.", code="review_link_used")
+        raise BadRequest("This review link has expired. Ask the agency for a new one.", code="review_link_expired")
 
     def authenticate(self, credential: str) -> Principal:
         # Found by the hash of a 256-bit secret: the lookup itself is the comparison.

@@ -41,7 +41,7 @@ class WorkspaceApproval:
     def gate(self, post: PostRow) -> None:
         if post.status not in MEANT_TO_GO_OUT:
             return
-        steps = self.store.steps(post.workspace_id)
+        steps = [Step.from_dict(step) for step in self.store.steps(post.workspace_id)]
         if not steps:  # nothing to approve: a post sent for approval is simply scheduled
             post.status = "scheduled"
             return
@@ -78,11 +78,11 @@ class ApprovalService:
     # -- settings ----------------------------------------------------------------
 
     def steps(self, workspace_id: str) -> list[Step]:
-        return self.store.steps(workspace_id)
+        return [Step.from_dict(step) for step in self.store.steps(workspace_id)]
 
     def set_steps(self, workspace_id: str, steps: list[Step]) -> list[Step]:
         """New steps apply to posts sent for approval from now on; a round under way keeps its own."""
-        self.store.put_steps(workspace_id, steps, self.clock.now())
+        self.store.put_steps(workspace_id, [step.as_dict() for step in steps], self.clock.now())
         return steps
 
     # -- posts -------------------------------------------------------------------

@@ -36,7 +36,7 @@ def test_a_link_opens_once(anonymous: Api, deps: Container, pending: dict[str, A
     assert (opened.json["post_id"], opened.json["reviewer"]) == (pending["id"], CLIENT)
     assert opened.json["credential"].startswith("hrv_") and token not in opened.json["credential"]
     replayed = anonymous.get(f"/review/{token}")
-    assert replayed.status_code == 401 and "already used" in replayed.json["error"]["message"]
+    assert (replayed.status_code, replayed.json["error"]["code"]) == (400, "review_link_used")
 
 
 def test_an_expired_or_unknown_link_is_refused(anonymous: Api, deps: Container, clock: Any,
@@ -44,8 +44,9 @@ def test_an_expired_or_unknown_link_is_refused(anonymous: Api, deps: Container, 
     token = link_token(deps)
     clock.advance(hours=72, seconds=1)
     expired = anonymous.get(f"/review/{token}")
-    assert expired.status_code == 401 and "expired" in expired.json["error"]["message"]
-    assert anonymous.get("/review/" + "x" * 43).status_code == 401
+    assert (expired.status_code, expired.json["error"]["code"]) == (400, "review_link_expired")
+    assert anonymous.get("/review/" + "x" * 43).status_code == 404
+    assert anonymous.get("/review/short").status_code == 404
 
 
 def test_the_link_is_stored_hashed(deps: Container, aws: Any, pending: dict[str, Any]) -> None:

@@ -105,7 +105,7 @@ def add_comment(call: Call[Container], post_id: str) -> dict[str, Any]:
 
 
 @route(bp, "/review/{token}", "GET", summary="Open a review link: a reviewer credential for that one post",
-       tag=TAG, role=None, response=ReviewSessionOut, errors=(401,))
+       tag=TAG, role=None, response=ReviewSessionOut, errors=(400, 404))
 def open_review_link(call: Call[Container], token: str) -> dict[str, Any]:
     session = call.deps.review_links.exchange(token)
     post = f"/posts/{session.grant.post_id}"
