@@ -40,6 +40,8 @@ class WorkspaceApproval:
 
     def gate(self, post: PostRow) -> None:
         if post.status not in MEANT_TO_GO_OUT:
+            if (post.approval or {}).get("status") == "pending":  # taken back to draft: nothing waits now
+                post.approval = {**(post.approval or {}), "status": "withdrawn", "current_step": None}
             return
         steps = [Step.from_dict(step) for step in self.store.steps(post.workspace_id)]
         if not steps:  # nothing to approve: a post sent for approval is simply scheduled

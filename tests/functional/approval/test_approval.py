@@ -87,6 +87,7 @@ def test_the_audit_log_records_each_decision_with_its_actor(
         channel: str, workspace: Any) -> None:
     set_steps(api, TWO_STEPS)
     post = schedule(editor, clock, channel).json
+    clock.advance(1)  # entries of one instant have no order among them
     admin.post(f"/posts/{post['id']}/approve", {"version": post["version"]})
     clock.advance(1)
     reviewer(client, anonymous, link_token(deps)).post(f"/posts/{post['id']}/reject",
@@ -197,3 +198,13 @@ def test_settings_are_admin_only_and_validated(api: Api, admin: Api, editor: Api
     assert api.get("/workspace/approval").json == {"steps": []}
     set_steps(admin, [{"name": "Client", "reviewers": ["Client@Brand.Example"]}])
     assert api.get("/workspace/approval").json == {"steps": [{"name": "Client", "reviewers": [CLIENT]}]}
+
+
+def test_a_post_taken_back_to_draft_no_longer_waits(api: Api, editor: Api, clock: Any, channel: str) -> None:
+    set_steps(api, TWO_STEPS)
+    post = schedule(editor, clock, channel).json
+    drafted = editor.patch(f"/posts/{post['id']}", {"status": "draft", "version": post["version"]})
+    assert drafted.status_code == 200, drafted.body
+    assert (drafted.json["status"], drafted.json["waiting_for"], drafted.json["approval"]["status"]) == (
+        "draft", None, "withdrawn")
+    assert api.get("/posts?status=pending_approval").json["items"] == []
