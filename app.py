@@ -1,6 +1,7 @@
 from chalice import Chalice
 
 from chalicelib.accounts import channel_routes, connect_routes, health_jobs, health_routes, workspace_routes
+from chalicelib.approval import approval_routes
 from chalicelib.audit import audit_routes
 from chalicelib.core import http_routes, meta_routes
 from chalicelib.feeds import feed_jobs, feed_routes
@@ -37,5 +38,6 @@ app.register_blueprint(feed_jobs.bp)
 app.register_blueprint(queue_routes.bp)
 app.register_blueprint(series_routes.bp)
 app.register_blueprint(planning_jobs.bp)
+app.register_blueprint(approval_routes.bp)
 # Last: it answers preflight for every route registered before it.
 app.register_blueprint(http_routes.bp)

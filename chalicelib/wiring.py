@@ -26,6 +26,13 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.accounts.health import HealthService
     from chalicelib.accounts.tokens import TokenService
     from chalicelib.accounts.workspace_repository import WorkspaceRepository
+    from chalicelib.approval.approval_repository import ApprovalRepository
+    from chalicelib.approval.comments import CommentService
+    from chalicelib.approval.directory import MemberDirectory
+    from chalicelib.approval.notify import ApprovalNotifier
+    from chalicelib.approval.outbox import MailSender
+    from chalicelib.approval.reviews import ReviewLinks
+    from chalicelib.approval.service import ApprovalService, WorkspaceApproval
     from chalicelib.audit.audit_log import AuditLog
     from chalicelib.audit.audit_repository import AuditRepository
     from chalicelib.core.crypto import SecretBox
@@ -293,7 +300,8 @@ class Container:
         return PostService(self.post_repository, self.channel_repository, self.clock,
                            engine=self.engine, media=self.media,
                            workspace_timezone=lambda ws: self.access.get_workspace(ws).timezone,
-                           adapters=self.adapter, planner=lambda: self.planning)
+                           adapters=self.adapter, planner=lambda: self.planning,
+                           approval=self.approval_gate)
 
     @cached_property
     def media_repository(self) -> MediaRepository:
@@ -600,6 +608,66 @@ class Container:
         return Planning(self.queues, self.series)
 
 
+    # -- approval ----------------------------------------------------------------
+
+    @cached_property
+    def approval_repository(self) -> ApprovalRepository:
+        from chalicelib.approval.approval_repository import ApprovalRepository
+
+        return ApprovalRepository()
+
+    @cached_property
+    def approval_mail(self) -> MailSender:
+        """Approval's emails. An in-memory outbox for now (tests read `.sent`); the lead wires the people
+        work's SES mailer here (anything with `send(to, subject, text)`)."""
+        from chalicelib.approval.outbox import InMemoryOutbox
+
+        return InMemoryOutbox()
+
+    @cached_property
+    def member_directory(self) -> MemberDirectory:
+        """Members as @mentions and approval emails see them: the API keys today; signed-in users later."""
+        from chalicelib.approval.directory import ApiKeyDirectory
+
+        return ApiKeyDirectory(self.access.list_keys)
+
+    @cached_property
+    def review_links(self) -> ReviewLinks:
+        from datetime import timedelta
+
+        from chalicelib.approval.reviews import ReviewLinks
+
+        return ReviewLinks(self.approval_repository, self.clock, timedelta(hours=self.settings.review_link_hours),
+                           timedelta(minutes=self.settings.review_session_minutes))
+
+    @cached_property
+    def approval_notifier(self) -> ApprovalNotifier:
+        from chalicelib.approval.notify import ApprovalNotifier
+
+        return ApprovalNotifier(self.webhook_emitter, self.approval_mail, self.review_links, self.member_directory,
+                                self.settings.public_base_url)
+
+    @cached_property
+    def approval_gate(self) -> WorkspaceApproval:
+        from chalicelib.approval.service import WorkspaceApproval
+
+        return WorkspaceApproval(self.approval_repository, self.approval_notifier, self.clock)
+
+    @cached_property
+    def approval(self) -> ApprovalService:
+        from chalicelib.approval.service import ApprovalService
+
+        return ApprovalService(self.approval_repository, self.posts, self.approval_notifier, self.member_directory,
+                               self.clock, channels_of=self.channel_repository.get_many)
+
+    @cached_property
+    def comments(self) -> CommentService:
+        from chalicelib.approval.comments import CommentService
+
+        return CommentService(self.approval_repository, self.approval.reachable, self.member_directory,
+                              self.approval_notifier, self.clock)
+
+
 _current: list[Container] = []
 
 
@@ -615,6 +683,9 @@ def use_container(new: Container) -> Container:
 
 
 def authenticate(deps: Container, headers: dict[str, str]) -> Principal:
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip().startswith("hrv_"):  # a client reviewer's session
+        return deps.review_links.authenticate(token.strip())
     return deps.access.authenticate(headers)
 
 

@@ -72,7 +72,9 @@ FUNCTIONS: dict[str, Access] = {
                 # CSV imports (the import row; the file goes through the media bucket); feeds and their items
                 "post_imports": "read_write", "feeds": "read_write", "feed_items": "read",
                 # queues, recurring series and evergreen posts (chalicelib/planning/)
-                "planning": "read_write"},
+                "planning": "read_write",
+                # approval steps, comments, reviewers' magic links and sessions
+                "approval": "read_write"},
         sends_to=("publish", "inbox_events", "webhook_deliveries", "post_imports"), secrets_key=True,
         media_bucket="read_write"),
     # Queues due deliveries and recovers expired claims: the posts table and the publish queue only.

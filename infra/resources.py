@@ -143,6 +143,13 @@ TABLE_LAYOUTS: dict[str, dict[str, Any]] = {
         "indexes": [_gsi("job_items", "job_shard", "job_key")],
         "ttl": "expires_at_epoch",
     },
+    # Approval steps per workspace, comments on posts, client reviewers' magic links and sessions (by the
+    # SHA-256 of the token), gone after they expire. See chalicelib/approval/tables.py.
+    "approval": {
+        "keys": ("pk", "sk"),
+        "indexes": [],
+        "ttl": "expires_at_epoch",
+    },
 }
 
 

@@ -23,7 +23,9 @@ TABLES = ("workspaces", "api_keys", "channels", "posts", "media", "sandbox_posts
           # RSS and Atom feeds that make posts, and each item taken once (chalicelib/feeds/).
           "feeds", "feed_items",
           # Queues, recurring series and evergreen recycling (chalicelib/planning/).
-          "planning")
+          "planning",
+          # Approval (chalicelib/approval/): steps per workspace, comments on posts, reviewers' links and sessions.
+          "approval")
 QUEUES = ("publish", "inbox_events", "webhook_deliveries",
           # One message per chunk of a CSV import (chalicelib/imports/import_jobs.py).
           "post_imports")
@@ -128,6 +130,10 @@ class Settings:
     google_business_api_url: str = "https://mybusiness.googleapis.com/v4"
     google_account_management_url: str = "https://mybusinessaccountmanagement.googleapis.com/v1"
     google_business_information_url: str = "https://mybusinessbusinessinformation.googleapis.com/v1"
+    # Approval: how long a client reviewer's emailed link may be opened (once), and how long the reviewer
+    # credential it is exchanged for lasts.
+    review_link_hours: int = 72
+    review_session_minutes: int = 60
 
     def table(self, logical: str) -> str:
         return self.tables[logical]
@@ -185,6 +191,8 @@ def load_settings() -> Settings:
         x_client_id=os.environ.get("HERALD_X_CLIENT_ID", ""),
         x_client_secret=os.environ.get("HERALD_X_CLIENT_SECRET", ""),
         x_authorize_url=os.environ.get("HERALD_X_AUTHORIZE_URL", "https://x.com/i/oauth2/authorize").rstrip("/"),
+        review_link_hours=int(os.environ.get("HERALD_REVIEW_LINK_HOURS", "72")),
+        review_session_minutes=int(os.environ.get("HERALD_REVIEW_SESSION_MINUTES", "60")),
         **_network_api_urls(),
     )
 

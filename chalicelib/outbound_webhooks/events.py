@@ -9,7 +9,7 @@ from chalicelib.core.clock import to_rfc3339
 
 EVENT_TYPES = (
     "post.published", "post.failed", "delivery.unknown",
-    "post.approval_requested", "post.approved", "post.rejected",
+    "post.approval_requested", "post.approved", "post.rejected", "comment.mentioned",
     "conversation.created", "message.received", "mention.matched",
     "channel.needs_reauth", "report.ready",
 )

@@ -11,7 +11,7 @@ from chalicelib.core.schemas import RequestModel
 
 EventType = Literal[
     "post.published", "post.failed", "delivery.unknown",
-    "post.approval_requested", "post.approved", "post.rejected",
+    "post.approval_requested", "post.approved", "post.rejected", "comment.mentioned",
     "conversation.created", "message.received", "mention.matched",
     "channel.needs_reauth", "report.ready",
 ]

@@ -62,6 +62,8 @@ MAX_EARLY_WAIT_S = 15.0
 # for this long after the first attempt before the delivery fails.
 MAX_CHECK_AFTER_S = 300.0
 MAX_PROCESSING_WAIT = timedelta(hours=2)
+# A delivery claimed while its post waits for approval is looked at again this much later.
+APPROVAL_RECHECK = timedelta(minutes=5)
 
 
 @dataclass
@@ -280,6 +282,8 @@ class PublishingEngine:
                  token: str) -> Outcome:
         if post is None:
             return Outcome("failed", last_error="The post was deleted.")
+        if post.status == "pending_approval":  # the approval guard: never out before approval completes
+            return self._awaiting_approval()
         if channel is None:
             return Outcome("failed", last_error="The channel was disconnected before the post went out.")
         if channel.status != "active":
@@ -320,6 +324,14 @@ class PublishingEngine:
             return self.media.item_for(post.workspace_id, item)
         return MediaItem(mime=str(item.get("mime", "")), alt=str(item.get("alt", "")), url=item.get("url"),
                          media_id=item.get("media_id"))
+
+    def _awaiting_approval(self) -> Outcome:
+        """A message that reached a post now pending approval (its deliveries normally carry no due time
+        then, so none is sent): not an attempt; looked at again later, when the approval may be complete
+        (approving rewrites the deliveries and queues them itself)."""
+        next_due = self.clock.now() + APPROVAL_RECHECK
+        return Outcome("queued", uncount_attempt=True, next_due=next_due, lease_until=next_due + QUEUED_GRACE,
+                       last_error="Waiting for approval: not published before its approval is complete")
 
     def _processing(self, delivery: DeliveryRow, waiting: StillProcessing) -> Outcome:
         """The network is still working on a step: checked again by a delayed message, never by sleeping."""

@@ -80,6 +80,8 @@ class PostRow:
             return None
         slot = (self.plan.get("queue") or {}).get(channel_id)
         return _parse(slot) if slot else self.publish_at
+    # The approval round (chalicelib/approval), read from the table only (the list indexes leave it out).
+    approval: dict[str, Any] | None = None
 
     def text_for(self, channel_id: str) -> str:
         """What the channel publishes: its variant's text when it has one, else the post's."""
@@ -161,7 +163,7 @@ def post_record(row: PostRow) -> PostRecord:
         thread=row.thread or None, first_comment=row.first_comment,
         created_at=key_time(row.created_at), updated_at=key_time(row.updated_at),
         post_workspace_id=row.workspace_id, post_workspace_status=f"{row.workspace_id}#{row.status}",
-        timezone=row.timezone, open_deliveries=row.open_deliveries,
+        timezone=row.timezone, open_deliveries=row.open_deliveries, approval=row.approval,
         plan=json.dumps(row.plan, sort_keys=True) if row.plan else None,
     )
 
@@ -203,6 +205,7 @@ def post_row(r: PostRecord) -> PostRow:
         thread=[_plain(part) for part in (r.thread or [])], first_comment=r.first_comment,
         open_deliveries=None if r.open_deliveries is None else int(r.open_deliveries),
         plan=json.loads(r.plan) if r.plan else {},
+        approval=_plain(r.approval) if r.approval else None,
     )
 
 
@@ -399,17 +402,21 @@ class PostRepository:
             raise Conflict(f"A post {post.post_id} already exists.", code="post_exists") from exc
 
     def replace(self, post: PostRow, deliveries: list[DeliveryRow], *, expected_version: int,
-                expected_statuses: tuple[str, ...], old_deliveries: list[DeliveryRow]) -> None:
+                expected_statuses: tuple[str, ...], old_deliveries: list[DeliveryRow],
+                expected_approval_seq: int | None = None) -> None:
         """Write a post and its deliveries as one transaction, only if nobody
         changed the post since `expected_version` and every delivery still has
-        the status it was read with (the engine may have moved one meanwhile)."""
+        the status it was read with (the engine may have moved one meanwhile); an approval decision also
+        names the decision count it read (`approval.seq`), so two decisions on one step cannot both win."""
         kept = {d.channel_id for d in deliveries}
         previous = {d.channel_id: d for d in old_deliveries}
         post.open_deliveries = open_count(deliveries)
         try:
             with self._tx() as tx:
-                tx.save(post_record(post), condition=(PostRecord.version == expected_version)
-                        & PostRecord.status.is_in(*expected_statuses))
+                condition = (PostRecord.version == expected_version) & PostRecord.status.is_in(*expected_statuses)
+                if expected_approval_seq is not None:
+                    condition &= PostRecord.approval["seq"] == expected_approval_seq
+                tx.save(post_record(post), condition=condition)
                 for old in old_deliveries:
                     if old.channel_id not in kept:
                         tx.delete(DeliveryRecord(post_pk(old.workspace_id, old.post_id),

@@ -8,7 +8,7 @@ TERMINAL = frozenset({"published", "failed", "unknown", "canceled"})
 
 def derive_post_status(stored: str, delivery_statuses: Iterable[str]) -> str:
     statuses = list(delivery_statuses)
-    if stored == "draft" or not statuses:
+    if stored in ("draft", "pending_approval") or not statuses:  # nothing of it is due yet
         return stored
     if all(s in TERMINAL for s in statuses):
         published = statuses.count("published")

@@ -22,7 +22,9 @@ from chalicelib.publishing.post_status import derive_post_status
 
 log = logging.getLogger("herald.posts")
 
-EDITABLE = ("draft", "scheduled")
+EDITABLE = ("draft", "scheduled", "pending_approval")
+# Statuses that need a publish_at: the post is meant to go out.
+DATED = ("scheduled", "pending_approval")
 # Statuses a person sees that the engine does not store: the stored status they are found under.
 STORED_AS = {"publishing": "scheduled"}
 SHOWN_FILTERED = ("publishing", "scheduled")
@@ -48,6 +50,17 @@ class MediaLookup(Protocol):
     def describe(self, workspace_id: str, media_id: str) -> dict[str, Any] | None: ...
 
     def reference_problem(self, workspace_id: str, item: dict[str, Any]) -> tuple[str, str] | None: ...
+
+
+class ApprovalGate(Protocol):
+    """The workspace's approval (chalicelib/approval): asked about every post written."""
+
+    def gate(self, post: PostRow) -> None:
+        """Before a write (its version already counted): a post meant to be scheduled in a workspace that
+        approves posts becomes `pending_approval`, at step 1 of a new round bound to this version."""
+
+    def written(self, post: PostRow) -> None:
+        """After the write: tells whoever must act (nothing may raise from here)."""
 
 
 @dataclass
@@ -78,7 +91,7 @@ class PostService:
                  engine: Dispatcher | None = None, media: MediaLookup | None = None,
                  workspace_timezone: Callable[[str], str] | None = None,
                  adapters: Callable[[str], Any] | None = None,
-                 planner: Callable[[], Planner] | None = None) -> None:
+                 planner: Callable[[], Planner] | None = None, approval: ApprovalGate | None = None) -> None:
         self.posts = posts
         self.channels = channels
         self.clock = clock
@@ -89,6 +102,7 @@ class PostService:
         # The network adapters, asked for their own rules (content_problems) when a post is saved.
         self.adapters = adapters
         self.planner = planner
+        self.approval = approval
 
     # -- reads -------------------------------------------------------------------
 
@@ -172,12 +186,14 @@ class PostService:
                        self._media(workspace_id, draft.media), thread=self._thread(workspace_id, draft.thread),
                        first_comment=draft.first_comment or None, timezone=self.workspace_timezone(workspace_id),
                        plan={k: v for k, v in plan.items() if v not in (None, {}, [])})
+        self._gate(post)
         deliveries = [self._new_delivery(post, channels[cid]) for cid in post.channel_ids]
         try:
             self.posts.create(post, deliveries)
         except TransactWriteError as exc:
             raise Conflict(f"A post {post.post_id} exists already.", code="post_exists") from exc
         self._saved(post, {})
+        self._written(post)
         return post, self._queue_due_soon(deliveries)
 
     def reslot(self, workspace_id: str, post_id: str, slots: dict[str, datetime | None],
@@ -227,8 +243,10 @@ class PostService:
             thread=changes.get("thread", post.thread),
             first_comment=changes.get("first_comment", post.first_comment),
         )
-        # A scheduled post must stay in the future; a draft's planned date may lie in the past.
-        check_past = "publish_at" in changes or draft.status == "scheduled"
+        # A scheduled post must stay in the future; a draft's planned date may lie in the past; a post already
+        # waiting for approval may wait past its time (it goes out once approved).
+        check_past = "publish_at" in changes or draft.status == "scheduled" or (
+            draft.status == "pending_approval" and post.status != "pending_approval")
         written = self._rewrite(post, old, draft, check_past)
         self._saved(written[0], plan_before)
         return written
@@ -257,7 +275,7 @@ class PostService:
                 delivery = replace(delivery, status="canceled", lease_until=None, claim_token=None)
             deliveries.append(delivery)
         expected_version, expected_status = post.version, post.status
-        post.status = derive_post_status("canceled" if post.status == "draft" else post.status,
+        post.status = derive_post_status("canceled" if post.status in ("draft", "pending_approval") else post.status,
                                          [d.status for d in deliveries])
         post.version += 1
         post.updated_at = now
@@ -288,10 +306,41 @@ class PostService:
         post.timezone = self.workspace_timezone(post.workspace_id)
         post.version += 1
         post.updated_at = now
+        self._gate(post)
         deliveries = [self._new_delivery(post, channels[cid]) for cid in post.channel_ids]
         self.posts.replace(post, deliveries, expected_version=expected_version,
                            expected_statuses=(expected_status,), old_deliveries=old)
+        self._written(post)
         return post, self._queue_due_soon(deliveries)
+
+    def settle_approval(self, post: PostRow, old: builtins.list[DeliveryRow], approval: dict[str, Any],
+                        status: str) -> tuple[PostRow, builtins.list[DeliveryRow]]:
+        """Writes an approval decision on a post pending approval, its version unchanged (the decision is
+        about that version). `scheduled`: approved, its deliveries due at publish_at, or at once when that has
+        passed; `draft`: rejected; `pending_approval`: a later step must act. A decision on a version or a
+        round that changed meanwhile is a conflict."""
+        expected_seq = int((post.approval or {}).get("seq", 0))
+        post.approval, post.status, post.updated_at = approval, status, self.clock.now()
+        deliveries = old
+        if status == "scheduled":
+            channels = self.channels.get_many(post.workspace_id, post.channel_ids)
+            deliveries = [self._new_delivery(post, channels[d.channel_id]) if d.channel_id in channels
+                          else replace(d, due_at=post.publish_at) for d in old]
+        self.posts.replace(post, deliveries, expected_version=post.version, expected_statuses=("pending_approval",),
+                           old_deliveries=old, expected_approval_seq=expected_seq)
+        return post, self._queue_due_soon(deliveries)
+
+    def _gate(self, post: PostRow) -> None:
+        if self.approval is not None:
+            self.approval.gate(post)
+
+    def _written(self, post: PostRow) -> None:
+        if self.approval is None:
+            return
+        try:
+            self.approval.written(post)
+        except Exception:  # the post is saved: a notification that failed must not undo it
+            log.exception("Telling the approvers of post %s failed", post.post_id)
 
     def _queue_due_soon(self, deliveries: builtins.list[DeliveryRow]) -> builtins.list[DeliveryRow]:
         """A post due before the next tick is queued now, or it would wait for that tick.
@@ -320,8 +369,8 @@ class PostService:
 
     def _resolve_status(self, draft: PostDraft) -> str:
         status = draft.status or ("scheduled" if draft.publish_at else "draft")
-        if status == "scheduled" and draft.publish_at is None:
-            raise ValidationFailed.field("publish_at", "required to schedule a post")
+        if status in DATED and draft.publish_at is None:
+            raise ValidationFailed.field("publish_at", "required to schedule a post or send it for approval")
         return status
 
     def _new_delivery(self, post: PostRow, channel: ChannelRow) -> DeliveryRow:

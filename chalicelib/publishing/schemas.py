@@ -13,7 +13,8 @@ from chalicelib.core.fields import (
 )
 from chalicelib.core.schemas import Limit, RequestModel
 
-PostStatus = Literal["draft", "scheduled", "publishing", "published", "partially_published", "failed", "canceled"]
+PostStatus = Literal["draft", "pending_approval", "scheduled", "publishing", "published", "partially_published",
+                     "failed", "canceled"]
 DeliveryStatus = Literal["scheduled", "queued", "publishing", "published", "failed", "unknown", "canceled"]
 PostText = Annotated[str, MultiLine()]
 
@@ -70,7 +71,7 @@ class PostCreate(RequestModel):
     thread: Thread = Field(default_factory=list)
     first_comment: FirstComment | None = None
     publish_at: Timestamp | None = None
-    status: Literal["draft", "scheduled"] | None = None
+    status: Literal["draft", "scheduled", "pending_approval"] | None = None
     # Planning (chalicelib/planning/; README "Queues and recurring posts").
     queue: bool = Field(default=False, description="Take the next free slot of each channel's queue "
                                                    "instead of publish_at")
@@ -93,7 +94,7 @@ class PostPatch(RequestModel):
     thread: Thread | None = None
     first_comment: FirstComment | None = Field(default=None, description="An empty string removes it.")
     publish_at: Timestamp | None = None
-    status: Literal["draft", "scheduled"] | None = None
+    status: Literal["draft", "scheduled", "pending_approval"] | None = None
     recycle_after_days: Annotated[int, Field(strict=True, ge=1, le=3650)] | None = Field(
         default=None, description="Evergreen recycling; null stops it.")
     version: Annotated[int, Field(strict=True, ge=1)] = Field(
@@ -151,6 +152,10 @@ class Post(BaseModel):
     detached: bool = Field(default=False, description="An occurrence edited alone: series edits pass it by")
     recycle_after_days: int | None = None
     recycled_from: str | None = None
+    approval: dict[str, Any] | None = Field(default=None, description=(
+        "The post's approval round (chalicelib/approval): status, current_step, steps, decisions."))
+    waiting_for: str | None = Field(default=None, description=(
+        "`approval`: not published before its approval is complete, even past publish_at."))
 
 
 class PostListQuery(RequestModel):

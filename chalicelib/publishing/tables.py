@@ -90,6 +90,9 @@ class PostRecord(PostTableRecord, discriminator="post"):
     timezone = UnicodeAttribute(null=True)
     # Queue slots, series and recycling (JSON; PostRow.plan says what it holds).
     plan = UnicodeAttribute(null=True)
+    # The approval round (chalicelib/approval/steps.py), kept with the post so a decision and the status it
+    # sets are one conditional write.
+    approval = MapAttribute(null=True)  # type: ignore[var-annotated]
 
 
 class DeliveryRecord(PostTableRecord, discriminator="delivery"):

@@ -60,6 +60,8 @@ def post_view(post: PostRow, deliveries: list[DeliveryRow]) -> dict[str, Any]:
         "version": post.version,
         "at_risk": any(_at_risk(d) for d in deliveries),
         **plan_view(post),
+        "approval": {k: v for k, v in post.approval.items() if k != "seq"} if post.approval else None,
+        "waiting_for": "approval" if post.status == "pending_approval" else None,
     }
 
 
