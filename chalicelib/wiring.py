@@ -47,12 +47,17 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.metrics.reports import ReportService
     from chalicelib.metrics.rollup import RollupService
     from chalicelib.networks.base import ConnectsByOAuth, NetworkAdapter, OAuthApp
+    from chalicelib.core.mail import Mailer
     from chalicelib.outbound_webhooks.delivery_queue import DeliveryQueue
     from chalicelib.outbound_webhooks.endpoint_repository import EndpointRepository
     from chalicelib.outbound_webhooks.endpoints import EndpointService
     from chalicelib.outbound_webhooks.inbox_notifications import InboxNotifications
     from chalicelib.outbound_webhooks.report_notifications import ReportNotifications
     from chalicelib.outbound_webhooks.sending import WebhookEmitter, WebhookSender
+    from chalicelib.people.agencies import AgencyService
+    from chalicelib.people.identity import CognitoIdentity
+    from chalicelib.people.jwt_verifier import CognitoTokenVerifier
+    from chalicelib.people.people import PeopleService
     from chalicelib.publishing.calendar import CalendarService
     from chalicelib.publishing.delivery_repository import DeliveryRepository
     from chalicelib.publishing.engine import PublishingEngine
@@ -504,6 +509,60 @@ class Container:
         return WebhookSender(self.webhook_endpoint_repository, self.secret_box, replace(self.outbound, max_redirects=0),
                              self.webhook_delivery_queue, self.clock)
 
+    # -- people ------------------------------------------------------------------
+
+    @cached_property
+    def mailer(self) -> Mailer:
+        from chalicelib.core.mail import SesMailer
+
+        return SesMailer(self.client("ses"), self.settings.mail_from)
+
+    @cached_property
+    def identity(self) -> CognitoIdentity:
+        from chalicelib.people.identity import CognitoIdentity
+
+        return CognitoIdentity(self.client("cognito-idp"), self.settings.cognito_user_pool_id,
+                               self.settings.cognito_client_id)
+
+    @cached_property
+    def token_verifier(self) -> CognitoTokenVerifier:
+        from chalicelib.people.jwt_verifier import CognitoTokenVerifier, JwksCache
+
+        s = self.settings
+        pool = s.cognito_user_pool_id
+        # The issuer is always Cognito's address; the keys come from the emulation on the local stack.
+        host = s.aws_endpoint_url or f"https://cognito-idp.{s.region}.amazonaws.com"
+        return CognitoTokenVerifier(f"https://cognito-idp.{s.region}.amazonaws.com/{pool}", s.cognito_client_id,
+                                    JwksCache(f"{host.rstrip('/')}/{pool}/.well-known/jwks.json"), self.clock)
+
+    @cached_property
+    def people(self) -> PeopleService:
+        from chalicelib.people.people import PeopleService
+        from chalicelib.people.people_repository import (
+            InvitationRepository,
+            MembershipRepository,
+            PasswordResetRepository,
+            UserRepository,
+        )
+
+        def workspace_of(workspace_id: str) -> tuple[str, str | None] | None:
+            row = self.workspace_repository.get(workspace_id)
+            return (row.name, row.agency_id) if row is not None else None
+
+        return PeopleService(UserRepository(), MembershipRepository(), InvitationRepository(),
+                             PasswordResetRepository(), self.identity, lambda: self.token_verifier, self.access,
+                             workspace_of, lambda: self.mailer, self.clock, self.settings.public_base_url)
+
+    @cached_property
+    def agencies(self) -> AgencyService:
+        from chalicelib.people.agencies import AgencyService
+        from chalicelib.people.client_reads import ServiceClientReads
+        from chalicelib.people.people_repository import AgencyRepository
+
+        return AgencyService(AgencyRepository(), self.people, self.workspace_repository.of_agency,
+                             self.access.create_client_workspace,
+                             ServiceClientReads(self.calendar, self.posts, self.inbox, self.reports), self.clock)
+
 
 _current: list[Container] = []
 
@@ -520,7 +579,7 @@ def use_container(new: Container) -> Container:
 
 
 def authenticate(deps: Container, headers: dict[str, str]) -> Principal:
-    return deps.access.authenticate(headers)
+    return deps.people.authenticate(headers)
 
 
 def record_write(deps: Container, write: WriteMade) -> None:

@@ -184,7 +184,7 @@ def with_services(job: Callable[[Event, Any], Result]) -> Callable[[Event], Resu
 def _principal(deps: Any, authenticate: AuthFn, headers: dict[str, str], role: str) -> Principal:
     principal = authenticate(deps, headers)
     if ROLE_RANK[principal.role] < ROLE_RANK[role]:
-        raise Forbidden(f"This needs the {role} role or higher; your key is {principal.role}.")
+        raise Forbidden(f"This needs the {role} role or higher; yours here is {principal.role}.")
     return principal
 
 
@@ -205,7 +205,7 @@ def _audit(deps: Any, request: Any, principal: Principal, method: str, path: str
                                      str((request.headers or {}).get("user-agent") or "")[:300],
                                      str(answer_id) if answer_id else None))
     except Exception:
-        log.exception("AUDIT LOG WRITE FAILED for %s %s by key %s", method, path, principal.key_id)
+        log.exception("AUDIT LOG WRITE FAILED for %s %s by %s", method, path, principal.actor)
 
 
 def route(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,

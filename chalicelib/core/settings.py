@@ -17,7 +17,10 @@ TABLES = ("workspaces", "api_keys", "channels", "posts", "media", "sandbox_posts
           # Outbound webhooks (chalicelib/outbound_webhooks/): endpoints, and each message's delivery to each.
           "webhook_endpoints", "webhook_deliveries",
           # Every write made through the API, append-only (chalicelib/audit/).
-          "audit_log")
+          "audit_log",
+          # People (chalicelib/people/): users, their memberships of workspaces and agencies, invitations,
+          # password resets, agencies.
+          "users", "memberships", "invitations", "password_resets", "agencies")
 QUEUES = ("publish", "inbox_events", "webhook_deliveries")
 # HTTP connections each AWS client keeps: the publish worker handles a batch's 10 records at once and
 # the tick reads its shards in parallel; botocore's default of 10 would open and drop connections.
@@ -109,6 +112,11 @@ class Settings:
     # URL must be on (https://discord.com/api/webhooks/<id>/<token>) and where its requests go.
     telegram_api_url: str = "https://api.telegram.org"
     discord_api_url: str = "https://discord.com/api"
+    # People (chalicelib/people/): the Cognito user pool and its app client (the template's UserPool and
+    # UserPoolClient; the local stack makes them in moto at start), and the verified SES sender of Herald's mail.
+    cognito_user_pool_id: str = ""
+    cognito_client_id: str = ""
+    mail_from: str = "herald@herald.invalid"
 
     def table(self, logical: str) -> str:
         return self.tables[logical]
@@ -165,7 +173,14 @@ def load_settings() -> Settings:
         x_client_secret=os.environ.get("HERALD_X_CLIENT_SECRET", ""),
         x_authorize_url=os.environ.get("HERALD_X_AUTHORIZE_URL", "https://x.com/i/oauth2/authorize").rstrip("/"),
         **_network_api_urls(),
+        **_people_settings(),
     )
+
+
+def _people_settings() -> dict[str, str]:
+    return {"cognito_user_pool_id": os.environ.get("HERALD_COGNITO_USER_POOL_ID", ""),
+            "cognito_client_id": os.environ.get("HERALD_COGNITO_CLIENT_ID", ""),
+            "mail_from": os.environ.get("HERALD_MAIL_FROM", "") or "herald@herald.invalid"}
 
 
 NETWORK_API_URLS = {"meta_graph_url": "HERALD_META_GRAPH_URL", "x_api_url": "HERALD_X_API_URL",
