@@ -1,13 +1,14 @@
 """Answers of the people routes."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.accounts.api_key_repository import ApiKeyRow
-from chalicelib.accounts.workspace_repository import WorkspaceRow
-from chalicelib.people.identity import Tokens
-from chalicelib.people.people import Member
-from chalicelib.people.people_repository import InvitationRow
+if TYPE_CHECKING:
+    from chalicelib.accounts.api_key_repository import ApiKeyRow
+    from chalicelib.accounts.workspace_repository import WorkspaceRow
+    from chalicelib.people.identity import Tokens
+    from chalicelib.people.people import Member
+    from chalicelib.people.people_repository import InvitationRow
 
 
 def tokens_view(tokens: Tokens) -> dict[str, Any]:

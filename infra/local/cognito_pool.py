@@ -59,3 +59,64 @@ def user_pool_client(cognito: Any, props: dict[str, Any]) -> dict[str, Any]:
 def verify_sender(ses: Any, sender: str) -> None:
     """The emulated SES sends only from a verified identity, as SES's sandbox does."""
     ses.verify_email_identity(EmailAddress=sender)
+
+
+LOCAL_MAIL_FROM = "herald@herald.local"
+
+
+def people_environment(outputs: dict[str, dict[str, Any]], ses: Any) -> dict[str, str]:
+    """What the app needs to find the pool the provisioner made and send mail: set before it is imported
+    and written to `.local/env`. Verifies the local sender in the emulated SES."""
+    from infra.resources import USER_POOL, USER_POOL_CLIENT
+
+    sender = os.environ.get("HERALD_MAIL_FROM") or LOCAL_MAIL_FROM
+    verify_sender(ses, sender)
+    return {"HERALD_COGNITO_USER_POOL_ID": str(outputs.get(USER_POOL, {}).get("Ref", "")),
+            "HERALD_COGNITO_CLIENT_ID": str(outputs.get(USER_POOL_CLIENT, {}).get("Ref", "")),
+            "HERALD_MAIL_FROM": sender}
+
+
+class CognitoUsers:
+    """Keeps the emulated pool's users across restarts of the local stack: moto keeps them in memory only.
+
+    Saved with the tables (read from moto's backend in this process: the local stack runs moto here) and made
+    again at start by the admin calls, with the same username (Herald's user id) and password. The file holds
+    the emulation's passwords in the clear: `.local/` is the developer's own, and never deployed.
+    """
+
+    def __init__(self, path: Any, cognito: Any, pool_id: str, account_id: str, region: str) -> None:
+        self.path = path
+        self.cognito = cognito
+        self.pool_id = pool_id
+        self.account_id = account_id
+        self.region = region
+
+    def save(self) -> None:
+        import json
+
+        from moto.cognitoidp.models import cognitoidp_backends
+
+        from infra.local.state_files import write_atomically
+
+        pool = cognitoidp_backends[self.account_id][self.region].user_pools.get(self.pool_id)
+        users = [{"username": u.username, "attributes": u.attributes, "password": u.password}
+                 for u in list(pool.users.values())] if pool is not None else []
+        write_atomically(self.path, json.dumps(users).encode("utf-8"), mode=0o600)
+
+    def restore(self) -> int:
+        import json
+
+        if not self.path.exists():
+            return 0
+        users = json.loads(self.path.read_text("utf-8"))
+        for user in users:
+            attributes = [a for a in user["attributes"] if a["Name"] != "sub"]
+            try:
+                self.cognito.admin_create_user(UserPoolId=self.pool_id, Username=user["username"],
+                                               UserAttributes=attributes, MessageAction="SUPPRESS")
+            except self.cognito.exceptions.UsernameExistsException:
+                pass
+            if user.get("password"):
+                self.cognito.admin_set_user_password(UserPoolId=self.pool_id, Username=user["username"],
+                                                     Password=user["password"], Permanent=True)
+        return len(users)
