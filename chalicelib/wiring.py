@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.audit.audit_log import AuditLog
     from chalicelib.audit.audit_repository import AuditRepository
     from chalicelib.core.crypto import SecretBox
+    from chalicelib.core.mail import Mailer
     from chalicelib.core.outbound import OutboundPolicy
     from chalicelib.inbox.config_repository import InboxConfigRepository
     from chalicelib.inbox.conversation_repository import InboxRepository
@@ -47,7 +48,6 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.metrics.reports import ReportService
     from chalicelib.metrics.rollup import RollupService
     from chalicelib.networks.base import ConnectsByOAuth, NetworkAdapter, OAuthApp
-    from chalicelib.core.mail import Mailer
     from chalicelib.outbound_webhooks.delivery_queue import DeliveryQueue
     from chalicelib.outbound_webhooks.endpoint_repository import EndpointRepository
     from chalicelib.outbound_webhooks.endpoints import EndpointService

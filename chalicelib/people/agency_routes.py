@@ -35,24 +35,24 @@ AGENCY_HEADER = {"X-Herald-Agency": {"type": "string", "description": (
     "The agency to act in (GET /me lists yours); optional when you belong to one.")}}
 
 
-@route(bp, "/agencies", "POST", summary="Make an agency (you become its owner)", tag=TAG, role=None,
-       body=AgencyCreate, response=AgencyOut, status=201, errors=(401,))
+@route(bp, "/agencies", "POST", summary="Make an agency (you become its owner)", tag=TAG, role=None, own_auth=True,
+       body=AgencyCreate, response=AgencyOut, status=201, errors=())
 def create_agency(call: Call[Container]) -> dict[str, Any]:
     user = call.deps.people.signed_in(call.deps.people.bearer(call.headers)).user
     row = call.deps.agencies.create(user, call.body.name)
     return {"id": row.agency_id, "name": row.name, "created_at": row.created_at, "role": "owner"}
 
 
-@route(bp, "/agency", "GET", summary="The agency and my role in it", tag=TAG, role=None, response=AgencyOut,
-       errors=(401, 404), request_headers=AGENCY_HEADER)
+@route(bp, "/agency", "GET", summary="The agency and my role in it", tag=TAG, role=None, own_auth=True, response=AgencyOut,
+       errors=(404,), request_headers=AGENCY_HEADER)
 def get_agency(call: Call[Container]) -> dict[str, Any]:
     caller = call.deps.agencies.caller(call.headers)
     agency = caller.agency
     return {"id": agency.agency_id, "name": agency.name, "created_at": agency.created_at, "role": caller.role}
 
 
-@route(bp, "/agency/workspaces", "GET", summary="The agency's client workspaces", tag=TAG, role=None,
-       response=ClientWorkspacePage, errors=(401, 404), request_headers=AGENCY_HEADER)
+@route(bp, "/agency/workspaces", "GET", summary="The agency's client workspaces", tag=TAG, role=None, own_auth=True,
+       response=ClientWorkspacePage, errors=(404,), request_headers=AGENCY_HEADER)
 def list_clients(call: Call[Container]) -> dict[str, Any]:
     caller = call.deps.agencies.caller(call.headers)
     return {"items": [client_view(ws) for ws in call.deps.agencies.clients(caller.agency.agency_id)],
@@ -60,8 +60,8 @@ def list_clients(call: Call[Container]) -> dict[str, Any]:
 
 
 @route(bp, "/agency/workspaces", "POST", summary="Make a client workspace of the agency (agency admin+)",
-       tag=TAG, role=None, body=ClientWorkspaceCreate, response=ClientWorkspace, status=201,
-       errors=(401, 403, 404), request_headers=AGENCY_HEADER)
+       tag=TAG, role=None, own_auth=True, body=ClientWorkspaceCreate, response=ClientWorkspace, status=201,
+       errors=(403, 404), request_headers=AGENCY_HEADER)
 def create_client(call: Call[Container]) -> dict[str, Any]:
     from chalicelib.people.audit import record_as
 
@@ -73,8 +73,8 @@ def create_client(call: Call[Container]) -> dict[str, Any]:
 
 
 @route(bp, "/agency/invitations", "POST", summary="Invite someone by email to the agency (agency admin+)",
-       tag=TAG, role=None, body=AgencyInvitationCreate, response=InvitationOut, status=201,
-       errors=(401, 403, 404), request_headers=AGENCY_HEADER)
+       tag=TAG, role=None, own_auth=True, body=AgencyInvitationCreate, response=InvitationOut, status=201,
+       errors=(403, 404), request_headers=AGENCY_HEADER)
 def invite_to_agency(call: Call[Container]) -> dict[str, Any]:
     caller = call.deps.agencies.caller(call.headers, role="admin")
     invited = call.deps.people.invite(caller.principal(), caller.agency.agency_id, "agency", call.body.email,
@@ -82,8 +82,8 @@ def invite_to_agency(call: Call[Container]) -> dict[str, Any]:
     return invitation_view(invited.invitation)
 
 
-@route(bp, "/agency/members", "GET", summary="The agency's members", tag=TAG, role=None, response=MemberPage,
-       errors=(401, 404), request_headers=AGENCY_HEADER)
+@route(bp, "/agency/members", "GET", summary="The agency's members", tag=TAG, role=None, own_auth=True, response=MemberPage,
+       errors=(404,), request_headers=AGENCY_HEADER)
 def agency_members(call: Call[Container]) -> dict[str, Any]:
     caller = call.deps.agencies.caller(call.headers)
     rows = call.deps.people.memberships.of_scope(caller.agency.agency_id)
@@ -94,7 +94,7 @@ def agency_members(call: Call[Container]) -> dict[str, Any]:
 # -- across clients ------------------------------------------------------------------------------
 
 @route(bp, "/agency/calendar", "GET", summary="A month of posts of every client, by day in each one's time zone",
-       tag=TAG, role=None, query=AgencyMonthQuery, response=AgencyCalendar, errors=(401, 404),
+       tag=TAG, role=None, own_auth=True, query=AgencyMonthQuery, response=AgencyCalendar, errors=(404,),
        request_headers=AGENCY_HEADER)
 def agency_calendar(call: Call[Container]) -> dict[str, Any]:
     from chalicelib.publishing.calendar import preview
@@ -111,7 +111,7 @@ def agency_calendar(call: Call[Container]) -> dict[str, Any]:
 
 
 @route(bp, "/agency/inbox", "GET", summary="Open conversations across the agency's clients, newest first",
-       tag=TAG, role=None, response=AgencyItems, errors=(401, 404), request_headers=AGENCY_HEADER)
+       tag=TAG, role=None, own_auth=True, response=AgencyItems, errors=(404,), request_headers=AGENCY_HEADER)
 def agency_inbox(call: Call[Container]) -> dict[str, Any]:
     caller = call.deps.agencies.caller(call.headers)
     return {"items": [
@@ -122,7 +122,7 @@ def agency_inbox(call: Call[Container]) -> dict[str, Any]:
 
 
 @route(bp, "/agency/posts/attention", "GET", summary="Posts at risk or failed across the agency's clients",
-       tag=TAG, role=None, response=AgencyItems, errors=(401, 404), request_headers=AGENCY_HEADER)
+       tag=TAG, role=None, own_auth=True, response=AgencyItems, errors=(404,), request_headers=AGENCY_HEADER)
 def agency_attention(call: Call[Container]) -> dict[str, Any]:
     from chalicelib.publishing.views import post_view
 
@@ -132,7 +132,7 @@ def agency_attention(call: Call[Container]) -> dict[str, Any]:
 
 
 @route(bp, "/agency/reports/monthly", "GET", summary="The month's figures of each client (as /reports/monthly)",
-       tag=TAG, role=None, query=AgencyMonthQuery, response=AgencyReport, errors=(401, 404),
+       tag=TAG, role=None, own_auth=True, query=AgencyMonthQuery, response=AgencyReport, errors=(404,),
        request_headers=AGENCY_HEADER)
 def agency_monthly(call: Call[Container]) -> dict[str, Any]:
     caller = call.deps.agencies.caller(call.headers)

@@ -38,7 +38,7 @@ def refresh(call: Call[Container]) -> dict[str, Any]:
 
 
 @route(bp, "/auth/sign-out", "POST", summary="Sign out everywhere (GlobalSignOut; older tokens are refused)",
-       tag=TAG, role=None, status=204, errors=(400, 401))
+       tag=TAG, role=None, own_auth=True, status=204, errors=(400,))
 def sign_out(call: Call[Container]) -> None:
     call.deps.people.sign_out(call.headers)
 

@@ -32,7 +32,7 @@ WORKSPACE_HEADER = {"X-Herald-Workspace": {"type": "string", "description": (
 
 
 @route(bp, "/me", "GET", summary="Who I am, and the workspaces and agencies I can open with my role",
-       tag=TAG, role=None, response=Me, errors=(401,))
+       tag=TAG, role=None, own_auth=True, response=Me)
 def me(call: Call[Container]) -> dict[str, Any]:
     return call.deps.agencies.me(call.headers)
 

@@ -6,6 +6,7 @@ local stack and the tests) a fresh emulation gives the pool and client the same 
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from typing import Any
@@ -111,11 +112,9 @@ class CognitoUsers:
         users = json.loads(self.path.read_text("utf-8"))
         for user in users:
             attributes = [a for a in user["attributes"] if a["Name"] != "sub"]
-            try:
+            with contextlib.suppress(self.cognito.exceptions.UsernameExistsException):
                 self.cognito.admin_create_user(UserPoolId=self.pool_id, Username=user["username"],
                                                UserAttributes=attributes, MessageAction="SUPPRESS")
-            except self.cognito.exceptions.UsernameExistsException:
-                pass
             if user.get("password"):
                 self.cognito.admin_set_user_password(UserPoolId=self.pool_id, Username=user["username"],
                                                      Password=user["password"], Permanent=True)

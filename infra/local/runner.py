@@ -205,9 +205,7 @@ class LocalStack:
 
     def _people_environment(self, clients: AwsClients) -> dict[str, str]:
         from chalicelib.core.settings import get_settings
-        from infra.local.cognito_pool import people_environment
-
-        from infra.local.cognito_pool import CognitoUsers
+        from infra.local.cognito_pool import CognitoUsers, people_environment
 
         people = people_environment(self._outputs, clients.ses)
         os.environ.update(people)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from chalicelib.core.settings import Settings, resource_name
-from chalicelib.people.dev_routes import sent_mail
+from chalicelib.people.dev_mail import sent_mail
 from tests.support.http import Api
 
 PASSWORD = "Correct-horse-42"

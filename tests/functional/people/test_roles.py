@@ -17,7 +17,8 @@ READS = [("GET", "/workspace", None), ("GET", "/channels", None), ("GET", "/post
 EDITOR_WRITES = [("POST", "/saved-replies", {"name": "Thanks", "text": "Thank you!"}),
                  ("POST", "/media", {"filename": "a.png", "mime": "image/png", "size": 1000})]
 ADMIN_WRITES = [("PATCH", "/workspace", {"name": "Renamed"}),
-                ("POST", "/channels", {"network": "sandbox", "name": "S", "credentials": {"token": "t"}}), ("GET", "/api-keys", None),
+                ("POST", "/channels", {"network": "sandbox", "name": "S", "credentials": {"token": "t"}}),
+                ("GET", "/api-keys", None),
                 ("POST", "/api-keys", {"role": "viewer"}), ("POST", "/invitations", {"email": "x@acme.test",
                                                                                       "role": "viewer"}),
                 ("GET", "/invitations", None)]
