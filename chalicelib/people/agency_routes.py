@@ -43,7 +43,8 @@ def create_agency(call: Call[Container]) -> dict[str, Any]:
     return {"id": row.agency_id, "name": row.name, "created_at": row.created_at, "role": "owner"}
 
 
-@route(bp, "/agency", "GET", summary="The agency and my role in it", tag=TAG, role=None, own_auth=True, response=AgencyOut,
+@route(bp, "/agency", "GET", summary="The agency and my role in it", tag=TAG, role=None, own_auth=True,
+       response=AgencyOut,
        errors=(404,), request_headers=AGENCY_HEADER)
 def get_agency(call: Call[Container]) -> dict[str, Any]:
     caller = call.deps.agencies.caller(call.headers)
@@ -82,7 +83,8 @@ def invite_to_agency(call: Call[Container]) -> dict[str, Any]:
     return invitation_view(invited.invitation)
 
 
-@route(bp, "/agency/members", "GET", summary="The agency's members", tag=TAG, role=None, own_auth=True, response=MemberPage,
+@route(bp, "/agency/members", "GET", summary="The agency's members", tag=TAG, role=None, own_auth=True,
+       response=MemberPage,
        errors=(404,), request_headers=AGENCY_HEADER)
 def agency_members(call: Call[Container]) -> dict[str, Any]:
     caller = call.deps.agencies.caller(call.headers)
