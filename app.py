@@ -1,3 +1,5 @@
+import os
+
 from chalice import Chalice
 
 from chalicelib.accounts import channel_routes, connect_routes, health_jobs, health_routes, workspace_routes
@@ -9,6 +11,7 @@ from chalicelib.imports import import_jobs, import_routes
 from chalicelib.inbox import inbox_jobs, inbox_routes, webhook_routes
 from chalicelib.metrics import metric_jobs, metric_routes
 from chalicelib.outbound_webhooks import endpoint_jobs, endpoint_routes
+from chalicelib.people import agency_routes, auth_routes, member_routes
 from chalicelib.planning import planning_jobs, queue_routes, series_routes
 from chalicelib.publishing import calendar_routes, media_routes, post_routes, publishing_jobs
 
@@ -39,5 +42,12 @@ app.register_blueprint(queue_routes.bp)
 app.register_blueprint(series_routes.bp)
 app.register_blueprint(planning_jobs.bp)
 app.register_blueprint(approval_routes.bp)
+app.register_blueprint(auth_routes.bp)
+app.register_blueprint(member_routes.bp)
+app.register_blueprint(agency_routes.bp)
+if os.environ.get("HERALD_STAGE") == "local":  # the local stack only: GET /dev/mail reads its emulated SES
+    from chalicelib.people import dev_routes
+
+    app.register_blueprint(dev_routes.bp)
 # Last: it answers preflight for every route registered before it.
 app.register_blueprint(http_routes.bp)

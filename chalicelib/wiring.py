@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.audit.audit_log import AuditLog
     from chalicelib.audit.audit_repository import AuditRepository
     from chalicelib.core.crypto import SecretBox
+    from chalicelib.core.mail import Mailer
     from chalicelib.core.outbound import OutboundPolicy
     from chalicelib.feeds.feed_repository import FeedRepository
     from chalicelib.feeds.feeds import FeedService
@@ -64,6 +65,10 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.outbound_webhooks.inbox_notifications import InboxNotifications
     from chalicelib.outbound_webhooks.report_notifications import ReportNotifications
     from chalicelib.outbound_webhooks.sending import WebhookEmitter, WebhookSender
+    from chalicelib.people.agencies import AgencyService
+    from chalicelib.people.identity import CognitoIdentity
+    from chalicelib.people.jwt_verifier import CognitoTokenVerifier
+    from chalicelib.people.people import PeopleService
     from chalicelib.planning.planner import Planning
     from chalicelib.planning.queue_repository import QueueRepository
     from chalicelib.planning.queues import QueueService
@@ -618,18 +623,17 @@ class Container:
 
     @cached_property
     def approval_mail(self) -> MailSender:
-        """Approval's emails. An in-memory outbox for now (tests read `.sent`); the lead wires the people
-        work's SES mailer here (anything with `send(to, subject, text)`)."""
-        from chalicelib.approval.outbox import InMemoryOutbox
+        """Approval's emails, sent by Herald's SES mailer like the invitations."""
+        from chalicelib.approval.outbox import MailerSender
 
-        return InMemoryOutbox()
+        return MailerSender(lambda: self.mailer)
 
     @cached_property
     def member_directory(self) -> MemberDirectory:
-        """Members as @mentions and approval emails see them: the API keys today; signed-in users later."""
-        from chalicelib.approval.directory import ApiKeyDirectory
+        """Members as @mentions and approval emails see them: the workspace's people (by email) and its API keys."""
+        from chalicelib.approval.directory import ApiKeyDirectory, PeopleAndKeys
 
-        return ApiKeyDirectory(self.access.list_keys)
+        return PeopleAndKeys(self.people.members, ApiKeyDirectory(self.access.list_keys))
 
     @cached_property
     def review_links(self) -> ReviewLinks:
@@ -666,6 +670,59 @@ class Container:
 
         return CommentService(self.approval_repository, self.approval.reachable, self.member_directory,
                               self.approval_notifier, self.clock)
+    # -- people ------------------------------------------------------------------
+
+    @cached_property
+    def mailer(self) -> Mailer:
+        from chalicelib.core.mail import SesMailer
+
+        return SesMailer(self.client("ses"), self.settings.mail_from)
+
+    @cached_property
+    def identity(self) -> CognitoIdentity:
+        from chalicelib.people.identity import CognitoIdentity
+
+        return CognitoIdentity(self.client("cognito-idp"), self.settings.cognito_user_pool_id,
+                               self.settings.cognito_client_id)
+
+    @cached_property
+    def token_verifier(self) -> CognitoTokenVerifier:
+        from chalicelib.people.jwt_verifier import CognitoTokenVerifier, JwksCache
+
+        s = self.settings
+        pool = s.cognito_user_pool_id
+        # The issuer is always Cognito's address; the keys come from the emulation on the local stack.
+        host = s.aws_endpoint_url or f"https://cognito-idp.{s.region}.amazonaws.com"
+        return CognitoTokenVerifier(f"https://cognito-idp.{s.region}.amazonaws.com/{pool}", s.cognito_client_id,
+                                    JwksCache(f"{host.rstrip('/')}/{pool}/.well-known/jwks.json"), self.clock)
+
+    @cached_property
+    def people(self) -> PeopleService:
+        from chalicelib.people.people import PeopleService
+        from chalicelib.people.people_repository import (
+            InvitationRepository,
+            MembershipRepository,
+            PasswordResetRepository,
+            UserRepository,
+        )
+
+        def workspace_of(workspace_id: str) -> tuple[str, str | None] | None:
+            row = self.workspace_repository.get(workspace_id)
+            return (row.name, row.agency_id) if row is not None else None
+
+        return PeopleService(UserRepository(), MembershipRepository(), InvitationRepository(),
+                             PasswordResetRepository(), self.identity, lambda: self.token_verifier, self.access,
+                             workspace_of, lambda: self.mailer, self.clock, self.settings.public_base_url)
+
+    @cached_property
+    def agencies(self) -> AgencyService:
+        from chalicelib.people.agencies import AgencyService
+        from chalicelib.people.client_reads import ServiceClientReads
+        from chalicelib.people.people_repository import AgencyRepository
+
+        return AgencyService(AgencyRepository(), self.people, self.workspace_repository.of_agency,
+                             self.access.create_client_workspace,
+                             ServiceClientReads(self.calendar, self.posts, self.inbox, self.reports), self.clock)
 
 
 _current: list[Container] = []
@@ -686,7 +743,7 @@ def authenticate(deps: Container, headers: dict[str, str]) -> Principal:
     scheme, _, token = headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip().startswith("hrv_"):  # a client reviewer's session
         return deps.review_links.authenticate(token.strip())
-    return deps.access.authenticate(headers)
+    return deps.people.authenticate(headers)
 
 
 def record_write(deps: Container, write: WriteMade) -> None:

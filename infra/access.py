@@ -46,6 +46,10 @@ class Access:
     # Without ListBucket S3 answers a missing key with 403 rather than 404 (NoSuchKey), which the worker
     # needs to fail a delivery whose media was never uploaded instead of retrying it.
     lists_media_bucket: bool = False
+    # The Cognito user pool's admin calls (make users, set passwords, sign them out) and sign-in.
+    user_pool: bool = False
+    # SES SendEmail from the configured sender (invitations, password resets).
+    sends_mail: bool = False
 
 
 # A function that emits outbound webhook events (report.ready, message.received...): it reads the workspace's
@@ -74,9 +78,12 @@ FUNCTIONS: dict[str, Access] = {
                 # queues, recurring series and evergreen posts (chalicelib/planning/)
                 "planning": "read_write",
                 # approval steps, comments, reviewers' magic links and sessions
-                "approval": "read_write"},
+                "approval": "read_write",
+                # people: users, their memberships, invitations, password resets, agencies
+                "users": "read_write", "memberships": "read_write", "invitations": "read_write",
+                "password_resets": "read_write", "agencies": "read_write"},
         sends_to=("publish", "inbox_events", "webhook_deliveries", "post_imports"), secrets_key=True,
-        media_bucket="read_write"),
+        media_bucket="read_write", user_pool=True, sends_mail=True),
     # Queues due deliveries and recovers expired claims: the posts table and the publish queue only.
     "tick": Access(tables={"posts": "read_write"}, sends_to=("publish",), reads_depth_of=("publish",)),
     # Publishes one delivery: reads the post, the channel's sealed credentials and the media; writes

@@ -29,7 +29,9 @@ def _gsi(name: str, hash_key: str, range_key: str | None = None,
 TABLE_LAYOUTS: dict[str, dict[str, Any]] = {
     "workspaces": {
         "keys": ("workspace_id", None),
-        "indexes": [_gsi("by_feed_token", "feed_token_id")],
+        "indexes": [_gsi("by_feed_token", "feed_token_id"),
+                    # An agency's client workspaces (chalicelib/people/agencies.py): its fan-out list.
+                    _gsi("by_agency", "agency_id", "workspace_id")],
     },
     "api_keys": {
         "keys": ("key_id", None),
@@ -150,6 +152,31 @@ TABLE_LAYOUTS: dict[str, dict[str, Any]] = {
         "indexes": [],
         "ttl": "expires_at_epoch",
     },
+    # People (chalicelib/people/): a user by id (their Cognito username) or by sign-in email.
+    "users": {
+        "keys": ("user_id", None),
+        "indexes": [_gsi("by_email", "email")],
+    },
+    # A person's role in a workspace or an agency; `by_scope`: the members of one.
+    "memberships": {
+        "keys": ("user_id", "scope_id"),
+        "indexes": [_gsi("by_scope", "scope_id", "user_id")],
+    },
+    # Invitations by id (the token's secret hashed); `by_scope`: a workspace's or agency's, newest last.
+    "invitations": {
+        "keys": ("invitation_id", None),
+        "indexes": [_gsi("by_scope", "scope_id", "created_at")],
+        "ttl": "expires_at_epoch",
+    },
+    "password_resets": {
+        "keys": ("reset_id", None),
+        "indexes": [],
+        "ttl": "expires_at_epoch",
+    },
+    "agencies": {
+        "keys": ("agency_id", None),
+        "indexes": [],
+    },
 }
 
 
@@ -255,4 +282,41 @@ def resources(stage: str) -> dict[str, Resource]:
                 {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
         },
     }
+    out.update(user_pool_resources(stage))
     return out
+
+
+USER_POOL = "UserPool"
+USER_POOL_CLIENT = "UserPoolClient"
+
+
+def user_pool_resources(stage: str) -> dict[str, Resource]:
+    """The Cognito user pool people sign in to, and Herald's app client (no secret: the API signs in with
+    USER_PASSWORD_AUTH on the person's behalf). Users are made by the admin calls only (invitations)."""
+    return {
+        USER_POOL: {
+            "Type": "AWS::Cognito::UserPool",
+            "Properties": {
+                "UserPoolName": resource_name(stage, "users"),
+                "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
+                "Policies": {"PasswordPolicy": {"MinimumLength": 12, "RequireLowercase": True,
+                                                "RequireUppercase": True, "RequireNumbers": True,
+                                                "RequireSymbols": False}},
+                "Schema": [{"Name": "email", "AttributeDataType": "String", "Required": True, "Mutable": True}],
+                "AccountRecoverySetting": {"RecoveryMechanisms": [{"Name": "admin_only", "Priority": 1}]},
+            },
+        },
+        USER_POOL_CLIENT: {
+            "Type": "AWS::Cognito::UserPoolClient",
+            "Properties": {
+                "ClientName": resource_name(stage, "web"),
+                "UserPoolId": {"Ref": USER_POOL},
+                "GenerateSecret": False,
+                "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+                "EnableTokenRevocation": True,
+                "PreventUserExistenceErrors": "ENABLED",
+                "AccessTokenValidity": 60, "IdTokenValidity": 60, "RefreshTokenValidity": 30,
+                "TokenValidityUnits": {"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "days"},
+            },
+        },
+    }

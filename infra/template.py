@@ -29,7 +29,15 @@ from infra.access import (
     Access,
 )
 from infra.functions import Function
-from infra.resources import TABLE_LAYOUTS, dead_letter_queue_id, queue_id, resources, table_id
+from infra.resources import (
+    TABLE_LAYOUTS,
+    USER_POOL,
+    USER_POOL_CLIENT,
+    dead_letter_queue_id,
+    queue_id,
+    resources,
+    table_id,
+)
 
 Resource = dict[str, Any]
 Statement = dict[str, Any]
@@ -113,7 +121,48 @@ def policy_statements(function: Function, access: Access, consumed_queue: str | 
                                      [_arn_with(MEDIA_BUCKET, "/*")]))
     if access.lists_media_bucket:
         statements.append(_statement("MediaBucketList", ("s3:ListBucket",), [_arn(MEDIA_BUCKET)]))
+    statements += people_statements(access)
     return statements
+
+
+# People (chalicelib/people/identity.py): what the API calls on the user pool; InitiateAuth and GlobalSignOut
+# are public calls that need no permission.
+USER_POOL_ACTIONS = ("cognito-idp:AdminCreateUser", "cognito-idp:AdminSetUserPassword",
+                     "cognito-idp:AdminUserGlobalSignOut")
+
+
+def people_statements(access: Access) -> list[Statement]:
+    out: list[Statement] = []
+    if access.user_pool:
+        out.append(_statement("UserPool", USER_POOL_ACTIONS, [_arn(USER_POOL)]))
+    if access.sends_mail:
+        out.append(_statement("SendMail", ("ses:SendEmail",), [
+            {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailFrom}"},
+            {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailDomain}"}]))
+    return out
+
+
+def people_variables() -> Resource:
+    return {"HERALD_COGNITO_USER_POOL_ID": {"Ref": USER_POOL}, "HERALD_COGNITO_CLIENT_ID": {"Ref": USER_POOL_CLIENT},
+            "HERALD_MAIL_FROM": {"Ref": "MailFrom"}}
+
+
+# The API's Cognito authorizer: API Gateway checks the access token itself on the routes only a person calls
+# (the others take an API key too, so the function verifies a JWT the same way; chalicelib/people/jwt_verifier.py).
+COGNITO_AUTHORIZER = "HeraldUsers"
+PERSON_ONLY_ROUTES = (("/auth/sign-out", "post"), ("/agencies", "post"))
+
+
+def cognito_authorizer() -> dict[str, Any]:
+    return {"securityDefinitions": {COGNITO_AUTHORIZER: {
+        "type": "apiKey", "name": "Authorization", "in": "header",
+        "x-amazon-apigateway-authtype": "cognito_user_pools",
+        "x-amazon-apigateway-authorizer": {"type": "cognito_user_pools", "providerARNs": [_arn(USER_POOL)]}}}}
+
+
+def person_only_paths() -> dict[str, Any]:
+    return {path: {method: {"security": [{COGNITO_AUTHORIZER: ["aws.cognito.signin.user.admin"]}]}}
+            for path, method in PERSON_ONLY_ROUTES}
 
 
 def _role(function: Function, statements: list[Statement]) -> Resource:
@@ -191,6 +240,7 @@ def _function_changes(function: Function, app_name: str, stage: str, config: Con
     variables: Resource = {"HERALD_PUBLIC_BASE_URL": {"Ref": "PublicBaseUrl"}}
     if function.kind == "api":
         variables.update({variable: {"Ref": parameter} for parameter, variable in WEBHOOK_SECRETS.items()})
+        variables.update(people_variables())
     properties: Resource = {
         "FunctionName": function.deployed_name(app_name, stage),
         "Role": _arn(_role_id(function)),
@@ -321,8 +371,11 @@ def merge_template(stage: str, app_name: str, functions: list[Function],
         consumed = _queue_logical(stage, function.queue, function) if function.kind == "queue" else None
         out.update(_function_resources(function, app_name, stage, config, consumed))
     if any(function.kind == "api" for function in functions):
+        paths = _any_method_paths(api_paths)
+        for path, methods in person_only_paths().items():
+            paths.setdefault(path, {}).update(methods)
         out["RestAPI"] = {"Properties": {"DefinitionBody": {
-            "x-amazon-apigateway-gateway-responses": _gateway_responses(), "paths": _any_method_paths(api_paths)}}}
+            "x-amazon-apigateway-gateway-responses": _gateway_responses(), "paths": paths, **cognito_authorizer()}}}
     return {
         "Parameters": {
             "PublicBaseUrl": {
@@ -330,6 +383,10 @@ def merge_template(stage: str, app_name: str, functions: list[Function],
                 "Description": "The API's public address (custom domain, or the EndpointURL output without "
                                "its trailing slash); links in feeds and the sandbox use it.",
             },
+            "MailFrom": {"Type": "String", "Default": "herald@example.com",
+                         "Description": "The SES-verified sender of invitations and password resets."},
+            "MailDomain": {"Type": "String", "Default": "example.com",
+                           "Description": "The SES-verified domain of MailFrom (SendEmail is allowed from either)."},
             "AlarmEmail": {"Type": "String", "Default": "",
                            "Description": "Where alarms are mailed; empty: subscribe to the AlarmTopicArn output."},
             **{parameter: {"Type": "String", "Default": "", "NoEcho": True,

@@ -19,6 +19,11 @@ os.environ.update({
     "HERALD_X_CONSUMER_SECRET": "test-x-consumer-secret",
     "HERALD_LINKEDIN_CLIENT_SECRET": "test-linkedin-client-secret",
     "HERALD_TIKTOK_CLIENT_SECRET": "test-tiktok-client-secret",
+    # The sender of Herald's mail, verified in the emulated SES by the `aws` fixture.
+    "HERALD_MAIL_FROM": "herald@herald.test",
+    # moto's Cognito gives a pool and client of the same name the same ids (infra/local/cognito_pool.py).
+    "MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY": "HASH",
+    "MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY": "HASH",
 })
 os.environ.pop("HERALD_AWS_ENDPOINT_URL", None)
 

@@ -20,7 +20,7 @@ from chalicelib.core.clock import Clock, local_day, to_rfc3339
 from chalicelib.core.crypto import SecretBox
 from chalicelib.core.errors import NotFound, Unauthorized, ValidationFailed
 from chalicelib.core.ids import new_id
-from chalicelib.core.principal import ROLE_RANK, Principal
+from chalicelib.core.principal import KEY_ROLES, Principal
 
 KEY_PATTERN = re.compile(r"^hrld_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
 FEED_PATTERN = re.compile(r"^([0-9a-f]{16})-([A-Za-z0-9_-]{43})(?:\.ics)?$")
@@ -50,6 +50,11 @@ class AccessService:
     # -- workspaces ------------------------------------------------------------
 
     def create_workspace(self, name: str, timezone: str = "UTC") -> tuple[WorkspaceRow, IssuedKey]:
+        row = self.create_client_workspace(name, timezone, None)
+        return row, self.issue_key(row.workspace_id, "owner", name="first owner key")
+
+    def create_client_workspace(self, name: str, timezone: str, agency_id: str | None) -> WorkspaceRow:
+        """A workspace without a first key: an agency's members reach it through the agency."""
         from chalicelib.core.fields import check_timezone as _check_timezone
 
         try:
@@ -57,11 +62,11 @@ class AccessService:
         except ValueError as exc:
             raise ValidationFailed.field("timezone", str(exc)) from None
         now = self.clock.now()
-        row = WorkspaceRow(new_id("ws"), name, timezone, to_rfc3339(now) or "")
+        row = WorkspaceRow(new_id("ws"), name, timezone, to_rfc3339(now) or "", agency_id=agency_id)
         self.workspaces.create(row)
         if self.registry is not None:
             self.registry.enroll(row.workspace_id, timezone, local_day(now, timezone) - timedelta(days=1))
-        return row, self.issue_key(row.workspace_id, "owner", name="first owner key")
+        return row
 
     def get_workspace(self, workspace_id: str) -> WorkspaceRow:
         row = self.workspaces.get(workspace_id)
@@ -80,8 +85,8 @@ class AccessService:
     # -- API keys --------------------------------------------------------------
 
     def issue_key(self, workspace_id: str, role: str, name: str | None = None) -> IssuedKey:
-        if role not in ROLE_RANK:
-            raise ValidationFailed.field("role", f"must be one of {', '.join(ROLE_RANK)}")
+        if role not in KEY_ROLES:
+            raise ValidationFailed.field("role", f"must be one of {', '.join(KEY_ROLES)}")
         self.get_workspace(workspace_id)
         key_id = secrets.token_hex(8)
         secret = secrets.token_urlsafe(32)

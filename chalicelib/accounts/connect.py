@@ -114,7 +114,7 @@ class ConnectService:
         except NetworkError as exc:
             raise ValidationFailed.field("network", exc.message) from None
         self.repository.create(ConnectState(
-            hashed, principal.workspace_id, principal.key_id, network, redirect_uri, "started", _stamp(now),
+            hashed, principal.workspace_id, principal.caller_id, network, redirect_uri, "started", _stamp(now),
             _stamp(expires), int(expires.timestamp()), verifier_sealed=sealed))
         log.info("OAuth connection to %s begun in workspace %s", network, principal.workspace_id)
         return Started(url, state, _stamp(expires))
@@ -187,7 +187,7 @@ class ConnectService:
 
     def choose(self, principal: Principal, state: str, account_ids: list[str]) -> list[ChannelRow]:
         row = self.repository.get(state_hash(state))
-        if row is None or row.workspace_id != principal.workspace_id or row.started_by != principal.key_id:
+        if row is None or row.workspace_id != principal.workspace_id or row.started_by != principal.caller_id:
             raise NotFound("No OAuth connection in progress with this state.")
         self._check_fresh(row)
         if row.status == "used":

@@ -14,6 +14,12 @@ class FeedTokenIndex(GlobalSecondaryIndex["WorkspaceRecord"]):
     feed_token_id = UnicodeAttribute(hash_key=True)
 
 
+class WorkspacesByAgency(GlobalSecondaryIndex["WorkspaceRecord"]):
+    Meta = index_meta("by_agency")
+    agency_id = UnicodeAttribute(hash_key=True)
+    workspace_id = UnicodeAttribute(range_key=True)
+
+
 class WorkspaceRecord(Model):
     Meta = table_meta("workspaces")
     workspace_id = UnicodeAttribute(hash_key=True)
@@ -23,7 +29,10 @@ class WorkspaceRecord(Model):
     feed_token_id = UnicodeAttribute(null=True)
     feed_token_sealed = BinaryAttribute(null=True, legacy_encoding=False)
     audit_retention_days = NumberAttribute(null=True)
+    # The agency that owns this client workspace (chalicelib/people/agencies.py), if any.
+    agency_id = UnicodeAttribute(null=True)
     by_feed_token = FeedTokenIndex()
+    by_agency = WorkspacesByAgency()
 
 
 class ApiKeysByWorkspace(GlobalSecondaryIndex["ApiKeyRecord"]):

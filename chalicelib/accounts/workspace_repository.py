@@ -18,18 +18,21 @@ class WorkspaceRow:
     feed_token_id: str | None = None
     feed_token_sealed: bytes | None = None
     audit_retention_days: int | None = None
+    agency_id: str | None = None
 
 
 def _row(record: WorkspaceRecord) -> WorkspaceRow:
     return WorkspaceRow(record.workspace_id, record.name, record.timezone, record.created_at,
                         record.feed_token_id, record.feed_token_sealed,
-                        int(record.audit_retention_days) if record.audit_retention_days is not None else None)
+                        int(record.audit_retention_days) if record.audit_retention_days is not None else None,
+                        record.agency_id)
 
 
 class WorkspaceRepository:
     def create(self, row: WorkspaceRow) -> None:
         WorkspaceRecord(
             row.workspace_id, name=row.name, timezone=row.timezone, created_at=row.created_at,
+            agency_id=row.agency_id,
         ).save(condition=WorkspaceRecord.workspace_id.does_not_exist())
 
     def get(self, workspace_id: str) -> WorkspaceRow | None:
@@ -67,3 +70,7 @@ class WorkspaceRepository:
         for record in WorkspaceRecord.by_feed_token.query(token_id, limit=1):
             return _row(record)
         return None
+
+    def of_agency(self, agency_id: str) -> list[WorkspaceRow]:
+        """An agency's client workspaces, in id order (one Query on `by_agency`)."""
+        return [_row(record) for record in WorkspaceRecord.by_agency.query(agency_id)]

@@ -32,6 +32,18 @@ class ApiKeyDirectory:
                 if not getattr(row, "revoked_at", None)]
 
 
+class PeopleAndKeys:
+    """The workspace's people (members of it or of its agency, named by their email) and its API keys."""
+
+    def __init__(self, people: Callable[[str], Iterable[Any]], keys: MemberDirectory) -> None:
+        self.people = people
+        self.keys = keys
+
+    def members(self, workspace_id: str) -> list[Member]:
+        found = [Member(f"user:{m.user_id}", m.email, m.role, m.email) for m in self.people(workspace_id)]
+        return found + self.keys.members(workspace_id)
+
+
 MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|[A-Za-z0-9][\w.-]*)")
 
 

@@ -1,14 +1,25 @@
-"""How approval sends email: any `MailSender` (`send(to, subject, text)`), injected. Until the people work's
-SES mailer is wired in, the container hands the approval an in-memory outbox, readable by tests."""
+"""How approval sends email: any `MailSender` (`send(to, subject, text)`), injected: Herald's SES mailer in the
+container, an in-memory outbox in unit tests."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class MailSender(Protocol):
     def send(self, to: str, subject: str, text: str) -> None: ...
+
+
+class MailerSender:
+    """Approval's mail through Herald's Mailer (SES; on the local stack `GET /dev/mail` reads it back)."""
+
+    def __init__(self, mailer: Callable[[], Any]) -> None:
+        self._mailer = mailer
+
+    def send(self, to: str, subject: str, text: str) -> None:
+        self._mailer().send(to, subject, text)
 
 
 @dataclass(frozen=True)

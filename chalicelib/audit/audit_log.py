@@ -39,7 +39,7 @@ class AuditLog:
         kind, object_id = object_of(write)
         principal = write.principal
         entry = AuditEntry(principal.workspace_id, new_id("au", now), to_rfc3339(now) or "",
-                           f"key:{principal.key_id}", principal.role, f"{write.method} {write.route}", kind,
+                           principal.actor, principal.role, f"{write.method} {write.route}", kind,
                            object_id, write.status, write.source_ip, write.user_agent, write.changes)
         days = self._retention_days(principal.workspace_id)
         self.repository.append(entry, now + timedelta(days=days))

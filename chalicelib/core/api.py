@@ -50,6 +50,8 @@ class RouteSpec:
     request_headers: tuple[tuple[str, dict[str, Any]], ...] = ()
     # Other media types the success answer may take (a report as CSV or HTML).
     also_serves: tuple[str, ...] = ()
+    # role=None, but the handler checks the bearer itself (a person's sign-in token; /me an API key too).
+    own_auth: bool = False
 
 
 ROUTES: list[RouteSpec] = []
@@ -184,7 +186,7 @@ def with_services(job: Callable[[Event, Any], Result]) -> Callable[[Event], Resu
 def _principal(deps: Any, authenticate: AuthFn, headers: dict[str, str], role: str) -> Principal:
     principal = authenticate(deps, headers)
     if ROLE_RANK[principal.role] < ROLE_RANK[role]:
-        raise Forbidden(f"This needs the {role} role or higher; your key is {principal.role}.")
+        raise Forbidden(f"This needs the {role} role or higher; yours here is {principal.role}.")
     return principal
 
 
@@ -205,7 +207,7 @@ def _audit(deps: Any, request: Any, principal: Principal, method: str, path: str
                                      str((request.headers or {}).get("user-agent") or "")[:300],
                                      str(answer_id) if answer_id else None))
     except Exception:
-        log.exception("AUDIT LOG WRITE FAILED for %s %s by key %s", method, path, principal.key_id)
+        log.exception("AUDIT LOG WRITE FAILED for %s %s by %s", method, path, principal.actor)
 
 
 def route(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
@@ -214,9 +216,10 @@ def route(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
           status: int = 200, content_type: str = "application/json", errors: tuple[int, ...] = (),
           request_headers: dict[str, dict[str, Any]] | None = None,
           also_serves: tuple[str, ...] = (),
-          accepts: tuple[str, ...] = ("application/json",)) -> Callable[[Callable[..., Any]], Any]:
+          accepts: tuple[str, ...] = ("application/json",), own_auth: bool = False
+          ) -> Callable[[Callable[..., Any]], Any]:
     spec = RouteSpec(method, path, summary, role, body, query, response, status, tag, content_type, errors,
-                     tuple((request_headers or {}).items()), also_serves)
+                     tuple((request_headers or {}).items()), also_serves, own_auth)
     ROUTES.append(spec)
 
     def decorate(handler: Callable[..., Any]) -> Any:

@@ -30,6 +30,8 @@ def error_statuses(spec: RouteSpec) -> list[int]:
             found.add(403)
         if spec.method in WRITES:
             found.add(409)
+    if spec.own_auth:
+        found.add(401)
     if spec.method in WRITES:
         found.add(415)  # a body that is not JSON, whether the route reads one or not
     if spec.body is not None:
@@ -106,6 +108,8 @@ def build_document() -> dict[str, Any]:
         if spec.role is not None:
             operation["security"] = [{"apiKey": []}]
             operation["description"] = f"Needs the {spec.role} role or higher."
+        elif spec.own_auth:
+            operation["security"] = [{"apiKey": []}]
         paths.setdefault(spec.path, {})[spec.method.lower()] = operation
     return {
         "openapi": "3.1.0",
@@ -116,6 +120,8 @@ def build_document() -> dict[str, Any]:
         "components": {
             "schemas": components,
             "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer",
-                                           "description": "Authorization: Bearer <api_key>"}},
+                                           "description": "Authorization: Bearer <api_key>, or a person's "
+                                                          "sign-in access token (POST /auth/sign-in) with "
+                                                          "X-Herald-Workspace naming the workspace"}},
         },
     }

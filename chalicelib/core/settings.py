@@ -25,7 +25,10 @@ TABLES = ("workspaces", "api_keys", "channels", "posts", "media", "sandbox_posts
           # Queues, recurring series and evergreen recycling (chalicelib/planning/).
           "planning",
           # Approval (chalicelib/approval/): steps per workspace, comments on posts, reviewers' links and sessions.
-          "approval")
+          "approval",
+          # People (chalicelib/people/): users, their memberships of workspaces and agencies, invitations,
+          # password resets, agencies.
+          "users", "memberships", "invitations", "password_resets", "agencies")
 QUEUES = ("publish", "inbox_events", "webhook_deliveries",
           # One message per chunk of a CSV import (chalicelib/imports/import_jobs.py).
           "post_imports")
@@ -134,6 +137,11 @@ class Settings:
     # credential it is exchanged for lasts.
     review_link_hours: int = 72
     review_session_minutes: int = 60
+    # People (chalicelib/people/): the Cognito user pool and its app client (the template's UserPool and
+    # UserPoolClient; the local stack makes them in moto at start), and the verified SES sender of Herald's mail.
+    cognito_user_pool_id: str = ""
+    cognito_client_id: str = ""
+    mail_from: str = "herald@herald.invalid"
 
     def table(self, logical: str) -> str:
         return self.tables[logical]
@@ -194,7 +202,14 @@ def load_settings() -> Settings:
         review_link_hours=int(os.environ.get("HERALD_REVIEW_LINK_HOURS", "72")),
         review_session_minutes=int(os.environ.get("HERALD_REVIEW_SESSION_MINUTES", "60")),
         **_network_api_urls(),
+        **_people_settings(),
     )
+
+
+def _people_settings() -> dict[str, str]:
+    return {"cognito_user_pool_id": os.environ.get("HERALD_COGNITO_USER_POOL_ID", ""),
+            "cognito_client_id": os.environ.get("HERALD_COGNITO_CLIENT_ID", ""),
+            "mail_from": os.environ.get("HERALD_MAIL_FROM", "") or "herald@herald.invalid"}
 
 
 NETWORK_API_URLS = {"meta_graph_url": "HERALD_META_GRAPH_URL", "x_api_url": "HERALD_X_API_URL",

@@ -33,6 +33,9 @@ class AwsClients:
     sqs: Any
     kms: Any
     s3: Any
+    # People (chalicelib/people/): the user pool and the mail sender; None where a caller needs neither.
+    cognito: Any = None
+    ses: Any = None
 
 
 def aws_clients(endpoint_url: str, region: str) -> AwsClients:
@@ -47,7 +50,8 @@ def aws_clients(endpoint_url: str, region: str) -> AwsClients:
     def client(service: str) -> Any:
         return session.client(service, endpoint_url=endpoint_url, config=config)
 
-    return AwsClients(dynamodb=client("dynamodb"), sqs=client("sqs"), kms=client("kms"), s3=client("s3"))
+    return AwsClients(dynamodb=client("dynamodb"), sqs=client("sqs"), kms=client("kms"), s3=client("s3"),
+                      cognito=client("cognito-idp"), ses=client("ses"))
 
 
 class AwsEmulation:

@@ -69,6 +69,13 @@ class Provisioner:
             "AWS::KMS::Alias": self._alias,
             "AWS::S3::Bucket": self._bucket,
         }
+        if clients.cognito is not None:
+            from infra.local import cognito_pool
+
+            self._creators["AWS::Cognito::UserPool"] = lambda _id, props: cognito_pool.user_pool(
+                clients.cognito, props)
+            self._creators["AWS::Cognito::UserPoolClient"] = lambda _id, props: cognito_pool.user_pool_client(
+                clients.cognito, props)
 
     def provision(self, resources: dict[str, Resource]) -> dict[str, Outputs]:
         for logical_id in creation_order(resources):

@@ -67,19 +67,29 @@ class StateSaver:
     """
 
     def __init__(self, tables: TableSnapshots, buckets: BucketSnapshots,
-                 every_s: float = 2.0) -> None:
+                 every_s: float = 2.0, also: list[Callable[[], None]] | None = None) -> None:
         self._tables = tables
         self._buckets = buckets
+        # Other state saved with them (the emulated user pool's users).
+        self._also = list(also or [])
         self._every_s = every_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.final: SaveReport | None = None  # the save made on stop, once it has run
 
+    def also(self, save: Callable[[], None]) -> None:
+        self._also.append(save)
+
     def save(self) -> SaveReport:
         """Each table or bucket that fails is logged at ERROR by the snapshots themselves."""
         with self._lock:
             report = self._tables.save().merge(self._buckets.save())
+            for save in self._also:
+                try:
+                    save()
+                except Exception:
+                    log.exception("Saving the local user pool's users failed")
         if report.changed:
             log.debug("Saved %s", ", ".join(report.changed))
         return report
@@ -129,6 +139,7 @@ class LocalStack:
         self.options = options
         self._stoppers: list[tuple[str, Callable[[], None]]] = []
         self.saver: StateSaver | None = None
+        self._outputs: dict[str, Any] = {}
 
     def start(self) -> None:
         options = self.options
@@ -144,6 +155,9 @@ class LocalStack:
         # moto's request recorder (bench/webhooks.py) writes here, read when moto is first imported, not in the cwd.
         os.environ.setdefault("MOTO_RECORDER_FILEPATH", str(options.state_dir / "moto-requests"))
 
+        from infra.local.cognito_pool import use_stable_ids
+
+        use_stable_ids()  # the same user pool and client ids at every start
         emulation = AwsEmulation(options.host, options.aws_port)
         emulation.start()
         self._stoppers.append(("AWS emulation", emulation.stop))
@@ -152,6 +166,7 @@ class LocalStack:
         clients = aws_clients(emulation.endpoint_url, options.region)
 
         saver = self.saver = self._provision_and_restore(clients)
+        env.update(self._people_environment(clients))
 
         app = load_app(options.app_spec)
         lambda_env = LambdaEnvironment(app=app, stage=STAGE, region=options.region,
@@ -188,6 +203,22 @@ class LocalStack:
         if bootstrap:
             print(f"Demo workspace: {json.dumps(bootstrap)}", flush=True)
 
+    def _people_environment(self, clients: AwsClients) -> dict[str, str]:
+        from chalicelib.core.settings import get_settings
+        from infra.local.cognito_pool import CognitoUsers, people_environment
+
+        people = people_environment(self._outputs, clients.ses)
+        os.environ.update(people)
+        if clients.cognito is not None and people["HERALD_COGNITO_USER_POOL_ID"] and self.saver is not None:
+            users = CognitoUsers(self.options.state_dir / "cognito-users.json", clients.cognito,
+                                 people["HERALD_COGNITO_USER_POOL_ID"], LOCAL_ACCOUNT_ID, self.options.region)
+            restored = users.restore()
+            if restored:
+                log.info("Restored %d user(s) of the user pool", restored)
+            self.saver.also(users.save)
+        get_settings.cache_clear()  # read again with the pool's ids, before the app is loaded
+        return people
+
     def _meter_dynamodb_writes(self, path: Path) -> None:
         from infra.local.dynamodb_meter import DynamoDBWriteMeter
 
@@ -207,7 +238,7 @@ class LocalStack:
         definitions = resources(STAGE)
         keys = KmsKeyKeeper(options.state_dir / "kms-keys.json", clients.kms, LOCAL_ACCOUNT_ID,
                             options.region)
-        outputs = Provisioner(clients, keys, options.region, LOCAL_ACCOUNT_ID).provision(definitions)
+        outputs = self._outputs = Provisioner(clients, keys, options.region, LOCAL_ACCOUNT_ID).provision(definitions)
 
         def names(resource_type: str) -> list[str]:
             return [outputs[logical_id]["Ref"] for logical_id, resource in definitions.items()

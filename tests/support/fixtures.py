@@ -18,12 +18,14 @@ from chalicelib.core.clock import FixedClock
 from chalicelib.core.settings import get_settings
 from chalicelib.wiring import Container, use_container
 from infra.local.aws_emulation import AwsClients
+from infra.local.cognito_pool import verify_sender
 from infra.local.kms_keys import KmsKeyKeeper
 from infra.local.moto_map_keys import keep_empty_map_keys
 from infra.local.provision import Provisioner
 from infra.moto_atomic import make_dynamodb_atomic
 from infra.resources import resources
 from tests.fakes.network_apis import NetworkApis
+from tests.support.people import with_user_pool
 from tests.support.template_stack import TEMPLATE_VARIABLE, data_stack, package_template
 
 ACCOUNT_ID = "123456789012"  # moto's default account
@@ -43,6 +45,13 @@ def aws_clients() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
+def people_clients() -> dict[str, Any]:
+    """Cognito (the user pool) and SES (the mail Herald sends), made once as the others."""
+    region = get_settings().region
+    return {name: boto3.client(name, region_name=region) for name in ("cognito-idp", "ses")}
+
+
+@pytest.fixture(scope="session")
 def template_stack() -> tuple[Any, str] | None:
     """With HERALD_TEST_TEMPLATE set: a CloudFormation client, and the packaged template's data resources."""
     path = os.environ.get(TEMPLATE_VARIABLE)
@@ -54,7 +63,8 @@ def template_stack() -> tuple[Any, str] | None:
 
 
 @pytest.fixture
-def aws(aws_clients: dict[str, Any], template_stack: tuple[Any, str] | None) -> Iterator[dict[str, Any]]:
+def aws(aws_clients: dict[str, Any], people_clients: dict[str, Any],
+        template_stack: tuple[Any, str] | None) -> Iterator[dict[str, Any]]:
     """A fresh, empty emulated AWS for each test, with the stage's resources made by the
     local stack's own provisioner from the same definitions (or, with HERALD_TEST_TEMPLATE,
     by CloudFormation from the packaged template)."""
@@ -67,9 +77,10 @@ def aws(aws_clients: dict[str, Any], template_stack: tuple[Any, str] | None) -> 
             cloudformation.create_stack(StackName=f"herald-{settings.stage}", TemplateBody=body)
         else:
             keys = KmsKeyKeeper(None, aws_clients["kms"], ACCOUNT_ID, settings.region)
-            Provisioner(AwsClients(**aws_clients), keys, settings.region, ACCOUNT_ID).provision(
-                resources(settings.stage))
-        yield aws_clients
+            Provisioner(AwsClients(**aws_clients, cognito=people_clients["cognito-idp"], ses=people_clients["ses"]),
+                        keys, settings.region, ACCOUNT_ID).provision(resources(settings.stage))
+        verify_sender(people_clients["ses"], settings.mail_from)
+        yield {**aws_clients, **people_clients}
 
 
 @pytest.fixture
@@ -92,8 +103,8 @@ def network_apis(network_apis_server: NetworkApis) -> NetworkApis:
 
 @pytest.fixture
 def deps(aws: dict[str, Any], clock: FixedClock, network_apis: NetworkApis) -> Container:
-    return use_container(Container(network_apis.settings(get_settings()), clock=clock, clients=aws,
-                                   sleep=lambda _s: None))
+    settings = with_user_pool(network_apis.settings(get_settings()), aws["cognito-idp"])
+    return use_container(Container(settings, clock=clock, clients=aws, sleep=lambda _s: None))
 
 
 @pytest.fixture

@@ -18,7 +18,13 @@ PUBLIC = {("/health", "GET"), ("/openapi.json", "GET"), ("/calendar-feed/{token}
           # The person's browser back from the network: its single-use `state` proves who began the connection.
           ("/oauth/callback/{network}", "GET"),
           # A client reviewer's emailed link: its single-use token is the proof.
-          ("/review/{token}", "GET")}
+          ("/review/{token}", "GET"),
+          # A person before they hold a token: signing in, renewing, resetting a password, accepting an invitation
+          # (the mailed single-use token proves who they are).
+          ("/auth/sign-in", "POST"), ("/auth/refresh", "POST"), ("/auth/password-reset", "POST"),
+          ("/auth/password-reset/confirm", "POST"), ("/invitations/accept", "POST")}
+# Public routes that still answer 401: a wrong password, a refresh token no longer valid.
+PUBLIC_WITH_401 = {("/auth/sign-in", "post"), ("/auth/refresh", "post")}
 
 
 @pytest.fixture
@@ -82,7 +88,7 @@ def test_the_key_is_asked_for_everywhere_but_the_public_routes(document):
         for method, operation in operations.items():
             public = (path, method.upper()) in PUBLIC
             assert ("security" not in operation) == public, (method, path)
-            signed = path.startswith("/webhooks/") and method == "post"
+            signed = (path.startswith("/webhooks/") and method == "post") or (path, method) in PUBLIC_WITH_401
             assert ("401" in operation["responses"]) == (not public or signed), (method, path)
 
 
@@ -117,7 +123,7 @@ def test_role_and_method_errors_are_documented_where_they_apply(document):
     for method, path, operation in operations(document):
         responses, spec = set(operation["responses"]), specs[(method, path)]
         assert {"405", "429"} <= responses, (method, path)
-        assert ("403" in responses) == (spec.role not in (None, "viewer") or
+        assert ("403" in responses) == (spec.role not in (None, "viewer") or 403 in spec.errors or
                                        (path.startswith("/webhooks/") and method == "GET")), (method, path)
         if spec.body is not None:
             assert {"400", "413", "415", "422"} <= responses, (method, path)

@@ -50,7 +50,9 @@ def iam_statements(template: dict[str, Any]) -> list[tuple[str, str, dict[str, A
     found = []
     for logical_id, resource in template["Resources"].items():
         properties = resource.get("Properties", {})
-        documents = [("Policies", policy["PolicyDocument"]) for policy in properties.get("Policies", [])]
+        # A Cognito user pool's `Policies` is its password policy, not IAM.
+        iam_policies = [] if resource["Type"] == "AWS::Cognito::UserPool" else properties.get("Policies", [])
+        documents = [("Policies", policy["PolicyDocument"]) for policy in iam_policies]
         documents += [(name, properties[name]) for name in ("PolicyDocument", "KeyPolicy",
                                                             "AssumeRolePolicyDocument") if name in properties]
         for kind, document in documents:
