@@ -16,6 +16,9 @@ class PublishMessage:
     channel_id: str
     post_version: int
     due_at: str
+    # The token the delivery held when this message was sent: only the message the engine sent last (or a
+    # copy of it) can claim the delivery. None: a message sent before tokens existed.
+    send_token: str | None = None
 
     def body(self) -> str:
         return json.dumps(self.__dict__, separators=(",", ":"))
@@ -23,8 +26,9 @@ class PublishMessage:
     @classmethod
     def parse(cls, body: str) -> PublishMessage:
         data = json.loads(body)
+        token = data.get("send_token")
         return cls(str(data["workspace_id"]), str(data["post_id"]), str(data["channel_id"]),
-                   int(data["post_version"]), str(data["due_at"]))
+                   int(data["post_version"]), str(data["due_at"]), None if token is None else str(token))
 
 
 class PublishQueue:
@@ -49,10 +53,3 @@ class PublishQueue:
             answer = self._sqs.send_message_batch(QueueUrl=self.url, Entries=entries)
             refused += [chunk[int(f["Id"])][0] for f in answer.get("Failed", [])]
         return refused
-
-    def backlog(self) -> int:
-        """Messages waiting to be received or being handled now (delayed ones are not counted)."""
-        attributes = self._sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=[
-            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
-        return (int(attributes.get("ApproximateNumberOfMessages", 0))
-                + int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)))
