@@ -121,6 +121,16 @@ class DeliveryRepository:
             if isinstance(record, DeliveryRecord):
                 yield delivery_row(record)
 
+    def due_page(self, shard: int, until: datetime, start: dict[str, Any] | None,
+                 limit: int) -> tuple[list[DeliveryRow], dict[str, Any] | None]:
+        """At most `limit` rows of `due` from `start` (a key this returned); the key to go on from, or None
+        when the shard has no more up to `until`. A tick unit pages through its shard this way."""
+        condition = DeliveryRecord.due_key <= key_time(until) + "#~"
+        result = PostTableRecord.due.query(str(shard), condition, limit=limit, page_size=limit,
+                                           last_evaluated_key=start)
+        rows = [delivery_row(record) for record in result if isinstance(record, DeliveryRecord)]
+        return rows, result.last_evaluated_key
+
     def mark_queued(self, row: DeliveryRow, lease_until: datetime) -> DeliveryRow:
         """scheduled → queued, or queued → queued with a new lease (a lost message
         sent again). Guarded by the status, version and lease the caller read.

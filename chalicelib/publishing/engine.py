@@ -40,7 +40,7 @@ from chalicelib.networks.failures import POST_WORDING, classify_network_error
 from chalicelib.publishing.budgets import Budgets
 from chalicelib.publishing.delivery_repository import DeliveryRepository, LostClaim, Outcome
 from chalicelib.publishing.post_repository import DeliveryRow, PostRepository, PostRow
-from chalicelib.publishing.publish_queue import BATCH, PublishMessage, PublishQueue
+from chalicelib.publishing.publish_queue import BATCH, PublishMessage, PublishQueue, TickUnit
 
 log = logging.getLogger("herald.publishing")
 
@@ -62,6 +62,10 @@ MAX_PROCESSING_WAIT = timedelta(hours=2)
 # A repeat is sent on an idempotent network only this long before its window ends: the first request reached the
 # network after its claim, but a repeat must not arrive just after the network forgot the key.
 WINDOW_MARGIN = timedelta(seconds=60)
+# The tick's work is spread over one unit per due shard (docs/publishing.md): each reads its shard a page at a
+# time and hands what is left to a new unit once it has run this long, well inside its function's 60 s.
+TICK_PAGE = 100
+TICK_UNIT_BUDGET_S = 20.0
 
 
 @dataclass
@@ -71,10 +75,11 @@ class TickReport:
     recovered: int = 0
     marked_unknown: int = 0
     skipped: int = 0
+    continued: int = 0  # units that ran out of time and handed the rest of their shard to a new unit
     errors: list[str] = field(default_factory=list)
 
     def add(self, other: TickReport) -> None:
-        for name in ("queued", "resent", "recovered", "marked_unknown", "skipped"):
+        for name in ("queued", "resent", "recovered", "marked_unknown", "skipped", "continued"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors += other.errors
 
@@ -95,7 +100,8 @@ class PublishingEngine:
                  adapters: Callable[[str], NetworkAdapter], media: Any, clock: Clock,
                  sleep: Callable[[float], None] = time.sleep, jitter: Callable[[], float] = random.random,
                  checkpoint: Callable[[str], None] = lambda _step: None, tick_threads: int = 8,
-                 budgets: Budgets | None = None) -> None:
+                 budgets: Budgets | None = None, tick_queue: PublishQueue | None = None,
+                 timer: Callable[[], float] = time.monotonic) -> None:
         self.deliveries = deliveries
         self.posts = posts
         self.channels = channels
@@ -110,6 +116,10 @@ class PublishingEngine:
         self.tick_threads = tick_threads
         # The rate budgets (per account, per network) a delivery must have a place in before it is claimed.
         self.budgets = budgets or Budgets(None, adapters, clock)
+        # Where the tick function puts its units (one per shard), and how a unit measures its time budget.
+        self.tick_queue = tick_queue
+        self.timer = timer
+        self.tick_page = TICK_PAGE
 
     # -- the tick ----------------------------------------------------------------
 
@@ -119,15 +129,53 @@ class PublishingEngine:
         shards = range(self.deliveries.shards)
         report = TickReport()
         with ThreadPoolExecutor(max_workers=max(1, min(self.tick_threads, len(shards)))) as pool:
-            for shard_report in pool.map(lambda s: self._tick_shard(s, now, horizon), shards):
+            for shard_report in pool.map(lambda s: self._tick_shard(s, horizon), shards):
                 report.add(shard_report)
         log.info("Tick: %d queued, %d re-sent, %d recovered, %d unknown",
                  report.queued, report.resent, report.recovered, report.marked_unknown)
         return report
 
-    def _tick_shard(self, shard: int, now: datetime, horizon: datetime) -> TickReport:
-        report, outgoing = TickReport(), []
-        for row in self.deliveries.due(shard, horizon):
+    def fan_out_tick(self) -> int:
+        """The tick function's whole work: one unit per due shard on the tick queue, each done by a tick
+        worker (`run_tick_unit`). Returns how many were sent."""
+        assert self.tick_queue is not None
+        horizon = to_rfc3339(tick_horizon(self.clock.now())) or ""
+        units = [(TickUnit(shard, horizon), 0) for shard in range(self.deliveries.shards)]
+        refused = self.tick_queue.send(units)
+        if refused:  # this run fails (and alarms); the next minute's tick reads every shard again
+            raise RuntimeError(f"SQS refused {len(refused)} of {len(units)} tick units")
+        return len(units)
+
+    def run_tick_unit(self, unit: TickUnit) -> TickReport:
+        """One shard of a tick, a page at a time, for at most TICK_UNIT_BUDGET_S: what is left of the shard
+        goes to a new unit. A unit that dies is delivered again by SQS and starts from its own cursor again;
+        a row it marked queued without sending its message is sent again by the sweep when its lease ends."""
+        assert self.tick_queue is not None
+        started, report = self.timer(), TickReport()
+        horizon, cursor = parse_rfc3339(unit.horizon), unit.cursor
+        while True:
+            cursor = self._tick_page(unit.shard, horizon, cursor, report)
+            if cursor is None:
+                return report
+            if self.timer() - started >= TICK_UNIT_BUDGET_S:
+                self.tick_queue.send([(TickUnit(unit.shard, unit.horizon, cursor), 0)])
+                report.continued += 1
+                return report
+
+    def _tick_shard(self, shard: int, horizon: datetime) -> TickReport:
+        """One shard whole, in this process (publish_due_deliveries: tests, tools)."""
+        report, cursor = TickReport(), None
+        while True:
+            cursor = self._tick_page(shard, horizon, cursor, report)
+            if cursor is None:
+                return report
+
+    def _tick_page(self, shard: int, horizon: datetime, cursor: dict[str, Any] | None,
+                   report: TickReport) -> dict[str, Any] | None:
+        now = self.clock.now()
+        rows, cursor = self.deliveries.due_page(shard, horizon, cursor, self.tick_page)
+        outgoing: list[Outgoing] = []
+        for row in rows:
             try:
                 message = self._act_on_due(row, now, report)
             except LostClaim:
@@ -136,10 +184,15 @@ class PublishingEngine:
             if message is not None:
                 outgoing.append(message)
             if len(outgoing) >= BATCH:  # sent as soon as a batch is full: its delays are counted from then
-                self._send(outgoing, report)
+                self._send_marked(outgoing, report)
                 outgoing = []
+        self._send_marked(outgoing, report)
+        return cursor
+
+    def _send_marked(self, outgoing: list[Outgoing], report: TickReport) -> None:
+        if outgoing:
+            self.checkpoint("tick_marked")  # rows marked, messages not yet sent: tests crash the tick here
         self._send(outgoing, report)
-        return report
 
     def _act_on_due(self, row: DeliveryRow, now: datetime, report: TickReport) -> Outgoing | None:
         if row.status == "scheduled" and row.due_at is not None:

@@ -31,6 +31,24 @@ class PublishMessage:
                    int(data["post_version"]), str(data["due_at"]), None if token is None else str(token))
 
 
+@dataclass(frozen=True)
+class TickUnit:
+    """One shard of one tick (a page of it, from `cursor`): what a tick worker does with one message."""
+
+    shard: int
+    horizon: str
+    cursor: dict[str, Any] | None = None
+
+    def body(self) -> str:
+        return json.dumps(self.__dict__, separators=(",", ":"))
+
+    @classmethod
+    def parse(cls, body: str) -> TickUnit:
+        data = json.loads(body)
+        cursor = data.get("cursor")
+        return cls(int(data["shard"]), str(data["horizon"]), cursor if isinstance(cursor, dict) else None)
+
+
 class PublishQueue:
     def __init__(self, sqs: Any, queue_name: str) -> None:
         self._sqs = sqs
@@ -43,9 +61,10 @@ class PublishQueue:
             self._url = self._sqs.get_queue_url(QueueName=self._queue_name)["QueueUrl"]
         return self._url
 
-    def send(self, messages: list[tuple[PublishMessage, int]]) -> list[PublishMessage]:
-        """Sends (message, delay seconds) pairs; returns the ones SQS refused."""
-        refused: list[PublishMessage] = []
+    def send(self, messages: list[tuple[Any, int]]) -> list[Any]:
+        """Sends (message, delay seconds) pairs (PublishMessage, or TickUnit on the tick queue); returns the ones
+        SQS refused."""
+        refused: list[Any] = []
         for start in range(0, len(messages), BATCH):
             chunk = messages[start:start + BATCH]
             entries = [{"Id": str(i), "MessageBody": m.body(), "DelaySeconds": max(0, min(MAX_DELAY_S, delay))}
