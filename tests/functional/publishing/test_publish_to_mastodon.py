@@ -46,8 +46,9 @@ def publish(deps, clock, publish_at):
         batch = deps.publish_queue.take()
         if not batch:
             return results
+        sent_at = max(clock.now(), publish_at)  # SQS counts a delay from when the message was sent
         for message, delay in batch:
-            clock.set(max(clock.now(), publish_at + timedelta(seconds=delay)))
+            clock.set(max(clock.now(), sent_at + timedelta(seconds=delay)))
             results.append(deps.engine.publish_delivery(message))
     return results
 
