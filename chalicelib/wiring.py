@@ -315,6 +315,13 @@ class Container:
         return PublishQueue(self.client("sqs"), self.settings.queue("publish"))
 
     @cached_property
+    def tick_queue(self) -> PublishQueue:
+        """The tick's units, one per due shard (publishing_jobs.tick_worker)."""
+        from chalicelib.publishing.publish_queue import PublishQueue
+
+        return PublishQueue(self.client("sqs"), self.settings.queue("tick"))
+
+    @cached_property
     def engine(self) -> PublishingEngine:
         from chalicelib.publishing.budget_repository import BudgetRepository
         from chalicelib.publishing.budgets import Budgets
@@ -324,7 +331,7 @@ class Container:
         budgets = Budgets(BudgetRepository(**kwargs), self.adapter, self.clock)
         return PublishingEngine(self.delivery_repository, self.post_repository, self.channels, self.publish_queue,
                                 self.adapter, self.media, self.clock, tick_threads=self.settings.tick_threads,
-                                budgets=budgets, **kwargs)
+                                budgets=budgets, tick_queue=self.tick_queue, **kwargs)
 
     @cached_property
     def calendar(self) -> CalendarService:

@@ -39,7 +39,7 @@ LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 class Access:
     tables: dict[str, TableAccess] = field(default_factory=dict)
     sends_to: tuple[str, ...] = ()
-    # Queues whose depth it reads (the tick: a late message behind a backlog is not lost).
+    # Queues whose depth it reads (none today: the tick no longer holds back re-sends behind a backlog).
     reads_depth_of: tuple[str, ...] = ()
     secrets_key: bool = False
     media_bucket: BucketAccess | None = None
@@ -70,8 +70,11 @@ FUNCTIONS: dict[str, Access] = {
                 # every write a caller makes is appended to the audit log, which no function may change
                 "audit_log": "append"},
         sends_to=("publish", "inbox_events", "webhook_deliveries"), secrets_key=True, media_bucket="read_write"),
-    # Queues due deliveries and recovers expired claims: the posts table and the publish queue only.
-    "tick": Access(tables={"posts": "read_write"}, sends_to=("publish",), reads_depth_of=("publish",)),
+    # Fans the minute's work out: one unit per due shard on the tick queue, nothing else.
+    "tick": Access(sends_to=("tick",)),
+    # One unit: queues a shard's due deliveries and recovers expired claims (the posts table, the publish queue),
+    # and hands what is left of its shard to a new unit on the tick queue.
+    "tick_worker": Access(tables={"posts": "read_write"}, sends_to=("publish", "tick")),
     # Publishes one delivery: reads the post, the channel's sealed credentials and the media; writes
     # the outcome, refreshed credentials, a channel that needs re-authorisation, a retry message.
     "publish_worker": Access(

@@ -18,7 +18,7 @@ TABLES = ("workspaces", "api_keys", "channels", "posts", "media", "sandbox_posts
           "webhook_endpoints", "webhook_deliveries",
           # Every write made through the API, append-only (chalicelib/audit/).
           "audit_log")
-QUEUES = ("publish", "inbox_events", "webhook_deliveries")
+QUEUES = ("publish", "inbox_events", "webhook_deliveries", "tick")
 # HTTP connections each AWS client keeps: the publish worker handles a batch's 10 records at once and
 # the tick reads its shards in parallel; botocore's default of 10 would open and drop connections.
 MAX_POOL_CONNECTIONS = 32

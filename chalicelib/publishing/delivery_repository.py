@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import secrets
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -74,6 +75,11 @@ def _due_actions(row: DeliveryRow, due: datetime | None, shards: int) -> list[Ac
             DeliveryRecord.due_key.set(f"{key_time(due)}#{row.post_id}#{row.channel_id}")]
 
 
+def _send_actions(due: datetime) -> list[Action]:
+    """A new message for the delivery: a fresh send token, and the moment before which it may not claim."""
+    return [DeliveryRecord.send_token.set(secrets.token_hex(8)), DeliveryRecord.next_due.set(key_time(due))]
+
+
 # (the post's stored status, its deliveries' statuses) -> the post's final status, or None while open
 FinalStatus = Callable[[str, list[str]], str | None]
 
@@ -115,6 +121,16 @@ class DeliveryRepository:
             if isinstance(record, DeliveryRecord):
                 yield delivery_row(record)
 
+    def due_page(self, shard: int, until: datetime, start: dict[str, Any] | None,
+                 limit: int) -> tuple[list[DeliveryRow], dict[str, Any] | None]:
+        """At most `limit` rows of `due` from `start` (a key this returned); the key to go on from, or None
+        when the shard has no more up to `until`. A tick unit pages through its shard this way."""
+        condition = DeliveryRecord.due_key <= key_time(until) + "#~"
+        result = PostTableRecord.due.query(str(shard), condition, limit=limit, page_size=limit,
+                                           last_evaluated_key=start)
+        rows = [delivery_row(record) for record in result if isinstance(record, DeliveryRecord)]
+        return rows, result.last_evaluated_key
+
     def mark_queued(self, row: DeliveryRow, lease_until: datetime) -> DeliveryRow:
         """scheduled → queued, or queued → queued with a new lease (a lost message
         sent again). Guarded by the status, version and lease the caller read.
@@ -129,14 +145,22 @@ class DeliveryRepository:
             condition &= DeliveryRecord.lease_until.does_not_exist()
         actions: list[Action] = [DeliveryRecord.status.set("queued"),
                                  DeliveryRecord.lease_until.set(key_time(lease_until))]
-        if row.status != "scheduled":  # sent again: looked at next when this lease runs out
+        if row.status == "scheduled":  # a new message: it alone may claim, once it is due
+            assert row.due_at is not None
+            actions += _send_actions(row.due_at)
+        else:  # sent again with the same token: whichever copy comes first claims; looked at next after this lease
             actions += _due_actions(row, lease_until, self.shards)
         return self._update(row, actions, condition)
 
-    def claim(self, row: DeliveryRow, token: str, lease_until: datetime) -> DeliveryRow:
-        """queued → publishing, for the message's version only; attempts + 1. The `due`
-        entry stays where it is (see mark_queued): an expired claim is found from it."""
-        condition = ((DeliveryRecord.status == "queued") & (DeliveryRecord.post_version == row.post_version))
+    def claim(self, row: DeliveryRow, token: str, lease_until: datetime, now: datetime) -> DeliveryRow:
+        """queued → publishing, for the message's version and send token only, once the message is due
+        (`next_due` <= now); attempts + 1. A copy of an earlier message, or one early, claims nothing. The
+        `due` entry stays where it is (see mark_queued): an expired claim is found from it."""
+        sent = (DeliveryRecord.send_token == row.send_token if row.send_token is not None
+                else DeliveryRecord.send_token.does_not_exist())
+        condition = ((DeliveryRecord.status == "queued") & (DeliveryRecord.post_version == row.post_version)
+                     & sent & (DeliveryRecord.next_due.does_not_exist()
+                               | (DeliveryRecord.next_due <= key_time(now))))
         actions: list[Action] = [DeliveryRecord.status.set("publishing"), DeliveryRecord.claim_token.set(token),
                    DeliveryRecord.lease_until.set(key_time(lease_until)), DeliveryRecord.attempts.add(1),
                    DeliveryRecord.first_attempt_at.set(
@@ -186,8 +210,10 @@ class DeliveryRepository:
         if outcome.status == "queued":
             assert outcome.next_due is not None and outcome.lease is not None
             actions.append(DeliveryRecord.lease_until.set(key_time(outcome.lease)))
+            actions += _send_actions(outcome.next_due)  # the retry's message: earlier ones claim nothing
         else:
-            actions += [DeliveryRecord.lease_until.remove(), DeliveryRecord.claim_token.remove()]
+            actions += [DeliveryRecord.lease_until.remove(), DeliveryRecord.claim_token.remove(),
+                        DeliveryRecord.send_token.remove(), DeliveryRecord.next_due.remove()]
         if outcome.status == "scheduled":
             assert outcome.next_due is not None
             actions.append(DeliveryRecord.due_at.set(key_time(outcome.next_due)))

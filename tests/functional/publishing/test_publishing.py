@@ -413,20 +413,6 @@ def test_each_message_is_delayed_from_when_it_is_sent_not_from_when_the_tick_beg
         assert due - timedelta(seconds=1) < visible_at <= due, message.due_at
 
 
-def test_a_late_message_waits_behind_a_backlog_instead_of_being_sent_again(deps, api, clock, queue):
-    channel = sandbox(api)
-    post_id, publish_at = schedule(api, clock, [channel], seconds=20)
-    assert len(queue.take()) == 1  # queued when made; still in the queue, behind others
-    queue.waiting = 4000
-    clock.set(publish_at + timedelta(seconds=61))
-    report = deps.engine.publish_due_deliveries()
-    assert (report.resent, report.waiting) == (0, 1)
-    clock.set(publish_at + timedelta(minutes=17))  # a backlog this old may hide a lost message
-    assert deps.engine.publish_due_deliveries().resent == 1
-    run_messages(deps, queue, clock)
-    assert api.get(f"/posts/{post_id}").json["status"] == "published"
-
-
 def test_a_retry_is_not_sent_twice_while_its_message_is_due(deps, api, clock, queue):
     channel = sandbox(api, fail="500", fail_times=1)
     post_id, publish_at = schedule(api, clock, [channel], seconds=10)

@@ -11,7 +11,7 @@ from cfnlint.api import lint
 
 from app import app
 from chalicelib.core.settings import QUEUES, TABLES, get_settings, queue_env_var, resource_name, table_env_var
-from chalicelib.publishing.engine import CLAIM_LEASE
+from chalicelib.publishing.engine import CLAIM_LEASE, TICK_UNIT_BUDGET_S
 from infra.access import FUNCTIONS
 from infra.functions import Function, app_functions
 from infra.package import read_config, stage_environment
@@ -128,6 +128,32 @@ def test_every_function_runs_as_its_own_role_with_only_its_statements(template: 
     assert len(roles) == len(functions(template))
     tick = roles["TickRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     assert "kms:Decrypt" not in json.dumps(tick) and "ChannelsTable" not in json.dumps(tick)
+    assert "dynamodb:" not in json.dumps(tick)  # it only fans out: the tick workers read the shards
+
+
+def test_the_tick_fans_out_to_workers_that_end_well_inside_their_timeout(stage: str, template: dict[str, Any]) -> None:
+    """One unit per due shard: each pages for at most TICK_UNIT_BUDGET_S, then hands the rest on, so a slow
+    shard never reaches the function's timeout; as many workers as shards run at once in prod."""
+    worker = functions(template)["TickWorker"]
+    assert worker["Timeout"] >= TICK_UNIT_BUDGET_S * 2
+    event = worker["Events"]["TickWorkerSqsEventSource"]["Properties"]
+    assert event["BatchSize"] == 1 and event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    shards = int(stage_environment(read_config(), stage).get("HERALD_DUE_SHARDS", "8"))
+    if stage == "prod":
+        assert shards >= 64 and worker["ReservedConcurrentExecutions"] >= shards
+
+
+def test_prod_publish_workers_scale_for_a_burst(stage: str, template: dict[str, Any]) -> None:
+    """100,000 deliveries due in a minute need ~1,700 a second: 10 records a batch, handled at once, take about a
+    second, so the workers need a couple of hundred concurrent instances (behind the rate budgets, which defer a
+    delivery whose network or account is full); AWS's default account limit is 1,000."""
+    worker = functions(template)["PublishWorker"]
+    if stage == "prod":
+        reserved = worker["ReservedConcurrentExecutions"]
+        assert reserved >= 200
+        assert worker["Events"]["PublishWorkerSqsEventSource"]["Properties"]["ScalingConfig"] == {
+            "MaximumConcurrency": reserved}
+        assert reserved + functions(template)["TickWorker"]["ReservedConcurrentExecutions"] <= 1000 - 100
 
 
 def test_every_async_path_ends_on_a_dead_letter_queue(template: dict[str, Any]) -> None:
