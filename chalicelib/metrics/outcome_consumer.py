@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from chalicelib.core.clock import Clock, local_day, to_rfc3339
 from chalicelib.metrics.metric_repository import MetricsRepository, delivery_counts
@@ -32,7 +32,7 @@ COUNTED_KEPT_FOR = timedelta(days=7)
 PostReader = Callable[[str, str], tuple[PostRow, list[DeliveryRow]] | None]
 
 
-class Emitter:  # the part of outbound_webhooks.sending.WebhookEmitter used here
+class Emitter(Protocol):  # the part of outbound_webhooks.sending.WebhookEmitter used here
     def emit(self, workspace_id: str, event_type: str, data: dict[str, Any],
              event_key: str | None = None) -> str | None: ...
 

@@ -14,7 +14,6 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.clock import Clock, SystemClock
 from chalicelib.publishing.post_repository import (
