@@ -33,6 +33,9 @@ OBJECT_ACTIONS: dict[str, tuple[str, ...]] = {
     "read_write": ("s3:GetObject", "s3:PutObject"),
 }
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
+# A stream consumer's event source mapping reads the stream with the function's role.
+STREAM_READ_ACTIONS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
+                       "dynamodb:ListStreams")
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,10 @@ FUNCTIONS: dict[str, Access] = {
     # disabled), a retry message.
     "webhook_sender": Access(tables={"webhook_endpoints": "read_write", "webhook_deliveries": "read_write"},
                              sends_to=("webhook_deliveries",), secrets_key=True),
+    # The posts table's stream: counts each final outcome once (metrics: the marker, the counter, a published
+    # post's item), reads the post for its text and time zone, and tells webhook endpoints.
+    "count_outcomes": Access(tables={"posts": "read", "metrics": "read_write", **NOTIFIES},
+                             sends_to=("webhook_deliveries",)),
     # Sends the deliveries that are due and that no message carries.
     "sweep_webhook_deliveries": Access(tables={"webhook_deliveries": "read"}, sends_to=("webhook_deliveries",)),
 }

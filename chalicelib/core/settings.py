@@ -127,6 +127,12 @@ class Settings:
     def queue(self, logical: str) -> str:
         return self.queues[logical]
 
+    def stream_arn(self, logical: str) -> str:
+        """The table's stream as a stream consumer's decorator names it. The template replaces it with the
+        table's StreamArn and the local stack finds the stream by the table's name, which it carries."""
+        return os.environ.get(f"HERALD_STREAM_{logical.upper()}") or (
+            f"arn:aws:dynamodb:{self.region}:000000000000:table/{self.table(logical)}/stream/latest")
+
 
 def _cors_origins(stage: str) -> tuple[str, ...]:
     raw = os.environ.get("HERALD_CORS_ORIGINS")

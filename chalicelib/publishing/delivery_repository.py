@@ -15,10 +15,8 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
-from pynamodb.transactions import TransactWrite
 
-from chalicelib.core.clock import Clock, SystemClock, local_day
-from chalicelib.metrics.metric_repository import MetricsRepository, delivery_counts
+from chalicelib.core.clock import Clock, SystemClock
 from chalicelib.publishing.post_repository import (
     DELIVERY_SK,
     POST_SK,
@@ -85,14 +83,12 @@ FinalStatus = Callable[[str, list[str]], str | None]
 
 
 class DeliveryRepository:
-    def __init__(self, posts: PostRepository, final_post_status: FinalStatus,
-                 metrics: MetricsRepository | None = None, clock: Clock | None = None,
+    def __init__(self, posts: PostRepository, final_post_status: FinalStatus, clock: Clock | None = None,
                  sleep: Callable[[float], None] = time.sleep, jitter: Callable[[], float] = random.random) -> None:
         self.posts = posts
         # The post's rule (publishing/post_status.py), handed in: a repository calls no service.
         self.final_post_status = final_post_status
         self.shards = posts.due_shards
-        self.metrics = metrics or MetricsRepository()
         self.clock = clock or SystemClock()
         # Between attempts at an outcome transaction that collided with another (see _finish).
         self.sleep = sleep
@@ -214,6 +210,8 @@ class DeliveryRepository:
         else:
             actions += [DeliveryRecord.lease_until.remove(), DeliveryRecord.claim_token.remove(),
                         DeliveryRecord.send_token.remove(), DeliveryRecord.next_due.remove()]
+        if outcome.next_due is None:  # final: the counter consumer counts it on this moment's local day
+            actions.append(DeliveryRecord.finished_at.set(key_time(self.clock.now())))
         if outcome.status == "scheduled":
             assert outcome.next_due is not None
             actions.append(DeliveryRecord.due_at.set(key_time(outcome.next_due)))
@@ -227,7 +225,6 @@ class DeliveryRepository:
         for attempt in range(OUTCOME_ATTEMPTS):
             read = read or self.posts.get_with_seq(row.workspace_id, row.post_id)
             post_actions, post_condition = self._post_change(row, outcome.status, read)
-            post = read[0] if read else None
             read = None
             try:
                 with self.posts._tx() as tx:
@@ -235,8 +232,6 @@ class DeliveryRepository:
                     tx.update(self._record(row), actions=actions, condition=condition)
                     tx.update(PostRecord(post_pk(row.workspace_id, row.post_id), POST_SK), actions=post_actions,
                               condition=post_condition & PostRecord.pk.exists())
-                    if post is not None:
-                        self._count(tx, row, outcome, post)
             except TransactWriteError as exc:
                 reasons = [r.code if r else None for r in (exc.cancellation_reasons or [])]
                 if reasons and reasons[0] == "ConditionalCheckFailed":
@@ -277,16 +272,3 @@ class DeliveryRepository:
             actions.append(PostRecord.open_deliveries.set(max(0, remaining - 1)))
             return actions, PostRecord.open_deliveries == remaining
         return actions, (PostRecord.outcome_seq.does_not_exist() if seq is None else PostRecord.outcome_seq == seq)
-
-    def _count(self, tx: TransactWrite, row: DeliveryRow, outcome: Outcome, post: PostRow) -> None:
-        """The outcome's counters (and a published post's own item), in the same
-        transaction: counted once, exactly when the outcome is recorded, on the
-        workspace's local day."""
-        increments, appends = delivery_counts(
-            outcome.status, post_id=row.post_id, remote_id=outcome.remote_id, remote_url=outcome.remote_url,
-            published_at=outcome.published_at, publish_at=post.publish_at,
-            text=post.text_for(row.channel_id))
-        if not increments:
-            return
-        day = local_day(outcome.published_at or self.clock.now(), post.timezone or "UTC")
-        self.metrics.add(row.workspace_id, row.channel_id, day, increments, appends, transaction=tx)

@@ -110,6 +110,8 @@ class DeliveryRecord(PostTableRecord, discriminator="delivery"):
     # What the adapter recorded of a multi-step publish (JSON): a later attempt continues from it.
     progress = UnicodeAttribute(null=True)
     first_attempt_at = UnicodeAttribute(null=True)
+    # When it reached its final status (published, failed, unknown): the day the counter consumer counts it on.
+    finished_at = UnicodeAttribute(null=True)
     # The last attempt was ambiguous: the next claim asks the network whether it published before publishing.
     look_first = BooleanAttribute(null=True)
     # What went wrong after the post was out (a refused first comment), shown while published.

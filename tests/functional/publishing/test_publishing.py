@@ -37,11 +37,15 @@ def received(api, channel_id):
 
 
 def run_messages(deps, queue, clock, *, duplicate=False):
-    """Plays the queue the way SQS would: each message when its delay is over."""
+    """Plays the queue the way SQS would: each message when its delay is over; then the posts table's
+    stream, the way Lambda hands it to the counter consumer."""
+    from tests.support.streams import run_stream_consumers
+
     results = []
     for _round in range(20):
         batch = queue.take()
         if not batch:
+            run_stream_consumers(deps)
             return results
         base = clock.now()
         for message, delay in sorted(batch, key=lambda item: item[1]):

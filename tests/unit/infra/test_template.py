@@ -208,6 +208,25 @@ def test_queue_consumers_report_partial_batch_failures_from_the_apps_queue(stage
             assert 2 <= event["ScalingConfig"]["MaximumConcurrency"] <= properties["ReservedConcurrentExecutions"]
 
 
+def test_the_counter_consumer_reads_the_posts_tables_own_stream_and_only_that(template: dict[str, Any]) -> None:
+    [function] = [f for f in app_functions(app) if f.kind == "stream"]
+    properties = functions(template)[function.logical_id]
+    event = properties["Events"][function.event_id]
+    assert event["Type"] == "DynamoDB"
+    stream = {"Fn::GetAtt": ["PostsTable", "StreamArn"]}
+    assert event["Properties"]["Stream"] == stream
+    assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert event["Properties"]["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["FailedJobsQueue", "Arn"]}
+    posts = template["Resources"]["PostsTable"]["Properties"]
+    assert posts["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    role = template["Resources"][function.logical_id + "Role"]["Properties"]["Policies"][0]["PolicyDocument"]
+    [reads] = [s for s in role["Statement"] if s["Sid"] == "ReadStream"]
+    assert reads["Resource"] == [stream] and "dynamodb:GetRecords" in reads["Action"]
+    assert not any("dynamodb:PutItem" in s["Action"] and any("PostsTable" in json.dumps(r) for r in s["Resource"])
+                   for s in role["Statement"])  # it reads the posts table, never writes it
+
+
 def test_the_publish_worker_ends_before_its_claim_runs_out(template: dict[str, Any]) -> None:
     assert functions(template)["PublishWorker"]["Timeout"] < CLAIM_LEASE.total_seconds()
 
@@ -310,6 +329,9 @@ def test_a_function_missing_from_the_access_map_stops_the_build() -> None:
 
 
 def app_functions_for(stage: str) -> list[Function]:
-    """The app's functions as packaging `stage` sees them: consumers read that stage's queues."""
+    """The app's functions as packaging `stage` sees them: consumers read that stage's queues and streams."""
     logical = {get_settings().queue(q): q for q in QUEUES}
-    return [replace(f, queue=resource_name(stage, logical[f.queue])) if f.queue else f for f in app_functions(app)]
+    tables = {get_settings().table(t): t for t in TABLES}
+    return [replace(f, queue=resource_name(stage, logical[f.queue])) if f.queue
+            else replace(f, stream_table=resource_name(stage, tables[f.stream_table])) if f.stream_table
+            else f for f in app_functions(app)]
