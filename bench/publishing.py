@@ -35,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench import engine_cpu, projection
 from bench.api import HeraldApi, parse_time
 from bench.stack import LocalStackProcess
 
@@ -52,9 +53,10 @@ LATENESS_WAIT_S = 120  # after the last due second, at most
 BURST_DELIVERIES = int(os.environ.get("HERALD_BENCH_BURST_DELIVERIES", "5000"))
 BURST_CHANNELS_PER_POST = 5
 BURST_LATENCY_MS = 50
-# Due this long after the first tick that follows its making, so that tick queues it ahead of time, as in
-# steady state (a delivery is queued 60-120 s before it is due).
-BURST_AFTER_TICK_S = 60
+# Due this long after the first minute boundary that follows its making: every post is made more than two
+# minutes before it is due, beyond the horizon of the tick of its minute (to the end of the next minute), so
+# the API queues none and a tick queues them all, 60-120 s ahead, as in steady state.
+BURST_AFTER_TICK_S = 120
 BURST_WAIT_S = int(os.environ.get("HERALD_BENCH_BURST_WAIT_S", "900"))  # after the due second, at most
 TERMINAL = ("published", "failed", "unknown")
 ENGINE_TABLE = "herald-local-posts"
@@ -63,6 +65,7 @@ ENGINE_OPERATIONS = ("UpdateItem", "TransactWriteItems(Update)")
 # the engine's too (the request is already counted once, on the posts table).
 COUNTER_TABLE = "herald-local-metrics"
 TICK_LOGGED = re.compile(r"Scheduled function tick ran for \S+ in (\d+) ms")  # infra/local/scheduler.py
+TICK_QUEUED = re.compile(r"Scheduled function tick ran for \S+ in \d+ ms: .*?\"queued\":(\d+)")
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class Scheduled:
     channel_id: str
     publish_at: datetime
     created_at: datetime
+    queued_by_api: bool = False
 
     @property
     def delivery_id(self) -> str:
@@ -83,27 +87,44 @@ class Outcome:
     scheduled: list[Scheduled]
     drained: bool  # the publish queue was empty: nothing left in flight
     arrivals: dict[str, list[datetime]]  # delivery id -> when the sandbox received it, each time
-    unfinished: set[str]  # delivery ids not yet published, failed or unknown
+    unfinished: set[str]  # delivery ids not yet published, failed or unknown, read from the deliveries
     writes: list[dict[str, Any]]
     tick_s: list[float]  # how long each tick ran, from the stack's log
+    queued_by_tick: int | None = None  # what the ticks said they queued, from the stack's log
+    queued_by_api: int = 0  # deliveries the API answered `queued` as it made their post
 
     def lateness_s(self, keep: Callable[[Scheduled], bool] = lambda _item: True) -> list[float]:
+        """One per expected delivery: a delivery that never arrived is infinitely late."""
         return [(min(self.arrivals[item.delivery_id]) - item.publish_at).total_seconds()
-                for item in self.scheduled if self.arrivals.get(item.delivery_id) and keep(item)]
+                if self.arrivals.get(item.delivery_id) else math.inf
+                for item in self.scheduled if keep(item)]
+
+    @property
+    def arrived(self) -> int:
+        return sum(1 for item in self.scheduled if self.arrivals.get(item.delivery_id))
 
     @property
     def duplicates(self) -> int:
         return sum(1 for times in self.arrivals.values() if len(times) > 1)
 
     @property
-    def lost(self) -> int | None:
-        """Neither published nor failed/unknown once the engine had nothing left to do (None: it still had)."""
+    def lost(self) -> int:
+        """Deliveries neither published nor failed/unknown when the bench stopped waiting (whether or not
+        the queue had drained: one still in flight then is not out on time either)."""
         ours = {item.delivery_id for item in self.scheduled}
-        return len(self.unfinished & ours) if self.drained else None
+        return len(self.unfinished & ours)
 
     @property
     def early(self) -> int:
         return sum(1 for late in self.lateness_s() if late < 0)
+
+    def engine_writes_of(self, table: str) -> Counter[str]:
+        totals = Counter[str]()
+        for row in self.writes:
+            if row["table"] == table:
+                for name in ("requests", "failed_requests", "items", "wcu", "index_wcu"):
+                    totals[name] += row[name]
+        return totals
 
     @property
     def longest_tick_s(self) -> float | None:
@@ -146,14 +167,21 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
+def seconds(value: float) -> float | None:
+    """Rounded; None for a non-arrival (infinitely late), which JSON cannot say."""
+    return None if math.isinf(value) else round(value, 3)
+
+
 def create_posts(api: HeraldApi, plan: list[tuple[list[str], datetime]]) -> list[Scheduled]:
     """One post per (channels, publish_at), made in the plan's order by a few threads; one Scheduled
-    per delivery."""
+    per delivery, saying whether the API's answer had it queued already."""
     def create(index: int) -> list[Scheduled]:
         channel_ids, publish_at = plan[index]
         post = api.schedule_post(f"bench {index}", channel_ids, publish_at)
         created_at = now()
-        return [Scheduled(post["id"], channel_id, publish_at, created_at) for channel_id in channel_ids]
+        queued = {d["channel_id"] for d in post.get("deliveries", []) if d.get("status") == "queued"}
+        return [Scheduled(post["id"], channel_id, publish_at, created_at, channel_id in queued)
+                for channel_id in channel_ids]
 
     started = time.monotonic()
     with ThreadPoolExecutor(CREATE_THREADS) as pool:
@@ -187,18 +215,21 @@ def wait_for_queue_to_drain(stack: LocalStackProcess, deadline: datetime) -> boo
 
 
 def collect(api: HeraldApi, stack: LocalStackProcess, channel_ids: list[str], scheduled: list[Scheduled],
-            drained: bool) -> Outcome:
-    """What the sandbox received, and which deliveries are not done: a post's stored status stays
-    `scheduled` until every delivery of it is (cheap to list, where listing every post is not)."""
+            drained: bool, queued_by_api: int = 0) -> Outcome:
+    """What the sandbox received, and which deliveries are not done, read from every post's deliveries
+    (whatever the post's own status says), once the measurement is over."""
     arrivals: dict[str, list[datetime]] = {}
     for channel_id in channel_ids:
         for receipt in api.sandbox_received(channel_id):
             arrivals.setdefault(receipt["delivery_id"], []).append(parse_time(receipt["received_at"]))
-    unfinished = {f"{post['id']}.{delivery['channel_id']}" for post in api.posts(status="scheduled")
+    unfinished = {f"{post['id']}.{delivery['channel_id']}" for post in api.posts()
                   for delivery in post["deliveries"] if delivery["status"] not in TERMINAL}
     stack.stop()
-    ticks = [int(ms) / 1000 for ms in TICK_LOGGED.findall(stack.log_path.read_text())]
-    return Outcome(scheduled, drained, arrivals, unfinished, stack.dynamodb_writes(), ticks)
+    log_text = stack.log_path.read_text()
+    ticks = [int(ms) / 1000 for ms in TICK_LOGGED.findall(log_text)]
+    reported = [int(n) for n in TICK_QUEUED.findall(log_text)]
+    return Outcome(scheduled, drained, arrivals, unfinished, stack.dynamodb_writes(), ticks,
+                   queued_by_tick=sum(reported) if reported else None, queued_by_api=queued_by_api)
 
 
 def on_stack(root: Path, name: str, channel_settings: dict[str, Any],
@@ -223,7 +254,7 @@ def lateness_run(api: HeraldApi, stack: LocalStackProcess, channel_ids: list[str
     scheduled = create_posts(api, [([channel_ids[i % len(channel_ids)]], due) for i, due in enumerate(dues)])
     wait_until(dues[-1] + timedelta(seconds=2))
     drained = wait_for_queue_to_drain(stack, dues[-1] + timedelta(seconds=LATENESS_WAIT_S))
-    return collect(api, stack, channel_ids, scheduled, drained)
+    return collect(api, stack, channel_ids, scheduled, drained, sum(1 for s in scheduled if s.queued_by_api))
 
 
 def burst_run(api: HeraldApi, stack: LocalStackProcess, channel_ids: list[str],
@@ -236,11 +267,13 @@ def burst_run(api: HeraldApi, stack: LocalStackProcess, channel_ids: list[str],
     plan = [([channel_ids[(i + k) % len(channel_ids)] for k in range(BURST_CHANNELS_PER_POST)], due)
             for i in range(posts)]
     scheduled = create_posts(api, plan)
-    log.info("Burst: %d deliveries queued by the API as they were made, the rest by the tick",
-             sum(1 for item in scheduled if queued_when_made(item)))
+    by_api = sum(1 for item in scheduled if item.queued_by_api)
+    made_late = sum(1 for item in scheduled if item.publish_at - item.created_at <= timedelta(minutes=2))
+    log.info("Burst: the API queued %d deliveries as it made them; %d posts were made 2 minutes or less "
+             "before they were due", by_api, made_late)
     wait_until(due)
     drained = wait_for_queue_to_drain(stack, due + timedelta(seconds=BURST_WAIT_S))
-    return collect(api, stack, channel_ids, scheduled, drained)
+    return collect(api, stack, channel_ids, scheduled, drained, by_api)
 
 
 def log_lateness_by_minute(run: Outcome) -> None:
@@ -261,11 +294,13 @@ def lateness_figures(run: Outcome) -> dict[str, Any]:
     deliveries = len(run.scheduled)
     return {
         "lateness_deliveries": deliveries,
-        "lateness_p50_s": round(statistics.median(late), 3),
-        "lateness_p99_s": round(percentile(late, 0.99), 3),
-        "lateness_max_s": round(max(late), 3),
-        "lateness_queued_when_made": sum(1 for item in run.scheduled if queued_when_made(item)),
-        "lateness_p99_s_queued_by_tick": round(percentile(by_tick, 0.99), 3) if by_tick else None,
+        "lateness_expected": deliveries,
+        "lateness_arrived": run.arrived,
+        "lateness_p50_s": seconds(percentile(late, 0.50)),
+        "lateness_p99_s": seconds(percentile(late, 0.99)),
+        "lateness_max_s": seconds(max(late)),
+        "lateness_queued_when_made": run.queued_by_api,
+        "lateness_p99_s_queued_by_tick": seconds(percentile(by_tick, 0.99)) if by_tick else None,
         "lateness_longest_tick_s": run.longest_tick_s,
         "ddb_writes_per_delivery": round(writes["requests"] / deliveries, 3),
         "ddb_items_written_per_delivery": round(writes["items"] / deliveries, 3),
@@ -295,6 +330,12 @@ def burst_figures(run: Outcome) -> dict[str, Any]:
         "burst_longest_tick_s": run.longest_tick_s,
         "burst_ddb_writes": writes["requests"],
         "burst_ddb_failed_writes": writes["failed_requests"],
+        "burst_ddb_writes_per_delivery": round(writes["requests"] / len(run.scheduled), 3),
+        "burst_ddb_wcu_per_delivery": round(writes["wcu"] / len(run.scheduled), 3),
+        "burst_counter_writes_per_delivery": round(
+            run.engine_writes_of(COUNTER_TABLE)["requests"] / len(run.scheduled), 3),
+        "burst_queued_by_tick": run.queued_by_tick,
+        "burst_queued_by_api": run.queued_by_api,
     }
 
 
@@ -310,8 +351,7 @@ def run() -> dict[str, Any]:
     for name, outcome in (("lateness", lateness), ("burst", burst)):
         for row in outcome.writes:
             log.info("DynamoDB writes in the %s run: %s", name, row)
-    checked = {name: outcome.lost for name, outcome in (("lateness", lateness), ("burst", burst))
-               if outcome.lost is not None}
+    checked = {name: outcome.lost for name, outcome in (("lateness", lateness), ("burst", burst))}
     result = {
         "workers": WORKERS,
         **lateness_figures(lateness),
@@ -319,7 +359,11 @@ def run() -> dict[str, Any]:
         "early": lateness.early + burst.early,
         "duplicates": lateness.duplicates + burst.duplicates,
         "lost": sum(checked.values()),
-        "lost_checked_in": "+".join(checked),  # a run that had not drained when the bench stopped waiting is not
+        "lost_checked_in": "+".join(checked),
     }
+    result.update(engine_cpu.run())
+    config = projection.deployed("prod")
+    result["cost_per_million_deliveries_usd"] = projection.cost_per_million_usd(result, config)
+    result.update(projection.drain_100k(result, config))
     shutil.rmtree(root, ignore_errors=True)  # kept (with the stacks' logs) when a run fails
     return result

@@ -56,6 +56,7 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.inbox.webhooks import WebhookService
     from chalicelib.metrics.counters import CounterService
     from chalicelib.metrics.metric_repository import MetricsRepository, WorkspaceRegistry
+    from chalicelib.metrics.outcome_consumer import OutcomeConsumer
     from chalicelib.metrics.reports import ReportService
     from chalicelib.metrics.rollup import RollupService
     from chalicelib.networks.base import ConnectsByOAuth, NetworkAdapter, OAuthApp
@@ -327,14 +328,20 @@ class Container:
         from chalicelib.publishing.post_status import final_post_status
 
         kwargs: dict[str, Any] = {"sleep": self._sleep} if self._sleep else {}
-        return DeliveryRepository(self.post_repository, final_post_status, self.metrics_repository, self.clock,
-                                  **kwargs)
+        return DeliveryRepository(self.post_repository, final_post_status, self.clock, **kwargs)
 
     @cached_property
     def publish_queue(self) -> PublishQueue:
         from chalicelib.publishing.publish_queue import PublishQueue
 
         return PublishQueue(self.client("sqs"), self.settings.queue("publish"))
+
+    @cached_property
+    def tick_queue(self) -> PublishQueue:
+        """The tick's units, one per due shard (publishing_jobs.tick_worker)."""
+        from chalicelib.publishing.publish_queue import PublishQueue
+
+        return PublishQueue(self.client("sqs"), self.settings.queue("tick"))
 
     @cached_property
     def engine(self) -> PublishingEngine:
@@ -346,7 +353,7 @@ class Container:
         budgets = Budgets(BudgetRepository(**kwargs), self.adapter, self.clock)
         return PublishingEngine(self.delivery_repository, self.post_repository, self.channels, self.publish_queue,
                                 self.adapter, self.media, self.clock, tick_threads=self.settings.tick_threads,
-                                budgets=budgets, **kwargs)
+                                budgets=budgets, tick_queue=self.tick_queue, **kwargs)
 
     @cached_property
     def calendar(self) -> CalendarService:
@@ -361,6 +368,13 @@ class Container:
         from chalicelib.metrics.metric_repository import MetricsRepository
 
         return MetricsRepository()
+
+    @cached_property
+    def outcome_consumer(self) -> OutcomeConsumer:
+        """Counts the engine's final outcomes from the posts table's stream, and announces them."""
+        from chalicelib.metrics.outcome_consumer import OutcomeConsumer
+
+        return OutcomeConsumer(self.metrics_repository, self.post_repository.get, self.webhook_emitter, self.clock)
 
     @cached_property
     def metrics_registry(self) -> WorkspaceRegistry:

@@ -33,13 +33,16 @@ OBJECT_ACTIONS: dict[str, tuple[str, ...]] = {
     "read_write": ("s3:GetObject", "s3:PutObject"),
 }
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
+# A stream consumer's event source mapping reads the stream with the function's role.
+STREAM_READ_ACTIONS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
+                       "dynamodb:ListStreams")
 
 
 @dataclass(frozen=True)
 class Access:
     tables: dict[str, TableAccess] = field(default_factory=dict)
     sends_to: tuple[str, ...] = ()
-    # Queues whose depth it reads (the tick: a late message behind a backlog is not lost).
+    # Queues whose depth it reads (none today: the tick no longer holds back re-sends behind a backlog).
     reads_depth_of: tuple[str, ...] = ()
     secrets_key: bool = False
     media_bucket: BucketAccess | None = None
@@ -84,8 +87,11 @@ FUNCTIONS: dict[str, Access] = {
                 "password_resets": "read_write", "agencies": "read_write"},
         sends_to=("publish", "inbox_events", "webhook_deliveries", "post_imports"), secrets_key=True,
         media_bucket="read_write", user_pool=True, sends_mail=True),
-    # Queues due deliveries and recovers expired claims: the posts table and the publish queue only.
-    "tick": Access(tables={"posts": "read_write"}, sends_to=("publish",), reads_depth_of=("publish",)),
+    # Fans the minute's work out: one unit per due shard on the tick queue, nothing else.
+    "tick": Access(sends_to=("tick",)),
+    # One unit: queues a shard's due deliveries and recovers expired claims (the posts table, the publish queue),
+    # and hands what is left of its shard to a new unit on the tick queue.
+    "tick_worker": Access(tables={"posts": "read_write"}, sends_to=("publish", "tick")),
     # Publishes one delivery: reads the post, the channel's sealed credentials and the media; writes
     # the outcome, refreshed credentials, a channel that needs re-authorisation, a retry message.
     "publish_worker": Access(
@@ -118,6 +124,10 @@ FUNCTIONS: dict[str, Access] = {
     # disabled), a retry message.
     "webhook_sender": Access(tables={"webhook_endpoints": "read_write", "webhook_deliveries": "read_write"},
                              sends_to=("webhook_deliveries",), secrets_key=True),
+    # The posts table's stream: counts each final outcome once (metrics: the marker, the counter, a published
+    # post's item), reads the post for its text and time zone, and tells webhook endpoints.
+    "count_outcomes": Access(tables={"posts": "read", "metrics": "read_write", **NOTIFIES},
+                             sends_to=("webhook_deliveries",)),
     # Sends the deliveries that are due and that no message carries.
     "sweep_webhook_deliveries": Access(tables={"webhook_deliveries": "read"}, sends_to=("webhook_deliveries",)),
     # A chunk of a CSV import: the import's progress, the uploaded file, the workspace's channels and time

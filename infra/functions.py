@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from chalice import Chalice
-from chalice.app import ScheduledEventConfig, SQSEventConfig
+from chalice.app import DynamoDBEventConfig, ScheduledEventConfig, SQSEventConfig
 from chalice.utils import to_cfn_resource_name
 
-Kind = Literal["api", "schedule", "queue", "invoke"]
+Kind = Literal["api", "schedule", "queue", "stream", "invoke"]
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,7 @@ class Function:
     kind: Kind
     schedule: str | None = None
     queue: str | None = None  # the queue a consumer reads, by name
+    stream_table: str | None = None  # the table whose stream a stream consumer reads, by name
 
     @property
     def logical_id(self) -> str:
@@ -29,6 +30,8 @@ class Function:
             return to_cfn_resource_name(f"{self.name}-sqs-event-source")
         if self.kind == "schedule":
             return to_cfn_resource_name(f"{self.name}-event")
+        if self.kind == "stream":
+            return to_cfn_resource_name(f"{self.name}-dynamodb-event-source")
         return None
 
     def deployed_name(self, app_name: str, stage: str) -> str:
@@ -46,7 +49,18 @@ def app_functions(app: Chalice) -> list[Function]:
             found.append(Function(source.name, "schedule", schedule=text))
         elif isinstance(source, SQSEventConfig):
             found.append(Function(source.name, "queue", queue=source.queue))
+        elif isinstance(source, DynamoDBEventConfig):
+            found.append(Function(source.name, "stream", stream_table=stream_table_name(source.stream_arn)))
         else:
             raise ValueError(f"{source.name}: infra/ does not deploy {type(source).__name__} functions yet")
     found += [Function(function.name, "invoke") for function in app.pure_lambda_functions]
     return found
+
+
+def stream_table_name(stream_arn: str) -> str:
+    """`arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label>` -> `<name>`."""
+    resource = stream_arn.split(":", 5)[-1]
+    parts = resource.split("/")
+    if len(parts) < 3 or parts[0] != "table" or parts[2] != "stream":
+        raise ValueError(f"{stream_arn!r} is not a DynamoDB stream ARN")
+    return parts[1]

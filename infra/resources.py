@@ -60,6 +60,8 @@ TABLE_LAYOUTS: dict[str, dict[str, Any]] = {
             # Sparse: unsent deliveries whose channel is not healthy (GET /posts?at_risk=true).
             _gsi("at_risk", "risk_workspace", "publish_key", include=DELIVERY_POST),
         ],
+        # Feeds the counter consumer (count_outcomes): outcomes are counted off the publish path.
+        "stream": "NEW_AND_OLD_IMAGES",
     },
     "media": {
         "keys": ("workspace_id", "media_id"),
@@ -74,6 +76,8 @@ TABLE_LAYOUTS: dict[str, dict[str, Any]] = {
     "metrics": {
         "keys": ("pk", "sk"),
         "indexes": [],
+        # The counter consumer's markers (`counted#...`): a stream record counted once, kept a week.
+        "ttl": "expires_at_epoch",
     },
     # Conversations and their messages share an item collection; see docs/inbox.md.
     "inbox": {
@@ -201,6 +205,8 @@ def table_resource(stage: str, logical: str) -> Resource:
     }
     if layout["indexes"]:
         props["GlobalSecondaryIndexes"] = layout["indexes"]
+    if layout.get("stream"):
+        props["StreamSpecification"] = {"StreamViewType": layout["stream"]}
     if layout.get("ttl"):
         props["TimeToLiveSpecification"] = {"AttributeName": layout["ttl"], "Enabled": True}
     return {"Type": "AWS::DynamoDB::Table", "Properties": props}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from chalice.config import Config
@@ -25,6 +26,7 @@ from infra.access import (
     QUEUE_CONSUME_ACTIONS,
     QUEUE_DEPTH_ACTIONS,
     QUEUE_SEND_ACTIONS,
+    STREAM_READ_ACTIONS,
     TABLE_ACTIONS,
     Access,
 )
@@ -112,7 +114,10 @@ def policy_statements(function: Function, access: Access, consumed_queue: str | 
                                      [_arn(queue_id(logical)) for logical in access.reads_depth_of]))
     if consumed_queue is not None:
         statements.append(_statement("ConsumeQueue", QUEUE_CONSUME_ACTIONS, [_arn(queue_id(consumed_queue))]))
-    if function.kind in ("schedule", "invoke"):
+    if function.kind == "stream" and function.stream_table:
+        statements.append(_statement("ReadStream", STREAM_READ_ACTIONS,
+                                     [{"Fn::GetAtt": [table_id(function.stream_table), "StreamArn"]}]))
+    if function.kind in ("schedule", "invoke", "stream"):
         statements.append(_statement("ReportFailedRuns", ("sqs:SendMessage",), [_arn(FAILED_JOBS_QUEUE)]))
     if access.secrets_key:
         statements.append(_statement("SecretsKey", KEY_ACTIONS, [_arn(SECRETS_KEY)]))
@@ -225,6 +230,16 @@ def _queue_logical(stage: str, queue_name: str | None, function: Function) -> st
     return by_name[queue_name]
 
 
+def _with_stream_table(stage: str, function: Function) -> Function:
+    """The function with the logical name of the table whose stream it reads (it names the table's name)."""
+    by_name = {resource_name(stage, logical): logical for logical, layout in TABLE_LAYOUTS.items()
+               if layout.get("stream")}
+    if function.stream_table not in by_name:
+        raise TemplateError(f"{function.name} reads the stream of {function.stream_table!r}, which is not a table "
+                            f"with a stream ({', '.join(sorted(by_name))}); is HERALD_STAGE={stage} set?")
+    return replace(function, stream_table=by_name[function.stream_table])
+
+
 # The networks' webhook secrets (chalicelib/core/settings.py): NoEcho parameters, given to the API function only.
 WEBHOOK_SECRETS = {
     "MetaAppSecret": "HERALD_META_APP_SECRET",
@@ -258,7 +273,22 @@ def _function_changes(function: Function, app_name: str, stage: str, config: Con
             event["ScalingConfig"] = {
                 "MaximumConcurrency": max(SQS_MIN_MAXIMUM_CONCURRENCY, config.reserved_concurrency)}
         properties["Events"] = {function.event_id: {"Properties": event}}
+    if function.kind == "stream" and function.event_id and function.stream_table:
+        properties["Events"] = {function.event_id: {"Properties": _stream_event(function.stream_table)}}
     return {"Properties": properties}
+
+
+# A record that keeps failing is retried this many times, then described on the failed-jobs queue.
+STREAM_RETRY_ATTEMPTS = 10
+
+
+def _stream_event(table: str) -> Resource:
+    """The stream event source: the table's own stream (not the name Chalice was given), partial batch
+    responses by sequence number, and the failed-jobs queue for a batch that never succeeds."""
+    return {"Stream": {"Fn::GetAtt": [table_id(table), "StreamArn"]},
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "BisectBatchOnFunctionError": True, "MaximumRetryAttempts": STREAM_RETRY_ATTEMPTS,
+            "DestinationConfig": {"OnFailure": {"Type": "SQS", "Destination": _arn(FAILED_JOBS_QUEUE)}}}
 
 
 def _function_resources(function: Function, app_name: str, stage: str, config: Config,
@@ -369,6 +399,8 @@ def merge_template(stage: str, app_name: str, functions: list[Function],
         config = Config(chalice_stage=stage, function_name=function.name,
                         user_provided_params={"app_name": app_name}, config_from_disk=config_from_disk)
         consumed = _queue_logical(stage, function.queue, function) if function.kind == "queue" else None
+        if function.kind == "stream":
+            function = _with_stream_table(stage, function)
         out.update(_function_resources(function, app_name, stage, config, consumed))
     if any(function.kind == "api" for function in functions):
         paths = _any_method_paths(api_paths)

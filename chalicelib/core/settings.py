@@ -29,7 +29,7 @@ TABLES = ("workspaces", "api_keys", "channels", "posts", "media", "sandbox_posts
           # People (chalicelib/people/): users, their memberships of workspaces and agencies, invitations,
           # password resets, agencies.
           "users", "memberships", "invitations", "password_resets", "agencies")
-QUEUES = ("publish", "inbox_events", "webhook_deliveries",
+QUEUES = ("publish", "inbox_events", "webhook_deliveries", "tick",
           # One message per chunk of a CSV import (chalicelib/imports/import_jobs.py).
           "post_imports")
 # HTTP connections each AWS client keeps: the publish worker handles a batch's 10 records at once and
@@ -148,6 +148,12 @@ class Settings:
 
     def queue(self, logical: str) -> str:
         return self.queues[logical]
+
+    def stream_arn(self, logical: str) -> str:
+        """The table's stream as a stream consumer's decorator names it. The template replaces it with the
+        table's StreamArn and the local stack finds the stream by the table's name, which it carries."""
+        return os.environ.get(f"HERALD_STREAM_{logical.upper()}") or (
+            f"arn:aws:dynamodb:{self.region}:000000000000:table/{self.table(logical)}/stream/latest")
 
 
 def _cors_origins(stage: str) -> tuple[str, ...]:

@@ -2,9 +2,8 @@
 
 The inbox, listening and reply code call this small API right after the event
 is stored; the nightly roll-up reads the counters back, one item per channel
-and day, instead of reading every event again. The publishing engine counts
-its outcomes itself, inside the transaction that records them
-(repositories/deliveries.py).
+and day, instead of reading every event again. The publishing engine's
+outcomes are counted from the posts table's stream (metrics/outcome_consumer.py).
 
     counters = container().counters
     counters.record_inbound(workspace_id, channel_id, "comment", occurred_at, new_conversation=True)

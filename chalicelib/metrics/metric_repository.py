@@ -28,10 +28,11 @@ from pynamodb.attributes import (
     ListAttribute,
     MapAttribute,
     NumberAttribute,
+    TTLAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
 )
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -48,6 +49,7 @@ REGISTRY_SHARDS = 4
 COUNTS = "counts"
 DAILY = "daily"
 POST_ENTRY = "post"
+COUNTED = "counted"
 
 # Every counter a series keeps per local day; all are ADDed to, never set.
 COUNT_FIELDS = (
@@ -97,6 +99,14 @@ class PostEntryRecord(MetricsTableRecord, discriminator=POST_ENTRY):
     published_at = UnicodeAttribute()
     preview = UnicodeAttribute()
     lateness_s = NumberAttribute()
+
+
+class CountedRecord(MetricsTableRecord, discriminator="counted"):
+    """That one outcome was counted (pk `counted#<workspace>#<once key>`): the counter consumer puts it
+    in the transaction that counts, on condition that it is new, so a stream record delivered twice
+    counts once. Gone after a week: a stream keeps its records 24 hours."""
+
+    expires_at_epoch = TTLAttribute(null=True)
 
 
 class DailyRecord(MetricsTableRecord, discriminator=DAILY):
@@ -319,6 +329,25 @@ class MetricsRepository:
                 self._write(own, item, actions, entries)
         else:
             self._write(transaction, item, actions, entries)
+
+    def add_once(self, once_key: str, expires_at: datetime, workspace_id: str, channel_id: str | None, day: date,
+                 increments: Mapping[str, float], appends: dict[str, list[Any]] | None = None) -> bool:
+        """`add`, unless `once_key` was counted before: one transaction with the marker put on condition
+        that it is new. False when it was (nothing is written)."""
+        marker = CountedRecord(f"counted#{workspace_id}#{once_key}", COUNTED, expires_at_epoch=expires_at)
+        try:
+            with TransactWrite(connection=MetricsTableRecord._get_connection().connection) as tx:
+                # An update, as _write's: PynamoDB sends Puts first, and the marker must be first (reasons[0]).
+                tx.update(marker, actions=[CountedRecord.kind.set(CountedRecord),
+                                           CountedRecord.expires_at_epoch.set(expires_at)],
+                          condition=CountedRecord.pk.does_not_exist())
+                self.add(workspace_id, channel_id, day, increments, appends, transaction=tx)
+        except TransactWriteError as exc:
+            reasons = [r.code if r else None for r in (exc.cancellation_reasons or [])]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                return False
+            raise
+        return True
 
     @staticmethod
     def _write(transaction: TransactWrite, item: CounterRecord, actions: list[Action],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import secrets
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -14,10 +15,8 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
-from pynamodb.transactions import TransactWrite
 
-from chalicelib.core.clock import Clock, SystemClock, local_day
-from chalicelib.metrics.metric_repository import MetricsRepository, delivery_counts
+from chalicelib.core.clock import Clock, SystemClock
 from chalicelib.publishing.post_repository import (
     DELIVERY_SK,
     POST_SK,
@@ -74,19 +73,22 @@ def _due_actions(row: DeliveryRow, due: datetime | None, shards: int) -> list[Ac
             DeliveryRecord.due_key.set(f"{key_time(due)}#{row.post_id}#{row.channel_id}")]
 
 
+def _send_actions(due: datetime) -> list[Action]:
+    """A new message for the delivery: a fresh send token, and the moment before which it may not claim."""
+    return [DeliveryRecord.send_token.set(secrets.token_hex(8)), DeliveryRecord.next_due.set(key_time(due))]
+
+
 # (the post's stored status, its deliveries' statuses) -> the post's final status, or None while open
 FinalStatus = Callable[[str, list[str]], str | None]
 
 
 class DeliveryRepository:
-    def __init__(self, posts: PostRepository, final_post_status: FinalStatus,
-                 metrics: MetricsRepository | None = None, clock: Clock | None = None,
+    def __init__(self, posts: PostRepository, final_post_status: FinalStatus, clock: Clock | None = None,
                  sleep: Callable[[float], None] = time.sleep, jitter: Callable[[], float] = random.random) -> None:
         self.posts = posts
         # The post's rule (publishing/post_status.py), handed in: a repository calls no service.
         self.final_post_status = final_post_status
         self.shards = posts.due_shards
-        self.metrics = metrics or MetricsRepository()
         self.clock = clock or SystemClock()
         # Between attempts at an outcome transaction that collided with another (see _finish).
         self.sleep = sleep
@@ -115,6 +117,16 @@ class DeliveryRepository:
             if isinstance(record, DeliveryRecord):
                 yield delivery_row(record)
 
+    def due_page(self, shard: int, until: datetime, start: dict[str, Any] | None,
+                 limit: int) -> tuple[list[DeliveryRow], dict[str, Any] | None]:
+        """At most `limit` rows of `due` from `start` (a key this returned); the key to go on from, or None
+        when the shard has no more up to `until`. A tick unit pages through its shard this way."""
+        condition = DeliveryRecord.due_key <= key_time(until) + "#~"
+        result = PostTableRecord.due.query(str(shard), condition, limit=limit, page_size=limit,
+                                           last_evaluated_key=start)
+        rows = [delivery_row(record) for record in result if isinstance(record, DeliveryRecord)]
+        return rows, result.last_evaluated_key
+
     def mark_queued(self, row: DeliveryRow, lease_until: datetime) -> DeliveryRow:
         """scheduled → queued, or queued → queued with a new lease (a lost message
         sent again). Guarded by the status, version and lease the caller read.
@@ -129,14 +141,22 @@ class DeliveryRepository:
             condition &= DeliveryRecord.lease_until.does_not_exist()
         actions: list[Action] = [DeliveryRecord.status.set("queued"),
                                  DeliveryRecord.lease_until.set(key_time(lease_until))]
-        if row.status != "scheduled":  # sent again: looked at next when this lease runs out
+        if row.status == "scheduled":  # a new message: it alone may claim, once it is due
+            assert row.due_at is not None
+            actions += _send_actions(row.due_at)
+        else:  # sent again with the same token: whichever copy comes first claims; looked at next after this lease
             actions += _due_actions(row, lease_until, self.shards)
         return self._update(row, actions, condition)
 
-    def claim(self, row: DeliveryRow, token: str, lease_until: datetime) -> DeliveryRow:
-        """queued → publishing, for the message's version only; attempts + 1. The `due`
-        entry stays where it is (see mark_queued): an expired claim is found from it."""
-        condition = ((DeliveryRecord.status == "queued") & (DeliveryRecord.post_version == row.post_version))
+    def claim(self, row: DeliveryRow, token: str, lease_until: datetime, now: datetime) -> DeliveryRow:
+        """queued → publishing, for the message's version and send token only, once the message is due
+        (`next_due` <= now); attempts + 1. A copy of an earlier message, or one early, claims nothing. The
+        `due` entry stays where it is (see mark_queued): an expired claim is found from it."""
+        sent = (DeliveryRecord.send_token == row.send_token if row.send_token is not None
+                else DeliveryRecord.send_token.does_not_exist())
+        condition = ((DeliveryRecord.status == "queued") & (DeliveryRecord.post_version == row.post_version)
+                     & sent & (DeliveryRecord.next_due.does_not_exist()
+                               | (DeliveryRecord.next_due <= key_time(now))))
         actions: list[Action] = [DeliveryRecord.status.set("publishing"), DeliveryRecord.claim_token.set(token),
                    DeliveryRecord.lease_until.set(key_time(lease_until)), DeliveryRecord.attempts.add(1),
                    DeliveryRecord.first_attempt_at.set(
@@ -186,8 +206,12 @@ class DeliveryRepository:
         if outcome.status == "queued":
             assert outcome.next_due is not None and outcome.lease is not None
             actions.append(DeliveryRecord.lease_until.set(key_time(outcome.lease)))
+            actions += _send_actions(outcome.next_due)  # the retry's message: earlier ones claim nothing
         else:
-            actions += [DeliveryRecord.lease_until.remove(), DeliveryRecord.claim_token.remove()]
+            actions += [DeliveryRecord.lease_until.remove(), DeliveryRecord.claim_token.remove(),
+                        DeliveryRecord.send_token.remove(), DeliveryRecord.next_due.remove()]
+        if outcome.next_due is None:  # final: the counter consumer counts it on this moment's local day
+            actions.append(DeliveryRecord.finished_at.set(key_time(self.clock.now())))
         if outcome.status == "scheduled":
             assert outcome.next_due is not None
             actions.append(DeliveryRecord.due_at.set(key_time(outcome.next_due)))
@@ -201,7 +225,6 @@ class DeliveryRepository:
         for attempt in range(OUTCOME_ATTEMPTS):
             read = read or self.posts.get_with_seq(row.workspace_id, row.post_id)
             post_actions, post_condition = self._post_change(row, outcome.status, read)
-            post = read[0] if read else None
             read = None
             try:
                 with self.posts._tx() as tx:
@@ -209,8 +232,6 @@ class DeliveryRepository:
                     tx.update(self._record(row), actions=actions, condition=condition)
                     tx.update(PostRecord(post_pk(row.workspace_id, row.post_id), POST_SK), actions=post_actions,
                               condition=post_condition & PostRecord.pk.exists())
-                    if post is not None:
-                        self._count(tx, row, outcome, post)
             except TransactWriteError as exc:
                 reasons = [r.code if r else None for r in (exc.cancellation_reasons or [])]
                 if reasons and reasons[0] == "ConditionalCheckFailed":
@@ -251,16 +272,3 @@ class DeliveryRepository:
             actions.append(PostRecord.open_deliveries.set(max(0, remaining - 1)))
             return actions, PostRecord.open_deliveries == remaining
         return actions, (PostRecord.outcome_seq.does_not_exist() if seq is None else PostRecord.outcome_seq == seq)
-
-    def _count(self, tx: TransactWrite, row: DeliveryRow, outcome: Outcome, post: PostRow) -> None:
-        """The outcome's counters (and a published post's own item), in the same
-        transaction: counted once, exactly when the outcome is recorded, on the
-        workspace's local day."""
-        increments, appends = delivery_counts(
-            outcome.status, post_id=row.post_id, remote_id=outcome.remote_id, remote_url=outcome.remote_url,
-            published_at=outcome.published_at, publish_at=post.publish_at,
-            text=post.text_for(row.channel_id))
-        if not increments:
-            return
-        day = local_day(outcome.published_at or self.clock.now(), post.timezone or "UTC")
-        self.metrics.add(row.workspace_id, row.channel_id, day, increments, appends, transaction=tx)

@@ -40,7 +40,7 @@ from chalicelib.networks.failures import POST_WORDING, classify_network_error
 from chalicelib.publishing.budgets import Budgets
 from chalicelib.publishing.delivery_repository import DeliveryRepository, LostClaim, Outcome
 from chalicelib.publishing.post_repository import DeliveryRow, PostRepository, PostRow
-from chalicelib.publishing.publish_queue import BATCH, PublishMessage, PublishQueue
+from chalicelib.publishing.publish_queue import BATCH, PublishMessage, PublishQueue, TickUnit
 
 log = logging.getLogger("herald.publishing")
 
@@ -48,12 +48,9 @@ Outgoing = tuple[PublishMessage, datetime]
 
 MAX_ATTEMPTS = 5
 RETRY_BASE_S = 15.0
-# A queued delivery's message should have been handled this long after it was due;
-# if it was not and the queue is idle, the message was lost and is sent again.
+# A queued delivery's message should have been handled this long after it was due; if it was not, the
+# message was lost (or is late) and is sent again with the same send token: whichever copy comes first claims.
 QUEUED_GRACE = timedelta(seconds=60)
-# While the queue holds messages, a late one is most likely waiting behind them, and
-# a copy would only join the same line: sent again only this long after its lease.
-BACKLOG_GRACE = timedelta(minutes=15)
 # Longer than the worker function's timeout, so a live worker never loses its claim.
 CLAIM_LEASE = timedelta(seconds=120)
 # A message that arrives early (SQS delays are whole seconds) waits at most this long.
@@ -64,6 +61,13 @@ MAX_CHECK_AFTER_S = 300.0
 MAX_PROCESSING_WAIT = timedelta(hours=2)
 # A delivery claimed while its post waits for approval is looked at again this much later.
 APPROVAL_RECHECK = timedelta(minutes=5)
+# A repeat is sent on an idempotent network only this long before its window ends: the first request reached the
+# network after its claim, but a repeat must not arrive just after the network forgot the key.
+WINDOW_MARGIN = timedelta(seconds=60)
+# The tick's work is spread over one unit per due shard (docs/publishing.md): each reads its shard a page at a
+# time and hands what is left to a new unit once it has run this long, well inside its function's 60 s.
+TICK_PAGE = 100
+TICK_UNIT_BUDGET_S = 20.0
 
 
 @dataclass
@@ -73,11 +77,11 @@ class TickReport:
     recovered: int = 0
     marked_unknown: int = 0
     skipped: int = 0
-    waiting: int = 0  # queued past their lease, left alone because the queue has a backlog
+    continued: int = 0  # units that ran out of time and handed the rest of their shard to a new unit
     errors: list[str] = field(default_factory=list)
 
     def add(self, other: TickReport) -> None:
-        for name in ("queued", "resent", "recovered", "marked_unknown", "skipped", "waiting"):
+        for name in ("queued", "resent", "recovered", "marked_unknown", "skipped", "continued"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors += other.errors
 
@@ -85,7 +89,7 @@ class TickReport:
 def message_for(row: DeliveryRow, due: datetime) -> Outgoing:
     """A message and the moment it is due: its delay is worked out when it is sent."""
     return PublishMessage(row.workspace_id, row.post_id, row.channel_id, row.post_version,
-                          to_rfc3339(due) or ""), due
+                          to_rfc3339(due) or "", row.send_token), due
 
 
 def tick_horizon(now: datetime) -> datetime:
@@ -98,7 +102,8 @@ class PublishingEngine:
                  adapters: Callable[[str], NetworkAdapter], media: Any, clock: Clock,
                  sleep: Callable[[float], None] = time.sleep, jitter: Callable[[], float] = random.random,
                  checkpoint: Callable[[str], None] = lambda _step: None, tick_threads: int = 8,
-                 budgets: Budgets | None = None) -> None:
+                 budgets: Budgets | None = None, tick_queue: PublishQueue | None = None,
+                 timer: Callable[[], float] = time.monotonic) -> None:
         self.deliveries = deliveries
         self.posts = posts
         self.channels = channels
@@ -113,60 +118,95 @@ class PublishingEngine:
         self.tick_threads = tick_threads
         # The rate budgets (per account, per network) a delivery must have a place in before it is claimed.
         self.budgets = budgets or Budgets(None, adapters, clock)
+        # Where the tick function puts its units (one per shard), and how a unit measures its time budget.
+        self.tick_queue = tick_queue
+        self.timer = timer
+        self.tick_page = TICK_PAGE
 
     # -- the tick ----------------------------------------------------------------
 
     def publish_due_deliveries(self) -> TickReport:
         now = self.clock.now()
         horizon = tick_horizon(now)
-        backlog = self._queue_backlog()
         shards = range(self.deliveries.shards)
         report = TickReport()
         with ThreadPoolExecutor(max_workers=max(1, min(self.tick_threads, len(shards)))) as pool:
-            for shard_report in pool.map(lambda s: self._tick_shard(s, now, horizon, backlog), shards):
+            for shard_report in pool.map(lambda s: self._tick_shard(s, horizon), shards):
                 report.add(shard_report)
-        log.info("Tick: %d queued, %d re-sent, %d recovered, %d unknown, %d waiting behind a backlog of %s",
-                 report.queued, report.resent, report.recovered, report.marked_unknown, report.waiting, backlog)
+        log.info("Tick: %d queued, %d re-sent, %d recovered, %d unknown",
+                 report.queued, report.resent, report.recovered, report.marked_unknown)
         return report
 
-    def _queue_backlog(self) -> int | None:
-        try:
-            return self.queue.backlog()
-        except Exception:  # unknown: treat late messages as lost, as without a backlog
-            log.exception("Could not read the publish queue's backlog")
-            return None
+    def fan_out_tick(self) -> int:
+        """The tick function's whole work: one unit per due shard on the tick queue, each done by a tick
+        worker (`run_tick_unit`). Returns how many were sent."""
+        assert self.tick_queue is not None
+        horizon = to_rfc3339(tick_horizon(self.clock.now())) or ""
+        units = [(TickUnit(shard, horizon), 0) for shard in range(self.deliveries.shards)]
+        refused = self.tick_queue.send(units)
+        if refused:  # this run fails (and alarms); the next minute's tick reads every shard again
+            raise RuntimeError(f"SQS refused {len(refused)} of {len(units)} tick units")
+        return len(units)
 
-    def _tick_shard(self, shard: int, now: datetime, horizon: datetime, backlog: int | None) -> TickReport:
-        report, outgoing = TickReport(), []
-        for row in self.deliveries.due(shard, horizon):
+    def run_tick_unit(self, unit: TickUnit) -> TickReport:
+        """One shard of a tick, a page at a time, for at most TICK_UNIT_BUDGET_S: what is left of the shard
+        goes to a new unit. A unit that dies is delivered again by SQS and starts from its own cursor again;
+        a row it marked queued without sending its message is sent again by the sweep when its lease ends."""
+        assert self.tick_queue is not None
+        started, report = self.timer(), TickReport()
+        horizon, cursor = parse_rfc3339(unit.horizon), unit.cursor
+        while True:
+            cursor = self._tick_page(unit.shard, horizon, cursor, report)
+            if cursor is None:
+                return report
+            if self.timer() - started >= TICK_UNIT_BUDGET_S:
+                self.tick_queue.send([(TickUnit(unit.shard, unit.horizon, cursor), 0)])
+                report.continued += 1
+                return report
+
+    def _tick_shard(self, shard: int, horizon: datetime) -> TickReport:
+        """One shard whole, in this process (publish_due_deliveries: tests, tools)."""
+        report, cursor = TickReport(), None
+        while True:
+            cursor = self._tick_page(shard, horizon, cursor, report)
+            if cursor is None:
+                return report
+
+    def _tick_page(self, shard: int, horizon: datetime, cursor: dict[str, Any] | None,
+                   report: TickReport) -> dict[str, Any] | None:
+        now = self.clock.now()
+        rows, cursor = self.deliveries.due_page(shard, horizon, cursor, self.tick_page)
+        outgoing: list[Outgoing] = []
+        for row in rows:
             try:
-                message = self._act_on_due(row, now, backlog, report)
+                message = self._act_on_due(row, now, report)
             except LostClaim:
                 report.skipped += 1  # a worker or an edit moved it first
                 continue
             if message is not None:
                 outgoing.append(message)
             if len(outgoing) >= BATCH:  # sent as soon as a batch is full: its delays are counted from then
-                self._send(outgoing, report)
+                self._send_marked(outgoing, report)
                 outgoing = []
-        self._send(outgoing, report)
-        return report
+        self._send_marked(outgoing, report)
+        return cursor
 
-    def _act_on_due(self, row: DeliveryRow, now: datetime, backlog: int | None,
-                    report: TickReport) -> Outgoing | None:
+    def _send_marked(self, outgoing: list[Outgoing], report: TickReport) -> None:
+        if outgoing:
+            self.checkpoint("tick_marked")  # rows marked, messages not yet sent: tests crash the tick here
+        self._send(outgoing, report)
+
+    def _act_on_due(self, row: DeliveryRow, now: datetime, report: TickReport) -> Outgoing | None:
         if row.status == "scheduled" and row.due_at is not None:
             report.queued += 1
             return self._queue(row, row.due_at, now)[1]
         if row.lease_until is None or row.lease_until > now:
             report.skipped += 1
             return None
-        if row.status == "queued":  # its message was lost, or its worker died before claiming
-            if backlog and now - row.lease_until < BACKLOG_GRACE:
-                report.waiting += 1
-                return None
-            self.deliveries.mark_queued(row, now + QUEUED_GRACE)
+        if row.status == "queued":  # its message was lost or is late, or its worker died before claiming
+            queued = self.deliveries.mark_queued(row, now + QUEUED_GRACE)  # the same send token
             report.resent += 1
-            return message_for(row, now)
+            return message_for(queued, now)
         if row.status == "publishing":
             return self._recover_claim(row, now, report)
         return None
@@ -175,16 +215,13 @@ class PublishingEngine:
                        report: TickReport) -> Outgoing | None:
         """A worker claimed it and never reported back: it may have published."""
         adapter = self.adapters(row.network)
-        if adapter.idempotent_publish and row.attempts < MAX_ATTEMPTS:
-            self.deliveries.expire_claim(row, Outcome("queued", next_due=now, lease_until=now + QUEUED_GRACE))
+        if (adapter.idempotent_publish or can_look(adapter)) and row.attempts < MAX_ATTEMPTS:
+            # It may be out: the next claim asks the network before publishing where it is not idempotent, or
+            # its idempotency window has passed (docs/publishing.md).
+            queued = self.deliveries.expire_claim(row, Outcome("queued", next_due=now, lease_until=now + QUEUED_GRACE,
+                                                               look_first=True))
             report.recovered += 1
-            return message_for(row, now)
-        if callable(getattr(adapter, "find_published", None)) and row.attempts < MAX_ATTEMPTS:
-            # It may be out: the next claim asks the network before publishing (docs/publishing.md).
-            self.deliveries.expire_claim(row, Outcome("queued", next_due=now, lease_until=now + QUEUED_GRACE,
-                                                      look_first=True))
-            report.recovered += 1
-            return message_for(row, now)
+            return message_for(queued, now)
         self.deliveries.expire_claim(row, Outcome(
             "unknown", last_error="The publishing worker stopped after claiming this delivery; "
                                   f"{row.network} may or may not have published it. Check the channel "
@@ -195,7 +232,7 @@ class PublishingEngine:
     def _queue(self, row: DeliveryRow, due: datetime, now: datetime) -> tuple[DeliveryRow, Outgoing]:
         """scheduled → queued, its lease running until a minute after it is due."""
         queued = self.deliveries.mark_queued(row, max(due, now) + QUEUED_GRACE)
-        return queued, message_for(row, due)
+        return queued, message_for(queued, due)
 
     def _send(self, outgoing: list[Outgoing], report: TickReport) -> None:
         if not outgoing:
@@ -233,9 +270,14 @@ class PublishingEngine:
 
     def publish_delivery(self, message: PublishMessage) -> str:
         """Returns what happened, for the log: published, failed, unknown, retrying, processing, deferred
-        (its budget was full: the message comes back shortly) or dropped."""
-        wait = (parse_rfc3339(message.due_at) - self.clock.now()).total_seconds()
-        if 0 < wait <= MAX_EARLY_WAIT_S:
+        (its budget was full: the message comes back shortly), early (sent again to come back when due) or
+        dropped (not the delivery's live message, or the delivery moved on)."""
+        due = parse_rfc3339(message.due_at)
+        wait = (due - self.clock.now()).total_seconds()
+        if wait > MAX_EARLY_WAIT_S:  # its claim would be refused: it comes back at its time
+            self._send([(message, due)], TickReport())
+            return "early"
+        if wait > 0:
             self.sleep(wait)
         token = secrets.token_hex(12)
         channel: ChannelRow | None = self.channels.find(message.workspace_id, message.channel_id)
@@ -245,15 +287,17 @@ class PublishingEngine:
             log.info("Deferred %s.%s: its rate budget is in use", message.post_id, message.channel_id)
             return "deferred"
         try:
-            return self._claim_and_publish(message, channel, token)
+            return self._claim_and_publish(message, channel, token, due)
         finally:
             self.budgets.give_back(places, token)
 
-    def _claim_and_publish(self, message: PublishMessage, channel: ChannelRow | None, token: str) -> str:
+    def _claim_and_publish(self, message: PublishMessage, channel: ChannelRow | None, token: str,
+                           due: datetime) -> str:
         probe = DeliveryRow(message.workspace_id, message.post_id, message.channel_id, "", "queued",
-                            post_version=message.post_version)
+                            post_version=message.post_version, send_token=message.send_token)
+        now = max(self.clock.now(), due)  # it slept until the message was due (SQS delays are whole seconds)
         try:
-            claimed = self.deliveries.claim(probe, token, self.clock.now() + CLAIM_LEASE)
+            claimed = self.deliveries.claim(probe, token, now + CLAIM_LEASE, now)
         except LostClaim:
             log.info("Dropped a message for %s: edited, canceled or already claimed", probe.delivery_id)
             return "dropped"
@@ -266,14 +310,14 @@ class PublishingEngine:
             return "lost_claim"
         self.checkpoint("attempted")
         try:
-            self.deliveries.finish(claimed, token, outcome, read)
+            finished = self.deliveries.finish(claimed, token, outcome, read)
         except LostClaim:
             log.error("Lost the claim on %s before writing %s; the sweep decides", claimed.delivery_id,
                       outcome.status)
             return "lost_claim"
         self.checkpoint("finished")
         if outcome.status == "queued" and outcome.next_due is not None:
-            self._send([message_for(claimed, outcome.next_due)], TickReport())
+            self._send([message_for(finished, outcome.next_due)], TickReport())
         said = _said(outcome)
         log.info("Delivery %s to %s: %s", claimed.delivery_id, claimed.network, said)
         return said
@@ -291,7 +335,10 @@ class PublishingEngine:
                                                 "reconnect it in Herald, then publish again.")
         adapter = self.adapters(channel.network)
         progress = ProgressKeeper(self, delivery, token)
-        looking = delivery.look_first and callable(getattr(adapter, "find_published", None))
+        before = self._before_sending(adapter, delivery)
+        if before == "unknown":
+            return self._past_window(delivery, adapter)
+        looking = before == "look"
         try:
             request = self._request(post, delivery, progress)
             context = self.channels.context_for(channel)
@@ -300,6 +347,7 @@ class PublishingEngine:
                 if found is not None:
                     return _published(found, self.clock.now())
                 looking = False
+                delivery = replace(delivery, look_first=False)  # certainly absent: this attempt starts afresh
                 request = replace(request, progress=progress.current)
             result = adapter.publish(context, request)
         except LostClaim:
@@ -349,21 +397,49 @@ class PublishingEngine:
                        last_error=f"Waiting for {delivery.network}: {waiting.message}; "
                                   f"checking again at {to_rfc3339(next_due)}")
 
+    def _before_sending(self, adapter: NetworkAdapter, delivery: DeliveryRow) -> str:
+        """send, look (ask the network first) or unknown (it may be out and nobody can tell). An earlier attempt
+        that may be out (`look_first`) is sent again only where the network still recognises the repeat."""
+        if not delivery.look_first:
+            return "send"
+        if adapter.idempotent_publish and self._inside_window(adapter, delivery):
+            return "send"
+        return "look" if can_look(adapter) else "unknown"
+
+    def _inside_window(self, adapter: NetworkAdapter, delivery: DeliveryRow) -> bool:
+        """The network still knows the first attempt's idempotency key (`idempotency_window`; None: always)."""
+        window = idempotency_window(adapter)
+        if window is None or delivery.first_attempt_at is None:
+            return True
+        return self.clock.now() + WINDOW_MARGIN < delivery.first_attempt_at + window
+
+    def _past_window(self, delivery: DeliveryRow, adapter: NetworkAdapter) -> Outcome:
+        window = idempotency_window(adapter) or timedelta(0)
+        return Outcome("unknown", uncount_attempt=True, last_error=(
+            f"An earlier attempt (the first at {to_rfc3339(delivery.first_attempt_at)}) may have reached "
+            f"{delivery.network}, which recognises a repeat for {_spoken(window)} only; that has passed and "
+            f"{delivery.network} cannot be asked, so Herald did not send it again. Check the channel before "
+            "publishing again."))
+
     def _failure(self, delivery: DeliveryRow, channel: ChannelRow, adapter: NetworkAdapter,
                  error: Exception, *, looking: bool = False) -> Outcome:
-        if isinstance(error, AmbiguousError) and not adapter.idempotent_publish \
-                and callable(getattr(adapter, "find_published", None)):
+        if isinstance(error, AmbiguousError) and not adapter.idempotent_publish and can_look(adapter):
             return self._look_later(delivery, channel, error, looking=looking)
         failure = classify_network_error(error, delivery.attempts, network=channel.network, wording=POST_WORDING,
                                          max_attempts=MAX_ATTEMPTS, resend_is_safe=adapter.idempotent_publish)
         if failure.needs_reauth:
             self.channels.mark_needs_reauth(channel.workspace_id, channel.channel_id)
+        # This attempt, or an earlier one not settled since, may be out on the network.
+        unsure = delivery.look_first or not isinstance(error, NetworkError) or isinstance(error, AmbiguousError)
+        if failure.status == "failed" and unsure:  # never `failed` while it may be visible
+            return Outcome("unknown", last_error=f"{failure.message}. An earlier attempt may have reached "
+                                                 f"{channel.network}; check the channel before publishing again.")
         if failure.status != "retry":
             return Outcome(failure.status, last_error=failure.message)
         next_due = self._retry_time(delivery, failure.retry_after_s)
         # A look that could not be made (the network busy) is made again: the delivery still may be out.
         return Outcome("queued", last_error=f"{failure.message}; retrying at {to_rfc3339(next_due)}",
-                       next_due=next_due, lease_until=next_due + QUEUED_GRACE, look_first=looking)
+                       next_due=next_due, lease_until=next_due + QUEUED_GRACE, look_first=looking or unsure)
 
     def _look_later(self, delivery: DeliveryRow, channel: ChannelRow, error: AmbiguousError, *,
                     looking: bool) -> Outcome:
@@ -417,6 +493,22 @@ def build_request(post: PostRow, channel_id: str, network: str, media_item: Call
     return PublishRequest(delivery_id=extra.pop("delivery_id", f"{post.post_id}.{channel_id}"), text=text,
                           media=tuple(media_item(item) for item in post.media_for(channel_id)), thread=thread,
                           first_comment=post.first_comment, options=dict(variant.get(network) or {}), **extra)
+
+
+def can_look(adapter: NetworkAdapter) -> bool:
+    """The adapter can ask its network whether a delivery is out (LooksBeforeRetry)."""
+    return callable(getattr(adapter, "find_published", None))
+
+
+def idempotency_window(adapter: NetworkAdapter) -> timedelta | None:
+    """How long an idempotent network recognises a repeated publish (None: for ever, as Bluesky's record key)."""
+    window = getattr(adapter, "idempotency_window", None)
+    return window if isinstance(window, timedelta) else None
+
+
+def _spoken(window: timedelta) -> str:
+    minutes = int(window.total_seconds() // 60)
+    return f"{minutes // 60} hour{'s' if minutes // 60 != 1 else ''}" if minutes % 60 == 0 else f"{minutes} minutes"
 
 
 def _said(outcome: Outcome) -> str:

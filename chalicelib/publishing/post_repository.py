@@ -129,6 +129,9 @@ class DeliveryRow:
     warnings: list[str] = field(default_factory=list)
     # Why it may not go out (the channel is not healthy), while it is unsent; None when all is well.
     at_risk: str | None = None
+    # While queued: the token its live message carries, and when that message is due (not in the `due` index).
+    send_token: str | None = None
+    next_due: datetime | None = None
 
     @property
     def delivery_id(self) -> str:
@@ -187,6 +190,7 @@ def delivery_record(row: DeliveryRow, publish_key: str, shards: int) -> Delivery
         due_shard=due_shard(row.post_id, row.channel_id, shards) if due else None,
         due_key=f"{key_time(due)}#{row.post_id}#{row.channel_id}" if due else None,
         at_risk=row.at_risk, risk_workspace=_risk_workspace(row),
+        send_token=row.send_token, next_due=key_time(row.next_due) if row.next_due else None,
     )
 
 
@@ -217,7 +221,7 @@ def delivery_row(r: DeliveryRecord) -> DeliveryRow:
         due_at=_parse(r.due_at), lease_until=_parse(r.lease_until), claim_token=r.claim_token,
         progress=json.loads(r.progress) if r.progress else {}, first_attempt_at=_parse(r.first_attempt_at),
         look_first=bool(r.look_first), warnings=[str(w) for w in (r.warnings or [])],
-        at_risk=r.at_risk,
+        at_risk=r.at_risk, send_token=r.send_token, next_due=_parse(r.next_due),
     )
 
 

@@ -366,6 +366,12 @@ class PostService:
         if started:  # a step is out on the network (a thread part, a container): an edit would repeat it
             raise Conflict(f"The post is already partly out on {started[0].network} (channel "
                            f"{started[0].channel_id}); it cannot be changed now.", code="not_editable")
+        tried = [d for d in deliveries if d.attempts > 0 and d.status in UNSENT_STATUSES]
+        if tried:  # an edit would start its attempts afresh, and the network may hold the first text
+            raise Conflict(f"An attempt to publish this post to {tried[0].network} (channel {tried[0].channel_id}) "
+                           "has not been settled: it may already be on "
+                           f"{tried[0].network}, and Herald retries or checks it. The post cannot be changed until "
+                           "that attempt ends; cancel it instead.", code="attempt_unresolved")
 
     def _resolve_status(self, draft: PostDraft) -> str:
         status = draft.status or ("scheduled" if draft.publish_at else "draft")

@@ -22,9 +22,33 @@ bp = Blueprint(__name__)
 @bp.schedule(Rate(1, unit=Rate.MINUTES), name="tick")
 @with_services
 def tick(event: CloudWatchEvent, deps: Container) -> dict[str, Any]:
-    report = deps.engine.publish_due_deliveries()
-    return {"queued": report.queued, "resent": report.resent, "recovered": report.recovered,
-            "marked_unknown": report.marked_unknown, "errors": report.errors}
+    """Every minute: one unit per due shard on the tick queue; the tick workers do the shards at once."""
+    return {"units": deps.engine.fan_out_tick()}
+
+
+@bp.on_sqs_message(queue=get_settings().queue("tick"), batch_size=1, name="tick_worker")
+@with_services
+def tick_worker(event: SQSEvent, deps: Container) -> dict[str, Any]:
+    """One shard of a tick (or what a unit before it left of one). A unit that fails comes back after the
+    queue's visibility timeout; doing it again is harmless (every write is conditional)."""
+    from chalicelib.publishing.publish_queue import TickUnit
+
+    failed = []
+    for record in event:
+        try:
+            unit = TickUnit.parse(record.body)
+        except (ValueError, KeyError, TypeError):
+            log.error("Dropped a malformed tick unit %s", record.to_dict().get("messageId"))
+            continue
+        try:
+            report = deps.engine.run_tick_unit(unit)
+        except Exception:
+            log.exception("Tick unit for shard %d failed; SQS will deliver it again", unit.shard)
+            failed.append(record.to_dict().get("messageId"))
+            continue
+        log.info("Tick shard %d: %d queued, %d re-sent, %d recovered, %d unknown%s", unit.shard, report.queued,
+                 report.resent, report.recovered, report.marked_unknown, ", continued" if report.continued else "")
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed if message_id]}
 
 
 @bp.on_sqs_message(queue=get_settings().queue("publish"), batch_size=10, name="publish_worker")

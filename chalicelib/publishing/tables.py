@@ -108,9 +108,15 @@ class DeliveryRecord(PostTableRecord, discriminator="delivery"):
     due_at = UnicodeAttribute(null=True)
     lease_until = UnicodeAttribute(null=True)
     claim_token = UnicodeAttribute(null=True)
+    # While queued: the token of the one message that may claim it (docs/publishing.md), and when that
+    # message is due (a claim before then is refused). Not projected: only the claim reads them.
+    send_token = UnicodeAttribute(null=True)
+    next_due = UnicodeAttribute(null=True)
     # What the adapter recorded of a multi-step publish (JSON): a later attempt continues from it.
     progress = UnicodeAttribute(null=True)
     first_attempt_at = UnicodeAttribute(null=True)
+    # When it reached its final status (published, failed, unknown): the day the counter consumer counts it on.
+    finished_at = UnicodeAttribute(null=True)
     # The last attempt was ambiguous: the next claim asks the network whether it published before publishing.
     look_first = BooleanAttribute(null=True)
     # What went wrong after the post was out (a refused first comment), shown while published.

@@ -132,18 +132,32 @@ def test_each_function_is_allowed_every_call_it_makes(template, client, deps, wo
     with recording.acting_as("tick"):
         clock.set(clock.now() + timedelta(seconds=60))
         event = client.events.generate_cw_event("aws.events", "Scheduled Event", {}, [])
-        assert client.lambda_.invoke("tick", event).payload["queued"] == 1
+        assert client.lambda_.invoke("tick", event).payload["units"] == deps.settings.due_shards
+    assert run_tick_workers(client, aws, recording) == deps.settings.due_shards
     answers = run_worker(client, aws, recording) + run_worker(client, aws, recording)
     assert answers and all(answer == {"batchItemFailures": []} for answer in answers)
     assert api.get(f"/channels/{revoked.json['id']}").json["status"] == "needs_reauth"
 
-    for function, logical_id in (("api_handler", "APIHandler"), ("tick", "Tick"),
+    for function, logical_id in (("api_handler", "APIHandler"), ("tick", "Tick"), ("tick_worker", "TickWorker"),
                                  ("publish_worker", "PublishWorker")):
         calls = recording.calls[function]
         assert calls, function
         assert denied(calls, statements_for(template, logical_id), arns) == [], function
-    assert {call.action for call in recording.calls["tick"]} >= {"dynamodb:Query", "sqs:SendMessage",
-                                                                 "sqs:GetQueueAttributes"}
+    assert {call.action for call in recording.calls["tick"]} == {"sqs:GetQueueUrl", "sqs:SendMessage"}
+    assert {call.action for call in recording.calls["tick_worker"]} >= {"dynamodb:Query", "sqs:SendMessage"}
+
+
+def run_tick_workers(client: Any, aws: dict[str, Any], recording: Recording) -> int:
+    """What the SQS event source does with the tick worker's role: each unit, one at a time."""
+    queue_url = aws["sqs"].get_queue_url(QueueName=get_settings().queue("tick"))["QueueUrl"]
+    done = 0
+    while received := aws["sqs"].receive_message(QueueUrl=queue_url, MaxNumberOfMessages=1).get("Messages", []):
+        event = client.events.generate_sqs_event([received[0]["Body"]], get_settings().queue("tick"))
+        with recording.acting_as("tick_worker"):
+            assert client.lambda_.invoke("tick_worker", event).payload == {"batchItemFailures": []}
+        aws["sqs"].delete_message(QueueUrl=queue_url, ReceiptHandle=received[0]["ReceiptHandle"])
+        done += 1
+    return done
 
 
 def test_the_check_finds_a_call_no_statement_allows(template, aws, arns) -> None:

@@ -1,5 +1,5 @@
-"""Counters kept as things happen: the publishing engine's outcomes (inside the
-transaction that records them) and the recording API the inbox calls."""
+"""Counters kept as things happen: the publishing engine's outcomes (counted from the posts
+table's stream by the counter consumer, once each) and the recording API the inbox calls."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
@@ -19,6 +19,7 @@ from tests.support.fixtures import make_workspace
 from tests.support.http import Api
 from tests.support.insights import ScriptedInsights
 from tests.support.queues import RecordingQueue
+from tests.support.streams import run_stream_consumers
 
 LOS_ANGELES = ZoneInfo("America/Los_Angeles")
 
@@ -50,7 +51,7 @@ def counted(api, day, channel=None):
     return api.get(query).json["days"][0]
 
 
-def test_an_outcome_is_counted_on_the_local_day_in_the_same_transaction(deps, clock, queue, coast):
+def test_an_outcome_is_counted_on_the_local_day_off_the_publish_path(deps, clock, queue, coast):
     _workspace, api = coast
     channel = sandbox(api)
     publish_at = la(date(2026, 3, 2), 22, 30)  # 06:30 UTC on the 3rd
@@ -63,6 +64,8 @@ def test_an_outcome_is_counted_on_the_local_day_in_the_same_transaction(deps, cl
     writes = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
     engine_writes = calls.count(*writes) - calls.count(*writes, table="sandbox_posts")  # the network's own
     assert engine_writes <= 3 and calls.count("TransactWriteItems") == 1
+    assert not calls.count(*writes, table="metrics")  # counting is the stream consumer's
+    run_stream_consumers(deps)
     day = counted(api, "2026-03-02", channel)
     assert (day["posts_published"], day["lateness_median_s"], day["posts_on_time"]) == (1, 1.5, 1)
     assert day["rolled_up"] is False  # live counters until the night
@@ -77,6 +80,7 @@ def test_failed_and_unknown_outcomes_are_counted(deps, clock, queue, coast):
     clock.set(publish_at - timedelta(seconds=10))
     deps.engine.publish_due_deliveries()
     assert sorted(run_messages(deps, queue, clock)) == ["failed", "unknown"]
+    run_stream_consumers(deps)
     day = counted(api, "2026-03-02")
     assert (day["posts_published"], day["posts_failed"], day["posts_unknown"]) == (0, 1, 1)
 
@@ -141,6 +145,7 @@ def publish_many(deps, queue, clock, api, channel, lateness_s, text="Flash sale"
     for message, late in zip(messages, lateness_s, strict=True):
         clock.set(publish_at + timedelta(seconds=late))
         assert deps.engine.publish_delivery(message) == "published"
+    run_stream_consumers(deps)
 
 
 def raw_counter(aws, deps, workspace_id, channel, day):
@@ -262,6 +267,7 @@ def test_an_outcome_whose_post_moved_meanwhile_is_written_again_and_counted_once
     clock.set(publish_at + timedelta(seconds=2))
 
     assert deps.engine.publish_delivery(mine) == "published"
+    run_stream_consumers(deps)
 
     assert len(pauses) == 1  # one cancelled transaction, then the one that went through
     day = date(2026, 3, 2)

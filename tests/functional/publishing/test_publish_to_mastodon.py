@@ -46,8 +46,9 @@ def publish(deps, clock, publish_at):
         batch = deps.publish_queue.take()
         if not batch:
             return results
+        sent_at = max(clock.now(), publish_at)  # SQS counts a delay from when the message was sent
         for message, delay in batch:
-            clock.set(max(clock.now(), publish_at + timedelta(seconds=delay)))
+            clock.set(max(clock.now(), sent_at + timedelta(seconds=delay)))
             results.append(deps.engine.publish_delivery(message))
     return results
 
@@ -97,3 +98,63 @@ def test_the_instance_limit_is_what_validation_counts_against(api, fake):
     assert answer.json["error"]["details"][0]["limit"] == 60
     url_heavy = "see https://example.com/" + "a" * 80  # a URL counts as 23
     assert api.post("/posts", {"text": url_heavy, "channel_ids": [channel["id"]]}).status_code == 201
+
+
+def test_a_retry_after_the_idempotency_window_is_not_sent_blindly(api, fake, deps, clock):
+    """Mastodon keeps an Idempotency-Key about an hour: a retry that comes later could post twice, and Mastodon
+    cannot be asked whether the first went out, so the delivery is `unknown` and nothing is sent again."""
+    channel = connect(api, fake)
+    publish_at = clock.now() + timedelta(seconds=40)
+    post = api.post("/posts", {"text": "Once only", "channel_ids": [channel["id"]],
+                               "publish_at": to_rfc3339(publish_at)}).json
+    fake.fail_next("timeout_after_processing", method="POST", path="/api/v1/statuses")
+    deps.engine.publish_due_deliveries()
+    clock.set(publish_at)
+    [(first, _)] = deps.publish_queue.take()
+    assert deps.engine.publish_delivery(first) == "retrying"
+    [(retry, _)] = deps.publish_queue.take()
+
+    clock.advance(hours=1, minutes=1)  # the retry's message comes an hour late (an outage, a backlog)
+    assert deps.engine.publish_delivery(retry) == "unknown"
+
+    assert len(fake.created) == 1 and len(fake.requests_to("POST", "/api/v1/statuses")) == 1
+    delivery = api.get(f"/posts/{post['id']}").json["deliveries"][0]
+    assert delivery["status"] == "unknown" and "1 hour" in delivery["last_error"]
+
+
+def test_a_retry_inside_the_window_is_sent_with_the_same_key(api, fake, deps, clock):
+    channel = connect(api, fake)
+    publish_at = clock.now() + timedelta(seconds=40)
+    api.post("/posts", {"text": "Once only", "channel_ids": [channel["id"]], "publish_at": to_rfc3339(publish_at)})
+    fake.fail_next("timeout_after_processing", method="POST", path="/api/v1/statuses")
+    deps.engine.publish_due_deliveries()
+    clock.set(publish_at)
+    assert deps.engine.publish_delivery(deps.publish_queue.take()[0][0]) == "retrying"
+    clock.advance(minutes=55)
+    assert deps.engine.publish_delivery(deps.publish_queue.take()[0][0]) == "published"
+    assert len(fake.created) == 1
+
+
+def test_a_post_cannot_be_edited_while_an_attempt_is_unresolved(api, fake, deps, clock):
+    channel = connect(api, fake)
+    publish_at = clock.now() + timedelta(seconds=40)
+    post = api.post("/posts", {"text": "The first text", "channel_ids": [channel["id"]],
+                               "publish_at": to_rfc3339(publish_at)}).json
+    fake.fail_next("timeout_after_processing", method="POST", path="/api/v1/statuses")
+    deps.engine.publish_due_deliveries()
+    clock.set(publish_at)
+    assert deps.engine.publish_delivery(deps.publish_queue.take()[0][0]) == "retrying"
+
+    later = to_rfc3339(clock.now() + timedelta(hours=3))
+    for change in ({"text": "Edited", "version": 1}, {"publish_at": later, "version": 1},
+                   {"variants": {channel["id"]: {"text": "Edited"}}, "version": 1}):
+        answer = api.patch(f"/posts/{post['id']}", change)
+        assert answer.status_code == 409, answer.body
+        assert answer.json["error"]["code"] == "attempt_unresolved"
+        assert "may already be on mastodon" in answer.json["error"]["message"]
+    assert api.post(f"/posts/{post['id']}/schedule", {"publish_at": later}).status_code == 409
+
+    clock.advance(60)
+    assert deps.engine.publish_delivery(deps.publish_queue.take()[0][0]) == "published"
+    assert [status.text for status in fake.created] == ["The first text"]
+    assert api.get(f"/posts/{post['id']}").json["deliveries"][0]["attempts"] == 2

@@ -62,6 +62,7 @@ def test_a_function_left_with_chalices_role_stops_the_build() -> None:
 
 def test_a_stage_takes_the_shared_settings_and_its_own() -> None:
     env = stage_environment(read_config(), "prod")
-    assert env["HERALD_STAGE"] == "prod" and env["HERALD_DUE_SHARDS"] == "8"
+    assert env["HERALD_STAGE"] == "prod" and env["HERALD_MAX_BODY_BYTES"] == "262144"
+    assert env["HERALD_DUE_SHARDS"] == "64"  # prod's own: more shards, one tick unit each
     with pytest.raises(PackagingError, match="staging"):
         stage_environment(read_config(), "staging")

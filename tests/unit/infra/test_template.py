@@ -11,7 +11,7 @@ from cfnlint.api import lint
 
 from app import app
 from chalicelib.core.settings import QUEUES, TABLES, get_settings, queue_env_var, resource_name, table_env_var
-from chalicelib.publishing.engine import CLAIM_LEASE
+from chalicelib.publishing.engine import CLAIM_LEASE, TICK_UNIT_BUDGET_S
 from infra.access import FUNCTIONS
 from infra.functions import Function, app_functions
 from infra.package import read_config, stage_environment
@@ -130,6 +130,32 @@ def test_every_function_runs_as_its_own_role_with_only_its_statements(template: 
     assert len(roles) == len(functions(template))
     tick = roles["TickRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     assert "kms:Decrypt" not in json.dumps(tick) and "ChannelsTable" not in json.dumps(tick)
+    assert "dynamodb:" not in json.dumps(tick)  # it only fans out: the tick workers read the shards
+
+
+def test_the_tick_fans_out_to_workers_that_end_well_inside_their_timeout(stage: str, template: dict[str, Any]) -> None:
+    """One unit per due shard: each pages for at most TICK_UNIT_BUDGET_S, then hands the rest on, so a slow
+    shard never reaches the function's timeout; as many workers as shards run at once in prod."""
+    worker = functions(template)["TickWorker"]
+    assert worker["Timeout"] >= TICK_UNIT_BUDGET_S * 2
+    event = worker["Events"]["TickWorkerSqsEventSource"]["Properties"]
+    assert event["BatchSize"] == 1 and event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    shards = int(stage_environment(read_config(), stage).get("HERALD_DUE_SHARDS", "8"))
+    if stage == "prod":
+        assert shards >= 64 and worker["ReservedConcurrentExecutions"] >= shards
+
+
+def test_prod_publish_workers_scale_for_a_burst(stage: str, template: dict[str, Any]) -> None:
+    """100,000 deliveries due in a minute need ~1,700 a second: 10 records a batch, handled at once, take about a
+    second, so the workers need a couple of hundred concurrent instances (behind the rate budgets, which defer a
+    delivery whose network or account is full); AWS's default account limit is 1,000."""
+    worker = functions(template)["PublishWorker"]
+    if stage == "prod":
+        reserved = worker["ReservedConcurrentExecutions"]
+        assert reserved >= 200
+        assert worker["Events"]["PublishWorkerSqsEventSource"]["Properties"]["ScalingConfig"] == {
+            "MaximumConcurrency": reserved}
+        assert reserved + functions(template)["TickWorker"]["ReservedConcurrentExecutions"] <= 1000 - 100
 
 
 def test_every_async_path_ends_on_a_dead_letter_queue(template: dict[str, Any]) -> None:
@@ -182,6 +208,25 @@ def test_queue_consumers_report_partial_batch_failures_from_the_apps_queue(stage
         assert queue["VisibilityTimeout"] >= properties["Timeout"]
         if properties.get("ReservedConcurrentExecutions"):
             assert 2 <= event["ScalingConfig"]["MaximumConcurrency"] <= properties["ReservedConcurrentExecutions"]
+
+
+def test_the_counter_consumer_reads_the_posts_tables_own_stream_and_only_that(template: dict[str, Any]) -> None:
+    [function] = [f for f in app_functions(app) if f.kind == "stream"]
+    properties = functions(template)[function.logical_id]
+    event = properties["Events"][function.event_id]
+    assert event["Type"] == "DynamoDB"
+    stream = {"Fn::GetAtt": ["PostsTable", "StreamArn"]}
+    assert event["Properties"]["Stream"] == stream
+    assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert event["Properties"]["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["FailedJobsQueue", "Arn"]}
+    posts = template["Resources"]["PostsTable"]["Properties"]
+    assert posts["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    role = template["Resources"][function.logical_id + "Role"]["Properties"]["Policies"][0]["PolicyDocument"]
+    [reads] = [s for s in role["Statement"] if s["Sid"] == "ReadStream"]
+    assert reads["Resource"] == [stream] and "dynamodb:GetRecords" in reads["Action"]
+    assert not any("dynamodb:PutItem" in s["Action"] and any("PostsTable" in json.dumps(r) for r in s["Resource"])
+                   for s in role["Statement"])  # it reads the posts table, never writes it
 
 
 def test_the_publish_worker_ends_before_its_claim_runs_out(template: dict[str, Any]) -> None:
@@ -286,6 +331,9 @@ def test_a_function_missing_from_the_access_map_stops_the_build() -> None:
 
 
 def app_functions_for(stage: str) -> list[Function]:
-    """The app's functions as packaging `stage` sees them: consumers read that stage's queues."""
+    """The app's functions as packaging `stage` sees them: consumers read that stage's queues and streams."""
     logical = {get_settings().queue(q): q for q in QUEUES}
-    return [replace(f, queue=resource_name(stage, logical[f.queue])) if f.queue else f for f in app_functions(app)]
+    tables = {get_settings().table(t): t for t in TABLES}
+    return [replace(f, queue=resource_name(stage, logical[f.queue])) if f.queue
+            else replace(f, stream_table=resource_name(stage, tables[f.stream_table])) if f.stream_table
+            else f for f in app_functions(app)]

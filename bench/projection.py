@@ -1,0 +1,104 @@
+"""From measured per-delivery work to AWS: the cost of 1,000,000 deliveries at list prices and the drain
+time of 100,000 due in one minute under the configured concurrency and AWS's default limits. The formulas
+are written out in bench/README.md ("Cost and drain on AWS"); every input is a figure of the same JSON line
+or a constant below, with its source."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# List prices, us-east-1 (aws.amazon.com/lambda/pricing, /dynamodb/pricing/on-demand, /sqs/pricing).
+LAMBDA_GB_S_USD = 0.0000166667  # x86, first 6 billion GB-s a month
+LAMBDA_REQUEST_USD = 0.20 / 1e6
+DDB_WRU_USD = 0.625 / 1e6  # on-demand write request unit (1 KB; 2 in a transaction)
+DDB_RRU_USD = 0.125 / 1e6  # on-demand read request unit (4 KB strongly consistent)
+SQS_REQUEST_USD = 0.40 / 1e6  # standard queue, per 64 KB request
+
+# Lambda gives a function one vCPU at 1,769 MB, in proportion below (Lambda developer guide, memory).
+MB_PER_VCPU = 1769
+# One DynamoDB or SQS request from Lambda in the same region: a few ms (an assumption, not measured here).
+AWS_RTT_MS = 6.0
+# A social network's API answering a post; the bench's sandbox takes 50 ms, real networks 100-1000 ms.
+NETWORK_MS = 300.0
+WORKER_BATCH = 10  # records a worker invocation handles at once (publishing_jobs.py)
+STREAM_BATCH = 100  # records a count_outcomes invocation gets (metric_jobs.py)
+# AWS's documented defaults: account concurrency; an on-demand table's default maximum throughput (the
+# table-level quota); a new on-demand table's warm throughput; one partition's write limit.
+ACCOUNT_CONCURRENCY = 1000
+TABLE_MAX_WRU_S = 40_000
+NEW_TABLE_WRU_S = 4_000
+PARTITION_WRU_S = 1_000
+TICK_LEAD_S = 60  # the tick queues a delivery 60-120 s before it is due: work within the lead costs no lateness
+DRAIN_DELIVERIES = 100_000
+
+
+def deployed(stage: str = "prod") -> dict[str, Any]:
+    """Memory, timeout and reserved concurrency of each function in `stage`, from .chalice/config.json."""
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    functions = config["stages"][stage].get("lambda_functions", {})
+    environment = {**config.get("environment_variables", {}),
+                   **config["stages"][stage].get("environment_variables", {})}
+
+    def of(name: str) -> dict[str, Any]:
+        own = functions.get(name, {})
+        return {"memory_mb": own.get("lambda_memory_size", config.get("lambda_memory_size", 128)),
+                "concurrency": own.get("reserved_concurrency")}
+
+    return {"worker": of("publish_worker"), "tick": of("tick"), "counter": of("count_outcomes"),
+            "due_shards": int(environment.get("HERALD_DUE_SHARDS", "8")),
+            "tick_threads": int(environment.get("HERALD_TICK_THREADS", "8")),
+            # Tick invocations sharing one minute's work (1: one tick reads every shard).
+            "tick_workers": int(environment.get("HERALD_TICK_WORKERS", "1"))}
+
+
+def _vcpu(memory_mb: int) -> float:
+    return min(1.0, memory_mb / MB_PER_VCPU)
+
+
+def durations_ms(figures: dict[str, Any], config: dict[str, Any]) -> dict[str, float]:
+    """Billed Lambda milliseconds per delivery, per function."""
+    worker_cpu = figures["worker_cpu_ms_per_delivery"] / _vcpu(config["worker"]["memory_mb"])
+    requests = figures["engine_ddb_reads_per_delivery"] + figures["burst_ddb_writes_per_delivery"] + \
+        figures["engine_sqs_requests_per_delivery"]
+    # A batch's records run at once: the invocation lasts as long as its CPU, or one record's waits, if longer.
+    invocation = max(WORKER_BATCH * worker_cpu, worker_cpu + requests * AWS_RTT_MS + NETWORK_MS)
+    tick = figures["tick_cpu_ms_per_delivery"] / _vcpu(config["tick"]["memory_mb"]) + \
+        AWS_RTT_MS * 1.1 / config["tick_threads"]  # one update each, a send per 10, on its threads
+    counter = figures["counter_cpu_ms_per_delivery"] / _vcpu(config["counter"]["memory_mb"]) + 2 * AWS_RTT_MS
+    return {"worker_invocation": invocation, "worker": invocation / WORKER_BATCH, "tick": tick, "counter": counter}
+
+
+def cost_per_million_usd(figures: dict[str, Any], config: dict[str, Any]) -> float:
+    ms = durations_ms(figures, config)
+    gb_s = sum(ms[name] / 1000 * config[name]["memory_mb"] / 1024 for name in ("worker", "tick", "counter"))
+    invocations = 1 / WORKER_BATCH + 1 / STREAM_BATCH
+    wru = figures["burst_ddb_wcu_per_delivery"]
+    rru = figures["engine_ddb_reads_per_delivery"]
+    sqs = figures["engine_sqs_requests_per_delivery"]
+    per_delivery = (gb_s * LAMBDA_GB_S_USD + invocations * LAMBDA_REQUEST_USD + wru * DDB_WRU_USD
+                    + rru * DDB_RRU_USD + sqs * SQS_REQUEST_USD)
+    return round(per_delivery * 1_000_000, 2)
+
+
+def drain_100k(figures: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    """Seconds each limit alone needs for 100,000 deliveries due at once; the drain is the largest."""
+    ms = durations_ms(figures, config)
+    concurrency = min(config["worker"]["concurrency"] or ACCOUNT_CONCURRENCY, ACCOUNT_CONCURRENCY)
+    n = DRAIN_DELIVERIES
+    wru = figures["burst_ddb_wcu_per_delivery"]
+    limits = {
+        "worker concurrency": n / (concurrency * WORKER_BATCH / (ms["worker_invocation"] / 1000)),
+        "table throughput (40,000 WRU/s)": n * wru / TABLE_MAX_WRU_S,
+        # the `due` index entry of each delivery is written when queued and when it ends, on its shard
+        "due index partitions": n * 2 / (config["due_shards"] * PARTITION_WRU_S),
+        "tick (beyond its 60 s lead)": max(0.0, n * ms["tick"] / 1000 / config["tick_workers"] - TICK_LEAD_S),
+    }
+    binding = max(limits, key=lambda name: limits[name])
+    new_table = max(limits[binding], n * wru / NEW_TABLE_WRU_S)
+    return {"projected_drain_100k_s": round(limits[binding], 1), "projected_drain_binds": binding,
+            "projected_drain_limits_s": {name: round(value, 1) for name, value in limits.items()},
+            "projected_drain_100k_s_new_table": round(new_table, 1),
+            "projected_worker_concurrency": concurrency}
