@@ -68,7 +68,9 @@ FUNCTIONS: dict[str, Access] = {
                 # outbound webhook endpoints (their sealed secrets) and replays of their deliveries
                 "webhook_endpoints": "read_write", "webhook_deliveries": "read_write",
                 # every write a caller makes is appended to the audit log, which no function may change
-                "audit_log": "append"},
+                "audit_log": "append",
+                # short links (made when a post is saved, read and counted by GET /l/{code}), conversions, goals
+                "links": "read_write", "goals": "read_write"},
         sends_to=("publish", "inbox_events", "webhook_deliveries"), secrets_key=True, media_bucket="read_write"),
     # Queues due deliveries and recovers expired claims: the posts table and the publish queue only.
     "tick": Access(tables={"posts": "read_write"}, sends_to=("publish",), reads_depth_of=("publish",)),

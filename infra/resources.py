@@ -120,6 +120,18 @@ TABLE_LAYOUTS: dict[str, dict[str, Any]] = {
         "indexes": [_gsi("pending", "pending_shard", "next_attempt_at", include=("attempts",))],
         "ttl": "expires_at_epoch",
     },
+    # Short links by `l#<code>` (GET /l/{code} reads one by key), each day's unique-visitor markers
+    # (`v#<salted hash>`, gone with TTL after their day) and conversions by `c#<workspace>#<id>` (idempotency).
+    "links": {
+        "keys": ("link_key", None),
+        "indexes": [],
+        "ttl": "expires_at_epoch",
+    },
+    # Each workspace's goals (chalicelib/goals/).
+    "goals": {
+        "keys": ("workspace_id", "goal_id"),
+        "indexes": [],
+    },
 }
 
 

@@ -17,7 +17,9 @@ TABLES = ("workspaces", "api_keys", "channels", "posts", "media", "sandbox_posts
           # Outbound webhooks (chalicelib/outbound_webhooks/): endpoints, and each message's delivery to each.
           "webhook_endpoints", "webhook_deliveries",
           # Every write made through the API, append-only (chalicelib/audit/).
-          "audit_log")
+          "audit_log",
+          # Short links, their visitors' daily markers and conversions (chalicelib/links/); goals (chalicelib/goals/).
+          "links", "goals")
 QUEUES = ("publish", "inbox_events", "webhook_deliveries")
 # HTTP connections each AWS client keeps: the publish worker handles a batch's 10 records at once and
 # the tick reads its shards in parallel; botocore's default of 10 would open and drop connections.
@@ -120,6 +122,10 @@ class Settings:
     google_business_api_url: str = "https://mybusiness.googleapis.com/v4"
     google_account_management_url: str = "https://mybusinessaccountmanagement.googleapis.com/v1"
     google_business_information_url: str = "https://mybusinessbusinessinformation.googleapis.com/v1"
+    # Short links (chalicelib/links/): where `/l/{code}` is served (the API's own host unless a short domain
+    # points at it), and the secret click ids are signed with and each day's visitor salt is derived from.
+    links_base_url: str = ""
+    links_secret: str = field(default="", repr=False)
 
     def table(self, logical: str) -> str:
         return self.tables[logical]
@@ -177,6 +183,8 @@ def load_settings() -> Settings:
         x_client_id=os.environ.get("HERALD_X_CLIENT_ID", ""),
         x_client_secret=os.environ.get("HERALD_X_CLIENT_SECRET", ""),
         x_authorize_url=os.environ.get("HERALD_X_AUTHORIZE_URL", "https://x.com/i/oauth2/authorize").rstrip("/"),
+        links_base_url=os.environ.get("HERALD_LINKS_BASE_URL", "").rstrip("/"),
+        links_secret=os.environ.get("HERALD_LINKS_SECRET", ""),
         **_network_api_urls(),
     )
 

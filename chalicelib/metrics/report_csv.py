@@ -10,7 +10,7 @@ from chalicelib.metrics.figures import FIGURES
 
 # Spreadsheet programs read the file as UTF-8 (channel names, post text) only with the byte-order mark.
 BOM = "\ufeff"
-UNITS = {"count": "", "percent": "%", "seconds": "s"}
+UNITS = {"count": "", "percent": "%", "seconds": "s", "amount": ""}
 
 
 def _cell(value: Any) -> Any:
