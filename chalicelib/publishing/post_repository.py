@@ -115,6 +115,8 @@ class DeliveryRow:
     warnings: list[str] = field(default_factory=list)
     # Why it may not go out (the channel is not healthy), while it is unsent; None when all is well.
     at_risk: str | None = None
+    # The channel's short link of each link in its text ({url: short url}; chalicelib/links/).
+    short_links: dict[str, str] = field(default_factory=dict)
 
     @property
     def delivery_id(self) -> str:
@@ -172,6 +174,7 @@ def delivery_record(row: DeliveryRow, publish_key: str, shards: int) -> Delivery
         due_shard=due_shard(row.post_id, row.channel_id, shards) if due else None,
         due_key=f"{key_time(due)}#{row.post_id}#{row.channel_id}" if due else None,
         at_risk=row.at_risk, risk_workspace=_risk_workspace(row),
+        short_links=json.dumps(row.short_links) if row.short_links else None,
     )
 
 
@@ -200,7 +203,7 @@ def delivery_row(r: DeliveryRecord) -> DeliveryRow:
         due_at=_parse(r.due_at), lease_until=_parse(r.lease_until), claim_token=r.claim_token,
         progress=json.loads(r.progress) if r.progress else {}, first_attempt_at=_parse(r.first_attempt_at),
         look_first=bool(r.look_first), warnings=[str(w) for w in (r.warnings or [])],
-        at_risk=r.at_risk,
+        at_risk=r.at_risk, short_links=json.loads(r.short_links) if r.short_links else {},
     )
 
 

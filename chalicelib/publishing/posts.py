@@ -31,6 +31,14 @@ class Dispatcher(Protocol):
     def queue_due_soon(self, deliveries: list[DeliveryRow]) -> list[DeliveryRow]: ...
 
 
+class LinkShortener(Protocol):
+    def short_links(self, post: PostRow, channels: dict[str, ChannelRow],
+                    previous: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        """{channel id: {url: short url}} for the post's text on each channel; `previous` is what the
+        deliveries had before an edit (a link shortened before keeps its code)."""
+        ...
+
+
 class MediaLookup(Protocol):
     def describe(self, workspace_id: str, media_id: str) -> dict[str, Any] | None: ...
 
@@ -56,7 +64,8 @@ class PostService:
     def __init__(self, posts: PostRepository, channels: ChannelRepository, clock: Clock,
                  engine: Dispatcher | None = None, media: MediaLookup | None = None,
                  workspace_timezone: Callable[[str], str] | None = None,
-                 adapters: Callable[[str], Any] | None = None) -> None:
+                 adapters: Callable[[str], Any] | None = None,
+                 links: LinkShortener | None = None) -> None:
         self.posts = posts
         self.channels = channels
         self.clock = clock
@@ -66,6 +75,8 @@ class PostService:
         self.workspace_timezone = workspace_timezone or (lambda _workspace_id: "UTC")
         # The network adapters, asked for their own rules (content_problems) when a post is saved.
         self.adapters = adapters
+        # Shortens the links of each channel's text when the workspace says so (chalicelib/links/).
+        self.links = links
 
     # -- reads -------------------------------------------------------------------
 
@@ -125,7 +136,8 @@ class PostService:
                        now, now, draft.publish_at, draft.variants, self._media(workspace_id, draft.media),
                        thread=self._thread(workspace_id, draft.thread), first_comment=draft.first_comment or None,
                        timezone=self.workspace_timezone(workspace_id))
-        deliveries = [self._new_delivery(post, channels[cid]) for cid in post.channel_ids]
+        short = self._short_links(post, channels, {})
+        deliveries = [self._new_delivery(post, channels[cid], short.get(cid)) for cid in post.channel_ids]
         self.posts.create(post, deliveries)
         return post, self._queue_due_soon(deliveries)
 
@@ -198,7 +210,8 @@ class PostService:
         post.timezone = self.workspace_timezone(post.workspace_id)
         post.version += 1
         post.updated_at = now
-        deliveries = [self._new_delivery(post, channels[cid]) for cid in post.channel_ids]
+        short = self._short_links(post, channels, {d.channel_id: d.short_links for d in old})
+        deliveries = [self._new_delivery(post, channels[cid], short.get(cid)) for cid in post.channel_ids]
         self.posts.replace(post, deliveries, expected_version=expected_version,
                            expected_statuses=(expected_status,), old_deliveries=old)
         return post, self._queue_due_soon(deliveries)
@@ -234,11 +247,19 @@ class PostService:
             raise ValidationFailed.field("publish_at", "required to schedule a post")
         return status
 
-    def _new_delivery(self, post: PostRow, channel: ChannelRow) -> DeliveryRow:
+    def _short_links(self, post: PostRow, channels: dict[str, ChannelRow],
+                     previous: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        if self.links is None:
+            return {}
+        return self.links.short_links(post, {cid: channels[cid] for cid in post.channel_ids}, previous)
+
+    def _new_delivery(self, post: PostRow, channel: ChannelRow,
+                      short_links: dict[str, str] | None = None) -> DeliveryRow:
         due = post.publish_at if post.status == "scheduled" else None
         return DeliveryRow(post.workspace_id, post.post_id, channel.channel_id, channel.network, "scheduled",
                            post_version=post.version, due_at=due,
-                           at_risk=risk_for(channel, due) if due is not None else None)
+                           at_risk=risk_for(channel, due) if due is not None else None,
+                           short_links=dict(short_links or {}))
 
     def _media(self, workspace_id: str, media: builtins.list[dict[str, Any]]) -> builtins.list[dict[str, Any]]:
         out = []
