@@ -42,6 +42,8 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.inbox.saved_replies import SavedReplyService
     from chalicelib.inbox.webhook_event_repository import WebhookEventRepository
     from chalicelib.inbox.webhooks import WebhookService
+    from chalicelib.links.link_repository import LinkRepository
+    from chalicelib.links.links import LinkService
     from chalicelib.metrics.counters import CounterService
     from chalicelib.metrics.metric_repository import MetricsRepository, WorkspaceRegistry
     from chalicelib.metrics.reports import ReportService
@@ -284,7 +286,7 @@ class Container:
         return PostService(self.post_repository, self.channel_repository, self.clock,
                            engine=self.engine, media=self.media,
                            workspace_timezone=lambda ws: self.access.get_workspace(ws).timezone,
-                           adapters=self.adapter)
+                           adapters=self.adapter, links=self.links)
 
     @cached_property
     def media_repository(self) -> MediaRepository:
@@ -519,6 +521,34 @@ class Container:
         # A webhook is a POST: a redirect is an answer (a failure), never followed.
         return WebhookSender(self.webhook_endpoint_repository, self.secret_box, replace(self.outbound, max_redirects=0),
                              self.webhook_delivery_queue, self.clock)
+
+    # -- links and goals -------------------------------------------------------------
+
+    @cached_property
+    def link_repository(self) -> LinkRepository:
+        from chalicelib.links.link_repository import LinkRepository
+
+        return LinkRepository()
+
+    @cached_property
+    def links(self) -> LinkService:
+        """Short links, their clicks and conversions (chalicelib/links/)."""
+        from chalicelib.links.links import LinkService
+
+        def workspace_links(workspace_id: str) -> dict[str, Any] | None:
+            row = self.workspace_repository.get(workspace_id)
+            return row.links if row else None
+
+        return LinkService(self.link_repository, self.metrics_repository, workspace_links,
+                           self.counters.timezones, self.clock, self._links_secret(),
+                           self.settings.links_base_url or self.settings.public_base_url)
+
+    def _links_secret(self) -> bytes:
+        if self.settings.links_secret:
+            return self.settings.links_secret.encode()
+        if self.settings.stage in ("prod", "production"):
+            raise RuntimeError("HERALD_LINKS_SECRET must be set: click ids and visitor hashes are keyed by it")
+        return f"herald-{self.settings.stage}-links-not-secret".encode()
 
 
 _current: list[Container] = []

@@ -18,6 +18,7 @@ from chalicelib.accounts.api_key_repository import ApiKeyRepository, ApiKeyRow
 from chalicelib.accounts.workspace_repository import WorkspaceRepository, WorkspaceRow
 from chalicelib.core.clock import Clock, local_day, to_rfc3339
 from chalicelib.core.crypto import SecretBox
+from chalicelib.links.settings import LinkSettingsPatch, merged
 from chalicelib.core.errors import NotFound, Unauthorized, ValidationFailed
 from chalicelib.core.ids import new_id
 from chalicelib.core.principal import ROLE_RANK, Principal
@@ -70,9 +71,11 @@ class AccessService:
         return row
 
     def update_workspace(self, workspace_id: str, *, name: str | None, timezone: str | None,
-                         audit_retention_days: int | None = None) -> WorkspaceRow:
+                         audit_retention_days: int | None = None,
+                         links: LinkSettingsPatch | None = None) -> WorkspaceRow:
+        stored = merged(self.get_workspace(workspace_id).links, links) if links is not None else None
         self.workspaces.update(workspace_id, name=name, timezone=timezone,
-                               audit_retention_days=audit_retention_days)
+                               audit_retention_days=audit_retention_days, links=stored)
         if timezone is not None and self.registry is not None:
             self.registry.set_timezone(workspace_id, timezone)
         return self.get_workspace(workspace_id)

@@ -23,6 +23,7 @@ class WorkspaceRecord(Model):
     feed_token_id = UnicodeAttribute(null=True)
     feed_token_sealed = BinaryAttribute(null=True, legacy_encoding=False)
     audit_retention_days = NumberAttribute(null=True)
+    links = UnicodeAttribute(null=True)  # JSON: the short-link settings (chalicelib/links/settings.py)
     by_feed_token = FeedTokenIndex()
 
 
