@@ -5,6 +5,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -68,10 +69,10 @@ class LinkRepository:
                 self._cache.popitem(last=False)
         return row
 
-    def first_visit(self, visitor: str, expires_at_epoch: int) -> bool:
+    def first_visit(self, visitor: str, expires_at: datetime) -> bool:
         """One conditional put: True the first time this visitor is seen (on this link and day)."""
         try:
-            VisitorRecord(f"v#{visitor}", expires_at_epoch=expires_at_epoch).save(
+            VisitorRecord(f"v#{visitor}", expires_at_epoch=expires_at).save(
                 condition=VisitorRecord.link_key.does_not_exist())
         except PutError as error:
             if _conditional_failed(error):

@@ -46,8 +46,12 @@ def peek_link(call: Call[Container], code: str) -> Response:
        summary="A conversion seen by a page that cannot call the API: ?value=&currency=&cid=<hcid>")
 def conversion_pixel(call: Call[Container], code: str) -> Response:
     said = call.deps.links.pixel(code, query=call.query_params, user_agent=call.headers.get("user-agent", ""))
-    return Response(body=PIXEL, status_code=200, headers={
-        "Content-Type": "image/gif", "Cache-Control": NO_STORE, "X-Herald-Conversion": said[:200]})
+    headers = {"Cache-Control": NO_STORE, "X-Herald-Conversion": said[:200]}
+    accept = call.headers.get("accept", "")
+    if "image/" not in accept and "*/*" not in accept:
+        # API Gateway answers a binary body only to a request that accepts it; an <img> always does.
+        return Response(body="", status_code=204, headers=headers)
+    return Response(body=PIXEL, status_code=200, headers={**headers, "Content-Type": "image/gif"})
 
 
 @route(bp, "/conversions", "POST", summary="Report a conversion (server to server), by click id or link code",

@@ -124,7 +124,7 @@ class LinkService:
         day = local_day(now, timezone)
         day_end = datetime.combine(day + timedelta(days=1), time(), ZoneInfo(timezone))
         first = self.links.first_visit(visitor_hash(self.secret, day, link.code, ip, user_agent),
-                                       int(day_end.timestamp()) + 3600)
+                                       day_end + timedelta(hours=1))
         self.metrics.add_traffic(link.workspace_id, link.channel_id, day, link.code, link.post_id,
                                  {"clicks": 1, "unique_visitors": 1 if first else 0})
 
