@@ -4,6 +4,7 @@ from chalicelib.accounts import channel_routes, connect_routes, health_jobs, hea
 from chalicelib.audit import audit_routes
 from chalicelib.core import http_routes, meta_routes
 from chalicelib.inbox import inbox_jobs, inbox_routes, webhook_routes
+from chalicelib.goals import goal_routes
 from chalicelib.links import link_routes
 from chalicelib.metrics import metric_jobs, metric_routes
 from chalicelib.outbound_webhooks import endpoint_jobs, endpoint_routes
@@ -29,5 +30,6 @@ app.register_blueprint(endpoint_routes.bp)
 app.register_blueprint(endpoint_jobs.bp)
 app.register_blueprint(audit_routes.bp)
 app.register_blueprint(link_routes.bp)
+app.register_blueprint(goal_routes.bp)
 # Last: it answers preflight for every route registered before it.
 app.register_blueprint(http_routes.bp)

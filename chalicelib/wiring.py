@@ -42,6 +42,8 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.inbox.saved_replies import SavedReplyService
     from chalicelib.inbox.webhook_event_repository import WebhookEventRepository
     from chalicelib.inbox.webhooks import WebhookService
+    from chalicelib.goals.goal_repository import GoalRepository
+    from chalicelib.goals.goals import GoalService
     from chalicelib.links.link_repository import LinkRepository
     from chalicelib.links.links import LinkService
     from chalicelib.metrics.counters import CounterService
@@ -372,7 +374,8 @@ class Container:
         from chalicelib.metrics.reports import ReportService
 
         return ReportService(self.metrics_repository, self.metrics_registry, self.channel_repository,
-                             self.access.get_workspace, self.clock)
+                             self.access.get_workspace, self.clock,
+                             sections={"goals": lambda ws, first, last: self.goals.report_section(ws, first, last)})
 
     # -- inbox -------------------------------------------------------------------
 
@@ -542,6 +545,21 @@ class Container:
         return LinkService(self.link_repository, self.metrics_repository, workspace_links,
                            self.counters.timezones, self.clock, self._links_secret(),
                            self.settings.links_base_url or self.settings.public_base_url)
+
+    @cached_property
+    def goal_repository(self) -> GoalRepository:
+        from chalicelib.goals.goal_repository import GoalRepository
+
+        return GoalRepository()
+
+    @cached_property
+    def goals(self) -> GoalService:
+        """Goals and their progress, from the reports' own figures (chalicelib/goals/)."""
+        from chalicelib.goals.goals import GoalService
+
+        return GoalService(self.goal_repository, self.reports.figures_for,
+                           lambda ws, cid: self.channel_repository.get(ws, cid) is not None,
+                           self.counters.timezones, self.clock)
 
     def _links_secret(self) -> bytes:
         if self.settings.links_secret:
