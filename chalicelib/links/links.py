@@ -178,8 +178,8 @@ class LinkService:
         occurred_at = given.occurred_at or now
         if occurred_at > now + FUTURE_TOLERANCE:
             raise ValidationFailed.field("occurred_at", "is in the future")
-        anchor = clicked_at or parse_rfc3339(link.starts_at)
-        attributed = anchor <= occurred_at <= anchor + timedelta(days=settings.attribution_window_days)
+        opens, closes = _window(link, clicked_at, timedelta(days=settings.attribution_window_days))
+        attributed = opens <= occurred_at <= closes
         day = local_day(occurred_at, self.timezones(link.workspace_id))
         conversion_id = given.conversion_id or new_id("cnv", now)
         record = ConversionRecord(
@@ -202,6 +202,15 @@ class LinkService:
             return conversion_view(record), True
         stored = self.links.conversion(link.workspace_id, conversion_id)
         return conversion_view(stored or record), False
+
+
+def _window(link: LinkRow, clicked_at: datetime | None, length: timedelta) -> tuple[datetime, datetime]:
+    """After a click, the window; with the link's code alone (no click known), from when the link was made
+    until the window after the post's publication."""
+    if clicked_at is not None:
+        return clicked_at, clicked_at + length
+    made = parse_rfc3339(link.created_at)
+    return made, max(made, parse_rfc3339(link.starts_at)) + length
 
 
 def conversion_view(record: ConversionRecord) -> dict[str, Any]:

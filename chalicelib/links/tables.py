@@ -22,7 +22,8 @@ class LinkRecord(Model):
     network = UnicodeAttribute()
     target = UnicodeAttribute()
     campaign = UnicodeAttribute()
-    # From when a conversion reported with the link's code alone (no click id) counts for its post.
+    # When the post is due: a conversion reported with the code alone (no click id) counts for the post from
+    # the link's creation until the attribution window after this.
     starts_at = UnicodeAttribute()
     created_at = UnicodeAttribute()
 
