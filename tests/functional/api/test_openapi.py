@@ -16,7 +16,9 @@ PUBLIC = {("/health", "GET"), ("/openapi.json", "GET"), ("/calendar-feed/{token}
           ("/webhooks/linkedin", "GET"), ("/webhooks/linkedin", "POST"), ("/webhooks/tiktok", "POST"),
           ("/webhooks/meta/deauthorize", "POST"),  # Meta signs it (signed_request)
           # The person's browser back from the network: its single-use `state` proves who began the connection.
-          ("/oauth/callback/{network}", "GET")}
+          ("/oauth/callback/{network}", "GET"),
+          # Short links and their conversion pixel: anyone who sees a post follows them.
+          ("/l/{code}", "GET"), ("/l/{code}", "HEAD"), ("/l/{code}/pixel.gif", "GET")}
 
 
 @pytest.fixture

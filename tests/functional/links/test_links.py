@@ -214,3 +214,15 @@ def test_a_pixel_records_a_conversion_once_per_click(api, anonymous, clock):
     assert out.headers["X-Herald-Conversion"] == "recorded"
     assert today(api, clock)["conversions_unattributed"] == 1
     assert today(api, clock, channel)["conversions"] == 0
+
+
+def test_the_link_settings_are_checked_and_merged(api, client, workspace):
+    shorten_everywhere(api, currency="USD")
+    for bad in ({"currency": "usd"}, {"attribution_window_days": 0}, {"attribution_window_days": 91},
+                {"shorten": "yes please"}, {"unknown": 1}):
+        answer = api.patch("/workspace", {"links": bad})
+        assert answer.status_code == 422, (bad, answer.body)
+    kept = api.patch("/workspace", {"links": {"channels": {"ch_a": False}}}).json["links"]
+    assert (kept["shorten"], kept["currency"], kept["channels"]) == (True, "USD", {"ch_a": False})
+    editor = Api(client, workspace.headers("editor"))
+    assert editor.patch("/workspace", {"links": {"shorten": False}}).status_code == 403
