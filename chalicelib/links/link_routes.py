@@ -23,23 +23,18 @@ def _source_ip() -> str:
     return str((context.get("identity") or {}).get("sourceIp") or "")
 
 
-def _redirect(call: Call[Container], code: str, counting: bool) -> Response:
-    found = call.deps.links.follow(code, ip=_source_ip(), user_agent=call.headers.get("user-agent", ""),
-                                   counting=counting)
+def _redirect(call: Call[Container], code: str) -> Response:
+    found = call.deps.links.follow(code, ip=_source_ip(), user_agent=call.headers.get("user-agent", ""))
     return Response(body="", status_code=302, headers={
         "Location": found.location, "Cache-Control": NO_STORE, "Referrer-Policy": "no-referrer-when-downgrade"})
 
 
-@route(bp, "/l/{code}", "GET", summary="Follow a short link (302 to its target with UTM parameters and hcid)",
+@route(bp, "/l/{code}", "GET", summary="Follow a short link: 302 to its target with UTM parameters and hcid",
        tag=TAG, role=None, status=302, errors=(404,))
 def follow_link(call: Call[Container], code: str) -> Response:
-    return _redirect(call, code, counting=True)
-
-
-@route(bp, "/l/{code}", "HEAD", summary="Where a short link leads, without counting a click", tag=TAG,
-       role=None, status=302, errors=(404,))
-def peek_link(call: Call[Container], code: str) -> Response:
-    return _redirect(call, code, counting=False)
+    """A HEAD (link checkers, some preview bots) is not a method of this path: it is answered 405 and never
+    counted."""
+    return _redirect(call, code)
 
 
 @route(bp, "/l/{code}/pixel.gif", "GET", tag=TAG, role=None, content_type="image/gif",

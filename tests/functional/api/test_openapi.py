@@ -18,7 +18,7 @@ PUBLIC = {("/health", "GET"), ("/openapi.json", "GET"), ("/calendar-feed/{token}
           # The person's browser back from the network: its single-use `state` proves who began the connection.
           ("/oauth/callback/{network}", "GET"),
           # Short links and their conversion pixel: anyone who sees a post follows them.
-          ("/l/{code}", "GET"), ("/l/{code}", "HEAD"), ("/l/{code}/pixel.gif", "GET")}
+          ("/l/{code}", "GET"), ("/l/{code}/pixel.gif", "GET")}
 
 
 @pytest.fixture

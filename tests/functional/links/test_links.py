@@ -118,7 +118,7 @@ def test_a_click_redirects_with_utm_and_counts_people_not_bots(api, anonymous, c
 
     for agent in AGENTS["bots"].values():
         assert click(anonymous, code, agent).status_code == 302
-    assert click(anonymous, code, method="HEAD").status_code == 302
+    assert click(anonymous, code, method="HEAD").status_code == 405
     assert click(anonymous, code).status_code == 302  # the same visitor again
     assert click(anonymous, code, AGENTS["browsers"]["chrome"]).status_code == 302  # another one
 
