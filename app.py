@@ -3,8 +3,8 @@ from chalice import Chalice
 from chalicelib.accounts import channel_routes, connect_routes, health_jobs, health_routes, workspace_routes
 from chalicelib.audit import audit_routes
 from chalicelib.core import http_routes, meta_routes
-from chalicelib.inbox import inbox_jobs, inbox_routes, webhook_routes
 from chalicelib.goals import goal_routes
+from chalicelib.inbox import inbox_jobs, inbox_routes, webhook_routes
 from chalicelib.links import link_routes
 from chalicelib.metrics import metric_jobs, metric_routes
 from chalicelib.outbound_webhooks import endpoint_jobs, endpoint_routes

@@ -30,6 +30,8 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.audit.audit_repository import AuditRepository
     from chalicelib.core.crypto import SecretBox
     from chalicelib.core.outbound import OutboundPolicy
+    from chalicelib.goals.goal_repository import GoalRepository
+    from chalicelib.goals.goals import GoalService
     from chalicelib.inbox.config_repository import InboxConfigRepository
     from chalicelib.inbox.conversation_repository import InboxRepository
     from chalicelib.inbox.conversations import InboxService
@@ -42,8 +44,6 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.inbox.saved_replies import SavedReplyService
     from chalicelib.inbox.webhook_event_repository import WebhookEventRepository
     from chalicelib.inbox.webhooks import WebhookService
-    from chalicelib.goals.goal_repository import GoalRepository
-    from chalicelib.goals.goals import GoalService
     from chalicelib.links.link_repository import LinkRepository
     from chalicelib.links.links import LinkService
     from chalicelib.metrics.counters import CounterService

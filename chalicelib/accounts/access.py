@@ -18,10 +18,10 @@ from chalicelib.accounts.api_key_repository import ApiKeyRepository, ApiKeyRow
 from chalicelib.accounts.workspace_repository import WorkspaceRepository, WorkspaceRow
 from chalicelib.core.clock import Clock, local_day, to_rfc3339
 from chalicelib.core.crypto import SecretBox
-from chalicelib.links.settings import LinkSettingsPatch, merged
 from chalicelib.core.errors import NotFound, Unauthorized, ValidationFailed
 from chalicelib.core.ids import new_id
 from chalicelib.core.principal import ROLE_RANK, Principal
+from chalicelib.links.settings import LinkSettingsPatch, merged
 
 KEY_PATTERN = re.compile(r"^hrld_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
 FEED_PATTERN = re.compile(r"^([0-9a-f]{16})-([A-Za-z0-9_-]{43})(?:\.ics)?$")

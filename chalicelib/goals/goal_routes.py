@@ -16,7 +16,7 @@ TAG = "goals"
 @route(bp, "/goals", "GET", summary="The workspace's goals, each with its progress and pace", tag=TAG,
        response=GoalList)
 def list_goals(call: Call[Container]) -> dict[str, Any]:
-    return {"items": call.deps.goals.list(call.workspace_id), "next_cursor": None}
+    return {"items": call.deps.goals.list_all(call.workspace_id), "next_cursor": None}
 
 
 @route(bp, "/goals", "POST", summary="Set a goal on a report figure for a month, a quarter or custom days",

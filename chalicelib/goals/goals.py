@@ -80,7 +80,7 @@ class GoalService:
         self.timezones = timezones
         self.clock = clock
 
-    def list(self, workspace_id: str) -> list[dict[str, Any]]:
+    def list_all(self, workspace_id: str) -> list[dict[str, Any]]:
         rows = sorted(self.goals.list(workspace_id), key=lambda g: (g.first_day, g.goal_id))
         return [self.view(row) for row in rows]
 

@@ -41,7 +41,7 @@ def follow_link(call: Call[Container], code: str) -> Response:
        summary="A conversion seen by a page that cannot call the API: ?value=&currency=&cid=<hcid>")
 def conversion_pixel(call: Call[Container], code: str) -> Response:
     said = call.deps.links.pixel(code, query=call.query_params, user_agent=call.headers.get("user-agent", ""))
-    headers = {"Cache-Control": NO_STORE, "X-Herald-Conversion": said[:200]}
+    headers: dict[str, str | list[str]] = {"Cache-Control": NO_STORE, "X-Herald-Conversion": said[:200]}
     accept = call.headers.get("accept", "")
     if "image/" not in accept and "*/*" not in accept:
         # API Gateway answers a binary body only to a request that accepts it; an <img> always does.
