@@ -226,3 +226,19 @@ def test_the_link_settings_are_checked_and_merged(api, client, workspace):
     assert (kept["shorten"], kept["currency"], kept["channels"]) == (True, "USD", {"ch_a": False})
     editor = Api(client, workspace.headers("editor"))
     assert editor.patch("/workspace", {"links": {"shorten": False}}).status_code == 403
+
+
+def test_the_nightly_roll_up_keeps_each_links_day(deps, api, anonymous, clock):
+    channel = sandbox(api)
+    shorten_everywhere(api)
+    post = post_with_link(api, clock, [channel])
+    code = code_of(post["deliveries"][0])
+    click(anonymous, code)
+    click(anonymous, code, AGENTS["browsers"]["safari_iphone"])
+    day = clock.now().date().isoformat()
+    clock.advance(days=1)
+    deps.rollup.run()
+    rolled = api.get(f"/metrics/daily?from={day}&to={day}&channel_id={channel}").json["days"][0]
+    assert rolled["rolled_up"] is True
+    assert (rolled["clicks"], rolled["unique_visitors"]) == (2, 2)
+    assert [t["code"] for t in rolled["traffic"]] == [code]
