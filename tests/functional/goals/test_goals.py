@@ -144,3 +144,5 @@ def test_the_monthly_report_has_the_traffic_and_the_goals(api, anonymous, clock,
     page = api.get("/reports/monthly?month=2026-03&format=html").body.decode()
     assert "Goals (the 90-day review)" in page and "behind by 6" in page
     assert "Traffic and conversions" in page
+    quarter = api.get("/reports/quarterly?quarter=2026-Q1").json
+    assert [g["id"] for g in quarter["goals"]] == [goal["id"]] and quarter["figures"]["clicks"]["value"] == 4
