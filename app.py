@@ -7,8 +7,10 @@ from chalicelib.approval import approval_routes
 from chalicelib.audit import audit_routes
 from chalicelib.core import http_routes, meta_routes
 from chalicelib.feeds import feed_jobs, feed_routes
+from chalicelib.goals import goal_routes
 from chalicelib.imports import import_jobs, import_routes
 from chalicelib.inbox import inbox_jobs, inbox_routes, webhook_routes
+from chalicelib.links import link_routes
 from chalicelib.metrics import metric_jobs, metric_routes
 from chalicelib.outbound_webhooks import endpoint_jobs, endpoint_routes
 from chalicelib.people import agency_routes, auth_routes, member_routes
@@ -49,5 +51,7 @@ if os.environ.get("HERALD_STAGE") == "local":  # the local stack only: GET /dev/
     from chalicelib.people import dev_routes
 
     app.register_blueprint(dev_routes.bp)
+app.register_blueprint(link_routes.bp)
+app.register_blueprint(goal_routes.bp)
 # Last: it answers preflight for every route registered before it.
 app.register_blueprint(http_routes.bp)

@@ -13,13 +13,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from bench import imports, nightly, package, publishing, webhooks
+from bench import imports, links, nightly, package, publishing, webhooks
 from bench.stack import LocalStackProcess
 
 # Modules whose `run() -> dict` starts whatever it needs itself.
 SELF_CONTAINED: list[ModuleType] = [publishing, nightly, package, imports]
 # Modules whose `run(api_url, aws_endpoint_url, network_apis=...) -> dict` measure a local stack; they share one.
-ON_LOCAL_STACK: list[ModuleType] = [webhooks]
+ON_LOCAL_STACK: list[ModuleType] = [webhooks, links]
 # The shared stack's Meta app secret: the webhook bench signs its events with it.
 BENCH_META_SECRET = "bench-meta-app-secret"
 

@@ -40,6 +40,8 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.core.outbound import OutboundPolicy
     from chalicelib.feeds.feed_repository import FeedRepository
     from chalicelib.feeds.feeds import FeedService
+    from chalicelib.goals.goal_repository import GoalRepository
+    from chalicelib.goals.goals import GoalService
     from chalicelib.imports.import_repository import ImportRepository
     from chalicelib.imports.imports import ImportService
     from chalicelib.inbox.config_repository import InboxConfigRepository
@@ -54,6 +56,8 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.inbox.saved_replies import SavedReplyService
     from chalicelib.inbox.webhook_event_repository import WebhookEventRepository
     from chalicelib.inbox.webhooks import WebhookService
+    from chalicelib.links.link_repository import LinkRepository
+    from chalicelib.links.links import LinkService
     from chalicelib.metrics.counters import CounterService
     from chalicelib.metrics.metric_repository import MetricsRepository, WorkspaceRegistry
     from chalicelib.metrics.outcome_consumer import OutcomeConsumer
@@ -307,7 +311,7 @@ class Container:
                            engine=self.engine, media=self.media,
                            workspace_timezone=lambda ws: self.access.get_workspace(ws).timezone,
                            adapters=self.adapter, planner=lambda: self.planning,
-                           approval=self.approval_gate)
+                           approval=self.approval_gate, links=self.links)
 
     @cached_property
     def media_repository(self) -> MediaRepository:
@@ -406,7 +410,8 @@ class Container:
         from chalicelib.metrics.reports import ReportService
 
         return ReportService(self.metrics_repository, self.metrics_registry, self.channel_repository,
-                             self.access.get_workspace, self.clock)
+                             self.access.get_workspace, self.clock,
+                             sections={"goals": lambda ws, first, last: self.goals.report_section(ws, first, last)})
 
     # -- inbox -------------------------------------------------------------------
 
@@ -737,6 +742,49 @@ class Container:
         return AgencyService(AgencyRepository(), self.people, self.workspace_repository.of_agency,
                              self.access.create_client_workspace,
                              ServiceClientReads(self.calendar, self.posts, self.inbox, self.reports), self.clock)
+
+    # -- links and goals -------------------------------------------------------------
+
+    @cached_property
+    def link_repository(self) -> LinkRepository:
+        from chalicelib.links.link_repository import LinkRepository
+
+        return LinkRepository()
+
+    @cached_property
+    def links(self) -> LinkService:
+        """Short links, their clicks and conversions (chalicelib/links/)."""
+        from chalicelib.links.links import LinkService
+
+        def workspace_links(workspace_id: str) -> dict[str, Any] | None:
+            row = self.workspace_repository.get(workspace_id)
+            return row.links if row else None
+
+        return LinkService(self.link_repository, self.metrics_repository, workspace_links,
+                           self.counters.timezones, self.clock, self._links_secret(),
+                           self.settings.links_base_url or self.settings.public_base_url)
+
+    @cached_property
+    def goal_repository(self) -> GoalRepository:
+        from chalicelib.goals.goal_repository import GoalRepository
+
+        return GoalRepository()
+
+    @cached_property
+    def goals(self) -> GoalService:
+        """Goals and their progress, from the reports' own figures (chalicelib/goals/)."""
+        from chalicelib.goals.goals import GoalService
+
+        return GoalService(self.goal_repository, self.reports.figures_for,
+                           lambda ws, cid: self.channel_repository.get(ws, cid) is not None,
+                           self.counters.timezones, self.clock)
+
+    def _links_secret(self) -> bytes:
+        if self.settings.links_secret:
+            return self.settings.links_secret.encode()
+        if self.settings.stage in ("prod", "production"):
+            raise RuntimeError("HERALD_LINKS_SECRET must be set: click ids and visitor hashes are keyed by it")
+        return f"herald-{self.settings.stage}-links-not-secret".encode()
 
 
 _current: list[Container] = []

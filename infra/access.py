@@ -84,7 +84,9 @@ FUNCTIONS: dict[str, Access] = {
                 "approval": "read_write",
                 # people: users, their memberships, invitations, password resets, agencies
                 "users": "read_write", "memberships": "read_write", "invitations": "read_write",
-                "password_resets": "read_write", "agencies": "read_write"},
+                "password_resets": "read_write", "agencies": "read_write",
+                # short links (made when a post is saved, read and counted by GET /l/{code}), conversions, goals
+                "links": "read_write", "goals": "read_write"},
         sends_to=("publish", "inbox_events", "webhook_deliveries", "post_imports"), secrets_key=True,
         media_bucket="read_write", user_pool=True, sends_mail=True),
     # Fans the minute's work out: one unit per due shard on the tick queue, nothing else.

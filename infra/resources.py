@@ -181,6 +181,18 @@ TABLE_LAYOUTS: dict[str, dict[str, Any]] = {
         "keys": ("agency_id", None),
         "indexes": [],
     },
+    # Short links by `l#<code>` (GET /l/{code} reads one by key), each day's unique-visitor markers
+    # (`v#<salted hash>`, gone with TTL after their day) and conversions by `c#<workspace>#<id>` (idempotency).
+    "links": {
+        "keys": ("link_key", None),
+        "indexes": [],
+        "ttl": "expires_at_epoch",
+    },
+    # Each workspace's goals (chalicelib/goals/).
+    "goals": {
+        "keys": ("workspace_id", "goal_id"),
+        "indexes": [],
+    },
 }
 
 

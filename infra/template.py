@@ -247,6 +247,8 @@ WEBHOOK_SECRETS = {
     "XConsumerSecret": "HERALD_X_CONSUMER_SECRET",
     "LinkedInClientSecret": "HERALD_LINKEDIN_CLIENT_SECRET",
     "TikTokClientSecret": "HERALD_TIKTOK_CLIENT_SECRET",
+    # Not a webhook's: the key of short links' click ids and of each day's visitor salt (chalicelib/links/).
+    "LinksSecret": "HERALD_LINKS_SECRET",
 }
 
 

@@ -21,6 +21,7 @@ from chalicelib.core.crypto import SecretBox
 from chalicelib.core.errors import NotFound, Unauthorized, ValidationFailed
 from chalicelib.core.ids import new_id
 from chalicelib.core.principal import KEY_ROLES, Principal
+from chalicelib.links.settings import LinkSettingsPatch, merged
 
 KEY_PATTERN = re.compile(r"^hrld_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
 FEED_PATTERN = re.compile(r"^([0-9a-f]{16})-([A-Za-z0-9_-]{43})(?:\.ics)?$")
@@ -75,9 +76,11 @@ class AccessService:
         return row
 
     def update_workspace(self, workspace_id: str, *, name: str | None, timezone: str | None,
-                         audit_retention_days: int | None = None) -> WorkspaceRow:
+                         audit_retention_days: int | None = None,
+                         links: LinkSettingsPatch | None = None) -> WorkspaceRow:
+        stored = merged(self.get_workspace(workspace_id).links, links) if links is not None else None
         self.workspaces.update(workspace_id, name=name, timezone=timezone,
-                               audit_retention_days=audit_retention_days)
+                               audit_retention_days=audit_retention_days, links=stored)
         if timezone is not None and self.registry is not None:
             self.registry.set_timezone(workspace_id, timezone)
         return self.get_workspace(workspace_id)

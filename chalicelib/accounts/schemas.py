@@ -11,6 +11,7 @@ from chalicelib.core.fields import (
     TimeZoneName,
 )
 from chalicelib.core.schemas import RequestModel
+from chalicelib.links.settings import LinkSettings, LinkSettingsPatch
 
 ChannelStatus = Literal["active", "needs_reauth", "disabled"]
 Role = Literal["owner", "admin", "editor", "viewer"]
@@ -25,6 +26,7 @@ class Workspace(BaseModel):
     name: str
     timezone: str
     created_at: datetime
+    links: LinkSettings = Field(default_factory=LinkSettings, description="Short links and conversions")
 
 
 class WorkspaceCreate(RequestModel):
@@ -39,6 +41,7 @@ class WorkspacePatch(RequestModel):
     timezone: TimeZoneName | None = None
     audit_retention_days: Annotated[int, Field(strict=True, ge=30, le=3650, description=(
         "How long the audit log keeps each entry, in days (365 unless set); GET /audit says it."))] | None = None
+    links: LinkSettingsPatch | None = None
 
 
 # 1..100 characters once the spaces around it are gone; no control characters.

@@ -31,6 +31,7 @@ class WorkspaceRecord(Model):
     audit_retention_days = NumberAttribute(null=True)
     # The agency that owns this client workspace (chalicelib/people/agencies.py), if any.
     agency_id = UnicodeAttribute(null=True)
+    links = UnicodeAttribute(null=True)  # JSON: the short-link settings (chalicelib/links/settings.py)
     by_feed_token = FeedTokenIndex()
     by_agency = WorkspacesByAgency()
 

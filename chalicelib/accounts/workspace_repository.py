@@ -1,7 +1,9 @@
 """Workspaces and their calendar-feed token."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.update import Action
@@ -19,13 +21,14 @@ class WorkspaceRow:
     feed_token_sealed: bytes | None = None
     audit_retention_days: int | None = None
     agency_id: str | None = None
+    links: dict[str, Any] | None = None
 
 
 def _row(record: WorkspaceRecord) -> WorkspaceRow:
     return WorkspaceRow(record.workspace_id, record.name, record.timezone, record.created_at,
                         record.feed_token_id, record.feed_token_sealed,
                         int(record.audit_retention_days) if record.audit_retention_days is not None else None,
-                        record.agency_id)
+                        record.agency_id, json.loads(record.links) if record.links else None)
 
 
 class WorkspaceRepository:
@@ -42,8 +45,10 @@ class WorkspaceRepository:
             return None
 
     def update(self, workspace_id: str, *, name: str | None = None, timezone: str | None = None,
-               audit_retention_days: int | None = None) -> None:
+               audit_retention_days: int | None = None, links: dict[str, Any] | None = None) -> None:
         actions: list[Action] = []
+        if links is not None:
+            actions.append(WorkspaceRecord.links.set(json.dumps(links, separators=(",", ":"))))
         if audit_retention_days is not None:
             actions.append(WorkspaceRecord.audit_retention_days.set(audit_retention_days))
         if name is not None:

@@ -28,7 +28,9 @@ TABLES = ("workspaces", "api_keys", "channels", "posts", "media", "sandbox_posts
           "approval",
           # People (chalicelib/people/): users, their memberships of workspaces and agencies, invitations,
           # password resets, agencies.
-          "users", "memberships", "invitations", "password_resets", "agencies")
+          "users", "memberships", "invitations", "password_resets", "agencies",
+          # Short links, their visitors' daily markers and conversions (chalicelib/links/); goals (chalicelib/goals/).
+          "links", "goals")
 QUEUES = ("publish", "inbox_events", "webhook_deliveries", "tick",
           # One message per chunk of a CSV import (chalicelib/imports/import_jobs.py).
           "post_imports")
@@ -142,6 +144,10 @@ class Settings:
     cognito_user_pool_id: str = ""
     cognito_client_id: str = ""
     mail_from: str = "herald@herald.invalid"
+    # Short links (chalicelib/links/): where `/l/{code}` is served (the API's own host unless a short domain
+    # points at it), and the secret click ids are signed with and each day's visitor salt is derived from.
+    links_base_url: str = ""
+    links_secret: str = field(default="", repr=False)
 
     def table(self, logical: str) -> str:
         return self.tables[logical]
@@ -207,6 +213,8 @@ def load_settings() -> Settings:
         x_authorize_url=os.environ.get("HERALD_X_AUTHORIZE_URL", "https://x.com/i/oauth2/authorize").rstrip("/"),
         review_link_hours=int(os.environ.get("HERALD_REVIEW_LINK_HOURS", "72")),
         review_session_minutes=int(os.environ.get("HERALD_REVIEW_SESSION_MINUTES", "60")),
+        links_base_url=os.environ.get("HERALD_LINKS_BASE_URL", "").rstrip("/"),
+        links_secret=os.environ.get("HERALD_LINKS_SECRET", ""),
         **_network_api_urls(),
         **_people_settings(),
     )

@@ -48,6 +48,13 @@ FIGURES: tuple[tuple[str, str, str], ...] = (
     ("first_response_median_s", "First response time, median", "seconds"),
     ("first_response_p90_s", "First response time, 90th percentile", "seconds"),
     ("replies_sent", "Replies sent", "count"),
+    # Short links (chalicelib/links/): clicks without bots, unique visitors per link and day, conversions.
+    ("clicks", "Link clicks (bots left out)", "count"),
+    ("unique_visitors", "Unique visitors (per link and day)", "count"),
+    ("conversions", "Conversions", "count"),
+    ("conversions_unattributed", "Conversions outside the attribution window", "count"),
+    ("conversion_value", "Conversion value", "amount"),
+    ("conversion_rate", "Conversion rate (conversions per click)", "percent"),
 )
 FIGURE_KEYS = tuple(key for key, _label, _unit in FIGURES)
 
@@ -117,6 +124,7 @@ def summarize(rows: list[DailyRow], baseline: dict[str, int] | None = None) -> d
         **_publishing_figures(rows),
         **_post_figures([p for r in rows for p in r.posts if measured(p)]),
         **_inbox_figures(rows),
+        **_traffic_figures(rows),
     }
     return {key: _cleaned(figures[key]) for key in FIGURE_KEYS}
 
@@ -229,6 +237,37 @@ def _inbox_figures(rows: list[DailyRow]) -> dict[str, Any]:
     }
 
 
+def _traffic_figures(rows: list[DailyRow]) -> dict[str, Any]:
+    clicks, conversions = _total(rows, "clicks"), _total(rows, "conversions")
+    return {
+        "clicks": clicks,
+        "unique_visitors": _total(rows, "unique_visitors"),
+        "conversions": conversions,
+        "conversions_unattributed": _total(rows, "conversions_unattributed"),
+        "conversion_value": _total(rows, "conversion_value"),
+        "conversion_rate": percent(conversions, clicks),
+    }
+
+
+def traffic_by_post(rows: list[DailyRow]) -> list[dict[str, Any]]:
+    """Each post's clicks and conversions over the rows (per channel: each channel has its own links), most
+    clicked first; conversions no click explains are one entry without a post."""
+    previews = {p.get("post_id"): p.get("preview") for r in rows for p in r.posts}
+    totals: dict[tuple[str, str | None], dict[str, Any]] = {}
+    for row in rows:
+        for item in row.traffic:
+            key = (row.channel_id, item.get("post_id"))
+            entry = totals.setdefault(key, {"channel_id": row.channel_id, "post_id": item.get("post_id"),
+                                            "preview": previews.get(item.get("post_id")), "clicks": 0,
+                                            "unique_visitors": 0, "conversions": 0, "conversion_value": 0})
+            for name in ("clicks", "unique_visitors", "conversions", "conversion_value"):
+                entry[name] = clean(entry[name] + float(item.get(name) or 0))
+    out = sorted(totals.values(), key=lambda e: (-e["clicks"], -e["conversions"], e["post_id"] or "~"))
+    for entry in out:
+        entry["conversion_rate"] = percent(entry["conversions"], entry["clicks"])
+    return out
+
+
 def compare(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Every figure next to the previous period's: change, and change in % where it means something."""
     out = {}
@@ -276,6 +315,8 @@ def daily_series(rows: list[DailyRow], days: list[date], network_series: set[str
             "conversations": figures["conversations"],
             "response_rate": figures["response_rate"],
             "first_response_median_s": figures["first_response_median_s"],
+            "clicks": figures["clicks"],
+            "conversions": figures["conversions"],
             "rolled_up": bool(today) and all(r.insights != "pending" for r in today),
         })
     return out

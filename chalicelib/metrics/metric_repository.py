@@ -50,6 +50,12 @@ COUNTS = "counts"
 DAILY = "daily"
 POST_ENTRY = "post"
 COUNTED = "counted"
+# A short link's traffic on one day (`sk = <YYYY-MM-DD>#link#<code>`): ADDed to by each counted click and
+# conversion, one UpdateItem each. A day's items are summed into its counts on read; `-` is the code of the
+# workspace series' conversions that no click within the attribution window explains (unattributed).
+LINK_ENTRY = "link"
+TRAFFIC_FIELDS = ("clicks", "unique_visitors", "conversions", "conversion_value")
+UNATTRIBUTED = "-"
 
 # Every counter a series keeps per local day; all are ADDed to, never set.
 COUNT_FIELDS = (
@@ -109,6 +115,17 @@ class CountedRecord(MetricsTableRecord, discriminator="counted"):
     expires_at_epoch = TTLAttribute(null=True)
 
 
+class LinkCounterRecord(MetricsTableRecord, discriminator=LINK_ENTRY):
+    """One short link's clicks, unique visitors and conversions on one local day."""
+
+    code = UnicodeAttribute()
+    post_id = UnicodeAttribute(null=True)
+    clicks = NumberAttribute(null=True)
+    unique_visitors = NumberAttribute(null=True)
+    conversions = NumberAttribute(null=True)
+    conversion_value = NumberAttribute(null=True)
+
+
 class DailyRecord(MetricsTableRecord, discriminator=DAILY):
     day = UnicodeAttribute()
     counts = MapAttribute(default=dict)  # type: ignore[var-annotated]
@@ -120,6 +137,8 @@ class DailyRecord(MetricsTableRecord, discriminator=DAILY):
     followers = NumberAttribute(null=True)
     insights = UnicodeAttribute()
     insights_error = UnicodeAttribute(null=True)
+    # The day's short links: [{code, post_id, clicks, unique_visitors, conversions, conversion_value}].
+    traffic = ListAttribute(null=True)  # type: ignore[var-annotated]
 
 
 class RegistryRecord(MetricsTableRecord, discriminator="registry"):
@@ -141,6 +160,7 @@ class DayCounts:
     lateness_s: list[float] = field(default_factory=list)
     first_response_s: list[float] = field(default_factory=list)
     posts: list[dict[str, Any]] = field(default_factory=list)
+    traffic: list[dict[str, Any]] = field(default_factory=list)
 
     def count(self, name: str) -> float:
         return self.counts.get(name, 0)
@@ -162,6 +182,7 @@ class DailyRow:
     followers: int | None = None
     insights: str = "missing"
     insights_error: str | None = None
+    traffic: list[dict[str, Any]] = field(default_factory=list)
 
     def count(self, name: str) -> float:
         return self.counts.get(name, 0)
@@ -185,6 +206,10 @@ def counter_sk(day: date) -> str:
 
 def post_entry_sk(day: date, post_id: str) -> str:
     return f"{day.isoformat()}#{POST_ENTRY}#{post_id}"
+
+
+def link_sk(day: date, code: str | None) -> str:
+    return f"{day.isoformat()}#{LINK_ENTRY}#{code or UNATTRIBUTED}"
 
 
 def _day_of(sk: str) -> date:
@@ -237,6 +262,22 @@ def _add_entries(counts: DayCounts, entries: list[PostEntryRecord]) -> None:
         counts.lateness_s.append(_number(entry.lateness_s))
 
 
+def _traffic_of(record: LinkCounterRecord) -> dict[str, Any]:
+    return {"code": None if record.code == UNATTRIBUTED else record.code, "post_id": record.post_id,
+            **{name: _number(getattr(record, name) or 0) for name in TRAFFIC_FIELDS}}
+
+
+def _add_traffic(counts: DayCounts, traffic: list[dict[str, Any]]) -> None:
+    """A day's links, and their sums among the day's counts (what the figures read)."""
+    for item in sorted(traffic, key=lambda t: t["code"] or ""):
+        counts.traffic.append(item)
+        for name in TRAFFIC_FIELDS:
+            counts.counts[name] = _number(counts.counts.get(name, 0) + item[name])
+        if item["code"] is None:
+            counts.counts["conversions_unattributed"] = counts.counts.get("conversions_unattributed", 0) + \
+                item["conversions"]
+
+
 def _entry_actions(entry: PostEntryRecord) -> list[Action]:
     actions: list[Action] = [PostEntryRecord.kind.set(PostEntryRecord)]
     for name in (*POST_KEYS, "lateness_s"):
@@ -252,14 +293,15 @@ def _row_of(workspace_id: str, channel_id: str, record: DailyRecord) -> DailyRow
                     [_number(v) for v in record.first_response_s or []],
                     _plain(list(record.posts or [])),
                     None if record.followers is None else int(record.followers),
-                    record.insights, record.insights_error)
+                    record.insights, record.insights_error, _plain(list(record.traffic or [])))
 
 
 def _daily_record(row: DailyRow) -> DailyRecord:
     return DailyRecord(series_pk(row.workspace_id, row.channel_id), f"{row.day.isoformat()}#{DAILY}",
                        day=row.day.isoformat(), counts=dict(row.counts), lateness_s=list(row.lateness_s),
                        first_response_s=list(row.first_response_s), posts=list(row.posts),
-                       followers=row.followers, insights=row.insights, insights_error=row.insights_error)
+                       followers=row.followers, insights=row.insights, insights_error=row.insights_error,
+                       traffic=list(row.traffic) or None)
 
 
 def counter_actions(increments: Mapping[str, float], appends: dict[str, list[Any]]) -> list[Action]:
@@ -359,6 +401,25 @@ class MetricsRepository:
             # which the engine reads the cancellation reasons (deliveries.py _finish).
             transaction.update(entry, actions=_entry_actions(entry))
 
+    def add_traffic(self, workspace_id: str, channel_id: str | None, day: date, code: str | None,
+                    post_id: str | None, increments: Mapping[str, float],
+                    transaction: TransactWrite | None = None) -> None:
+        """One UpdateItem on the link's day item (or one item of the caller's transaction)."""
+        item = LinkCounterRecord(series_pk(workspace_id, channel_id), link_sk(day, code))
+        actions: list[Action] = [LinkCounterRecord.kind.set(LinkCounterRecord),
+                                 LinkCounterRecord.code.set(code or UNATTRIBUTED)]
+        if post_id:
+            actions.append(LinkCounterRecord.post_id.set(post_id))
+        for name, amount in increments.items():
+            if name not in TRAFFIC_FIELDS:
+                raise ValueError(f"unknown traffic counter {name}")
+            if amount:
+                actions.append(getattr(LinkCounterRecord, name).add(amount))
+        if transaction is None:
+            item.update(actions=actions)
+        else:
+            transaction.update(item, actions=actions)
+
     # -- series --------------------------------------------------------------
 
     def window(self, workspace_id: str, channel_id: str, first: date,
@@ -368,6 +429,7 @@ class MetricsRepository:
         counters: dict[date, DayCounts] = {}
         rows: dict[date, DailyRow] = {}
         entries: dict[date, list[PostEntryRecord]] = {}
+        traffic: dict[date, list[dict[str, Any]]] = {}
         condition = MetricsTableRecord.sk.between(first.isoformat(), last.isoformat() + "#~")
         for record in MetricsTableRecord.query(series_pk(workspace_id, channel_id), condition):
             if isinstance(record, CounterRecord):
@@ -375,11 +437,15 @@ class MetricsRepository:
                 counters[counts.day] = counts
             elif isinstance(record, PostEntryRecord):
                 entries.setdefault(_day_of(record.sk), []).append(record)
+            elif isinstance(record, LinkCounterRecord):
+                traffic.setdefault(_day_of(record.sk), []).append(_traffic_of(record))
             elif isinstance(record, DailyRecord):
                 row = _row_of(workspace_id, channel_id, record)
                 rows[row.day] = row
         for day, day_entries in entries.items():
             _add_entries(counters.setdefault(day, DayCounts(day)), day_entries)
+        for day, day_traffic in traffic.items():
+            _add_traffic(counters.setdefault(day, DayCounts(day)), day_traffic)
         return counters, rows
 
     def put_rows(self, rows: list[DailyRow]) -> None:

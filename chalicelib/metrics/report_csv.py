@@ -10,7 +10,7 @@ from chalicelib.metrics.figures import FIGURES
 
 # Spreadsheet programs read the file as UTF-8 (channel names, post text) only with the byte-order mark.
 BOM = "\ufeff"
-UNITS = {"count": "", "percent": "%", "seconds": "s"}
+UNITS = {"count": "", "percent": "%", "seconds": "s", "amount": ""}
 
 
 def _cell(value: Any) -> Any:
@@ -59,6 +59,9 @@ def render_csv(report: dict[str, Any]) -> str:
                          _cell(post.get("likes")), _cell(post.get("reposts")), _cell(post.get("replies")),
                          _cell(post.get("impressions")), post["engagements"], _cell(post.get("remote_url"))])
 
+    _traffic_rows(writer, report.get("traffic_posts") or [])
+    _goal_rows(writer, report.get("goals") or [])
+
     if report["missing"] or report["pending_days"]:
         writer.writerow([])
         writer.writerow(["Missing from the network", "Channel", "Status", "Reason"])
@@ -68,3 +71,29 @@ def render_csv(report: dict[str, Any]) -> str:
         for day in report["pending_days"]:
             writer.writerow([day, "", "pending", "not rolled up yet"])
     return BOM + out.getvalue()
+
+
+def _traffic_rows(writer: Any, posts: list[dict[str, Any]]) -> None:
+    if not posts:
+        return
+    writer.writerow([])
+    writer.writerow(["Traffic by post", "Channel", "Clicks", "Unique visitors", "Conversions", "Conversion value",
+                     "Conversion rate (%)"])
+    for post in posts:
+        writer.writerow([post.get("preview") or post.get("post_id") or "", post["channel_name"], post["clicks"],
+                         post["unique_visitors"], post["conversions"], post["conversion_value"],
+                         _cell(post["conversion_rate"])])
+
+
+def _goal_rows(writer: Any, goals: list[dict[str, Any]]) -> None:
+    if not goals:
+        return
+    writer.writerow([])
+    writer.writerow(["Goal", "Target", "Period", "Channels", "Value", "% of target", "Expected by now", "Pace",
+                     "Behind by", "Ahead by"])
+    for goal in goals:
+        progress, period = goal["progress"], goal["period"]
+        writer.writerow([goal["metric"], goal["target"], f"{period['from']} to {period['to']}",
+                         " ".join(goal["channel_ids"] or []) or "all", _cell(progress["value"]),
+                         _cell(progress["percent_of_target"]), _cell(progress["expected"]), progress["pace"],
+                         _cell(progress["behind_by"]), _cell(progress["ahead_by"])])

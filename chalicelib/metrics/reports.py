@@ -33,6 +33,7 @@ BASELINE_DAYS = 31
 BEST_TIMES_WEEKS = 16
 MIN_SLOT_POSTS = 2
 DISCONNECTED = "(disconnected channel)"
+UNATTRIBUTED_NAME = "(no click within the attribution window)"
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -80,18 +81,24 @@ def previous_period(period: Period) -> Period:
 def pending_row(workspace_id: str, channel_id: str, counts: Any) -> DailyRow:
     return DailyRow(workspace_id, channel_id, counts.day, dict(counts.counts), list(counts.lateness_s),
                     list(counts.first_response_s), [dict(p) for p in counts.posts], None, "pending",
-                    "not rolled up yet")
+                    "not rolled up yet", [dict(t) for t in counts.traffic])
+
+
+# A section another feature adds to each report (the goals): (workspace id, first day, last day) -> its items.
+ReportSection = Callable[[str, date, date], list[dict[str, Any]]]
 
 
 class ReportService:
     def __init__(self, metrics: MetricsRepository, registry: WorkspaceRegistry, channels: ChannelRepository,
-                 workspaces: Callable[[str], Any], clock: Clock, threads: int = 8) -> None:
+                 workspaces: Callable[[str], Any], clock: Clock, threads: int = 8,
+                 sections: dict[str, ReportSection] | None = None) -> None:
         self.metrics = metrics
         self.registry = registry
         self.channels = channels
         self.workspaces = workspaces
         self.clock = clock
         self.threads = threads
+        self.sections = dict(sections or {})
 
     # -- reading rows ------------------------------------------------------------
 
@@ -117,6 +124,15 @@ class ReportService:
     def _timezone(self, workspace_id: str) -> tuple[Any, str]:
         workspace = self.workspaces(workspace_id)
         return workspace, workspace.timezone
+
+    def figures_for(self, workspace_id: str, first: date, last: date,
+                    channel_ids: list[str] | None = None) -> dict[str, Any]:
+        """The figures of `first`..`last` for the whole workspace (None) or some channels, summed as the
+        reports sum them (the goals' progress reads these)."""
+        series = self._series(workspace_id)[0] if channel_ids is None else list(channel_ids)
+        rows = self._rows(workspace_id, series, first - timedelta(days=BASELINE_DAYS), last)
+        return fig.summarize([r for r in rows if first <= r.day <= last],
+                             _last_followers([r for r in rows if r.day < first]))
 
     # -- daily -------------------------------------------------------------------
 
@@ -148,7 +164,7 @@ class ReportService:
                                 _created_day(workspace, timezone) or period.first)
         missing = [m for m in _named(fig.missing_insights(windows.of_networks().current), names)
                    if m["insights"] != "pending"]
-        return {
+        answer = {
             "workspace": {"id": workspace_id, "name": getattr(workspace, "name", ""), "timezone": timezone},
             "period": period.as_dict(),
             "previous_period": previous.as_dict(),
@@ -161,7 +177,12 @@ class ReportService:
             "daily": fig.daily_series(windows.current, period.days, network_series),
             "previous_daily": fig.daily_series(windows.before, previous.days, network_series),
             "top_posts": _named(fig.top_posts(windows.current), names),
+            "traffic_posts": _named(fig.traffic_by_post(windows.current),
+                                    {**names, WORKSPACE_SERIES: {"name": UNATTRIBUTED_NAME}}),
         }
+        for name, section in self.sections.items():
+            answer[name] = section(workspace_id, period.first, period.last)
+        return answer
 
     # -- best time to post -----------------------------------------------------------
 
@@ -171,10 +192,12 @@ class ReportService:
         _workspace, timezone = self._timezone(workspace_id)
         zone = ZoneInfo(timezone)
         first, last = _best_times_window(self.clock.now().astimezone(zone).date())
-        posts = _published_posts(self._rows(workspace_id, [channel_id], first, last))
+        rows = self._rows(workspace_id, [channel_id], first, last)
+        posts = _published_posts(rows)
         scored = [p for p in posts if fig.measured(p)]
         slots = _slots(scored, zone)
         slot_list = _ranked_slots(slots)
+        clicks = _clicks_by_hour(posts, rows, zone)
         return {
             "channel_id": channel_id, "timezone": timezone, "from": first.isoformat(), "to": last.isoformat(),
             "weeks": BEST_TIMES_WEEKS,
@@ -184,7 +207,7 @@ class ReportService:
             "best": [s for s in slot_list if s["posts"] >= MIN_SLOT_POSTS][:3],
             "slots": slot_list,
             "by_weekday": _by_weekday(slots),
-            "by_hour": _by_hour(slots),
+            "by_hour": [{**slot, "clicks": clicks.get(slot["hour"], 0)} for slot in _by_hour(slots)],
         }
 
 
@@ -217,6 +240,7 @@ def _daily_entry(day: date, today: list[DailyRow], baseline: dict[str, int]) -> 
         "rolled_up": bool(today) and all(r.insights != "pending" for r in today),
         "insights_missing": [r.channel_id for r in network_rows if r.insights in ("missing", "unavailable")],
         **figures,
+        "traffic": [{"channel_id": r.channel_id, **item} for r in today for item in r.traffic],
     }
 
 
@@ -326,6 +350,20 @@ def _by_hour(slots: Slots) -> list[dict[str, Any]]:
     return [{"hour": h, **_engagement_summary([v for (_weekday, hour), values in slots.items() if hour == h
                                                for v in values])}
             for h in range(24)]
+
+
+def _clicks_by_hour(posts: list[dict[str, Any]], rows: list[DailyRow], zone: ZoneInfo) -> dict[int, int]:
+    """The clicks on each post's short links (any day of the window), by the local hour it was published."""
+    clicks: dict[str, float] = {}
+    for row in rows:
+        for item in row.traffic:
+            if item.get("post_id"):
+                clicks[item["post_id"]] = clicks.get(item["post_id"], 0) + float(item.get("clicks") or 0)
+    by_hour: dict[int, int] = {}
+    for post in posts:
+        hour = parse_rfc3339(post["published_at"]).astimezone(zone).hour
+        by_hour[hour] = by_hour.get(hour, 0) + int(clicks.get(post.get("post_id") or "", 0))
+    return by_hour
 
 
 def _engagement_summary(engagements: list[int]) -> dict[str, Any]:

@@ -242,7 +242,8 @@ def build_row(workspace_id: str, channel_id: str, day: date, counts: DayCounts |
     posts = _posts_with_figures(counts.posts, fetched.insights, existing)
     followers = _followers(fetched.insights, existing, followers_now)
     row = DailyRow(workspace_id, channel_id, day, dict(counts.counts), list(counts.lateness_s),
-                   list(counts.first_response_s), posts, followers)
+                   list(counts.first_response_s), posts, followers,
+                   traffic=[dict(item) for item in counts.traffic])
     row.insights, row.insights_error = _insights_state(fetched, existing, row, followers_now)
     return row
 

@@ -63,12 +63,31 @@ class FigureSet(BaseModel):
     first_response_median_s: Figure = None
     first_response_p90_s: Figure = None
     replies_sent: Figure = None
+    clicks: Figure = None
+    unique_visitors: Figure = None
+    conversions: Figure = None
+    conversions_unattributed: Figure = None
+    conversion_value: Figure = None
+    conversion_rate: Figure = None
+
+
+class LinkTraffic(BaseModel):
+    """One short link's day: each channel of a post has its own link, so clicks are the channel's."""
+
+    channel_id: str = Field(description="`workspace` for conversions no click within the window explains")
+    code: str | None
+    post_id: str | None
+    clicks: float
+    unique_visitors: float
+    conversions: float
+    conversion_value: float
 
 
 class MetricsDay(FigureSet):
     date: date
     rolled_up: bool
     insights_missing: list[str] = Field(description="Channels whose network figures for the day are missing")
+    traffic: list[LinkTraffic] = Field(default_factory=list, description="Per short link (post and channel)")
 
 
 class DailyMetrics(BaseModel):
@@ -110,6 +129,8 @@ class ReportDay(BaseModel):
     conversations: Figure
     response_rate: Figure
     first_response_median_s: Figure
+    clicks: Figure = None
+    conversions: Figure = None
     rolled_up: bool
 
 
@@ -136,6 +157,10 @@ class Report(BaseModel):
     daily: list[ReportDay]
     previous_daily: list[ReportDay]
     top_posts: list[dict[str, Any]]
+    traffic_posts: list[dict[str, Any]] = Field(default_factory=list, description=(
+        "Clicks, unique visitors, conversions and their rate per post and channel, most clicked first"))
+    goals: list[dict[str, Any]] = Field(default_factory=list, description=(
+        "The goals whose period overlaps the report's, with their progress and pace at its end"))
 
 
 class TimeSlot(BaseModel):

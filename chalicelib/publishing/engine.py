@@ -41,6 +41,7 @@ from chalicelib.publishing.budgets import Budgets
 from chalicelib.publishing.delivery_repository import DeliveryRepository, LostClaim, Outcome
 from chalicelib.publishing.post_repository import DeliveryRow, PostRepository, PostRow
 from chalicelib.publishing.publish_queue import BATCH, PublishMessage, PublishQueue, TickUnit
+from chalicelib.publishing.short_text import with_short_links
 
 log = logging.getLogger("herald.publishing")
 
@@ -364,6 +365,7 @@ class PublishingEngine:
     def _request(self, post: PostRow, delivery: DeliveryRow, progress: ProgressKeeper) -> PublishRequest:
         """The delivery as its adapter sees it (posts.py builds the same one to check the post when it is saved)."""
         return build_request(post, delivery.channel_id, delivery.network, lambda item: self._media_item(post, item),
+                             short_links=delivery.short_links,
                              delivery_id=delivery.delivery_id, progress=progress.current,
                              record_progress=progress.record, first_attempt_at=delivery.first_attempt_at)
 
@@ -482,11 +484,11 @@ class ProgressKeeper:
 
 
 def build_request(post: PostRow, channel_id: str, network: str, media_item: Callable[[dict[str, Any]], MediaItem],
-                  **extra: Any) -> PublishRequest:
+                  short_links: Mapping[str, str] | None = None, **extra: Any) -> PublishRequest:
     """One channel's PublishRequest of a post: its variant's text, media and thread parts (else the post's),
     described, the first comment, and the network's options (`variants[channel].<network>`)."""
     variant = post.variants.get(channel_id) or {}
-    text = post.text_for(channel_id)
+    text = with_short_links(post.text_for(channel_id), short_links)
     thread = tuple(ThreadPart(text=str(part.get("text") or ""),
                               media=tuple(media_item(item) for item in part.get("media") or []))
                    for part in post.thread_for(channel_id))

@@ -132,6 +132,8 @@ class DeliveryRow:
     # While queued: the token its live message carries, and when that message is due (not in the `due` index).
     send_token: str | None = None
     next_due: datetime | None = None
+    # The channel's short link of each link in its text ({url: short url}; chalicelib/links/).
+    short_links: dict[str, str] = field(default_factory=dict)
 
     @property
     def delivery_id(self) -> str:
@@ -191,6 +193,7 @@ def delivery_record(row: DeliveryRow, publish_key: str, shards: int) -> Delivery
         due_key=f"{key_time(due)}#{row.post_id}#{row.channel_id}" if due else None,
         at_risk=row.at_risk, risk_workspace=_risk_workspace(row),
         send_token=row.send_token, next_due=key_time(row.next_due) if row.next_due else None,
+        short_links=json.dumps(row.short_links) if row.short_links else None,
     )
 
 
@@ -222,6 +225,7 @@ def delivery_row(r: DeliveryRecord) -> DeliveryRow:
         progress=json.loads(r.progress) if r.progress else {}, first_attempt_at=_parse(r.first_attempt_at),
         look_first=bool(r.look_first), warnings=[str(w) for w in (r.warnings or [])],
         at_risk=r.at_risk, send_token=r.send_token, next_due=_parse(r.next_due),
+        short_links=json.loads(r.short_links) if r.short_links else {},
     )
 
 

@@ -46,6 +46,14 @@ class Planner(Protocol):
     def post_saved(self, post: PostRow, plan_before: dict[str, Any]) -> None: ...
 
 
+class LinkShortener(Protocol):
+    def short_links(self, post: PostRow, channels: dict[str, ChannelRow],
+                    previous: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        """{channel id: {url: short url}} for the post's text on each channel; `previous` is what the
+        deliveries had before an edit (a link shortened before keeps its code)."""
+        ...
+
+
 class MediaLookup(Protocol):
     def describe(self, workspace_id: str, media_id: str) -> dict[str, Any] | None: ...
 
@@ -91,7 +99,8 @@ class PostService:
                  engine: Dispatcher | None = None, media: MediaLookup | None = None,
                  workspace_timezone: Callable[[str], str] | None = None,
                  adapters: Callable[[str], Any] | None = None,
-                 planner: Callable[[], Planner] | None = None, approval: ApprovalGate | None = None) -> None:
+                 planner: Callable[[], Planner] | None = None, approval: ApprovalGate | None = None,
+                 links: LinkShortener | None = None) -> None:
         self.posts = posts
         self.channels = channels
         self.clock = clock
@@ -103,6 +112,8 @@ class PostService:
         self.adapters = adapters
         self.planner = planner
         self.approval = approval
+        # Shortens the links of each channel's text when the workspace says so (chalicelib/links/).
+        self.links = links
 
     # -- reads -------------------------------------------------------------------
 
@@ -187,7 +198,8 @@ class PostService:
                        first_comment=draft.first_comment or None, timezone=self.workspace_timezone(workspace_id),
                        plan={k: v for k, v in plan.items() if v not in (None, {}, [])})
         self._gate(post)
-        deliveries = [self._new_delivery(post, channels[cid]) for cid in post.channel_ids]
+        short = self._short_links(post, channels, {})
+        deliveries = [self._new_delivery(post, channels[cid], short.get(cid)) for cid in post.channel_ids]
         try:
             self.posts.create(post, deliveries)
         except TransactWriteError as exc:
@@ -307,7 +319,8 @@ class PostService:
         post.version += 1
         post.updated_at = now
         self._gate(post)
-        deliveries = [self._new_delivery(post, channels[cid]) for cid in post.channel_ids]
+        short = self._short_links(post, channels, {d.channel_id: d.short_links for d in old})
+        deliveries = [self._new_delivery(post, channels[cid], short.get(cid)) for cid in post.channel_ids]
         self.posts.replace(post, deliveries, expected_version=expected_version,
                            expected_statuses=(expected_status,), old_deliveries=old)
         self._written(post)
@@ -379,11 +392,19 @@ class PostService:
             raise ValidationFailed.field("publish_at", "required to schedule a post or send it for approval")
         return status
 
-    def _new_delivery(self, post: PostRow, channel: ChannelRow) -> DeliveryRow:
+    def _short_links(self, post: PostRow, channels: dict[str, ChannelRow],
+                     previous: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        if self.links is None:
+            return {}
+        return self.links.short_links(post, {cid: channels[cid] for cid in post.channel_ids}, previous)
+
+    def _new_delivery(self, post: PostRow, channel: ChannelRow,
+                      short_links: dict[str, str] | None = None) -> DeliveryRow:
         due = post.due_for(channel.channel_id) if post.status == "scheduled" else None
         return DeliveryRow(post.workspace_id, post.post_id, channel.channel_id, channel.network, "scheduled",
                            post_version=post.version, due_at=due,
-                           at_risk=risk_for(channel, due) if due is not None else None)
+                           at_risk=risk_for(channel, due) if due is not None else None,
+                           short_links=dict(short_links or {}))
 
     def _media(self, workspace_id: str, media: builtins.list[dict[str, Any]]) -> builtins.list[dict[str, Any]]:
         out = []

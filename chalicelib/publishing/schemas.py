@@ -109,6 +109,11 @@ class DeliveredPart(BaseModel):
     remote_id: str | None = Field(description="The part's id on the network; null while it is not out.")
 
 
+class ShortLink(BaseModel):
+    url: str
+    short_url: str
+
+
 class Delivery(BaseModel):
     channel_id: str
     network: str
@@ -125,6 +130,10 @@ class Delivery(BaseModel):
         "What went wrong after the post was out and cannot be undone (a refused first comment)."))
     at_risk: bool = Field(default=False, description="The channel is not healthy: this may not go out.")
     risk: str | None = Field(default=None, description="Why it is at risk, for a person (reconnect first).")
+    text: str | None = Field(default=None, description="What the channel publishes: its text with its short links.")
+    short_links: list[ShortLink] = Field(default_factory=list, description=(
+        "Each link of the channel's text and the short link it publishes instead (the workspace's `links` "
+        "settings say whether links are shortened)."))
 
 
 class Post(BaseModel):

@@ -127,6 +127,8 @@ class DeliveryRecord(PostTableRecord, discriminator="delivery"):
     # Why this unsent delivery may not go out (its channel's health: accounts/health_rules.py), and the
     # workspace id while it is at risk (sparse index `at_risk`, GET /posts?at_risk=true).
     at_risk = UnicodeAttribute(null=True)
+    # {url: short url} of the channel's text (JSON), set when the post is saved.
+    short_links = UnicodeAttribute(null=True)
     risk_workspace = UnicodeAttribute(null=True)
 
 

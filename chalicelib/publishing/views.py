@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.core.clock import to_rfc3339
 from chalicelib.publishing.post_status import derive_post_status
+from chalicelib.publishing.short_text import with_short_links
 
 if TYPE_CHECKING:  # the rows' modules load PynamoDB: only when a handler reads a table
     from chalicelib.publishing.post_repository import DeliveryRow, PostRow
@@ -54,7 +55,10 @@ def post_view(post: PostRow, deliveries: list[DeliveryRow]) -> dict[str, Any]:
         "media": post.media,
         "thread": post.thread,
         "first_comment": post.first_comment,
-        "deliveries": [delivery_view(d, len(post.thread_for(d.channel_id))) for d in deliveries],
+        "deliveries": [{**delivery_view(d, len(post.thread_for(d.channel_id))),
+                        "text": with_short_links(post.text_for(d.channel_id), d.short_links),
+                        "short_links": [{"url": url, "short_url": short} for url, short in d.short_links.items()]}
+                       for d in deliveries],
         "created_at": to_rfc3339(post.created_at),
         "updated_at": to_rfc3339(post.updated_at),
         "version": post.version,

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from tests.support.http import Api
 
+DEFAULT_LINKS = {"shorten": False, "channels": {}, "utm_campaign": None, "attribution_window_days": 7,
+                 "currency": "EUR"}
+
 
 def test_read_and_change_the_workspace(client, workspace):
     api = Api(client, workspace.headers("admin"))
     assert api.get("/workspace").json == {"id": workspace.id, "name": "Acme", "timezone": "UTC",
-                                          "created_at": "2026-03-02T09:00:00Z"}
+                                          "created_at": "2026-03-02T09:00:00Z", "links": DEFAULT_LINKS}
     changed = api.patch("/workspace", {"name": "Acme Europe", "timezone": "Europe/Paris"})
     assert changed.status_code == 200, changed.body
     assert (changed.json["name"], changed.json["timezone"]) == ("Acme Europe", "Europe/Paris")

@@ -22,7 +22,9 @@ PUBLIC = {("/health", "GET"), ("/openapi.json", "GET"), ("/calendar-feed/{token}
           # A person before they hold a token: signing in, renewing, resetting a password, accepting an invitation
           # (the mailed single-use token proves who they are).
           ("/auth/sign-in", "POST"), ("/auth/refresh", "POST"), ("/auth/password-reset", "POST"),
-          ("/auth/password-reset/confirm", "POST"), ("/invitations/accept", "POST")}
+          ("/auth/password-reset/confirm", "POST"), ("/invitations/accept", "POST"),
+          # Short links and their conversion pixel: anyone who sees a post follows them.
+          ("/l/{code}", "GET"), ("/l/{code}/pixel.gif", "GET")}
 # Public routes that still answer 401: a wrong password, a refresh token no longer valid.
 PUBLIC_WITH_401 = {("/auth/sign-in", "post"), ("/auth/refresh", "post")}
 

@@ -202,6 +202,9 @@ def test_the_monthly_report_says_exactly_what_happened(month):
         "conversations": 5, "answered_within_24h": 3, "response_rate": 60.0,
         "first_response_median_s": 2400, "first_response_p90_s": 108000,
         "replies_sent": 4,
+        # no short links this month: nothing clicked; a rate over nothing is not known
+        "clicks": 0, "unique_visitors": 0, "conversions": 0, "conversions_unattributed": 0,
+        "conversion_value": 0, "conversion_rate": None,
     }
     previous = {key: item["previous"] for key, item in report["figures"].items()}
     assert previous["followers"] == 1024 + 408 and previous["audience_growth"] == 32
