@@ -1,8 +1,10 @@
 from chalice import Chalice
 
 from chalicelib.accounts import channel_routes, connect_routes, health_jobs, health_routes, workspace_routes
+from chalicelib.ads import ad_jobs, ad_routes
 from chalicelib.audit import audit_routes
 from chalicelib.core import http_routes, meta_routes
+from chalicelib.giveaways import giveaway_routes
 from chalicelib.inbox import inbox_jobs, inbox_routes, webhook_routes
 from chalicelib.metrics import metric_jobs, metric_routes
 from chalicelib.outbound_webhooks import endpoint_jobs, endpoint_routes
@@ -27,5 +29,8 @@ app.register_blueprint(inbox_jobs.bp)
 app.register_blueprint(endpoint_routes.bp)
 app.register_blueprint(endpoint_jobs.bp)
 app.register_blueprint(audit_routes.bp)
+app.register_blueprint(ad_routes.bp)
+app.register_blueprint(ad_jobs.bp)
+app.register_blueprint(giveaway_routes.bp)
 # Last: it answers preflight for every route registered before it.
 app.register_blueprint(http_routes.bp)

@@ -26,10 +26,15 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.accounts.health import HealthService
     from chalicelib.accounts.tokens import TokenService
     from chalicelib.accounts.workspace_repository import WorkspaceRepository
+    from chalicelib.ads.ad_repository import AdRepository
+    from chalicelib.ads.ads_sync import AdsSync
+    from chalicelib.ads.campaigns import CampaignService
     from chalicelib.audit.audit_log import AuditLog
     from chalicelib.audit.audit_repository import AuditRepository
     from chalicelib.core.crypto import SecretBox
     from chalicelib.core.outbound import OutboundPolicy
+    from chalicelib.giveaways.giveaway_repository import GiveawayRepository
+    from chalicelib.giveaways.giveaways import GiveawayService
     from chalicelib.inbox.config_repository import InboxConfigRepository
     from chalicelib.inbox.conversation_repository import InboxRepository
     from chalicelib.inbox.conversations import InboxService
@@ -47,6 +52,7 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.metrics.reports import ReportService
     from chalicelib.metrics.rollup import RollupService
     from chalicelib.networks.base import ConnectsByOAuth, NetworkAdapter, OAuthApp
+    from chalicelib.networks.meta_ads import MetaAds
     from chalicelib.outbound_webhooks.delivery_queue import DeliveryQueue
     from chalicelib.outbound_webhooks.endpoint_repository import EndpointRepository
     from chalicelib.outbound_webhooks.endpoints import EndpointService
@@ -519,6 +525,50 @@ class Container:
         # A webhook is a POST: a redirect is an answer (a failure), never followed.
         return WebhookSender(self.webhook_endpoint_repository, self.secret_box, replace(self.outbound, max_redirects=0),
                              self.webhook_delivery_queue, self.clock)
+
+    # -- ads ----------------------------------------------------------------------
+
+    @cached_property
+    def ad_repository(self) -> AdRepository:
+        from chalicelib.ads.ad_repository import AdRepository
+
+        return AdRepository()
+
+    @cached_property
+    def meta_ads(self) -> MetaAds:
+        """The Marketing API on the Graph host the operator set (HERALD_META_GRAPH_URL), never a client's."""
+        from chalicelib.networks.meta_ads import MetaAds
+
+        return MetaAds(clock=self.clock, graph_url=self.settings.meta_graph_url)
+
+    @cached_property
+    def ad_campaigns(self) -> CampaignService:
+        from chalicelib.ads.campaigns import CampaignService
+
+        return CampaignService(self.ad_repository, self.channels, self.meta_ads, self.clock,
+                               post_exists=lambda ws, post_id: self.post_repository.get(ws, post_id) is not None,
+                               workspace_timezone=lambda ws: self.access.get_workspace(ws).timezone)
+
+    @cached_property
+    def ads_sync(self) -> AdsSync:
+        from chalicelib.ads.ads_sync import AdsSync
+
+        return AdsSync(self.ad_repository, self.channels, self.meta_ads, self.webhook_emitter.emit, self.clock)
+
+    # -- giveaways ------------------------------------------------------------------
+
+    @cached_property
+    def giveaway_repository(self) -> GiveawayRepository:
+        from chalicelib.giveaways.giveaway_repository import GiveawayRepository
+
+        return GiveawayRepository()
+
+    @cached_property
+    def giveaways(self) -> GiveawayService:
+        from chalicelib.giveaways.giveaways import GiveawayService
+
+        return GiveawayService(self.giveaway_repository, self.posts, self.channels, self.inbox_repository,
+                               self.secret_box, self.clock)
 
 
 _current: list[Container] = []

@@ -68,7 +68,9 @@ FUNCTIONS: dict[str, Access] = {
                 # outbound webhook endpoints (their sealed secrets) and replays of their deliveries
                 "webhook_endpoints": "read_write", "webhook_deliveries": "read_write",
                 # every write a caller makes is appended to the audit log, which no function may change
-                "audit_log": "append"},
+                "audit_log": "append",
+                # ad campaigns and results; giveaways (their sealed seeds) read from the inbox's comments
+                "ads": "read_write", "giveaways": "read_write"},
         sends_to=("publish", "inbox_events", "webhook_deliveries"), secrets_key=True, media_bucket="read_write"),
     # Queues due deliveries and recovers expired claims: the posts table and the publish queue only.
     "tick": Access(tables={"posts": "read_write"}, sends_to=("publish",), reads_depth_of=("publish",)),
@@ -104,6 +106,10 @@ FUNCTIONS: dict[str, Access] = {
     # disabled), a retry message.
     "webhook_sender": Access(tables={"webhook_endpoints": "read_write", "webhook_deliveries": "read_write"},
                              sends_to=("webhook_deliveries",), secrets_key=True),
+    # Reads each live ad campaign's Meta results with its channel's sealed token (a refreshed one saved back),
+    # writes the days and the campaign, and sends pacing alerts.
+    "ads_daily": Access(tables={"ads": "read_write", "channels": "read_write", **NOTIFIES},
+                        sends_to=("webhook_deliveries",), secrets_key=True),
     # Sends the deliveries that are due and that no message carries.
     "sweep_webhook_deliveries": Access(tables={"webhook_deliveries": "read"}, sends_to=("webhook_deliveries",)),
 }

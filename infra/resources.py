@@ -120,6 +120,16 @@ TABLE_LAYOUTS: dict[str, dict[str, Any]] = {
         "indexes": [_gsi("pending", "pending_shard", "next_attempt_at", include=("attempts",))],
         "ttl": "expires_at_epoch",
     },
+    # Ad campaigns and each campaign's results per day; sparse `live`: the campaigns the daily ads job reads.
+    "ads": {
+        "keys": ("workspace_id", "item_key"),
+        "indexes": [_gsi("live", "live_shard", "campaign_ref", projection="KEYS_ONLY")],
+    },
+    # Giveaways, their frozen entrant lists and draws (chalicelib/giveaways/tables.py).
+    "giveaways": {
+        "keys": ("workspace_id", "item_key"),
+        "indexes": [],
+    },
 }
 
 
