@@ -373,10 +373,12 @@ class Container:
 
     @cached_property
     def reports(self) -> ReportService:
+        from chalicelib.ads.ad_report import AdsReport
         from chalicelib.metrics.reports import ReportService
 
         return ReportService(self.metrics_repository, self.metrics_registry, self.channel_repository,
-                             self.access.get_workspace, self.clock)
+                             self.access.get_workspace, self.clock,
+                             sections={"ads": AdsReport(self.ad_repository).section})
 
     # -- inbox -------------------------------------------------------------------
 

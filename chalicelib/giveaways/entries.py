@@ -31,6 +31,7 @@ class Comment:
     text: str
     occurred_at: datetime
     deleted: bool = False
+    from_brand: bool = False  # the channel's own comment (an answer, a "winners soon!")
 
 
 def entrant_id(comment: Comment) -> str:
@@ -59,7 +60,7 @@ def _refusal(comment: Comment, rules: Rules, brand: set[str], excluded: set[str]
     if not rules.starts_at <= comment.occurred_at <= rules.ends_at:
         return "outside_window"
     who = {comment.author_id, _handle(comment.author_handle)} - {""}
-    if who & brand:
+    if comment.from_brand or who & brand:
         return "brand_own"
     if who & excluded:
         return "excluded"

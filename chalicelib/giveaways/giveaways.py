@@ -92,10 +92,10 @@ class GiveawayService:
                           if channel.settings.get(k)}
             conversation = conversation_id_for(giveaway.workspace_id, ref["channel_id"], "comment", ref["remote_id"])
             for m in self.inbox.messages(giveaway.workspace_id, conversation):
-                if m.direction == "inbound" and m.kind != "message" and m.message_id:
+                if m.kind != "message" and m.message_id:
                     comments.append(Comment(ref["network"], ref["channel_id"], m.message_id, m.author_id,
                                             m.author_handle, m.author_name, m.text, m.occurred_at,
-                                            m.deleted_at is not None))
+                                            m.deleted_at is not None, from_brand=m.direction != "inbound"))
         return entrants(comments, rules_of(giveaway), brand)
 
     def freeze(self, workspace_id: str, giveaway_id: str) -> Giveaway:

@@ -59,6 +59,13 @@ def render_csv(report: dict[str, Any]) -> str:
                          _cell(post.get("likes")), _cell(post.get("reposts")), _cell(post.get("replies")),
                          _cell(post.get("impressions")), post["engagements"], _cell(post.get("remote_url"))])
 
+    for key in report.get("sections", []):
+        section = report[key]
+        writer.writerow([])
+        writer.writerow([section["title"]])
+        writer.writerow(section["table"]["columns"])
+        writer.writerows([[_cell(v) for v in row] for row in section["table"]["rows"]])
+
     if report["missing"] or report["pending_days"]:
         writer.writerow([])
         writer.writerow(["Missing from the network", "Channel", "Status", "Reason"])

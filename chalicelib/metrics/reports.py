@@ -33,6 +33,8 @@ BASELINE_DAYS = 31
 BEST_TIMES_WEEKS = 16
 MIN_SLOT_POSTS = 2
 DISCONNECTED = "(disconnected channel)"
+# A feature's section of a report: (workspace id, first day, last day) -> {title, table: {columns, rows}, ...}.
+Section = Callable[[str, date, date], dict[str, Any]]
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -85,7 +87,11 @@ def pending_row(workspace_id: str, channel_id: str, counts: Any) -> DailyRow:
 
 class ReportService:
     def __init__(self, metrics: MetricsRepository, registry: WorkspaceRegistry, channels: ChannelRepository,
-                 workspaces: Callable[[str], Any], clock: Clock, threads: int = 8) -> None:
+                 workspaces: Callable[[str], Any], clock: Clock, threads: int = 8,
+                 sections: dict[str, Section] | None = None) -> None:
+        """`sections`: other features' parts of the report (ads...), by the key they take in it; each is
+        plain data with a `title` and a `table` ({columns, rows}) that the CSV and the HTML show."""
+        self.sections = dict(sections or {})
         self.metrics = metrics
         self.registry = registry
         self.channels = channels
@@ -161,6 +167,8 @@ class ReportService:
             "daily": fig.daily_series(windows.current, period.days, network_series),
             "previous_daily": fig.daily_series(windows.before, previous.days, network_series),
             "top_posts": _named(fig.top_posts(windows.current), names),
+            **{key: part(workspace_id, period.first, period.last) for key, part in self.sections.items()},
+            "sections": list(self.sections),
         }
 
     # -- best time to post -----------------------------------------------------------

@@ -121,7 +121,7 @@ class MetaAdsFake(LocalHttpFake):
         if request.arg("time_increment") != "1":
             raise self.violation("insights without time_increment=1 are not one row per day")
         asked = set((request.arg("fields") or "").split(","))
-        if not WANTED_FIELDS <= asked:
+        if not asked >= WANTED_FIELDS:
             raise self.violation(f"insights fields lack {sorted(WANTED_FIELDS - asked)}")
         window = json.loads(request.arg("time_range") or "{}")
         since, until = date.fromisoformat(window["since"]), date.fromisoformat(window["until"])

@@ -91,3 +91,33 @@ def test_a_campaign_is_listed_changed_and_removed_and_another_workspace_sees_non
 
     assert api.delete(f"/ads/campaigns/{campaign['id']}").status_code == 204
     assert api.get(f"/ads/campaigns/{campaign['id']}").status_code == 404
+
+
+def test_the_monthly_and_quarterly_reports_show_each_campaign_and_totals_per_currency(api: Api, clock: Any) -> None:
+    clock.set(datetime(2026, 4, 2, 12, 0, tzinfo=UTC))
+    tiktok = manual_campaign(api)
+    linkedin = manual_campaign(api, name="LinkedIn leads", network="linkedin", objective="leads",
+                               budget={"total": 300, "currency": "EUR"}, start_date="2026-03-25",
+                               end_date="2026-04-05")
+    api.post(f"/ads/campaigns/{tiktok['id']}/results",
+             "date,impressions,clicks,spend,conversions\r\n2026-03-01,4000,80,40.00,2\r\n2026-03-02,6000,120,60,3\r\n",
+             headers=CSV_HEADERS)
+    api.post(f"/ads/campaigns/{linkedin['id']}/results", {"rows": [
+        {"date": "2026-03-31", "impressions": 2000, "clicks": 10, "spend": 30, "conversions": 0},
+        {"date": "2026-04-01", "impressions": 1000, "clicks": 5, "spend": 15, "conversions": 1}]})
+
+    march = api.get("/reports/monthly?month=2026-03")
+    assert march.status_code == 200, march.body
+    ads = march.json["ads"]
+    assert [(c["name"], c["spend"], c["clicks"], c["cpc"], c["cost_per_conversion"]) for c in ads["campaigns"]] == [
+        ("TikTok spring", 100.0, 200, 0.5, 20.0), ("LinkedIn leads", 30.0, 10, 3.0, None)]  # April is not March
+    assert [(t["currency"], t["spend"], t["cpm"], t["ctr"]) for t in ads["totals"]] == [
+        ("EUR", 30.0, 15.0, 0.5), ("USD", 100.0, 10.0, 2.0)]
+    quarter = api.get("/reports/quarterly?quarter=2026-Q1").json["ads"]
+    assert quarter["totals"] == ads["totals"]
+
+    csv_text = api.get("/reports/monthly?month=2026-03&format=csv").body.decode("utf-8-sig")
+    assert "Ads\r\nCampaign,Network,Currency,Budget,Spend,Impressions,Clicks,Conversions,CTR (%),CPC,CPM," \
+           "Cost per conversion\r\nTikTok spring,tiktok,USD,500.0,100.0,10000,200,5,2.0,0.5,10.0,20.0\r\n" in csv_text
+    html = api.get("/reports/monthly?month=2026-03&format=html").body.decode()
+    assert "<h2>Ads</h2>" in html and "LinkedIn leads" in html and "All campaigns (USD)" in html
