@@ -1,6 +1,6 @@
-"""The ads section of the monthly and quarterly reports: each campaign that ran in the period, its spend and
-results in the period, CTR, CPC, CPM and cost per conversion (ad_figures.py), and totals per currency (money in
-different currencies is never added up).
+"""The ads section of the monthly and quarterly reports: each campaign that ran in the period (by start date),
+its spend and results in the period, CTR, CPC, CPM and cost per conversion (ad_figures.py), and totals per
+currency (money in different currencies is never added up).
 
 The section is plain data with a `table` (columns and rows) the report's CSV and HTML show as they are."""
 from __future__ import annotations
@@ -27,7 +27,8 @@ class AdsReport:
     def section(self, workspace_id: str, first: date, last: date) -> dict[str, Any]:
         campaigns, rows = [], []
         by_currency: dict[str, list[DayResult]] = {}
-        for c in self.repository.all_of(workspace_id):
+        ran = self.repository.all_of(workspace_id)
+        for c in sorted(ran, key=lambda c: (c.start_date, c.name, c.campaign_id)):
             if c.end_date < first.isoformat() or c.start_date > last.isoformat():
                 continue
             days = self.repository.days(workspace_id, c.campaign_id, first.isoformat(), last.isoformat())

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -19,25 +20,30 @@ MAX_CSV_BYTES = 256 * 1024
 def rows_from_csv(raw: bytes) -> list[ResultRow]:
     """`date,impressions,clicks,spend[,conversions][,reach]` with a header row (any order, any case); a 422
     names the line and column of the first bad cell."""
-    if len(raw) > MAX_CSV_BYTES:
-        raise ValidationFailed.field("body", f"is more than {MAX_CSV_BYTES} bytes")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValidationFailed.field("body", "is not UTF-8 text") from None
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in reader.fieldnames or []]
+    reader = csv.DictReader(io.StringIO(_text(raw)))
+    _check_header(reader.fieldnames or [])
+    rows = [_csv_row(line, {k.strip().lower(): (v or "").strip() for k, v in record.items() if k})
+            for line, record in enumerate(reader, start=2)]
+    if not rows:
+        raise ValidationFailed.field("body", "has a header and no rows")
+    return rows
+
+
+def _check_header(names: Sequence[str]) -> None:
+    header = [h.strip().lower() for h in names]
     missing = [c for c in ("date", "impressions", "clicks", "spend") if c not in header]
     if missing:
         raise ValidationFailed.field("body", f"the header row lacks {', '.join(missing)} (columns: "
                                              f"{', '.join(CSV_COLUMNS)})")
-    rows = []
-    for line, record in enumerate(reader, start=2):
-        cells = {k.strip().lower(): (v or "").strip() for k, v in record.items() if k}
-        rows.append(_csv_row(line, cells))
-    if not rows:
-        raise ValidationFailed.field("body", "has a header and no rows")
-    return rows
+
+
+def _text(raw: bytes) -> str:
+    if len(raw) > MAX_CSV_BYTES:
+        raise ValidationFailed.field("body", f"is more than {MAX_CSV_BYTES} bytes")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationFailed.field("body", "is not UTF-8 text") from None
 
 
 def _csv_row(line: int, cells: dict[str, str]) -> ResultRow:

@@ -64,9 +64,13 @@ def _refusal(comment: Comment, rules: Rules, brand: set[str], excluded: set[str]
         return "brand_own"
     if who & excluded:
         return "excluded"
-    if not all(_has_term(comment.text, term) for term in rules.required_terms):
+    return _text_refusal(comment.text, rules, brand, who)
+
+
+def _text_refusal(text: str, rules: Rules, brand: set[str], who: set[str]) -> str | None:
+    if not all(_has_term(text, term) for term in rules.required_terms):
         return "missing_terms"
-    mentioned = mentions(comment.text)
+    mentioned = mentions(text)
     if rules.mention_brand and not mentioned & brand:
         return "no_brand_mention"
     if len(mentioned - brand - who) < rules.min_mentions:

@@ -86,17 +86,16 @@ class GiveawayService:
         for ref in giveaway.posts:
             channel = self.channels.find(giveaway.workspace_id, ref["channel_id"])
             if channel is not None:
-                brand |= {part.casefold() for part in (channel.handle or "",
-                                                       (channel.account_key or "#").split("#", 1)[1]) if part}
-                brand |= {str(channel.settings.get(k)).casefold() for k in ("page_id", "ig_user_id")
-                          if channel.settings.get(k)}
-            conversation = conversation_id_for(giveaway.workspace_id, ref["channel_id"], "comment", ref["remote_id"])
-            for m in self.inbox.messages(giveaway.workspace_id, conversation):
-                if m.kind != "message" and m.message_id:
-                    comments.append(Comment(ref["network"], ref["channel_id"], m.message_id, m.author_id,
-                                            m.author_handle, m.author_name, m.text, m.occurred_at,
-                                            m.deleted_at is not None, from_brand=m.direction != "inbound"))
+                brand |= _brand_of(channel)
+            comments += self._comments_on(giveaway.workspace_id, ref)
         return entrants(comments, rules_of(giveaway), brand)
+
+    def _comments_on(self, workspace_id: str, ref: dict[str, Any]) -> builtins.list[Comment]:
+        conversation = conversation_id_for(workspace_id, ref["channel_id"], "comment", ref["remote_id"])
+        return [Comment(ref["network"], ref["channel_id"], m.message_id, m.author_id, m.author_handle,
+                        m.author_name, m.text, m.occurred_at, m.deleted_at is not None,
+                        from_brand=m.direction != "inbound")
+                for m in self.inbox.messages(workspace_id, conversation) if m.kind != "message" and m.message_id]
 
     def freeze(self, workspace_id: str, giveaway_id: str) -> Giveaway:
         row = self.get(workspace_id, giveaway_id)
@@ -162,6 +161,13 @@ class GiveawayService:
             return row.entrant_count, dict(row.stats)
         chosen, stats = self.collect(row)
         return len(chosen), stats
+
+
+def _brand_of(channel: Any) -> set[str]:
+    """The brand's own identities on a channel: its handle, its account id, its Page and Instagram ids."""
+    parts = [channel.handle or "", (channel.account_key or "#").split("#", 1)[1],
+             *(str(channel.settings.get(k) or "") for k in ("page_id", "ig_user_id"))]
+    return {part.casefold() for part in parts if part}
 
 
 def _cell(value: str) -> str:

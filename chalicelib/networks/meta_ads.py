@@ -144,10 +144,16 @@ class MetaAds:
         for _ in range(MAX_PAGES):
             body = self._get(token, path, {**params, **({"after": after} if after else {})})
             yield from (row for row in body.get("data") or [] if isinstance(row, Mapping))
-            paging = body.get("paging")
-            paging = paging if isinstance(paging, Mapping) else {}
-            cursors = paging.get("cursors")
-            cursors = cursors if isinstance(cursors, Mapping) else {}
-            after = cursors.get("after") if paging.get("next") else None
-            if not isinstance(after, str) or not after:
+            after = _next_cursor(body)
+            if after is None:
                 return
+
+
+def _next_cursor(body: Mapping[str, Any]) -> str | None:
+    """The `after` cursor while Graph says there is a next page (`paging.next`), else None."""
+    paging = body.get("paging")
+    if not isinstance(paging, Mapping) or not paging.get("next"):
+        return None
+    cursors = paging.get("cursors")
+    after = cursors.get("after") if isinstance(cursors, Mapping) else None
+    return after if isinstance(after, str) and after else None
