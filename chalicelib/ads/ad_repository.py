@@ -7,10 +7,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.ads.tables import CampaignRecord, ResultRecord
 from chalicelib.core.pages import decode_cursor, encode_cursor
+from chalicelib.core.tables import set_or_remove
 
 CAMPAIGN = "campaign#"
 RESULT = "result#"
@@ -101,6 +102,22 @@ class AdRepository:
 
     def save(self, campaign: Campaign) -> None:
         _record(campaign).save()
+
+    def record_run(self, c: Campaign) -> None:
+        """What the daily job learnt (sync, alert, still live), leaving every field a PATCH sets alone; nothing
+        when the campaign was deleted meanwhile."""
+        live = c.live
+        try:
+            CampaignRecord(c.workspace_id, CAMPAIGN + c.campaign_id).update(actions=[
+                set_or_remove(CampaignRecord.synced_at, c.synced_at),
+                set_or_remove(CampaignRecord.sync_problem, c.sync_problem),
+                set_or_remove(CampaignRecord.last_alert_day, c.last_alert_day),
+                set_or_remove(CampaignRecord.live_shard, LIVE if live else None),
+                set_or_remove(CampaignRecord.campaign_ref, f"{c.workspace_id}#{c.campaign_id}" if live else None),
+            ], condition=CampaignRecord.item_key.exists())
+        except UpdateError as exc:
+            if getattr(exc, "cause_response_code", "") != "ConditionalCheckFailedException":
+                raise
 
     def delete(self, workspace_id: str, campaign_id: str) -> None:
         """The campaign and every day of its results."""

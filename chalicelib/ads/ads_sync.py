@@ -65,7 +65,7 @@ class AdsSync:
         if today > date.fromisoformat(campaign.end_date) + timedelta(days=SETTLE_DAYS):
             campaign = replace(campaign, live=False)
             done.append("settled")
-        self.repository.save(campaign)
+        self.repository.record_run(campaign)
         return done
 
     def _sync(self, campaign: Campaign, today: date) -> tuple[Campaign, bool]:

@@ -109,7 +109,7 @@ class GiveawayRepository:
         try:
             _record(giveaway).save(condition=GiveawayRecord.status == expected_status)
         except (PutError, UpdateError) as exc:
-            if "ConditionalCheckFailed" in str(exc):
+            if getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException":
                 raise AlreadyChanged() from None
             raise
 

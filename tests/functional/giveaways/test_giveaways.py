@@ -162,3 +162,21 @@ def test_a_giveaway_collects_entries_by_its_rules_and_draws_verifiably(
         assert rival.get(path).status_code == 404
     assert rival.post(f"/giveaways/{gid}/draw").status_code == 404
     assert [g["id"] for g in api.get("/giveaways").json["items"]] == [gid]
+
+
+def test_a_freeze_that_lost_the_race_changes_nothing(api: Api, deps: Any, clock: Any, network_apis: Any,
+                                                     workspace: Any) -> None:
+    from chalicelib.giveaways.giveaway_repository import AlreadyChanged
+
+    clock.set(OPENS)
+    channel = connect_verified(api, network_apis, "instagram", IG_USER_ID, token="ig-token", handle="heraldcoffee")
+    made = api.post("/giveaways", {"name": "Quick", "post_ids": [published_post(deps, workspace.id, channel["id"])],
+                                   "starts_at": iso(OPENS), "ends_at": iso(OPENS + timedelta(hours=1))}).json
+    stale = deps.giveaway_repository.get(workspace.id, made["id"])  # read while still open
+    clock.set(OPENS + timedelta(hours=2))
+    first = api.post(f"/giveaways/{made['id']}/freeze").json
+    stale.status, stale.seed_sha256 = "frozen", "0" * 64
+    with pytest.raises(AlreadyChanged):
+        deps.giveaway_repository.replace_if(stale, "open")
+    assert api.get(f"/giveaways/{made['id']}").json["commitment"] == first["commitment"]
+    assert api.post(f"/giveaways/{made['id']}/freeze").json["error"]["code"] == "already_frozen"
