@@ -56,10 +56,11 @@ class AdsSync:
         """What was done: `synced`, `sync_failed`, `alerted`, `settled`."""
         done = []
         today = local_day(self.clock.now(), campaign.timezone)
+        known = True  # a Meta campaign whose read failed has unknown spend: no pacing on it
         if campaign.source == "meta":
-            campaign, ok = self._sync(campaign, today)
-            done.append("synced" if ok else "sync_failed")
-        if campaign.status == "active" and self._alert(campaign, today):
+            campaign, known = self._sync(campaign, today)
+            done.append("synced" if known else "sync_failed")
+        if known and campaign.status == "active" and self._alert(campaign, today):
             campaign = replace(campaign, last_alert_day=(today - timedelta(days=1)).isoformat())
             done.append("alerted")
         if today > date.fromisoformat(campaign.end_date) + timedelta(days=SETTLE_DAYS):

@@ -141,3 +141,25 @@ def test_an_ad_account_the_channel_cannot_read_is_refused_and_nothing_is_stored(
     assert wrong_currency.status_code == 422
     assert wrong_currency.json["error"]["details"][0]["field"] == "budget.currency"
     assert ads_api.get("/ads/campaigns").json["items"] == []
+
+
+def test_a_refused_insights_read_is_shown_on_the_campaign_and_read_again_next_time(
+        ads_api: Api, ads_deps: Container, clock: Any, meta: MetaAdsFake) -> None:
+    clock.set(datetime(2026, 3, 1, 12, 0, tzinfo=UTC))
+    channel = ads_api.post("/channels", {"network": "facebook", "name": "Herald Coffee",
+                                         "credentials": {"page_access_token": PAGE_TOKEN}, "settings": {}})
+    campaign = ads_api.post("/ads/campaigns", meta_campaign(channel.json["id"])).json
+    meta.fail("GET", f"/v25.0/{META_CAMPAIGN}/insights", 403, {"error": {
+        "message": "(#200) Ad account owner has NOT grant ads_management or ads_read permission",
+        "type": "OAuthException", "code": 200, "fbtrace_id": "AbCdEfGh123"}})
+    assert run_job_at(ads_deps, clock, datetime(2026, 3, 4, 7, 15, tzinfo=UTC)) == {"sync_failed": 1}
+    problem = ads_api.get(f"/ads/campaigns/{campaign['id']}").json["meta"]["problem"]
+    assert "ads_read" in problem and PAGE_TOKEN not in problem
+    assert ads_api.get(f"/ads/campaigns/{campaign['id']}/results").json["days"] == []
+
+    assert run_job_at(ads_deps, clock, datetime(2026, 3, 5, 7, 15, tzinfo=UTC))["synced"] == 1
+    after = ads_api.get(f"/ads/campaigns/{campaign['id']}")
+    assert after.json["meta"]["problem"] is None
+    window = ads_api.get(f"/ads/campaigns/{campaign['id']}/results?from=2026-03-03&to=2026-03-04").json
+    assert [d["date"] for d in window["days"]] == ["2026-03-03", "2026-03-04"]  # never synced: from the start
+    assert window["totals"]["spend"] == 250.0
