@@ -3,10 +3,12 @@ import os
 from chalice import Chalice
 
 from chalicelib.accounts import channel_routes, connect_routes, health_jobs, health_routes, workspace_routes
+from chalicelib.ads import ad_jobs, ad_routes
 from chalicelib.approval import approval_routes
 from chalicelib.audit import audit_routes
 from chalicelib.core import http_routes, meta_routes
 from chalicelib.feeds import feed_jobs, feed_routes
+from chalicelib.giveaways import giveaway_routes
 from chalicelib.goals import goal_routes
 from chalicelib.imports import import_jobs, import_routes
 from chalicelib.inbox import inbox_jobs, inbox_routes, webhook_routes
@@ -53,5 +55,8 @@ if os.environ.get("HERALD_STAGE") == "local":  # the local stack only: GET /dev/
     app.register_blueprint(dev_routes.bp)
 app.register_blueprint(link_routes.bp)
 app.register_blueprint(goal_routes.bp)
+app.register_blueprint(ad_routes.bp)
+app.register_blueprint(ad_jobs.bp)
+app.register_blueprint(giveaway_routes.bp)
 # Last: it answers preflight for every route registered before it.
 app.register_blueprint(http_routes.bp)

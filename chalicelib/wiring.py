@@ -26,6 +26,9 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.accounts.health import HealthService
     from chalicelib.accounts.tokens import TokenService
     from chalicelib.accounts.workspace_repository import WorkspaceRepository
+    from chalicelib.ads.ad_repository import AdRepository
+    from chalicelib.ads.ads_sync import AdsSync
+    from chalicelib.ads.campaigns import CampaignService
     from chalicelib.approval.approval_repository import ApprovalRepository
     from chalicelib.approval.comments import CommentService
     from chalicelib.approval.directory import MemberDirectory
@@ -40,6 +43,8 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.core.outbound import OutboundPolicy
     from chalicelib.feeds.feed_repository import FeedRepository
     from chalicelib.feeds.feeds import FeedService
+    from chalicelib.giveaways.giveaway_repository import GiveawayRepository
+    from chalicelib.giveaways.giveaways import GiveawayService
     from chalicelib.goals.goal_repository import GoalRepository
     from chalicelib.goals.goals import GoalService
     from chalicelib.imports.import_repository import ImportRepository
@@ -64,6 +69,7 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.metrics.reports import ReportService
     from chalicelib.metrics.rollup import RollupService
     from chalicelib.networks.base import ConnectsByOAuth, NetworkAdapter, OAuthApp
+    from chalicelib.networks.meta_ads import MetaAds
     from chalicelib.outbound_webhooks.delivery_queue import DeliveryQueue
     from chalicelib.outbound_webhooks.endpoint_repository import EndpointRepository
     from chalicelib.outbound_webhooks.endpoints import EndpointService
@@ -407,11 +413,13 @@ class Container:
 
     @cached_property
     def reports(self) -> ReportService:
+        from chalicelib.ads.ad_report import AdsReport
         from chalicelib.metrics.reports import ReportService
 
         return ReportService(self.metrics_repository, self.metrics_registry, self.channel_repository,
                              self.access.get_workspace, self.clock,
-                             sections={"goals": lambda ws, first, last: self.goals.report_section(ws, first, last)})
+                             sections={"goals": lambda ws, first, last: self.goals.report_section(ws, first, last)},
+                             tables={"ads": AdsReport(self.ad_repository).section})
 
     # -- inbox -------------------------------------------------------------------
 
@@ -785,6 +793,50 @@ class Container:
         if self.settings.stage in ("prod", "production"):
             raise RuntimeError("HERALD_LINKS_SECRET must be set: click ids and visitor hashes are keyed by it")
         return f"herald-{self.settings.stage}-links-not-secret".encode()
+
+    # -- ads ----------------------------------------------------------------------
+
+    @cached_property
+    def ad_repository(self) -> AdRepository:
+        from chalicelib.ads.ad_repository import AdRepository
+
+        return AdRepository()
+
+    @cached_property
+    def meta_ads(self) -> MetaAds:
+        """The Marketing API on the Graph host the operator set (HERALD_META_GRAPH_URL), never a client's."""
+        from chalicelib.networks.meta_ads import MetaAds
+
+        return MetaAds(clock=self.clock, graph_url=self.settings.meta_graph_url)
+
+    @cached_property
+    def ad_campaigns(self) -> CampaignService:
+        from chalicelib.ads.campaigns import CampaignService
+
+        return CampaignService(self.ad_repository, self.channels, self.meta_ads, self.clock,
+                               post_exists=lambda ws, post_id: self.post_repository.get(ws, post_id) is not None,
+                               workspace_timezone=lambda ws: self.access.get_workspace(ws).timezone)
+
+    @cached_property
+    def ads_sync(self) -> AdsSync:
+        from chalicelib.ads.ads_sync import AdsSync
+
+        return AdsSync(self.ad_repository, self.channels, self.meta_ads, self.webhook_emitter.emit, self.clock)
+
+    # -- giveaways ------------------------------------------------------------------
+
+    @cached_property
+    def giveaway_repository(self) -> GiveawayRepository:
+        from chalicelib.giveaways.giveaway_repository import GiveawayRepository
+
+        return GiveawayRepository()
+
+    @cached_property
+    def giveaways(self) -> GiveawayService:
+        from chalicelib.giveaways.giveaways import GiveawayService
+
+        return GiveawayService(self.giveaway_repository, self.posts, self.channels, self.inbox_repository,
+                               self.secret_box, self.clock)
 
 
 _current: list[Container] = []

@@ -86,7 +86,9 @@ FUNCTIONS: dict[str, Access] = {
                 "users": "read_write", "memberships": "read_write", "invitations": "read_write",
                 "password_resets": "read_write", "agencies": "read_write",
                 # short links (made when a post is saved, read and counted by GET /l/{code}), conversions, goals
-                "links": "read_write", "goals": "read_write"},
+                "links": "read_write", "goals": "read_write",
+                # ad campaigns and results; giveaways (their sealed seeds) read from the inbox's comments
+                "ads": "read_write", "giveaways": "read_write"},
         sends_to=("publish", "inbox_events", "webhook_deliveries", "post_imports"), secrets_key=True,
         media_bucket="read_write", user_pool=True, sends_mail=True),
     # Fans the minute's work out: one unit per due shard on the tick queue, nothing else.
@@ -130,6 +132,10 @@ FUNCTIONS: dict[str, Access] = {
     # post's item), reads the post for its text and time zone, and tells webhook endpoints.
     "count_outcomes": Access(tables={"posts": "read", "metrics": "read_write", **NOTIFIES},
                              sends_to=("webhook_deliveries",)),
+    # Reads each live ad campaign's Meta results with its channel's sealed token (a refreshed one saved back),
+    # writes the days and the campaign, and sends pacing alerts.
+    "ads_daily": Access(tables={"ads": "read_write", "channels": "read_write", **NOTIFIES},
+                        sends_to=("webhook_deliveries",), secrets_key=True),
     # Sends the deliveries that are due and that no message carries.
     "sweep_webhook_deliveries": Access(tables={"webhook_deliveries": "read"}, sends_to=("webhook_deliveries",)),
     # A chunk of a CSV import: the import's progress, the uploaded file, the workspace's channels and time

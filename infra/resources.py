@@ -193,6 +193,16 @@ TABLE_LAYOUTS: dict[str, dict[str, Any]] = {
         "keys": ("workspace_id", "goal_id"),
         "indexes": [],
     },
+    # Ad campaigns and each campaign's results per day; sparse `live`: the campaigns the daily ads job reads.
+    "ads": {
+        "keys": ("workspace_id", "item_key"),
+        "indexes": [_gsi("live", "live_shard", "campaign_ref", projection="KEYS_ONLY")],
+    },
+    # Giveaways, their frozen entrant lists and draws (chalicelib/giveaways/tables.py).
+    "giveaways": {
+        "keys": ("workspace_id", "item_key"),
+        "indexes": [],
+    },
 }
 
 

@@ -30,7 +30,9 @@ TABLES = ("workspaces", "api_keys", "channels", "posts", "media", "sandbox_posts
           # password resets, agencies.
           "users", "memberships", "invitations", "password_resets", "agencies",
           # Short links, their visitors' daily markers and conversions (chalicelib/links/); goals (chalicelib/goals/).
-          "links", "goals")
+          "links", "goals",
+          # Ad campaigns and their daily results (chalicelib/ads/); giveaways, entries, draws (chalicelib/giveaways/).
+          "ads", "giveaways")
 QUEUES = ("publish", "inbox_events", "webhook_deliveries", "tick",
           # One message per chunk of a CSV import (chalicelib/imports/import_jobs.py).
           "post_imports")

@@ -61,6 +61,12 @@ def render_csv(report: dict[str, Any]) -> str:
 
     _traffic_rows(writer, report.get("traffic_posts") or [])
     _goal_rows(writer, report.get("goals") or [])
+    for key in report.get("sections", []):
+        section = report[key]
+        writer.writerow([])
+        writer.writerow([section["title"]])
+        writer.writerow(section["table"]["columns"])
+        writer.writerows([[_cell(v) for v in row] for row in section["table"]["rows"]])
 
     if report["missing"] or report["pending_days"]:
         writer.writerow([])

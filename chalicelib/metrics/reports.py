@@ -34,6 +34,8 @@ BEST_TIMES_WEEKS = 16
 MIN_SLOT_POSTS = 2
 DISCONNECTED = "(disconnected channel)"
 UNATTRIBUTED_NAME = "(no click within the attribution window)"
+# A feature's table in a report (ads...): (workspace id, first day, last day) -> {title, table: {columns, rows}, ...}.
+SectionTable = Callable[[str, date, date], dict[str, Any]]
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -91,7 +93,12 @@ ReportSection = Callable[[str, date, date], list[dict[str, Any]]]
 class ReportService:
     def __init__(self, metrics: MetricsRepository, registry: WorkspaceRegistry, channels: ChannelRepository,
                  workspaces: Callable[[str], Any], clock: Clock, threads: int = 8,
-                 sections: dict[str, ReportSection] | None = None) -> None:
+                 sections: dict[str, ReportSection] | None = None,
+                 tables: dict[str, SectionTable] | None = None) -> None:
+        """`sections`: other features' parts of the report (goals), by the key they take in it, shown by the
+        report's own renderers; `tables`: parts that are plain data with a `title` and a `table`
+        ({columns, rows}) that the CSV and the HTML show as they are (ads)."""
+        self.tables = dict(tables or {})
         self.metrics = metrics
         self.registry = registry
         self.channels = channels
@@ -179,6 +186,8 @@ class ReportService:
             "top_posts": _named(fig.top_posts(windows.current), names),
             "traffic_posts": _named(fig.traffic_by_post(windows.current),
                                     {**names, WORKSPACE_SERIES: {"name": UNATTRIBUTED_NAME}}),
+            **{key: part(workspace_id, period.first, period.last) for key, part in self.tables.items()},
+            "sections": list(self.tables),
         }
         for name, section in self.sections.items():
             answer[name] = section(workspace_id, period.first, period.last)

@@ -12,6 +12,7 @@ EVENT_TYPES = (
     "post.approval_requested", "post.approved", "post.rejected", "comment.mentioned",
     "conversation.created", "message.received", "mention.matched",
     "channel.needs_reauth", "report.ready",
+    "ads.pacing_alert",
 )
 # Svix's schedule: the first attempt at once, then these waits after each failure; failed after the last.
 RETRY_DELAYS_S = (5, 300, 1800, 7200, 18000, 36000, 36000)

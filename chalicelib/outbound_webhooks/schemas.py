@@ -14,6 +14,7 @@ EventType = Literal[
     "post.approval_requested", "post.approved", "post.rejected", "comment.mentioned",
     "conversation.created", "message.received", "mention.matched",
     "channel.needs_reauth", "report.ready",
+    "ads.pacing_alert",
 ]
 EndpointUrl = Annotated[str, SingleLine(2048), Field(description=(
     "Where Herald POSTs the events: https, a public address (checked again after DNS on every delivery)."))]
