@@ -17,6 +17,16 @@ def _cell(value: Any) -> Any:
     return "" if value is None else value
 
 
+def _section_tables(writer: Any, report: dict[str, Any]) -> None:
+    """Other features' tables (ads...), as they give them."""
+    for key in report.get("sections", []):
+        section = report[key]
+        writer.writerow([])
+        writer.writerow([section["title"]])
+        writer.writerow(section["table"]["columns"])
+        writer.writerows([[_cell(v) for v in row] for row in section["table"]["rows"]])
+
+
 def render_csv(report: dict[str, Any]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
@@ -61,12 +71,7 @@ def render_csv(report: dict[str, Any]) -> str:
 
     _traffic_rows(writer, report.get("traffic_posts") or [])
     _goal_rows(writer, report.get("goals") or [])
-    for key in report.get("sections", []):
-        section = report[key]
-        writer.writerow([])
-        writer.writerow([section["title"]])
-        writer.writerow(section["table"]["columns"])
-        writer.writerows([[_cell(v) for v in row] for row in section["table"]["rows"]])
+    _section_tables(writer, report)
 
     if report["missing"] or report["pending_days"]:
         writer.writerow([])
