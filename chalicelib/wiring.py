@@ -435,7 +435,8 @@ class Container:
     def listening(self) -> ListeningService:
         from chalicelib.inbox.listening import ListeningService
 
-        return ListeningService(self.inbox_config_repository, self.channel_repository, self.clock)
+        return ListeningService(self.inbox_config_repository, self.channel_repository, self.clock,
+                                self.workspace_repository)
 
     @cached_property
     def inbox_consumer(self) -> InboxEventConsumer:

@@ -70,9 +70,9 @@ class AccessService:
         return row
 
     def update_workspace(self, workspace_id: str, *, name: str | None, timezone: str | None,
-                         audit_retention_days: int | None = None) -> WorkspaceRow:
+                         audit_retention_days: int | None = None, language: str | None = None) -> WorkspaceRow:
         self.workspaces.update(workspace_id, name=name, timezone=timezone,
-                               audit_retention_days=audit_retention_days)
+                               audit_retention_days=audit_retention_days, language=language)
         if timezone is not None and self.registry is not None:
             self.registry.set_timezone(workspace_id, timezone)
         return self.get_workspace(workspace_id)

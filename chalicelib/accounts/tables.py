@@ -23,6 +23,7 @@ class WorkspaceRecord(Model):
     feed_token_id = UnicodeAttribute(null=True)
     feed_token_sealed = BinaryAttribute(null=True, legacy_encoding=False)
     audit_retention_days = NumberAttribute(null=True)
+    language = UnicodeAttribute(null=True)  # BCP 47; `tr` makes listening fold and match the Turkish way
     by_feed_token = FeedTokenIndex()
 
 

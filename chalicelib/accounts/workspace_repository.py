@@ -18,12 +18,14 @@ class WorkspaceRow:
     feed_token_id: str | None = None
     feed_token_sealed: bytes | None = None
     audit_retention_days: int | None = None
+    language: str | None = None
 
 
 def _row(record: WorkspaceRecord) -> WorkspaceRow:
     return WorkspaceRow(record.workspace_id, record.name, record.timezone, record.created_at,
                         record.feed_token_id, record.feed_token_sealed,
-                        int(record.audit_retention_days) if record.audit_retention_days is not None else None)
+                        int(record.audit_retention_days) if record.audit_retention_days is not None else None,
+                        record.language)
 
 
 class WorkspaceRepository:
@@ -39,8 +41,10 @@ class WorkspaceRepository:
             return None
 
     def update(self, workspace_id: str, *, name: str | None = None, timezone: str | None = None,
-               audit_retention_days: int | None = None) -> None:
+               audit_retention_days: int | None = None, language: str | None = None) -> None:
         actions: list[Action] = []
+        if language is not None:
+            actions.append(WorkspaceRecord.language.set(language))
         if audit_retention_days is not None:
             actions.append(WorkspaceRecord.audit_retention_days.set(audit_retention_days))
         if name is not None:
