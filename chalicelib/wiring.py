@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.inbox.inbox_queue import InboxQueue
     from chalicelib.inbox.ingest import IngestService
     from chalicelib.inbox.listening import ListeningService
+    from chalicelib.inbox.listening_search import ListeningSearcher
     from chalicelib.inbox.polling import InboxPoller
     from chalicelib.inbox.saved_replies import SavedReplyService
     from chalicelib.inbox.webhook_event_repository import WebhookEventRepository
@@ -452,6 +453,13 @@ class Container:
 
         return InboxPoller(self.channels, self.channel_repository, self.inbox_config_repository, self.ingest,
                            self.adapter, self.clock)
+
+    @cached_property
+    def listening_searcher(self) -> ListeningSearcher:
+        from chalicelib.inbox.listening_search import ListeningSearcher
+
+        return ListeningSearcher(self.inbox_config_repository, self.listening, self.channels,
+                                 self.channel_repository, self.adapter, self.clock)
 
     # -- audit log ---------------------------------------------------------------
 

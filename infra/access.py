@@ -90,6 +90,12 @@ FUNCTIONS: dict[str, Access] = {
     "poll_inbox": Access(tables={"channels": "read_write", "inbox_config": "read_write",
                                  "webhook_events": "read_write", "posts": "read_write", **NOTIFIES},
                          sends_to=("inbox_events", "webhook_deliveries"), secrets_key=True),
+    # Searches the networks for the listening rules that ask (the `listening#search` partition, the rules,
+    # their mentions and search state), with each workspace's channels (sealed credentials, refreshed
+    # sessions saved back, revoked ones flagged) and its language.
+    "search_listening": Access(tables={"channels": "read_write", "inbox_config": "read_write",
+                                       "workspaces": "read", "posts": "read_write", **NOTIFIES},
+                               sends_to=("webhook_deliveries",), secrets_key=True),
     # Rolls up each workspace's finished local day: its counters and rows, the registry, and what the
     # networks report (channels' sealed credentials, refreshed tokens saved back).
     # Checks every channel daily (the `by_health` index), refreshes tokens ahead of expiry (sealed credentials

@@ -127,6 +127,9 @@ class MastodonFake:
         self._thread: threading.Thread | None = None
         self._port = 0
         self.me = self.add_account(username)
+        # Full-text search of statuses needs Elasticsearch on a real instance; without it v2/search finds
+        # no statuses at all (a 200 with empty lists): docs.joinmastodon.org/admin/elasticsearch/.
+        self.full_text_search = True
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -330,6 +333,8 @@ class MastodonFake:
             return self._create_media(headers, body)
         if (method, path) == ("GET", "/api/v1/notifications"):
             return self._list_notifications(query)
+        if (method, path) == ("GET", "/api/v2/search"):
+            return self._search(query)
         if method == "GET" and (match := re.fullmatch(r"/api/v1/accounts/(\d+)", path)):
             account = self.accounts.get(match.group(1))
             return _Response(200, self._account(account)) if account else _Response(404, {"error": NOT_FOUND})
@@ -339,6 +344,23 @@ class MastodonFake:
         if method == "GET" and (match := re.fullmatch(r"/api/v1/media/(\d+)", path)):
             return self._poll_media(match.group(1))
         return _Response(404, {"error": NOT_FOUND})
+
+    def _search(self, query: dict[str, list[str]]) -> _Response:
+        """GET /api/v2/search (docs.joinmastodon.org/methods/search/#v2): type=statuses, min_id, limit<=40."""
+        limit = int(query.get("limit", ["20"])[0])
+        if limit > 40 or query.get("type", ["statuses"])[0] != "statuses":
+            return _Response(422, {"error": "Validation failed"})
+        found: list[dict[str, Any]] = []
+        if self.full_text_search:
+            words = query.get("q", [""])[0].casefold()
+            min_id = query.get("min_id", [None])[0]
+            with self._lock:
+                found = [s for s in self.statuses.values()
+                         if words in s["text"].casefold() and s["visibility"] in ("public", "unlisted")
+                         and (min_id is None or (len(s["id"]), s["id"]) > (len(min_id), min_id))]
+            found.sort(key=lambda s: (len(s["id"]), s["id"]), reverse=True)
+        return _Response(200, {"accounts": [], "statuses": [self._status(s) for s in found[:limit]],
+                               "hashtags": []})
 
     def _authorized(self, headers: dict[str, str]) -> bool:
         scheme, _, token = headers.get("authorization", "").partition(" ")
