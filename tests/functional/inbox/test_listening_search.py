@@ -109,7 +109,7 @@ def test_rules_that_do_not_search_are_not_searched(deps: Any, api: Any, workspac
     report = run_job_by_name("search_listening")
 
     assert report["rules"] == 0 and x_api.calls("GET", "/2/tweets/search/recent") == []
-    assert api.get(f"/listening/rules").json["items"][0]["searches"] == {} and rule["search"] is False
+    assert api.get("/listening/rules").json["items"][0]["searches"] == {} and rule["search"] is False
 
 
 def test_a_competitor_rule_matches_its_name_and_handles(deps: Any, api: Any, workspace: Any, x_api: XApi,
