@@ -370,8 +370,11 @@ class Container:
     def reports(self) -> ReportService:
         from chalicelib.metrics.reports import ReportService
 
+        from chalicelib.inbox.share_of_voice import ShareOfVoice
+
         return ReportService(self.metrics_repository, self.metrics_registry, self.channel_repository,
-                             self.access.get_workspace, self.clock)
+                             self.access.get_workspace, self.clock,
+                             sections={"share_of_voice": ShareOfVoice(self.inbox_config_repository).section})
 
     # -- inbox -------------------------------------------------------------------
 

@@ -67,4 +67,21 @@ def render_csv(report: dict[str, Any]) -> str:
                              _cell(item["reason"])])
         for day in report["pending_days"]:
             writer.writerow([day, "", "pending", "not rolled up yet"])
+    _share_of_voice(writer, report.get("share_of_voice"))
     return BOM + out.getvalue()
+
+
+def _share_of_voice(writer: Any, section: dict[str, Any] | None) -> None:
+    """Listening's section (chalicelib/inbox/share_of_voice.py): mentions and shares per network."""
+    if not section:
+        return
+    writer.writerow([])
+    writer.writerow(["Share of voice", "Network", "Mentions", "Share (%)"])
+    writer.writerow(["Brand", "all", section["brand"]["mentions"], _cell(section["brand"]["share"])])
+    for competitor in section["competitors"]:
+        writer.writerow([competitor["name"], "all", competitor["mentions"], _cell(competitor["share"])])
+    for row in section["by_network"]:
+        writer.writerow(["Brand", row["network"], row["brand"], _cell(row["brand_share"])])
+        for competitor in row["competitors"]:
+            writer.writerow([competitor["name"], row["network"], competitor["mentions"],
+                             _cell(competitor["share"])])

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,6 +34,9 @@ BEST_TIMES_WEEKS = 16
 MIN_SLOT_POSTS = 2
 DISCONNECTED = "(disconnected channel)"
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+ReportSection = Callable[[str, datetime, datetime], Any]
 
 
 @dataclass(frozen=True)
@@ -85,8 +88,12 @@ def pending_row(workspace_id: str, channel_id: str, counts: Any) -> DailyRow:
 
 class ReportService:
     def __init__(self, metrics: MetricsRepository, registry: WorkspaceRegistry, channels: ChannelRepository,
-                 workspaces: Callable[[str], Any], clock: Clock, threads: int = 8) -> None:
+                 workspaces: Callable[[str], Any], clock: Clock, threads: int = 8,
+                 sections: dict[str, ReportSection] | None = None) -> None:
         self.metrics = metrics
+        # Sections other features add to the monthly and quarterly reports (share of voice, brand
+        # consistency): each gets the workspace and the period's [start, end) in UTC.
+        self.sections = dict(sections or {})
         self.registry = registry
         self.channels = channels
         self.workspaces = workspaces
@@ -161,7 +168,14 @@ class ReportService:
             "daily": fig.daily_series(windows.current, period.days, network_series),
             "previous_daily": fig.daily_series(windows.before, previous.days, network_series),
             "top_posts": _named(fig.top_posts(windows.current), names),
+            **self._sections(workspace_id, period, timezone),
         }
+
+    def _sections(self, workspace_id: str, period: Period, timezone: str) -> dict[str, Any]:
+        zone = ZoneInfo(timezone)
+        start = datetime.combine(period.first, time(), zone).astimezone(UTC)
+        end = datetime.combine(period.last + timedelta(days=1), time(), zone).astimezone(UTC)
+        return {name: section(workspace_id, start, end) for name, section in self.sections.items()}
 
     # -- best time to post -----------------------------------------------------------
 

@@ -136,6 +136,10 @@ class Report(BaseModel):
     daily: list[ReportDay]
     previous_daily: list[ReportDay]
     top_posts: list[dict[str, Any]]
+    share_of_voice: dict[str, Any] | None = Field(default=None, description=(
+        "Listening: {brand: {mentions, share}, competitors: [{name, mentions, share}], by_network: [{network, "
+        "brand, brand_share, competitors: [{name, mentions, share}]}]}; a post counts once per side, shares "
+        "in percent of brand + competitor mentions."))
 
 
 class TimeSlot(BaseModel):

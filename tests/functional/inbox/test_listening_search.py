@@ -133,3 +133,34 @@ def test_a_competitor_rule_needs_the_competitors_name(api: Any) -> None:
     assert answer.status_code == 422
     assert answer.json["error"]["details"][0]["field"] == "competitor"
     assert api.get("/listening/rules").json["items"] == []
+
+
+def test_the_monthly_report_shows_share_of_voice_per_network(deps: Any, api: Any, workspace: Any, x_api: XApi,
+                                                             mastodon: MastodonFake, clock: Any) -> None:
+    connect_x(deps, workspace.id, x_api, clock)
+    connect_mastodon(api, mastodon)
+    make_rule(api)
+    make_rule(api, name="Herald coffee", any_of=["herald coffee"])  # overlaps: a post counts once
+    make_rule(api, name="Rival", any_of=[], kind="competitor", competitor={"name": "Rival", "handles": []})
+    x_api.user("44", "ada")
+    for text in ("Herald coffee rocks", "Herald opens at 8", "Rival is closed", "Herald or Rival?"):
+        x_api.post_as("44", text)
+    mastodon.add_status("rival beans are fine", author=mastodon.add_account("bob", "remote.example"))
+    run_job_by_name("search_listening")
+
+    report = api.get("/reports/monthly?month=2026-03").json
+    csv_text = api.get("/reports/monthly?month=2026-03&format=csv").body.decode("utf-8-sig")
+    html = api.get("/reports/monthly?month=2026-03&format=html").body.decode()
+
+    voice = report["share_of_voice"]
+    assert voice["brand"] == {"mentions": 3, "share": 50.0}
+    assert voice["competitors"] == [{"name": "Rival", "mentions": 3, "share": 50.0}]
+    assert voice["by_network"] == [
+        {"network": "mastodon", "brand": 0, "brand_share": 0.0,
+         "competitors": [{"name": "Rival", "mentions": 1, "share": 100.0}]},
+        {"network": "x", "brand": 3, "brand_share": 60.0,
+         "competitors": [{"name": "Rival", "mentions": 2, "share": 40.0}]},
+    ]
+    assert "Share of voice,Network,Mentions,Share (%)" in csv_text and "Rival,x,2,40.0" in csv_text
+    assert "<h2>Share of voice</h2>" in html and "3 (60.0%)" in html
+    assert api.get("/reports/monthly?month=2026-04").json["share_of_voice"]["brand"]["mentions"] == 0
