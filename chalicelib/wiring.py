@@ -368,9 +368,8 @@ class Container:
 
     @cached_property
     def reports(self) -> ReportService:
-        from chalicelib.metrics.reports import ReportService
-
         from chalicelib.inbox.share_of_voice import ShareOfVoice
+        from chalicelib.metrics.reports import ReportService
 
         return ReportService(self.metrics_repository, self.metrics_registry, self.channel_repository,
                              self.access.get_workspace, self.clock,
