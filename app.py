@@ -2,6 +2,7 @@ from chalice import Chalice
 
 from chalicelib.accounts import channel_routes, connect_routes, health_jobs, health_routes, workspace_routes
 from chalicelib.audit import audit_routes
+from chalicelib.brand import brand_jobs, brand_routes
 from chalicelib.core import http_routes, meta_routes
 from chalicelib.inbox import inbox_jobs, inbox_routes, webhook_routes
 from chalicelib.metrics import metric_jobs, metric_routes
@@ -27,5 +28,7 @@ app.register_blueprint(inbox_jobs.bp)
 app.register_blueprint(endpoint_routes.bp)
 app.register_blueprint(endpoint_jobs.bp)
 app.register_blueprint(audit_routes.bp)
+app.register_blueprint(brand_routes.bp)
+app.register_blueprint(brand_jobs.bp)
 # Last: it answers preflight for every route registered before it.
 app.register_blueprint(http_routes.bp)

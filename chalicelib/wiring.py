@@ -28,6 +28,9 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.accounts.workspace_repository import WorkspaceRepository
     from chalicelib.audit.audit_log import AuditLog
     from chalicelib.audit.audit_repository import AuditRepository
+    from chalicelib.brand.brand_repository import BrandRepository
+    from chalicelib.brand.consistency import BrandConsistency
+    from chalicelib.brand.service import BrandService
     from chalicelib.core.crypto import SecretBox
     from chalicelib.core.outbound import OutboundPolicy
     from chalicelib.inbox.config_repository import InboxConfigRepository
@@ -373,7 +376,9 @@ class Container:
 
         return ReportService(self.metrics_repository, self.metrics_registry, self.channel_repository,
                              self.access.get_workspace, self.clock,
-                             sections={"share_of_voice": ShareOfVoice(self.inbox_config_repository).section})
+                             sections={"share_of_voice": ShareOfVoice(self.inbox_config_repository).section,
+                                       "brand_consistency": lambda ws, _start, _end: (
+                                           self.brand_consistency.brand.get_findings(ws))})
 
     # -- inbox -------------------------------------------------------------------
 
@@ -530,6 +535,36 @@ class Container:
         # A webhook is a POST: a redirect is an answer (a failure), never followed.
         return WebhookSender(self.webhook_endpoint_repository, self.secret_box, replace(self.outbound, max_redirects=0),
                              self.webhook_delivery_queue, self.clock)
+
+
+    # -- brand ------------------------------------------------------------------
+
+    @cached_property
+    def brand_repository(self) -> BrandRepository:
+        from chalicelib.brand.brand_repository import DynamoBrandRepository
+
+        return DynamoBrandRepository()
+
+    @cached_property
+    def brand(self) -> BrandService:
+        from chalicelib.brand.service import BrandService
+
+        return BrandService(self.brand_repository,
+                            lambda ws, media_id: self.media_repository.get(ws, media_id) is not None,
+                            self.outbound, self.clock)
+
+    @cached_property
+    def brand_consistency(self) -> BrandConsistency:
+        from chalicelib.brand.consistency import BrandConsistency
+
+        def load_logo(workspace_id: str, media_id: str) -> bytes:
+            item = self.media.item_for(workspace_id, {"media_id": media_id})
+            if item.load is None:
+                raise ValueError(f"media {media_id} cannot be read")
+            return item.load()
+
+        return BrandConsistency(self.brand_repository, self.channel_repository, self.channels, self.adapter,
+                                load_logo, lambda: self.outbound.session(), self.listening.language_of, self.clock)
 
 
 _current: list[Container] = []

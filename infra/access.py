@@ -68,7 +68,9 @@ FUNCTIONS: dict[str, Access] = {
                 # outbound webhook endpoints (their sealed secrets) and replays of their deliveries
                 "webhook_endpoints": "read_write", "webhook_deliveries": "read_write",
                 # every write a caller makes is appended to the audit log, which no function may change
-                "audit_log": "append"},
+                "audit_log": "append",
+                # the brand profile, and its consistency checked on demand (reports read the findings)
+                "brand": "read_write"},
         sends_to=("publish", "inbox_events", "webhook_deliveries"), secrets_key=True, media_bucket="read_write"),
     # Queues due deliveries and recovers expired claims: the posts table and the publish queue only.
     "tick": Access(tables={"posts": "read_write"}, sends_to=("publish",), reads_depth_of=("publish",)),
@@ -96,6 +98,11 @@ FUNCTIONS: dict[str, Access] = {
     "search_listening": Access(tables={"channels": "read_write", "inbox_config": "read_write",
                                        "workspaces": "read", "posts": "read_write", **NOTIFIES},
                                sends_to=("webhook_deliveries",), secrets_key=True),
+    # Reads each channel's public profile (sealed credentials, refreshed sessions saved back), the logo from
+    # the media library, and keeps the findings; the workspace's language folds names and bios.
+    "brand_consistency": Access(tables={"brand": "read_write", "channels": "read_write", "media": "read",
+                                        "workspaces": "read"},
+                                secrets_key=True, media_bucket="read", lists_media_bucket=True),
     # Rolls up each workspace's finished local day: its counters and rows, the registry, and what the
     # networks report (channels' sealed credentials, refreshed tokens saved back).
     # Checks every channel daily (the `by_health` index), refreshes tokens ahead of expiry (sealed credentials

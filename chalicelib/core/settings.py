@@ -17,7 +17,9 @@ TABLES = ("workspaces", "api_keys", "channels", "posts", "media", "sandbox_posts
           # Outbound webhooks (chalicelib/outbound_webhooks/): endpoints, and each message's delivery to each.
           "webhook_endpoints", "webhook_deliveries",
           # Every write made through the API, append-only (chalicelib/audit/).
-          "audit_log")
+          "audit_log",
+          # Brand profiles and their consistency findings (chalicelib/brand/).
+          "brand")
 QUEUES = ("publish", "inbox_events", "webhook_deliveries")
 # HTTP connections each AWS client keeps: the publish worker handles a batch's 10 records at once and
 # the tick reads its shards in parallel; botocore's default of 10 would open and drop connections.

@@ -68,7 +68,24 @@ def render_csv(report: dict[str, Any]) -> str:
         for day in report["pending_days"]:
             writer.writerow([day, "", "pending", "not rolled up yet"])
     _share_of_voice(writer, report.get("share_of_voice"))
+    _brand_consistency(writer, report.get("brand_consistency"))
     return BOM + out.getvalue()
+
+
+def _brand_consistency(writer: Any, section: dict[str, Any] | None) -> None:
+    """The brand's section (chalicelib/brand/consistency.py): the latest check's findings per channel."""
+    if not section:
+        return
+    writer.writerow([])
+    writer.writerow(["Brand consistency", "Network", "Finding", "Message"])
+    writer.writerow(["Checked at", "", "", section.get("checked_at") or ""])
+    for channel in section["channels"]:
+        if channel["status"] != "checked":
+            writer.writerow([channel["name"], channel["network"], channel["status"], _cell(channel["message"])])
+        for finding in channel["findings"]:
+            writer.writerow([channel["name"], channel["network"], finding["code"], finding["message"]])
+    for item in section["across_channels"]:
+        writer.writerow(["All channels", "", item["code"], item["message"]])
 
 
 def _share_of_voice(writer: Any, section: dict[str, Any] | None) -> None:

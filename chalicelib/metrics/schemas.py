@@ -140,6 +140,8 @@ class Report(BaseModel):
         "Listening: {brand: {mentions, share}, competitors: [{name, mentions, share}], by_network: [{network, "
         "brand, brand_share, competitors: [{name, mentions, share}]}]}; a post counts once per side, shares "
         "in percent of brand + competitor mentions."))
+    brand_consistency: dict[str, Any] | None = Field(default=None, description=(
+        "The latest brand consistency check (as GET /brand/consistency answers); None without one."))
 
 
 class TimeSlot(BaseModel):

@@ -387,5 +387,8 @@ class PublicProfile:
     avatar_url: str | None
 
 
+FIRST_URL = r"https?://[^\s<>\"')]+"
+
+
 class ReadsProfile(Protocol):
     def read_profile(self, channel: ChannelContext) -> PublicProfile: ...

@@ -27,6 +27,7 @@ from chalicelib.core.clock import Clock, SystemClock, parse_rfc3339, to_rfc3339
 from chalicelib.core.errors import ValidationFailed
 from chalicelib.core.outbound import AnswerTooLarge, OutboundPolicy, OutboundRefused, clean_reason
 from chalicelib.networks.base import (
+    FIRST_URL,
     AmbiguousError,
     AuthError,
     ChannelContext,
@@ -39,6 +40,7 @@ from chalicelib.networks.base import (
     PermanentError,
     PollResult,
     PostInsights,
+    PublicProfile,
     PublishRequest,
     PublishResult,
     ReplyRequest,
@@ -389,6 +391,16 @@ class BlueskyAdapter:
         latest = max([*seen, *([newest] if newest else [])], default=None)
         return SearchResult(posts=sorted(posts.values(), key=lambda p: p.occurred_at),
                             cursor=to_rfc3339(latest) if latest else cursor)
+
+    def read_profile(self, channel: ChannelContext) -> PublicProfile:
+        """app.bsky.actor.getProfile: displayName, description, avatar. A Bluesky profile has no link
+        field: the first address in the description stands for it."""
+        did = self._session(channel)["did"]
+        profile = self._call(channel, "GET", "app.bsky.actor.getProfile", params={"actor": did})
+        bio = str(profile.get("description") or "")
+        link = re.search(FIRST_URL, bio)
+        return PublicProfile(display_name=profile.get("displayName") or profile.get("handle"), bio=bio or None,
+                             link=link.group(0) if link else None, avatar_url=profile.get("avatar"))
 
     def describe_account(self, channel: ChannelContext) -> dict[str, str]:
         check_given_credentials(channel.credentials, self._policy)

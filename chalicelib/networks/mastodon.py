@@ -22,6 +22,7 @@ from chalicelib.core.clock import Clock, SystemClock, parse_rfc3339
 from chalicelib.core.errors import ValidationFailed
 from chalicelib.core.outbound import AnswerTooLarge, OutboundPolicy, OutboundRefused, clean_reason
 from chalicelib.networks.base import (
+    FIRST_URL,
     AmbiguousError,
     AuthError,
     ChannelContext,
@@ -35,6 +36,7 @@ from chalicelib.networks.base import (
     PermanentError,
     PollResult,
     PostInsights,
+    PublicProfile,
     PublishRequest,
     PublishResult,
     ReplyRequest,
@@ -340,6 +342,17 @@ class MastodonAdapter:
             "with Elasticsearch, and only those of authors who opted in)")
         return SearchResult(posts=sorted(found.values(), key=lambda p: _id_order(p.remote_id)), cursor=newest,
                             note=note)
+
+    def read_profile(self, channel: ChannelContext) -> PublicProfile:
+        """verify_credentials: display_name, note (HTML), the profile fields (the first one holding an
+        address is the link, else one in the note), avatar_static (never an animated GIF)."""
+        base, token = _credentials(channel, self._policy)
+        account = self._verify_credentials(base, token)
+        bio = html_to_text(str(account.get("note") or ""))
+        places = [html_to_text(str(f.get("value") or "")) for f in account.get("fields") or [] if isinstance(f, dict)]
+        link = next((m.group(0) for text in [*places, bio] if (m := re.search(FIRST_URL, text))), None)
+        return PublicProfile(display_name=account.get("display_name") or account.get("username"), bio=bio or None,
+                             link=link, avatar_url=account.get("avatar_static") or account.get("avatar"))
 
     def _account_id(self, channel: ChannelContext, base: str, token: str) -> str:
         known = channel.settings.get("account_id") or channel.credentials.get("account_id")

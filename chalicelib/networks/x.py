@@ -24,6 +24,7 @@ from chalicelib.networks.base import (
     NetworkError,
     NetworkLimits,
     PermanentError,
+    PublicProfile,
     PublishRequest,
     PublishResult,
     RateBudget,
@@ -425,6 +426,18 @@ class XAdapter(InboxNetworkAdapter):
             raise AuthError("X refused this channel's token and it cannot be refreshed", status=401)
         channel.credentials = dict(channel.refresh_credentials())
 
+
+    def read_profile(self, channel: ChannelContext) -> PublicProfile:
+        """GET /2/users/me with name, description, url, entities and profile_image_url; the link is the
+        expanded form of X's t.co `url`, the avatar the 400x400 variant of the `_normal` one."""
+        body = self._call(channel, "GET", f"{self.api_url}/users/me",
+                          params={"user.fields": "name,description,url,entities,profile_image_url"})
+        data = object_at(body, "data")
+        urls = (((data.get("entities") or {}).get("url") or {}).get("urls") or [{}])
+        link = urls[0].get("expanded_url") or data.get("url") or None
+        avatar = data.get("profile_image_url")
+        return PublicProfile(display_name=data.get("name"), bio=data.get("description") or None, link=link,
+                             avatar_url=str(avatar).replace("_normal.", "_400x400.") if avatar else None)
 
     # -- listening search ---------------------------------------------------------------------------------
 

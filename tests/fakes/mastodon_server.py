@@ -211,6 +211,15 @@ class MastodonFake:
                     return account
             return self.add_account(username, domain or None)
 
+    def set_profile(self, *, display_name: str | None = None, note_html: str | None = None,
+                    fields: list[dict[str, Any]] | None = None, avatar: str | None = None) -> None:
+        """Our account's public profile (Account: note and fields[].value are HTML, avatar a URL)."""
+        with self._lock:
+            for key, value in (("display_name", display_name), ("note", note_html), ("fields", fields),
+                               ("avatar", avatar)):
+                if value is not None:
+                    self.me[key] = value
+
     def add_status(self, text: str, *, author: dict[str, Any] | None = None, in_reply_to_id: str | None = None,
                    visibility: str = "public") -> dict[str, Any]:
         with self._lock:
@@ -580,10 +589,10 @@ class MastodonFake:
             "locked": False,
             "bot": False,
             "created_at": account["created_at"],
-            "note": "",
+            "note": account.get("note", ""),
             "url": f"{base}/@{account['username']}",
-            "avatar": f"{base}/avatars/original/missing.png",
-            "avatar_static": f"{base}/avatars/original/missing.png",
+            "avatar": account.get("avatar") or f"{base}/avatars/original/missing.png",
+            "avatar_static": account.get("avatar") or f"{base}/avatars/original/missing.png",
             "header": f"{base}/headers/original/missing.png",
             "header_static": f"{base}/headers/original/missing.png",
             "followers_count": account["followers_count"],
@@ -591,7 +600,7 @@ class MastodonFake:
             "statuses_count": account["statuses_count"],
             "last_status_at": None,
             "emojis": [],
-            "fields": [],
+            "fields": account.get("fields", []),
         }
 
     def _credential_account(self) -> dict[str, Any]:

@@ -170,6 +170,10 @@ class XApi:
         self.users[user_id] = {"id": user_id, "name": username.title(), "username": username,
                                "profile_image_url": f"https://pbs.twimg.com/profile_images/{user_id}.jpg"}
 
+    def set_profile(self, user_id: str, **fields: Any) -> None:
+        """More of a user's public fields (name, description, url, entities, profile_image_url)."""
+        self.users.setdefault(user_id, {"id": user_id, "username": user_id}).update(fields)
+
     def user_token(self, user_id: str, username: str = "someone") -> dict[str, str]:
         """A user who connected Herald: their access and refresh tokens."""
         self.user(user_id, username)
