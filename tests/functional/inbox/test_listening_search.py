@@ -164,3 +164,18 @@ def test_the_monthly_report_shows_share_of_voice_per_network(deps: Any, api: Any
     assert "Share of voice,Network,Mentions,Share (%)" in csv_text and "Rival,x,2,40.0" in csv_text
     assert "<h2>Share of voice</h2>" in html and "3 (60.0%)" in html
     assert api.get("/reports/monthly?month=2026-04").json["share_of_voice"]["brand"]["mentions"] == 0
+
+
+def test_a_turkish_workspace_matches_the_turkish_way(deps: Any, api: Any, workspace: Any, x_api: XApi,
+                                                     clock: Any) -> None:
+    connect_x(deps, workspace.id, x_api, clock)
+    assert api.patch("/workspace", {"language": "tr"}).json["language"] == "tr"
+    make_rule(api, name="Şeker", any_of=["şeker"])
+    x_api.user("46", "ayse")
+    x_api.post_as("46", "Şekerlerimizi denediniz mi?")  # şeker + ler + imiz + i
+    x_api.post_as("46", "Kuzular seker seker koşuyor")  # seker (it jumps) is not şeker (sugar)
+
+    run_job_by_name("search_listening")
+
+    assert [text for _network, text, _source in mentions(api)] == ["Şekerlerimizi denediniz mi?"]
+    assert api.patch("/workspace", {"language": "Turkish"}).status_code == 422
