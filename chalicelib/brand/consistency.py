@@ -111,7 +111,7 @@ class BrandConsistency:
         return findings
 
     def latest(self, workspace_id: str) -> dict[str, Any]:
-        return self.brand.get_findings(workspace_id) or {"checked_at": None, "consistent": True, "channels": [],
+        return self.brand.get_findings(workspace_id) or {"checked_at": None, "consistent": None, "channels": [],
                                                           "across_channels": []}
 
     # -- reading ---------------------------------------------------------------------

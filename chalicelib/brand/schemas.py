@@ -68,6 +68,6 @@ class AcrossChannels(BaseModel):
 class Consistency(BaseModel):
     checked_at: datetime | None = Field(description="None: never checked yet (the daily job, or POST "
                                                     "/brand/consistency/check).")
-    consistent: bool
+    consistent: bool | None = Field(description="No finding anywhere; None before the first check.")
     channels: list[ChannelFindings]
     across_channels: list[AcrossChannels]

@@ -71,7 +71,8 @@ def test_findings_per_channel_for_a_matching_and_a_different_profile(api: Any, d
                                                                      x_api: XApi, mastodon: MastodonFake,
                                                                      clock: Any, images: LocalServer) -> None:
     ids = set_up(api, deps, workspace, x_api, mastodon, clock, images)
-    assert api.get("/brand/consistency").json["checked_at"] is None
+    before = api.get("/brand/consistency").json
+    assert (before["checked_at"], before["consistent"], before["channels"]) == (None, None, [])
 
     checked = api.post("/brand/consistency/check")
 
