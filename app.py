@@ -6,6 +6,7 @@ from chalicelib.accounts import channel_routes, connect_routes, health_jobs, hea
 from chalicelib.ads import ad_jobs, ad_routes
 from chalicelib.approval import approval_routes
 from chalicelib.audit import audit_routes
+from chalicelib.brand import brand_jobs, brand_routes
 from chalicelib.core import http_routes, meta_routes
 from chalicelib.feeds import feed_jobs, feed_routes
 from chalicelib.giveaways import giveaway_routes
@@ -58,5 +59,7 @@ app.register_blueprint(goal_routes.bp)
 app.register_blueprint(ad_routes.bp)
 app.register_blueprint(ad_jobs.bp)
 app.register_blueprint(giveaway_routes.bp)
+app.register_blueprint(brand_routes.bp)
+app.register_blueprint(brand_jobs.bp)
 # Last: it answers preflight for every route registered before it.
 app.register_blueprint(http_routes.bp)

@@ -38,6 +38,9 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.approval.service import ApprovalService, WorkspaceApproval
     from chalicelib.audit.audit_log import AuditLog
     from chalicelib.audit.audit_repository import AuditRepository
+    from chalicelib.brand.brand_repository import BrandRepository
+    from chalicelib.brand.consistency import BrandConsistency
+    from chalicelib.brand.service import BrandService
     from chalicelib.core.crypto import SecretBox
     from chalicelib.core.mail import Mailer
     from chalicelib.core.outbound import OutboundPolicy
@@ -57,6 +60,7 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.inbox.inbox_queue import InboxQueue
     from chalicelib.inbox.ingest import IngestService
     from chalicelib.inbox.listening import ListeningService
+    from chalicelib.inbox.listening_search import ListeningSearcher
     from chalicelib.inbox.polling import InboxPoller
     from chalicelib.inbox.saved_replies import SavedReplyService
     from chalicelib.inbox.webhook_event_repository import WebhookEventRepository
@@ -414,12 +418,16 @@ class Container:
     @cached_property
     def reports(self) -> ReportService:
         from chalicelib.ads.ad_report import AdsReport
+        from chalicelib.inbox.share_of_voice import ShareOfVoice
         from chalicelib.metrics.reports import ReportService
 
         return ReportService(self.metrics_repository, self.metrics_registry, self.channel_repository,
                              self.access.get_workspace, self.clock,
                              sections={"goals": lambda ws, first, last: self.goals.report_section(ws, first, last)},
-                             tables={"ads": AdsReport(self.ad_repository).section})
+                             tables={"ads": AdsReport(self.ad_repository).section},
+                             moment_sections={"share_of_voice": ShareOfVoice(self.inbox_config_repository).section,
+                                              "brand_consistency": lambda ws, _start, _end: (
+                                                  self.brand_consistency.brand.get_findings(ws))})
 
     # -- inbox -------------------------------------------------------------------
 
@@ -484,7 +492,8 @@ class Container:
     def listening(self) -> ListeningService:
         from chalicelib.inbox.listening import ListeningService
 
-        return ListeningService(self.inbox_config_repository, self.channel_repository, self.clock)
+        return ListeningService(self.inbox_config_repository, self.channel_repository, self.clock,
+                                self.workspace_repository)
 
     @cached_property
     def inbox_consumer(self) -> InboxEventConsumer:
@@ -500,6 +509,13 @@ class Container:
 
         return InboxPoller(self.channels, self.channel_repository, self.inbox_config_repository, self.ingest,
                            self.adapter, self.clock)
+
+    @cached_property
+    def listening_searcher(self) -> ListeningSearcher:
+        from chalicelib.inbox.listening_search import ListeningSearcher
+
+        return ListeningSearcher(self.inbox_config_repository, self.listening, self.channels,
+                                 self.channel_repository, self.adapter, self.clock)
 
     # -- audit log ---------------------------------------------------------------
 
@@ -837,6 +853,36 @@ class Container:
 
         return GiveawayService(self.giveaway_repository, self.posts, self.channels, self.inbox_repository,
                                self.secret_box, self.clock)
+
+
+    # -- brand ------------------------------------------------------------------
+
+    @cached_property
+    def brand_repository(self) -> BrandRepository:
+        from chalicelib.brand.brand_repository import DynamoBrandRepository
+
+        return DynamoBrandRepository()
+
+    @cached_property
+    def brand(self) -> BrandService:
+        from chalicelib.brand.service import BrandService
+
+        return BrandService(self.brand_repository,
+                            lambda ws, media_id: self.media_repository.get(ws, media_id) is not None,
+                            self.outbound, self.clock)
+
+    @cached_property
+    def brand_consistency(self) -> BrandConsistency:
+        from chalicelib.brand.consistency import BrandConsistency
+
+        def load_logo(workspace_id: str, media_id: str) -> bytes:
+            item = self.media.item_for(workspace_id, {"media_id": media_id})
+            if item.load is None:
+                raise ValueError(f"media {media_id} cannot be read")
+            return item.load()
+
+        return BrandConsistency(self.brand_repository, self.channel_repository, self.channels, self.adapter,
+                                load_logo, lambda: self.outbound.session(), self.listening.language_of, self.clock)
 
 
 _current: list[Container] = []

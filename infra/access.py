@@ -88,7 +88,9 @@ FUNCTIONS: dict[str, Access] = {
                 # short links (made when a post is saved, read and counted by GET /l/{code}), conversions, goals
                 "links": "read_write", "goals": "read_write",
                 # ad campaigns and results; giveaways (their sealed seeds) read from the inbox's comments
-                "ads": "read_write", "giveaways": "read_write"},
+                "ads": "read_write", "giveaways": "read_write",
+                # the brand profile, and its consistency checked on demand (reports read the findings)
+                "brand": "read_write"},
         sends_to=("publish", "inbox_events", "webhook_deliveries", "post_imports"), secrets_key=True,
         media_bucket="read_write", user_pool=True, sends_mail=True),
     # Fans the minute's work out: one unit per due shard on the tick queue, nothing else.
@@ -114,6 +116,17 @@ FUNCTIONS: dict[str, Access] = {
     "poll_inbox": Access(tables={"channels": "read_write", "inbox_config": "read_write",
                                  "webhook_events": "read_write", "posts": "read_write", **NOTIFIES},
                          sends_to=("inbox_events", "webhook_deliveries"), secrets_key=True),
+    # Searches the networks for the listening rules that ask (the `listening#search` partition, the rules,
+    # their mentions and search state), with each workspace's channels (sealed credentials, refreshed
+    # sessions saved back, revoked ones flagged) and its language.
+    "search_listening": Access(tables={"channels": "read_write", "inbox_config": "read_write",
+                                       "workspaces": "read", "posts": "read_write", **NOTIFIES},
+                               sends_to=("webhook_deliveries",), secrets_key=True),
+    # Reads each channel's public profile (sealed credentials, refreshed sessions saved back), the logo from
+    # the media library, and keeps the findings; the workspace's language folds names and bios.
+    "brand_consistency": Access(tables={"brand": "read_write", "channels": "read_write", "media": "read",
+                                        "workspaces": "read"},
+                                secrets_key=True, media_bucket="read", lists_media_bucket=True),
     # Rolls up each workspace's finished local day: its counters and rows, the registry, and what the
     # networks report (channels' sealed credentials, refreshed tokens saved back).
     # Checks every channel daily (the `by_health` index), refreshes tokens ahead of expiry (sealed credentials

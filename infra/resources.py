@@ -101,6 +101,12 @@ TABLE_LAYOUTS: dict[str, dict[str, Any]] = {
         "keys": ("pk", "sk"),
         "indexes": [],
     },
+    # Brand profiles and the latest consistency findings per workspace; `brand#profiles` lists the
+    # workspaces with a profile for the daily check (chalicelib/brand/tables.py).
+    "brand": {
+        "keys": ("pk", "sk"),
+        "indexes": [],
+    },
     # OAuth connections in progress, by the SHA-256 of their state; gone after their ten minutes.
     "connect_states": {
         "keys": ("state_hash", None),

@@ -77,10 +77,10 @@ class AccessService:
 
     def update_workspace(self, workspace_id: str, *, name: str | None, timezone: str | None,
                          audit_retention_days: int | None = None,
-                         links: LinkSettingsPatch | None = None) -> WorkspaceRow:
+                         links: LinkSettingsPatch | None = None, language: str | None = None) -> WorkspaceRow:
         stored = merged(self.get_workspace(workspace_id).links, links) if links is not None else None
         self.workspaces.update(workspace_id, name=name, timezone=timezone,
-                               audit_retention_days=audit_retention_days, links=stored)
+                               audit_retention_days=audit_retention_days, links=stored, language=language)
         if timezone is not None and self.registry is not None:
             self.registry.set_timezone(workspace_id, timezone)
         return self.get_workspace(workspace_id)

@@ -27,6 +27,9 @@ class Workspace(BaseModel):
     timezone: str
     created_at: datetime
     links: LinkSettings = Field(default_factory=LinkSettings, description="Short links and conversions")
+    language: str | None = Field(default=None, description=(
+        "The language the workspace's audience writes in (BCP 47). `tr`: listening folds and matches the "
+        "Turkish way; unset: language-neutral folding."))
 
 
 class WorkspaceCreate(RequestModel):
@@ -42,6 +45,8 @@ class WorkspacePatch(RequestModel):
     audit_retention_days: Annotated[int, Field(strict=True, ge=30, le=3650, description=(
         "How long the audit log keeps each entry, in days (365 unless set); GET /audit says it."))] | None = None
     links: LinkSettingsPatch | None = None
+    language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", description=(
+        "BCP 47 language tag, e.g. tr or tr-TR."))] | None = None
 
 
 # 1..100 characters once the spaces around it are gone; no control characters.

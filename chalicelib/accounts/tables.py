@@ -32,6 +32,7 @@ class WorkspaceRecord(Model):
     # The agency that owns this client workspace (chalicelib/people/agencies.py), if any.
     agency_id = UnicodeAttribute(null=True)
     links = UnicodeAttribute(null=True)  # JSON: the short-link settings (chalicelib/links/settings.py)
+    language = UnicodeAttribute(null=True)  # BCP 47; `tr` makes listening fold and match the Turkish way
     by_feed_token = FeedTokenIndex()
     by_agency = WorkspacesByAgency()
 

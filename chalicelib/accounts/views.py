@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # the rows' modules load PynamoDB: only when a handler reads 
 
 def workspace_view(row: WorkspaceRow) -> dict[str, Any]:
     return {"id": row.workspace_id, "name": row.name, "timezone": row.timezone, "created_at": row.created_at,
-            "links": link_settings(row.links).model_dump()}
+            "links": link_settings(row.links).model_dump(), "language": row.language}
 
 
 def channel_view(row: ChannelRow) -> dict[str, Any]:

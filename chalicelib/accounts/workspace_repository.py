@@ -22,13 +22,14 @@ class WorkspaceRow:
     audit_retention_days: int | None = None
     agency_id: str | None = None
     links: dict[str, Any] | None = None
+    language: str | None = None
 
 
 def _row(record: WorkspaceRecord) -> WorkspaceRow:
     return WorkspaceRow(record.workspace_id, record.name, record.timezone, record.created_at,
                         record.feed_token_id, record.feed_token_sealed,
                         int(record.audit_retention_days) if record.audit_retention_days is not None else None,
-                        record.agency_id, json.loads(record.links) if record.links else None)
+                        record.agency_id, json.loads(record.links) if record.links else None, record.language)
 
 
 class WorkspaceRepository:
@@ -45,10 +46,13 @@ class WorkspaceRepository:
             return None
 
     def update(self, workspace_id: str, *, name: str | None = None, timezone: str | None = None,
-               audit_retention_days: int | None = None, links: dict[str, Any] | None = None) -> None:
+               audit_retention_days: int | None = None, links: dict[str, Any] | None = None,
+               language: str | None = None) -> None:
         actions: list[Action] = []
         if links is not None:
             actions.append(WorkspaceRecord.links.set(json.dumps(links, separators=(",", ":"))))
+        if language is not None:
+            actions.append(WorkspaceRecord.language.set(language))
         if audit_retention_days is not None:
             actions.append(WorkspaceRecord.audit_retention_days.set(audit_retention_days))
         if name is not None:

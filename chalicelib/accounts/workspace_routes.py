@@ -24,5 +24,6 @@ def get_workspace(call: Call[Container]) -> dict[str, Any]:
 def update_workspace(call: Call[Container]) -> dict[str, Any]:
     body: WorkspacePatch = call.body
     row = call.deps.access.update_workspace(call.workspace_id, name=body.name, timezone=body.timezone,
-                                            audit_retention_days=body.audit_retention_days, links=body.links)
+                                            audit_retention_days=body.audit_retention_days, links=body.links,
+                                            language=body.language)
     return workspace_view(row)

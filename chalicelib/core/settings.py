@@ -32,7 +32,9 @@ TABLES = ("workspaces", "api_keys", "channels", "posts", "media", "sandbox_posts
           # Short links, their visitors' daily markers and conversions (chalicelib/links/); goals (chalicelib/goals/).
           "links", "goals",
           # Ad campaigns and their daily results (chalicelib/ads/); giveaways, entries, draws (chalicelib/giveaways/).
-          "ads", "giveaways")
+          "ads", "giveaways",
+          # Brand profiles and their consistency findings (chalicelib/brand/).
+          "brand")
 QUEUES = ("publish", "inbox_events", "webhook_deliveries", "tick",
           # One message per chunk of a CSV import (chalicelib/imports/import_jobs.py).
           "post_imports")

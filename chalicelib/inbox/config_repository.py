@@ -4,22 +4,27 @@
 - `<workspace_id>#rule` / `<rule_id>`
 - `<workspace_id>#mention` / `<received time>#<mention_id>` (newest last)
 - `<workspace_id>#poll_cursor` / `<channel_id>`
+- `listening#search` / `<workspace_id>#<rule_id>`: the rules that search the networks (the search job
+  queries this one partition instead of scanning for them).
 - `network#<network>#webhooks` / `<YYYY-MM-DD>`: what receivers answered 200 to without
   storing (no workspace is known for those).
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.models import Model
 
 from chalicelib.core.pages import decode_cursor, encode_cursor
 from chalicelib.core.tables import string_list, table_meta
 from chalicelib.publishing.post_repository import key_time
+
+SEARCHING_PK = "listening#search"
 
 
 class SavedReplyRecord(Model):
@@ -48,6 +53,18 @@ class ListeningRuleRecord(Model):
     enabled = BooleanAttribute(default=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
+    kind = UnicodeAttribute(default="brand")
+    competitor_name = UnicodeAttribute(null=True)
+    competitor_handles = string_list(default=list)
+    search = BooleanAttribute(default=False)
+    # JSON {network: {cursor, status, message, found, checked_at}}, written only by the search job.
+    search_state = UnicodeAttribute(null=True)
+
+
+class SearchingRuleRecord(Model):
+    Meta = table_meta("inbox_config")
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
 
 
 class MentionRecord(Model):
@@ -69,6 +86,8 @@ class MentionRecord(Model):
     matched_terms = string_list(default=list)
     occurred_at = UnicodeAttribute()
     created_at = UnicodeAttribute()
+    source = UnicodeAttribute(default="inbox")
+    url = UnicodeAttribute(null=True)
 
 
 class PollCursorRecord(Model):
@@ -113,6 +132,11 @@ class RuleRow:
     exclude: list[str] = field(default_factory=list)
     channel_ids: list[str] = field(default_factory=list)
     enabled: bool = True
+    kind: str = "brand"
+    competitor_name: str | None = None
+    competitor_handles: list[str] = field(default_factory=list)
+    search: bool = False
+    search_state: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -133,6 +157,8 @@ class MentionRow:
     author_name: str = ""
     author_handle: str = ""
     matched_terms: list[str] = field(default_factory=list)
+    source: str = "inbox"
+    url: str | None = None
 
 
 def _pk(workspace_id: str, kind: str) -> str:
@@ -150,13 +176,16 @@ def _saved_row(workspace_id: str, r: SavedReplyRecord) -> SavedReplyRow:
 
 def _rule_row(workspace_id: str, r: ListeningRuleRecord) -> RuleRow:
     return RuleRow(workspace_id, r.sk, r.name, r.created_at, r.updated_at, list(r.any_of or []),
-                   list(r.all_of or []), list(r.exclude or []), list(r.channel_ids or []), bool(r.enabled))
+                   list(r.all_of or []), list(r.exclude or []), list(r.channel_ids or []), bool(r.enabled),
+                   r.kind or "brand", r.competitor_name, list(r.competitor_handles or []), bool(r.search),
+                   json.loads(r.search_state) if r.search_state else {})
 
 
 def _mention_row(workspace_id: str, r: MentionRecord) -> MentionRow:
     return MentionRow(workspace_id, r.mention_id, r.rule_id, r.rule_name, r.conversation_id, r.channel_id,
                       r.network, r.message_id, r.kind, r.text, _time(r.occurred_at), _time(r.created_at),
-                      r.author_id, r.author_name, r.author_handle, list(r.matched_terms or []))
+                      r.author_id, r.author_name, r.author_handle, list(r.matched_terms or []),
+                      r.source or "inbox", r.url)
 
 
 class InboxConfigRepository:
@@ -191,7 +220,38 @@ class InboxConfigRepository:
     def put_rule(self, row: RuleRow) -> None:
         ListeningRuleRecord(_pk(row.workspace_id, "rule"), row.rule_id, name=row.name, any_of=row.any_of,
                             all_of=row.all_of, exclude=row.exclude, channel_ids=row.channel_ids,
-                            enabled=row.enabled, created_at=row.created_at, updated_at=row.updated_at).save()
+                            enabled=row.enabled, created_at=row.created_at, updated_at=row.updated_at,
+                            kind=row.kind, competitor_name=row.competitor_name,
+                            competitor_handles=row.competitor_handles, search=row.search,
+                            search_state=json.dumps(row.search_state) if row.search_state else None).save()
+        self._list_searching(row.workspace_id, row.rule_id, row.search and row.enabled)
+
+    def _list_searching(self, workspace_id: str, rule_id: str, searching: bool) -> None:
+        entry = SearchingRuleRecord(SEARCHING_PK, f"{workspace_id}#{rule_id}")
+        if searching:
+            entry.save()
+        else:
+            entry.delete()
+
+    def searching_rules(self) -> list[tuple[str, str]]:
+        """(workspace_id, rule_id) of every enabled rule that searches the networks."""
+        found = []
+        for record in SearchingRuleRecord.query(SEARCHING_PK):
+            workspace_id, _, rule_id = record.sk.partition("#")
+            found.append((workspace_id, rule_id))
+        return found
+
+    def save_search_state(self, workspace_id: str, rule_id: str, state: dict[str, dict[str, Any]]) -> bool:
+        """Writes only the search job's attribute, on a rule that still exists."""
+        try:
+            ListeningRuleRecord(_pk(workspace_id, "rule"), rule_id).update(
+                actions=[ListeningRuleRecord.search_state.set(json.dumps(state))],
+                condition=ListeningRuleRecord.pk.exists())
+        except UpdateError as exc:
+            if getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def get_rule(self, workspace_id: str, rule_id: str) -> RuleRow | None:
         try:
@@ -213,19 +273,39 @@ class InboxConfigRepository:
 
     def delete_rule(self, workspace_id: str, rule_id: str) -> None:
         ListeningRuleRecord(_pk(workspace_id, "rule"), rule_id).delete()
+        self._list_searching(workspace_id, rule_id, False)
 
     # -- mentions ----------------------------------------------------------------------
 
-    def put_mention(self, row: MentionRow, received_at: datetime) -> None:
-        """Idempotent: the same event and rule always make the same item."""
-        MentionRecord(
+    def put_mention(self, row: MentionRow, received_at: datetime, *, only_new: bool = False) -> bool:
+        """Idempotent: the same event and rule always make the same item. `only_new`: False (and nothing
+        written) when that item is already there."""
+        condition = MentionRecord.sk.does_not_exist() if only_new else None
+        try:
+            self._mention_record(row, received_at).save(condition=condition)
+        except PutError as exc:
+            if only_new and getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def mentions_between(self, workspace_id: str, start: datetime, end: datetime) -> list[MentionRow]:
+        """Mentions received in [start, end): the monthly report's share of voice."""
+        pk = _pk(workspace_id, "mention")
+        result = MentionRecord.query(pk, MentionRecord.sk.between(key_time(start), key_time(end)))
+        return [row for row in (_mention_row(workspace_id, r) for r in result) if row.created_at < end]
+
+    @staticmethod
+    def _mention_record(row: MentionRow, received_at: datetime) -> MentionRecord:
+        return MentionRecord(
             _pk(row.workspace_id, "mention"), f"{key_time(received_at)}#{row.mention_id}",
             mention_id=row.mention_id, rule_id=row.rule_id, rule_name=row.rule_name,
             conversation_id=row.conversation_id, channel_id=row.channel_id, network=row.network,
             message_id=row.message_id, kind=row.kind, text=row.text, author_id=row.author_id,
             author_name=row.author_name, author_handle=row.author_handle, matched_terms=row.matched_terms,
-            occurred_at=key_time(row.occurred_at), created_at=key_time(row.created_at),
-        ).save()
+            occurred_at=key_time(row.occurred_at), created_at=key_time(row.created_at), source=row.source,
+            url=row.url,
+        )
 
     def list_mentions(self, workspace_id: str, rule_id: str | None, limit: int,
                       cursor: str | None) -> tuple[list[MentionRow], str | None]:

@@ -42,3 +42,12 @@ def poll_inbox(event: CloudWatchEvent, deps: Container) -> dict[str, Any]:
     report = deps.inbox_poller.poll_all()
     return {"channels": report.channels, "stored": report.stored, "requeued": report.requeued,
             "duplicates": report.duplicates, "skipped": report.skipped, "failed": report.failed}
+
+
+@bp.schedule(Rate(15, unit=Rate.MINUTES), name="search_listening")
+@with_services
+def search_listening(event: CloudWatchEvent, deps: Container) -> dict[str, Any]:
+    """Listening rules with `search: true`, searched on Bluesky, Mastodon and X (inbox/listening_search.py)."""
+    report = deps.listening_searcher.search_all()
+    return {"rules": report.rules, "searches": report.searches, "mentions": report.mentions,
+            "refused": report.refused, "failed": report.failed}

@@ -74,8 +74,12 @@ def saved_reply_view(row: SavedReplyRow) -> dict[str, Any]:
 
 
 def rule_view(row: RuleRow) -> dict[str, Any]:
+    competitor = {"name": row.competitor_name, "handles": row.competitor_handles} if row.competitor_name else None
+    searches = {network: {key: state.get(key) for key in ("status", "message", "found", "checked_at")}
+                for network, state in sorted(row.search_state.items())}
     return {"id": row.rule_id, "name": row.name, "any_of": row.any_of, "all_of": row.all_of,
             "exclude": row.exclude, "channel_ids": row.channel_ids, "enabled": row.enabled,
+            "kind": row.kind, "competitor": competitor, "search": row.search, "searches": searches,
             "created_at": row.created_at, "updated_at": row.updated_at}
 
 
@@ -86,7 +90,7 @@ def mention_view(row: MentionRow) -> dict[str, Any]:
             "author": {"id": row.author_id or None, "name": row.author_name or None,
                        "handle": row.author_handle or None},
             "matched_terms": row.matched_terms, "occurred_at": to_rfc3339(row.occurred_at),
-            "created_at": to_rfc3339(row.created_at)}
+            "created_at": to_rfc3339(row.created_at), "source": row.source, "url": row.url}
 
 
 def _no_content() -> Response:
@@ -203,8 +207,10 @@ def list_rules(call: Call[Container]) -> dict[str, Any]:
        body=RuleCreate, response=Rule, status=201)
 def create_rule(call: Call[Container]) -> dict[str, Any]:
     body: RuleCreate = call.body
-    row = call.deps.listening.create_rule(call.workspace_id, body.name, body.any_of, body.all_of,
-                                            body.exclude, body.channel_ids, body.enabled)
+    row = call.deps.listening.create_rule(
+        call.workspace_id, body.name, body.any_of, body.all_of, body.exclude, body.channel_ids, body.enabled,
+        kind=body.kind, search=body.search,
+        competitor=body.competitor.model_dump() if body.competitor else None)
     return rule_view(row)
 
 
@@ -213,6 +219,8 @@ def create_rule(call: Call[Container]) -> dict[str, Any]:
 def update_rule(call: Call[Container], rule_id: str) -> dict[str, Any]:
     body: RulePatch = call.body
     changes = {name: getattr(body, name) for name in body.model_fields_set}
+    if body.competitor is not None:
+        changes["competitor"] = body.competitor.model_dump()
     return rule_view(call.deps.listening.update_rule(call.workspace_id, rule_id, changes))
 
 

@@ -7,6 +7,10 @@ lower() turns `İ` into `i` + a combining dot and `I` into a dotted `i`, which
 is wrong for Turkish). A term matches whole words: `art` does not match
 `party`, except in scripts written without spaces (Chinese, Japanese, Thai...),
 where it matches anywhere.
+
+A workspace whose `language` is `tr` folds and matches the Turkish way instead (chalicelib/inbox/turkish.py):
+the two i's stay apart, ç ğ ı ö ş ü are kept, and a term also matches the word with the endings Turkish
+attaches (`İstanbul'da`, `markamızdan`). Every other language (or none) keeps the folding above.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from typing import Any
 from chalicelib.core.clock import Clock, to_rfc3339
 from chalicelib.core.errors import NotFound, ValidationFailed
 from chalicelib.core.ids import new_id
+from chalicelib.inbox import turkish
 from chalicelib.inbox.config_repository import InboxConfigRepository, MentionRow, RuleRow
 from chalicelib.inbox.stored_events import StoredEvent
 from chalicelib.networks.base import InboundEvent
@@ -47,8 +52,10 @@ def _is_diacritic(char: str) -> bool:
     return any(low <= code <= high for low, high in _DIACRITIC_RANGES)
 
 
-def fold_text(text: str) -> str:
+def fold_text(text: str, language: str | None = None) -> str:
     """The form in which text and terms are compared."""
+    if language == "tr":
+        return turkish.fold(text)
     decomposed = unicodedata.normalize("NFKD", text.translate(_LETTER_FOLDS))
     stripped = "".join(char for char in decomposed if not _is_diacritic(char))
     folded = unicodedata.normalize("NFC", stripped.translate(_LETTER_FOLDS).casefold())
@@ -66,9 +73,28 @@ def _term_pattern(folded_term: str) -> re.Pattern[str]:
     return re.compile(left + re.escape(folded_term) + right)
 
 
-def contains_term(folded_text: str, term: str) -> bool:
-    folded_term = fold_text(term)
-    return bool(folded_term) and _term_pattern(folded_term).search(folded_text) is not None
+@lru_cache(maxsize=4096)
+def _stem_pattern(folded_term: str) -> re.Pattern[str]:
+    left = r"(?<!\w)" if _word_edge(folded_term[0]) else ""
+    return re.compile(left + re.escape(folded_term) + r"('?\w*)")
+
+
+def _contains_stem(folded_text: str, folded_term: str) -> bool:
+    """Turkish: the term, then nothing, an apostrophe ending or a chain of suffixes to the word's end."""
+    if not _word_edge(folded_term[-1]):
+        return _term_pattern(folded_term).search(folded_text) is not None
+    stem = folded_term.rsplit(" ", 1)[-1]
+    return any(turkish.is_inflection(stem, found.group(1))
+               for found in _stem_pattern(folded_term).finditer(folded_text))
+
+
+def contains_term(folded_text: str, term: str, language: str | None = None) -> bool:
+    folded_term = fold_text(term, language)
+    if not folded_term:
+        return False
+    if language == "tr":
+        return _contains_stem(folded_text, folded_term)
+    return _term_pattern(folded_term).search(folded_text) is not None
 
 
 @dataclass(frozen=True)
@@ -80,11 +106,17 @@ class Rule:
     exclude: tuple[str, ...] = ()
     channel_ids: tuple[str, ...] = ()
     enabled: bool = True
+    language: str | None = None  # the workspace's: `tr` folds and matches the Turkish way
+    kind: str = "brand"
 
     @classmethod
-    def from_row(cls, row: RuleRow) -> Rule:
-        return cls(row.rule_id, row.name, tuple(row.any_of), tuple(row.all_of), tuple(row.exclude),
-                   tuple(row.channel_ids), row.enabled)
+    def from_row(cls, row: RuleRow, language: str | None = None) -> Rule:
+        # A competitor's name and handles are terms of its rule: they are how people mention it.
+        competitor_terms = tuple(t for t in (row.competitor_name or "", *row.competitor_handles)
+                                 if t and t not in row.any_of)
+        return cls(row.rule_id, row.name, (*row.any_of, *competitor_terms), tuple(row.all_of),
+                   tuple(row.exclude), tuple(row.channel_ids), row.enabled, matching_language(language),
+                   row.kind)
 
     def match(self, text: str, channel_id: str) -> list[str] | None:
         """The terms that matched, or None when the rule does not match this text."""
@@ -92,15 +124,26 @@ class Rule:
             return None
         if not self.any_of and not self.all_of:
             return None
-        folded = fold_text(text)
-        if any(contains_term(folded, term) for term in self.exclude):
+        language = self.language
+        folded = fold_text(text, language)
+        if any(contains_term(folded, term, language) for term in self.exclude):
             return None
-        any_hits = [term for term in self.any_of if contains_term(folded, term)]
+        any_hits = [term for term in self.any_of if contains_term(folded, term, language)]
         if self.any_of and not any_hits:
             return None
-        if not all(contains_term(folded, term) for term in self.all_of):
+        if not all(contains_term(folded, term, language) for term in self.all_of):
             return None
         return any_hits + list(self.all_of)
+
+    def search_terms(self) -> list[str]:
+        """What a network search asks for: any of the terms (or, without any_of, the first required one);
+        every post found is matched with `match` before it becomes a mention."""
+        return list(self.any_of) or list(self.all_of[:1])
+
+
+def matching_language(language: str | None) -> str | None:
+    """The folding a workspace language selects: `tr` for Turkish (tr, tr-TR, ...), else the neutral one."""
+    return "tr" if language and language.lower().split("-")[0] == "tr" else None
 
 
 def _clean_terms(terms: Iterable[str], field: str) -> list[str]:
@@ -115,19 +158,23 @@ def _clean_terms(terms: Iterable[str], field: str) -> list[str]:
 
 
 class ListeningService:
-    def __init__(self, config: InboxConfigRepository, channels: Any, clock: Clock) -> None:
+    def __init__(self, config: InboxConfigRepository, channels: Any, clock: Clock,
+                 workspaces: Any = None) -> None:
         self.config = config
         self.channels = channels
         self.clock = clock
+        self.workspaces = workspaces
 
     # -- rules ---------------------------------------------------------------------
 
     def create_rule(self, workspace_id: str, name: str, any_of: list[str], all_of: list[str],
-                    exclude: list[str], channel_ids: list[str], enabled: bool = True) -> RuleRow:
+                    exclude: list[str], channel_ids: list[str], enabled: bool = True,
+                    **more: Any) -> RuleRow:
+        """`more`: kind, competitor ({name, handles}), search."""
         now = to_rfc3339(self.clock.now()) or ""
         row = RuleRow(workspace_id, new_id("lr"), name, now, now)
         self._fill(row, any_of=any_of, all_of=all_of, exclude=exclude, channel_ids=channel_ids,
-                   enabled=enabled)
+                   enabled=enabled, **more)
         self.config.put_rule(row)
         return row
 
@@ -168,13 +215,34 @@ class ListeningService:
             row.channel_ids = wanted
         if "enabled" in values:
             row.enabled = bool(values["enabled"])
-        if not row.any_of and not row.all_of:
+        self._fill_kind(row, values)
+        if not row.any_of and not row.all_of and not row.competitor_name:
             raise ValidationFailed.field("any_of", "a rule needs at least one term in any_of or all_of")
+
+    @staticmethod
+    def _fill_kind(row: RuleRow, values: dict[str, Any]) -> None:
+        if "search" in values:
+            row.search = bool(values["search"])
+        if "kind" in values:
+            row.kind = values["kind"]
+        if values.get("competitor") is not None:
+            competitor = values["competitor"]
+            row.competitor_name = " ".join(competitor["name"].split())
+            row.competitor_handles = _clean_terms(competitor.get("handles") or [], "competitor.handles")
+        if row.kind == "competitor" and not row.competitor_name:
+            raise ValidationFailed.field("competitor", "a competitor rule needs the competitor's name")
+        if row.kind == "brand":
+            row.competitor_name, row.competitor_handles = None, []
 
     # -- matching ------------------------------------------------------------------
 
+    def language_of(self, workspace_id: str) -> str | None:
+        workspace = self.workspaces.get(workspace_id) if self.workspaces is not None else None
+        return getattr(workspace, "language", None)
+
     def rules_for(self, workspace_id: str) -> list[Rule]:
-        return [Rule.from_row(row) for row in self.config.all_rules(workspace_id)]
+        language = self.language_of(workspace_id)
+        return [Rule.from_row(row, language) for row in self.config.all_rules(workspace_id)]
 
     @staticmethod
     def listens_to(event: InboundEvent) -> bool:

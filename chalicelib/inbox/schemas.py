@@ -151,6 +151,15 @@ class SavedReplyPage(BaseModel):
     next_cursor: str | None
 
 
+RuleKind = Literal["brand", "competitor"]
+
+
+class Competitor(RequestModel):
+    name: Name
+    handles: Annotated[list[Annotated[str, SingleLine(100)]], Field(max_length=20)] = Field(
+        default_factory=list, description="Its accounts, e.g. @rival or rival.bsky.social.")
+
+
 class RuleCreate(RequestModel):
     name: Name
     any_of: Annotated[list[Term], Field(max_length=50)] = Field(default_factory=list)
@@ -159,6 +168,12 @@ class RuleCreate(RequestModel):
     channel_ids: Annotated[list[str], Field(max_length=50)] = Field(
         default_factory=list, description="Empty: every channel.")
     enabled: bool = True
+    kind: RuleKind = "brand"
+    competitor: Competitor | None = Field(
+        default=None, description="kind competitor: whose mentions these are (its name and handles are terms too).")
+    search: bool = Field(default=False, description=(
+        "Also search the networks that offer a post search (Bluesky, Mastodon, X) every 15 minutes with the "
+        "workspace's channels there, beyond what reaches the inbox."))
 
 
 class RulePatch(RequestModel):
@@ -168,6 +183,17 @@ class RulePatch(RequestModel):
     exclude: Annotated[list[Term], Field(max_length=50)] | None = None
     channel_ids: Annotated[list[str], Field(max_length=50)] | None = None
     enabled: bool | None = None
+    kind: RuleKind | None = None
+    competitor: Competitor | None = None
+    search: bool | None = None
+
+
+class SearchState(BaseModel):
+    status: Literal["ok", "refused", "failed"]
+    message: str | None = Field(description="What the network said when it refused or failed; "
+                                            "for ok with nothing found, whether the server searches at all.")
+    found: int = Field(description="Posts the last run found that the rule matched.")
+    checked_at: datetime
 
 
 class Rule(BaseModel):
@@ -178,6 +204,10 @@ class Rule(BaseModel):
     exclude: list[str]
     channel_ids: list[str]
     enabled: bool
+    kind: RuleKind
+    competitor: Competitor | None
+    search: bool
+    searches: dict[str, SearchState] = Field(description="Per network searched: how its last search went.")
     created_at: datetime
     updated_at: datetime
 
@@ -207,6 +237,9 @@ class Mention(BaseModel):
     matched_terms: list[str]
     occurred_at: datetime
     created_at: datetime
+    source: Literal["inbox", "search"] = Field(description="search: found by the rule's network search "
+                                                            "(conversation_id is empty then).")
+    url: str | None = None
 
 
 class MentionPage(BaseModel):

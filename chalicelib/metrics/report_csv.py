@@ -81,6 +81,8 @@ def render_csv(report: dict[str, Any]) -> str:
                              _cell(item["reason"])])
         for day in report["pending_days"]:
             writer.writerow([day, "", "pending", "not rolled up yet"])
+    _share_of_voice(writer, report.get("share_of_voice"))
+    _brand_consistency(writer, report.get("brand_consistency"))
     return BOM + out.getvalue()
 
 
@@ -108,3 +110,35 @@ def _goal_rows(writer: Any, goals: list[dict[str, Any]]) -> None:
                          " ".join(goal["channel_ids"] or []) or "all", _cell(progress["value"]),
                          _cell(progress["percent_of_target"]), _cell(progress["expected"]), progress["pace"],
                          _cell(progress["behind_by"]), _cell(progress["ahead_by"])])
+
+
+def _brand_consistency(writer: Any, section: dict[str, Any] | None) -> None:
+    """The brand's section (chalicelib/brand/consistency.py): the latest check's findings per channel."""
+    if not section:
+        return
+    writer.writerow([])
+    writer.writerow(["Brand consistency", "Network", "Finding", "Message"])
+    writer.writerow(["Checked at", "", "", section.get("checked_at") or ""])
+    for channel in section["channels"]:
+        if channel["status"] != "checked":
+            writer.writerow([channel["name"], channel["network"], channel["status"], _cell(channel["message"])])
+        for finding in channel["findings"]:
+            writer.writerow([channel["name"], channel["network"], finding["code"], finding["message"]])
+    for item in section["across_channels"]:
+        writer.writerow(["All channels", "", item["code"], item["message"]])
+
+
+def _share_of_voice(writer: Any, section: dict[str, Any] | None) -> None:
+    """Listening's section (chalicelib/inbox/share_of_voice.py): mentions and shares per network."""
+    if not section:
+        return
+    writer.writerow([])
+    writer.writerow(["Share of voice", "Network", "Mentions", "Share (%)"])
+    writer.writerow(["Brand", "all", section["brand"]["mentions"], _cell(section["brand"]["share"])])
+    for competitor in section["competitors"]:
+        writer.writerow([competitor["name"], "all", competitor["mentions"], _cell(competitor["share"])])
+    for row in section["by_network"]:
+        writer.writerow(["Brand", row["network"], row["brand"], _cell(row["brand_share"])])
+        for competitor in row["competitors"]:
+            writer.writerow([competitor["name"], row["network"], competitor["mentions"],
+                             _cell(competitor["share"])])

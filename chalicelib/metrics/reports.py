@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,6 +37,10 @@ UNATTRIBUTED_NAME = "(no click within the attribution window)"
 # A feature's table in a report (ads...): (workspace id, first day, last day) -> {title, table: {columns, rows}, ...}.
 SectionTable = Callable[[str, date, date], dict[str, Any]]
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+# A section read over the report's exact span (listening, brand): (workspace id, start, end as UTC instants).
+MomentSection = Callable[[str, datetime, datetime], Any]
 
 
 @dataclass(frozen=True)
@@ -94,12 +98,17 @@ class ReportService:
     def __init__(self, metrics: MetricsRepository, registry: WorkspaceRegistry, channels: ChannelRepository,
                  workspaces: Callable[[str], Any], clock: Clock, threads: int = 8,
                  sections: dict[str, ReportSection] | None = None,
-                 tables: dict[str, SectionTable] | None = None) -> None:
+                 tables: dict[str, SectionTable] | None = None,
+                 moment_sections: dict[str, MomentSection] | None = None) -> None:
         """`sections`: other features' parts of the report (goals), by the key they take in it, shown by the
         report's own renderers; `tables`: parts that are plain data with a `title` and a `table`
         ({columns, rows}) that the CSV and the HTML show as they are (ads)."""
         self.tables = dict(tables or {})
+        self.moment_sections = dict(moment_sections or {})
         self.metrics = metrics
+        # Sections other features add to the monthly and quarterly reports (share of voice, brand
+        # consistency): each gets the workspace and the period's [start, end) in UTC.
+        self.sections = dict(sections or {})
         self.registry = registry
         self.channels = channels
         self.workspaces = workspaces
@@ -188,10 +197,17 @@ class ReportService:
                                     {**names, WORKSPACE_SERIES: {"name": UNATTRIBUTED_NAME}}),
             **{key: part(workspace_id, period.first, period.last) for key, part in self.tables.items()},
             "sections": list(self.tables),
+            **self._moment_sections(workspace_id, period, timezone),
         }
         for name, section in self.sections.items():
             answer[name] = section(workspace_id, period.first, period.last)
         return answer
+
+    def _moment_sections(self, workspace_id: str, period: Period, timezone: str) -> dict[str, Any]:
+        zone = ZoneInfo(timezone)
+        start = datetime.combine(period.first, time(), zone).astimezone(UTC)
+        end = datetime.combine(period.last + timedelta(days=1), time(), zone).astimezone(UTC)
+        return {name: section(workspace_id, start, end) for name, section in self.moment_sections.items()}
 
     # -- best time to post -----------------------------------------------------------
 

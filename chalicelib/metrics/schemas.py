@@ -161,6 +161,12 @@ class Report(BaseModel):
         "Clicks, unique visitors, conversions and their rate per post and channel, most clicked first"))
     goals: list[dict[str, Any]] = Field(default_factory=list, description=(
         "The goals whose period overlaps the report's, with their progress and pace at its end"))
+    share_of_voice: dict[str, Any] | None = Field(default=None, description=(
+        "Listening: {brand: {mentions, share}, competitors: [{name, mentions, share}], by_network: [{network, "
+        "brand, brand_share, competitors: [{name, mentions, share}]}]}; a post counts once per side, shares "
+        "in percent of brand + competitor mentions."))
+    brand_consistency: dict[str, Any] | None = Field(default=None, description=(
+        "The latest brand consistency check (as GET /brand/consistency answers); None without one."))
 
 
 class TimeSlot(BaseModel):

@@ -343,3 +343,52 @@ class ConnectsByOAuth(Protocol):
     def refresh(self, app: OAuthApp, credentials: Mapping[str, Any]) -> TokenGrant: ...
 
     def granted_accounts(self, app: OAuthApp, grant: TokenGrant) -> list[GrantedAccount]: ...
+
+
+# -- listening searches and public profiles (issue 17) -------------------------------------------------
+
+@dataclass(frozen=True)
+class FoundPost:
+    """A public post a network's search returned; `remote_id` is the network's own id (uri, status id)."""
+
+    remote_id: str
+    text: str
+    occurred_at: datetime
+    author_id: str = ""
+    author_name: str = ""
+    author_handle: str = ""
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    posts: list[FoundPost]
+    cursor: str | None  # opaque to callers: where the next search starts (since_id, newest time seen)
+    note: str | None = None  # e.g. "the instance found nothing: it may not offer full-text search"
+
+
+class SearchRefused(NetworkError):
+    """The network will not search for this channel (the plan, the instance): said on the rule, not retried."""
+
+
+class SearchesPosts(Protocol):
+    def search_posts(self, channel: ChannelContext, terms: list[str], cursor: str | None) -> SearchResult:
+        """Posts containing any of the terms, newer than the cursor (the first search: the latest page)."""
+        ...
+
+
+@dataclass(frozen=True)
+class PublicProfile:
+    """What the public sees of a channel's account: for brand consistency."""
+
+    display_name: str | None
+    bio: str | None
+    link: str | None
+    avatar_url: str | None
+
+
+FIRST_URL = r"https?://[^\s<>\"')]+"
+
+
+class ReadsProfile(Protocol):
+    def read_profile(self, channel: ChannelContext) -> PublicProfile: ...

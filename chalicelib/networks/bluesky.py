@@ -27,10 +27,12 @@ from chalicelib.core.clock import Clock, SystemClock, parse_rfc3339, to_rfc3339
 from chalicelib.core.errors import ValidationFailed
 from chalicelib.core.outbound import AnswerTooLarge, OutboundPolicy, OutboundRefused, clean_reason
 from chalicelib.networks.base import (
+    FIRST_URL,
     AmbiguousError,
     AuthError,
     ChannelContext,
     ChannelInsights,
+    FoundPost,
     InboundEvent,
     MediaItem,
     NetworkError,
@@ -38,10 +40,13 @@ from chalicelib.networks.base import (
     PermanentError,
     PollResult,
     PostInsights,
+    PublicProfile,
     PublishRequest,
     PublishResult,
     ReplyRequest,
     RetryableError,
+    SearchRefused,
+    SearchResult,
 )
 
 if TYPE_CHECKING:
@@ -57,6 +62,7 @@ LIMITS = NetworkLimits(max_text=300, text_counting="graphemes", max_media=4, max
 
 TIMEOUT_S = (5.0, 30.0)
 INBOX_REASONS = ("reply", "mention", "quote")
+SEARCH_PAGE = 100
 INBOX_PAGE_SIZE = 100
 INBOX_MAX_PAGES = 10
 GET_POSTS_BATCH = 25
@@ -355,6 +361,47 @@ class BlueskyAdapter:
         advanced = _advance_cursor(since, seen)
         return PollResult(events=events, cursor=advanced.dump() if advanced else cursor)
 
+    def search_posts(self, channel: ChannelContext, terms: list[str], cursor: str | None) -> SearchResult:
+        """app.bsky.feed.searchPosts (lexicons/app/bsky/feed/searchPosts.json): `q`, `sort=latest`, `since`
+        (inclusive, a datetime), `limit` 1..100; answers `{posts: [postView], cursor?, hitsTotal?}`.
+
+        One query per term (the lexicon leaves boolean syntax unspecified). The cursor is the newest
+        `indexedAt` seen: the next search asks `since` it, so the newest post comes again and the caller
+        stores it once. A server that does not offer the method (a PDS without an AppView answers
+        MethodNotImplemented / 501) is a SearchRefused.
+        """
+        newest = parse_rfc3339(cursor) if cursor else None
+        posts: dict[str, FoundPost] = {}
+        for term in terms:
+            params: dict[str, Any] = {"q": _search_term(term), "sort": "latest", "limit": SEARCH_PAGE}
+            if cursor:
+                params["since"] = cursor
+            try:
+                body = self._call(channel, "GET", "app.bsky.feed.searchPosts", params=params)
+            except (PermanentError, RetryableError) as error:
+                if error.status in (400, 404, 501) or "MethodNotImplemented" in error.message:
+                    raise SearchRefused(f"This Bluesky server does not search posts: {error.message}",
+                                        status=error.status) from None
+                raise
+            for view in body.get("posts") or []:
+                found = _found_post(view)
+                if found and (newest is None or found.occurred_at >= newest):
+                    posts.setdefault(found.remote_id, found)
+        seen = [post.occurred_at for post in posts.values()]
+        latest = max([*seen, *([newest] if newest else [])], default=None)
+        return SearchResult(posts=sorted(posts.values(), key=lambda p: p.occurred_at),
+                            cursor=to_rfc3339(latest) if latest else cursor)
+
+    def read_profile(self, channel: ChannelContext) -> PublicProfile:
+        """app.bsky.actor.getProfile: displayName, description, avatar. A Bluesky profile has no link
+        field: the first address in the description stands for it."""
+        did = self._session(channel)["did"]
+        profile = self._call(channel, "GET", "app.bsky.actor.getProfile", params={"actor": did})
+        bio = str(profile.get("description") or "")
+        link = re.search(FIRST_URL, bio)
+        return PublicProfile(display_name=profile.get("displayName") or profile.get("handle"), bio=bio or None,
+                             link=link.group(0) if link else None, avatar_url=profile.get("avatar"))
+
     def describe_account(self, channel: ChannelContext) -> dict[str, str]:
         check_given_credentials(channel.credentials, self._policy)
         session = self._call(channel, "GET", "com.atproto.server.getSession")
@@ -468,6 +515,29 @@ def make_adapter(http: Http | None = None, clock: Clock | None = None,
 
 
 # ---------------------------------------------------------------------------------------------- helpers
+def _search_term(term: str) -> str:
+    """A phrase is quoted (Lucene syntax, which the lexicon recommends)."""
+    cleaned = term.replace('"', "")
+    return f'"{cleaned}"' if " " in cleaned else cleaned
+
+
+def _found_post(view: dict[str, Any]) -> FoundPost | None:
+    record = view.get("record") or {}
+    uri = view.get("uri")
+    if not uri or record.get("$type", POST_COLLECTION) != POST_COLLECTION:
+        return None
+    try:
+        indexed_at = parse_rfc3339(str(view.get("indexedAt") or record.get("createdAt")))
+    except (TypeError, ValueError):
+        return None
+    author = view.get("author") or {}
+    handle = str(author.get("handle") or "")
+    return FoundPost(remote_id=str(uri), text=str(record.get("text", "")), occurred_at=indexed_at,
+                     author_id=str(author.get("did") or ""),
+                     author_name=str(author.get("displayName") or handle), author_handle=handle,
+                     url=post_url(handle, str(uri)) if handle else None)
+
+
 
 def service_url(credentials: dict[str, Any]) -> str:
     return str(credentials.get("service_url") or DEFAULT_SERVICE_URL).strip().rstrip("/")

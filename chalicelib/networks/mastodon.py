@@ -22,11 +22,13 @@ from chalicelib.core.clock import Clock, SystemClock, parse_rfc3339
 from chalicelib.core.errors import ValidationFailed
 from chalicelib.core.outbound import AnswerTooLarge, OutboundPolicy, OutboundRefused, clean_reason
 from chalicelib.networks.base import (
+    FIRST_URL,
     AmbiguousError,
     AuthError,
     ChannelContext,
     ChannelInsights,
     EventKind,
+    FoundPost,
     InboundEvent,
     MediaItem,
     NetworkError,
@@ -34,10 +36,13 @@ from chalicelib.networks.base import (
     PermanentError,
     PollResult,
     PostInsights,
+    PublicProfile,
     PublishRequest,
     PublishResult,
     ReplyRequest,
     RetryableError,
+    SearchRefused,
+    SearchResult,
 )
 
 NETWORK = "mastodon"
@@ -50,6 +55,7 @@ INSTANCE_CACHE_TTL = timedelta(hours=6)
 INSTANCE_FALLBACK_TTL = timedelta(minutes=5)
 NOTIFICATIONS_PAGE = 80  # the documented maximum of GET /api/v1/notifications
 MAX_NOTIFICATION_PAGES = 10
+SEARCH_PAGE = 40  # the documented maximum of GET /api/v2/search
 # Seconds between GET /api/v1/media/:id while a file is processed (about 28 s in all).
 MEDIA_POLL_DELAYS_S = (0.5, 1, 1, 2, 2, 3, 3, 5, 5, 5)
 VISIBILITIES = ("public", "unlisted", "private", "direct")
@@ -306,6 +312,47 @@ class MastodonAdapter:
         now = self._clock.now()
         events = [event for n in notifications if (event := _event(n, account_id, _hostname(base), now))]
         return PollResult(events=events, cursor=newest)
+
+    def search_posts(self, channel: ChannelContext, terms: list[str], cursor: str | None) -> SearchResult:
+        """GET /api/v2/search?type=statuses&q=... (api/methods/search#v2), newer than `min_id`.
+
+        Full-text search of statuses exists only where the instance runs Elasticsearch/OpenSearch, and then
+        covers only posts whose authors opted in: elsewhere the answer is a 200 with no statuses, said as a
+        note (not a failure). An answer that refuses the search (403, 422, or 404 from an old instance) is a
+        SearchRefused.
+        """
+        base, token = _credentials(channel, self._policy)
+        found: dict[str, FoundPost] = {}
+        for term in terms:
+            params: dict[str, Any] = {"q": term, "type": "statuses", "resolve": "false", "limit": SEARCH_PAGE}
+            if cursor:
+                params["min_id"] = cursor
+            try:
+                page = self._json(self._request("GET", base, "/api/v2/search", token, params=params))
+            except PermanentError as error:
+                raise SearchRefused(f"This Mastodon instance refused the search: {error.message}",
+                                    status=error.status) from None
+            for status in (page or {}).get("statuses") or []:
+                post = _found_status(status, _hostname(base), self._clock.now())
+                if post and (cursor is None or _id_order(post.remote_id) > _id_order(cursor)):
+                    found.setdefault(post.remote_id, post)
+        newest = max([cursor, *found] if cursor else list(found), key=_id_order, default=None)
+        note = None if found or cursor else (
+            f"{_host(base)} found nothing: it may not offer full-text search (Mastodon searches posts only "
+            "with Elasticsearch, and only those of authors who opted in)")
+        return SearchResult(posts=sorted(found.values(), key=lambda p: _id_order(p.remote_id)), cursor=newest,
+                            note=note)
+
+    def read_profile(self, channel: ChannelContext) -> PublicProfile:
+        """verify_credentials: display_name, note (HTML), the profile fields (the first one holding an
+        address is the link, else one in the note), avatar_static (never an animated GIF)."""
+        base, token = _credentials(channel, self._policy)
+        account = self._verify_credentials(base, token)
+        bio = html_to_text(str(account.get("note") or ""))
+        places = [html_to_text(str(f.get("value") or "")) for f in account.get("fields") or [] if isinstance(f, dict)]
+        link = next((m.group(0) for text in [*places, bio] if (m := re.search(FIRST_URL, text))), None)
+        return PublicProfile(display_name=account.get("display_name") or account.get("username"), bio=bio or None,
+                             link=link, avatar_url=account.get("avatar_static") or account.get("avatar"))
 
     def _account_id(self, channel: ChannelContext, base: str, token: str) -> str:
         known = channel.settings.get("account_id") or channel.credentials.get("account_id")
@@ -578,6 +625,17 @@ def _positive(value: Any, default: int) -> int:
     except (TypeError, ValueError):
         return default
     return number if number > 0 else default
+
+
+def _found_status(status: Mapping[str, Any], hostname: str, now: datetime) -> FoundPost | None:
+    if not status.get("id") or (status.get("visibility") or "public") not in ("public", "unlisted"):
+        return None
+    author = status.get("account") or {}
+    acct = str(author.get("acct") or "")
+    return FoundPost(remote_id=str(status["id"]), text=html_to_text(status.get("content") or ""),
+                     occurred_at=_time(status.get("created_at")) or now, author_id=str(author.get("id", "")),
+                     author_name=str(author.get("display_name") or author.get("username") or ""),
+                     author_handle=_full_acct(acct, hostname) if acct else "", url=status.get("url"))
 
 
 def _event(notification: Mapping[str, Any], account_id: str, hostname: str,

@@ -25,6 +25,7 @@ from chalicelib.networks.base import (
     InboundEvent,
     NetworkLimits,
     PermanentError,
+    PublicProfile,
     PublishRequest,
     PublishResult,
     RateBudget,
@@ -372,6 +373,24 @@ class MetaAdapter(InboxNetworkAdapter):
         if not ig_user_id:
             raise PermanentError("the Instagram channel does not know its account id (ig_user_id)")
         return meta_publish.InstagramPublisher(graph, ig_user_id, self._clock.now)
+
+    def read_profile(self, channel: ChannelContext) -> PublicProfile:
+        """A Page's `name`, `about`, `website`, `picture{url}`; an Instagram professional account's `name`,
+        `biography`, `website`, `profile_picture_url`."""
+        if self.network == "facebook":
+            page_id = _graph_id(channel.settings.get("page_id")) or "me"
+            body = self._call(channel, "GET", f"{self.graph_url}/{page_id}",
+                              params={"fields": "name,about,website,picture.type(large){url}"})
+            picture = object_at(object_at(body, "picture"), "data").get("url")
+            return PublicProfile(display_name=body.get("name"), bio=body.get("about"), link=body.get("website"),
+                                 avatar_url=picture)
+        ig_user_id = _graph_id(channel.settings.get("ig_user_id"))
+        if not ig_user_id:
+            raise PermanentError("the Instagram channel does not know its account id (ig_user_id)")
+        body = self._call(channel, "GET", f"{self.graph_url}/{ig_user_id}",
+                          params={"fields": "name,username,biography,website,profile_picture_url"})
+        return PublicProfile(display_name=body.get("name") or body.get("username"), bio=body.get("biography"),
+                             link=body.get("website"), avatar_url=body.get("profile_picture_url"))
 
     def describe_account(self, channel: ChannelContext) -> dict[str, str]:
         """Who the Page token belongs to, as Graph says: a Page token's `/me` is the Page itself."""

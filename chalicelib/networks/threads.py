@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 
 from chalicelib.core.clock import Clock, SystemClock
 from chalicelib.networks.base import (
+    FIRST_URL,
     AmbiguousError,
     AuthError,
     ChannelContext,
@@ -35,6 +36,7 @@ from chalicelib.networks.base import (
     PermanentError,
     PollResult,
     PostInsights,
+    PublicProfile,
     PublishRequest,
     PublishResult,
     RateBudget,
@@ -320,6 +322,17 @@ class ThreadsAdapter(InboxNetworkAdapter):
         if not user_id:
             raise PermanentError("Threads returned no user id for this token")
         return {"handle": str(body.get("username") or user_id), "account_id": user_id}
+
+    def read_profile(self, channel: ChannelContext) -> PublicProfile:
+        """GET /me with `name`, `threads_biography`, `threads_profile_picture_url` (Threads profiles have no
+        link field: the first address in the biography stands for it)."""
+        body = self.call(channel, "GET", "/me",
+                         params={"fields": "id,username,name,threads_biography,threads_profile_picture_url"})
+        bio = str(body.get("threads_biography") or "")
+        link = re.search(FIRST_URL, bio)
+        return PublicProfile(display_name=body.get("name") or body.get("username"), bio=bio or None,
+                             link=link.group(0) if link else None,
+                             avatar_url=body.get("threads_profile_picture_url"))
 
     def user_id(self, channel: ChannelContext) -> str:
         return _graph_id(channel.settings.get("threads_user_id")) or "me"

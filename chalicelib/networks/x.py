@@ -19,13 +19,18 @@ from chalicelib.networks.base import (
     AuthError,
     ChannelContext,
     ContentProblem,
+    FoundPost,
     InboundEvent,
+    NetworkError,
     NetworkLimits,
     PermanentError,
+    PublicProfile,
     PublishRequest,
     PublishResult,
     RateBudget,
     ReplyRequest,
+    SearchRefused,
+    SearchResult,
     SignatureError,
 )
 from chalicelib.networks.http_failures import object_at, read_json, send
@@ -45,7 +50,7 @@ from chalicelib.networks.webhook import (
     same_digest,
     text_field,
 )
-from chalicelib.networks.x_errors import explain_error
+from chalicelib.networks.x_errors import PLAN_PROBLEMS, explain_error
 from chalicelib.networks.x_oauth import XOAuth
 
 API_URL = "https://api.x.com/2"
@@ -420,6 +425,65 @@ class XAdapter(InboxNetworkAdapter):
         if channel.refresh_credentials is None:
             raise AuthError("X refused this channel's token and it cannot be refreshed", status=401)
         channel.credentials = dict(channel.refresh_credentials())
+
+
+    def read_profile(self, channel: ChannelContext) -> PublicProfile:
+        """GET /2/users/me with name, description, url, entities and profile_image_url; the link is the
+        expanded form of X's t.co `url`, the avatar the 400x400 variant of the `_normal` one."""
+        body = self._call(channel, "GET", f"{self.api_url}/users/me",
+                          params={"user.fields": "name,description,url,entities,profile_image_url"})
+        data = object_at(body, "data")
+        urls = (((data.get("entities") or {}).get("url") or {}).get("urls") or [{}])
+        link = urls[0].get("expanded_url") or data.get("url") or None
+        avatar = data.get("profile_image_url")
+        return PublicProfile(display_name=data.get("name"), bio=data.get("description") or None, link=link,
+                             avatar_url=str(avatar).replace("_normal.", "_400x400.") if avatar else None)
+
+    # -- listening search ---------------------------------------------------------------------------------
+
+    def search_posts(self, channel: ChannelContext, terms: list[str], cursor: str | None) -> SearchResult:
+        """GET /2/tweets/search/recent (the last 7 days) for any of the terms, newer than `since_id`.
+
+        The Free plan and apps outside a Project cannot search: X's 403 `client-not-enrolled` and its
+        `usage-capped` answer are a SearchRefused the rule shows, not a failure to retry.
+        """
+        params = {"query": search_query(terms), "max_results": str(SEARCH_PAGE),
+                  "tweet.fields": "created_at,author_id", "expansions": "author_id", "user.fields": "username,name"}
+        if cursor:
+            params["since_id"] = cursor
+        try:
+            body = self._call(channel, "GET", f"{self.api_url}/tweets/search/recent", params=params)
+        except NetworkError as exc:
+            if any(problem in exc.message for problem in PLAN_PROBLEMS):
+                raise SearchRefused(f"X does not allow this app to search: {exc.message}", status=exc.status) \
+                    from None
+            raise
+        users = {str(u.get("id")): u for u in body.get("includes", {}).get("users", []) if isinstance(u, dict)}
+        now = self._clock.now()
+        posts = [_found_tweet(t, users, now) for t in body.get("data") or [] if isinstance(t, dict) and t.get("id")]
+        newest = (body.get("meta") or {}).get("newest_id")
+        return SearchResult(posts=posts, cursor=str(newest) if newest else cursor)
+
+
+SEARCH_PAGE = 100  # search/recent: max_results 10..100
+
+
+def search_query(terms: list[str]) -> str:
+    """X's query language: phrases quoted, joined with OR; retweets left out (their text is someone else's)."""
+    quoted = [f'"{term.replace(chr(34), "")}"' for term in terms]
+    return f"({' OR '.join(quoted)}) -is:retweet"
+
+
+def _found_tweet(tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]], now: datetime) -> FoundPost:
+    author = users.get(str(tweet.get("author_id")), {})
+    username = str(author.get("username") or "")
+    return FoundPost(
+        remote_id=str(tweet["id"]), text=_tweet_text(tweet),
+        occurred_at=x_publish.moment_of(tweet.get("created_at")) or now,
+        author_id=str(tweet.get("author_id") or ""), author_name=str(author.get("name") or ""),
+        author_handle=username,
+        url=f"https://x.com/{username or 'i/web'}/status/{tweet['id']}",
+    )
 
 
 DUPLICATE_WORDS = ("duplicate",)

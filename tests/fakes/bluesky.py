@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,6 +21,7 @@ TID_PATTERN = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]
 AUTHENTICATED = {
     "com.atproto.server.getSession", "com.atproto.repo.createRecord", "com.atproto.repo.uploadBlob",
     "app.bsky.notification.listNotifications", "app.bsky.actor.getProfile", "app.bsky.feed.getPosts",
+    "app.bsky.feed.searchPosts",
 }
 
 
@@ -60,6 +62,9 @@ class FakeBluesky:
         self.notifications: list[dict[str, Any]] = []  # newest first, as the AppView answers
         self.profile: dict[str, Any] | None = None  # getProfile's answer; a minimal one when None
         self.post_views: dict[str, dict[str, Any]] = {}
+        # What app.bsky.feed.searchPosts searches (postViews). None: the method is not there at all, as on a
+        # PDS without an AppView (the reference PDS answers 501 MethodNotImplemented for it).
+        self.search_index: list[dict[str, Any]] | None = None
         self.failures: dict[str, list[Failure]] = {}
         self.valid_access: set[str] = set()
         self.valid_refresh: set[str] = set()
@@ -219,11 +224,29 @@ class FakeBluesky:
         return _response(200, self.profile or {"did": self.did, "handle": self.handle, "followersCount": 0,
                                                "followsCount": 0, "postsCount": len(self.posts())})
 
+    def _app_bsky_feed_searchPosts(self, sent: Sent) -> Any:
+        """lexicons/app/bsky/feed/searchPosts.json: q (required), sort top|latest, since (inclusive), limit
+        1..100 (default 25); answers {posts, cursor?, hitsTotal?}."""
+        if self.search_index is None:
+            return _response(501, {"error": "MethodNotImplemented", "message": "Method Not Implemented"})
+        q = sent.params.get("q", [""])[0].strip('"').casefold()
+        limit = int(sent.params.get("limit", ["25"])[0])
+        since = sent.params.get("since", [None])[0]
+        if not q or not 1 <= limit <= 100:
+            return _response(400, {"error": "InvalidRequest", "message": "q is required; limit is 1 to 100"})
+        found = [view for view in sorted(self.search_index, key=lambda v: v["indexedAt"], reverse=True)
+                 if q in view["record"]["text"].casefold() and (since is None or _at(view["indexedAt"]) >= _at(since))]
+        return _response(200, {"posts": found[:limit], "hitsTotal": len(found)})
+
     def _app_bsky_feed_getPosts(self, sent: Sent) -> Any:
         uris = sent.params.get("uris", [])
         if len(uris) > 25:
             return _response(400, {"error": "InvalidRequest", "message": "uris must not have more than 25 elements"})
         return _response(200, {"posts": [self.post_views[uri] for uri in uris if uri in self.post_views]})
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> requests.Response:

@@ -127,6 +127,9 @@ class MastodonFake:
         self._thread: threading.Thread | None = None
         self._port = 0
         self.me = self.add_account(username)
+        # Full-text search of statuses needs Elasticsearch on a real instance; without it v2/search finds
+        # no statuses at all (a 200 with empty lists): docs.joinmastodon.org/admin/elasticsearch/.
+        self.full_text_search = True
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -207,6 +210,15 @@ class MastodonFake:
                 if account["username"] == username and (account["domain"] or "") == domain:
                     return account
             return self.add_account(username, domain or None)
+
+    def set_profile(self, *, display_name: str | None = None, note_html: str | None = None,
+                    fields: list[dict[str, Any]] | None = None, avatar: str | None = None) -> None:
+        """Our account's public profile (Account: note and fields[].value are HTML, avatar a URL)."""
+        with self._lock:
+            for key, value in (("display_name", display_name), ("note", note_html), ("fields", fields),
+                               ("avatar", avatar)):
+                if value is not None:
+                    self.me[key] = value
 
     def add_status(self, text: str, *, author: dict[str, Any] | None = None, in_reply_to_id: str | None = None,
                    visibility: str = "public") -> dict[str, Any]:
@@ -330,6 +342,8 @@ class MastodonFake:
             return self._create_media(headers, body)
         if (method, path) == ("GET", "/api/v1/notifications"):
             return self._list_notifications(query)
+        if (method, path) == ("GET", "/api/v2/search"):
+            return self._search(query)
         if method == "GET" and (match := re.fullmatch(r"/api/v1/accounts/(\d+)", path)):
             account = self.accounts.get(match.group(1))
             return _Response(200, self._account(account)) if account else _Response(404, {"error": NOT_FOUND})
@@ -339,6 +353,23 @@ class MastodonFake:
         if method == "GET" and (match := re.fullmatch(r"/api/v1/media/(\d+)", path)):
             return self._poll_media(match.group(1))
         return _Response(404, {"error": NOT_FOUND})
+
+    def _search(self, query: dict[str, list[str]]) -> _Response:
+        """GET /api/v2/search (docs.joinmastodon.org/methods/search/#v2): type=statuses, min_id, limit<=40."""
+        limit = int(query.get("limit", ["20"])[0])
+        if limit > 40 or query.get("type", ["statuses"])[0] != "statuses":
+            return _Response(422, {"error": "Validation failed"})
+        found: list[dict[str, Any]] = []
+        if self.full_text_search:
+            words = query.get("q", [""])[0].casefold()
+            min_id = query.get("min_id", [None])[0]
+            with self._lock:
+                found = [s for s in self.statuses.values()
+                         if words in s["text"].casefold() and s["visibility"] in ("public", "unlisted")
+                         and (min_id is None or (len(s["id"]), s["id"]) > (len(min_id), min_id))]
+            found.sort(key=lambda s: (len(s["id"]), s["id"]), reverse=True)
+        return _Response(200, {"accounts": [], "statuses": [self._status(s) for s in found[:limit]],
+                               "hashtags": []})
 
     def _authorized(self, headers: dict[str, str]) -> bool:
         scheme, _, token = headers.get("authorization", "").partition(" ")
@@ -558,10 +589,10 @@ class MastodonFake:
             "locked": False,
             "bot": False,
             "created_at": account["created_at"],
-            "note": "",
+            "note": account.get("note", ""),
             "url": f"{base}/@{account['username']}",
-            "avatar": f"{base}/avatars/original/missing.png",
-            "avatar_static": f"{base}/avatars/original/missing.png",
+            "avatar": account.get("avatar") or f"{base}/avatars/original/missing.png",
+            "avatar_static": account.get("avatar") or f"{base}/avatars/original/missing.png",
             "header": f"{base}/headers/original/missing.png",
             "header_static": f"{base}/headers/original/missing.png",
             "followers_count": account["followers_count"],
@@ -569,7 +600,7 @@ class MastodonFake:
             "statuses_count": account["statuses_count"],
             "last_status_at": None,
             "emojis": [],
-            "fields": [],
+            "fields": account.get("fields", []),
         }
 
     def _credential_account(self) -> dict[str, Any]:

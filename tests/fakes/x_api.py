@@ -48,6 +48,18 @@ DUPLICATE = {"detail": "You are not allowed to create a Tweet with duplicate con
              "title": "Forbidden", "status": 403}
 
 
+# X's answer to an app outside a Project / on a plan without the endpoint
+# (docs.x.com/x-api/fundamentals/response-codes-and-errors#client-forbidden).
+CLIENT_NOT_ENROLLED = {
+    "client_id": "29382738", "title": "Client Forbidden", "required_enrollment": "Appropriate Level of API Access",
+    "registration_url": "https://developer.x.com/en/portal/product",
+    "detail": "When authenticating requests to the Twitter API v2 endpoints, you must use keys and tokens from "
+              "a Twitter developer App that is attached to a Project. You can create a project via the "
+              "developer portal.",
+    "reason": "client-not-enrolled", "type": "https://api.twitter.com/2/problems/client-forbidden",
+}
+
+
 @dataclass(frozen=True)
 class Recorded:
     method: str
@@ -124,6 +136,7 @@ class XApi:
         self.video_states: list[str] = ["pending", "in_progress", "succeeded"]
         self._ids = itertools.count(1880028106020515840)
         self._server: ThreadingHTTPServer | None = None
+        self.search_allowed = True  # False: the app's plan cannot use search/recent
 
     # -- lifecycle ------------------------------------------------------------------------------------------
 
@@ -156,6 +169,10 @@ class XApi:
     def user(self, user_id: str, username: str) -> None:
         self.users[user_id] = {"id": user_id, "name": username.title(), "username": username,
                                "profile_image_url": f"https://pbs.twimg.com/profile_images/{user_id}.jpg"}
+
+    def set_profile(self, user_id: str, **fields: Any) -> None:
+        """More of a user's public fields (name, description, url, entities, profile_image_url)."""
+        self.users.setdefault(user_id, {"id": user_id, "username": user_id}).update(fields)
 
     def user_token(self, user_id: str, username: str = "someone") -> dict[str, str]:
         """A user who connected Herald: their access and refresh tokens."""
@@ -222,6 +239,7 @@ class XApi:
         routes: list[tuple[str, str, Callable[..., tuple[int, Any]]]] = [
             ("GET", r"/2/users/me", self._me),
             ("GET", r"/2/users/(\d+)/tweets", self._timeline),
+            ("GET", r"/2/tweets/search/recent", self._search_recent),
             ("POST", r"/2/media/upload/initialize", self._initialize),
             ("POST", r"/2/media/upload/(\d+)/append", self._append),
             ("POST", r"/2/media/upload/(\d+)/finalize", self._finalize),
@@ -313,6 +331,29 @@ class XApi:
         if start + size < len(posts):
             meta["next_token"] = str(start + size)
         return 200, {"data": [self._as_returned(t) for t in page], "meta": meta} if page else {"meta": meta}
+
+    def _search_recent(self, r: Recorded, user_id: str) -> tuple[int, Any]:
+        """GET /2/tweets/search/recent (docs.x.com/x-api/posts/search/api-reference/get-tweets-search-recent):
+        `query` with quoted phrases joined by OR and `-is:retweet`, `since_id`, max_results 10..100, the
+        authors under includes.users; meta.newest_id. A plan without search gets X's 403 client-not-enrolled."""
+        if not self.search_allowed:
+            return 403, CLIENT_NOT_ENROLLED
+        size = int(r.query.get("max_results", ["10"])[0])
+        if not 10 <= size <= 100:
+            raise self._violation("max_results must be 10 to 100")
+        phrases = [p.casefold() for p in re.findall(r'"([^"]+)"', r.query.get("query", [""])[0])]
+        since = int(r.query["since_id"][0]) if "since_id" in r.query else 0
+        found = sorted((t for t in self.tweets if int(t.id) > since
+                        and any(p in t.text.casefold() for p in phrases)), key=lambda t: int(t.id), reverse=True)
+        page = found[:size]
+        meta: dict[str, Any] = {"result_count": len(page)}
+        if not page:
+            return 200, {"meta": meta}
+        meta.update(newest_id=page[0].id, oldest_id=page[-1].id)
+        users = [{"id": uid, "name": self.users.get(uid, {}).get("name", uid),
+                  "username": self.users.get(uid, {}).get("username", uid)} for uid in {t.author_id for t in page}]
+        data = [{**self._as_returned(t), "author_id": t.author_id} for t in page]
+        return 200, {"data": data, "includes": {"users": users}, "meta": meta}
 
     def _as_returned(self, tweet: Tweet) -> dict[str, Any]:
         text = re.sub(r"https?://\S+", lambda _m: "https://t.co/" + secrets.token_urlsafe(7), tweet.text)

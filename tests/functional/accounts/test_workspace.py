@@ -10,7 +10,8 @@ DEFAULT_LINKS = {"shorten": False, "channels": {}, "utm_campaign": None, "attrib
 def test_read_and_change_the_workspace(client, workspace):
     api = Api(client, workspace.headers("admin"))
     assert api.get("/workspace").json == {"id": workspace.id, "name": "Acme", "timezone": "UTC",
-                                          "created_at": "2026-03-02T09:00:00Z", "links": DEFAULT_LINKS}
+                                          "created_at": "2026-03-02T09:00:00Z", "links": DEFAULT_LINKS,
+                                          "language": None}
     changed = api.patch("/workspace", {"name": "Acme Europe", "timezone": "Europe/Paris"})
     assert changed.status_code == 200, changed.body
     assert (changed.json["name"], changed.json["timezone"]) == ("Acme Europe", "Europe/Paris")
