@@ -227,7 +227,7 @@ def chaos(deps: Any, clock: FixedClock) -> Any:
     sqs = ClockSqs(clock, random.Random(SEED + 1))
     deps.publish_queue = PublishQueue(sqs, "publish")
     deps.tick_queue = PublishQueue(sqs, "tick")
-    repository = ChaosRepository(deps.post_repository, final_post_status, deps.metrics_repository, clock,
+    repository = ChaosRepository(deps.post_repository, final_post_status, clock,
                                  sleep=lambda _s: None)
     repository.chaos = chaos
     deps.delivery_repository = repository
