@@ -6,7 +6,15 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.core.api import Call, route
-from chalicelib.publishing.schemas import Post, PostCreate, PostListQuery, PostPage, PostPatch, ScheduleRequest
+from chalicelib.publishing.schemas import (
+    Post,
+    PostCheck,
+    PostCreate,
+    PostListQuery,
+    PostPage,
+    PostPatch,
+    ScheduleRequest,
+)
 from chalicelib.publishing.views import post_view
 from chalicelib.wiring import Container
 
@@ -22,16 +30,26 @@ def _dump_thread(thread: list[Any]) -> list[dict[str, Any]]:
     return [{"text": part.text, "media": [m.model_dump() for m in part.media]} for part in thread]
 
 
+def _draft(body: PostCreate) -> Any:
+    from chalicelib.publishing.posts import PostDraft  # loads the table models: only when needed
+
+    return PostDraft(body.text, body.channel_ids, _dump_variants(body.variants),
+                     [m.model_dump() for m in body.media], body.publish_at, body.status,
+                     thread=_dump_thread(body.thread), first_comment=body.first_comment)
+
+
 @route(bp, "/posts", "POST", summary="Write a draft or schedule a post", tag=TAG, role="editor", body=PostCreate,
        response=Post, status=201)
 def create_post(call: Call[Container]) -> dict[str, Any]:
-    from chalicelib.publishing.posts import PostDraft  # loads the table models: only when needed
+    return post_view(*call.deps.posts.create(call.workspace_id, _draft(call.body)))
 
-    body: PostCreate = call.body
-    draft = PostDraft(body.text, body.channel_ids, _dump_variants(body.variants),
-                      [m.model_dump() for m in body.media], body.publish_at, body.status,
-                      thread=_dump_thread(body.thread), first_comment=body.first_comment)
-    return post_view(*call.deps.posts.create(call.workspace_id, draft))
+
+@route(bp, "/posts/validate", "POST", summary="Check a post without saving it", tag=TAG, role="editor",
+       body=PostCreate, response=PostCheck)
+def validate_post(call: Call[Container]) -> dict[str, Any]:
+    """The checks of `POST /posts` (each target network's length, media and thread rules), as a dry run."""
+    problems = call.deps.posts.check(call.workspace_id, _draft(call.body))
+    return {"valid": not problems, "problems": problems}
 
 
 @route(bp, "/posts", "GET", summary="List posts", tag=TAG, query=PostListQuery, response=PostPage)

@@ -129,6 +129,16 @@ class PostService:
         self.posts.create(post, deliveries)
         return post, self._queue_due_soon(deliveries)
 
+    def check(self, workspace_id: str, draft: PostDraft) -> builtins.list[dict[str, Any]]:
+        """The problems `create` would refuse this draft for, each `{field, message, ...}`; nothing is saved
+        (the console's live validation runs the very same rules as a save)."""
+        try:
+            self._resolve_status(draft)
+            self._validate(workspace_id, draft, self.clock.now())
+        except ValidationFailed as failed:
+            return failed.details
+        return []
+
     def update(self, workspace_id: str, post_id: str, changes: dict[str, Any],
                expected_version: int | None) -> tuple[PostRow, builtins.list[DeliveryRow]]:
         """An edit names the version it was made from: a stale one is a conflict, never an overwrite

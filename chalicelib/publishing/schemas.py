@@ -73,6 +73,13 @@ class PostCreate(RequestModel):
     status: Literal["draft", "scheduled"] | None = None
 
 
+class PostCheck(BaseModel):
+    valid: bool
+    problems: list[dict[str, Any]] = Field(
+        description="What a save would refuse, as a 422's details: `{field, message}` and, for length, "
+                    "`network`, `limit`.")
+
+
 class PostPatch(RequestModel):
     text: PostText | None = None
     channel_ids: Annotated[list[str], Field(min_length=1, max_length=50)] | None = None
