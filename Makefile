@@ -33,6 +33,7 @@ TYPECHECK := $(PY) -m mypy
 
 test: install
 	bash tests/integration/pds/install.sh
+	bash tests/e2e/console/install_chromium.sh
 	$(PY) -m ruff check .
 	$(COMPLEXITY)
 	$(TYPECHECK)

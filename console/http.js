@@ -58,8 +58,9 @@ export function authHeaders() {
   return headers;
 }
 
-// `as`: "json" (default), "text" or "blob"; `anonymous`: no bearer (the review link, the OAuth callback).
-export async function request(operation, params = {}, body = undefined, { as = "json", anonymous = false } = {}) {
+// `as`: "json" (default), "text" or "blob"; `anonymous`: no bearer (the review link, the OAuth callback);
+// `trying`: a 401 is the caller's to explain (a key being tried), not a session that ended.
+export async function request(operation, params = {}, body = undefined, { as = "json", anonymous = false, trying = false } = {}) {
   const headers = anonymous ? {} : authHeaders();
   const init = { method: operation.method, headers };
   if (body !== undefined) {
@@ -71,7 +72,7 @@ export async function request(operation, params = {}, body = undefined, { as = "
     let parsed = null;
     try { parsed = await answer.json(); } catch { parsed = null; }
     const error = new ApiError(answer.status, parsed);
-    if (answer.status === 401 && !anonymous) window.dispatchEvent(new CustomEvent("herald:signed-out"));
+    if (answer.status === 401 && !anonymous && !trying) window.dispatchEvent(new CustomEvent("herald:signed-out"));
     throw error;
   }
   if (answer.status === 204) return null;

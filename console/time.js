@@ -14,20 +14,20 @@ export function localDate(instant, timeZone) {
   const p = parts(new Date(instant), timeZone);
   return `${p.year}-${p.month}-${p.day}`;
 }
-export function localTime(instant, timeZone) {
+export function localTime(instant, timeZone, withSeconds = false) {
   const p = parts(new Date(instant), timeZone);
-  return `${p.hour}:${p.minute}`;
+  return withSeconds ? `${p.hour}:${p.minute}:${p.second}` : `${p.hour}:${p.minute}`;
 }
 
 // The UTC instant (RFC 3339 with Z) of a wall-clock date and time in the zone.
 export function zonedToUtc(date, time, timeZone) {
   const [year, month, day] = date.split("-").map(Number);
-  const [hour, minute] = time.split(":").map(Number);
-  const wanted = Date.UTC(year, month - 1, day, hour, minute);
+  const [hour, minute, second = 0] = time.split(":").map(Number);
+  const wanted = Date.UTC(year, month - 1, day, hour, minute, second);
   let guess = wanted;
   for (let i = 0; i < 3; i++) {
     const p = parts(new Date(guess), timeZone);
-    const shown = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute);
+    const shown = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
     guess += wanted - shown;
   }
   return new Date(guess).toISOString().replace(/\.\d{3}Z$/, "Z");

@@ -1,7 +1,7 @@
 // The calendar: month and week, posts coloured by status (and labelled: colour is never the only sign), drag a
 // post to another day or move it from its dialog by keyboard; a stale version (409) is "changed by someone else".
 import * as api from "../api.js";
-import { h, clear, say, errorText, badge, poll, uid, statusLabel } from "../ui.js";
+import { h, clear, say, errorText, badge, poll, statusLabel } from "../ui.js";
 import { addDays, localDate, localTime, longDate, monthOf, monthTitle, shiftMonth, shortDay, today, weekday,
   zonedToUtc } from "../time.js";
 
@@ -99,7 +99,7 @@ export async function calendarScreen(main, context) {
         dragstart: (event) => {
           event.dataTransfer.setData("text/plain", post.id);
           event.dataTransfer.effectAllowed = "move";
-          drag = { id: post.id, time, version: api.get_posts_post_id({ post_id: post.id }).then((p) => p.version) };
+          drag = { id: post.id, time: post.publish_at ? localTime(post.publish_at, tz, true) : "09:00", version: api.get_posts_post_id({ post_id: post.id }).then((p) => p.version) };
         },
       } },
     h("span", { class: "time" }, time), " ", h("span", { class: "text" }, post.text_preview || "(no text)"), " ",
@@ -125,7 +125,7 @@ export async function calendarScreen(main, context) {
           if (!drag) return;
           const moving = drag;
           drag = null;
-          await move(moving.id, date, moving.time || "09:00", await moving.version);
+          await move(moving.id, date, moving.time, await moving.version);
         },
       } },
     h("header", {}, h("span", { class: "date" }, state.view === "week" ? shortDay(date) : String(Number(date.slice(8)))),
@@ -155,8 +155,9 @@ export async function calendarScreen(main, context) {
     let post;
     try { post = await api.get_posts_post_id({ post_id: postId }); } catch (error) { say(errorText(error), "error"); return; }
     clear(dialog);
-    const date = h("input", { type: "date", value: post.publish_at ? localDate(post.publish_at, tz) : today(tz), id: uid("move-date") });
-    const time = h("input", { type: "time", value: post.publish_at ? localTime(post.publish_at, tz) : "09:00", id: uid("move-time") });
+    const date = h("input", { type: "date", value: post.publish_at ? localDate(post.publish_at, tz) : today(tz), id: "move-date" });
+    const time = h("input", { type: "time", step: "1", value: post.publish_at ? localTime(post.publish_at, tz, true) : "09:00:00",
+      id: "move-time" });
     const editable = ["draft", "scheduled", "pending_approval"].includes(post.status);
     const action = (label, run, cls = "") => h("button", { type: "button", class: cls, on: { click: async () => {
       try { await run(); dialog.close(); await render(true); } catch (error) { say(errorText(error), "error"); }
@@ -183,12 +184,13 @@ export async function calendarScreen(main, context) {
         event.preventDefault();
         const moved = await move(post.id, date.value, time.value, post.version);
         if (moved) dialog.close();
+        else await openPost(post.id); // read again: the current version, what the other person changed
       } } },
       h("h3", {}, "Move to date"),
       h("div", { class: "row" }, h("label", { for: date.id }, "Date"), date, h("label", { for: time.id }, `Time (${tz})`), time,
         h("button", { type: "submit", class: "primary", id: "move-submit" }, "Move"))) : "",
       h("div", { class: "actions" }, actions, h("button", { type: "button", on: { click: () => dialog.close() } }, "Close")));
-    dialog.showModal();
+    if (!dialog.open) dialog.showModal();
   }
 
   main.append(

@@ -36,8 +36,8 @@ export async function composerScreen(main, context, args) {
   };
   for (const [cid, variant] of Object.entries(editing?.variants || {})) if (variant.text) draft.variants[cid] = { text: variant.text };
   const at = editing?.publish_at;
-  const date = h("input", { type: "date", value: at ? localDate(at, tz) : (mode === "at" ? value.slice(0, 10) : today(tz)) });
-  const time = h("input", { type: "time", value: at ? localTime(at, tz) : (mode === "at" ? value.slice(11, 16) : "") });
+  const date = h("input", { type: "date", id: "publish-date", value: at ? localDate(at, tz) : (mode === "at" ? value.slice(0, 10) : today(tz)) });
+  const time = h("input", { type: "time", step: "1", id: "publish-time", value: at ? localTime(at, tz, true) : (mode === "at" ? value.slice(11, 16) : "") });
   const publishable = context.channels.filter((c) => c.status !== "disabled");
 
   const problems = h("ul", { class: "problems", id: "composer-problems", "aria-live": "polite" });
@@ -226,12 +226,13 @@ export async function composerScreen(main, context, args) {
       h("fieldset", {}, h("legend", {}, "Media"), field("Add an image, video or PDF", fileInput), mediaList),
       h("fieldset", {}, h("legend", {}, "Thread"), threadList,
         h("button", { type: "button", on: { click: () => { draft.thread.push({ text: "" }); renderThread(); } } }, "Add a thread part")),
-      field("First comment", firstComment, "Added under the post once it is out (Instagram, Facebook, LinkedIn)."),
+      field("First comment", firstComment, "Added under the post once it is out (Instagram, Facebook, LinkedIn).")),
+    h("aside", { class: "preview-pane" },
       h("fieldset", { class: "when" }, h("legend", {}, `When (${tz})`),
         field("Date", date), field("Time", time)),
       verdict, problems,
-      h("div", { class: "actions" }, actions)),
-    h("aside", { class: "preview-pane", "aria-labelledby": "preview-title" }, h("h2", { id: "preview-title" }, "Preview"), preview)));
+      h("div", { class: "actions" }, actions),
+      h("section", { "aria-labelledby": "preview-title" }, h("h2", { id: "preview-title" }, "Preview"), preview))));
   for (const input of [date, time]) input.addEventListener("input", changed);
   renderTabs();
   renderThread();

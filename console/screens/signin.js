@@ -39,7 +39,7 @@ export function signInScreen(main, started) {
     event.preventDefault();
     problem.textContent = "";
     session.signIn(key.value.trim(), remember.checked);
-    try { await api.get_workspace(); } catch (error) {
+    try { await api.get_workspace({}, undefined, { trying: true }); } catch (error) {
       session.signOut();
       problem.textContent = error.status === 401 ? "That key was not accepted." : errorText(error);
       return;
