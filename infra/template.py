@@ -28,6 +28,7 @@ from infra.access import (
     TABLE_ACTIONS,
     Access,
 )
+from infra.console_hosting import console_outputs, console_resources
 from infra.functions import Function
 from infra.resources import TABLE_LAYOUTS, dead_letter_queue_id, queue_id, resources, table_id
 
@@ -320,6 +321,7 @@ def merge_template(stage: str, app_name: str, functions: list[Function],
                         user_provided_params={"app_name": app_name}, config_from_disk=config_from_disk)
         consumed = _queue_logical(stage, function.queue, function) if function.kind == "queue" else None
         out.update(_function_resources(function, app_name, stage, config, consumed))
+    out.update(console_resources(stage))
     if any(function.kind == "api" for function in functions):
         out["RestAPI"] = {"Properties": {"DefinitionBody": {
             "x-amazon-apigateway-gateway-responses": _gateway_responses(), "paths": _any_method_paths(api_paths)}}}
@@ -338,5 +340,5 @@ def merge_template(stage: str, app_name: str, functions: list[Function],
         },
         "Conditions": {"HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}},
         "Resources": out,
-        "Outputs": _outputs(stage),
+        "Outputs": {**_outputs(stage), **console_outputs()},
     }
