@@ -29,7 +29,16 @@ class Console:
         assert answer.ok, answer.text
         return answer.json() if answer.content else None
 
+    def unlabelled(self) -> list[str]:
+        """Controls a screen reader could not name: no <label>, aria-label or aria-labelledby."""
+        return list(self.driver.execute_script("""
+            return [...document.querySelectorAll('input, select, textarea, button, [role=tab]')]
+              .filter((c) => c.type !== 'hidden' && !(c.labels && c.labels.length) && !c.getAttribute('aria-label')
+                && !c.getAttribute('aria-labelledby') && !(c.tagName === 'BUTTON' && c.textContent.trim()))
+              .map((c) => c.outerHTML.slice(0, 120));"""))
+
     def screenshot(self, name: str) -> None:
+        assert self.unlabelled() == [], f"{name}: controls without a label"
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         self.driver.execute_script("const s = document.getElementById('status'); s.style.transition = 'none';"
                                    "s.classList.remove('shown');"
