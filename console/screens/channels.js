@@ -55,7 +55,8 @@ export async function finishConnect(context) {
     for (const name of ["code", "error", "error_description"]) if (query.get(name)) callbackQuery[name] = query.get(name);
     const granted = await api.get_oauth_callback_network(callbackQuery, undefined, { anonymous: true });
     const boxes = granted.accounts.map((account) => {
-      const box = h("input", { type: "checkbox", id: uid("acct"), value: account.account_id, checked: true });
+      const box = h("input", { type: "checkbox", id: uid("acct"), value: account.account_id,
+        checked: granted.accounts.length === 1 || Boolean(account.already_connected) });
       return h("div", { class: "check" }, box, h("label", { for: box.id },
         `${account.name} (@${account.handle})${account.already_connected ? " · reconnects the existing channel" : ""}`));
     });

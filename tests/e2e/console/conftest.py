@@ -12,7 +12,9 @@ import pytest
 import requests
 
 from infra.local.ports import free_ports
+from tests.fakes.linkedin_api import LinkedInApi
 from tests.support.local_stack import REPO, local_stack
+from tests.support.network_publishing import LI_MEMBER, LI_ORG
 
 SCREENSHOTS = REPO / "docs" / "screenshots"
 
@@ -75,10 +77,31 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def console(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+def linkedin() -> Iterator[LinkedInApi]:
+    """LinkedIn's local fake, whose authorization page sends the person straight back with a code."""
+    with LinkedInApi() as fake:
+        fake.organization(LI_ORG, "Herald Coffee Co", "herald-coffee")
+        fake.member(LI_MEMBER, "Ada Lovelace", organizations=(LI_ORG,))
+        fake.authorizing(LI_MEMBER)
+        yield fake
+
+
+def operator_settings(linkedin: LinkedInApi) -> dict[str, str]:
+    """LinkedIn's app pointed at the fake (README, "Connecting accounts by OAuth"); loopback redirects allowed,
+    as the console on 127.0.0.1 is where the network sends the person back."""
+    return {"HERALD_LINKEDIN_API_URL": linkedin.url,
+            "HERALD_LINKEDIN_AUTHORIZE_URL": f"{linkedin.url}/oauth/v2/authorization",
+            "HERALD_LINKEDIN_TOKEN_URL": f"{linkedin.url}/oauth/v2/accessToken",
+            "HERALD_LINKEDIN_CLIENT_ID": linkedin.client_id, "HERALD_LINKEDIN_CLIENT_SECRET": linkedin.client_secret,
+            "HERALD_ALLOW_PRIVATE_URLS": "1"}
+
+
+@pytest.fixture(scope="module")
+def console(browser: Any, linkedin: LinkedInApi, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     root: Path = tmp_path_factory.mktemp("console-stack")
     state_dir = root / ".local"
-    with local_stack(state_dir, root / "stack.log", free_ports(2), app="app:app", ready_path="/health") as url:
+    with local_stack(state_dir, root / "stack.log", free_ports(2), app="app:app", ready_path="/health",
+                     extra_env=operator_settings(linkedin)) as url:
         key = (state_dir / "api-key").read_text().strip()
         http = requests.Session()
         http.headers["Authorization"] = f"Bearer {key}"

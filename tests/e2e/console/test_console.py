@@ -17,6 +17,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.e2e.console.conftest import Console
+from tests.support.network_publishing import LI_ORG
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.browser]
 
@@ -38,8 +39,13 @@ def set_value(console: Console, element: Any, value: str) -> None:
         "arguments[0].dispatchEvent(new Event('change', {bubbles: true}));", element, value)
 
 
+def text_of(console: Console, css: str) -> str:
+    """What an element says now, read in the page: screens re-render as they poll, so a held element goes stale."""
+    return str(console.driver.execute_script("return document.querySelector(arguments[0])?.innerText || ''", css))
+
+
 def status_text(console: Console) -> str:
-    return str(console.driver.find_element(By.ID, "status").get_attribute("textContent"))
+    return text_of(console, "#status")
 
 
 def channel_id(console: Console) -> str:
@@ -50,19 +56,19 @@ def channel_id(console: Console) -> str:
 def test_signing_in_with_the_demo_key_shows_the_calendar_and_the_time_zone(console: Console) -> None:
     console.driver.get(f"{console.url}/")
     key_field = find(console, "#api-key")
-    assert console.driver.find_element(By.CSS_SELECTOR, "label[for=api-key]").text == "API key"
+    assert text_of(console, "label[for=api-key]") == "API key"
     assert not console.driver.find_elements(By.CSS_SELECTOR, "input[type=email]")  # no password sign-in on main yet
     console.screenshot("sign-in")
     key_field.send_keys("hrld_not_a_key")
     key_field.send_keys(Keys.ENTER)
-    wait(console, lambda: "not accepted" in console.driver.find_element(By.ID, "sign-in-problem").text)
+    wait(console, lambda: "not accepted" in text_of(console, "#sign-in-problem"))
 
     key_field.clear()
     key_field.send_keys(console.key, Keys.ENTER)
 
     find(console, "#calendar-grid .day")
     timezone = console.api("GET", "/workspace")["timezone"]
-    assert console.driver.find_element(By.ID, "workspace-tz").text == f"Time zone: {timezone}"
+    assert text_of(console, "#workspace-tz") == f"Time zone: {timezone}"
 
 
 def test_a_sandbox_channel_is_connected_from_the_channels_screen(console: Console) -> None:
@@ -73,9 +79,30 @@ def test_a_sandbox_channel_is_connected_from_the_channels_screen(console: Consol
     console.driver.find_element(By.ID, "sandbox-handle").send_keys("bakery")
     console.driver.find_element(By.ID, "add-sandbox").click()
 
-    wait(console, lambda: "Bakery" in console.driver.find_element(By.ID, "channel-list").text)
+    wait(console, lambda: "Bakery" in text_of(console, "#channel-list"))
     assert [c["network"] for c in console.api("GET", "/channels")["items"]] == ["sandbox"]
     console.screenshot("channels")
+
+
+def test_a_linkedin_page_is_connected_by_oauth_and_comes_back_to_the_console(console: Console) -> None:
+    find(console, "a[href='#/channels']").click()
+    network = find(console, "#connect-network")
+    network.send_keys("linkedin")  # a select takes typed option text
+    assert network.get_attribute("value") == "linkedin"
+
+    network.submit()  # to LinkedIn's authorization page, which sends the person back to the console with a code
+
+    organization = f"input[value='urn:li:organization:{LI_ORG}']"
+    account = wait(console, lambda: console.driver.find_elements(By.CSS_SELECTOR, organization), within_s=15,
+                   what="the accounts the grant reached")[0]
+    assert "code=" not in console.driver.current_url  # the code is spent and gone from the address bar
+    assert not account.is_selected()  # several accounts: the person chooses
+    account.click()
+    console.driver.find_element(By.XPATH, "//button[. = 'Connect']").click()
+    wait(console, lambda: "Herald Coffee Co" in text_of(console, "#channel-list"), what="the connected page")
+    [page] = [c for c in console.api("GET", "/channels")["items"] if c["network"] == "linkedin"]
+    assert (page["status"], page["name"]) == ("active", "Herald Coffee Co")
+    assert f"Reconnect {page['name']}" in text_of(console, "#channel-list")
 
 
 def png(path: Path) -> Path:
@@ -96,28 +123,28 @@ def test_a_post_composed_and_scheduled_seconds_ahead_turns_published_on_the_cale
     text = find(console, "#composer-text")
     console.driver.execute_script("arguments[0].value = 'x'.repeat(5001);"
                                   "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));", text)
-    wait(console, lambda: "5000" in console.driver.find_element(By.ID, "composer-problems").text,
+    wait(console, lambda: "5000" in text_of(console, "#composer-problems"),
          what="the API's length rule, shown as one types")
     assert text.get_attribute("aria-invalid") == "true"
     set_value(console, text, "")
     text.send_keys(TEXT)
     find(console, "#media-file").send_keys(str(png(tmp_path / "loaf.png")))
-    wait(console, lambda: "loaf.png uploaded" in console.driver.find_element(By.CSS_SELECTOR, ".media").text,
+    wait(console, lambda: "loaf.png uploaded" in text_of(console, ".media"),
          what="the upload to its presigned URL")
     find(console, ".media input[type=text]").send_keys("A loaf on the counter")
-    wait(console, lambda: console.driver.find_element(By.ID, "composer-verdict").text == "Ready to save.")
+    wait(console, lambda: text_of(console, "#composer-verdict") == "Ready to save.")
     timezone = console.api("GET", "/workspace")["timezone"]
     assert timezone == "UTC"  # the demo workspace's: the wall clock below is UTC
     due = (datetime.now(UTC) + timedelta(seconds=6)).replace(microsecond=0)
     set_value(console, find(console, "#publish-date"), due.strftime("%Y-%m-%d"))
     set_value(console, find(console, "#publish-time"), due.strftime("%H:%M:%S"))
-    assert TEXT in console.driver.find_element(By.CSS_SELECTOR, ".previews").text
+    assert TEXT in text_of(console, ".previews")
     console.screenshot("composer")
 
     console.driver.find_element(By.CSS_SELECTOR, "button[data-action=scheduled]").click()
 
     chip = f"#calendar-grid .day[data-date='{due.strftime('%Y-%m-%d')}'] .post"
-    wait(console, lambda: TEXT[:20] in find(console, chip).text, what="the post on its day")
+    wait(console, lambda: TEXT[:20] in text_of(console, chip), what="the post on its day")
     [post] = console.api("GET", "/posts")["items"]
     assert post["publish_at"] == due.strftime("%Y-%m-%dT%H:%M:%SZ")
     wait(console, lambda: console.driver.execute_script(
@@ -181,7 +208,7 @@ def test_a_post_is_moved_by_keyboard_and_a_stale_version_is_changed_by_someone_e
     wait(console, lambda: "Changed by someone else" in status_text(console))
     assert console.api("GET", f"/posts/{post['id']}")["publish_at"] == at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    wait(console, lambda: "Move me (edited)" in find(console, "#post-dialog").text, what="the post read again")
+    wait(console, lambda: "Move me (edited)" in text_of(console, "#post-dialog"), what="the post read again")
     set_value(console, find(console, "#move-date"), moved_to)
     find(console, "#move-submit").send_keys(Keys.ENTER)
     wait(console, lambda: console.api("GET", f"/posts/{post['id']}")["publish_at"] == f"{moved_to}T15:00:00Z")
@@ -196,15 +223,14 @@ def test_a_fans_comment_is_answered_from_the_inbox(console: Console) -> None:
     console.api("POST", f"/channels/{channel}/sandbox/messages",
                 json={"text": "Do you have rye on Saturday?", "author_name": "Ada"})
 
-    conversation = wait(console, lambda: console.driver.find_elements(By.CSS_SELECTOR, "button.conversation"),
-                        within_s=15, what="the new message appearing without a reload")[0]
-    assert "Ada" in conversation.text
-    conversation.click()
+    wait(console, lambda: "Ada" in text_of(console, "button.conversation"), within_s=15,
+         what="the new message appearing without a reload")
+    find(console, "button.conversation").click()
     reply = find(console, "#reply-text")
     reply.send_keys("Yes, from 8!")
     console.driver.find_element(By.ID, "send-reply").click()
 
-    wait(console, lambda: "Yes, from 8!" in console.driver.find_element(By.CSS_SELECTOR, ".messages").text)
+    wait(console, lambda: "Yes, from 8!" in text_of(console, ".messages"))
     received = console.api("GET", f"/channels/{channel}/sandbox/posts")["items"]
     assert ("reply", "Yes, from 8!") in [(r["kind"], r["text"]) for r in received]
     find(console, "#assignee").send_keys("sam", Keys.ENTER)
