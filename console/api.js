@@ -4,6 +4,7 @@ import { request } from "./http.js";
 import { has } from "./features.js";
 
 export const OPERATIONS = {
+  get_agency_calendar: {"method": "GET", "path": "/agency/calendar", "optional": true},
   get_calendar: {"method": "GET", "path": "/calendar", "optional": false},
   get_channels: {"method": "GET", "path": "/channels", "optional": false},
   get_channels_channel_id_queue: {"method": "GET", "path": "/channels/{channel_id}/queue", "optional": true},
@@ -43,6 +44,7 @@ export const OPERATIONS = {
 // Whether the running API has this operation (the optional ones come with later releases).
 export const available = (name) => !OPERATIONS[name].optional || has(OPERATIONS[name]);
 
+export const get_agency_calendar = (params, body, options) => request(OPERATIONS.get_agency_calendar, params, body, options);
 export const get_calendar = (params, body, options) => request(OPERATIONS.get_calendar, params, body, options);
 export const get_channels = (params, body, options) => request(OPERATIONS.get_channels, params, body, options);
 export const get_channels_channel_id_queue = (params, body, options) => request(OPERATIONS.get_channels_channel_id_queue, params, body, options);

@@ -38,6 +38,7 @@ OPTIONAL: dict[str, tuple[str, str]] = {
     "get_channels_channel_id_queue": ("GET", "/channels/{channel_id}/queue"),
     "put_channels_channel_id_queue": ("PUT", "/channels/{channel_id}/queue"),
     "get_goals": ("GET", "/goals"),
+    "get_agency_calendar": ("GET", "/agency/calendar"),
 }
 
 

@@ -8,7 +8,7 @@ import { addDays, localDate, localTime, longDate, monthOf, monthTitle, shiftMont
 const LEGEND = ["draft", "pending_approval", "scheduled", "publishing", "published", "partially_published",
   "failed", "unknown"];
 const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-const state = { view: "month", anchor: null };
+const state = { view: "month", anchor: null, agency: false };
 
 function visibleDays(view, anchor) {
   if (view === "week") {
@@ -26,7 +26,8 @@ function visibleDays(view, anchor) {
 
 async function postsByDay(days) {
   const months = [...new Set(days.map(monthOf))];
-  const answers = await Promise.all(months.map((month) => api.get_calendar({ month })));
+  const read = state.agency ? api.get_agency_calendar : api.get_calendar; // the agency's: every workspace
+  const answers = await Promise.all(months.map((month) => read({ month })));
   const byDay = {};
   for (const answer of answers) for (const day of answer.days) byDay[day.date] = day.posts;
   return byDay;
@@ -68,6 +69,9 @@ export async function calendarScreen(main, context) {
     h("button", { type: "button", on: { click: () => step(1) } }, "Next", h("span", { "aria-hidden": "true" }, " ›")),
     h("span", { class: "spacer" }),
     viewButton("month", "Month"), viewButton("week", "Week"),
+    api.available("get_agency_calendar") ? h("button", { type: "button", "aria-pressed": String(state.agency), id: "agency-view",
+      on: { click: (event) => { state.agency = !state.agency; event.currentTarget.setAttribute("aria-pressed", String(state.agency)); render(true); } } },
+    "All workspaces") : "",
     h("a", { class: "button primary", href: "#/compose" }, "New post"));
 
   function step(by) {
@@ -91,7 +95,7 @@ export async function calendarScreen(main, context) {
   function chip(post) {
     const time = post.publish_at ? localTime(post.publish_at, tz) : "";
     const names = post.channel_ids.map((id) => context.channel(id)?.name || id).join(", ");
-    const button = h("button", { type: "button", class: `post status-${post.status}`, draggable: "true",
+    const button = h("button", { type: "button", class: `post status-${post.status}`, draggable: state.agency ? "false" : "true",
       dataset: { postId: post.id, status: post.status },
       "aria-label": `${time} ${post.text_preview || "(no text)"}, ${statusLabel(post.status)}, on ${names}`,
       on: {
@@ -102,7 +106,9 @@ export async function calendarScreen(main, context) {
           drag = { id: post.id, time: post.publish_at ? localTime(post.publish_at, tz, true) : "09:00", version: api.get_posts_post_id({ post_id: post.id }).then((p) => p.version) };
         },
       } },
-    h("span", { class: "time" }, time), " ", h("span", { class: "text" }, post.text_preview || "(no text)"), " ",
+    h("span", { class: "time" }, time), " ",
+    post.workspace_name ? h("span", { class: "workspace" }, `${post.workspace_name}: `) : "",
+    h("span", { class: "text" }, post.text_preview || "(no text)"), " ",
     badge(post.status));
     return button;
   }
