@@ -12,7 +12,7 @@ ALARM_EMAIL ?=
 # Only what is given: CloudFormation keeps a parameter's previous value otherwise.
 PARAMETERS := $(strip $(if $(PUBLIC_BASE_URL),PublicBaseUrl=$(PUBLIC_BASE_URL)) $(if $(ALARM_EMAIL),AlarmEmail=$(ALARM_EMAIL)))
 
-.PHONY: run test lint unit complexity typecheck fuzz bench install clean package deploy
+.PHONY: run test lint unit complexity typecheck fuzz bench install clean package deploy deploy-console
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,7 @@ TYPECHECK := $(PY) -m mypy
 
 test: install
 	bash tests/integration/pds/install.sh
+	bash tests/e2e/console/install_chromium.sh
 	$(PY) -m ruff check .
 	$(COMPLEXITY)
 	$(TYPECHECK)
@@ -72,6 +73,18 @@ deploy: package
 		--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset \
 		$(if $(PARAMETERS),--parameter-overrides $(PARAMETERS))
 	aws cloudformation describe-stacks --stack-name $(STACK) --query 'Stacks[0].Outputs' --output table
+
+# The web console to the stack's ConsoleBucket (after `make deploy`), with a config.json naming the API, then
+# CloudFront's cache cleared. Set HERALD_CORS_ORIGINS to the ConsoleUrl output so the API answers it.
+OUTPUT = $$(aws cloudformation describe-stacks --stack-name $(STACK) --query "Stacks[0].Outputs[?OutputKey=='$(1)'].OutputValue" --output text)
+deploy-console:
+	@command -v aws >/dev/null || { echo "make deploy-console needs the AWS CLI (aws) on PATH"; exit 1; }
+	@bucket=$(call OUTPUT,ConsoleBucketName); api=$(call OUTPUT,EndpointURL); dist=$(call OUTPUT,ConsoleDistributionId); \
+	  aws s3 sync console/ s3://$$bucket/console/ --delete --exclude "*.py" --exclude "config.json" && \
+	  aws s3 cp console/index.html s3://$$bucket/index.html && \
+	  printf '{"api_url": "%s"}\n' "$${api%/}" | aws s3 cp - s3://$$bucket/console/config.json --content-type application/json && \
+	  aws cloudfront create-invalidation --distribution-id $$dist --paths "/*" >/dev/null && \
+	  echo "Console: $$(aws cloudformation describe-stacks --stack-name $(STACK) --query "Stacks[0].Outputs[?OutputKey=='ConsoleUrl'].OutputValue" --output text)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build

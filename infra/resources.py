@@ -314,6 +314,10 @@ def resources(stage: str) -> dict[str, Resource]:
             },
             "BucketEncryption": {"ServerSideEncryptionConfiguration": [
                 {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+            # The web console uploads from the browser to the presigned PUT URL (its signature is the
+            # credential; the console's own address is not known here).
+            "CorsConfiguration": {"CorsRules": [{"AllowedMethods": ["PUT"], "AllowedOrigins": ["*"],
+                                                 "AllowedHeaders": ["*"], "MaxAge": 3600}]},
         },
     }
     out.update(user_pool_resources(stage))

@@ -30,6 +30,7 @@ from infra.access import (
     TABLE_ACTIONS,
     Access,
 )
+from infra.console_hosting import console_outputs, console_resources
 from infra.functions import Function
 from infra.resources import (
     TABLE_LAYOUTS,
@@ -404,6 +405,7 @@ def merge_template(stage: str, app_name: str, functions: list[Function],
         if function.kind == "stream":
             function = _with_stream_table(stage, function)
         out.update(_function_resources(function, app_name, stage, config, consumed))
+    out.update(console_resources(stage))
     if any(function.kind == "api" for function in functions):
         paths = _any_method_paths(api_paths)
         for path, methods in person_only_paths().items():
@@ -429,5 +431,5 @@ def merge_template(stage: str, app_name: str, functions: list[Function],
         },
         "Conditions": {"HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}},
         "Resources": out,
-        "Outputs": _outputs(stage),
+        "Outputs": {**_outputs(stage), **console_outputs()},
     }

@@ -183,7 +183,10 @@ class OutboundPolicy:
 
     def check_url(self, url: str) -> SplitResult:
         """What can be said of `url` without DNS: scheme, form, a literal address. Raises OutboundRefused."""
-        parts = urlsplit(str(url or "").strip())
+        try:
+            parts = urlsplit(str(url or "").strip())
+        except ValueError:  # a bracketed host that is no IP address (`http://[0-9]/`), an unbalanced bracket
+            raise OutboundRefused("the address is not a valid URL") from None
         if parts.scheme not in ("https", "http"):
             raise OutboundRefused("the address must start with https://")
         try:

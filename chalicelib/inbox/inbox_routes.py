@@ -8,7 +8,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.core.api import Call, route
 from chalicelib.core.clock import to_rfc3339
-from chalicelib.core.errors import ValidationFailed
+from chalicelib.core.errors import NotFound, ValidationFailed
 from chalicelib.core.schemas import PageQuery
 from chalicelib.inbox.conversation_filter import ConversationFilter
 from chalicelib.inbox.schemas import (
@@ -25,6 +25,8 @@ from chalicelib.inbox.schemas import (
     RuleCreate,
     RulePage,
     RulePatch,
+    SandboxMessageCreate,
+    SandboxMessageReceipt,
     SavedReply,
     SavedReplyCreate,
     SavedReplyPage,
@@ -237,3 +239,15 @@ def list_mentions(call: Call[Container]) -> dict[str, Any]:
     q: MentionQuery = call.query
     rows, cursor = call.deps.listening.list_mentions(call.workspace_id, q.rule_id, q.limit, q.cursor)
     return {"items": [mention_view(r) for r in rows], "next_cursor": cursor}
+
+
+@route(bp, "/channels/{channel_id}/sandbox/messages", "POST", summary="A fan writes to a sandbox channel",
+       tag="channels", role="editor", body=SandboxMessageCreate, response=SandboxMessageReceipt, status=202)
+def sandbox_message(call: Call[Container], channel_id: str) -> dict[str, Any]:
+    """A comment or direct message arriving at a sandbox channel, as a webhook's would: try the inbox here."""
+    body: SandboxMessageCreate = call.body
+    channel = call.deps.channels.get(call.workspace_id, channel_id)
+    if channel.network != "sandbox":
+        raise NotFound("Only sandbox channels take messages made up here.")
+    report = call.deps.ingest.sandbox_message(channel, body.text, body.kind, body.author_name, body.author_handle)
+    return {"stored": report.stored}

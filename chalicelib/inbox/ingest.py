@@ -15,6 +15,7 @@ from typing import Any
 
 from chalicelib.accounts.channel_repository import ChannelRow
 from chalicelib.core.clock import Clock
+from chalicelib.core.ids import new_id
 from chalicelib.inbox.stored_events import StoredEvent
 from chalicelib.inbox.webhook_event_repository import APPLIED, WebhookEventRepository
 from chalicelib.networks.base import InboundEvent
@@ -48,6 +49,20 @@ class IngestService:
         self.queue = queue
         self.clock = clock
         self._found: dict[tuple[str, str], tuple[float, list[ChannelRow]]] = {}
+
+    def sandbox_message(self, channel: ChannelRow, text: str, kind: str, author_name: str,
+                        author_handle: str) -> IngestReport:
+        """A fan's comment (under the channel's newest post: one conversation) or direct message (one
+        conversation per fan) arriving at a sandbox channel, by the path every network's events take."""
+        now = self.clock.now()
+        message_id = new_id("sbm", now)
+        thread = f"sandbox-post:{channel.channel_id}" if kind == "comment" else f"sandbox-dm:{author_handle}"
+        event = InboundEvent(
+            network="sandbox", account_id=channel.handle or channel.channel_id, event_id=message_id,
+            kind=kind, action="created", thread_key=thread, message_id=message_id,  # type: ignore[arg-type]
+            direction="inbound", text=text, occurred_at=now, author_id=f"sandbox:{author_handle}",
+            author_name=author_name, author_handle=author_handle, reply_context={})
+        return self.ingest([event], channel=channel)
 
     def ingest(self, events: list[InboundEvent], *, channel: ChannelRow | None = None) -> IngestReport:
         """Raises if anything could not be stored or queued: the caller must not answer 2xx then."""

@@ -255,3 +255,15 @@ class WebhookReceipt(BaseModel):
     unrouted: int
     ignored: int
     rejected: int
+
+
+class SandboxMessageCreate(RequestModel):
+    """What a fan writes to a sandbox channel: how to try the inbox (and test it) without a network."""
+    text: ReplyText
+    kind: Literal["comment", "message"] = "comment"
+    author_name: Name = "Sam Sandbox"
+    author_handle: Name = "sam.sandbox"
+
+
+class SandboxMessageReceipt(BaseModel):
+    stored: int = Field(description="1 when the message was taken; it reaches the inbox through its queue.")

@@ -6,7 +6,15 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.core.api import Call, route
-from chalicelib.publishing.schemas import Post, PostCreate, PostListQuery, PostPage, PostPatch, ScheduleRequest
+from chalicelib.publishing.schemas import (
+    Post,
+    PostCheck,
+    PostCreate,
+    PostListQuery,
+    PostPage,
+    PostPatch,
+    ScheduleRequest,
+)
 from chalicelib.publishing.views import post_view
 from chalicelib.wiring import Container
 
@@ -28,6 +36,16 @@ def create_post(call: Call[Container]) -> dict[str, Any]:
     from chalicelib.publishing.post_requests import draft_from_request  # feeds and imports make theirs the same way
 
     return post_view(*call.deps.posts.create(call.workspace_id, draft_from_request(call.body)))
+
+
+@route(bp, "/posts/validate", "POST", summary="Check a post without saving it", tag=TAG, role="editor",
+       body=PostCreate, response=PostCheck)
+def validate_post(call: Call[Container]) -> dict[str, Any]:
+    """The checks of `POST /posts` (each target network's length, media and thread rules), as a dry run."""
+    from chalicelib.publishing.post_requests import draft_from_request
+
+    problems = call.deps.posts.problems_of(call.workspace_id, draft_from_request(call.body))
+    return {"valid": not problems, "problems": problems}
 
 
 @route(bp, "/posts", "GET", summary="List posts", tag=TAG, query=PostListQuery, response=PostPage)

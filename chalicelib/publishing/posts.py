@@ -235,6 +235,15 @@ class PostService:
         self._queue_due_soon(deliveries)
         return post
 
+    def problems_of(self, workspace_id: str, draft: PostDraft) -> builtins.list[dict[str, Any]]:
+        """The problems `create` would refuse this draft for, each `{field, message, ...}`; nothing is saved
+        (the console's live validation runs the very same rules as a save)."""
+        try:
+            self.check(workspace_id, draft)
+        except ValidationFailed as failed:
+            return failed.details
+        return []
+
     def update(self, workspace_id: str, post_id: str, changes: dict[str, Any],
                expected_version: int | None, *, as_series: bool = False) -> tuple[PostRow, builtins.list[DeliveryRow]]:
         """An edit names the version it was made from: a stale one is a conflict, never an overwrite

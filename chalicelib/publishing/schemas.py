@@ -86,6 +86,13 @@ class PostCreate(RequestModel):
         default=None, description="Evergreen: a copy goes into the queue this many days after it is out")
 
 
+class PostCheck(BaseModel):
+    valid: bool
+    problems: list[dict[str, Any]] = Field(
+        description="What a save would refuse, as a 422's details: `{field, message}` and, for length, "
+                    "`network`, `limit`.")
+
+
 class PostPatch(RequestModel):
     text: PostText | None = None
     channel_ids: Annotated[list[str], Field(min_length=1, max_length=50)] | None = None

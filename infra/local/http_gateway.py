@@ -20,11 +20,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Chalice
 from chalice.config import Config
 from chalice.local import LocalGateway, LocalGatewayException, RouteMatcher
+
+if TYPE_CHECKING:
+    from infra.local.console_files import ConsoleFiles
 
 log = logging.getLogger(__name__)
 
@@ -108,13 +111,18 @@ def serve_threads_safely(app: Chalice) -> None:
 
 
 class ApiGateway:
-    def __init__(self, app: Chalice, config: Config) -> None:
+    def __init__(self, app: Chalice, config: Config, console: ConsoleFiles | None = None) -> None:
         serve_threads_safely(app)
         self._app = app
+        self._console = console  # `/` and `/console/*`: the web console
         self._gateway = LocalGateway(app, config)
         self._routes = RouteMatcher(list(app.routes))
 
     def answer(self, method: str, path: str, headers: dict[str, str], body: bytes | None) -> HttpAnswer:
+        if self._console is not None and self._console.serves(method, path):
+            answer = self._console.answer(path)
+            answer.route = path.split("?", 1)[0]
+            return answer
         try:
             route = self._routes.match_route(path).route
         except ValueError:

@@ -181,7 +181,10 @@ class LocalStack:
 
         # Before the API answers, so whoever sees it answering also finds the file.
         write_env_file(options.state_dir / "env", env)
-        http = HttpServer(ApiGateway(app, lambda_env.config("api_handler")), options.host, options.port)
+        from infra.local.console_files import ConsoleFiles
+
+        gateway = ApiGateway(app, lambda_env.config("api_handler"), console=ConsoleFiles())
+        http = HttpServer(gateway, options.host, options.port)
         http.start()
         self._stoppers.append(("HTTP API", http.stop))
 
@@ -210,6 +213,7 @@ class LocalStack:
                  time.monotonic() - started, options.api_url, options.aws_endpoint_url, options.state_dir)
         if bootstrap:
             print(f"Demo workspace: {json.dumps(bootstrap)}", flush=True)
+        print(f"Web console: {options.api_url}/ (sign in with the key in {options.state_dir}/api-key)", flush=True)
 
     def _people_environment(self, clients: AwsClients) -> dict[str, str]:
         from chalicelib.core.settings import get_settings

@@ -156,6 +156,13 @@ def test_urls_refused_as_written(url: str) -> None:
         REFUSING.check_url(url)
 
 
+@pytest.mark.parametrize("url", ["http://[0-9]/", "https://[example.com]/x", "https://[::1/"])
+def test_a_url_python_cannot_split_is_refused_not_an_error(url: str) -> None:
+    """A bracketed host that is no IP address made urlsplit raise ValueError: a post's media URL was a 500."""
+    with pytest.raises(OutboundRefused, match="not a valid URL"):
+        REFUSING.check_url(url)
+
+
 def test_plain_http_is_only_for_private_peers_even_when_allowed() -> None:
     ALLOW_LOCAL_PEERS.check_url("http://127.0.0.1:3000/xrpc")
     with pytest.raises(OutboundRefused, match="https"):

@@ -236,7 +236,7 @@ def test_the_publish_worker_ends_before_its_claim_runs_out(template: dict[str, A
 def test_functions_get_the_names_of_the_resources_the_template_makes(stage: str, template: dict[str, Any]) -> None:
     tables = {r["Properties"]["TableName"] for r in of_type(template, "AWS::DynamoDB::Table").values()}
     queues = {r["Properties"]["QueueName"] for r in of_type(template, "AWS::SQS::Queue").values()}
-    [bucket] = [r["Properties"]["BucketName"] for r in of_type(template, "AWS::S3::Bucket").values()]
+    bucket = template["Resources"]["MediaBucket"]["Properties"]["BucketName"]  # the other is the console's
     [alias] = [r["Properties"]["AliasName"] for r in of_type(template, "AWS::KMS::Alias").values()]
     for properties in functions(template).values():
         variables = properties["Environment"]["Variables"]
@@ -337,3 +337,26 @@ def app_functions_for(stage: str) -> list[Function]:
     return [replace(f, queue=resource_name(stage, logical[f.queue])) if f.queue
             else replace(f, stream_table=resource_name(stage, tables[f.stream_table])) if f.stream_table
             else f for f in app_functions(app)]
+
+
+def test_the_console_is_served_by_cloudfront_from_a_bucket_only_that_distribution_reads(
+        stage: str, template: dict[str, Any]) -> None:
+    resources_ = template["Resources"]
+    bucket = resources_["ConsoleBucket"]["Properties"]
+    assert bucket["BucketName"] == f"herald-{stage}-console"
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    [statement] = resources_["ConsoleBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"} and statement["Action"] == "s3:GetObject"
+    assert "ConsoleDistribution" in json.dumps(statement["Condition"])
+    config = resources_["ConsoleDistribution"]["Properties"]["DistributionConfig"]
+    assert config["DefaultRootObject"] == "index.html"
+    assert config["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert config["DefaultCacheBehavior"]["AllowedMethods"] == ["GET", "HEAD"]
+    [origin] = config["Origins"]
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["ConsoleOriginAccessControl", "Id"]}
+    assert {"ConsoleUrl", "ConsoleBucketName", "ConsoleDistributionId"} <= set(template["Outputs"])
+
+
+def test_the_browser_may_upload_to_the_presigned_media_url(template: dict[str, Any]) -> None:
+    [rule] = template["Resources"]["MediaBucket"]["Properties"]["CorsConfiguration"]["CorsRules"]
+    assert rule["AllowedMethods"] == ["PUT"]

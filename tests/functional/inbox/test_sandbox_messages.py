@@ -1,0 +1,48 @@
+"""A fan writing to a sandbox channel (POST /channels/{id}/sandbox/messages): the way to try the inbox, and the
+way the console's browser tests seed a conversation, through the same ingest path and queue as a webhook."""
+from __future__ import annotations
+
+from tests.support.webhooks import drain_inbox
+
+
+def sandbox(api, name="Try-out"):
+    created = api.post("/channels", {"network": "sandbox", "name": name})
+    assert created.status_code == 201, created.body
+    return created.json["id"]
+
+
+def test_a_fans_comment_becomes_a_conversation_that_can_be_answered(api, deps):
+    channel = sandbox(api)
+
+    sent = api.post(f"/channels/{channel}/sandbox/messages", {"text": "Open on Sunday?", "author_name": "Ada"})
+    drain_inbox(deps)
+
+    assert (sent.status_code, sent.json) == (202, {"stored": 1})
+    [conversation] = api.get("/inbox/conversations").json["items"]
+    assert (conversation["channel_id"], conversation["kind"], conversation["participant"]["name"]) == (
+        channel, "comment", "Ada")
+    reply = api.post(f"/inbox/conversations/{conversation['id']}/reply", {"text": "From 9!"})
+    assert reply.json["message"]["delivery_status"] == "sent"
+    received = api.get(f"/channels/{channel}/sandbox/posts").json["items"]
+    assert [(r["kind"], r["text"]) for r in received] == [("reply", "From 9!")]
+
+
+def test_comments_share_a_conversation_and_each_fans_messages_have_their_own(api, deps):
+    channel = sandbox(api)
+    for text, kind, handle in [("One", "comment", "a"), ("Two", "comment", "b"),
+                               ("Hi", "message", "a"), ("Hey", "message", "b")]:
+        api.post(f"/channels/{channel}/sandbox/messages", {"text": text, "kind": kind, "author_handle": handle})
+    drain_inbox(deps)
+
+    kinds = sorted(c["kind"] for c in api.get("/inbox/conversations").json["items"])
+    assert kinds == ["comment", "message", "message"]
+
+
+def test_only_a_sandbox_channel_of_this_workspace_takes_them(api, other_workspace, client, deps):
+    from tests.support.http import Api
+
+    theirs = sandbox(Api(client, other_workspace.headers()), "Theirs")
+    assert api.post(f"/channels/{theirs}/sandbox/messages", {"text": "x"}).status_code == 404
+    assert api.post(f"/channels/{sandbox(api)}/sandbox/messages", {"text": ""}).status_code == 422
+    drain_inbox(deps)
+    assert api.get("/inbox/conversations").json["items"] == []
