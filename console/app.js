@@ -48,6 +48,9 @@ async function workspacePicker() {
   let me;
   try { me = await api.get_me(); } catch { return; }
   const workspaces = me.workspaces || [];
+  const ids = workspaces.map((w) => w.id || w.workspace_id);
+  // A person in several workspaces must name one (X-Herald-Workspace): the last chosen, else the first.
+  if (ids.length && !ids.includes(session.workspace)) session.workspace = ids[0];
   if (workspaces.length < 2) return;
   const select = h("select", { id: "workspace-pick", on: { change: () => { session.workspace = select.value; start(); } } },
     workspaces.map((w) => h("option", { value: w.id || w.workspace_id, selected: (w.id || w.workspace_id) === session.workspace },
