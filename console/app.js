@@ -98,7 +98,11 @@ async function start() {
   document.getElementById("main").focus({ preventScroll: true });
 }
 
-window.addEventListener("hashchange", () => { route().then(() => document.getElementById("main").focus({ preventScroll: true })); });
+window.addEventListener("hashchange", () => {
+  // Back from the reviewer's page (shown without the shell) to a screen: load the workspace again first.
+  const leavingReview = document.getElementById("shell").hidden && session.token && !location.hash.startsWith("#/review");
+  (leavingReview ? start() : route()).then(() => document.getElementById("main").focus({ preventScroll: true }));
+});
 window.addEventListener("herald:signed-out", () => { session.signOut(); start(); });
 
 document.addEventListener("DOMContentLoaded", async () => {
