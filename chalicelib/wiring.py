@@ -692,7 +692,8 @@ class Container:
         from chalicelib.approval.notify import ApprovalNotifier
 
         return ApprovalNotifier(self.webhook_emitter, self.approval_mail, self.review_links, self.member_directory,
-                                self.settings.public_base_url)
+                                self.settings.public_base_url,
+                                console_url=self.settings.console_url or self.settings.public_base_url)
 
     @cached_property
     def approval_gate(self) -> WorkspaceApproval:

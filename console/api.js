@@ -14,6 +14,7 @@ export const OPERATIONS = {
   get_me: {"method": "GET", "path": "/me", "optional": true},
   get_oauth_callback_network: {"method": "GET", "path": "/oauth/callback/{network}", "optional": false},
   get_posts_post_id: {"method": "GET", "path": "/posts/{post_id}", "optional": false},
+  get_posts_post_id_preview: {"method": "GET", "path": "/posts/{post_id}/preview", "optional": false},
   get_reports_monthly: {"method": "GET", "path": "/reports/monthly", "optional": false},
   get_reports_quarterly: {"method": "GET", "path": "/reports/quarterly", "optional": false},
   get_review_token: {"method": "GET", "path": "/review/{token}", "optional": true},
@@ -35,8 +36,6 @@ export const OPERATIONS = {
   post_posts_post_id_publish_now: {"method": "POST", "path": "/posts/{post_id}/publish-now", "optional": false},
   post_posts_post_id_reject: {"method": "POST", "path": "/posts/{post_id}/reject", "optional": true},
   post_posts_validate: {"method": "POST", "path": "/posts/validate", "optional": false},
-  post_review_token_approve: {"method": "POST", "path": "/review/{token}/approve", "optional": true},
-  post_review_token_reject: {"method": "POST", "path": "/review/{token}/reject", "optional": true},
   post_saved_replies: {"method": "POST", "path": "/saved-replies", "optional": false},
   put_channels_channel_id_queue: {"method": "PUT", "path": "/channels/{channel_id}/queue", "optional": true},
 };
@@ -54,6 +53,7 @@ export const get_inbox_conversations_conversation_id = (params, body, options) =
 export const get_me = (params, body, options) => request(OPERATIONS.get_me, params, body, options);
 export const get_oauth_callback_network = (params, body, options) => request(OPERATIONS.get_oauth_callback_network, params, body, options);
 export const get_posts_post_id = (params, body, options) => request(OPERATIONS.get_posts_post_id, params, body, options);
+export const get_posts_post_id_preview = (params, body, options) => request(OPERATIONS.get_posts_post_id_preview, params, body, options);
 export const get_reports_monthly = (params, body, options) => request(OPERATIONS.get_reports_monthly, params, body, options);
 export const get_reports_quarterly = (params, body, options) => request(OPERATIONS.get_reports_quarterly, params, body, options);
 export const get_review_token = (params, body, options) => request(OPERATIONS.get_review_token, params, body, options);
@@ -75,7 +75,5 @@ export const post_posts_post_id_cancel = (params, body, options) => request(OPER
 export const post_posts_post_id_publish_now = (params, body, options) => request(OPERATIONS.post_posts_post_id_publish_now, params, body, options);
 export const post_posts_post_id_reject = (params, body, options) => request(OPERATIONS.post_posts_post_id_reject, params, body, options);
 export const post_posts_validate = (params, body, options) => request(OPERATIONS.post_posts_validate, params, body, options);
-export const post_review_token_approve = (params, body, options) => request(OPERATIONS.post_review_token_approve, params, body, options);
-export const post_review_token_reject = (params, body, options) => request(OPERATIONS.post_review_token_reject, params, body, options);
 export const post_saved_replies = (params, body, options) => request(OPERATIONS.post_saved_replies, params, body, options);
 export const put_channels_channel_id_queue = (params, body, options) => request(OPERATIONS.put_channels_channel_id_queue, params, body, options);

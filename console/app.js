@@ -48,6 +48,9 @@ async function workspacePicker() {
   let me;
   try { me = await api.get_me(); } catch { return; }
   const workspaces = me.workspaces || [];
+  const ids = workspaces.map((w) => w.id || w.workspace_id);
+  // A person in several workspaces must name one (X-Herald-Workspace): the last chosen, else the first.
+  if (ids.length && !ids.includes(session.workspace)) session.workspace = ids[0];
   if (workspaces.length < 2) return;
   const select = h("select", { id: "workspace-pick", on: { change: () => { session.workspace = select.value; start(); } } },
     workspaces.map((w) => h("option", { value: w.id || w.workspace_id, selected: (w.id || w.workspace_id) === session.workspace },
@@ -95,7 +98,11 @@ async function start() {
   document.getElementById("main").focus({ preventScroll: true });
 }
 
-window.addEventListener("hashchange", () => { route().then(() => document.getElementById("main").focus({ preventScroll: true })); });
+window.addEventListener("hashchange", () => {
+  // Back from the reviewer's page (shown without the shell) to a screen: load the workspace again first.
+  const leavingReview = document.getElementById("shell").hidden && session.token && !location.hash.startsWith("#/review");
+  (leavingReview ? start() : route()).then(() => document.getElementById("main").focus({ preventScroll: true }));
+});
 window.addEventListener("herald:signed-out", () => { session.signOut(); start(); });
 
 document.addEventListener("DOMContentLoaded", async () => {

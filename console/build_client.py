@@ -33,8 +33,6 @@ OPTIONAL: dict[str, tuple[str, str]] = {
     "post_posts_post_id_approve": ("POST", "/posts/{post_id}/approve"),
     "post_posts_post_id_reject": ("POST", "/posts/{post_id}/reject"),
     "get_review_token": ("GET", "/review/{token}"),
-    "post_review_token_approve": ("POST", "/review/{token}/approve"),
-    "post_review_token_reject": ("POST", "/review/{token}/reject"),
     "get_channels_channel_id_queue": ("GET", "/channels/{channel_id}/queue"),
     "put_channels_channel_id_queue": ("PUT", "/channels/{channel_id}/queue"),
     "get_goals": ("GET", "/goals"),

@@ -39,5 +39,5 @@ export function workspaceHeader() {
       }
     }
   }
-  return null;
+  return documentCache ? "X-Herald-Workspace" : null; // the name README "People and sign-in" gives
 }

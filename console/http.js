@@ -59,9 +59,11 @@ export function authHeaders() {
 }
 
 // `as`: "json" (default), "text" or "blob"; `anonymous`: no bearer (the review link, the OAuth callback);
-// `trying`: a 401 is the caller's to explain (a key being tried), not a session that ended.
-export async function request(operation, params = {}, body = undefined, { as = "json", anonymous = false, trying = false } = {}) {
-  const headers = anonymous ? {} : authHeaders();
+// `trying`: a 401 is the caller's to explain (a key being tried), not a session that ended; `bearer`: this
+// credential instead of the session's (the client reviewer's `hrv_...`), errors left to the caller.
+export async function request(operation, params = {}, body = undefined, { as = "json", anonymous = false, trying = false, bearer = null } = {}) {
+  const headers = bearer ? { Authorization: `Bearer ${bearer}` } : anonymous ? {} : authHeaders();
+  if (bearer) anonymous = true;
   const init = { method: operation.method, headers };
   if (body !== undefined) {
     headers["Content-Type"] = "application/json";

@@ -35,12 +35,14 @@ def _step_data(round_: dict[str, Any], number: int) -> dict[str, Any]:
 
 class ApprovalNotifier:
     def __init__(self, emitter: Emitter, mail: MailSender, links: ReviewLinks, directory: MemberDirectory,
-                 public_base_url: str) -> None:
+                 public_base_url: str, console_url: str | None = None) -> None:
         self.emitter = emitter
         self.mail = mail
         self.links = links
         self.directory = directory
         self.base_url = public_base_url.rstrip("/")
+        # The reviewer's link opens the console's page, which exchanges the token at the API's GET /review/{token}.
+        self.console_url = (console_url or public_base_url).rstrip("/")
 
     def requested(self, post: PostRow) -> None:
         """The round's current step waits: `post.approval_requested`, and an email to each approver."""
@@ -81,7 +83,7 @@ class ApprovalNotifier:
 
     def _approvers(self, post: PostRow, step: Step) -> list[tuple[str, str]]:
         if step.reviewers:  # each client reviewer gets a link of their own
-            return [(email, f"{self.base_url}/review/{self.links.issue(post.workspace_id, post.post_id, email)}")
+            return [(email, f"{self.console_url}/#/review/{self.links.issue(post.workspace_id, post.post_id, email)}")
                     for email in step.reviewers]
         return [(m.email, f"{self.base_url}/posts/{post.post_id}") for m in self.directory.members(post.workspace_id)
                 if m.email and may_approve(step, Actor(m.id, m.role, m.email, m.name))]

@@ -143,6 +143,9 @@ class Settings:
     # credential it is exchanged for lasts.
     review_link_hours: int = 72
     review_session_minutes: int = 60
+    # Where the web console lives (the emailed review link opens its `#/review/<token>` page); the local stack
+    # serves it at the API's own address, the default. Deployed: the console's CloudFront address.
+    console_url: str = ""
     # People (chalicelib/people/): the Cognito user pool and its app client (the template's UserPool and
     # UserPoolClient; the local stack makes them in moto at start), and the verified SES sender of Herald's mail.
     cognito_user_pool_id: str = ""
@@ -217,6 +220,7 @@ def load_settings() -> Settings:
         x_authorize_url=os.environ.get("HERALD_X_AUTHORIZE_URL", "https://x.com/i/oauth2/authorize").rstrip("/"),
         review_link_hours=int(os.environ.get("HERALD_REVIEW_LINK_HOURS", "72")),
         review_session_minutes=int(os.environ.get("HERALD_REVIEW_SESSION_MINUTES", "60")),
+        console_url=os.environ.get("HERALD_CONSOLE_URL", "").rstrip("/"),
         links_base_url=os.environ.get("HERALD_LINKS_BASE_URL", "").rstrip("/"),
         links_secret=os.environ.get("HERALD_LINKS_SECRET", ""),
         **_network_api_urls(),

@@ -172,8 +172,13 @@ export async function calendarScreen(main, context) {
     if (editable) actions.push(h("a", { class: "button", href: `#/compose/edit/${post.id}`, on: { click: () => dialog.close() } }, "Edit"));
     if (editable) actions.push(action("Publish now", async () => { await api.post_posts_post_id_publish_now({ post_id: post.id }); say("Publishing now."); }));
     if (post.status === "pending_approval" && api.available("post_posts_post_id_approve")) {
-      actions.push(action("Approve", async () => { await api.post_posts_post_id_approve({ post_id: post.id }, {}); say("Approved."); }, "primary"));
-      actions.push(action("Reject", async () => { await api.post_posts_post_id_reject({ post_id: post.id }, {}); say("Rejected."); }));
+      // A decision names the version it was made on; a rejection says why (the API requires a comment).
+      actions.push(action("Approve", async () => { await api.post_posts_post_id_approve({ post_id: post.id }, { version: post.version }); say("Approved."); }, "primary"));
+      actions.push(action("Reject", async () => {
+        const comment = window.prompt("What should change?");
+        if (!comment) return;
+        await api.post_posts_post_id_reject({ post_id: post.id }, { version: post.version, comment }); say("Rejected.");
+      }));
     }
     if (!["published", "canceled", "failed"].includes(post.status)) {
       actions.push(action("Cancel post", async () => { await api.post_posts_post_id_cancel({ post_id: post.id }); say("Canceled."); }, "danger"));

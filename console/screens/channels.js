@@ -84,7 +84,9 @@ function queueEditor(channel) {
     box.dataset.loaded = "1";
     let queue;
     try { queue = await api.get_channels_channel_id_queue({ channel_id: channel.id }); } catch (error) { box.append(h("p", { class: "error" }, errorText(error))); return; }
-    const text = h("textarea", { rows: 4, id: uid("queue"), value: JSON.stringify(queue, null, 1) });
+    // What PUT takes (QueuePut): the weekly slots ({weekday: "monday", time: "09:30"}), paused, and the version read.
+    const text = h("textarea", { rows: 4, id: uid("queue"),
+      value: JSON.stringify({ slots: queue.slots || [], paused: Boolean(queue.paused), version: queue.version }, null, 1) });
     box.append(h("form", { on: { submit: async (e) => {
       e.preventDefault();
       try { await api.put_channels_channel_id_queue({ channel_id: channel.id }, JSON.parse(text.value)); say("Queue saved."); }

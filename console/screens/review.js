@@ -1,6 +1,28 @@
-// The client reviewer's page, from the emailed link (#/review/<token>): no sign-in, the token is the key.
+// The client reviewer's page, from the emailed link (#/review/<token>): no sign-in. The link opens once
+// (GET /review/{token} gives a reviewer credential, `hrv_...`, for one post); that credential is the bearer of
+// the post's preview and of its approve and reject. It is kept for the tab so a reload still shows the post.
 import * as api from "../api.js";
 import { h, say, errorText, badge } from "../ui.js";
+
+const KEPT = "herald.review.";
+
+async function reviewSession(token) {
+  const kept = sessionStorage.getItem(KEPT + token);
+  if (kept) {
+    const session = JSON.parse(kept);
+    if (Date.parse(session.expires_at) > Date.now()) return session;
+  }
+  const session = await api.get_review_token({ token }, undefined, { anonymous: true });
+  sessionStorage.setItem(KEPT + token, JSON.stringify(session));
+  return session;
+}
+
+function networkCard(network) {
+  return h("li", { class: "card" },
+    h("p", { class: "hint" }, `${network.channel_name}${network.handle ? ` (@${network.handle})` : ""} · ${network.network}`),
+    h("p", { class: "post-text" }, network.text),
+    h("p", { class: network.fits ? "hint" : "error" }, `${network.length} of ${network.limit} ${network.unit}`));
+}
 
 export async function reviewScreen(main, token) {
   document.title = "Review · Herald";
@@ -9,23 +31,31 @@ export async function reviewScreen(main, token) {
     main.append(h("p", {}, "This Herald does not offer client reviews."));
     return;
   }
-  let review;
-  try { review = await api.get_review_token({ token }, undefined, { anonymous: true }); } catch (error) {
+  let session;
+  let preview;
+  try {
+    session = await reviewSession(token);
+    preview = await api.get_posts_post_id_preview({ post_id: session.post_id }, undefined, { bearer: session.credential });
+  } catch (error) {
     main.append(h("p", { class: "error", role: "alert" }, errorText(error)));
     return;
   }
-  const posts = review.posts || (review.post ? [review.post] : []);
+  const options = { bearer: session.credential };
   const comment = h("textarea", { id: "review-comment", rows: 3 });
-  const decide = (name, call, label) => (api.available(name) ? h("button", { type: "button", class: name.endsWith("approve") ? "primary" : "",
-    on: { click: async () => {
-      try { await call({ token }, { comment: comment.value || undefined }, { anonymous: true }); say(`${label}: thank you.`); main.querySelector(".actions").remove(); }
-      catch (error) { say(errorText(error), "error"); }
-    } } }, label) : "");
+  const decide = (label, run) => h("button", { type: "button", class: label === "Approve" ? "primary" : "", on: { click: async () => {
+    try { await run(); say(`${label}: thank you.`); main.querySelector(".actions").remove(); }
+    catch (error) { say(errorText(error), "error"); }
+  } } }, label);
+  const approve = () => api.post_posts_post_id_approve({ post_id: preview.post_id },
+    { version: preview.version, comment: comment.value || undefined }, options);
+  const reject = () => {
+    if (!comment.value.trim()) throw new Error("Say what should change in the comment.");
+    return api.post_posts_post_id_reject({ post_id: preview.post_id }, { version: preview.version, comment: comment.value }, options);
+  };
   main.append(
-    review.workspace ? h("p", {}, `For ${review.workspace.name || review.workspace}`) : "",
-    h("ul", { class: "review-posts" }, posts.map((post) => h("li", { class: "card" }, badge(post.status || "pending_approval"),
-      h("p", { class: "post-text" }, post.text), post.publish_at ? h("p", { class: "hint" }, `Planned for ${post.publish_at}`) : ""))),
-    h("div", { class: "field" }, h("label", { for: "review-comment" }, "Comment (optional)"), comment),
-    h("div", { class: "actions" }, decide("post_review_token_approve", api.post_review_token_approve, "Approve"),
-      decide("post_review_token_reject", api.post_review_token_reject, "Ask for changes")));
+    h("p", {}, `For ${session.reviewer}`), badge(preview.status),
+    preview.publish_at ? h("p", { class: "hint" }, `Planned for ${new Date(preview.publish_at).toLocaleString()}`) : "",
+    h("ul", { class: "review-posts" }, (preview.networks || []).map(networkCard)),
+    h("div", { class: "field" }, h("label", { for: "review-comment" }, "Comment (optional to approve, needed to ask for changes)"), comment),
+    h("div", { class: "actions" }, decide("Approve", approve), decide("Ask for changes", reject)));
 }

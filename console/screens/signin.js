@@ -4,7 +4,8 @@ import { session } from "../http.js";
 import { h, field, errorText } from "../ui.js";
 
 function tokenOf(answer) {
-  return answer.id_token || answer.access_token || answer.token || answer.tokens?.id_token || answer.tokens?.access_token;
+  // Herald takes the access token as the bearer (it checks token_use); the ID token is not one.
+  return answer.access_token || answer.token || answer.tokens?.access_token;
 }
 
 export function signInScreen(main, started) {

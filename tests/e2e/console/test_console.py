@@ -5,6 +5,7 @@ keyboard's "move to date", a stale version shown as changed by someone else), an
 Each main screen is saved to docs/screenshots/ (the README shows them). The tests run in order, on one stack."""
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 from datetime import UTC, datetime, timedelta
@@ -14,10 +15,11 @@ from typing import Any
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.e2e.console.conftest import Console
 from tests.support.network_publishing import LI_ORG
+from tests.support.people import TOKEN
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.browser]
 
@@ -57,7 +59,7 @@ def test_signing_in_with_the_demo_key_shows_the_calendar_and_the_time_zone(conso
     console.driver.get(f"{console.url}/")
     key_field = find(console, "#api-key")
     assert text_of(console, "label[for=api-key]") == "API key"
-    assert not console.driver.find_elements(By.CSS_SELECTOR, "input[type=email]")  # no password sign-in on main yet
+    assert console.driver.find_elements(By.CSS_SELECTOR, "input[type=email]")  # people sign in with a password too
     console.screenshot("sign-in")
     key_field.send_keys("hrld_not_a_key")
     key_field.send_keys(Keys.ENTER)
@@ -262,3 +264,79 @@ def test_the_calendar_fits_a_phone(console: Console) -> None:
         console.screenshot("calendar-phone")
     finally:
         console.driver.set_window_size(1280, 900)
+
+
+PERSON, PASSWORD, CLIENT = "ana@agency.example", "Correct-horse-42", "client@brand.example"
+
+
+def mailed(console: Console, to: str, pattern: re.Pattern[str]) -> str:
+    """The newest match of `pattern` in the mail sent to `to`, read back from the local stack's GET /dev/mail."""
+    for message in console.api("GET", "/dev/mail")["items"]:
+        found = pattern.search(message["body"]) if to in message["to"] else None
+        if found:
+            return found.group(1)
+    raise AssertionError(f"nothing matching {pattern.pattern} was mailed to {to}")
+
+
+def invited_person(console: Console) -> str:
+    """Ana, invited to the demo workspace as README "People and sign-in" does it; she also makes an agency with a
+    client workspace of her own, so she has two to pick from. Her access token."""
+    console.api("POST", "/invitations", json={"email": PERSON, "role": "editor"})
+    token = mailed(console, PERSON, TOKEN)
+    anonymous = console.http.__class__()
+    assert anonymous.post(f"{console.url}/invitations/accept", json={"token": token, "password": PASSWORD},
+                          timeout=10).ok
+    signed_in = anonymous.post(f"{console.url}/auth/sign-in", json={"email": PERSON, "password": PASSWORD}, timeout=10)
+    bearer = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+    assert anonymous.post(f"{console.url}/agencies", json={"name": "Northwind"}, headers=bearer, timeout=10).ok
+    assert anonymous.post(f"{console.url}/agency/workspaces", json={"name": "Blue Bakery", "timezone": "Europe/Paris"},
+                          headers=bearer, timeout=10).ok
+    return str(signed_in.json()["access_token"])
+
+
+def test_a_person_signs_in_with_email_and_password_and_picks_a_workspace(console: Console) -> None:
+    invited_person(console)
+    demo = console.api("GET", "/workspace")
+    console.driver.get(f"{console.url}/#/calendar")
+    find(console, "#sign-out").click()
+    find(console, "input[name=email]").send_keys(PERSON)
+    find(console, "input[name=password]").send_keys("not-her-password", Keys.ENTER)
+    wait(console, lambda: text_of(console, "#sign-in-problem"), what="a wrong password refused")
+    password = find(console, "input[name=password]")
+    password.clear()
+    password.send_keys(PASSWORD, Keys.ENTER)
+
+    picker = find(console, "#workspace-pick")
+    wait(console, picker.is_displayed, what="the signed-in shell with the workspace picker")
+    assert sorted(o.text for o in Select(picker).options) == sorted(["Blue Bakery", demo["name"]])
+    Select(picker).select_by_visible_text("Blue Bakery")
+    wait(console, lambda: text_of(console, "#workspace-tz") == "Time zone: Europe/Paris", what="the other workspace")
+    assert text_of(console, "#workspace-name") == "Blue Bakery"
+    Select(find(console, "#workspace-pick")).select_by_visible_text(demo["name"])
+    wait(console, lambda: text_of(console, "#workspace-name") == demo["name"], what="back to the demo workspace")
+    find(console, "#calendar-grid .day")
+
+
+def test_a_client_approves_from_the_emailed_link_and_the_post_goes_out(console: Console) -> None:
+    console.api("PUT", "/workspace/approval", json={"steps": [{"name": "Client sign-off", "reviewers": [CLIENT]}]})
+    try:
+        due = (datetime.now(UTC) + timedelta(seconds=12)).replace(microsecond=0)
+        post = post_at(console, "Approve me, client", due)
+        assert post["status"] == "pending_approval"
+        link = mailed(console, CLIENT, re.compile(r"(https?://\S+/#/review/[A-Za-z0-9_-]+)"))
+        assert link.startswith(f"{console.url}/#/review/")  # the console's page, not the API's route
+
+        console.driver.get(link)
+        wait(console, lambda: "Approve me, client" in text_of(console, "#main"), what="the post to review")
+        console.screenshot("review")
+        find(console, "#main .actions button.primary").click()
+        wait(console, lambda: "thank you" in status_text(console), what="the approval taken")
+        assert console.api("GET", f"/posts/{post['id']}")["status"] in ("scheduled", "published")
+
+        console.driver.get(f"{console.url}/#/calendar")
+        chip = f"[data-post-id='{post['id']}']"
+        wait(console, lambda: console.driver.execute_script(
+            "return document.querySelector(arguments[0])?.dataset.status", chip) == "published",
+            within_s=40, what="the approved post published on the calendar")
+    finally:
+        console.api("PUT", "/workspace/approval", json={"steps": []})

@@ -28,6 +28,8 @@ def test_each_reviewer_is_emailed_a_link_of_their_own(deps: Container, pending: 
     assert link_token(deps, CLIENT) != link_token(deps, "boss@brand.example")
     [mail] = mail_to(CLIENT)
     assert "Client sign-off" in mail["subject"] and "Spring menu is here" in mail["body"]
+    # the console's reviewer page (served at the API's address locally), which calls GET /review/{token}
+    assert f"{deps.settings.public_base_url}/#/review/{link_token(deps, CLIENT)}" in mail["body"]
 
 
 def test_a_link_opens_once(anonymous: Api, deps: Container, pending: dict[str, Any]) -> None:
