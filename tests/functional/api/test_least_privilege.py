@@ -161,7 +161,7 @@ def run_tick_workers(client: Any, aws: dict[str, Any], recording: Recording) -> 
 
 
 def test_the_check_finds_a_call_no_statement_allows(template, aws, arns) -> None:
-    tick = statements_for(template, "Tick")
+    tick = statements_for(template, "TickWorker")  # the unit that reads a shard: the posts table only
     channels = Call("dynamodb:GetItem", arns["ChannelsTable"])
     scan = Call("dynamodb:Scan", arns["PostsTable"])
     due_index = Call("dynamodb:Query", arns["PostsTable"] + "/index/due")

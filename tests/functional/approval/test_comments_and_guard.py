@@ -63,16 +63,14 @@ def test_a_post_approved_before_its_time_goes_out_at_its_time(api: Api, admin: A
 
 def test_a_message_that_reaches_a_post_waiting_for_approval_publishes_nothing(
         api: Api, editor: Api, deps: Container, workspace: Any, clock: Any, channel: str) -> None:
-    """Deliveries of a post waiting for approval have no due time, so nothing queues them; should a message
-    reach one anyway (a race the API cannot make), the worker's guard leaves it unpublished."""
+    """Deliveries of a post waiting for approval have no due time, so nothing queues them; a message that
+    reaches one anyway (a race the API cannot make) carries no send token the delivery holds, so it claims
+    nothing and nothing is published."""
     set_steps(api, INTERNAL)
     post = schedule(editor, clock, channel).json
-    row = deps.post_repository.get_delivery(workspace.id, post["id"], channel)
-    assert row is not None
-    deps.delivery_repository.mark_queued(row, clock.now() + timedelta(minutes=2))
     message = PublishMessage(workspace.id, post["id"], channel, post["version"], to_rfc3339(clock.now()))
-    assert deps.engine.publish_delivery(message) == "processing"  # a wait, not an attempt
+    assert deps.engine.publish_delivery(message) != "published"
     assert api.get(f"/channels/{channel}/sandbox/posts").json["items"] == []
     [delivery] = api.get(f"/posts/{post['id']}").json["deliveries"]
-    assert (delivery["attempts"], delivery["last_error"]) == (0, "Waiting for approval: not published before its "
-                                                                 "approval is complete")
+    assert (delivery["status"], delivery["attempts"]) == ("scheduled", 0)
+    assert api.get(f"/posts/{post['id']}").json["status"] == "pending_approval"
