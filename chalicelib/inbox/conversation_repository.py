@@ -463,7 +463,7 @@ class InboxRepository:
         record = MessageRecord(conversation_pk(row.workspace_id, row.conversation_id),
                                MESSAGE_SK + row.message_id)
         new_event = ~MessageRecord.events.contains(event.key)
-        mark = [MessageRecord.events.add({event.key}), MessageRecord.last_event.set(event.record)]
+        mark: list[Any] = [MessageRecord.events.add({event.key}), MessageRecord.last_event.set(event.record)]
         try:
             record.update(actions=actions + mark, condition=new_event if condition is None
                           else new_event & condition)

@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.factories import connect_sandbox, connect_verified, credentials_for, grant_access, iso, make_post
 from tests.support.http import Api
-from tests.support.webhooks import Webhooks, settle_inbox, fixture
+from tests.support.webhooks import Webhooks, fixture, settle_inbox
 
 # Every route that takes an id, with a body that would be accepted for an object of one's own.
 CHANNEL_ROUTES = [

@@ -5,8 +5,8 @@ import pytest
 
 from chalicelib.wiring import Container, use_container
 from tests.support.fake_network import FakeNetwork, inbound
-from tests.support.webhooks import settle_inbox, queued_messages, run_inbox_worker
 from tests.support.streams import run_stream_consumers
+from tests.support.webhooks import queued_messages, run_inbox_worker, settle_inbox
 
 POST = "at://did:plc:heraldcoffee/app.bsky.feed.post/3kpost"
 

@@ -13,10 +13,10 @@ from tests.support.webhooks import (
     Webhooks,
     assert_nothing_stored,
     common_bad_deliveries,
-    settle_inbox,
     fixture,
     linkedin_headers,
     outcomes,
+    settle_inbox,
 )
 
 ORGANIZATION = "urn:li:organization:96072893"

@@ -7,20 +7,20 @@ from datetime import date
 import pytest
 
 from tests.support.factories import connect_verified
+from tests.support.streams import run_stream_consumers
 from tests.support.webhooks import (
     META_VERIFY_TOKEN,
     Webhooks,
     as_bytes,
     assert_nothing_stored,
-    settle_inbox,
     fixture,
     meta_headers,
     outcomes,
     queued_messages,
     run_inbox_worker,
+    settle_inbox,
     stored_event_keys,
 )
-from tests.support.streams import run_stream_consumers
 
 PAGE_ID = "448242228374517"
 IG_USER_ID = "17841474524784050"

@@ -14,7 +14,7 @@ from chalicelib.core.settings import get_settings
 from chalicelib.networks import whatsapp
 from chalicelib.wiring import Container, use_container
 from tests.fakes.meta_graph import MetaGraphFake
-from tests.support.webhooks import Webhooks, settle_inbox, fixture
+from tests.support.webhooks import Webhooks, fixture, settle_inbox
 
 PHONE_NUMBER_ID = "106540352242922"
 CUSTOMER = "16505551234"

@@ -14,8 +14,8 @@ from tests.support.webhooks import (
     Webhooks,
     assert_nothing_stored,
     common_bad_deliveries,
-    settle_inbox,
     fixture,
+    settle_inbox,
     x_headers,
 )
 

@@ -12,9 +12,9 @@ from chalicelib.wiring import Container, use_container
 from tests.support.fake_network import FakeNetwork, inbound
 from tests.support.http import Api
 from tests.support.outbound import allow_local_peers
-from tests.support.webhook_receiver import WebhookReceiver, drain_webhooks
-from tests.support.webhooks import settle_inbox, queued_messages, run_inbox_worker
 from tests.support.streams import run_stream_consumers
+from tests.support.webhook_receiver import WebhookReceiver, drain_webhooks
+from tests.support.webhooks import queued_messages, run_inbox_worker, settle_inbox
 
 
 @pytest.fixture
