@@ -108,6 +108,8 @@ def run(api_url: str, aws_endpoint_url: str, *, network_apis: Any, events: int =
         "webhook_events_per_s": round(answered / elapsed, 1),
         "webhook_ddb_writes_per_event": round(writes[0] / events, 2) if writes is not None else None,
         "webhook_ddb_writes_per_event_off_path": round(writes[1] / events, 2) if writes is not None else None,
+        # the same ingest writes per delivery received (a repeat is an inbound event too: one refused put)
+        "webhook_ddb_writes_per_delivery": round(writes[0] / len(burst), 2) if writes is not None else None,
         "raw_putitem_per_s": round(raw_per_s, 1),
         "webhook_deliveries": len(burst),
         "webhook_distinct_events": events,
