@@ -1,8 +1,9 @@
 """The engine's own CPU per delivery, apart from the emulator's (issue 14).
 
 The AWS emulation runs in a process of its own (infra/local/aws_emulation.py, the local stack's), so
-`time.process_time()` in this one counts only what Lambda would run: the real `tick`, `publish_worker` and
-`count_outcomes` handlers, called with the events Lambda builds (SQS batches of 10, stream batches of 100),
+`time.process_time()` in this one counts only what Lambda would run: the real `tick` (which only fans out),
+`tick_worker` (one unit per due shard: the tick's work), `publish_worker` and `count_outcomes` handlers, called
+with the events Lambda builds (SQS batches of 1 and 10, stream batches of 100),
 their boto3/PynamoDB clients and the sandbox network's own writes. An injected clock moves the time to each
 post's due second, so the tick (not the API) queues every delivery and no one waits for a minute boundary.
 
@@ -30,6 +31,7 @@ CHANNELS_PER_POST = 5
 CHANNELS = 10
 SQS_BATCH = 10  # the publish worker's batch size (chalicelib/publishing/publishing_jobs.py)
 READS = ("GetItem", "BatchGetItem", "Query", "TransactGetItems")
+EVENT_SOURCE_CALLS = ("ReceiveMessage", "DeleteMessageBatch", "GetQueueAttributes")
 START = datetime(2026, 6, 1, 9, 0, 10, tzinfo=UTC)
 STACK_ENV = {"HERALD_STAGE": "cpu", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
              "AWS_DEFAULT_REGION": "us-east-1"}
@@ -137,16 +139,16 @@ def _make_posts(deps: Any, due: datetime) -> int:
     return POSTS * CHANNELS_PER_POST
 
 
-def _sqs_batches(deps: Any) -> Iterator[list[dict[str, Any]]]:
-    """The publish queue's messages, in Lambda's batches of up to 10, as SQS records."""
+def _sqs_batches(deps: Any, queue: str = "publish", size: int = SQS_BATCH) -> Iterator[list[dict[str, Any]]]:
+    """A queue's messages, in Lambda's batches of up to `size`, as SQS records."""
     from infra.local.sqs_poller import sqs_event
 
     sqs = deps.client("sqs")
-    url = sqs.get_queue_url(QueueName=deps.settings.queue("publish"))["QueueUrl"]
+    url = sqs.get_queue_url(QueueName=deps.settings.queue(queue))["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     empty = 0
     while empty < 3:
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=SQS_BATCH, WaitTimeSeconds=1,
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=size, WaitTimeSeconds=1,
                                        MessageSystemAttributeNames=["All"]).get("Messages", [])
         if not messages:
             empty += 1
@@ -172,7 +174,7 @@ def _measure(endpoint: str) -> dict[str, Any]:
     due = START.replace(second=0) + timedelta(minutes=3)
     deliveries = _make_posts(deps, due)
     env = LambdaEnvironment(app=app, stage=deps.settings.stage, region=deps.settings.region)
-    [source] = stream_sources(env)
+    [source] = [source for source in stream_sources(env) if source.name == "count_outcomes"]
     stream = StreamPoller(env, source, deps.client("dynamodb"), streams_client(endpoint, deps.settings.region),
                           starting_position="LATEST")
     calls, timer = _Calls(), _Timer()
@@ -182,6 +184,11 @@ def _measure(endpoint: str) -> dict[str, Any]:
         clock.set(due - timedelta(seconds=1))  # the tick of the minute before: every delivery is in its horizon
         with timer.measure("tick"):
             env.handler("tick")(scheduled_event(env, "tick", clock.now()), env.context("tick"))
+        units = 0
+        for records in _sqs_batches(deps, "tick", 1):  # the tick worker's batch size (publishing_jobs.py)
+            units += 1
+            with timer.measure("tick"):
+                env.handler("tick_worker")({"Records": records}, env.context("tick_worker"))
         clock.set(due)
         batches = 0
         for records in _sqs_batches(deps):
@@ -195,7 +202,10 @@ def _measure(endpoint: str) -> dict[str, Any]:
     reads = sum(count for name, count in calls.seen.items() if name.split(".", 1)[1] in READS
                 and name.startswith("dynamodb."))
     # Lambda's SQS event source receives and deletes once per batch: billed SQS requests too.
-    sqs_requests = sum(count for name, count in calls.seen.items() if name.startswith("sqs.")) + 2 * batches
+    # The bench plays the event source itself (receive, delete, the queue's ARN) on the same client: those
+    # calls are not counted one by one, but as the event source's two per batch.
+    sqs_requests = sum(count for name, count in calls.seen.items() if name.startswith("sqs.")
+                       and name.split(".", 1)[1] not in EVENT_SOURCE_CALLS) + 2 * (batches + units)
     log.info("Engine CPU: %s s over %d deliveries; requests %s", dict(timer.cpu_s), deliveries, dict(calls.seen))
     return {
         "engine_cpu_deliveries": deliveries,
@@ -205,6 +215,7 @@ def _measure(endpoint: str) -> dict[str, Any]:
         "engine_ddb_reads_per_delivery": round(reads / deliveries, 2),
         "engine_sqs_requests_per_delivery": round(sqs_requests / deliveries, 2),
         "engine_worker_batches": batches,
+        "engine_tick_units": units,
     }
 
 

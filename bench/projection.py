@@ -32,6 +32,10 @@ TABLE_MAX_WRU_S = 40_000
 NEW_TABLE_WRU_S = 4_000
 PARTITION_WRU_S = 1_000
 TICK_LEAD_S = 60  # the tick queues a delivery 60-120 s before it is due: work within the lead costs no lateness
+# An SQS event source (standard mode) starts with five concurrent batches and adds up to 300 a minute while
+# messages wait (Lambda developer guide, "Configuring scaling behavior for SQS event source mappings").
+SQS_START_CONCURRENCY = 5
+SQS_RAMP_PER_S = 300 / 60
 DRAIN_DELIVERIES = 100_000
 
 
@@ -47,11 +51,14 @@ def deployed(stage: str = "prod") -> dict[str, Any]:
         return {"memory_mb": own.get("lambda_memory_size", config.get("lambda_memory_size", 128)),
                 "concurrency": own.get("reserved_concurrency")}
 
-    return {"worker": of("publish_worker"), "tick": of("tick"), "counter": of("count_outcomes"),
-            "due_shards": int(environment.get("HERALD_DUE_SHARDS", "8")),
+    shards = int(environment.get("HERALD_DUE_SHARDS", "8"))
+    # The scheduled tick only fans out (one unit per due shard on the tick queue); the tick workers read the
+    # shards, as many at once as their reserved concurrency lets (a shard is one unit at a time).
+    tick_worker = of("tick_worker")
+    return {"worker": of("publish_worker"), "tick": tick_worker, "fan_out": of("tick"),
+            "counter": of("count_outcomes"), "due_shards": shards,
             "tick_threads": int(environment.get("HERALD_TICK_THREADS", "8")),
-            # Tick invocations sharing one minute's work (1: one tick reads every shard).
-            "tick_workers": int(environment.get("HERALD_TICK_WORKERS", "1"))}
+            "tick_workers": min(shards, tick_worker["concurrency"] or ACCOUNT_CONCURRENCY)}
 
 
 def _vcpu(memory_mb: int) -> float:
@@ -83,22 +90,51 @@ def cost_per_million_usd(figures: dict[str, Any], config: dict[str, Any]) -> flo
     return round(per_delivery * 1_000_000, 2)
 
 
+def ramped_s(work: float, per_instance_per_s: float, concurrency: int) -> float:
+    """Seconds an SQS event source needs for `work` items at `per_instance_per_s` each, starting from
+    SQS_START_CONCURRENCY instances and adding SQS_RAMP_PER_S a second up to `concurrency`."""
+    start = min(SQS_START_CONCURRENCY, concurrency)
+    ramp_s = (concurrency - start) / SQS_RAMP_PER_S
+    during_ramp = per_instance_per_s * (start * ramp_s + SQS_RAMP_PER_S * ramp_s ** 2 / 2)
+    if work <= during_ramp:  # start·t + k·t²/2 = work / rate
+        return float((-start + (start ** 2 + 2 * SQS_RAMP_PER_S * work / per_instance_per_s) ** 0.5)
+                     / SQS_RAMP_PER_S)
+    return ramp_s + (work - during_ramp) / (per_instance_per_s * concurrency)
+
+
+def tick_s(n: int, ms_per_delivery: float, config: dict[str, Any]) -> float:
+    """The tick workers' time for `n` deliveries spread evenly over the due shards: the units start as the
+    event source ramps up, each reads its shard (handing over to a new unit every 20 s, which changes nothing
+    here), and the last to start decides."""
+    units = config["tick_workers"]
+    last_start = max(0, units - SQS_START_CONCURRENCY) / SQS_RAMP_PER_S
+    return last_start + n / units * ms_per_delivery / 1000
+
+
 def drain_100k(figures: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
     """Seconds each limit alone needs for 100,000 deliveries due at once; the drain is the largest."""
     ms = durations_ms(figures, config)
     concurrency = min(config["worker"]["concurrency"] or ACCOUNT_CONCURRENCY, ACCOUNT_CONCURRENCY)
     n = DRAIN_DELIVERIES
     wru = figures["burst_ddb_wcu_per_delivery"]
+    counter_wru = figures.get("burst_counter_wcu_per_delivery", 0.0)
+    per_worker_per_s = WORKER_BATCH / (ms["worker_invocation"] / 1000)
     limits = {
-        "worker concurrency": n / (concurrency * WORKER_BATCH / (ms["worker_invocation"] / 1000)),
-        "table throughput (40,000 WRU/s)": n * wru / TABLE_MAX_WRU_S,
+        # the publish workers at their reserved concurrency, reached at the SQS event source's ramp
+        f"worker concurrency ({concurrency}, ramped +300/min)": ramped_s(n, per_worker_per_s, concurrency),
+        # per table: the posts table (the engine's writes) and the metrics table (the counter consumer's)
+        "table throughput (40,000 WRU/s)": n * max(wru - counter_wru, counter_wru) / TABLE_MAX_WRU_S,
         # the `due` index entry of each delivery is written when queued and when it ends, on its shard
         "due index partitions": n * 2 / (config["due_shards"] * PARTITION_WRU_S),
-        "tick (beyond its 60 s lead)": max(0.0, n * ms["tick"] / 1000 / config["tick_workers"] - TICK_LEAD_S),
+        f"tick workers ({config['tick_workers']} shards at once, beyond their 60 s lead)":
+            max(0.0, tick_s(n, ms["tick"], config) - TICK_LEAD_S),
     }
     binding = max(limits, key=lambda name: limits[name])
-    new_table = max(limits[binding], n * wru / NEW_TABLE_WRU_S)
+    new_table = max(limits[binding], n * max(wru - counter_wru, counter_wru) / NEW_TABLE_WRU_S)
     return {"projected_drain_100k_s": round(limits[binding], 1), "projected_drain_binds": binding,
             "projected_drain_limits_s": {name: round(value, 1) for name, value in limits.items()},
             "projected_drain_100k_s_new_table": round(new_table, 1),
-            "projected_worker_concurrency": concurrency}
+            "projected_worker_concurrency": concurrency,
+            "projected_worker_drain_unramped_s": round(n / (concurrency * per_worker_per_s), 1),
+            "projected_tick_workers": config["tick_workers"],
+            "projected_tick_s": round(tick_s(n, ms["tick"], config), 1)}

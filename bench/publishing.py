@@ -64,8 +64,11 @@ ENGINE_OPERATIONS = ("UpdateItem", "TransactWriteItems(Update)")
 # The outcome transaction also writes the channel's day in the metrics table: its items and units are
 # the engine's too (the request is already counted once, on the posts table).
 COUNTER_TABLE = "herald-local-metrics"
-TICK_LOGGED = re.compile(r"Scheduled function tick ran for \S+ in (\d+) ms")  # infra/local/scheduler.py
-TICK_QUEUED = re.compile(r"Scheduled function tick ran for \S+ in \d+ ms: .*?\"queued\":(\d+)")
+# The scheduled tick only fans out; its units, run by tick_worker, queue the deliveries: each unit's run as the
+# local stack's queue poller logs it (infra/local/sqs_poller.py), and what it queued as the handler logs it
+# (chalicelib/publishing/publishing_jobs.py).
+TICK_LOGGED = re.compile(r"Queue function tick_worker took \d+ message\(s\) from \S+ in (\d+) ms")
+TICK_QUEUED = re.compile(r"Tick shard \d+: (\d+) queued")
 
 
 @dataclass(frozen=True)
@@ -332,6 +335,8 @@ def burst_figures(run: Outcome) -> dict[str, Any]:
         "burst_ddb_failed_writes": writes["failed_requests"],
         "burst_ddb_writes_per_delivery": round(writes["requests"] / len(run.scheduled), 3),
         "burst_ddb_wcu_per_delivery": round(writes["wcu"] / len(run.scheduled), 3),
+        # of which the counter consumer's, on the metrics table (a table of its own, with its own throughput)
+        "burst_counter_wcu_per_delivery": round(writes["counter_wcu"] / len(run.scheduled), 3),
         "burst_counter_writes_per_delivery": round(
             run.engine_writes_of(COUNTER_TABLE)["requests"] / len(run.scheduled), 3),
         "burst_queued_by_tick": run.queued_by_tick,

@@ -6,12 +6,16 @@
 - `webhook_events_per_s`: deliveries answered 200 per second, for a burst of
   single-comment Meta deliveries of which 10% are exact repeats (a network retrying).
 - `webhook_ddb_writes_per_event`: DynamoDB write requests (PutItem, UpdateItem,
-  DeleteItem, and each item of BatchWriteItem/TransactWriteItems) made to the
-  tables an event writes to (dedupe, inbox, inbox config, metrics counters) from
-  the first delivery until the `inbox_events` queue has drained,
-  divided by the distinct events. Counted with the emulator's request recorder
-  (moto's /moto-api/recorder), so it includes the queue consumer's writes and the
-  refused conditional puts of the repeats.
+  DeleteItem, and each item of BatchWriteItem/TransactWriteItems) on the ingest path
+  (the `webhook_events` dedupe put and the `inbox` message write) from the first
+  delivery until the `inbox_events` queue has drained, divided by the distinct
+  events. Counted with the emulator's request recorder (moto's /moto-api/recorder),
+  so it includes the queue consumer's writes and the refused conditional writes of
+  the repeats.
+- `webhook_ddb_writes_per_event_off_path`: the other writes to the tables an event
+  leads to (conversations, mentions, counters and their markers), made by the inbox
+  table stream's consumer in the same window and up to STREAM_SETTLE_S after it,
+  divided by the distinct events.
 - `raw_putitem_per_s`: plain PutItem calls of an item of the same size, with the same
   concurrency, against the same emulator in the same run: the ceiling to compare with.
 
@@ -40,6 +44,7 @@ DUPLICATE_SHARE = 0.10
 CONCURRENCY = 8
 POSTS = 40  # comments spread over this many posts: many conversations, some busy ones
 DRAIN_TIMEOUT_S = 180.0
+STREAM_SETTLE_S = 10.0  # after the queue drained, the stream consumer's last writes
 RAW_PUTS = 1000
 # Every table an inbound event writes to: the dedupe item, the conversation, mentions, the counters.
 COUNTED_TABLES = ("webhook_events", "inbox", "inbox_config", "metrics")
@@ -55,7 +60,8 @@ def run(api_url: str, aws_endpoint_url: str, *, network_apis: Any, events: int =
     from chalicelib.core.settings import resource_name, table_env_var
 
     stage = os.environ.get("HERALD_STAGE", "local")
-    tables = {os.environ.get(table_env_var(t), resource_name(stage, t)) for t in COUNTED_TABLES}
+    names = {t: os.environ.get(table_env_var(t), resource_name(stage, t)) for t in COUNTED_TABLES}
+    tables = set(names.values())
     queue_name = os.environ.get("HERALD_QUEUE_INBOX_EVENTS", resource_name(stage, "inbox_events"))
     secret = os.environ.get("HERALD_META_APP_SECRET", "")
     if not secret:
@@ -89,8 +95,10 @@ def run(api_url: str, aws_endpoint_url: str, *, network_apis: Any, events: int =
 
     statuses, elapsed = _timed(burst, deliver, concurrency)
     drained = _wait_for_drain(aws_endpoint_url, queue_name)
+    time.sleep(STREAM_SETTLE_S)
     recorded = recorder.stop()
-    writes = _count_writes(recorded, tables) if recorded is not None else None
+    writes = (_count_writes(recorded, tables, names["webhook_events"], names["inbox"])
+              if recorded is not None else None)
     # A stored event weighs about what its delivery does: the normalised JSON is close in size.
     raw_per_s = _raw_putitem_per_s(aws_endpoint_url, len(bodies[0]), concurrency)
     api.delete(f"{api_url}/channels/{channel_id}", timeout=30)
@@ -98,7 +106,10 @@ def run(api_url: str, aws_endpoint_url: str, *, network_apis: Any, events: int =
     answered = sum(1 for status in statuses if status == 200)
     return {
         "webhook_events_per_s": round(answered / elapsed, 1),
-        "webhook_ddb_writes_per_event": round(writes / events, 2) if writes is not None else None,
+        "webhook_ddb_writes_per_event": round(writes[0] / events, 2) if writes is not None else None,
+        "webhook_ddb_writes_per_event_off_path": round(writes[1] / events, 2) if writes is not None else None,
+        # the same ingest writes per delivery received (a repeat is an inbound event too: one refused put)
+        "webhook_ddb_writes_per_delivery": round(writes[0] / len(burst), 2) if writes is not None else None,
         "raw_putitem_per_s": round(raw_per_s, 1),
         "webhook_deliveries": len(burst),
         "webhook_distinct_events": events,
@@ -204,28 +215,51 @@ class _Recorder:
         return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
-def _count_writes(recorded: list[dict[str, Any]], tables: set[str]) -> int:
-    writes = 0
+def _on_ingest_path(table: str, item: dict[str, Any], dedupe_table: str, inbox_table: str) -> bool:
+    """The dedupe put, or a write of a message item (not a conversation's): the ingest path's writes."""
+    if table == dedupe_table:
+        return True
+    if table != inbox_table:
+        return False
+    key = item.get("Key") or item.get("Item") or {}
+    return str((key.get("sk") or {}).get("S", "")).startswith("message#")
+
+
+def _requests(entry: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(table, request) of each item a recorded DynamoDB call writes."""
+    headers = {k.lower(): v for k, v in (entry.get("headers") or {}).items()}
+    target = str(headers.get("x-amz-target", ""))
+    if not target.startswith("DynamoDB_"):
+        return []
+    operation = target.split(".", 1)[1]
+    body = entry.get("body") or ""
+    if entry.get("body_encoded"):
+        body = base64.b64decode(body).decode("utf-8", "replace")
+    try:
+        request = json.loads(body) if body else {}
+    except ValueError:
+        return []
+    if operation in WRITE_TARGETS:
+        return [(str(request.get("TableName")), request)]
+    if operation == "BatchWriteItem":
+        return [(table, next(iter(one.values()), {})) for table, items in request.get("RequestItems", {}).items()
+                for one in items]
+    if operation == "TransactWriteItems":  # a ConditionCheck writes nothing
+        return [(str(item[kind].get("TableName")), item[kind]) for item in request.get("TransactItems", [])
+                for kind in ("Put", "Update", "Delete") if kind in item]
+    return []
+
+
+def _count_writes(recorded: list[dict[str, Any]], tables: set[str], dedupe_table: str,
+                  inbox_table: str) -> tuple[int, int]:
+    """(write requests on the ingest path, the others) to `tables`."""
+    ingest = off_path = 0
     for entry in recorded:
-        headers = {k.lower(): v for k, v in (entry.get("headers") or {}).items()}
-        target = str(headers.get("x-amz-target", ""))
-        if not target.startswith("DynamoDB_"):
-            continue
-        operation = target.split(".", 1)[1]
-        body = entry.get("body") or ""
-        if entry.get("body_encoded"):
-            body = base64.b64decode(body).decode("utf-8", "replace")
-        try:
-            request = json.loads(body) if body else {}
-        except ValueError:
-            continue
-        if operation in WRITE_TARGETS and request.get("TableName") in tables:
-            writes += 1
-        elif operation == "BatchWriteItem":
-            items = request.get("RequestItems", {})
-            writes += sum(len(requests) for table, requests in items.items() if table in tables)
-        elif operation == "TransactWriteItems":
-            for item in request.get("TransactItems", []):
-                for kind in ("Put", "Update", "Delete"):  # a ConditionCheck writes nothing
-                    writes += 1 if item.get(kind, {}).get("TableName") in tables else 0
-    return writes
+        for table, item in _requests(entry):
+            if table not in tables:
+                continue
+            if _on_ingest_path(table, item, dedupe_table, inbox_table):
+                ingest += 1
+            else:
+                off_path += 1
+    return ingest, off_path

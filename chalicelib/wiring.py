@@ -55,7 +55,7 @@ if TYPE_CHECKING:  # the types only: each part is imported when it is first used
     from chalicelib.inbox.config_repository import InboxConfigRepository
     from chalicelib.inbox.conversation_repository import InboxRepository
     from chalicelib.inbox.conversations import InboxService
-    from chalicelib.inbox.event_consumer import InboxEventConsumer
+    from chalicelib.inbox.event_consumer import InboxEventConsumer, InboxStreamConsumer
     from chalicelib.inbox.inbox_counts import InboxMetrics
     from chalicelib.inbox.inbox_queue import InboxQueue
     from chalicelib.inbox.ingest import IngestService
@@ -460,7 +460,7 @@ class Container:
         from chalicelib.inbox.ingest import IngestService
 
         return IngestService(self.channel_repository, self.webhook_event_repository, self.inbox_queue,
-                             self.clock)
+                             self.clock, applied=lambda stored: self.inbox.has_event(stored))
 
     @cached_property
     def webhooks(self) -> WebhookService:
@@ -486,7 +486,7 @@ class Container:
     def inbox_metrics(self) -> InboxMetrics:
         from chalicelib.inbox.inbox_counts import InboxMetrics
 
-        return InboxMetrics(self.counters)
+        return InboxMetrics(self.counters, self.clock)
 
     @cached_property
     def listening(self) -> ListeningService:
@@ -499,9 +499,17 @@ class Container:
     def inbox_consumer(self) -> InboxEventConsumer:
         from chalicelib.inbox.event_consumer import InboxEventConsumer
 
-        return InboxEventConsumer(self.inbox, self.listening, self.webhook_event_repository, self.clock,
-                                  after_ingest_hooks=[self.inbox_metrics.after_ingest,
-                                                      self.inbox_notifications.after_ingest])
+        return InboxEventConsumer(self.inbox)
+
+    @cached_property
+    def inbox_stream_consumer(self) -> InboxStreamConsumer:
+        """Threads what the queue consumer wrote, from the inbox table's stream: conversations, listening,
+        counters and webhook events, off the ingest path."""
+        from chalicelib.inbox.event_consumer import InboxStreamConsumer
+
+        return InboxStreamConsumer(self.inbox, self.listening,
+                                   after_ingest_hooks=[self.inbox_metrics.after_ingest,
+                                                       self.inbox_notifications.after_ingest])
 
     @cached_property
     def inbox_poller(self) -> InboxPoller:

@@ -104,17 +104,21 @@ FUNCTIONS: dict[str, Access] = {
         tables={"posts": "read_write", "channels": "read_write", "media": "read",
                 "sandbox_posts": "read_write", "metrics": "read_write", **NOTIFIES},
         sends_to=("publish", "webhook_deliveries"), secrets_key=True, media_bucket="read", lists_media_bucket=True),
-    # Threads stored events into conversations: marks them applied, reads the listening rules and writes
-    # mentions, counts them (the workspace's time zone decides the day).
-    "inbox_worker": Access(tables={"webhook_events": "read_write", "inbox": "read_write",
-                                   "inbox_config": "read_write", "metrics": "read_write",
-                                   "workspaces": "read", **NOTIFIES},
-                           sends_to=("webhook_deliveries",)),
+    # Writes each stored event into its message (the message's conversation found by `by_message`).
+    "inbox_worker": Access(tables={"inbox": "read_write"}),
+    # The inbox table's stream: threads each written event into its conversation, reads the listening rules
+    # and writes mentions, counts them once (markers; the workspace's time zone decides the day), tells
+    # webhook endpoints.
+    "thread_messages": Access(tables={"inbox": "read_write", "inbox_config": "read_write",
+                                      "metrics": "read_write", "workspaces": "read", **NOTIFIES},
+                              sends_to=("webhook_deliveries",)),
     # Polls the networks without webhooks: the pollable channels (sealed credentials, refreshed sessions
     # saved back, revoked ones flagged), their cursors, and the ingest path (store once, queue).
     # A revoked channel's scheduled posts are flagged at risk (posts: `by_channel`, deliveries).
+    # (inbox: whether an event seen before was written into its message.)
     "poll_inbox": Access(tables={"channels": "read_write", "inbox_config": "read_write",
-                                 "webhook_events": "read_write", "posts": "read_write", **NOTIFIES},
+                                 "webhook_events": "read_write", "inbox": "read", "posts": "read_write",
+                                 **NOTIFIES},
                          sends_to=("inbox_events", "webhook_deliveries"), secrets_key=True),
     # Searches the networks for the listening rules that ask (the `listening#search` partition, the rules,
     # their mentions and search state), with each workspace's channels (sealed credentials, refreshed

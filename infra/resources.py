@@ -89,6 +89,9 @@ TABLE_LAYOUTS: dict[str, dict[str, Any]] = {
             _gsi("by_assignee", "conv_assignee", "activity_key"),
             _gsi("by_message", "message_ref", projection="KEYS_ONLY"),
         ],
+        # Feeds the inbox's stream consumer (thread_messages): conversations, listening, counters and
+        # webhook events follow from each stored message, off the ingest path.
+        "stream": "NEW_AND_OLD_IMAGES",
     },
     # Each network event once per channel, kept past the longest retry window.
     "webhook_events": {

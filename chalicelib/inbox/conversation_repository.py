@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
@@ -37,6 +37,14 @@ REPLY_SK = "reply#"
 
 class Stale(Exception):
     """The conversation changed since it was read."""
+
+
+@dataclass(frozen=True)
+class EventMark:
+    """The stored event a message write applies: its key, and its record (StoredEvent JSON, no text)."""
+
+    key: str
+    record: str
 
 
 # -- models ----------------------------------------------------------------------
@@ -138,6 +146,12 @@ class MessageRecord(Model):
     delivery_status = UnicodeAttribute(default="received")
     error = UnicodeAttribute(null=True)
     reply_id = UnicodeAttribute(null=True)
+    # The stored events (StoredEvent.key) written into this message, each once: the queue consumer's
+    # dedupe, the ingest path's "already applied" and how the stream consumer finds the event a change made.
+    events = UnicodeSetAttribute(null=True)
+    # The event of the last write, as StoredEvent JSON without its text (the message has it): what the
+    # inbox table's stream consumer threads, counts and announces (chalicelib/inbox/message_stream.py).
+    last_event = UnicodeAttribute(null=True)
     message_ref = UnicodeAttribute(null=True)
     by_message = ByMessage()
 
@@ -399,46 +413,68 @@ class InboxRepository:
             return record.pk.split("#", 1)[1]
         return None
 
-    def add_message(self, row: MessageRow) -> bool:
-        """Stores a new message; False when it is already there (a duplicate, or its edit came first)."""
-        assert row.message_id is not None
-        record = _message_record(row, MESSAGE_SK + row.message_id)
-        try:
-            record.save(condition=MessageRecord.pk.does_not_exist())
-        except PutError as exc:
-            if _conditional_failure(exc):
-                return False
-            raise
-        return True
+    def add_message(self, row: MessageRow, event: EventMark) -> bool:
+        """Stores a new message, or marks its creation on the one an earlier edit, deletion or reply made
+        (nothing Herald already knows is overwritten). False when this event was written before."""
+        actions = self._if_not_there(row, exclude=("edited_at", "deleted_at"))
+        return self._write_event(row, event, actions, None)
 
-    def edit_message(self, row: MessageRow, at: datetime) -> bool:
+    def edit_message(self, row: MessageRow, at: datetime, event: EventMark) -> bool:
         """Sets the text as of `at`, unless the message was deleted or a later edit is already there."""
         fresh = MessageRecord.text_at.does_not_exist() | (MessageRecord.text_at < key_time(at))
         condition = MessageRecord.pk.does_not_exist() | (MessageRecord.deleted_at.does_not_exist() & fresh)
         actions = [MessageRecord.text.set(row.text), MessageRecord.text_at.set(key_time(at)),
                    MessageRecord.edited_at.set(key_time(at))]
-        return self._upsert(row, actions, condition, exclude=("text", "edited_at", "deleted_at"))
+        actions += self._if_not_there(row, exclude=("text", "edited_at", "deleted_at"))
+        return self._write_event(row, event, actions, condition)
 
-    def delete_message(self, row: MessageRow, at: datetime) -> bool:
+    def delete_message(self, row: MessageRow, at: datetime, event: EventMark) -> bool:
         """Marks the message deleted and forgets its words, whatever order its events came in."""
         actions = [MessageRecord.text.set(""), MessageRecord.deleted_at.set(key_time(at)),
                    MessageRecord.text_at.set(key_time(at))]
-        return self._upsert(row, actions, MessageRecord.deleted_at.does_not_exist(),
-                            exclude=("text", "edited_at", "deleted_at"))
+        actions += self._if_not_there(row, exclude=("text", "edited_at", "deleted_at"))
+        return self._write_event(row, event, actions, MessageRecord.deleted_at.does_not_exist())
 
-    def _upsert(self, row: MessageRow, actions: list[Any], condition: Condition,
-                exclude: tuple[str, ...]) -> bool:
-        """An update that also creates the message, should this event arrive before the one that made it."""
-        assert row.message_id is not None
-        record = MessageRecord(conversation_pk(row.workspace_id, row.conversation_id),
-                               MESSAGE_SK + row.message_id)
+    def has_event(self, workspace_id: str, conversation_id: str, message_id: str, event_key: str) -> bool:
+        """Whether this stored event was written into the message (a consistent read)."""
+        try:
+            record = MessageRecord.get(conversation_pk(workspace_id, conversation_id), MESSAGE_SK + message_id,
+                                       consistent_read=True, attributes_to_get=["events"])
+        except DoesNotExist:
+            return False
+        return event_key in (record.events or set())
+
+    @staticmethod
+    def _if_not_there(row: MessageRow, exclude: tuple[str, ...]) -> list[Any]:
+        actions: list[Any] = []
         for name, value in _message_attributes(row).items():
             if name in exclude or value is None:
                 continue
             attribute = getattr(MessageRecord, name)
             actions.append(attribute.set(attribute | value))  # if_not_exists: never overwrite what is known
+        return actions
+
+    def _write_event(self, row: MessageRow, event: EventMark, actions: list[Any],
+                     condition: Condition | None) -> bool:
+        """One update (it also creates the message, should this event come before the one that made it),
+        recording the event in the same write. When the change itself is refused (a later edit or the
+        deletion is there already), the event is still recorded, changing nothing else: it was applied."""
+        assert row.message_id is not None
+        record = MessageRecord(conversation_pk(row.workspace_id, row.conversation_id),
+                               MESSAGE_SK + row.message_id)
+        new_event = ~MessageRecord.events.contains(event.key)
+        mark: list[Any] = [MessageRecord.events.add({event.key}), MessageRecord.last_event.set(event.record)]
         try:
-            record.update(actions=actions, condition=condition)
+            record.update(actions=actions + mark, condition=new_event if condition is None
+                          else new_event & condition)
+            return True
+        except UpdateError as exc:
+            if not _conditional_failure(exc):
+                raise
+            if condition is None:
+                return False
+        try:  # refused: written before (this fails too), or superseded (only the event is recorded)
+            record.update(actions=mark, condition=MessageRecord.pk.exists() & new_event)
         except UpdateError as exc:
             if _conditional_failure(exc):
                 return False

@@ -28,6 +28,7 @@ from chalicelib.core.ids import new_id
 from chalicelib.inbox.conversation_filter import ConversationFilter
 from chalicelib.inbox.conversation_repository import (
     ConversationRow,
+    EventMark,
     InboxRepository,
     MessageRow,
     Stale,
@@ -132,9 +133,7 @@ def _measure_first_response(conv: ConversationRow) -> None:
 @dataclass(frozen=True)
 class Applied:
     conversation: ConversationRow
-    # False when the message write changed nothing: a duplicate, or superseded by a later event.
-    message_changed: bool
-    # True when this event gave the conversation its first response time.
+    # True when this event gave the conversation its first response time (every time it is threaded).
     answered: bool = False
 
 
@@ -158,30 +157,50 @@ class InboxService:
 
     # -- events in -------------------------------------------------------------------
 
-    def apply(self, stored: StoredEvent) -> Applied:
-        """Puts one stored event in its conversation. Safe to repeat."""
+    def store(self, stored: StoredEvent) -> bool:
+        """Writes one stored event into its message: the queue consumer's one write. Safe to repeat:
+        False when this event was written before. The conversation follows from the inbox table's
+        stream (`thread`)."""
         event = stored.event
-        conversation_id = self._conversation_for(stored)
-        row = MessageRow(
-            stored.workspace_id, conversation_id, stored.channel_id, event.message_id, event.direction,
-            event.kind, event.text, event.occurred_at, event.author_id, event.author_name,
-            event.author_handle, event.parent_id, dict(event.reply_context),
-        )
+        row = self._message_row(stored, self._conversation_for(stored))
+        mark = EventMark(stored.key, stored.to_json(with_text=False))
         if event.action == "created":
-            changed = self.repository.add_message(row)
-        elif event.action == "edited":
-            changed = self.repository.edit_message(row, event.occurred_at)
-        else:
-            changed = self.repository.delete_message(row, event.occurred_at)
+            return self.repository.add_message(row, mark)
+        if event.action == "edited":
+            return self.repository.edit_message(row, event.occurred_at, mark)
+        return self.repository.delete_message(row, event.occurred_at, mark)
+
+    def has_event(self, stored: StoredEvent) -> bool:
+        """Whether the queue consumer wrote this stored event (the ingest path's duplicate check)."""
+        return self.repository.has_event(stored.workspace_id, self._conversation_for(stored),
+                                         stored.event.message_id, stored.key)
+
+    def thread(self, stored: StoredEvent, conversation_id: str) -> Applied:
+        """Folds an event the queue consumer wrote into its conversation. Safe to repeat: `answered`
+        says the same each time (the stream consumer counts it once by its key)."""
+        event = stored.event
         update = ThreadUpdate(
             stored.workspace_id, conversation_id, stored.channel_id, event.network, event.kind,
             event.thread_key, event.message_id, event.action, event.direction, event.text, event.occurred_at,
             stored.received_at,
             {"id": event.author_id, "name": event.author_name, "handle": event.author_handle},
         )
-        before, conversation = self._change(stored.workspace_id, conversation_id,
-                                            lambda current: fold(current, update))
-        return Applied(conversation, changed, _answered(before, conversation))
+        _before, conversation = self._change(stored.workspace_id, conversation_id,
+                                             lambda current: fold(current, update))
+        answered_at = conversation.first_response_at
+        answered = (event.direction == "outbound" and conversation.first_response_s is not None
+                    and answered_at is not None  # times are kept to the millisecond
+                    and abs((answered_at - stored.received_at).total_seconds()) < 0.001)
+        return Applied(conversation, answered)
+
+    @staticmethod
+    def _message_row(stored: StoredEvent, conversation_id: str) -> MessageRow:
+        event = stored.event
+        return MessageRow(
+            stored.workspace_id, conversation_id, stored.channel_id, event.message_id, event.direction,
+            event.kind, event.text, event.occurred_at, event.author_id, event.author_name,
+            event.author_handle, event.parent_id, dict(event.reply_context),
+        )
 
     def _conversation_for(self, stored: StoredEvent) -> str:
         event = stored.event

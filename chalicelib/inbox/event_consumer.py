@@ -1,24 +1,26 @@
-"""The `inbox_events` queue consumer: everything the webhook answer does not wait for.
+"""The inbox's two consumers: the `inbox_events` queue's, which stores each event in its message (one write),
+and the inbox table stream's, which does everything else off the ingest path.
 
-For each stored event, in this order, each step safe to repeat:
-1. thread it into its conversation (InboxService.apply);
-2. run the workspace's listening rules: mentions, and the conversation's priority;
-3. mark the stored event `applied`; the one call that does so runs `after_ingest`.
-
-A failure anywhere raises, SQS delivers the message again, and the steps that
-already happened change nothing the second time.
+The queue consumer writes each stored event into its message with the event's key, on condition that the key
+is new: a message delivered again by SQS writes nothing. The stream consumer then sees that write once or more
+(a stream delivers a record at least once) and, for its event, each step safe to repeat:
+1. thread it into its conversation (InboxService.thread: a fold of maxima and minima);
+2. run the workspace's listening rules: mentions (one item per event and rule), and the priority;
+3. the after-ingest hooks: counters (each with a marker, so counted once: inbox_counts.py) and webhook
+   events (each with its own event key: outbound_webhooks/inbox_notifications.py).
+A failure raises: the record and those after it are delivered again, and what was done changes nothing.
 """
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.core.clock import Clock
 from chalicelib.inbox.config_repository import MentionRow
 from chalicelib.inbox.conversations import Applied, InboxService
 from chalicelib.inbox.listening import ListeningService, Rule
+from chalicelib.inbox.message_stream import WrittenEvent, written_event
 from chalicelib.inbox.stored_events import StoredEvent
 
 log = logging.getLogger("herald.inbox_consumer")
@@ -30,52 +32,75 @@ AfterIngest = Callable[[StoredEvent, Applied, list[MentionRow]], None]
 @dataclass
 class ConsumeReport:
     applied: int = 0
-    mentions: int = 0
-    repeated: int = 0  # already applied by an earlier delivery of the message
+    repeated: int = 0  # written by an earlier delivery of the message
     errors: list[str] = field(default_factory=list)
 
 
 class InboxEventConsumer:
-    def __init__(self, inbox: InboxService, listening: ListeningService, events: Any, clock: Clock,
-                 after_ingest_hooks: list[AfterIngest] | None = None) -> None:
+    """The queue's consumer: one conditional write per event."""
+
+    def __init__(self, inbox: InboxService) -> None:
         self.inbox = inbox
-        self.listening = listening
-        self.events = events
-        self.clock = clock
-        self.after_ingest_hooks = list(after_ingest_hooks or [])
 
     def process(self, batch: list[StoredEvent], report: ConsumeReport | None = None) -> ConsumeReport:
-        """Applies every event of one queue message; raises on the first failure."""
+        """Writes every event of one queue message; raises on the first failure."""
         report = report or ConsumeReport()
-        rules: dict[str, list[Rule]] = {}  # read once per workspace and message, not per event
         for stored in batch:
-            applied = self.inbox.apply(stored)
-            conversation_id = applied.conversation.conversation_id
-            mentions: list[MentionRow] = []
-            if self.listening.listens_to(stored.event):
-                if stored.workspace_id not in rules:
-                    rules[stored.workspace_id] = self.listening.rules_for(stored.workspace_id)
-                mentions = self.listening.match(stored, conversation_id, rules[stored.workspace_id])
-            if mentions and applied.conversation.priority != "high":
-                self.inbox.raise_priority(stored.workspace_id, conversation_id)
-            report.mentions += len(mentions)
-            if self.events.mark_applied(stored.key, self.clock.now()):
+            if self.inbox.store(stored):
                 report.applied += 1
-                self.after_ingest(stored, applied, mentions)
             else:
                 report.repeated += 1
         return report
 
-    def after_ingest(self, stored: StoredEvent, applied: Applied, mentions: list[MentionRow]) -> None:
-        """The single place for per-event side effects that must not repeat (metrics counters:
-        services/inbox_metrics.py).
 
-        Runs once per stored event, right after it was marked applied. A hook
-        that fails is logged and not retried, so counting is at most once.
-        """
-        for hook in self.after_ingest_hooks:
+@dataclass
+class ThreadReport:
+    threaded: int = 0
+    mentions: int = 0
+    failed: list[str] = field(default_factory=list)  # sequence numbers of records to deliver again
+
+
+class InboxStreamConsumer:
+    """The inbox table stream's consumer: conversations, listening, counters and webhook events."""
+
+    def __init__(self, inbox: InboxService, listening: ListeningService,
+                 after_ingest_hooks: list[AfterIngest] | None = None) -> None:
+        self.inbox = inbox
+        self.listening = listening
+        self.after_ingest_hooks = list(after_ingest_hooks or [])
+
+    def consume(self, records: Iterable[Mapping[str, Any]]) -> ThreadReport:
+        """Every record of one batch, in order; the first that fails and those after it are reported failed."""
+        report = ThreadReport()
+        rules: dict[str, list[Rule]] = {}  # read once per workspace and batch, not per event
+        remaining = list(records)
+        for index, record in enumerate(remaining):
             try:
-                hook(stored, applied, mentions)
+                written = written_event(record)
+                if written is not None:
+                    self.apply(written, rules, report)
             except Exception:
-                log.exception("after_ingest hook %s failed for %s", getattr(hook, "__name__", hook),
-                              stored.key)
+                log.exception("Threading inbox stream record %s failed; it is delivered again", _sequence(record))
+                report.failed = [_sequence(r) for r in remaining[index:]]
+                break
+        return report
+
+    def apply(self, written: WrittenEvent, rules: dict[str, list[Rule]], report: ThreadReport) -> None:
+        stored = written.stored
+        applied = self.inbox.thread(stored, written.conversation_id)
+        conversation_id = applied.conversation.conversation_id
+        mentions: list[MentionRow] = []
+        if self.listening.listens_to(stored.event):
+            if stored.workspace_id not in rules:
+                rules[stored.workspace_id] = self.listening.rules_for(stored.workspace_id)
+            mentions = self.listening.match(stored, conversation_id, rules[stored.workspace_id])
+        if mentions and applied.conversation.priority != "high":
+            self.inbox.raise_priority(stored.workspace_id, conversation_id)
+        for hook in self.after_ingest_hooks:
+            hook(stored, applied, mentions)
+        report.threaded += 1
+        report.mentions += len(mentions)
+
+
+def _sequence(record: Mapping[str, Any]) -> str:
+    return str((record.get("dynamodb") or {}).get("SequenceNumber", ""))

@@ -1,10 +1,11 @@
 """The answer path shared by webhooks and pollers: find each event's channel,
 store the event at most once, queue it, and only then report success.
 
-Nothing here waits on the inbox itself: the queue consumer threads events into
-conversations, runs listening rules and counts. A stored event that could not
-be queued is queued again by the network's retry (its item is still `stored`),
-so an event is never lost once the caller has answered 2xx.
+Nothing here waits on the inbox itself: the queue consumer writes each event into
+its message, and the inbox table's stream consumer threads it into its conversation,
+runs listening rules and counts. A stored event that could not be queued is queued
+again by the network's retry (its message does not have it yet: `applied`), so an
+event is never lost once the caller has answered 2xx.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from chalicelib.accounts.channel_repository import ChannelRow
 from chalicelib.core.clock import Clock
 from chalicelib.core.ids import new_id
 from chalicelib.inbox.stored_events import StoredEvent
-from chalicelib.inbox.webhook_event_repository import APPLIED, WebhookEventRepository
+from chalicelib.inbox.webhook_event_repository import WebhookEventRepository
 from chalicelib.networks.base import InboundEvent
 
 log = logging.getLogger("herald.ingest")
@@ -33,7 +34,7 @@ class IngestReport:
     received: int = 0  # events parsed from the delivery
     stored: int = 0  # new (event, channel) pairs
     requeued: int = 0  # seen before but not yet applied: queued again
-    duplicates: int = 0  # seen and applied before: nothing to do
+    duplicates: int = 0  # seen and written into its message before: nothing to do
     unrouted: int = 0  # no connected channel has this account
     ignored: int = 0  # entries of kinds the inbox does not keep
     rejected: int = 0  # malformed entries of an otherwise good delivery
@@ -43,9 +44,11 @@ class IngestReport:
 
 
 class IngestService:
-    def __init__(self, channels: Any, events: WebhookEventRepository, queue: Any, clock: Clock) -> None:
+    def __init__(self, channels: Any, events: WebhookEventRepository, queue: Any, clock: Clock,
+                 applied: Callable[[StoredEvent], bool]) -> None:
         self.channels = channels
         self.events = events
+        self.applied = applied  # whether the queue consumer wrote the event into its message (a read)
         self.queue = queue
         self.clock = clock
         self._found: dict[tuple[str, str], tuple[float, list[ChannelRow]]] = {}
@@ -82,7 +85,7 @@ class IngestService:
                     outgoing.append(stored.to_json())
                     continue
                 found = self.events.find(stored.key)
-                if found is None or found[0] == APPLIED:
+                if found is None or self.applied(found[1]):
                     report.duplicates += 1
                 else:  # stored by an earlier delivery whose answer failed: make sure it is queued
                     report.requeued += 1

@@ -37,8 +37,11 @@ class StoredEvent:
         return {"workspace_id": self.workspace_id, "channel_id": self.channel_id,
                 "received_at": to_rfc3339(self.received_at), "event": event}
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False, default=str)
+    def to_json(self, *, with_text: bool = True) -> str:
+        data = self.to_dict()
+        if not with_text:  # a message keeps its event beside its own text
+            del data["event"]["text"]
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StoredEvent:

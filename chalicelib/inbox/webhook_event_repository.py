@@ -2,17 +2,17 @@
 
 `event_key = <workspace_id>#<channel_id>#<network event id>`. The item is put
 with `attribute_not_exists`, so a retried delivery finds it and stores nothing.
-`state` is `stored` until the queue consumer has applied it to the inbox, then
-`applied`: a retry that finds a `stored` item queues it again, which closes the
-gap between the put and the queue send. Items expire (TTL) well after the
-longest retry window of any network.
+Nothing marks it applied (that was a third write per event): a retry that finds
+the item looks at its message in the inbox, and queues the event again when the
+message does not have it yet, which closes the gap between the put and the queue
+send. Items expire (TTL) well after the longest retry window of any network.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError
 from pynamodb.models import Model
 
 from chalicelib.core.clock import to_rfc3339
@@ -21,7 +21,7 @@ from chalicelib.inbox.stored_events import StoredEvent
 
 # Meta retries for 36 h, TikTok 72 h; a dead-lettered message is kept 14 days.
 KEEP_FOR = timedelta(days=15)
-STORED, APPLIED = "stored", "applied"
+STORED = "stored"  # items made before issue 14 may say `applied`; nothing reads it
 
 
 class WebhookEventRecord(Model):
@@ -37,7 +37,7 @@ class WebhookEventRecord(Model):
     expires_at_epoch = NumberAttribute()
 
 
-def _conditional_failure(exc: PutError | UpdateError) -> bool:
+def _conditional_failure(exc: PutError) -> bool:
     return getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException"
 
 
@@ -64,17 +64,3 @@ class WebhookEventRepository:
         except DoesNotExist:
             return None
         return record.state, StoredEvent.from_json(record.event)
-
-    def mark_applied(self, key: str, at: datetime) -> bool:
-        """True for the one call that moved the event to `applied`."""
-        try:
-            WebhookEventRecord(key).update(
-                actions=[WebhookEventRecord.state.set(APPLIED),
-                         WebhookEventRecord.applied_at.set(to_rfc3339(at))],
-                condition=WebhookEventRecord.event_key.exists() & (WebhookEventRecord.state != APPLIED),
-            )
-        except UpdateError as exc:
-            if _conditional_failure(exc):
-                return False
-            raise
-        return True

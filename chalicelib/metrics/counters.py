@@ -24,6 +24,9 @@ Rules for callers:
   day its `new_conversation` was counted) and the seconds until that reply. The
   roll-up re-reads the last 7 days each night, so a reply that comes after the
   day was rolled up still reaches its day's row.
+- A consumer that may see the same thing twice (a stream record delivered again) passes
+  `once=(key, keep_until)`: the count commits with a marker put on condition that the key is
+  new (MetricsRepository.add_once), so it is counted once.
 - Times are aware datetimes; the local day comes from the workspace's time zone
   (pass `timezone=` when you have it, to save a lookup).
 """
@@ -38,6 +41,8 @@ from chalicelib.core.clock import Clock, local_day
 from chalicelib.metrics.metric_repository import MetricsRepository
 
 InboundKind = Literal["comment", "message", "mention"]
+# (a key naming the thing counted, how long its marker is kept)
+Once = tuple[str, datetime]
 INBOUND_COUNTERS = {"comment": "comments", "message": "messages", "mention": "mentions"}
 ANSWERED_WITHIN_S = 24 * 3600
 
@@ -75,22 +80,29 @@ class CounterService:
             raise ValueError("counters need an aware datetime")
         return local_day(moment, timezone or self.timezones(workspace_id))
 
+    def _add(self, workspace_id: str, channel_id: str | None, day: Any, increments: dict[str, float],
+             appends: dict[str, list[Any]] | None, transaction: Any, once: Once | None) -> None:
+        if once is None:
+            self.metrics.add(workspace_id, channel_id, day, increments, appends, transaction=transaction)
+        else:
+            self.metrics.add_once(once[0], once[1], workspace_id, channel_id, day, increments, appends)
+
     def record_inbound(self, workspace_id: str, channel_id: str, kind: InboundKind, occurred_at: datetime, *,
                        new_conversation: bool = False, timezone: str | None = None,
-                       transaction: Any = None) -> None:
+                       transaction: Any = None, once: Once | None = None) -> None:
         """A comment, direct message or mention that reached one of the workspace's channels."""
         if kind not in INBOUND_COUNTERS:
             raise ValueError(f"unknown inbound kind {kind!r}")
-        increments = {INBOUND_COUNTERS[kind]: 1, "conversations": 1 if new_conversation else 0}
-        self.metrics.add(workspace_id, channel_id, self._day(workspace_id, occurred_at, timezone), increments,
-                         transaction=transaction)
+        increments: dict[str, float] = {INBOUND_COUNTERS[kind]: 1, "conversations": 1 if new_conversation else 0}
+        self._add(workspace_id, channel_id, self._day(workspace_id, occurred_at, timezone), increments, None,
+                  transaction, once)
 
     def record_listening_match(self, workspace_id: str, matched_at: datetime, *,
                                channel_id: str | None = None, timezone: str | None = None,
-                               transaction: Any = None) -> None:
+                               transaction: Any = None, once: Once | None = None) -> None:
         """A post found by a listening rule; without a channel it counts for the workspace."""
-        self.metrics.add(workspace_id, channel_id, self._day(workspace_id, matched_at, timezone),
-                         {"listening_matches": 1}, transaction=transaction)
+        self._add(workspace_id, channel_id, self._day(workspace_id, matched_at, timezone),
+                  {"listening_matches": 1}, None, transaction, once)
 
     def record_reply_sent(self, workspace_id: str, channel_id: str, sent_at: datetime, *,
                           timezone: str | None = None, transaction: Any = None) -> None:
@@ -100,7 +112,7 @@ class CounterService:
 
     def record_first_response(self, workspace_id: str, channel_id: str, conversation_started_at: datetime,
                               seconds: float, *, timezone: str | None = None,
-                              transaction: Any = None) -> None:
+                              transaction: Any = None, once: Once | None = None) -> None:
         """The first reply to a conversation, `seconds` after it started; kept
         one by one so that the median and 90th percentile are exact."""
         if seconds < 0:
@@ -108,5 +120,5 @@ class CounterService:
         seconds = round(float(seconds), 3)
         increments = {"answered": 1, "answered_24h": 1 if seconds <= ANSWERED_WITHIN_S else 0,
                       "first_response_sum_s": seconds}
-        self.metrics.add(workspace_id, channel_id, self._day(workspace_id, conversation_started_at, timezone),
-                         increments, {"first_response_s": [seconds]}, transaction=transaction)
+        self._add(workspace_id, channel_id, self._day(workspace_id, conversation_started_at, timezone),
+                  increments, {"first_response_s": [seconds]}, transaction, once)

@@ -29,7 +29,7 @@ from infra.local.provision import Provisioner
 from infra.local.scheduler import Scheduler, scheduled_jobs
 from infra.local.sqs_poller import QueuePoller, sqs_sources
 from infra.local.state_files import SaveReport
-from infra.local.stream_poller import StreamPoller, stream_sources, streams_client
+from infra.local.stream_poller import StreamProcess, stream_sources
 from infra.local.table_snapshots import TableSnapshots
 from infra.resources import resources
 
@@ -189,11 +189,12 @@ class LocalStack:
         self._stoppers.append(("HTTP API", http.stop))
 
         # Before the queue pollers in the list, so they stop first and the last outcomes are still read.
-        streams = streams_client(emulation.endpoint_url, options.region)
-        for source in stream_sources(lambda_env):
-            stream_poller = StreamPoller(lambda_env, source, clients.dynamodb, streams)
-            stream_poller.start()
-            self._stoppers.append((f"stream of {stream_poller.table_name}", stream_poller.stop))
+        # In a process of their own, below the stack's priority: they take neither the workers' interpreter
+        # lock nor their CPU (infra/local/stream_poller.py).
+        if stream_sources(lambda_env):
+            readers = StreamProcess(options.app_spec, emulation.endpoint_url, options.region, STAGE)
+            readers.start()
+            self._stoppers.append(("stream readers", readers.stop))
 
         pollers = [QueuePoller(lambda_env, source, clients.sqs, options.workers)
                    for source in sqs_sources(lambda_env)]

@@ -6,14 +6,25 @@ batch at a time per shard, as Lambda does. The handler answers a partial batch r
 (`batchItemFailures` naming sequence numbers): reading starts again at the first one it names, after a
 pause; a handler that raises has the whole batch delivered again. So a record may reach the handler twice,
 as on AWS, and the handler must count it once.
+
+The local stack runs the readers in a process of their own (`python -m infra.local.stream_poller`, started
+and stopped by StreamProcess), at a lower CPU priority than the stack: in the stack's process they shared
+one interpreter lock with the publish workers and fell behind in a burst while taking the workers' time.
+Tests and the CPU bench call StreamPoller in their own process.
 """
 from __future__ import annotations
 
+import argparse
 import logging
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
+from types import FrameType
 from typing import Any
 
 from chalice.app import DynamoDBEventConfig
@@ -25,7 +36,11 @@ log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], None]
 # On stop, read what is left for at most this long (the bench gives a stack 60 s to stop).
-STOP_DRAIN_S = 15.0
+STOP_DRAIN_S = 20.0
+# How much lower the readers' process runs than the stack (os.nice: 0 is the same, 19 the lowest).
+READER_NICENESS = 10
+# The readers' process is killed when it has not stopped this long after the drain's bound.
+STOP_GRACE_S = 10.0
 
 
 def stream_sources(env: LambdaEnvironment) -> list[DynamoDBEventConfig]:
@@ -164,3 +179,89 @@ class StreamPoller:
             self.drain(within_s=STOP_DRAIN_S)
         except Exception:
             log.exception("Reading the last records of the stream of %s failed", self.table_name)
+
+
+class StreamProcess:
+    """The stack's stream readers in a child process: its own interpreter, a lower priority, the same log."""
+
+    def __init__(self, app_spec: str, endpoint_url: str, region: str, stage: str,
+                 niceness: int = READER_NICENESS, stop_within_s: float = STOP_DRAIN_S + STOP_GRACE_S,
+                 command: list[str] | None = None) -> None:
+        self._command = command or [sys.executable, "-m", "infra.local.stream_poller", "--app", app_spec,
+                                    "--endpoint-url", endpoint_url, "--region", region, "--stage", stage,
+                                    "--niceness", str(niceness)]
+        self._stop_within_s = stop_within_s
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        # The stack's environment (the app's settings, the emulation's address) is the child's too.
+        self._process = subprocess.Popen(self._command, cwd=os.getcwd(), stdin=subprocess.DEVNULL)
+
+    def stop(self) -> None:
+        """Asks the readers to stop and read what is left (for at most STOP_DRAIN_S); kills them after that."""
+        process = self._process
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=self._stop_within_s)
+        except subprocess.TimeoutExpired:
+            log.warning("The stream readers did not stop within %.0f s; killed", self._stop_within_s)
+            process.kill()
+            process.wait()
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+
+def stop_all(pollers: list[StreamPoller]) -> None:
+    """Stops every reader at once, so their last reads (each bounded) run side by side."""
+    threads = [threading.Thread(target=poller.stop, name=f"stop-{poller.table_name}") for poller in pollers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.local.stream_poller",
+                                     description="The local stack's DynamoDB Streams readers (started by it).")
+    parser.add_argument("--app", default="app:app")
+    parser.add_argument("--endpoint-url", required=True)
+    parser.add_argument("--region", required=True)
+    parser.add_argument("--stage", required=True)
+    parser.add_argument("--niceness", type=int, default=READER_NICENESS)
+    args = parser.parse_args(argv)
+    os.nice(args.niceness)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-7s %(message)s", datefmt="%H:%M:%S")
+    for noisy in ("botocore", "boto3", "urllib3", "pynamodb"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    from infra.local.lambda_runtime import LambdaEnvironment, read_chalice_config
+    from infra.local.runner import app_project_dir, load_app
+
+    chalice_config = read_chalice_config(app_project_dir(args.app))
+    env = LambdaEnvironment(app=load_app(args.app), stage=args.stage, region=args.region,
+                            config_from_disk=chalice_config)
+    import boto3
+
+    dynamodb = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                                     region_name=args.region).client("dynamodb", endpoint_url=args.endpoint_url)
+    streams = streams_client(args.endpoint_url, args.region)
+    pollers = [StreamPoller(env, source, dynamodb, streams) for source in stream_sources(env)]
+    for poller in pollers:
+        poller.start()
+    stop.wait()
+    stop_all(pollers)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

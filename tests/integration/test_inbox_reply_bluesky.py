@@ -9,7 +9,7 @@ import pytest
 from chalicelib.networks.bluesky import POST_COLLECTION, _inbound_event
 from tests.integration.test_bluesky_pds import new_account
 from tests.support.http import Api
-from tests.support.webhooks import drain_inbox
+from tests.support.webhooks import settle_inbox
 
 pytestmark = pytest.mark.integration
 
@@ -36,7 +36,7 @@ def test_a_reply_from_the_inbox_threads_under_the_fans_comment(local_pds, client
                                "reply": {"root": root, "parent": root}}}
     event = _inbound_event(brand["did"], notification)
     deps.ingest.ingest([event], channel=deps.channel_repository.get(workspace.id, channel["id"]))
-    drain_inbox(deps)
+    settle_inbox(deps)
 
     [conversation] = api.get("/inbox/conversations").json["items"]
     answer = api.post(f"/inbox/conversations/{conversation['id']}/reply", {"text": "Next Friday!"})

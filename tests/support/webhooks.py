@@ -156,6 +156,16 @@ def drain_inbox(deps: Any) -> int:
     raise AssertionError("the inbox queue never drained")
 
 
+def settle_inbox(deps: Any) -> int:
+    """The whole way in: the queue played into its consumer (the message writes), then the inbox table's
+    stream into its consumer (conversations, listening, counters, webhook events). Returns the messages run."""
+    from tests.support.streams import run_stream_consumers
+
+    ran = drain_inbox(deps)
+    run_stream_consumers(deps)
+    return ran
+
+
 def table_items(deps: Any, logical: str) -> list[dict[str, Any]]:
     """Every item of a table. Tests may Scan: this is how they see what the code stored."""
     paginator = deps.client("dynamodb").get_paginator("scan")

@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.factories import connect_sandbox, connect_verified, credentials_for, grant_access, iso, make_post
 from tests.support.http import Api
-from tests.support.webhooks import Webhooks, drain_inbox, fixture
+from tests.support.webhooks import Webhooks, fixture, settle_inbox
 
 # Every route that takes an id, with a body that would be accepted for an object of one's own.
 CHANNEL_ROUTES = [
@@ -143,7 +143,7 @@ def deliver(client: Any, clock: Any, deps: Any, network: str) -> None:
         return
     answer = Webhooks(client, clock).post(receiver, fixture(receiver, name))
     assert answer.status_code == 200, answer.body
-    drain_inbox(deps)
+    settle_inbox(deps)
 
 
 def inbox(api: Api) -> list[dict[str, Any]]:

@@ -12,7 +12,8 @@ from chalicelib.wiring import Container, use_container
 from tests.support.fake_network import FakeNetwork, inbound
 from tests.support.fixtures import make_workspace
 from tests.support.http import Api
-from tests.support.webhooks import drain_inbox, queued_messages, run_inbox_worker
+from tests.support.streams import run_stream_consumers
+from tests.support.webhooks import queued_messages, run_inbox_worker, settle_inbox
 
 POST = "at://did:plc:heraldcoffee/app.bsky.feed.post/3kpost"
 
@@ -47,7 +48,7 @@ def deliver(deps, workspace):
     def deliver(channel_id, *events):
         row = deps.channel_repository.get(workspace.id, channel_id)
         report = deps.ingest.ingest(list(events), channel=row)
-        drain_inbox(deps)
+        settle_inbox(deps)
         return report
 
     return deliver
@@ -117,12 +118,14 @@ def test_a_new_inbound_message_reopens_a_closed_conversation_but_a_redelivered_o
     deps.ingest.ingest([inbound("c1", thread=POST)], channel=row)
     first_delivery = queued_messages(deps)
     run_inbox_worker(first_delivery)
+    run_stream_consumers(deps)
     conversation = only_conversation(api)
 
     clock.advance(minutes=1)
     closed = api.patch(f"/inbox/conversations/{conversation['id']}", {"status": "closed"})
     assert closed.status_code == 200 and closed.json["status"] == "closed"
     run_inbox_worker(first_delivery)  # SQS delivered the old message again
+    run_stream_consumers(deps, from_start=True)  # and the stream its record
     assert only_conversation(api)["status"] == "closed"
 
     clock.advance(minutes=1)

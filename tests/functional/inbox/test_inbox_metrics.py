@@ -7,7 +7,8 @@ import pytest
 
 from chalicelib.wiring import Container, use_container
 from tests.support.fake_network import FakeNetwork, inbound
-from tests.support.webhooks import drain_inbox, queued_messages, run_inbox_worker
+from tests.support.streams import run_stream_consumers
+from tests.support.webhooks import queued_messages, run_inbox_worker, settle_inbox
 
 POST = "at://did:plc:heraldcoffee/app.bsky.feed.post/3kpost"
 DAY = date(2026, 3, 2)  # the fixtures' clock, in the workspace's UTC
@@ -49,7 +50,8 @@ def test_inbound_messages_are_counted_once_and_conversations_when_they_open(deps
     run_inbox_worker(bodies)
     run_inbox_worker(bodies)  # SQS delivered the batch again
     ingest(channel, inbound("c1", thread=POST))  # and the network sent one again
-    drain_inbox(deps)
+    settle_inbox(deps)
+    run_stream_consumers(deps, from_start=True)  # and the stream delivered every record again
 
     counts = counted(deps, workspace, channel)
     assert (counts.count("comments"), counts.count("messages"), counts.count("conversations")) == (2, 1, 2)
@@ -59,14 +61,14 @@ def test_listening_matches_are_counted(deps, api, workspace, channel, ingest):
     api.post("/listening/rules", {"name": "Brand", "any_of": ["herald"]})
     api.post("/listening/rules", {"name": "Coffee", "any_of": ["coffee"]})
     ingest(channel, inbound("c1", thread=POST, text="Herald coffee!"), inbound("c2", thread=POST, text="tea"))
-    drain_inbox(deps)
+    settle_inbox(deps)
 
     assert counted(deps, workspace, channel).count("listening_matches") == 2
 
 
 def test_replies_and_the_first_response_are_counted_once(deps, api, workspace, channel, ingest, clock):
     ingest(channel, inbound("c1", thread=POST))
-    drain_inbox(deps)
+    settle_inbox(deps)
     [conversation] = api.get("/inbox/conversations").json["items"]
     clock.advance(seconds=95)
     api.post(f"/inbox/conversations/{conversation['id']}/reply", {"text": "Hello!"})

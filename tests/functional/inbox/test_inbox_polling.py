@@ -14,7 +14,7 @@ from tests.fakes.mastodon_server import MastodonFake
 from tests.support.factories import connect_verified
 from tests.support.fake_network import FakeNetwork, inbound
 from tests.support.outbound import allow_local_peers
-from tests.support.webhooks import drain_inbox
+from tests.support.webhooks import settle_inbox
 
 ROOT = "at://did:plc:heraldcoffee/app.bsky.feed.post/3kroot"
 
@@ -60,7 +60,7 @@ def test_each_run_asks_from_the_cursor_the_last_one_kept(deps, api, bluesky):
     bluesky.poll = NOTIFICATIONS.__getitem__
 
     reports = [deps.inbox_poller.poll_all() for _run in range(3)]
-    drain_inbox(deps)
+    settle_inbox(deps)
 
     assert bluesky.polled_with == [None, "cursor-2", "cursor-3"]
     assert [r.stored for r in reports] == [2, 1, 0]
@@ -73,12 +73,12 @@ def test_a_rerun_that_gets_the_same_notifications_again_stores_nothing_new(deps,
     bluesky.poll = lambda cursor: NOTIFICATIONS[None]
 
     first, second = deps.inbox_poller.poll_all(), deps.inbox_poller.poll_all()
-    drain_inbox(deps)
+    settle_inbox(deps)
     third = deps.inbox_poller.poll_all()
 
     assert (first.stored, second.stored, second.requeued) == (2, 0, 2)  # not applied yet: queued again
     assert (third.stored, third.requeued, third.duplicates) == (0, 0, 2)
-    drain_inbox(deps)
+    settle_inbox(deps)
     assert all_messages(api) == ["one", "two"]
 
 
@@ -140,7 +140,7 @@ def test_mastodon_mentions_are_polled_answered_and_a_reply_to_the_answer_joins_t
     mastodon.receive_mention("bob@remote.example", "@herald open on Sunday?", in_reply_to_id=ours["id"])
 
     deps.inbox_poller.poll_all()
-    drain_inbox(deps)
+    settle_inbox(deps)
     [conversation] = api.get("/inbox/conversations").json["items"]
     assert conversation["kind"] == "comment"
 
@@ -155,7 +155,7 @@ def test_mastodon_mentions_are_polled_answered_and_a_reply_to_the_answer_joins_t
     our_answer = answer.json["message"]["id"]
     mastodon.receive_mention("bob@remote.example", "@herald thanks!", in_reply_to_id=our_answer)
     report = deps.inbox_poller.poll_all()
-    drain_inbox(deps)
+    settle_inbox(deps)
 
     assert report.stored == 1
     [same] = api.get("/inbox/conversations").json["items"]

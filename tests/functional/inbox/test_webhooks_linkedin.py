@@ -13,10 +13,10 @@ from tests.support.webhooks import (
     Webhooks,
     assert_nothing_stored,
     common_bad_deliveries,
-    drain_inbox,
     fixture,
     linkedin_headers,
     outcomes,
+    settle_inbox,
 )
 
 ORGANIZATION = "urn:li:organization:96072893"
@@ -62,7 +62,7 @@ def test_a_challenge_without_a_code_of_the_documented_shape_is_refused(hooks, de
 def test_comments_and_mentions_become_conversations(hooks, api, deps, organization):
     assert hooks.post("linkedin", fixture("linkedin", "comment_notification.json")).status_code == 200
     assert hooks.post("linkedin", fixture("linkedin", "mention_notification.json")).status_code == 200
-    drain_inbox(deps)
+    settle_inbox(deps)
 
     by_kind = {c["kind"]: c for c in conversations(api)}
     assert set(by_kind) == {"comment", "mention"}
@@ -76,7 +76,7 @@ def test_a_batch_keeps_its_good_entries_and_applies_the_later_delete(hooks, api,
 
     assert answer.status_code == 200, answer.body
     assert (answer.json["stored"], answer.json["rejected"], answer.json["ignored"]) == (2, 1, 1)
-    drain_inbox(deps)
+    settle_inbox(deps)
     [conversation] = conversations(api)
     [message] = messages(api, conversation["id"])
     assert message["deleted"] is True and message["text"] == ""
@@ -86,7 +86,7 @@ def test_the_same_delivery_twice_stores_one_message(hooks, api, deps, organizati
     body = fixture("linkedin", "comment_notification.json")
     hooks.post("linkedin", body)
     hooks.post("linkedin", body)
-    drain_inbox(deps)
+    settle_inbox(deps)
     [conversation] = conversations(api)
     assert len(messages(api, conversation["id"])) == 1
 

@@ -7,17 +7,18 @@ from datetime import date
 import pytest
 
 from tests.support.factories import connect_verified
+from tests.support.streams import run_stream_consumers
 from tests.support.webhooks import (
     META_VERIFY_TOKEN,
     Webhooks,
     as_bytes,
     assert_nothing_stored,
-    drain_inbox,
     fixture,
     meta_headers,
     outcomes,
     queued_messages,
     run_inbox_worker,
+    settle_inbox,
     stored_event_keys,
 )
 
@@ -95,7 +96,7 @@ def test_a_page_comment_becomes_a_conversation_on_its_post(hooks, api, deps, pag
     assert answer.status_code == 200, answer.body
     assert answer.json["stored"] == 1
     assert conversations(api) == []  # threading happens on the queue, after the answer
-    drain_inbox(deps)
+    settle_inbox(deps)
     [conversation] = conversations(api)
     assert (conversation["channel_id"], conversation["kind"]) == (page, "comment")
     assert conversation["status"] == "open"
@@ -122,7 +123,7 @@ def test_a_batch_larger_than_an_api_body_is_taken_whole(hooks, api, deps, page):
 
     assert answer.status_code == 200, answer.body
     assert answer.json["stored"] == 800
-    drain_inbox(deps)
+    settle_inbox(deps)
     [conversation] = conversations(api)
     assert len(thread(api, conversation["id"])["messages"]) == 800
 
@@ -130,7 +131,7 @@ def test_a_batch_larger_than_an_api_body_is_taken_whole(hooks, api, deps, page):
 def test_the_same_delivery_twice_stores_one_message(hooks, api, deps, page):
     body = fixture("meta", "feed_comment_add.json")
     first = hooks.post("meta", body)
-    drain_inbox(deps)
+    settle_inbox(deps)
     second = hooks.post("meta", body)
 
     assert (first.status_code, second.status_code) == (200, 200)
@@ -149,6 +150,7 @@ def test_a_retry_while_the_first_copy_is_still_queued_is_applied_once(hooks, api
     bodies = queued_messages(deps)
     assert len(bodies) == 2
     run_inbox_worker(bodies)
+    run_stream_consumers(deps)
     [conversation] = conversations(api)
     assert len(thread(api, conversation["id"])["messages"]) == 1
     assert len(stored_event_keys(deps)) == 1
@@ -169,7 +171,7 @@ def test_an_event_whose_queueing_failed_is_not_acknowledged_and_the_retry_delive
     deps.ingest.queue = real_queue
     retried = hooks.post("meta", body)
     assert retried.status_code == 200 and retried.json["requeued"] == 1
-    drain_inbox(deps)
+    settle_inbox(deps)
     [conversation] = conversations(api)
     assert [m["text"] for m in thread(api, conversation["id"])["messages"]] == ["Do you ship to Lisbon?"]
 
@@ -181,7 +183,7 @@ def test_a_batch_with_bad_entries_keeps_the_good_ones(hooks, api, deps, page):
     assert answer.json["stored"] == 2  # a comment and a Messenger message
     assert answer.json["rejected"] == 2  # a comment without its id, an entry without the page id
     assert answer.json["ignored"] == 2  # a reaction, a read receipt
-    drain_inbox(deps)
+    settle_inbox(deps)
     kinds = sorted(c["kind"] for c in conversations(api))
     assert kinds == ["comment", "message"]
 
@@ -250,11 +252,11 @@ def test_bad_input_is_refused_and_nothing_is_stored(hooks, deps, page):
 
 def test_messenger_messages_edits_and_echoes_share_the_thread_with_that_person(hooks, api, deps, clock, page):
     assert hooks.post("meta", fixture("meta", "messenger_message.json")).status_code == 200
-    drain_inbox(deps)
+    settle_inbox(deps)
     clock.advance(minutes=3)
     hooks.post("meta", fixture("meta", "messenger_echo.json"))
     hooks.post("meta", fixture("meta", "messenger_edit.json"))
-    drain_inbox(deps)
+    settle_inbox(deps)
 
     [conversation] = conversations(api, kind="message")
     assert conversation["participant"]["id"] == "6283746501928374"
@@ -270,9 +272,9 @@ def test_messenger_messages_edits_and_echoes_share_the_thread_with_that_person(h
 def test_instagram_comments_and_dms_and_an_unsent_dm(hooks, api, deps, instagram):
     hooks.post("meta", fixture("meta", "instagram_comment.json"))
     hooks.post("meta", fixture("meta", "instagram_dm.json"))
-    drain_inbox(deps)
+    settle_inbox(deps)
     hooks.post("meta", fixture("meta", "instagram_dm_deleted.json"))
-    drain_inbox(deps)
+    settle_inbox(deps)
 
     [comment] = conversations(api, kind="comment")
     assert comment["network"] == "instagram"
@@ -285,7 +287,7 @@ def test_instagram_comments_and_dms_and_an_unsent_dm(hooks, api, deps, instagram
 def test_a_page_comment_edited_then_removed(hooks, api, deps, clock, page):
     hooks.post("meta", fixture("meta", "feed_comment_add.json"))
     hooks.post("meta", fixture("meta", "feed_comment_remove.json"))
-    drain_inbox(deps)
+    settle_inbox(deps)
 
     [conversation] = conversations(api)
     [message] = thread(api, conversation["id"])["messages"]
@@ -296,10 +298,10 @@ def test_a_page_comment_edited_then_removed(hooks, api, deps, clock, page):
 def test_the_page_answering_on_facebook_counts_as_the_first_response(hooks, api, deps, clock, page,
                                                                      workspace):
     hooks.post("meta", fixture("meta", "feed_comment_add.json"))
-    drain_inbox(deps)
+    settle_inbox(deps)
     clock.advance(minutes=5)
     hooks.post("meta", fixture("meta", "feed_comment_by_page.json"))
-    drain_inbox(deps)
+    settle_inbox(deps)
 
     [conversation] = conversations(api)
     assert conversation["first_response_s"] == 300
@@ -316,7 +318,7 @@ def test_a_reply_to_a_page_comment_goes_to_the_graph_api_and_its_echo_is_not_a_s
     graph.answer("POST", "/v25.0/122131676912594941_1213590066982748/comments", 200,
                  {"id": "122131676912594941_1213590099911230"})
     hooks.post("meta", fixture("meta", "feed_comment_add.json"))
-    drain_inbox(deps)
+    settle_inbox(deps)
     [conversation] = conversations(api)
 
     clock.advance(minutes=2)
@@ -329,7 +331,7 @@ def test_a_reply_to_a_page_comment_goes_to_the_graph_api_and_its_echo_is_not_a_s
     assert sent.headers["authorization"] == "Bearer p-token"
     assert sent.body == {"message": "Yes, we ship everywhere in Portugal!"}
     hooks.post("meta", fixture("meta", "feed_comment_by_page.json"))  # Meta tells us about our own comment
-    drain_inbox(deps)
+    settle_inbox(deps)
     messages = thread(api, conversation["id"])["messages"]
     assert [(m["direction"], m["delivery_status"]) for m in messages] == [
         ("inbound", "received"), ("outbound", "sent")]

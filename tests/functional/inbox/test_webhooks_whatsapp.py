@@ -14,7 +14,7 @@ from chalicelib.core.settings import get_settings
 from chalicelib.networks import whatsapp
 from chalicelib.wiring import Container, use_container
 from tests.fakes.meta_graph import MetaGraphFake
-from tests.support.webhooks import Webhooks, drain_inbox, fixture
+from tests.support.webhooks import Webhooks, fixture, settle_inbox
 
 PHONE_NUMBER_ID = "106540352242922"
 CUSTOMER = "16505551234"
@@ -54,7 +54,7 @@ def number(api: Any, graph: MetaGraphFake) -> str:
 def a_conversation(api: Any, hooks: Webhooks, deps: Container, clock: Any, name: str = "text_message.json") -> str:
     clock.set(WROTE_AT + timedelta(minutes=5))
     assert hooks.post("meta", fixture("whatsapp", name)).status_code == 200
-    drain_inbox(deps)
+    settle_inbox(deps)
     [conversation] = api.get("/inbox/conversations").json["items"]
     return str(conversation["id"])
 
@@ -81,7 +81,7 @@ def test_a_whatsapp_message_becomes_a_conversation(api, hooks, deps, clock, numb
 
 def test_a_delivery_receipt_is_not_a_message(api, hooks, deps, number):
     assert hooks.post("meta", fixture("whatsapp", "status_delivered.json")).status_code == 200
-    drain_inbox(deps)
+    settle_inbox(deps)
     assert api.get("/inbox/conversations").json["items"] == []
 
 

@@ -14,8 +14,8 @@ from tests.support.webhooks import (
     Webhooks,
     assert_nothing_stored,
     common_bad_deliveries,
-    drain_inbox,
     fixture,
+    settle_inbox,
     x_headers,
 )
 
@@ -64,10 +64,10 @@ def test_a_crc_check_without_a_token_of_the_documented_shape_is_refused(hooks, d
 def test_replies_mentions_and_dms_land_in_their_conversations(hooks, api, deps, clock, account):
     for name in ("tweet_create_reply.json", "tweet_create_mention.json", "direct_message_incoming.json"):
         assert hooks.post("x", fixture("x", name)).status_code == 200
-    drain_inbox(deps)
+    settle_inbox(deps)
     clock.advance(seconds=42)
     hooks.post("x", fixture("x", "direct_message_outgoing.json"))
-    drain_inbox(deps)
+    settle_inbox(deps)
 
     by_kind = {c["kind"]: c for c in conversations(api)}
     assert set(by_kind) == {"comment", "mention", "message"}
@@ -81,11 +81,11 @@ def test_replies_mentions_and_dms_land_in_their_conversations(hooks, api, deps, 
 def test_the_same_delivery_twice_stores_one_message(hooks, api, deps, account):
     body = fixture("x", "tweet_create_reply.json")
     hooks.post("x", body)
-    drain_inbox(deps)
+    settle_inbox(deps)
     again = hooks.post("x", body)
 
     assert again.status_code == 200 and again.json["duplicates"] == 1
-    drain_inbox(deps)
+    settle_inbox(deps)
     [conversation] = conversations(api)
     assert len(messages(api, conversation["id"])) == 1
 
@@ -95,7 +95,7 @@ def test_a_batch_with_a_bad_entry_keeps_the_good_one(hooks, api, deps, account):
 
     assert answer.status_code == 200, answer.body
     assert (answer.json["stored"], answer.json["rejected"], answer.json["ignored"]) == (1, 1, 2)
-    drain_inbox(deps)
+    settle_inbox(deps)
     [conversation] = conversations(api)
     assert [m["text"] for m in messages(api, conversation["id"])] == ["@ScruffyMcG what time do you open?"]
 

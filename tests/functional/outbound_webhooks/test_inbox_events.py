@@ -12,8 +12,9 @@ from chalicelib.wiring import Container, use_container
 from tests.support.fake_network import FakeNetwork, inbound
 from tests.support.http import Api
 from tests.support.outbound import allow_local_peers
+from tests.support.streams import run_stream_consumers
 from tests.support.webhook_receiver import WebhookReceiver, drain_webhooks
-from tests.support.webhooks import drain_inbox, queued_messages, run_inbox_worker
+from tests.support.webhooks import queued_messages, run_inbox_worker, settle_inbox
 
 
 @pytest.fixture
@@ -54,7 +55,8 @@ def test_a_new_comment_opens_a_conversation_and_each_message_is_sent_once(
     run_inbox_worker(bodies)
     run_inbox_worker(bodies)  # SQS delivered the inbox message twice
     deps.ingest.ingest([inbound("at://c/2", text="Hello?")], channel=row)
-    drain_inbox(deps)
+    settle_inbox(deps)
+    run_stream_consumers(deps, from_start=True)  # the stream delivered every record again
     drain_webhooks(deps)
     sent = received(receiver)
     assert [(s["type"], s["data"].get("message_id")) for s in sent] == [
@@ -72,7 +74,7 @@ def test_a_listening_match_is_sent_as_mention_matched(api: Api, deps: Container,
     row = deps.channel_repository.get(workspace.id, channel)
     deps.ingest.ingest([inbound("at://c/1", text="I love Herald coffee"),
                         inbound("at://c/2", text="nothing to see")], channel=row)
-    drain_inbox(deps)
+    settle_inbox(deps)
     drain_webhooks(deps)
     [sent] = received(receiver)
     assert sent["type"] == "mention.matched"

@@ -210,23 +210,58 @@ def test_queue_consumers_report_partial_batch_failures_from_the_apps_queue(stage
             assert 2 <= event["ScalingConfig"]["MaximumConcurrency"] <= properties["ReservedConcurrentExecutions"]
 
 
-def test_the_counter_consumer_reads_the_posts_tables_own_stream_and_only_that(template: dict[str, Any]) -> None:
-    [function] = [f for f in app_functions(app) if f.kind == "stream"]
+def _stream_consumer(template: dict[str, Any], name: str, table_id: str) -> list[dict[str, Any]]:
+    """The statements of a stream consumer's role, once its event reads `table_id`'s own stream."""
+    [function] = [f for f in app_functions(app) if f.kind == "stream" and f.name == name]
     properties = functions(template)[function.logical_id]
     event = properties["Events"][function.event_id]
     assert event["Type"] == "DynamoDB"
-    stream = {"Fn::GetAtt": ["PostsTable", "StreamArn"]}
+    stream = {"Fn::GetAtt": [table_id, "StreamArn"]}
     assert event["Properties"]["Stream"] == stream
     assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert event["Properties"]["DestinationConfig"]["OnFailure"]["Destination"] == {
         "Fn::GetAtt": ["FailedJobsQueue", "Arn"]}
-    posts = template["Resources"]["PostsTable"]["Properties"]
-    assert posts["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    table = template["Resources"][table_id]["Properties"]
+    assert table["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
     role = template["Resources"][function.logical_id + "Role"]["Properties"]["Policies"][0]["PolicyDocument"]
     [reads] = [s for s in role["Statement"] if s["Sid"] == "ReadStream"]
     assert reads["Resource"] == [stream] and "dynamodb:GetRecords" in reads["Action"]
-    assert not any("dynamodb:PutItem" in s["Action"] and any("PostsTable" in json.dumps(r) for r in s["Resource"])
-                   for s in role["Statement"])  # it reads the posts table, never writes it
+    return list(role["Statement"])
+
+
+def _writes(statements: list[dict[str, Any]], table_id: str) -> bool:
+    return any("dynamodb:PutItem" in s["Action"] and any(table_id in json.dumps(r) for r in s["Resource"])
+               for s in statements)
+
+
+def _touches(statements: list[dict[str, Any]], table_id: str) -> bool:
+    return any(s["Action"][0].startswith("dynamodb:") and any(table_id in json.dumps(r) for r in s["Resource"])
+               for s in statements if s["Sid"] != "ReadStream")
+
+
+def test_the_stream_consumers_are_the_counter_and_the_inbox_threader() -> None:
+    assert sorted(f.name for f in app_functions(app) if f.kind == "stream") == ["count_outcomes",
+                                                                               "thread_messages"]
+
+
+def test_the_counter_consumer_reads_the_posts_tables_own_stream_and_only_that(template: dict[str, Any]) -> None:
+    statements = _stream_consumer(template, "count_outcomes", "PostsTable")
+    assert not _writes(statements, "PostsTable")  # it reads the posts table, never writes it
+
+
+def test_the_inbox_threader_reads_the_inbox_tables_own_stream(template: dict[str, Any]) -> None:
+    statements = _stream_consumer(template, "thread_messages", "InboxTable")
+    # It writes conversations, mentions, counters and webhook deliveries; the ingest path's dedupe is not its.
+    assert _writes(statements, "InboxTable") and _writes(statements, "MetricsTable")
+    assert not _touches(statements, "WebhookEventsTable")
+
+
+def test_the_inbox_queue_consumer_only_writes_messages(template: dict[str, Any]) -> None:
+    [function] = [f for f in app_functions(app) if f.name == "inbox_worker"]
+    role = template["Resources"][function.logical_id + "Role"]["Properties"]["Policies"][0]["PolicyDocument"]
+    tables = {json.dumps(r) for s in role["Statement"] if s["Action"][0].startswith("dynamodb:")
+              for r in s["Resource"]}
+    assert tables and all("InboxTable" in table for table in tables), tables
 
 
 def test_the_publish_worker_ends_before_its_claim_runs_out(template: dict[str, Any]) -> None:
