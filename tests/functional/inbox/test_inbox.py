@@ -156,6 +156,23 @@ def test_edits_and_deletions_update_the_message_in_whatever_order_they_arrive(ap
     assert (deleted["deleted"], deleted["text"]) == (True, "")
 
 
+def test_an_edit_that_changes_nothing_is_still_applied_once(api, channel, clock, deliver):
+    """An edit older than the text there, or one after the deletion, is refused by its message, yet recorded
+    there: the network's retry of it is a plain duplicate, not queued again for ever."""
+    later = clock.now().replace(minute=5)
+    deliver(channel, inbound("c1", thread=POST, text="Opening at 8?"))
+    deliver(channel, inbound("c1", thread=POST, text="Opening at 10?", action="edited", at=later,
+                             event_id="c1:edit-2"))
+    older = inbound("c1", thread=POST, text="Opening at 9?", action="edited", at=later.replace(minute=3),
+                    event_id="c1:edit-1")
+    assert deliver(channel, older).stored == 1
+    retried = deliver(channel, older)
+    assert (retried.duplicates, retried.requeued) == (1, 0)
+    conversation = only_conversation(api)
+    [message] = thread(api, conversation["id"])["messages"]
+    assert message["text"] == "Opening at 10?" and conversation["last_message_preview"] == "Opening at 10?"
+
+
 def test_a_duplicate_event_is_stored_once(api, channel, deliver):
     event = inbound("c1", thread=POST)
     deliver(channel, event)
