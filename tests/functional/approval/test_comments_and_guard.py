@@ -3,7 +3,6 @@ approval guard."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Any
 
 from chalicelib.core.clock import parse_rfc3339, to_rfc3339
