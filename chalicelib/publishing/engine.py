@@ -395,7 +395,7 @@ class ProgressKeeper:
 
 def build_request(post: PostRow, channel_id: str, network: str, media_item: Callable[[dict[str, Any]], MediaItem],
                   **extra: Any) -> PublishRequest:
-    """One channel's PublishRequest of a post: its variant's text, the media and thread parts described,
+    """One channel's PublishRequest of a post: its variant's text and media, the media and thread parts described,
     the first comment, and the network's options (`variants[channel].<network>`)."""
     variant = post.variants.get(channel_id) or {}
     text = post.text_for(channel_id)
@@ -403,7 +403,7 @@ def build_request(post: PostRow, channel_id: str, network: str, media_item: Call
                               media=tuple(media_item(item) for item in part.get("media") or []))
                    for part in post.thread)
     return PublishRequest(delivery_id=extra.pop("delivery_id", f"{post.post_id}.{channel_id}"), text=text,
-                          media=tuple(media_item(item) for item in post.media), thread=thread,
+                          media=tuple(media_item(item) for item in post.media_for(channel_id)), thread=thread,
                           first_comment=post.first_comment, options=dict(variant.get(network) or {}), **extra)
 
 

@@ -74,6 +74,11 @@ class PostRow:
         text: str | None = (self.variants.get(channel_id) or {}).get("text")
         return self.text if text is None else text
 
+    def media_for(self, channel_id: str) -> list[dict[str, Any]]:
+        """What the channel publishes: its variant's media when it names some (even none), else the post's."""
+        media: list[dict[str, Any]] | None = (self.variants.get(channel_id) or {}).get("media")
+        return self.media if media is None else media
+
     @property
     def publish_key(self) -> str:
         if self.publish_at is None:

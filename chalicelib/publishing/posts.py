@@ -51,6 +51,16 @@ class PostDraft:
     thread: list[dict[str, Any]] = field(default_factory=list)
     first_comment: str | None = None
 
+    def media_for(self, channel_id: str) -> list[dict[str, Any]]:
+        """The channel's media: its variant's when it names some (even none), else the post's."""
+        media: list[dict[str, Any]] | None = (self.variants.get(channel_id) or {}).get("media")
+        return self.media if media is None else media
+
+    def media_field(self, channel_id: str) -> str:
+        """Where the channel's media were given in the request."""
+        return f"variants.{channel_id}.media" if (self.variants.get(channel_id) or {}).get("media") is not None \
+            else "media"
+
 
 class PostService:
     def __init__(self, posts: PostRepository, channels: ChannelRepository, clock: Clock,
@@ -122,7 +132,8 @@ class PostService:
         status = self._resolve_status(draft)
         channels = self._validate(workspace_id, draft, now)
         post = PostRow(workspace_id, new_id("pst"), draft.text, status, list(dict.fromkeys(draft.channel_ids)),
-                       now, now, draft.publish_at, draft.variants, self._media(workspace_id, draft.media),
+                       now, now, draft.publish_at, self._variants(workspace_id, draft.variants),
+                       self._media(workspace_id, draft.media),
                        thread=self._thread(workspace_id, draft.thread), first_comment=draft.first_comment or None,
                        timezone=self.workspace_timezone(workspace_id))
         deliveries = [self._new_delivery(post, channels[cid]) for cid in post.channel_ids]
@@ -191,7 +202,8 @@ class PostService:
         channels = self._validate(post.workspace_id, draft, now, check_past)
         expected_version, expected_status = post.version, post.status
         post.text, post.channel_ids = draft.text, list(dict.fromkeys(draft.channel_ids))
-        post.variants, post.media = draft.variants, self._media(post.workspace_id, draft.media)
+        post.variants = self._variants(post.workspace_id, draft.variants)
+        post.media = self._media(post.workspace_id, draft.media)
         post.thread = self._thread(post.workspace_id, draft.thread)
         post.first_comment = draft.first_comment or None
         post.publish_at, post.status = draft.publish_at, status
@@ -251,6 +263,11 @@ class PostService:
             out.append(entry)
         return out
 
+    def _variants(self, workspace_id: str, variants: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """The variants as asked, each one's own media described like the post's."""
+        return {cid: {**variant, "media": self._media(workspace_id, list(variant["media"]))}
+                if variant.get("media") is not None else variant for cid, variant in variants.items()}
+
     def _thread(self, workspace_id: str, thread: builtins.list[dict[str, Any]]) -> builtins.list[dict[str, Any]]:
         return [{"text": str(part.get("text") or ""), "media": self._media(workspace_id, list(part.get("media") or []))}
                 for part in thread]
@@ -262,9 +279,9 @@ class PostService:
         if draft.publish_at is not None and check_past and draft.publish_at < now - PAST_TOLERANCE:
             problems.append({"field": "publish_at",
                              "message": "is more than 60 seconds in the past; give a future time (RFC 3339)"})
-        media = self._media_facts(workspace_id, draft.media)
         for channel in channels.values():
             if NETWORKS[channel.network].can_publish:  # the others are already refused above
+                media = self._media_facts(workspace_id, draft.media_for(channel.channel_id))
                 problems.extend(self._content_problems(channel, draft, media))
                 problems.extend(self._network_problems(workspace_id, channel, draft))
         if problems:
@@ -300,6 +317,10 @@ class PostService:
         for n, part in enumerate(draft.thread):
             inner = PostDraft("", [], {}, list(part.get("media") or []), None, None)
             problems += [{**p, "field": f"thread.{n}.{p['field']}"} for p in self._media_problems(workspace_id, inner)]
+        for cid, variant in draft.variants.items():
+            inner = PostDraft("", [], {}, list(variant.get("media") or []), None, None)
+            problems += [{**p, "field": f"variants.{cid}.{p['field']}"}
+                         for p in self._media_problems(workspace_id, inner)]
         return problems
 
     def _media_facts(self, workspace_id: str, media: builtins.list[dict[str, Any]]) -> builtins.list[dict[str, Any]]:
@@ -318,8 +339,9 @@ class PostService:
         text: str = variant["text"] if variant.get("text") is not None else draft.text
         field = f"variants.{channel.channel_id}.text" if variant.get("text") is not None else "text"
         limits = limits_for(channel.network, channel.settings)
+        items, where = draft.media_for(channel.channel_id), draft.media_field(channel.channel_id)
         problems: builtins.list[dict[str, Any]] = []
-        if not text.strip() and not draft.media:
+        if not text.strip() and not items:
             problems.append({"field": field, "message": "is empty and the post has no media"})
         length = text_length(channel.network, text, channel.settings)
         if length > limits.max_text:
@@ -328,20 +350,21 @@ class PostService:
                 "message": f"is {length} {_unit(limits.text_counting)} long; {channel.network} allows "
                            f"{limits.max_text} (channel {channel.name})",
             })
-        if len(draft.media) > limits.max_media:
-            problems.append({"field": "media", "network": channel.network, "limit": limits.max_media,
-                             "message": f"has {len(draft.media)} items; {channel.network} allows {limits.max_media}"})
+        if len(items) > limits.max_media:
+            problems.append({"field": where, "network": channel.network, "limit": limits.max_media,
+                             "message": f"has {len(items)} items; {channel.network} allows {limits.max_media}"})
         for i, fact in enumerate(media):
             if fact["mime"] and fact["mime"] not in limits.media_types:
-                problems.append({"field": f"media.{i}", "network": channel.network,
+                problems.append({"field": f"{where}.{i}", "network": channel.network,
                                  "message": f"{fact['mime']} is not accepted by {channel.network} "
                                             f"({', '.join(limits.media_types)})"})
             elif fact["size"] and fact["size"] > limits.max_media_bytes:
-                problems.append({"field": f"media.{i}", "network": channel.network, "limit": limits.max_media_bytes,
+                problems.append({"field": f"{where}.{i}", "network": channel.network,
+                                 "limit": limits.max_media_bytes,
                                  "message": f"is {fact['size']} bytes; {channel.network} allows "
                                             f"{limits.max_media_bytes}"})
-        if limits.requires_media and not draft.media:
-            problems.append({"field": "media", "network": channel.network,
+        if limits.requires_media and not items:
+            problems.append({"field": where, "network": channel.network,
                              "message": f"{channel.network} needs at least one image or video"})
         return problems
 
@@ -406,8 +429,8 @@ def _api_field(field_name: str, channel: ChannelRow, variant: dict[str, Any]) ->
     head, _, rest = field_name.partition(".")
     if head == "options":
         return f"variants.{channel.channel_id}.{channel.network}" + (f".{rest}" if rest else "")
-    if head == "text" and variant.get("text") is not None:
-        return f"variants.{channel.channel_id}.text"
+    if head in ("text", "media") and variant.get(head) is not None:
+        return f"variants.{channel.channel_id}.{field_name}"
     return field_name
 
 

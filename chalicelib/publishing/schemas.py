@@ -31,6 +31,10 @@ NetworkOptions = Annotated[dict[str, Any], Field(max_length=20, description=(
 
 class Variant(RequestModel):
     text: PostText | None = None
+    # This channel's media instead of the post's (`[]`: none): one post can carry a video to TikTok and YouTube,
+    # an image to Instagram and Pinterest, and nothing to Reddit.
+    media: Annotated[list[MediaRef], Field(max_length=10, description=(
+        "This channel's media, in place of the post's `media` (an empty list: none)."))] | None = None
     # `variants[channel_id].<network>`: options of the network of that channel only.
     facebook: NetworkOptions | None = None
     instagram: NetworkOptions | None = None
@@ -40,6 +44,12 @@ class Variant(RequestModel):
     bluesky: NetworkOptions | None = None
     mastodon: NetworkOptions | None = None
     tiktok: NetworkOptions | None = None
+    youtube: NetworkOptions | None = None
+    pinterest: NetworkOptions | None = None
+    google_business: NetworkOptions | None = None
+    telegram: NetworkOptions | None = None
+    discord: NetworkOptions | None = None
+    reddit: NetworkOptions | None = None
 
 
 class ThreadPartIn(RequestModel):
