@@ -22,6 +22,7 @@ import pytest
 
 from chalicelib.core.clock import FixedClock, parse_rfc3339, to_rfc3339
 from chalicelib.networks import bluesky
+from chalicelib.networks.registry import NETWORKS as REGISTRY
 from chalicelib.wiring import Container, use_container
 from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.discord_api import DiscordApi
@@ -246,6 +247,7 @@ def run_until_settled(deps: Container, clock: FixedClock, world: World, publish_
 
 def test_one_post_goes_out_once_to_each_of_the_fifteen_networks(api: Api, deps: Container, clock: FixedClock,
                                                                  world: World, workspace: Any) -> None:
+    assert sorted(NETWORKS) == sorted(name for name, spec in REGISTRY.items() if spec.can_publish)
     channels = connect_every_network(api, world)
     assert sorted(channels) == sorted(NETWORKS)
     video = upload(api, deps, workspace.id, "spring.mp4", "video/mp4", MP4)
