@@ -61,6 +61,12 @@ class Variant(RequestModel):
     bluesky: NetworkOptions | None = None
     mastodon: NetworkOptions | None = None
     tiktok: NetworkOptions | None = None
+    youtube: NetworkOptions | None = None
+    pinterest: NetworkOptions | None = None
+    google_business: NetworkOptions | None = None
+    telegram: NetworkOptions | None = None
+    discord: NetworkOptions | None = None
+    reddit: NetworkOptions | None = None
 
 
 class PostCreate(RequestModel):

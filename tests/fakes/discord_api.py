@@ -10,10 +10,10 @@ answers the documented errors (`{"message", "code"}`; 429 with `retry_after` and
 from __future__ import annotations
 
 import json
-import time
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
+from chalicelib.core.clock import Clock, SystemClock
 from tests.fakes.local_http import Answer, LocalHttpFake, Request, Route
 from tests.fakes.multipart_form import UploadedFile, parse_form
 
@@ -31,8 +31,9 @@ def unknown_webhook() -> Answer:
 class DiscordApi(LocalHttpFake):
     name = "discord-fake"
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
         super().__init__()
+        self.clock = clock or SystemClock()  # a message's `timestamp` is the network's time: the test's clock
         self.messages: list[dict[str, Any]] = []
         self.uploads: list[UploadedFile] = []
         self.deleted = False
@@ -84,7 +85,7 @@ class DiscordApi(LocalHttpFake):
                    "attachments": [{"id": str(self._next_id + i), "filename": f.filename, "size": len(f.data)}
                                    for i, f in enumerate(files.values())],
                    "flags": payload.get("flags", 0), "mention_everyone": False,
-                   "timestamp": datetime.fromtimestamp(time.time(), UTC).isoformat()}
+                   "timestamp": self.clock.now().astimezone(UTC).isoformat()}
         self.messages.append({**message, "sent": payload})
         return Answer(200, message)
 

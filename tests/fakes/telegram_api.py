@@ -10,9 +10,9 @@ tests/events/telegram/README.md.
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
+from chalicelib.core.clock import Clock, SystemClock
 from tests.fakes.local_http import Answer, LocalHttpFake, Request, Route
 from tests.fakes.multipart_form import UploadedFile, parse_form
 
@@ -38,8 +38,9 @@ def error(code: int, description: str, **parameters: Any) -> Answer:
 class TelegramApi(LocalHttpFake):
     name = "telegram-fake"
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
         super().__init__()
+        self.clock = clock or SystemClock()  # a message's `date` is the network's time: the test's clock
         self.token = BOT_TOKEN
         self.chat: dict[str, Any] = {"id": CHANNEL_ID, "type": "channel", "title": "Herald News",
                                      "username": CHANNEL_USERNAME}
@@ -155,7 +156,7 @@ class TelegramApi(LocalHttpFake):
         if any(utf16_length(item.get("caption", "")) > 1024 for item in media):
             return error(400, "Bad Request: message caption is too long")
         self._check_common(fields)
-        group = str(int(time.time() * 1000))
+        group = str(int(self.clock.now().timestamp() * 1000))
         result = []
         for item, name in zip(media, named, strict=True):
             self.uploads.append(files[name])
@@ -181,7 +182,7 @@ class TelegramApi(LocalHttpFake):
 
     def _store(self, params: dict[str, Any], **content: Any) -> dict[str, Any]:
         self._next_id += 1
-        message = {"message_id": self._next_id, "date": int(time.time()),
+        message = {"message_id": self._next_id, "date": int(self.clock.now().timestamp()),
                    "chat": {k: v for k, v in self.chat.items() if k in ("id", "type", "title", "username")},
                    **{k: v for k, v in content.items() if v is not None}}
         for flag in ("disable_notification", "protect_content", "parse_mode", "link_preview_options"):

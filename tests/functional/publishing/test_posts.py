@@ -73,6 +73,20 @@ def test_a_variant_over_the_limit_is_named_by_its_channel(api, channels, client,
     assert (detail["field"], detail["network"], detail["limit"]) == (f"variants.{short}.text", "sandbox", 10)
 
 
+def test_a_channel_may_have_media_of_its_own_checked_by_its_network(api, channels):
+    cat = [{"url": "https://example.com/cat.png", "alt": "A cat"}]
+    video = [{"url": "https://example.com/terrace.mp4", "alt": "The terrace"}]
+    post = make_post(api, channels, text="Spring", media=cat, variants={channels[1]: {"media": video}})
+    assert (post["media"], post["variants"]) == (cat, {channels[1]: {"media": video}})
+    assert make_post(api, channels, text="", media=cat, variants={channels[1]: {"text": "No picture", "media": []}})
+
+    refused = api.post("/posts", {"text": "", "channel_ids": channels, "media": cat, "variants": {
+        channels[0]: {"media": [{"url": "https://example.com/menu.pdf"}, {"alt": "no source"}]},
+        channels[1]: {"media": []}}})
+    assert sorted(error_fields(refused)) == sorted([f"variants.{channels[0]}.media.0",
+                                                    f"variants.{channels[0]}.media.1", "text"])
+
+
 def test_a_variant_for_a_channel_not_posted_to_is_refused(api, channels):
     response = api.post("/posts", {"text": "x", "channel_ids": [channels[0]],
                                    "variants": {channels[1]: {"text": "y"}}})
