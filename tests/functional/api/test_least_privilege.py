@@ -210,6 +210,11 @@ def test_the_inbox_functions_are_allowed_every_call_they_make(template, client, 
         assert client.lambda_.invoke("poll_inbox", event).payload["stored"] == 1
     answers = run_inbox_worker(client, aws, recording) + run_inbox_worker(client, aws, recording)
     assert answers and all(answer == {"batchItemFailures": []} for answer in answers)
+    # The conversations come from the inbox table's stream (thread_messages), as on AWS after the two writes.
+    # Not checked against its role here: the stream reads themselves are the event source's, not the function's.
+    from tests.support.streams import run_stream_consumers
+
+    run_stream_consumers(deps)
     with recording.acting_as("api_handler"):
         conversations = api.get("/inbox/conversations").json["items"]
         conversation = next(c["id"] for c in conversations if c["channel_id"] == page)

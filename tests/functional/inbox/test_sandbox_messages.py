@@ -2,7 +2,7 @@
 way the console's browser tests seed a conversation, through the same ingest path and queue as a webhook."""
 from __future__ import annotations
 
-from tests.support.webhooks import drain_inbox
+from tests.support.webhooks import settle_inbox
 
 
 def sandbox(api, name="Try-out"):
@@ -15,7 +15,7 @@ def test_a_fans_comment_becomes_a_conversation_that_can_be_answered(api, deps):
     channel = sandbox(api)
 
     sent = api.post(f"/channels/{channel}/sandbox/messages", {"text": "Open on Sunday?", "author_name": "Ada"})
-    drain_inbox(deps)
+    settle_inbox(deps)
 
     assert (sent.status_code, sent.json) == (202, {"stored": 1})
     [conversation] = api.get("/inbox/conversations").json["items"]
@@ -32,7 +32,7 @@ def test_comments_share_a_conversation_and_each_fans_messages_have_their_own(api
     for text, kind, handle in [("One", "comment", "a"), ("Two", "comment", "b"),
                                ("Hi", "message", "a"), ("Hey", "message", "b")]:
         api.post(f"/channels/{channel}/sandbox/messages", {"text": text, "kind": kind, "author_handle": handle})
-    drain_inbox(deps)
+    settle_inbox(deps)
 
     kinds = sorted(c["kind"] for c in api.get("/inbox/conversations").json["items"])
     assert kinds == ["comment", "message", "message"]
@@ -44,5 +44,5 @@ def test_only_a_sandbox_channel_of_this_workspace_takes_them(api, other_workspac
     theirs = sandbox(Api(client, other_workspace.headers()), "Theirs")
     assert api.post(f"/channels/{theirs}/sandbox/messages", {"text": "x"}).status_code == 404
     assert api.post(f"/channels/{sandbox(api)}/sandbox/messages", {"text": ""}).status_code == 422
-    drain_inbox(deps)
+    settle_inbox(deps)
     assert api.get("/inbox/conversations").json["items"] == []

@@ -16,7 +16,7 @@ from tests.support.http import Api
 from tests.support.people import Person, invite_person, sign_in
 from tests.support.publishing import publish_due
 from tests.support.queues import RecordingQueue
-from tests.support.webhooks import drain_inbox
+from tests.support.webhooks import settle_inbox
 
 
 @pytest.fixture
@@ -137,7 +137,7 @@ def test_the_agency_inbox_lists_open_conversations_of_every_client(client: Any, 
         channel = deps.channel_repository.get(workspace["id"], made.json["id"])
         deps.ingest.ingest([inbound(f"{name}-1", account_id=channel.account_key.split("#", 1)[1],
                                     text=f"Question for {name}")], channel=channel)
-    drain_inbox(deps)
+    settle_inbox(deps)
     items = Api(client, owner.headers()).get("/agency/inbox").json["items"]
     assert sorted((i["workspace"]["name"], i["last_message_preview"]) for i in items) == [
         ("Blue Bakery", "Question for Blue Bakery"), ("Red Gym", "Question for Red Gym")]
