@@ -244,10 +244,13 @@ def list_mentions(call: Call[Container]) -> dict[str, Any]:
 @route(bp, "/channels/{channel_id}/sandbox/messages", "POST", summary="A fan writes to a sandbox channel",
        tag="channels", role="editor", body=SandboxMessageCreate, response=SandboxMessageReceipt, status=202)
 def sandbox_message(call: Call[Container], channel_id: str) -> dict[str, Any]:
-    """A comment or direct message arriving at a sandbox channel, as a webhook's would: try the inbox here."""
+    """A comment (under the channel's newest post) or direct message arriving at a sandbox channel, as a webhook's
+    would: try the inbox here."""
     body: SandboxMessageCreate = call.body
     channel = call.deps.channels.get(call.workspace_id, channel_id)
     if channel.network != "sandbox":
         raise NotFound("Only sandbox channels take messages made up here.")
-    report = call.deps.ingest.sandbox_message(channel, body.text, body.kind, body.author_name, body.author_handle)
+    newest = call.deps.sandbox_store.newest_post(call.workspace_id, channel_id) if body.kind == "comment" else None
+    report = call.deps.ingest.sandbox_message(channel, body.text, body.kind, body.author_name, body.author_handle,
+                                              newest)
     return {"stored": report.stored}

@@ -54,12 +54,16 @@ class IngestService:
         self._found: dict[tuple[str, str], tuple[float, list[ChannelRow]]] = {}
 
     def sandbox_message(self, channel: ChannelRow, text: str, kind: str, author_name: str,
-                        author_handle: str) -> IngestReport:
-        """A fan's comment (under the channel's newest post: one conversation) or direct message (one
-        conversation per fan) arriving at a sandbox channel, by the path every network's events take."""
+                        author_handle: str, newest_post: str | None = None) -> IngestReport:
+        """A fan's comment (under the channel's newest post, `newest_post` its remote id: one conversation per
+        post, as a network's comments on a post) or direct message (one conversation per fan) arriving at a
+        sandbox channel, by the path every network's events take."""
         now = self.clock.now()
         message_id = new_id("sbm", now)
-        thread = f"sandbox-post:{channel.channel_id}" if kind == "comment" else f"sandbox-dm:{author_handle}"
+        if kind == "comment":
+            thread = newest_post or f"sandbox-post:{channel.channel_id}"
+        else:
+            thread = f"sandbox-dm:{author_handle}"
         event = InboundEvent(
             network="sandbox", account_id=channel.handle or channel.channel_id, event_id=message_id,
             kind=kind, action="created", thread_key=thread, message_id=message_id,  # type: ignore[arg-type]

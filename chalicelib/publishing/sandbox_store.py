@@ -43,6 +43,15 @@ class SandboxStore:
         item.update(actions=[SandboxPostRecord.attempts.add(1)])
         return int(item.attempts)
 
+    def newest_post(self, workspace_id: str, channel_id: str) -> str | None:
+        """The remote id of the newest post the channel received (replies left out), or None."""
+        for record in SandboxPostRecord.query(f"{workspace_id}#{channel_id}",
+                                              SandboxPostRecord.received_key < ATTEMPTS_KEY,
+                                              scan_index_forward=False, page_size=25, consistent_read=True):
+            if record.kind == "post" and record.remote_id:
+                return str(record.remote_id)
+        return None
+
     def list(self, workspace_id: str, channel_id: str, limit: int,
              cursor: str | None) -> tuple[list[SandboxReceipt], str | None]:
         channel_key = f"{workspace_id}#{channel_id}"

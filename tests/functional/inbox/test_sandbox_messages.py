@@ -46,3 +46,31 @@ def test_only_a_sandbox_channel_of_this_workspace_takes_them(api, other_workspac
     assert api.post(f"/channels/{sandbox(api)}/sandbox/messages", {"text": ""}).status_code == 422
     settle_inbox(deps)
     assert api.get("/inbox/conversations").json["items"] == []
+
+
+def test_a_comment_goes_under_the_channels_newest_post_and_enters_a_giveaway_on_it(api, deps, clock):
+    from datetime import timedelta
+
+    from tests.functional.publishing.test_publishing import run_messages, schedule
+    from tests.support.factories import iso
+    from tests.support.queues import RecordingQueue
+
+    deps.publish_queue = queue = RecordingQueue()
+    channel = sandbox(api)
+    api.post(f"/channels/{channel}/sandbox/messages", {"text": "Before any post", "author_handle": "a"})
+    opens = clock.now()
+    post_id, _at = schedule(api, clock, [channel], text="Win a cake! #HeraldGiveaway")
+    clock.advance(seconds=90)
+    deps.engine.publish_due_deliveries()
+    run_messages(deps, queue, clock)
+    for handle in ("ada", "bob"):
+        api.post(f"/channels/{channel}/sandbox/messages", {"text": "#HeraldGiveaway", "author_handle": handle})
+    settle_inbox(deps)
+
+    # Two conversations: the comment before the post, and those under it (as a network's comments on a post).
+    assert len(api.get("/inbox/conversations").json["items"]) == 2
+    made = api.post("/giveaways", {"name": "Cake", "post_ids": [post_id], "starts_at": iso(opens),
+                                   "ends_at": iso(clock.now() + timedelta(hours=1)),
+                                   "rules": {"required_terms": ["#HeraldGiveaway"]}})
+    assert made.status_code == 201, made.body
+    assert made.json["entrant_count"] == 2
