@@ -1,5 +1,7 @@
 """`python -m bench` (what `make bench` runs): every bench below, then ONE line of JSON on stdout with
-all their figures. Progress goes to stderr. See bench/README.md."""
+all their figures. Progress goes to stderr. See bench/README.md.
+
+`python -m bench webhooks links` runs only the benches named (the last part of the module's name)."""
 from __future__ import annotations
 
 import json
@@ -33,13 +35,18 @@ def merge(figures: dict[str, Any], more: dict[str, Any], source: str) -> None:
     figures.update(more)
 
 
-def run_all() -> dict[str, Any]:
+def _named(modules: list[ModuleType], only: list[str] | None) -> list[ModuleType]:
+    return [module for module in modules if only is None or module.__name__.rsplit(".", 1)[1] in only]
+
+
+def run_all(only: list[str] | None = None) -> dict[str, Any]:
     started = time.monotonic()
     figures: dict[str, Any] = {}
-    for module in SELF_CONTAINED:
+    for module in _named(SELF_CONTAINED, only):
         log.info("Running %s", module.__name__)
         merge(figures, module.run(), module.__name__)
-    if ON_LOCAL_STACK:
+    on_local_stack = _named(ON_LOCAL_STACK, only)
+    if on_local_stack:
         state_dir = Path(tempfile.mkdtemp(prefix="herald-bench-stack-"))
         os.environ["HERALD_META_APP_SECRET"] = BENCH_META_SECRET
         # Channels are verified with the network when they connect: the stack asks a local fake of the APIs.
@@ -49,7 +56,7 @@ def run_all() -> dict[str, Any]:
                 "HERALD_SAVE_EVERY_S": "0", "HERALD_META_APP_SECRET": BENCH_META_SECRET,
                 "HERALD_META_GRAPH_URL": f"{apis.url}/v25.0"}) as stack:
             os.environ["HERALD_API_KEY"] = stack.api_key
-            for module in ON_LOCAL_STACK:
+            for module in on_local_stack:
                 log.info("Running %s on %s", module.__name__, stack.api_url)
                 merge(figures, module.run(stack.api_url, stack.aws_endpoint_url, network_apis=apis),
                       module.__name__)
@@ -58,12 +65,17 @@ def run_all() -> dict[str, Any]:
     return figures
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    only = list(sys.argv[1:] if argv is None else argv) or None
+    known = {module.__name__.rsplit(".", 1)[1] for module in SELF_CONTAINED + ON_LOCAL_STACK}
+    if only and set(only) - known:
+        raise SystemExit(f"python -m bench: no bench named {', '.join(sorted(set(only) - known))} "
+                         f"(there are {', '.join(sorted(known))})")
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(message)s",
                         datefmt="%H:%M:%S")
     for noisy in ("botocore", "boto3", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    figures = run_all()
+    figures = run_all(only)
     print(json.dumps(figures), flush=True)
     return 0
 

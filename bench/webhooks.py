@@ -11,7 +11,16 @@
   delivery until the `inbox_events` queue has drained, divided by the distinct
   events. Counted with the emulator's request recorder (moto's /moto-api/recorder),
   so it includes the queue consumer's writes and the refused conditional writes of
-  the repeats.
+  the repeats; `webhook_ddb_writes_per_delivery` divides the same by the deliveries
+  received (a repeat is an inbound event too).
+- What those writes did: `webhook_ddb_writes_per_new_event` the ones that stored
+  something (the first write of each dedupe key and of each event into its message;
+  the goal: 2), `webhook_ddb_refused_dedupe_puts` the repeats' refused dedupe puts
+  (one per repeat: that refusal is the deduplication), `webhook_ddb_refused_message_writes`
+  an event written into its message a second time and refused (an event queued again
+  by a repeat, `webhook_requeued`, or a queue message SQS delivered again). The
+  recorder keeps requests, not answers: a write is "refused" when an earlier request
+  wrote the same dedupe key, or the same event key into the same message.
 - `webhook_ddb_writes_per_event_off_path`: the other writes to the tables an event
   leads to (conversations, mentions, counters and their markers), made by the inbox
   table stream's consumer in the same window and up to STREAM_SETTLE_S after it,
@@ -35,6 +44,7 @@ import secrets
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +59,9 @@ RAW_PUTS = 1000
 # Every table an inbound event writes to: the dedupe item, the conversation, mentions, the counters.
 COUNTED_TABLES = ("webhook_events", "inbox", "inbox_config", "metrics")
 WRITE_TARGETS = {"PutItem", "UpdateItem", "DeleteItem"}
+WRITE_FIGURES = ("webhook_ddb_writes_per_event", "webhook_ddb_writes_per_delivery", "webhook_ddb_writes_per_new_event",
+                 "webhook_ddb_refused_dedupe_puts", "webhook_ddb_refused_message_writes",
+                 "webhook_ddb_writes_per_event_off_path")
 
 
 def run(api_url: str, aws_endpoint_url: str, *, network_apis: Any, events: int = EVENTS,
@@ -87,34 +100,46 @@ def run(api_url: str, aws_endpoint_url: str, *, network_apis: Any, events: int =
     adapter = requests.adapters.HTTPAdapter(pool_connections=concurrency, pool_maxsize=concurrency)
     hooks.mount("http://", adapter)
 
-    def deliver(body: bytes) -> int:
+    def deliver(body: bytes) -> tuple[int, int]:
+        """(the status, how many of the delivery's events the answer says were queued again)"""
         signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
         response = hooks.post(f"{api_url}/webhooks/meta", data=body, timeout=60, headers={
             "Content-Type": "application/json", "X-Hub-Signature-256": signature})
-        return response.status_code
+        return response.status_code, int(response.json().get("requeued", 0)) if response.ok else 0
 
-    statuses, elapsed = _timed(burst, deliver, concurrency)
+    answers, elapsed = _timed(burst, deliver, concurrency)
     drained = _wait_for_drain(aws_endpoint_url, queue_name)
     time.sleep(STREAM_SETTLE_S)
     recorded = recorder.stop()
-    writes = (_count_writes(recorded, tables, names["webhook_events"], names["inbox"])
+    writes = (_ingest_writes(recorded, tables, names["webhook_events"], names["inbox"])
               if recorded is not None else None)
     # A stored event weighs about what its delivery does: the normalised JSON is close in size.
     raw_per_s = _raw_putitem_per_s(aws_endpoint_url, len(bodies[0]), concurrency)
     api.delete(f"{api_url}/channels/{channel_id}", timeout=30)
 
-    answered = sum(1 for status in statuses if status == 200)
+    answered = sum(1 for status, _requeued in answers if status == 200)
     return {
         "webhook_events_per_s": round(answered / elapsed, 1),
-        "webhook_ddb_writes_per_event": round(writes[0] / events, 2) if writes is not None else None,
-        "webhook_ddb_writes_per_event_off_path": round(writes[1] / events, 2) if writes is not None else None,
-        # the same ingest writes per delivery received (a repeat is an inbound event too: one refused put)
-        "webhook_ddb_writes_per_delivery": round(writes[0] / len(burst), 2) if writes is not None else None,
+        **_write_figures(writes, events, len(burst)),
+        "webhook_requeued": sum(requeued for _status, requeued in answers),
         "raw_putitem_per_s": round(raw_per_s, 1),
         "webhook_deliveries": len(burst),
         "webhook_distinct_events": events,
         "webhook_non_200": len(burst) - answered,
         "webhook_queue_drained": drained,
+    }
+
+
+def _write_figures(writes: IngestWrites | None, events: int, deliveries: int) -> dict[str, Any]:
+    if writes is None:  # an emulator without moto's recorder
+        return dict.fromkeys(WRITE_FIGURES)
+    return {
+        "webhook_ddb_writes_per_event": round(writes.ingest / events, 3),
+        "webhook_ddb_writes_per_delivery": round(writes.ingest / deliveries, 3),
+        "webhook_ddb_writes_per_new_event": round(writes.stored / events, 3),
+        "webhook_ddb_refused_dedupe_puts": writes.refused_dedupe,
+        "webhook_ddb_refused_message_writes": writes.refused_message,
+        "webhook_ddb_writes_per_event_off_path": round(writes.off_path / events, 2),
     }
 
 
@@ -140,7 +165,7 @@ def _delivery(page_id: str, number: int) -> bytes:
                   "item": "comment", "parent_id": post_id, "verb": "add"}}]}]}).encode()
 
 
-def _timed(items: list[bytes], call: Callable[[bytes], int], concurrency: int) -> tuple[list[int], float]:
+def _timed(items: list[Any], call: Callable[[Any], Any], concurrency: int) -> tuple[list[Any], float]:
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         started = time.perf_counter()
         results = list(pool.map(call, items))
@@ -153,7 +178,8 @@ def _wait_for_drain(aws_endpoint_url: str, queue_name: str) -> bool:
     deadline, quiet = time.monotonic() + DRAIN_TIMEOUT_S, 0
     while time.monotonic() < deadline:
         attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
-            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed"])["Attributes"]
         waiting = sum(int(value) for value in attributes.values())
         quiet = quiet + 1 if waiting == 0 else 0
         if quiet >= 3:  # three empty looks in a row: the consumer is done
@@ -174,7 +200,7 @@ def _raw_putitem_per_s(aws_endpoint_url: str, item_bytes: int, concurrency: int)
             dynamodb.put_item(TableName=table, Item={"pk": {"S": f"item-{number}"}, "body": {"S": padding}})
             return 200
 
-        _, elapsed = _timed(list(range(RAW_PUTS)), put, concurrency)  # type: ignore[arg-type]
+        _, elapsed = _timed(list(range(RAW_PUTS)), put, concurrency)
         return RAW_PUTS / elapsed
     finally:
         dynamodb.delete_table(TableName=table)
@@ -225,6 +251,18 @@ def _on_ingest_path(table: str, item: dict[str, Any], dedupe_table: str, inbox_t
     return str((key.get("sk") or {}).get("S", "")).startswith("message#")
 
 
+def _write_identity(table: str, item: dict[str, Any]) -> tuple[Any, ...]:
+    """What one ingest write stores: the dedupe item's event key, or the message and the event keys it adds.
+    The first write of an identity stores it; a later one is refused by its condition (`attribute_not_exists`,
+    the message's `events` not containing the key)."""
+    if "Item" in item:
+        return (table, str((item["Item"].get("event_key") or {}).get("S", "")))
+    key = item.get("Key") or {}
+    added = sorted(value for typed in (item.get("ExpressionAttributeValues") or {}).values()
+                   for value in typed.get("SS", []))
+    return (table, str((key.get("pk") or {}).get("S", "")), str((key.get("sk") or {}).get("S", "")), *added)
+
+
 def _requests(entry: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """(table, request) of each item a recorded DynamoDB call writes."""
     headers = {k.lower(): v for k, v in (entry.get("headers") or {}).items()}
@@ -250,16 +288,42 @@ def _requests(entry: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return []
 
 
-def _count_writes(recorded: list[dict[str, Any]], tables: set[str], dedupe_table: str,
-                  inbox_table: str) -> tuple[int, int]:
-    """(write requests on the ingest path, the others) to `tables`."""
-    ingest = off_path = 0
+def _count_writes(recorded: list[dict[str, Any]], tables: set[str]) -> int:
+    """Write requests to `tables` (each item of a batch or a transaction one), refused ones included."""
+    return sum(1 for entry in recorded for table, _item in _requests(entry) if table in tables)
+
+
+@dataclass
+class IngestWrites:
+    """The write requests of a burst on `tables`, by what they did."""
+
+    stored: int = 0  # ingest path: the first write of each dedupe item and of each event into its message
+    refused_dedupe: int = 0  # ingest path: a repeat's dedupe put, refused (the event was stored already)
+    refused_message: int = 0  # ingest path: an event written into its message again, refused
+    off_path: int = 0  # the stream consumer's: conversations, mentions, counters and their markers
+
+    @property
+    def ingest(self) -> int:
+        return self.stored + self.refused_dedupe + self.refused_message
+
+
+def _ingest_writes(recorded: list[dict[str, Any]], tables: set[str], dedupe_table: str,
+                   inbox_table: str) -> IngestWrites:
+    writes = IngestWrites()
+    seen: set[tuple[Any, ...]] = set()
     for entry in recorded:
         for table, item in _requests(entry):
             if table not in tables:
                 continue
-            if _on_ingest_path(table, item, dedupe_table, inbox_table):
-                ingest += 1
+            if not _on_ingest_path(table, item, dedupe_table, inbox_table):
+                writes.off_path += 1
+                continue
+            identity = _write_identity(table, item)
+            if identity not in seen:
+                seen.add(identity)
+                writes.stored += 1
+            elif table == dedupe_table:
+                writes.refused_dedupe += 1
             else:
-                off_path += 1
-    return ingest, off_path
+                writes.refused_message += 1
+    return writes

@@ -2,8 +2,9 @@
 and the inbox table stream's, which does everything else off the ingest path.
 
 The queue consumer writes each stored event into its message with the event's key, on condition that the key
-is new: a message delivered again by SQS writes nothing. The stream consumer then sees that write once or more
-(a stream delivers a record at least once) and, for its event, each step safe to repeat:
+is new: a message delivered again by SQS writes nothing (it reads its messages first). The stream consumer
+then sees that write once or more (a stream delivers a record at least once) and, for its event, each step
+safe to repeat:
 1. thread it into its conversation (InboxService.thread: a fold of maxima and minima);
 2. run the workspace's listening rules: mentions (one item per event and rule), and the priority;
 3. the after-ingest hooks: counters (each with a marker, so counted once: inbox_counts.py) and webhook
@@ -13,7 +14,7 @@ A failure raises: the record and those after it are delivered again, and what wa
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,7 @@ from chalicelib.inbox.config_repository import MentionRow
 from chalicelib.inbox.conversations import Applied, InboxService
 from chalicelib.inbox.listening import ListeningService, Rule
 from chalicelib.inbox.message_stream import WrittenEvent, written_event
-from chalicelib.inbox.stored_events import StoredEvent
+from chalicelib.inbox.stored_events import StoredEvent, queued_again
 
 log = logging.getLogger("herald.inbox_consumer")
 
@@ -33,20 +34,38 @@ AfterIngest = Callable[[StoredEvent, Applied, list[MentionRow]], None]
 class ConsumeReport:
     applied: int = 0
     repeated: int = 0  # written by an earlier delivery of the message
+    looked: int = 0  # of those, found by a read (not a refused write)
     errors: list[str] = field(default_factory=list)
 
 
 class InboxEventConsumer:
-    """The queue's consumer: one conditional write per event."""
+    """The queue's consumer: one conditional write per event.
+
+    A copy that is likely written already looks first (a consistent read of its message), so it costs a read
+    instead of a refused write: a message SQS delivers again, and an event the ingest path queued again
+    because a repeat delivery came before the first copy was written. The write stays conditional: two
+    copies consumed at the same moment still store the event once."""
 
     def __init__(self, inbox: InboxService) -> None:
         self.inbox = inbox
 
-    def process(self, batch: list[StoredEvent], report: ConsumeReport | None = None) -> ConsumeReport:
-        """Writes every event of one queue message; raises on the first failure."""
+    def process_message(self, events: list[dict[str, Any]], redelivered: bool = False) -> ConsumeReport:
+        """One queue message's stored events (parsed JSON); `redelivered`: SQS received it before."""
+        batch = [StoredEvent.from_dict(data) for data in events]
+        look_first = {stored.key for stored, data in zip(batch, events, strict=True)
+                      if redelivered or queued_again(data)}
+        return self.process(batch, look_first=look_first)
+
+    def process(self, batch: list[StoredEvent], report: ConsumeReport | None = None, *,
+                look_first: Collection[str] = ()) -> ConsumeReport:
+        """Writes every event of one queue message; raises on the first failure. Events whose key is in
+        `look_first` are read first and not written when their message has them."""
         report = report or ConsumeReport()
         for stored in batch:
-            if self.inbox.store(stored):
+            if stored.key in look_first and self.inbox.has_event(stored):
+                report.repeated += 1
+                report.looked += 1
+            elif self.inbox.store(stored):
                 report.applied += 1
             else:
                 report.repeated += 1

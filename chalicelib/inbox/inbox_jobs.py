@@ -25,13 +25,14 @@ def inbox_worker(event: SQSEvent, deps: Container) -> dict[str, Any]:
     """Each message on its own: one that fails is delivered again by SQS (then parked on the DLQ). Each event is
     one conditional write of its message; the rest follows from the inbox table's stream (`thread_messages`)."""
     from chalicelib.inbox.inbox_queue import unpack_events
-    from chalicelib.inbox.stored_events import StoredEvent
     consumer = deps.inbox_consumer
     failures = []
     for record in event:
-        message_id = record.to_dict().get("messageId")
+        raw = record.to_dict()
+        message_id = raw.get("messageId")
+        redelivered = str((raw.get("attributes") or {}).get("ApproximateReceiveCount", "1")) != "1"
         try:
-            consumer.process([StoredEvent.from_dict(item) for item in unpack_events(record.body)])
+            consumer.process_message(unpack_events(record.body), redelivered)
         except Exception:  # a message we cannot read is kept too: it ends on the DLQ, never dropped
             log.exception("Applying inbox message %s failed; SQS will deliver it again", message_id)
             failures.append({"itemIdentifier": message_id})

@@ -5,7 +5,9 @@ Nothing here waits on the inbox itself: the queue consumer writes each event int
 its message, and the inbox table's stream consumer threads it into its conversation,
 runs listening rules and counts. A stored event that could not be queued is queued
 again by the network's retry (its message does not have it yet: `applied`), so an
-event is never lost once the caller has answered 2xx.
+event is never lost once the caller has answered 2xx. Most such retries come while the
+first copy is still on the queue: the copy sent again is marked, and the consumer looks
+at the message before writing it (a read, where a refused write would cost a write).
 """
 from __future__ import annotations
 
@@ -93,7 +95,7 @@ class IngestService:
                     report.duplicates += 1
                 else:  # stored by an earlier delivery whose answer failed: make sure it is queued
                     report.requeued += 1
-                    outgoing.append(found[1].to_json())
+                    outgoing.append(found[1].to_json(again=True))
         if outgoing:
             self.queue.send(outgoing)
         return report

@@ -16,6 +16,12 @@ from chalicelib.core.clock import parse_rfc3339, to_rfc3339
 from chalicelib.networks.base import InboundEvent
 
 _EVENT_FIELDS = tuple(f.name for f in fields(InboundEvent))
+AGAIN = "again"  # a queued copy's mark: sent again by the ingest path (StoredEvent.to_json)
+
+
+def queued_again(data: dict[str, Any]) -> bool:
+    """Whether a queued stored event (StoredEvent JSON, parsed) was sent again by a repeat delivery."""
+    return data.get(AGAIN) is True
 
 
 @dataclass(frozen=True)
@@ -37,10 +43,14 @@ class StoredEvent:
         return {"workspace_id": self.workspace_id, "channel_id": self.channel_id,
                 "received_at": to_rfc3339(self.received_at), "event": event}
 
-    def to_json(self, *, with_text: bool = True) -> str:
+    def to_json(self, *, with_text: bool = True, again: bool = False) -> str:
+        """`again`: queued again by a repeat delivery that found it stored but not yet in its message (the
+        first copy is most likely still on the queue): the consumer looks before it writes (`queued_again`)."""
         data = self.to_dict()
         if not with_text:  # a message keeps its event beside its own text
             del data["event"]["text"]
+        if again:
+            data[AGAIN] = True
         return json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str)
 
     @classmethod

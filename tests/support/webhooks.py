@@ -132,11 +132,13 @@ def queued_messages(deps: Any) -> list[str]:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
 
-def run_inbox_worker(bodies: list[str]) -> dict[str, Any]:
-    """Runs the consumer Lambda on these message bodies, as one SQS batch."""
+def run_inbox_worker(bodies: list[str], receive_count: int = 1) -> dict[str, Any]:
+    """Runs the consumer Lambda on these message bodies, as one SQS batch; `receive_count`: how many times
+    SQS has handed each out (more than 1: delivered again)."""
     from chalicelib.inbox.inbox_jobs import inbox_worker
 
-    records = [{"messageId": f"m{i}", "receiptHandle": f"r{i}", "body": body, "attributes": {},
+    attributes = {"ApproximateReceiveCount": str(receive_count)}
+    records = [{"messageId": f"m{i}", "receiptHandle": f"r{i}", "body": body, "attributes": attributes,
                 "messageAttributes": {}, "eventSource": "aws:sqs",
                 "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:inbox-events"}
                for i, body in enumerate(bodies)]
