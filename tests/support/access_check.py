@@ -49,6 +49,12 @@ def _dynamodb(operation: str, body: dict[str, Any], region: str) -> list[Call]:
     return [Call(f"dynamodb:{operation}", table(body["TableName"], body.get("IndexName")))]
 
 
+def _stream(operation: str, body: dict[str, Any]) -> Call:
+    """A DynamoDB Streams call, authorised on the stream's ARN (a shard iterator starts with it: `<arn>|1|...`)."""
+    arn = body.get("StreamArn") or str(body.get("ShardIterator", "")).split("|", 1)[0]
+    return Call(f"dynamodb:{operation}", arn)
+
+
 def _s3(entry: dict[str, Any]) -> list[Call]:
     url = urlparse(entry["url"])
     host_bucket = url.netloc.split(".s3", 1)[0] if ".s3" in url.netloc else ""
@@ -77,6 +83,8 @@ def calls_in(recording: str, region: str, key_arns: dict[str, str], queue_arns: 
         body = _body(entry)
         if target.startswith("DynamoDB_"):
             calls += _dynamodb(target.split(".")[1], body, region)
+        elif target.startswith("DynamoDBStreams_"):
+            calls.append(_stream(target.split(".")[1], body))
         elif target.startswith("TrentService."):
             calls.append(Call(f"kms:{target.split('.')[1]}", key_arns[body["KeyId"]] if "KeyId" in body
                               else next(iter(key_arns.values()))))
@@ -93,11 +101,12 @@ def calls_in(recording: str, region: str, key_arns: dict[str, str], queue_arns: 
 
 
 def resolve(value: Any, arns: dict[str, str]) -> str:
-    """A policy's Resource entry (Fn::GetAtt X.Arn, or Fn::Sub "${X.Arn}/suffix") as an ARN pattern."""
+    """A policy's Resource entry (Fn::GetAtt X.Arn or X.StreamArn, or Fn::Sub "${X.Arn}/suffix") as an ARN
+    pattern. `arns` names a table's stream `<logical id>.StreamArn`."""
     if "Fn::GetAtt" in value:
         logical_id, attribute = value["Fn::GetAtt"]
-        assert attribute == "Arn", value
-        return arns[logical_id]
+        assert attribute in ("Arn", "StreamArn"), value
+        return arns[logical_id if attribute == "Arn" else f"{logical_id}.{attribute}"]
     text = value["Fn::Sub"]
     logical_id, _, rest = text.removeprefix("${").partition(".Arn}")
     return arns[logical_id] + rest
@@ -115,5 +124,7 @@ def denied(calls: list[Call], statements: list[dict[str, Any]], arns: dict[str, 
 
 def _resolvable(value: Any, arns: dict[str, str]) -> bool:
     """Log groups are not made in moto: statements about them cannot match a recorded call anyway."""
-    logical_id = value["Fn::GetAtt"][0] if "Fn::GetAtt" in value else value["Fn::Sub"][2:].split(".")[0]
-    return logical_id in arns
+    if "Fn::GetAtt" in value:
+        logical_id, attribute = value["Fn::GetAtt"]
+        return (logical_id if attribute == "Arn" else f"{logical_id}.{attribute}") in arns
+    return value["Fn::Sub"][2:].split(".")[0] in arns

@@ -35,7 +35,7 @@ def template() -> dict[str, Any]:
 
 @pytest.fixture
 def arns(aws: dict[str, Any], template_stack: tuple[Any, str]) -> dict[str, str]:
-    """Logical id → ARN of what moto's CloudFormation made."""
+    """Logical id → ARN of what moto's CloudFormation made; `<table's logical id>.StreamArn` → its stream's."""
     cloudformation, _body = template_stack
     found = {}
     stack = f"herald-{get_settings().stage}"
@@ -43,7 +43,10 @@ def arns(aws: dict[str, Any], template_stack: tuple[Any, str]) -> dict[str, str]
         logical_id, physical = resource["LogicalResourceId"], resource["PhysicalResourceId"]
         kind = resource["ResourceType"]
         if kind == "AWS::DynamoDB::Table":
-            found[logical_id] = aws["dynamodb"].describe_table(TableName=physical)["Table"]["TableArn"]
+            table = aws["dynamodb"].describe_table(TableName=physical)["Table"]
+            found[logical_id] = table["TableArn"]
+            if table.get("LatestStreamArn"):
+                found[f"{logical_id}.StreamArn"] = table["LatestStreamArn"]
         elif kind == "AWS::SQS::Queue":
             found[logical_id] = aws["sqs"].get_queue_attributes(
                 QueueUrl=physical, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -106,6 +109,64 @@ def run_worker(client: Any, aws: dict[str, Any], recording: Recording) -> list[A
     return answers
 
 
+def stream_consumers(table_logical_id: str, arns: dict[str, str]) -> list[tuple[str, str]]:
+    """(function name, logical id) of every function app.py feeds from this table's stream."""
+    from app import app
+    from infra.functions import app_functions, stream_table_name
+
+    table = stream_table_name(arns[f"{table_logical_id}.StreamArn"])
+    return [(function.name, function.logical_id) for function in app_functions(app)
+            if function.kind == "stream" and function.stream_table == table]
+
+
+def run_stream_consumer(function: str, table_logical_id: str, client: Any, arns: dict[str, str],
+                        recording: Recording) -> list[Any]:
+    """What Lambda's DynamoDB Streams event source does with the consumer's role: it is given the table's
+    StreamArn (the template's Fn::GetAtt), reads each shard from its oldest record (DescribeStream,
+    GetShardIterator, GetRecords) and invokes the function with each batch, as the template sets it up."""
+    from infra.local.stream_poller import lambda_record
+    from tests.support.streams import streams_client
+
+    streams, stream_arn, answers = streams_client(), arns[f"{table_logical_id}.StreamArn"], []
+    with recording.acting_as(function):
+        shards = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
+        for shard in shards:
+            iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard["ShardId"],
+                                                  ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+            while iterator and (read := streams.get_records(ShardIterator=iterator, Limit=100))["Records"]:
+                records = [lambda_record(r, stream_arn, get_settings().region) for r in read["Records"]]
+                answers.append(client.lambda_.invoke(function, {"Records": records}).payload)
+                iterator = read.get("NextShardIterator")
+    return answers
+
+
+def run_stream_consumers(table_logical_id: str, client: Any, arns: dict[str, str],
+                         recording: Recording) -> list[tuple[str, str]]:
+    """Runs every consumer of the table's stream under its role; each must take every batch."""
+    consumers = stream_consumers(table_logical_id, arns)
+    for name, _logical_id in consumers:
+        answers = run_stream_consumer(name, table_logical_id, client, arns, recording)
+        assert answers and all(answer == {"batchItemFailures": []} for answer in answers), name
+    return consumers
+
+
+def assert_allowed(recording: Recording, template: dict[str, Any], arns: dict[str, str],
+                   functions: list[tuple[str, str]]) -> None:
+    """Each (function, logical id) made calls, and its role allows every one."""
+    for function, logical_id in functions:
+        calls = recording.calls[function]
+        assert calls, function
+        assert denied(calls, statements_for(template, logical_id), arns) == [], function
+
+
+def assert_needs_each_action(calls: list[Call], statements: list[dict[str, Any]], arns: dict[str, str]) -> None:
+    """Every action the function used is one its role must grant: without it, exactly those calls are denied."""
+    for action in sorted({call.action for call in calls}):
+        fewer = [{**statement, "Action": [a for a in statement["Action"] if a != action]}
+                 for statement in statements]
+        assert {call.action for call in denied(calls, fewer, arns)} == {action}, action
+
+
 def test_each_function_is_allowed_every_call_it_makes(template, client, deps, workspace, clock, aws, arns,
                                                       recording) -> None:
     api = Api(client, workspace.headers())
@@ -137,12 +198,19 @@ def test_each_function_is_allowed_every_call_it_makes(template, client, deps, wo
     answers = run_worker(client, aws, recording) + run_worker(client, aws, recording)
     assert answers and all(answer == {"batchItemFailures": []} for answer in answers)
     assert api.get(f"/channels/{revoked.json['id']}").json["status"] == "needs_reauth"
+    # The outcomes are counted off the publish path, from the posts table's stream (count_outcomes).
+    consumers = run_stream_consumers("PostsTable", client, arns, recording)
+    assert [name for name, _logical_id in consumers] == ["count_outcomes"]
+    with recording.acting_as("api_handler"):
+        first, last = clock.now().date() - timedelta(days=1), clock.now().date() + timedelta(days=1)
+        days = api.get(f"/metrics/daily?from={first}&to={last}&channel_id={ok}").json["days"]
+    assert sum(day["posts_published"] for day in days) == 1, days  # "Now" (the "Later" post is not due yet)
 
-    for function, logical_id in (("api_handler", "APIHandler"), ("tick", "Tick"), ("tick_worker", "TickWorker"),
-                                 ("publish_worker", "PublishWorker")):
-        calls = recording.calls[function]
-        assert calls, function
-        assert denied(calls, statements_for(template, logical_id), arns) == [], function
+    assert_allowed(recording, template, arns, [("api_handler", "APIHandler"), ("tick", "Tick"),
+                                               ("tick_worker", "TickWorker"), ("publish_worker", "PublishWorker"),
+                                               *consumers])
+    for name, logical_id in consumers:
+        assert_needs_each_action(recording.calls[name], statements_for(template, logical_id), arns)
     assert {call.action for call in recording.calls["tick"]} == {"sqs:GetQueueUrl", "sqs:SendMessage"}
     assert {call.action for call in recording.calls["tick_worker"]} >= {"dynamodb:Query", "sqs:SendMessage"}
 
@@ -183,6 +251,15 @@ def run_inbox_worker(client: Any, aws: dict[str, Any], recording: Recording) -> 
     return [answer]
 
 
+def assert_used_its_whole_role(threading: list[Call]) -> None:
+    """thread_messages read the stream, threaded, counted, matched a rule and told the endpoint."""
+    assert {call.action for call in threading} >= {
+        "dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:GetRecords", "dynamodb:Query",
+        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "sqs:SendMessage"}
+    tables = {call.resource.split(":table/")[1].split("/")[0] for call in threading if ":table/" in call.resource}
+    assert {name.rsplit("-", 1)[-1] for name in tables} >= {"inbox", "config", "metrics", "deliveries"}, tables
+
+
 def test_the_inbox_functions_are_allowed_every_call_they_make(template, client, deps, workspace, clock, aws, arns,
                                                              recording) -> None:
     from chalicelib.networks.base import PollResult
@@ -202,6 +279,9 @@ def test_the_inbox_functions_are_allowed_every_call_they_make(template, client, 
             "service_url": "https://pds.example", "handle": "h.example", "app_password": "x"}})
         rule = api.post("/listening/rules", {"name": "Lisbon", "any_of": ["lisbon"]}).json["id"]
         saved = api.post("/saved-replies", {"name": "Hi", "text": "Hi {name}"}).json["id"]
+        # An endpoint for what the stream consumer tells (it writes the deliveries and queues them).
+        assert api.post("/webhook-endpoints", {"url": "https://hooks.example.com/herald", "events": [
+            "conversation.created", "message.received", "mention.matched"]}).status_code == 201
         assert hooks.post("meta", fixture("meta", "feed_comment_add.json")).json["stored"] == 1
         assert hooks.post("meta", fixture("meta", "feed_comment_add.json")).json["requeued"] == 1
     bluesky.poll = lambda cursor: PollResult([inbound("at://ada/1", text="hello lisbon")], "c1")
@@ -210,11 +290,10 @@ def test_the_inbox_functions_are_allowed_every_call_they_make(template, client, 
         assert client.lambda_.invoke("poll_inbox", event).payload["stored"] == 1
     answers = run_inbox_worker(client, aws, recording) + run_inbox_worker(client, aws, recording)
     assert answers and all(answer == {"batchItemFailures": []} for answer in answers)
-    # The conversations come from the inbox table's stream (thread_messages), as on AWS after the two writes.
-    # Not checked against its role here: the stream reads themselves are the event source's, not the function's.
-    from tests.support.streams import run_stream_consumers
-
-    run_stream_consumers(deps)
+    # The conversations, mentions, counters and webhook events come from the inbox table's stream
+    # (thread_messages), read with that function's role as Lambda's event source mapping reads it.
+    consumers = run_stream_consumers("InboxTable", client, arns, recording)
+    assert [name for name, _logical_id in consumers] == ["thread_messages"]
     with recording.acting_as("api_handler"):
         conversations = api.get("/inbox/conversations").json["items"]
         conversation = next(c["id"] for c in conversations if c["channel_id"] == page)
@@ -229,8 +308,10 @@ def test_the_inbox_functions_are_allowed_every_call_they_make(template, client, 
         assert api.delete(f"/saved-replies/{saved}").status_code == 204
         assert api.delete(f"/listening/rules/{rule}").status_code == 204
 
-    for function, logical_id in (("api_handler", "APIHandler"), ("inbox_worker", "InboxWorker"),
-                                 ("poll_inbox", "PollInbox")):
-        calls = recording.calls[function]
-        assert calls, function
-        assert denied(calls, statements_for(template, logical_id), arns) == [], function
+        assert len(api.get("/webhook-endpoints").json["items"]) == 1
+
+    assert_allowed(recording, template, arns, [("api_handler", "APIHandler"), ("inbox_worker", "InboxWorker"),
+                                               ("poll_inbox", "PollInbox"), *consumers])
+    assert_used_its_whole_role(recording.calls["thread_messages"])
+    for name, logical_id in consumers:
+        assert_needs_each_action(recording.calls[name], statements_for(template, logical_id), arns)
