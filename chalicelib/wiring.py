@@ -523,7 +523,8 @@ class Container:
         from chalicelib.inbox.listening_search import ListeningSearcher
 
         return ListeningSearcher(self.inbox_config_repository, self.listening, self.channels,
-                                 self.channel_repository, self.adapter, self.clock)
+                                 self.channel_repository, self.adapter, self.clock,
+                                 count_match=self.inbox_metrics.listening_match)
 
     # -- audit log ---------------------------------------------------------------
 
