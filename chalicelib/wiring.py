@@ -523,7 +523,8 @@ class Container:
         from chalicelib.inbox.listening_search import ListeningSearcher
 
         return ListeningSearcher(self.inbox_config_repository, self.listening, self.channels,
-                                 self.channel_repository, self.adapter, self.clock)
+                                 self.channel_repository, self.adapter, self.clock,
+                                 count_match=self.inbox_metrics.listening_match)
 
     # -- audit log ---------------------------------------------------------------
 
@@ -806,11 +807,16 @@ class Container:
     @cached_property
     def goals(self) -> GoalService:
         """Goals and their progress, from the reports' own figures (chalicelib/goals/)."""
+        from chalicelib.ads.ad_goals import AdGoalFigures
         from chalicelib.goals.goals import GoalService
+
+        def post_channels(workspace_id: str, post_id: str) -> list[str]:
+            found = self.post_repository.get(workspace_id, post_id)
+            return list(found[0].channel_ids) if found else []
 
         return GoalService(self.goal_repository, self.reports.figures_for,
                            lambda ws, cid: self.channel_repository.get(ws, cid) is not None,
-                           self.counters.timezones, self.clock)
+                           self.counters.timezones, self.clock, AdGoalFigures(self.ad_repository, post_channels))
 
     def _links_secret(self) -> bytes:
         if self.settings.links_secret:

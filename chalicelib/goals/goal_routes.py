@@ -24,10 +24,11 @@ def list_goals(call: Call[Container]) -> dict[str, Any]:
 def create_goal(call: Call[Container]) -> dict[str, Any]:
     body: GoalCreate = call.body
     return call.deps.goals.create(call.workspace_id, body.metric, body.target, period_fields(body),
-                                  body.channel_ids)
+                                  body.channel_ids, body.currency, body.campaign_ids)
 
 
-@route(bp, "/goals/{goal_id}", "PATCH", summary="Change a goal's target, period or channels", tag=TAG,
+@route(bp, "/goals/{goal_id}", "PATCH", tag=TAG,
+       summary="Change a goal's target, period, channels, or an ad goal's currency and campaigns",
        role="editor", body=GoalPatch, response=Goal, errors=(404,))
 def update_goal(call: Call[Container], goal_id: str) -> dict[str, Any]:
     body: GoalPatch = call.body

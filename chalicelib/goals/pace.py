@@ -6,7 +6,8 @@
   `met`; a period that ended short of it is `behind` by what was missing.
 - A rate or a time (engagement rate, response rate, response time) does not add up: it is compared with the
   target as it stands; `met` once the period ended at or beyond the target, `on_track` while it is, `behind`
-  by the difference otherwise. For response time, lower is better.
+  by the difference otherwise. For response time and ad spend efficiency (cost per conversion), lower is
+  better.
 """
 from __future__ import annotations
 

@@ -14,6 +14,8 @@ GoalMetric = Literal["audience_growth", "engagement_rate", "reach", "word_of_mou
 PeriodKind = Literal["month", "quarter", "custom"]
 Target = Annotated[float, Field(gt=0, le=1e12, allow_inf_nan=False)]
 ChannelIds = Annotated[list[Annotated[str, Field(max_length=64)]], Field(min_length=1, max_length=100)]
+CampaignIds = Annotated[list[Annotated[str, Field(max_length=64)]], Field(min_length=1, max_length=50)]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217, e.g. EUR, USD, TRY.")]
 
 
 class GoalFields(RequestModel):
@@ -23,12 +25,18 @@ class GoalFields(RequestModel):
     from_: Day | None = Field(default=None, alias="from", description="First day of a custom period")
     to: Day | None = Field(default=None, description="Last day of a custom period (at most 366 days)")
     channel_ids: ChannelIds | None = Field(default=None, description="The channels it covers; null: all")
+    currency: Currency | None = Field(default=None, description="ad_spend_efficiency only, and required there: "
+                                                                "the target's currency; only campaigns spending "
+                                                                "in it are followed")
+    campaign_ids: CampaignIds | None = Field(default=None, description="ad_spend_efficiency only: the ad "
+                                                                       "campaigns it covers; null: all")
 
 
 class GoalCreate(GoalFields):
     metric: GoalMetric
-    target: Target = Field(description="A count, a percentage (engagement and response rate) or seconds "
-                                       "(response time, where lower is better)")
+    target: Target = Field(description="A count, a percentage (engagement and response rate), seconds "
+                                       "(response time, where lower is better) or an amount in `currency` "
+                                       "(ad spend efficiency: cost per conversion, where lower is better)")
     period: PeriodKind
 
 
@@ -63,6 +71,8 @@ class Goal(BaseModel):
     target: float
     period: GoalPeriod
     channel_ids: list[str] | None
+    currency: str | None = Field(description="ad_spend_efficiency: the target's currency; else null")
+    campaign_ids: list[str] | None = Field(description="ad_spend_efficiency: the campaigns it covers; null: all")
     created_at: str
     updated_at: str
     progress: GoalProgress

@@ -18,5 +18,7 @@ class GoalRecord(Model):
     first_day = UnicodeAttribute()
     last_day = UnicodeAttribute()
     channel_ids = string_list(null=True)  # None: every channel
+    currency = UnicodeAttribute(null=True)  # ad spend efficiency only
+    campaign_ids = string_list(null=True)  # ad spend efficiency only; None: every campaign in the currency
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()

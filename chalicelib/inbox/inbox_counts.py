@@ -2,7 +2,8 @@
 
 - an inbound message (comment, DM, mention), once per stored event, flagged when it
   opened its conversation;
-- a listening match, once per event and rule;
+- a listening match, once per rule and post (network, remote post id), whether the post reached the
+  inbox, a network search (inbox/listening_search.py), or both;
 - a reply the network took, in the same transaction that records it;
 - a conversation's first response, once per conversation.
 
@@ -13,16 +14,24 @@ stream's 24 hours), so a record delivered again counts nothing.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.core.clock import Clock
+from chalicelib.inbox.config_repository import MentionRow
 from chalicelib.inbox.conversation_repository import ConversationRow
 from chalicelib.inbox.stored_events import StoredEvent
 
 log = logging.getLogger("herald.inbox_metrics")
 
 COUNTED_KEPT_FOR = timedelta(days=7)
+# A search may find, weeks later, a post the inbox counted: its marker outlives the quarter a report covers.
+MATCH_KEPT_FOR = timedelta(days=400)
+
+
+def match_key(rule_id: str, network: str, remote_id: str) -> str:
+    """What a listening match is counted by: the same post found by the inbox and a search is one."""
+    return f"match#{rule_id}#{network}#{remote_id}"
 
 
 class InboxMetrics:
@@ -42,10 +51,15 @@ class InboxMetrics:
             self.counters.record_inbound(ws, channel, event.kind, event.occurred_at, new_conversation=opened,
                                          once=self._once(f"inbound#{stored.key}"))
         for mention in mentions:
-            self.counters.record_listening_match(ws, stored.received_at, channel_id=channel,
-                                                 once=self._once(f"match#{mention.mention_id}"))
+            self.listening_match(mention, stored.received_at, channel)
         if applied.answered:
             self.first_response(applied.conversation)
+
+    def listening_match(self, mention: MentionRow, matched_at: datetime, channel_id: str | None) -> None:
+        """A rule matched a post (an inbox message, or a post a search found: channel None, the workspace's)."""
+        key = match_key(mention.rule_id, mention.network, mention.message_id)
+        self.counters.record_listening_match(mention.workspace_id, matched_at, channel_id=channel_id,
+                                             once=(key, self.clock.now() + MATCH_KEPT_FOR))
 
     def reply_sent(self, conversation: ConversationRow, sent_at: Any, transaction: Any = None) -> None:
         self.counters.record_reply_sent(conversation.workspace_id, conversation.channel_id, sent_at,

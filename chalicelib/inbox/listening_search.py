@@ -6,8 +6,10 @@ app.bsky.feed.searchPosts, Mastodon /api/v2/search, X /2/tweets/search/recent) a
 credentials for posts with the rule's terms newer than the rule's cursor for that network. Each post found
 is matched with the same `Rule.match` as inbox mentions and becomes a mention once: its id is derived from
 (rule, network, remote id) and its key from the post's own time, written only when new, so overlapping
-search windows and repeated runs store it once. How each network's search went (ok, refused with the
-network's words, failed) is kept on the rule and shown in `GET /listening/rules`.
+search windows and repeated runs store it once. Each match is counted as a listening match of the workspace
+(not of the searching channel) on the day it was found, once per rule and post: a post the inbox already
+counted for that rule is not counted again (inbox_counts.match_key). How each network's search went (ok,
+refused with the network's words, failed) is kept on the rule and shown in `GET /listening/rules`.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from chalicelib.accounts.channel_repository import ChannelRow
@@ -44,8 +47,10 @@ def mention_id(rule_id: str, network: str, remote_id: str) -> str:
 
 class ListeningSearcher:
     def __init__(self, config: InboxConfigRepository, listening: ListeningService, channels: Any,
-                 channel_repository: Any, adapters: Callable[[str], Any], clock: Clock) -> None:
+                 channel_repository: Any, adapters: Callable[[str], Any], clock: Clock,
+                 count_match: Callable[[MentionRow, datetime, str | None], None] | None = None) -> None:
         self.config = config
+        self.count_match = count_match
         self.listening = listening
         self.channels = channels
         self.channel_repository = channel_repository
@@ -123,4 +128,7 @@ class ListeningSearcher:
             post.occurred_at, post.author_id, post.author_name, post.author_handle, terms, "search", post.url,
         )
         # Keyed by the post's own time, not the run's: a post found again later lands on the same item.
-        return self.config.put_mention(mention, post.occurred_at, only_new=True)
+        new = self.config.put_mention(mention, post.occurred_at, only_new=True)
+        if self.count_match is not None:  # every time: a run that died between the two writes is made good
+            self.count_match(mention, self.clock.now(), None)
+        return new

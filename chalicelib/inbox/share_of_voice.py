@@ -1,9 +1,10 @@
 """Share of voice for the monthly report: the brand's mentions against each competitor's, per network.
 
-A mention counts once per post: a post two brand rules both matched is one brand mention; a post that
-matched the brand and a competitor counts for both. Mentions from the inbox and from network searches
-count alike. Which side a mention is on comes from its rule's current kind (a deleted rule's mentions are
-left out). Shares are percentages of all brand + competitor mentions on that network, one decimal.
+A mention counts once per post (its network and the network's post id): a post two brand rules both
+matched is one brand mention; a post that matched the brand and a competitor counts for both. Mentions from
+the inbox and from network searches count alike, and a post that reached both is one. Which side a mention
+is on comes from its rule's current kind (a deleted rule's mentions are left out). Shares are percentages of
+all brand + competitor mentions on that network, one decimal.
 """
 from __future__ import annotations
 

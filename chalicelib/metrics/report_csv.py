@@ -98,6 +98,17 @@ def _traffic_rows(writer: Any, posts: list[dict[str, Any]]) -> None:
                          _cell(post["conversion_rate"])])
 
 
+def _goal_name(goal: dict[str, Any]) -> str:
+    """The metric, and an ad goal's currency (its target and value are money)."""
+    return f"{goal['metric']} ({goal['currency']})" if goal.get("currency") else str(goal["metric"])
+
+
+def _goal_scope(goal: dict[str, Any]) -> str:
+    channels = " ".join(goal["channel_ids"] or []) or "all"
+    campaigns = goal.get("campaign_ids")
+    return f"{channels}; campaigns {' '.join(campaigns)}" if campaigns else channels
+
+
 def _goal_rows(writer: Any, goals: list[dict[str, Any]]) -> None:
     if not goals:
         return
@@ -106,8 +117,8 @@ def _goal_rows(writer: Any, goals: list[dict[str, Any]]) -> None:
                      "Behind by", "Ahead by"])
     for goal in goals:
         progress, period = goal["progress"], goal["period"]
-        writer.writerow([goal["metric"], goal["target"], f"{period['from']} to {period['to']}",
-                         " ".join(goal["channel_ids"] or []) or "all", _cell(progress["value"]),
+        writer.writerow([_goal_name(goal), goal["target"], f"{period['from']} to {period['to']}",
+                         _goal_scope(goal), _cell(progress["value"]),
                          _cell(progress["percent_of_target"]), _cell(progress["expected"]), progress["pace"],
                          _cell(progress["behind_by"]), _cell(progress["ahead_by"])])
 

@@ -166,6 +166,13 @@ PACE_TEXT = {"on_track": "on track", "behind": "behind", "ahead": "ahead", "met"
              "not_started": "not started", "unknown": "not known yet"}
 
 
+def _goal_value(goal: dict[str, Any], value: Any) -> str:
+    """A goal's number in its unit; money (an ad goal's) with two decimals and its currency."""
+    if value is None or not goal.get("currency"):
+        return show(value, goal.get("unit", "count"))
+    return f"{float(value):,.2f} {escape(goal['currency'])}"
+
+
 def _goal_table(report: dict[str, Any]) -> str:
     goals = report.get("goals") or []
     if not goals:
@@ -173,15 +180,18 @@ def _goal_table(report: dict[str, Any]) -> str:
     rows = ["<tr><th>Goal</th><th>Period</th><th>Target</th><th>Value</th><th>Expected by now</th>"
             "<th>Pace</th></tr>"]
     for goal in goals:
-        progress, period, unit = goal["progress"], goal["period"], goal.get("unit", "count")
+        progress, period = goal["progress"], goal["period"]
         pace = PACE_TEXT.get(progress["pace"], progress["pace"])
         if progress.get("behind_by") is not None:
-            pace += f" by {show(progress['behind_by'], unit)}"
+            pace += f" by {_goal_value(goal, progress['behind_by'])}"
+        scope = " ".join(goal["channel_ids"] or []) or "all channels"
+        if goal.get("campaign_ids"):
+            scope += f"; campaigns {' '.join(goal['campaign_ids'])}"
         rows.append(f'<tr><td class="text">{escape(goal["metric"])}'
-                    f'<br><span class="sub">{escape(" ".join(goal["channel_ids"] or []) or "all channels")}'
+                    f'<br><span class="sub">{escape(scope)}'
                     f'</span></td><td>{escape(period["from"])} to {escape(period["to"])}</td>'
-                    f'<td>{show(goal["target"], unit)}</td><td>{show(progress["value"], unit)}</td>'
-                    f'<td>{show(progress["expected"], unit)}</td><td>{escape(pace)}</td></tr>')
+                    f'<td>{_goal_value(goal, goal["target"])}</td><td>{_goal_value(goal, progress["value"])}</td>'
+                    f'<td>{_goal_value(goal, progress["expected"])}</td><td>{escape(pace)}</td></tr>')
     return f"<h2>Goals (the 90-day review)</h2><table>{''.join(rows)}</table>"
 
 

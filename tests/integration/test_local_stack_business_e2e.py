@@ -1,14 +1,21 @@
 """Issue 17's "done when", on the local stack over real HTTP with the demo workspace's key: each of what the agency
 sells works end to end and is in the monthly and quarterly reports. On one stack (module-scoped: started once,
 the tests run in file order and build on each other), with a Mastodon fake (`tests/fakes/mastodon_server.py`)
-as the channel whose profile differs from the brand and whose search the listening rules use:
+as the channel whose profile differs from the brand and whose search the listening rules use, the X API fake
+(`tests/fakes/x_api.py`) for X's recent search and the Marketing API fake (`tests/fakes/meta_ads.py`) for a
+Meta ad account's insights:
 - goals on traffic and conversions for this month and on traffic for this quarter, their progress and pace;
 - links in a post's text shortened when it is saved, `GET /l/{code}` answering 302 with UTM parameters, a bot
   not counted, a conversion by its click id, all of it in `/metrics/daily` and in the goals' progress;
 - the brand profile and the brand_consistency job (the command line against the stack's `.local/env`): the
   Mastodon channel's name, link, bio and avatar reported as differing;
-- a brand and a competitor listening rule, the search_listening job: mentions found on Mastodon;
+- a brand and a competitor listening rule, the search_listening job: mentions found on Mastodon, then on an X
+  channel connected through X's OAuth flow (Bluesky's search has no fake the stack can reach: the in-memory
+  AppView of tests/fakes/bluesky.py lives in the test process, and the reference PDS has no searchPosts);
 - an ad campaign with results imported as CSV: CPC, CPM, CTR;
+- a Meta campaign on a Facebook channel whose insights the ads_daily job reads, and a goal on ad spend
+  efficiency (cost per conversion) over both campaigns;
+- a second conversion through the pixel (`GET /l/{code}/pixel.gif?cid=`), attributed to the click's post;
 - a giveaway on a published sandbox post whose comments fans write through the sandbox: a commitment before the
   draw, the draw, the certificate (json and html), the entrant list, and docs/giveaway_verify.py agreeing;
 - the monthly report (json, html) and the quarterly one holding every part.
@@ -31,8 +38,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
+from chalicelib.core.clock import SystemClock
 from infra.local.ports import free_ports
+from tests.fakes import x_api
 from tests.fakes.mastodon_server import MastodonFake
+from tests.fakes.meta_ads import MetaAdsFake
 from tests.support.brand_images import logo_png, other_picture
 from tests.support.events import load_event
 from tests.support.local_server import LocalServer
@@ -47,6 +57,10 @@ OPERATOR = {"HERALD_ALLOW_PRIVATE_URLS": "1"}
 # (handle, text): who comments on the giveaway's post; the rules let in ada, bob and kim (ada once).
 COMMENTS = [("ada", "I'm in! #HeraldGiveaway @bob"), ("bob", "#heraldgiveaway @ada"),
             ("ada", "again #HeraldGiveaway @kim"), ("eve", "Love it @ada"), ("kim", "#HeraldGiveaway @eve @ada")]
+# The Meta side: a Page token that reads one ad account and its campaign (tests/events/meta_ads/README.md).
+PAGE_TOKEN, AD_ACCOUNT, META_CAMPAIGN = "page-token-e2e", "1234567890", "120210000000001"
+X_USER, X_NAME = "2975699229", "heraldcoffee"
+IMG_ACCEPT = "image/avif,image/webp,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5"  # Firefox's, for an <img>
 
 
 @dataclass
@@ -56,6 +70,10 @@ class Stack:
     state_dir: Path
     mastodon: MastodonFake
     images: LocalServer
+    meta: MetaAdsFake
+    x: x_api.XApi
+    operator: dict[str, str]  # the operator's settings, for the stack and the command line alike
+    timezone: str  # the workspace's
     today: date  # in the workspace's time zone
     sandbox: str = ""
     mastodon_channel: str = ""
@@ -78,7 +96,7 @@ class Stack:
         """`python -m chalicelib.cli run-job NAME` from the operator's shell, the stack found through its
         `.local/env` (README, "Command line")."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("HERALD_", "AWS_"))}
-        env.update(OPERATOR)
+        env.update(self.operator)
         done = subprocess.run([sys.executable, "-m", "chalicelib.cli", "--env-file", str(self.state_dir / "env"),
                                "run-job", name], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
@@ -116,12 +134,17 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         mastodon = fakes.enter_context(MastodonFake())
         images = fakes.enter_context(LocalServer())
         images.route("/other.jpg", body=other_picture(), content_type="image/jpeg")
+        meta = fakes.enter_context(MetaAdsFake())
+        x = fakes.enter_context(x_api.XApi(SystemClock()))
+        operator = {**OPERATOR, "HERALD_META_GRAPH_URL": meta.graph_url, "HERALD_X_API_URL": x.url,
+                    "HERALD_X_CLIENT_ID": x_api.CLIENT_ID, "HERALD_X_CLIENT_SECRET": x_api.CLIENT_SECRET}
         api = fakes.enter_context(local_stack(root / ".local", root / "stack.log", free_ports(2), app="app:app",
-                                              ready_path="/health", extra_env=OPERATOR))
+                                              ready_path="/health", extra_env=operator))
         http = requests.Session()
         http.headers["Authorization"] = f"Bearer {(root / '.local' / 'api-key').read_text().strip()}"
-        zone = ZoneInfo(http.get(f"{api}/workspace", timeout=10).json()["timezone"])
-        yield Stack(api, http, root / ".local", mastodon, images, datetime.now(zone).date())
+        timezone = http.get(f"{api}/workspace", timeout=10).json()["timezone"]
+        yield Stack(api, http, root / ".local", mastodon, images, meta, x, operator, timezone,
+                    datetime.now(ZoneInfo(timezone)).date())
 
 
 def test_short_links_count_people_not_bots_and_a_conversion_and_the_goals_follow(stack: Stack) -> None:
@@ -159,6 +182,7 @@ def test_short_links_count_people_not_bots_and_a_conversion_and_the_goals_follow
 
     made = stack.call("POST", "/conversions", {"click_id": query["hcid"][0], "value": 40, "id": "order-1"},
                       expect=201)
+    stack.seen.update(code=code, click_id=query["hcid"][0], post=post["id"])
     assert (made["attributed"], made["post_id"], made["channel_id"]) == (True, post["id"], stack.sandbox)
 
     day = stack.day()
@@ -220,6 +244,29 @@ def test_listening_searches_find_the_brand_and_a_competitor(stack: Stack) -> Non
     assert len(stack.mastodon.requests_to("GET", "/api/v2/search")) >= 2
 
 
+def test_an_x_channel_connected_by_oauth_searches_x_for_the_same_rules(stack: Stack) -> None:
+    redirect = "https://app.herald.test/connected"
+    started = stack.call("POST", "/channels/connect", {"network": "x", "redirect_uri": redirect}, expect=201)
+    asked = parse_qs(urlsplit(started["authorize_url"]).query)
+    code = stack.x.authorize(X_USER, X_NAME, code_challenge=asked["code_challenge"][0], redirect_uri=redirect)
+    back = requests.get(f"{stack.api}/oauth/callback/x", params={"code": code, "state": started["state"]},
+                        timeout=10)  # the person's browser, sent back by X: no key
+    assert back.status_code == 200, back.text
+    [channel] = stack.call("POST", f"/channels/connect/{started['state']}/accounts", {"account_ids": [X_USER]},
+                           expect=201)["channels"]
+    stack.x.user("44", "ada")
+    stack.x.post_as("44", "Tried Herald on X today")
+    stack.x.post_as("44", "Rival Roasters opened next door")
+
+    summary = stack.run_job("search_listening")
+
+    assert summary["failed"] == [] and summary["refused"] == [] and summary["mentions"] == 2, summary
+    on_x = sorted(m["text"] for m in stack.call("GET", "/listening/mentions")["items"] if m["network"] == "x")
+    assert on_x == ["Rival Roasters opened next door", "Tried Herald on X today"]
+    searched = stack.x.calls("GET", "/2/tweets/search/recent")
+    assert searched and channel["network"] == "x" and stack.x.violations == []
+
+
 def test_an_ad_campaigns_csv_results_give_cpc_cpm_and_ctr(stack: Stack) -> None:
     first = stack.today.replace(day=1)
     campaign = stack.call("POST", "/ads/campaigns", {
@@ -238,6 +285,60 @@ def test_an_ad_campaigns_csv_results_give_cpc_cpm_and_ctr(stack: Stack) -> None:
     assert (totals["cpc"], totals["cpm"], totals["ctr"], totals["cost_per_conversion"]) == (0.5, 10.0, 2.0, 20.0)
     assert [(d["date"], d["source"]) for d in results["days"]] == [(stack.today.isoformat(), "csv")]
     stack.seen["campaign"] = campaign["id"]
+
+
+def test_the_daily_ads_job_reads_a_meta_campaigns_insights_and_an_ad_spend_goal_follows(stack: Stack) -> None:
+    yesterday = stack.today - timedelta(days=1)
+    stack.meta.page(PAGE_TOKEN, "448242228374517", "Herald Coffee")
+    stack.meta.ad_account(AD_ACCOUNT, tokens={PAGE_TOKEN}, currency="USD", timezone=stack.timezone)
+    stack.meta.campaign(AD_ACCOUNT, META_CAMPAIGN)
+    stack.meta.day(META_CAMPAIGN, yesterday, impressions=6000, reach=5000, clicks=120, spend="90.00",
+                   actions={"link_click": 110, "purchase": 3, "offsite_conversion.fb_pixel_purchase": 3})
+    page = stack.call("POST", "/channels", {"network": "facebook", "name": "Herald Coffee",
+                                            "credentials": {"page_access_token": PAGE_TOKEN}}, expect=201)["id"]
+    meta = stack.call("POST", "/ads/campaigns", {
+        "name": "Meta spring", "objective": "sales", "source": "meta",
+        "budget": {"total": 1000, "daily": 100, "currency": "USD"}, "start_date": yesterday.isoformat(),
+        "end_date": (stack.today + timedelta(days=30)).isoformat(),
+        "meta": {"channel_id": page, "ad_account_id": f"act_{AD_ACCOUNT}", "campaign_id": META_CAMPAIGN}},
+        expect=201)
+    # At most 25 USD per conversion over yesterday and today, both campaigns (the CSV's: 40 USD for 2).
+    goal = stack.call("POST", "/goals", {"metric": "ad_spend_efficiency", "target": 25, "currency": "USD",
+                                         "period": "custom", "from": yesterday.isoformat(),
+                                         "to": stack.today.isoformat()}, expect=201)
+    assert (goal["progress"]["value"], goal["progress"]["pace"]) == (20, "on_track")
+
+    summary = stack.run_job("ads_daily")
+
+    assert summary.get("synced") == 1 and "failed" not in summary, summary
+    results = stack.call("GET", f"/ads/campaigns/{meta['id']}/results")
+    assert [(d["date"], d["source"], d["conversions"]) for d in results["days"]] == [
+        (yesterday.isoformat(), "meta", 3)]  # a purchase once, never Meta's pixel duplicate too
+    assert (results["totals"]["spend"], results["totals"]["cost_per_conversion"]) == (90.0, 30.0)
+    [followed] = [g for g in stack.call("GET", "/goals")["items"] if g["id"] == goal["id"]]
+    progress = followed["progress"]
+    assert (progress["value"], progress["pace"], progress["behind_by"]) == (26, "behind", 1)  # 130 USD for 5
+    assert stack.meta.violations == []
+    stack.seen.update(ad_goal=goal["id"], meta_campaign=meta["id"])
+
+
+def test_a_pixel_on_the_shops_page_records_a_conversion_for_the_clicks_post(stack: Stack) -> None:
+    code, click_id = stack.seen["code"], stack.seen["click_id"]
+
+    def pixel() -> requests.Response:  # an <img> on the thank-you page: no key
+        return requests.get(f"{stack.api}/l/{code}/pixel.gif", params={"value": "12.5", "cid": click_id},
+                            headers={"User-Agent": AGENTS["browsers"]["firefox"], "Accept": IMG_ACCEPT}, timeout=10)
+
+    seen, again = pixel(), pixel()  # the page reloaded
+
+    assert (seen.status_code, seen.content[:6]) == (200, b"GIF89a"), seen.text
+    assert seen.headers["Content-Type"] == "image/gif"
+    assert (seen.headers["X-Herald-Conversion"], again.headers["X-Herald-Conversion"]) == ("recorded", "duplicate")
+    day = stack.day()
+    assert (day["conversions"], day["conversion_value"]) == (2, 52.5)
+    [link] = day["traffic"]
+    assert (link["code"], link["post_id"], link["channel_id"], link["conversions"]) == (
+        code, stack.seen["post"], stack.sandbox, 2)
 
 
 def verify(tmp_path: Path, entries: str, certificate: dict[str, Any]) -> subprocess.CompletedProcess[str]:
@@ -311,21 +412,33 @@ def test_the_monthly_and_quarterly_reports_hold_every_part(stack: Stack) -> None
     pages = [stack.call("GET", f"/reports/{path}&format=html").text
              for path in (f"monthly?month={stack.month}", f"quarterly?quarter={stack.quarter}")]
 
+    yesterday = stack.today - timedelta(days=1)
     for figures in (report["figures"], quarter["figures"]):
-        assert (figures["clicks"]["value"], figures["conversions"]["value"]) == (2, 1)
-        assert figures["conversion_value"]["value"] == 40
-    assert {g["id"] for g in report["goals"]} == stack.seen["goals"]  # the month's and the quarter's
+        assert (figures["clicks"]["value"], figures["conversions"]["value"]) == (2, 2)
+        assert figures["conversion_value"]["value"] == 52.5
+    assert [p["conversions"] for p in report["traffic_posts"] if p["post_id"] == stack.seen["post"]] == [2]
+    # the month's and the quarter's, and the ad goal's two days (yesterday may be last month: it overlaps)
+    assert {g["id"] for g in report["goals"]} == stack.seen["goals"] | {stack.seen["ad_goal"]}
     traffic = {(g["metric"], g["progress"]["value"]) for g in quarter["goals"]}
-    assert ("traffic", 2) in traffic and ("conversions", 1) in traffic
-    for ads in (report["ads"], quarter["ads"]):
-        [campaign] = ads["campaigns"]
-        assert (campaign["name"], campaign["cpc"], campaign["ctr"]) == ("TikTok spring", 0.5, 2.0)
-        assert [(t["currency"], t["cpm"]) for t in ads["totals"]] == [("USD", 10.0)]
+    assert ("traffic", 2) in traffic and ("conversions", 2) in traffic
+    for goals in (report["goals"], quarter["goals"]):
+        [ad_goal] = [g for g in goals if g["id"] == stack.seen["ad_goal"]]
+        assert (ad_goal["currency"], ad_goal["progress"]["value"], ad_goal["progress"]["pace"]) == ("USD", 26,
+                                                                                                    "behind")
+    for ads, first in ((report["ads"], stack.today.replace(day=1)),
+                       (quarter["ads"], date(stack.today.year, 3 * ((stack.today.month - 1) // 3) + 1, 1))):
+        campaigns = {c["name"]: c for c in ads["campaigns"]}
+        assert (campaigns["TikTok spring"]["cpc"], campaigns["TikTok spring"]["ctr"]) == (0.5, 2.0)
+        meta_spend = 90.0 if yesterday >= first else 0.0  # yesterday's insights, when yesterday is in the period
+        assert (campaigns["Meta spring"]["source"], campaigns["Meta spring"]["spend"]) == ("meta", meta_spend)
+        assert [(t["currency"], t["spend"]) for t in ads["totals"]] == [("USD", 40.0 + meta_spend)]
     for voice in (report["share_of_voice"], quarter["share_of_voice"]):
-        assert voice["brand"]["mentions"] == 2 and voice["competitors"][0]["mentions"] == 3, voice
+        assert voice["brand"]["mentions"] == 3 and voice["competitors"][0]["mentions"] == 4, voice
         assert voice["competitors"][0]["name"] == "Rival Roasters"
+        assert [row["network"] for row in voice["by_network"]] == ["mastodon", "x"]
     for brand in (report["brand_consistency"], quarter["brand_consistency"]):
         assert brand["consistent"] is False, brand
     for section in ("Goals (the 90-day review)", "Traffic and conversions", "<h2>Ads</h2>",
-                    "<h2>Share of voice</h2>", "<h2>Brand consistency</h2>", "TikTok spring", "Rival Roasters"):
+                    "<h2>Share of voice</h2>", "<h2>Brand consistency</h2>", "TikTok spring", "Meta spring",
+                    "Rival Roasters", "ad_spend_efficiency", "26.00 USD", "behind by 1.00 USD"):
         assert all(section in page for page in pages), section
