@@ -2,7 +2,9 @@
 
 For every active channel the network's adapter reads the public profile with the channel's own
 credentials (`read_profile`: display name, bio, link, avatar URL); networks without one are reported as
-"not available". Then, per channel:
+"not available". A field the network's API does not give (`PublicProfile.unavailable`: a YouTube channel's
+link, a LinkedIn member's bio) is "not_available" in the channel's `fields` and is never compared, here or
+across channels: a network that cannot show a link is not a link mismatch. Then, per channel:
 
 - `name_mismatch`: the display name does not contain the brand's name (folded the workspace's way, so
   `HERALD Kahve` carries `Herald`);
@@ -29,7 +31,7 @@ from chalicelib.brand.brand_repository import BrandProfile, BrandRepository
 from chalicelib.core.clock import Clock, to_rfc3339
 from chalicelib.core.outbound import OutboundRefused
 from chalicelib.inbox.listening import contains_term, fold_text, matching_language
-from chalicelib.networks.base import NetworkError, PublicProfile
+from chalicelib.networks.base import PROFILE_FIELDS, NetworkError, ProfileField, PublicProfile
 
 log = logging.getLogger("herald.brand")
 
@@ -127,12 +129,14 @@ class BrandConsistency:
     def _read(self, row: Any) -> Checked:
         adapter = self.adapters(row.network)
         if not hasattr(adapter, "read_profile"):
-            return Checked(row, None, "not_available", f"Herald cannot read {row.network} profiles yet")
+            reason = getattr(adapter, "no_profile", None) or f"Herald cannot read {row.network} profiles yet"
+            return Checked(row, None, "not_available", reason)
         try:
             profile: PublicProfile = adapter.read_profile(self.channels.context_for(row))
         except NetworkError as error:
             return Checked(row, None, "failed", error.message)
-        return Checked(row, profile, "checked", None, self._avatar_hash(profile.avatar_url))
+        avatar = self._avatar_hash(profile.avatar_url) if profile.offers("avatar_url") else None
+        return Checked(row, profile, "checked", None, avatar)
 
     def _avatar_hash(self, url: str | None) -> Any:
         if not url:
@@ -159,10 +163,25 @@ class BrandConsistency:
             findings += _text_findings(profile, brand, language)
             findings += _avatar_findings(profile, result.avatar_hash, logo_hash, logo_problem)
         return {"channel_id": row.channel_id, "network": row.network, "name": row.name, "status": result.status,
-                "message": result.message,
-                "profile": None if profile is None else {"display_name": profile.display_name, "bio": profile.bio,
-                                                         "link": profile.link, "avatar_url": profile.avatar_url},
+                "message": result.message, "profile": _profile_view(profile), "fields": _field_states(result),
                 "findings": findings}
+
+
+def _profile_view(profile: PublicProfile | None) -> dict[str, Any] | None:
+    if profile is None:
+        return None
+    shown: dict[str, Any] = {name: None if not profile.offers(name) else getattr(profile, name)
+                             for name in PROFILE_FIELDS}
+    return {**shown, "handle": profile.handle}
+
+
+def _field_states(result: Checked) -> dict[str, str]:
+    """Per compared field: "checked", "not_available" (the network's API does not give it, or Herald cannot read
+    the network's profiles) or "failed" (the read failed)."""
+    if result.profile is None:
+        return dict.fromkeys(PROFILE_FIELDS, "failed" if result.status == "failed" else "not_available")
+    profile = result.profile
+    return {name: "checked" if profile.offers(name) else "not_available" for name in PROFILE_FIELDS}
 
 
 def _finding(code: str, message: str, **details: Any) -> dict[str, Any]:
@@ -170,27 +189,41 @@ def _finding(code: str, message: str, **details: Any) -> dict[str, Any]:
 
 
 def _text_findings(profile: PublicProfile, brand: BrandProfile, language: str | None) -> list[dict[str, Any]]:
+    """Name, link and bio against the brand; a field the network does not give is not judged."""
     findings = []
-    shown = profile.display_name or ""
-    if not contains_term(fold_text(shown, language), brand.name, language):
-        findings.append(_finding("name_mismatch", f"The name shown is {shown!r}, not the brand's {brand.name!r}.",
-                                 expected=brand.name, found=shown))
-    if brand.website:
-        link = comparable_link(profile.link)
-        if link is None:
-            findings.append(_finding("link_missing", f"The profile has no link; the brand's is {brand.website}.",
-                                     expected=brand.website))
-        elif link != comparable_link(brand.website):
-            findings.append(_finding("link_mismatch", f"The profile links to {profile.link}, not {brand.website}.",
-                                     expected=brand.website, found=profile.link))
-    bio = fold_text(profile.bio or "", language)
-    missing = [k for k in brand.keywords if not contains_term(bio, k, language)]
-    if missing:
-        findings.append(_finding("bio_missing_keywords", f"The bio lacks {', '.join(missing)}.", missing=missing))
+    if profile.offers("display_name"):
+        findings += _name_findings(profile.display_name or "", brand, language)
+    if brand.website and profile.offers("link"):
+        findings += _link_findings(profile.link, brand.website)
+    if profile.offers("bio"):
+        bio = fold_text(profile.bio or "", language)
+        missing = [k for k in brand.keywords if not contains_term(bio, k, language)]
+        if missing:
+            findings.append(_finding("bio_missing_keywords", f"The bio lacks {', '.join(missing)}.",
+                                     missing=missing))
     return findings
 
 
+def _name_findings(shown: str, brand: BrandProfile, language: str | None) -> list[dict[str, Any]]:
+    if contains_term(fold_text(shown, language), brand.name, language):
+        return []
+    return [_finding("name_mismatch", f"The name shown is {shown!r}, not the brand's {brand.name!r}.",
+                     expected=brand.name, found=shown)]
+
+
+def _link_findings(shown: str | None, website: str) -> list[dict[str, Any]]:
+    link = comparable_link(shown)
+    if link is None:
+        return [_finding("link_missing", f"The profile has no link; the brand's is {website}.", expected=website)]
+    if link != comparable_link(website):
+        return [_finding("link_mismatch", f"The profile links to {shown}, not {website}.", expected=website,
+                         found=shown)]
+    return []
+
+
 def _avatar_findings(profile: PublicProfile, avatar: Any, logo: Any, logo_problem: str | None) -> list[dict[str, Any]]:
+    if not profile.offers("avatar_url"):
+        return []
     if logo_problem:
         return [_finding("logo_unreadable", logo_problem)]
     if logo is None:
@@ -219,17 +252,21 @@ def _groups(values: dict[str, Any], same: Callable[[Any, Any], bool]) -> list[li
     return [members for _first, members in groups]
 
 
+def _offering(results: list[Checked], name: ProfileField) -> list[tuple[str, PublicProfile]]:
+    """The channels read whose network gives this field."""
+    return [(r.channel.channel_id, r.profile) for r in results if r.profile is not None and r.profile.offers(name)]
+
+
 def _across_channels(results: list[Checked], language: str | None) -> list[dict[str, Any]]:
-    read = [r for r in results if r.profile is not None]
     checks = (
         ("names_differ", "The channels show different names.",
-         {r.channel.channel_id: fold_text(r.profile.display_name or "", language) for r in read if r.profile},
+         {cid: fold_text(p.display_name or "", language) for cid, p in _offering(results, "display_name")},
          lambda a, b: a == b),
         ("links_differ", "The channels link to different places.",
-         {r.channel.channel_id: comparable_link(r.profile.link) for r in read if r.profile and r.profile.link},
+         {cid: comparable_link(p.link) for cid, p in _offering(results, "link") if p.link},
          lambda a, b: a == b),
         ("avatars_differ", "The channels show different avatars.",
-         {r.channel.channel_id: r.avatar_hash for r in read if r.avatar_hash is not None
+         {r.channel.channel_id: r.avatar_hash for r in results if r.avatar_hash is not None
           and not isinstance(r.avatar_hash, str)},
          lambda a, b: int(a - b) <= AVATAR_DISTANCE),
     )

@@ -47,6 +47,20 @@ class ChannelProfile(BaseModel):
     bio: str | None
     link: str | None
     avatar_url: str | None
+    handle: str | None = Field(default=None, description="Shown, not compared (@name, customUrl, vanity name).")
+
+
+FieldState = Literal["checked", "not_available", "failed"]
+
+
+class ChannelFields(BaseModel):
+    """How each compared field of the profile went: `not_available` when the network's API does not give it
+    (a YouTube channel's link, a LinkedIn member's bio): never compared, so never a finding."""
+
+    display_name: FieldState
+    bio: FieldState
+    link: FieldState
+    avatar_url: FieldState
 
 
 class ChannelFindings(BaseModel):
@@ -56,6 +70,8 @@ class ChannelFindings(BaseModel):
     status: Literal["checked", "not_available", "failed"]
     message: str | None
     profile: ChannelProfile | None
+    fields: ChannelFields | None = Field(default=None, description="None in checks made before fields were "
+                                                                    "reported one by one.")
     findings: list[Finding]
 
 

@@ -7,6 +7,7 @@ import io
 from typing import Any
 
 from chalicelib.metrics.figures import FIGURES
+from chalicelib.metrics.report_html import unavailable_fields
 
 # Spreadsheet programs read the file as UTF-8 (channel names, post text) only with the byte-order mark.
 BOM = "\ufeff"
@@ -133,6 +134,10 @@ def _brand_consistency(writer: Any, section: dict[str, Any] | None) -> None:
     for channel in section["channels"]:
         if channel["status"] != "checked":
             writer.writerow([channel["name"], channel["network"], channel["status"], _cell(channel["message"])])
+        elif unavailable_fields(channel):
+            writer.writerow([channel["name"], channel["network"], "not_available",
+                             f"not given by {channel['network']} (not compared): "
+                             f"{', '.join(unavailable_fields(channel))}"])
         for finding in channel["findings"]:
             writer.writerow([channel["name"], channel["network"], finding["code"], finding["message"]])
     for item in section["across_channels"]:

@@ -247,6 +247,12 @@ def _share_of_voice(section: dict[str, Any] | None) -> str:
     return f"<h2>Share of voice</h2><table>{''.join(rows)}</table>"
 
 
+def unavailable_fields(channel: dict[str, Any]) -> list[str]:
+    """The profile fields of a checked channel its network does not give (never compared): the brand section
+    shows them as not available rather than as missing."""
+    return [name for name, state in (channel.get("fields") or {}).items() if state == "not_available"]
+
+
 def _brand_consistency(section: dict[str, Any] | None) -> str:
     """The brand's section: the latest consistency check, one row per finding."""
     if not section:
@@ -257,6 +263,9 @@ def _brand_consistency(section: dict[str, Any] | None) -> str:
         said = [escape(f["message"]) for f in channel["findings"]]
         if channel["status"] != "checked":
             said.append(escape(channel.get("message") or channel["status"]))
+        elif unavailable_fields(channel):
+            said.append(escape(f"Not available on {channel['network']}: {', '.join(unavailable_fields(channel))} "
+                               "(not compared)."))
         rows.append(f"<tr><td>{name}</td><td>{'<br>'.join(said) or 'Consistent with the brand'}</td></tr>")
     rows += [f"<tr><td>All channels</td><td>{escape(item['message'])}</td></tr>"
              for item in section["across_channels"]]

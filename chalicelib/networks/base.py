@@ -377,14 +377,29 @@ class SearchesPosts(Protocol):
         ...
 
 
+# The fields of a public profile brand consistency compares (PublicProfile's attributes of these names).
+ProfileField = Literal["display_name", "bio", "link", "avatar_url"]
+PROFILE_FIELDS: tuple[ProfileField, ...] = ("display_name", "bio", "link", "avatar_url")
+
+
 @dataclass(frozen=True)
 class PublicProfile:
-    """What the public sees of a channel's account: for brand consistency."""
+    """What the public sees of a channel's account: for brand consistency.
+
+    A field that is None is empty on the profile (no bio, no link): a finding. A field named in `unavailable`
+    is one this network's API does not give for this kind of account (a YouTube channel's links, a LinkedIn
+    member's headline): it is never compared and is shown as "not_available". `handle` is shown, not compared.
+    """
 
     display_name: str | None
     bio: str | None
     link: str | None
     avatar_url: str | None
+    handle: str | None = None
+    unavailable: frozenset[ProfileField] = frozenset()
+
+    def offers(self, name: ProfileField) -> bool:
+        return name not in self.unavailable
 
 
 FIRST_URL = r"https?://[^\s<>\"')]+"
@@ -392,3 +407,10 @@ FIRST_URL = r"https?://[^\s<>\"')]+"
 
 class ReadsProfile(Protocol):
     def read_profile(self, channel: ChannelContext) -> PublicProfile: ...
+
+
+class HasNoProfile(Protocol):
+    """An adapter whose network has no public profile to read says why, in a sentence for a person; brand
+    consistency shows the channel as not available with it."""
+
+    no_profile: str

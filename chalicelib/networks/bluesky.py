@@ -400,7 +400,8 @@ class BlueskyAdapter:
         bio = str(profile.get("description") or "")
         link = re.search(FIRST_URL, bio)
         return PublicProfile(display_name=profile.get("displayName") or profile.get("handle"), bio=bio or None,
-                             link=link.group(0) if link else None, avatar_url=profile.get("avatar"))
+                             link=link.group(0) if link else None, avatar_url=profile.get("avatar"),
+                            handle=profile.get("handle"))
 
     def describe_account(self, channel: ChannelContext) -> dict[str, str]:
         check_given_credentials(channel.credentials, self._policy)

@@ -292,6 +292,10 @@ class DiscordAdapter:
 
     network = "discord"
     limits = LIMITS
+    # Brand consistency: a webhook is not an account; what a message shows is the `username` and `avatar_url`
+    # Herald sends with it (options), and the server's name and icon belong to the server.
+    no_profile = ("Discord has no public profile for a webhook channel: each message shows the name and avatar "
+                  "it is sent with.")
     idempotent_publish = False
 
     def __init__(self, http: Any = None, clock: Clock | None = None, *, base_url: str | None = None,

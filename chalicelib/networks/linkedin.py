@@ -37,6 +37,7 @@ from chalicelib.networks.base import (
     NetworkLimits,
     OAuthApp,
     PermanentError,
+    PublicProfile,
     PublishRequest,
     PublishResult,
     RateBudget,
@@ -561,6 +562,39 @@ class LinkedInAdapter(InboxNetworkAdapter):
             raise PermanentError("this LinkedIn member administers no organization")
         return {"accounts": [{"account_id": urn, "handle": urn} for urn in organizations]}
 
+    # -- the public profile (brand consistency) ----------------------------------------------------------
+
+    def read_profile(self, channel: ChannelContext) -> PublicProfile:
+        """An organization's page: `GET /rest/organizations/{id}` (`organizationBrands` for a brand page):
+        localizedName, localizedDescription, localizedWebsite, vanityName, and the logo: `logoV2.cropped` (what
+        the page shows; else `original`), an image urn the Images API turns into a `downloadUrl`.
+
+        A member: OpenID's userinfo (name, picture). LinkedIn gives apps no member headline, summary or website
+        (the Profile API that had them is closed to new apps), so bio and link are not available."""
+        author = _author(channel)
+        if author.startswith("urn:li:person:"):
+            member = _member(self._call(channel, "GET", f"{self.api_host}/v2/userinfo", permission="openid"))
+            return PublicProfile(display_name=member["name"] or None, bio=None, link=None,
+                                 avatar_url=member["picture"] or None, unavailable=frozenset({"bio", "link"}))
+        kind, _, number = author.removeprefix("urn:li:").partition(":")
+        if not ORGANIZATION_URN.fullmatch(author):
+            raise PermanentError(f"{author} is not a LinkedIn organization urn")
+        collection = "organizationBrands" if kind == "organizationBrand" else "organizations"
+        body = read_json(self._call(channel, "GET", f"{self.api_url}/{collection}/{number}",
+                                    permission="rw_organization_admin"))
+        return PublicProfile(display_name=optional_text(body, "localizedName"),
+                             bio=optional_text(body, "localizedDescription"),
+                             link=optional_text(body, "localizedWebsite"),
+                             avatar_url=self._logo_url(channel, _logo_urn(object_at(body, "logoV2"))),
+                             handle=optional_text(body, "vanityName"))
+
+    def _logo_url(self, channel: ChannelContext, urn: str | None) -> str | None:
+        """The Images API's `downloadUrl` of the logo (signed, short-lived: fetched at once by the check)."""
+        if urn is None:
+            return None
+        image = read_json(self._call(channel, "GET", f"{self.api_url}/images/{_encoded(urn)}"))
+        return optional_text(image, "downloadUrl")
+
     # -- publishing -------------------------------------------------------------------------------------
 
     def content_problems(self, request: PublishRequest) -> list[ContentProblem]:
@@ -881,6 +915,15 @@ def _author(channel: ChannelContext) -> str:
     if not author:
         raise PermanentError("this LinkedIn channel names neither the organization nor the member it posts as")
     return str(author)
+
+
+def _logo_urn(logo: Mapping[str, Any]) -> str | None:
+    """The image urn of an organization's logo. Older pages answer a digitalmediaAsset urn, which names the
+    same asset as the image urn with its id (the Images API replaced the Assets API)."""
+    urn = optional_text(logo, "cropped") or optional_text(logo, "original")
+    if urn and urn.startswith("urn:li:digitalmediaAsset:"):
+        urn = "urn:li:image:" + urn.removeprefix("urn:li:digitalmediaAsset:")
+    return urn if urn and urn.startswith("urn:li:image:") else None
 
 
 def _post_permission(author: str) -> str:

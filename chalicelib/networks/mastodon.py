@@ -352,7 +352,8 @@ class MastodonAdapter:
         places = [html_to_text(str(f.get("value") or "")) for f in account.get("fields") or [] if isinstance(f, dict)]
         link = next((m.group(0) for text in [*places, bio] if (m := re.search(FIRST_URL, text))), None)
         return PublicProfile(display_name=account.get("display_name") or account.get("username"), bio=bio or None,
-                             link=link, avatar_url=account.get("avatar_static") or account.get("avatar"))
+                             link=link, avatar_url=account.get("avatar_static") or account.get("avatar"),
+                             handle=account.get("acct") or account.get("username"))
 
     def _account_id(self, channel: ChannelContext, base: str, token: str) -> str:
         known = channel.settings.get("account_id") or channel.credentials.get("account_id")

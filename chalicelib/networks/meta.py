@@ -390,7 +390,8 @@ class MetaAdapter(InboxNetworkAdapter):
         body = self._call(channel, "GET", f"{self.graph_url}/{ig_user_id}",
                           params={"fields": "name,username,biography,website,profile_picture_url"})
         return PublicProfile(display_name=body.get("name") or body.get("username"), bio=body.get("biography"),
-                             link=body.get("website"), avatar_url=body.get("profile_picture_url"))
+                             link=body.get("website"), avatar_url=body.get("profile_picture_url"),
+                             handle=body.get("username"))
 
     def describe_account(self, channel: ChannelContext) -> dict[str, str]:
         """Who the Page token belongs to, as Graph says: a Page token's `/me` is the Page itself."""

@@ -35,6 +35,7 @@ from chalicelib.networks.base import (
     NetworkLimits,
     OAuthApp,
     PermanentError,
+    PublicProfile,
     PublishRequest,
     PublishResult,
     RateBudget,
@@ -43,7 +44,7 @@ from chalicelib.networks.base import (
     TokenGrant,
 )
 from chalicelib.networks.http_failures import ErrorDetail, read_json, send
-from chalicelib.networks.webhook import InboxNetworkAdapter
+from chalicelib.networks.webhook import InboxNetworkAdapter, optional_text
 
 NETWORK = "Pinterest"
 API_URL = "https://api.pinterest.com/v5"
@@ -302,6 +303,15 @@ class PinterestAdapter(InboxNetworkAdapter):
         if board_id and str(board_id) not in {b["id"] for b in self.boards(channel)}:
             raise PermanentError(f"board {board_id} is not one of this Pinterest account's boards")
         return {"handle": username or account_id, "account_id": account_id}
+
+    def read_profile(self, channel: ChannelContext) -> PublicProfile:
+        """`GET /v5/user_account`: business_name (a business account's name; else the username), about,
+        website_url, profile_image; the username as the handle."""
+        body = self.call(channel, "GET", "/user_account")
+        username = optional_text(body, "username")
+        return PublicProfile(display_name=optional_text(body, "business_name") or username,
+                             bio=optional_text(body, "about"), link=optional_text(body, "website_url"),
+                             avatar_url=optional_text(body, "profile_image"), handle=username)
 
     def boards(self, channel: ChannelContext) -> list[dict[str, str]]:
         """The account's boards (`GET /v5/boards`, every page)."""

@@ -38,6 +38,7 @@ FAILURES = ("none", "429", "500", "timeout", "auth", "refused", "invalid")
 class SandboxAdapter:
     network = "sandbox"
     limits = LIMITS
+    no_profile = "The sandbox is Herald's own test channel: it has no public profile to compare."
     idempotent_publish = False
 
     def __init__(self, store: Any, clock: Clock | None = None, base_url: str = "",

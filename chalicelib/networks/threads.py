@@ -332,7 +332,7 @@ class ThreadsAdapter(InboxNetworkAdapter):
         link = re.search(FIRST_URL, bio)
         return PublicProfile(display_name=body.get("name") or body.get("username"), bio=bio or None,
                              link=link.group(0) if link else None,
-                             avatar_url=body.get("threads_profile_picture_url"))
+                             avatar_url=body.get("threads_profile_picture_url"), handle=body.get("username"))
 
     def user_id(self, channel: ChannelContext) -> str:
         return _graph_id(channel.settings.get("threads_user_id")) or "me"

@@ -437,7 +437,8 @@ class XAdapter(InboxNetworkAdapter):
         link = urls[0].get("expanded_url") or data.get("url") or None
         avatar = data.get("profile_image_url")
         return PublicProfile(display_name=data.get("name"), bio=data.get("description") or None, link=link,
-                             avatar_url=str(avatar).replace("_normal.", "_400x400.") if avatar else None)
+                             avatar_url=str(avatar).replace("_normal.", "_400x400.") if avatar else None,
+                             handle=data.get("username"))
 
     # -- listening search ---------------------------------------------------------------------------------
 

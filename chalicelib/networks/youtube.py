@@ -45,6 +45,7 @@ from chalicelib.networks.base import (
     OAuthApp,
     PermanentError,
     PollResult,
+    PublicProfile,
     PublishRequest,
     PublishResult,
     RateBudget,
@@ -349,6 +350,18 @@ class YouTubeAdapter:
         snippet = found.get("snippet") or {}
         return {"handle": str(snippet.get("customUrl") or snippet.get("title") or found["id"]),
                 "account_id": str(found["id"])}
+
+    def read_profile(self, channel: ChannelContext) -> PublicProfile:
+        """`channels.list?part=snippet&mine=true`: title, description, the largest thumbnail (high 800px, else
+        medium, else default 88px), customUrl as the handle. The links a channel shows on its page are not in
+        any part of the channel resource, so the link is not available."""
+        snippet = object_at(self._my_channel(channel, "snippet"), "snippet")
+        thumbnails = object_at(snippet, "thumbnails")
+        avatar = next((object_at(thumbnails, size).get("url") for size in ("high", "medium", "default")
+                       if object_at(thumbnails, size).get("url")), None)
+        return PublicProfile(display_name=snippet.get("title") or None, bio=snippet.get("description") or None,
+                             link=None, avatar_url=avatar, handle=snippet.get("customUrl") or None,
+                             unavailable=frozenset({"link"}))
 
     def _my_channel(self, channel: ChannelContext, part: str) -> dict[str, Any]:
         body = self._json(self.call(channel, "GET", f"{self.api_url}/channels", params={"part": part, "mine": "true"}))

@@ -5,8 +5,10 @@ One real ThreadingHTTPServer on 127.0.0.1 (a free port), on the real hosts' path
   the member a test named with `authorizing(...)`), `POST /oauth/v2/accessToken` (form) exchanges a code or a
   refresh token (LinkedIn answers the same refresh token and its remaining lifetime; `rotate_refresh_tokens`
   makes it issue a new one), `invalid_grant` for a revoked, expired or used one.
-- OpenID: `GET /v2/userinfo` → `{"sub", "name", "picture", ...}`.
-- `GET /rest/organizationAcls?q=roleAssignee&role=ADMINISTRATOR&state=APPROVED`, `GET /rest/organizations/{id}`.
+- OpenID: `GET /v2/userinfo` → `{"sub", "name", "picture", ...}` (tests/events/linkedin/userinfo.json).
+- `GET /rest/organizationAcls?q=roleAssignee&role=ADMINISTRATOR&state=APPROVED`, `GET /rest/organizations/{id}`
+  (organization.json: localizedName, localizedDescription, localizedWebsite, vanityName, logoV2), and
+  `GET /rest/images/{image urn}` (image.json: the logo's `downloadUrl`).
 - Images, Documents, Videos APIs: `POST /rest/{images,documents,videos}?action=initializeUpload`, the bytes to
   the upload URLs it answers (`PUT /dms-uploads/...`; a video in 4 MB parts, each answered with an ETag),
   `POST /rest/videos?action=finalizeUpload`, `GET /rest/{videos,documents}/{urn}` (PROCESSING for
@@ -35,6 +37,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+
+from tests.support.events import load_event
 
 PART_BYTES = 4 * 1024 * 1024
 ACCESS_TTL_S = 60 * 24 * 3600
@@ -109,6 +113,8 @@ class LinkedInApi:
         self.rotate_refresh_tokens = False
         self.members: dict[str, Member] = {}
         self.organizations: dict[str, dict[str, Any]] = {}
+        self.images: dict[str, dict[str, Any]] = {}  # image urn -> the Images API's answer
+        self.pictures: dict[str, str] = {}  # member sub -> their userinfo picture
         self.tokens: dict[str, str] = {}  # access token -> member sub
         self.revoked: set[str] = set()
         self.refresh_tokens: dict[str, tuple[str, float]] = {}  # refresh token -> (sub, expires at)
@@ -155,9 +161,36 @@ class LinkedInApi:
             self.tokens[token] = sub
             return token
 
-    def organization(self, org_id: str, name: str, vanity: str) -> str:
-        self.organizations[org_id] = {"id": int(org_id), "localizedName": name, "vanityName": vanity}
-        return f"urn:li:organization:{org_id}"
+    def organization(self, org_id: str, name: str, vanity: str, *, description: str | None = None,
+                     website: str | None = None, logo_url: str | None = None) -> str:
+        """An organization page answered as organization.json with these values; its logo (`logo_url`: the
+        Images API's downloadUrl) an image of its own. No description, website or logo: the page has none."""
+        urn = f"urn:li:organization:{org_id}"
+        page = load_event("linkedin", "organization.json")
+        page.update(id=int(org_id), localizedName=name, vanityName=vanity)
+        page["name"]["localized"] = {"en_US": name}
+        for key, value, localized in (("localizedDescription", description, "description"),
+                                      ("localizedWebsite", website, "website")):
+            page.pop(key)
+            page.pop(localized)
+            if value is not None:
+                page[key] = value
+                page[localized] = {"localized": {"en_US": value}, "preferredLocale": page["defaultLocale"]}
+        page.pop("logoV2")
+        if logo_url is not None:
+            image = f"urn:li:image:D4E0BAQ{org_id}"
+            page["logoV2"] = {"cropped": image, "original": f"{image}o", "cropInfo": {"x": 0, "width": 0, "y": 0,
+                                                                                     "height": 0}}
+            self.images[image] = {**load_event("linkedin", "image.json"), "id": image, "owner": urn,
+                                  "downloadUrl": logo_url}
+        with self._lock:
+            self.organizations[org_id] = page
+        return urn
+
+    def picture(self, sub: str, url: str | None) -> None:
+        """The member's profile picture as userinfo answers it (None: the member has none)."""
+        with self._lock:
+            self.pictures[sub] = url or ""
 
     def authorizing(self, sub: str | None) -> None:
         """The member who approves the next authorization (None: the member cancels)."""
@@ -222,8 +255,7 @@ class LinkedInApi:
                 return refused
             assert member is not None
             if request.path == "/v2/userinfo":
-                return 200, {"sub": member.sub, "name": member.name, "given_name": member.name.split()[0],
-                             "picture": f"https://media.licdn.com/{member.sub}.jpg", "locale": "en-US"}, {}
+                return 200, self._userinfo(member), {}
             refused = _rest_headers_refused(request)
             if refused:
                 return refused
@@ -271,7 +303,20 @@ class LinkedInApi:
         if match and method == "GET":
             organization = self.organizations.get(match["id"])
             return (200, organization, {}) if organization else (404, _error(404, "NOT_FOUND", "no such org"), {})
+        match = re.fullmatch(r"/rest/images/(?P<urn>[^/]+)", path)
+        if match and method == "GET":
+            image = self.images.get(unquote(match["urn"]))
+            return (200, image, {}) if image else (404, _error(404, "NOT_FOUND", "no such image"), {})
         return 404, _error(404, "NOT_FOUND", f"no resource {path}"), {}
+
+    def _userinfo(self, member: Member) -> dict[str, Any]:
+        given, _, family = member.name.partition(" ")
+        picture = self.pictures.get(member.sub, f"https://media.licdn.com/{member.sub}.jpg")
+        answer = {**load_event("linkedin", "userinfo.json"), "sub": member.sub, "name": member.name,
+                  "given_name": given, "family_name": family, "picture": picture}
+        if not picture:
+            answer.pop("picture")
+        return answer
 
     # -- OAuth ------------------------------------------------------------------------------------------
 

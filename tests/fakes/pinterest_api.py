@@ -1,7 +1,8 @@
 """A local HTTP fake of Pinterest API v5, the parts Herald calls, with the documented shapes.
 
 On the real paths under `/v5`:
-- `GET /v5/user_account` (the identity call), `GET /v5/boards` (`page_size`, `bookmark`).
+- `GET /v5/user_account` (the identity call and the public profile: tests/events/pinterest/user_account.json
+  with the account's own values), `GET /v5/boards` (`page_size`, `bookmark`).
 - `POST /v5/pins` (JSON): `board_id` must be one of the token's boards (404 otherwise), `board_section_id` one of
   its sections; `media_source` `image_url` (the fake FETCHES the url and checks the bytes are an image),
   `image_base64` (`content_type`, `data`), or `video_id` (`media_id` of a succeeded upload, used once, with a
@@ -28,6 +29,7 @@ from typing import Any
 
 from chalicelib.core.clock import Clock
 from tests.fakes.local_http import Answer, LocalHttpFake, Request, Route
+from tests.support.events import load_event
 
 IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF8", b"RIFF")
 
@@ -37,6 +39,14 @@ class Account:
     user_id: str
     username: str
     boards: dict[str, list[str]] = field(default_factory=dict)  # board id → section ids
+    # What `GET /v5/user_account` says beyond the id and username (business_name, about, website_url,
+    # profile_image...): the fixture's values unless a test sets its own; None drops the field.
+    profile: dict[str, Any] = field(default_factory=dict)
+
+    def user_account(self) -> dict[str, Any]:
+        answer = {**load_event("pinterest", "user_account.json"), **self.profile, "id": self.user_id,
+                  "username": self.username}
+        return {key: value for key, value in answer.items() if value is not None}
 
 
 @dataclass
@@ -165,10 +175,7 @@ class PinterestApi(LocalHttpFake):
         return Answer(200, raw=body, headers={"Content-Type": mime})
 
     def _user_account(self, request: Request) -> Answer:
-        account = self._caller(request)
-        return Answer(200, {"account_type": "BUSINESS", "id": account.user_id, "username": account.username,
-                            "business_name": account.username.title(), "profile_image": "https://i.pinimg.com/p.jpg",
-                            "website_url": "https://herald.example"})
+        return Answer(200, self._caller(request).user_account())
 
     def _boards(self, request: Request) -> Answer:
         account = self._caller(request)

@@ -11,7 +11,9 @@ On the real paths (base URLs: `{url}/youtube/v3`, `{url}/upload/youtube/v3`, tok
   then `200` with the video resource; `Content-Range: bytes */total` asks the session what it holds.
 - `GET /youtube/v3/videos?part=status,processingDetails&id=`: `uploadStatus` "uploaded" for `processing`
   reads, then "processed" (or "failed"/"rejected" as scripted).
-- `GET /youtube/v3/channels?part=snippet|contentDetails&mine=true`, `GET /youtube/v3/playlistItems?playlistId=`
+- `GET /youtube/v3/channels?part=snippet|contentDetails&mine=true` (the parts asked for; the snippet as in
+  tests/events/youtube/channels_list_snippet.json: title, description, customUrl, thumbnails default, medium,
+  high), `GET /youtube/v3/playlistItems?playlistId=`
   (the channel's uploads), `POST /youtube/v3/commentThreads?part=snippet` (only on a processed video of the
   channel), `GET /youtube/v3/commentThreads?videoId=`.
 What Herald sent wrong is in `violations`. Sources: tests/events/youtube/README.md.
@@ -26,6 +28,7 @@ from typing import Any
 from chalicelib.core.clock import Clock, to_rfc3339
 from tests.fakes.google_oauth_server import GoogleFake, google_error
 from tests.fakes.local_http import Answer, Request, Route
+from tests.support.events import load_event
 
 UPLOAD_CHUNK = 256 * 1024
 DAILY_QUOTA = 10_000
@@ -39,6 +42,19 @@ class Channel:
     title: str
     custom_url: str
     uploads: int = 0
+    description: str = ""
+    avatar_url: str | None = None  # the high (800px) thumbnail; None: the fake's own address per size
+
+    def snippet(self) -> dict[str, Any]:
+        """The channel's snippet in the documented shape (channels_list_snippet.json) with its values."""
+        snippet = load_event("youtube", "channels_list_snippet.json")["items"][0]["snippet"]
+        snippet.update(title=self.title, description=self.description, customUrl=self.custom_url)
+        snippet["localized"] = {"title": self.title, "description": self.description}
+        for size, pixels in (("default", 88), ("medium", 240), ("high", 800)):
+            url = self.avatar_url if self.avatar_url and size == "high" else \
+                f"https://yt3.ggpht.example/{self.channel_id}=s{pixels}"
+            snippet["thumbnails"][size] = {"url": url, "width": pixels, "height": pixels}
+        return snippet
 
     @property
     def uploads_playlist(self) -> str:
@@ -244,13 +260,19 @@ class YouTubeApi(GoogleFake):
         channel = self.channels.get(self.user_of(request))
         if request.arg("mine") != "true":
             return self.violation("channels.list without mine=true")
+        parts = set((request.arg("part") or "").split(","))
+        if not parts & {"snippet", "contentDetails"}:
+            return self.violation(f"channels.list with part={request.arg('part')}")
         items = []
         if channel is not None:
-            items.append({"kind": "youtube#channel", "id": channel.channel_id,
-                          "snippet": {"title": channel.title, "customUrl": channel.custom_url,
-                                      "thumbnails": {"default": {"url": f"https://yt3.ggpht.example/{channel.channel_id}"}}},
-                          "contentDetails": {"relatedPlaylists": {"likes": "", "uploads": channel.uploads_playlist}}})
-        return Answer(200, {"kind": "youtube#channelListResponse", "items": items})
+            item: dict[str, Any] = {"kind": "youtube#channel", "etag": "fake-etag", "id": channel.channel_id}
+            if "snippet" in parts:
+                item["snippet"] = channel.snippet()
+            if "contentDetails" in parts:
+                item["contentDetails"] = {"relatedPlaylists": {"likes": "", "uploads": channel.uploads_playlist}}
+            items.append(item)
+        return Answer(200, {"kind": "youtube#channelListResponse", "items": items,
+                            "pageInfo": {"totalResults": len(items), "resultsPerPage": 5}})
 
     def _playlist_items(self, request: Request) -> Answer:
         user = self.user_of(request)

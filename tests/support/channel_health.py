@@ -20,11 +20,12 @@ from tests.fakes.x_api import CLIENT_ID, CLIENT_SECRET, XApi
 X_USER = "2975699229"
 
 
-def x_container(aws: dict[str, Any], clock: FixedClock, network_apis: NetworkApis, x_api: XApi) -> Container:
-    """The test container with X's API and OAuth app pointed at the X fake; waits for another worker's
-    refresh really sleep (briefly), as they do on Lambda."""
+def x_container(aws: dict[str, Any], clock: FixedClock, network_apis: NetworkApis, x_api: XApi,
+                **settings_too: Any) -> Container:
+    """The test container with X's API and OAuth app pointed at the X fake (and `settings_too`: other
+    networks' base URLs); waits for another worker's refresh really sleep (briefly), as they do on Lambda."""
     settings = replace(network_apis.settings(get_settings()), x_api_url=x_api.url, x_client_id=CLIENT_ID,
-                       x_client_secret=CLIENT_SECRET)
+                       x_client_secret=CLIENT_SECRET, **settings_too)
     return use_container(Container(settings, clock=clock, clients=aws, sleep=lambda s: time.sleep(min(s, 0.05))))
 
 

@@ -1,6 +1,7 @@
 """Brand consistency through the API: the brand profile, each channel's public profile read by its adapter
-(X and Mastodon against their local fakes), avatars fetched through the outbound policy from a local server
-and compared with the logo by perceptual hash."""
+(X, Mastodon and YouTube against their local fakes), avatars fetched through the outbound policy from a local
+server and compared with the logo by perceptual hash; a field a network does not give (YouTube's link) is
+not available, never a finding."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ import pytest
 from chalicelib.core.jobs import run_job_by_name
 from tests.fakes.mastodon_server import MastodonFake
 from tests.fakes.x_api import XApi
+from tests.fakes.youtube_api import YouTubeApi
 from tests.support.brand_images import as_avatar_jpeg, logo_png, other_picture
 from tests.support.channel_health import X_USER, connect_x, x_container
 from tests.support.local_server import LocalServer
@@ -18,6 +20,7 @@ from tests.support.network_publishing import upload
 from tests.support.outbound import allow_local_peers
 
 LOGO = logo_png()
+YOUTUBE_CHANNEL = "UCherald0000000000coffee"
 
 
 @pytest.fixture
@@ -33,6 +36,12 @@ def mastodon(clock: Any) -> Iterator[MastodonFake]:
 
 
 @pytest.fixture
+def youtube_api(clock: Any) -> Iterator[YouTubeApi]:
+    with YouTubeApi(clock) as fake:
+        yield fake
+
+
+@pytest.fixture
 def images() -> Iterator[LocalServer]:
     with LocalServer() as server:
         server.route("/logo_400x400.jpg", body=as_avatar_jpeg(LOGO), content_type="image/jpeg")
@@ -41,8 +50,9 @@ def images() -> Iterator[LocalServer]:
 
 
 @pytest.fixture
-def deps(aws: Any, clock: Any, network_apis: Any, x_api: XApi) -> Any:
-    return allow_local_peers(x_container(aws, clock, network_apis, x_api))
+def deps(aws: Any, clock: Any, network_apis: Any, x_api: XApi, youtube_api: YouTubeApi) -> Any:
+    return allow_local_peers(x_container(aws, clock, network_apis, x_api, youtube_api_url=youtube_api.api_url,
+                                         youtube_upload_url=youtube_api.upload_url))
 
 
 def set_up(api: Any, deps: Any, workspace: Any, x_api: XApi, mastodon: MastodonFake, clock: Any,
@@ -117,3 +127,32 @@ def test_a_brand_profile_with_an_unknown_logo_is_refused_and_nothing_is_kept(api
     assert answer.json["error"]["details"][0]["field"] == "logo_media_id"
     assert api.get("/brand").status_code == 404
     assert api.post("/brand/consistency/check").status_code == 404
+
+
+def test_a_youtube_channel_shows_no_link_and_that_is_not_a_mismatch(api: Any, deps: Any, workspace: Any,
+                                                                   x_api: XApi, mastodon: MastodonFake, clock: Any,
+                                                                   images: LocalServer,
+                                                                   youtube_api: YouTubeApi) -> None:
+    set_up(api, deps, workspace, x_api, mastodon, clock, images)
+    made = youtube_api.channel(YOUTUBE_CHANNEL, "Herald Coffee", "@heraldcoffee")
+    made.description, made.avatar_url = "Coffee roasted in Istanbul, every week.", f"{images.url}/logo_400x400.jpg"
+    credentials = {"access_token": youtube_api.token_for(YOUTUBE_CHANNEL),
+                   "refresh_token": youtube_api.refresh_token_for(YOUTUBE_CHANNEL)}
+    row = deps.channels.create(workspace.id, "youtube", "Herald on YouTube", credentials,
+                               {"youtube_channel_id": YOUTUBE_CHANNEL})
+
+    checked = api.post("/brand/consistency/check")
+
+    assert checked.status_code == 200, checked.body
+    [seen] = [c for c in api.get("/brand/consistency").json["channels"] if c["network"] == "youtube"]
+    assert (seen["channel_id"], seen["status"], seen["findings"]) == (row.channel_id, "checked", [])
+    assert seen["fields"] == {"display_name": "checked", "bio": "checked", "link": "not_available",
+                              "avatar_url": "checked"}
+    assert seen["profile"]["link"] is None and seen["profile"]["handle"] == "@heraldcoffee"
+    links = [a["groups"] for a in checked.json["across_channels"] if a["code"] == "links_differ"]
+    assert all(row.channel_id not in group for groups in links for group in groups)
+    assert [r.query["part"] for r in youtube_api.calls("GET", r"/youtube/v3/channels")][-1] == ["snippet"]
+    html = api.get("/reports/monthly?month=2026-03&format=html").body.decode()
+    csv_text = api.get("/reports/monthly?month=2026-03&format=csv").body.decode("utf-8-sig")
+    assert "Not available on youtube: link (not compared)." in html
+    assert "Herald on YouTube,youtube,not_available,not given by youtube (not compared): link" in csv_text

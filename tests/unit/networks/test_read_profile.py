@@ -1,17 +1,28 @@
 """`read_profile` of the adapters that have one, against recorded answers in each API's documented shape
-(Graph Page and IG User fields, Threads' /me, Bluesky's getProfile)."""
+(Graph Page and IG User fields, Threads' /me, Bluesky's getProfile), and LinkedIn's, YouTube's and
+Pinterest's against their fakes serving the fixtures of tests/events/<network>/: what was asked (path,
+headers, parameters) and the profile read."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
+import pytest
+import requests
 from requests import Response
 from requests.structures import CaseInsensitiveDict
 
 from chalicelib.core.clock import FixedClock
-from chalicelib.networks import bluesky, meta, threads
-from chalicelib.networks.base import ChannelContext, PublicProfile
+from chalicelib.networks import bluesky, discord, linkedin, meta, pinterest, threads, youtube
+from chalicelib.networks.base import ChannelContext, NetworkError, PublicProfile
+from chalicelib.networks.sandbox import SandboxAdapter
 from tests.fakes.bluesky import FakeBluesky
+from tests.fakes.linkedin_api import LinkedInApi
+from tests.fakes.pinterest_api import PinterestApi
+from tests.fakes.youtube_api import YouTubeApi
+from tests.support.events import load_event
 
 
 class Answers:
@@ -47,7 +58,8 @@ def test_an_instagram_account(clock: FixedClock) -> None:
                     "profile_picture_url": "https://cdninstagram.example/a.jpg"})
     profile = meta.MetaAdapter("instagram", http=http, clock=clock).read_profile(
         context("instagram", ig_user_id="1784"))
-    assert profile == PublicProfile("herald", "Coffee", "https://herald.coffee", "https://cdninstagram.example/a.jpg")
+    assert profile == PublicProfile("herald", "Coffee", "https://herald.coffee", "https://cdninstagram.example/a.jpg",
+                                    handle="herald")
 
 
 def test_a_threads_profile_takes_its_link_from_the_biography(clock: FixedClock) -> None:
@@ -56,6 +68,7 @@ def test_a_threads_profile_takes_its_link_from_the_biography(clock: FixedClock) 
                     "threads_profile_picture_url": "https://scontent.example/t.jpg"})
     profile = threads.ThreadsAdapter(http=http, clock=clock).read_profile(context("threads"))
     assert profile.link == "https://herald.coffee/shop" and profile.display_name == "Herald"
+    assert profile.handle == "herald"
 
 
 def test_a_bluesky_profile(clock: FixedClock) -> None:
@@ -68,4 +81,154 @@ def test_a_bluesky_profile(clock: FixedClock) -> None:
                              lambda _c: None)
     profile = bluesky.make_adapter(http=fake, clock=clock).read_profile(channel)
     assert profile == PublicProfile("Herald", "Coffee, slowly. herald.coffee https://herald.coffee",
-                                    "https://herald.coffee", "https://cdn.bsky.app/img/avatar/plain/did/cid@jpeg")
+                                    "https://herald.coffee", "https://cdn.bsky.app/img/avatar/plain/did/cid@jpeg",
+                                    handle=fake.handle)
+
+
+# -- LinkedIn, YouTube and Pinterest against their fakes, which answer the fixtures of tests/events/<network>/ --
+
+LINKEDIN_ORG = "96072893"
+YOUTUBE_CHANNEL = "UC_x5XG1OV2P6uZZ5FSM9Ttw"
+
+
+@pytest.fixture
+def li(clock: FixedClock) -> Iterator[LinkedInApi]:
+    with LinkedInApi(now=lambda: clock.now().timestamp()) as api:
+        page = load_event("linkedin", "organization.json")
+        api.organization(LINKEDIN_ORG, page["localizedName"], page["vanityName"],
+                         description=page["localizedDescription"], website=page["localizedWebsite"],
+                         logo_url=load_event("linkedin", "image.json")["downloadUrl"])
+        member = load_event("linkedin", "userinfo.json")
+        api.member(member["sub"], member["name"], token="tok-li", organizations=(LINKEDIN_ORG,))
+        api.picture(member["sub"], member["picture"])
+        yield api
+
+
+def linkedin_channel(**settings: str) -> ChannelContext:
+    return ChannelContext("ws_1", "ch_1", "linkedin", settings, {"access_token": "tok-li"})
+
+
+def test_a_linkedin_organization_page_and_its_logo_from_the_images_api(li: LinkedInApi, clock: FixedClock) -> None:
+    adapter = linkedin.make_adapter(requests.Session(), clock, base_url=li.url)
+
+    profile = adapter.read_profile(linkedin_channel(organization_urn=f"urn:li:organization:{LINKEDIN_ORG}"))
+
+    page, image = load_event("linkedin", "organization.json"), load_event("linkedin", "image.json")
+    assert profile == PublicProfile(page["localizedName"], page["localizedDescription"], page["localizedWebsite"],
+                                    image["downloadUrl"], handle=page["vanityName"])
+    lookup, logo = li.requests
+    assert (lookup.method, lookup.path, lookup.query) == ("GET", f"/rest/organizations/{LINKEDIN_ORG}", {})
+    cropped = li.organizations[LINKEDIN_ORG]["logoV2"]["cropped"]
+    assert (logo.method, logo.path) == ("GET", f"/rest/images/{quote(cropped, safe='')}")
+    for sent in (lookup, logo):
+        assert sent.headers["authorization"] == "Bearer tok-li"
+        assert sent.headers["linkedin-version"] == linkedin.LINKEDIN_VERSION
+        assert sent.headers["x-restli-protocol-version"] == "2.0.0"
+
+
+def test_a_linkedin_page_without_a_logo_asks_no_image_and_has_no_avatar(li: LinkedInApi, clock: FixedClock) -> None:
+    li.organization("12345", "Herald Tea", "herald-tea")
+    adapter = linkedin.make_adapter(requests.Session(), clock, base_url=li.url)
+
+    profile = adapter.read_profile(linkedin_channel(organization_urn="urn:li:organization:12345"))
+
+    assert (profile.display_name, profile.bio, profile.link, profile.avatar_url) == ("Herald Tea", None, None, None)
+    assert profile.unavailable == frozenset()  # a page may have them: their absence is a finding
+    assert [r.path for r in li.requests] == ["/rest/organizations/12345"]
+
+
+def test_a_linkedin_member_has_a_name_and_picture_and_no_bio_or_link(li: LinkedInApi, clock: FixedClock) -> None:
+    member = load_event("linkedin", "userinfo.json")
+    adapter = linkedin.make_adapter(requests.Session(), clock, base_url=li.url)
+
+    profile = adapter.read_profile(linkedin_channel(person_urn=f"urn:li:person:{member['sub']}"))
+
+    assert profile == PublicProfile(member["name"], None, None, member["picture"],
+                                    unavailable=frozenset({"bio", "link"}))
+    [sent] = li.requests
+    assert (sent.method, sent.path, sent.headers["authorization"]) == ("GET", "/v2/userinfo", "Bearer tok-li")
+
+
+def test_a_linkedin_page_linkedin_refuses_is_a_network_error(li: LinkedInApi, clock: FixedClock) -> None:
+    li.fail("GET", f"/rest/organizations/{LINKEDIN_ORG}", 403,
+            {"status": 403, "serviceErrorCode": 100, "code": "ACCESS_DENIED", "message": "Not enough permissions"})
+    adapter = linkedin.make_adapter(requests.Session(), clock, base_url=li.url)
+
+    with pytest.raises(NetworkError) as refused:
+        adapter.read_profile(linkedin_channel(organization_urn=f"urn:li:organization:{LINKEDIN_ORG}"))
+
+    assert "rw_organization_admin" in refused.value.message
+
+
+@pytest.fixture
+def yt(clock: FixedClock) -> Iterator[YouTubeApi]:
+    snippet = load_event("youtube", "channels_list_snippet.json")["items"][0]["snippet"]
+    with YouTubeApi(clock) as api:
+        made = api.channel(YOUTUBE_CHANNEL, snippet["title"], snippet["customUrl"])
+        made.description = snippet["description"]
+        made.avatar_url = snippet["thumbnails"]["high"]["url"]
+        yield api
+
+
+def test_a_youtube_channel_from_its_snippet_with_the_link_not_available(yt: YouTubeApi, clock: FixedClock) -> None:
+    adapter = youtube.make_adapter(clock=clock, base_url=yt.api_url, upload_url=yt.upload_url)
+    token = yt.token_for(YOUTUBE_CHANNEL)
+
+    profile = adapter.read_profile(ChannelContext("ws_1", "ch_1", "youtube", {"youtube_channel_id": YOUTUBE_CHANNEL},
+                                                  {"access_token": token}))
+
+    snippet = load_event("youtube", "channels_list_snippet.json")["items"][0]["snippet"]
+    assert profile == PublicProfile(snippet["title"], snippet["description"], None,
+                                    snippet["thumbnails"]["high"]["url"], handle=snippet["customUrl"],
+                                    unavailable=frozenset({"link"}))
+    [sent] = yt.calls("GET", r"/youtube/v3/channels")
+    assert {k: v[0] for k, v in sent.query.items()} == {"part": "snippet", "mine": "true"}
+    assert sent.headers["authorization"] == f"Bearer {token}"
+    assert yt.violations == []
+
+
+def test_youtube_falls_back_to_the_smaller_thumbnails() -> None:
+    body = load_event("youtube", "channels_mine.json")  # only a default thumbnail
+
+    http = Answers(body)
+    profile = youtube.make_adapter(http=http).read_profile(context("youtube"))
+    assert profile.avatar_url == body["items"][0]["snippet"]["thumbnails"]["default"]["url"]
+    assert profile.bio is None and profile.handle == "@googledevelopers"
+
+
+@pytest.fixture
+def pins(clock: FixedClock) -> Iterator[PinterestApi]:
+    account = load_event("pinterest", "user_account.json")
+    with PinterestApi(clock) as api:
+        api.account("pina-token", account["id"], account["username"], {})
+        yield api
+
+
+def test_a_pinterest_business_account(pins: PinterestApi, clock: FixedClock) -> None:
+    adapter = pinterest.make_adapter(clock=clock, base_url=pins.api_url)
+
+    profile = adapter.read_profile(ChannelContext("ws_1", "ch_1", "pinterest", {}, {"access_token": "pina-token"}))
+
+    account = load_event("pinterest", "user_account.json")
+    assert profile == PublicProfile(account["business_name"], account["about"], account["website_url"],
+                                    account["profile_image"], handle=account["username"])
+    [sent] = pins.calls("GET", r"/v5/user_account")
+    assert sent.query == {} and sent.headers["authorization"] == "Bearer pina-token"
+    assert pins.violations == []
+
+
+def test_a_pinterest_personal_account_shows_its_username(pins: PinterestApi, clock: FixedClock) -> None:
+    account = pins.accounts[load_event("pinterest", "user_account.json")["id"]]
+    account.profile = {"account_type": "PINNER", "business_name": None, "about": "", "website_url": None}
+    adapter = pinterest.make_adapter(clock=clock, base_url=pins.api_url)
+
+    profile = adapter.read_profile(ChannelContext("ws_1", "ch_1", "pinterest", {}, {"access_token": "pina-token"}))
+
+    assert (profile.display_name, profile.bio, profile.link) == (account.username, None, None)
+    assert profile.unavailable == frozenset()
+
+
+@pytest.mark.parametrize("adapter", [SandboxAdapter, discord.DiscordAdapter])
+def test_networks_without_a_public_profile_say_why(adapter: type) -> None:
+    assert not hasattr(adapter, "read_profile")
+    assert adapter.no_profile.endswith(".")
