@@ -30,7 +30,7 @@ from infra.access import (
     TABLE_ACTIONS,
     Access,
 )
-from infra.console_hosting import console_outputs, console_resources
+from infra.console_hosting import console_outputs, console_resources, console_url
 from infra.functions import Function
 from infra.resources import (
     TABLE_LAYOUTS,
@@ -255,7 +255,8 @@ WEBHOOK_SECRETS = {
 
 def _function_changes(function: Function, app_name: str, stage: str, config: Config,
                       consumed_queue: str | None) -> Resource:
-    variables: Resource = {"HERALD_PUBLIC_BASE_URL": {"Ref": "PublicBaseUrl"}}
+    # Every function may mail a link into the console (an approval asked, a mention): its CloudFront address.
+    variables: Resource = {"HERALD_PUBLIC_BASE_URL": {"Ref": "PublicBaseUrl"}, "HERALD_CONSOLE_URL": console_url()}
     if function.kind == "api":
         variables.update({variable: {"Ref": parameter} for parameter, variable in WEBHOOK_SECRETS.items()})
         variables.update(people_variables())
