@@ -253,6 +253,14 @@ WEBHOOK_SECRETS = {
 }
 
 
+def _cors_origins(config: Config) -> Resource | str:
+    """The stage's configured origins and the console's own: the console talks to the API from CloudFront."""
+    configured = [o.strip() for o in str(config.environment_variables.get("HERALD_CORS_ORIGINS", "")).split(",")]
+    if "*" in configured:
+        return "*"
+    return {"Fn::Join": [",", [*(o for o in configured if o), console_url()]]}
+
+
 def _function_changes(function: Function, app_name: str, stage: str, config: Config,
                       consumed_queue: str | None) -> Resource:
     # Every function may mail a link into the console (an approval asked, a mention): its CloudFront address.
@@ -260,6 +268,7 @@ def _function_changes(function: Function, app_name: str, stage: str, config: Con
     if function.kind == "api":
         variables.update({variable: {"Ref": parameter} for parameter, variable in WEBHOOK_SECRETS.items()})
         variables.update(people_variables())
+        variables["HERALD_CORS_ORIGINS"] = _cors_origins(config)
     properties: Resource = {
         "FunctionName": function.deployed_name(app_name, stage),
         "Role": _arn(_role_id(function)),

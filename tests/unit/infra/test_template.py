@@ -402,6 +402,14 @@ def test_every_function_mails_links_into_the_console_at_its_cloudfront_address(t
         name: console for name in variables}
 
 
+def test_the_api_answers_the_console_at_its_cloudfront_address(template: dict[str, Any]) -> None:
+    """Without it the deployed console's every call is refused by the browser (CORS)."""
+    console = {"Fn::Sub": "https://${ConsoleDistribution.DomainName}"}
+    [api] = [p for name, p in functions(template).items() if name == "APIHandler"]
+    origins = api["Environment"]["Variables"]["HERALD_CORS_ORIGINS"]
+    assert origins["Fn::Join"][1][-1] == console
+
+
 def test_the_local_stack_mails_links_into_the_console_it_serves(tmp_path: Any) -> None:
     options = LocalOptions(host="127.0.0.1", port=8123, aws_port=4566, state_dir=tmp_path, app_spec="app:app",
                            region="us-east-1", workers=1)
