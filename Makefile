@@ -75,7 +75,7 @@ deploy: package
 	aws cloudformation describe-stacks --stack-name $(STACK) --query 'Stacks[0].Outputs' --output table
 
 # The web console to the stack's ConsoleBucket (after `make deploy`), with a config.json naming the API, then
-# CloudFront's cache cleared. Set HERALD_CORS_ORIGINS to the ConsoleUrl output so the API answers it.
+# CloudFront's cache cleared. The template already lets the API answer the ConsoleUrl origin (HERALD_CORS_ORIGINS).
 OUTPUT = $$(aws cloudformation describe-stacks --stack-name $(STACK) --query "Stacks[0].Outputs[?OutputKey=='$(1)'].OutputValue" --output text)
 deploy-console:
 	@command -v aws >/dev/null || { echo "make deploy-console needs the AWS CLI (aws) on PATH"; exit 1; }

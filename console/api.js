@@ -14,6 +14,7 @@ export const OPERATIONS = {
   get_me: {"method": "GET", "path": "/me", "optional": true},
   get_oauth_callback_network: {"method": "GET", "path": "/oauth/callback/{network}", "optional": false},
   get_posts_post_id: {"method": "GET", "path": "/posts/{post_id}", "optional": false},
+  get_posts_post_id_comments: {"method": "GET", "path": "/posts/{post_id}/comments", "optional": true},
   get_posts_post_id_preview: {"method": "GET", "path": "/posts/{post_id}/preview", "optional": false},
   get_reports_monthly: {"method": "GET", "path": "/reports/monthly", "optional": false},
   get_reports_quarterly: {"method": "GET", "path": "/reports/quarterly", "optional": false},
@@ -23,6 +24,7 @@ export const OPERATIONS = {
   patch_inbox_conversations_conversation_id: {"method": "PATCH", "path": "/inbox/conversations/{conversation_id}", "optional": false},
   patch_posts_post_id: {"method": "PATCH", "path": "/posts/{post_id}", "optional": false},
   post_auth_sign_in: {"method": "POST", "path": "/auth/sign-in", "optional": true},
+  post_auth_sign_out: {"method": "POST", "path": "/auth/sign-out", "optional": true},
   post_channels: {"method": "POST", "path": "/channels", "optional": false},
   post_channels_channel_id_check: {"method": "POST", "path": "/channels/{channel_id}/check", "optional": false},
   post_channels_channel_id_sandbox_messages: {"method": "POST", "path": "/channels/{channel_id}/sandbox/messages", "optional": false},
@@ -33,6 +35,7 @@ export const OPERATIONS = {
   post_posts: {"method": "POST", "path": "/posts", "optional": false},
   post_posts_post_id_approve: {"method": "POST", "path": "/posts/{post_id}/approve", "optional": true},
   post_posts_post_id_cancel: {"method": "POST", "path": "/posts/{post_id}/cancel", "optional": false},
+  post_posts_post_id_comments: {"method": "POST", "path": "/posts/{post_id}/comments", "optional": true},
   post_posts_post_id_publish_now: {"method": "POST", "path": "/posts/{post_id}/publish-now", "optional": false},
   post_posts_post_id_reject: {"method": "POST", "path": "/posts/{post_id}/reject", "optional": true},
   post_posts_validate: {"method": "POST", "path": "/posts/validate", "optional": false},
@@ -53,6 +56,7 @@ export const get_inbox_conversations_conversation_id = (params, body, options) =
 export const get_me = (params, body, options) => request(OPERATIONS.get_me, params, body, options);
 export const get_oauth_callback_network = (params, body, options) => request(OPERATIONS.get_oauth_callback_network, params, body, options);
 export const get_posts_post_id = (params, body, options) => request(OPERATIONS.get_posts_post_id, params, body, options);
+export const get_posts_post_id_comments = (params, body, options) => request(OPERATIONS.get_posts_post_id_comments, params, body, options);
 export const get_posts_post_id_preview = (params, body, options) => request(OPERATIONS.get_posts_post_id_preview, params, body, options);
 export const get_reports_monthly = (params, body, options) => request(OPERATIONS.get_reports_monthly, params, body, options);
 export const get_reports_quarterly = (params, body, options) => request(OPERATIONS.get_reports_quarterly, params, body, options);
@@ -62,6 +66,7 @@ export const get_workspace = (params, body, options) => request(OPERATIONS.get_w
 export const patch_inbox_conversations_conversation_id = (params, body, options) => request(OPERATIONS.patch_inbox_conversations_conversation_id, params, body, options);
 export const patch_posts_post_id = (params, body, options) => request(OPERATIONS.patch_posts_post_id, params, body, options);
 export const post_auth_sign_in = (params, body, options) => request(OPERATIONS.post_auth_sign_in, params, body, options);
+export const post_auth_sign_out = (params, body, options) => request(OPERATIONS.post_auth_sign_out, params, body, options);
 export const post_channels = (params, body, options) => request(OPERATIONS.post_channels, params, body, options);
 export const post_channels_channel_id_check = (params, body, options) => request(OPERATIONS.post_channels_channel_id_check, params, body, options);
 export const post_channels_channel_id_sandbox_messages = (params, body, options) => request(OPERATIONS.post_channels_channel_id_sandbox_messages, params, body, options);
@@ -72,6 +77,7 @@ export const post_media = (params, body, options) => request(OPERATIONS.post_med
 export const post_posts = (params, body, options) => request(OPERATIONS.post_posts, params, body, options);
 export const post_posts_post_id_approve = (params, body, options) => request(OPERATIONS.post_posts_post_id_approve, params, body, options);
 export const post_posts_post_id_cancel = (params, body, options) => request(OPERATIONS.post_posts_post_id_cancel, params, body, options);
+export const post_posts_post_id_comments = (params, body, options) => request(OPERATIONS.post_posts_post_id_comments, params, body, options);
 export const post_posts_post_id_publish_now = (params, body, options) => request(OPERATIONS.post_posts_post_id_publish_now, params, body, options);
 export const post_posts_post_id_reject = (params, body, options) => request(OPERATIONS.post_posts_post_id_reject, params, body, options);
 export const post_posts_validate = (params, body, options) => request(OPERATIONS.post_posts_validate, params, body, options);

@@ -105,8 +105,23 @@ window.addEventListener("hashchange", () => {
 });
 window.addEventListener("herald:signed-out", () => { session.signOut(); start(); });
 
+// Sign out: a person's access token (a JWT, from POST /auth/sign-in) is ended at the API first, so that a copy
+// of it stops working too; an API key stays valid (revoke it with DELETE /api-keys/{id}). Then this tab forgets.
+async function signOut() {
+  const token = session.token;
+  if (token && token.split(".").length === 3 && api.available("post_auth_sign_out")) {
+    try {
+      await api.post_auth_sign_out({}, undefined, { trying: true });
+    } catch (error) {
+      if (error.status !== 401) say(`Signed out here, but the API could not end the session: ${errorText(error)}`, "error");
+    }
+  }
+  session.signOut();
+  if (location.hash === "#/calendar") await start(); else location.hash = "#/calendar";
+}
+
 document.addEventListener("DOMContentLoaded", async () => {
-  document.getElementById("sign-out").addEventListener("click", () => { session.signOut(); location.hash = "#/calendar"; start(); });
+  document.getElementById("sign-out").addEventListener("click", signOut);
   await configure();
   try {
     await loadFeatures(apiUrl(""));

@@ -29,10 +29,13 @@ METHODS = ("get", "put", "post", "delete", "patch")
 # the running API's document has them (console/features.js).
 OPTIONAL: dict[str, tuple[str, str]] = {
     "post_auth_sign_in": ("POST", "/auth/sign-in"),
+    "post_auth_sign_out": ("POST", "/auth/sign-out"),
     "get_me": ("GET", "/me"),
     "post_posts_post_id_approve": ("POST", "/posts/{post_id}/approve"),
     "post_posts_post_id_reject": ("POST", "/posts/{post_id}/reject"),
     "get_review_token": ("GET", "/review/{token}"),
+    "get_posts_post_id_comments": ("GET", "/posts/{post_id}/comments"),
+    "post_posts_post_id_comments": ("POST", "/posts/{post_id}/comments"),
     "get_channels_channel_id_queue": ("GET", "/channels/{channel_id}/queue"),
     "put_channels_channel_id_queue": ("PUT", "/channels/{channel_id}/queue"),
     "get_goals": ("GET", "/goals"),

@@ -89,7 +89,13 @@ def console_resources(stage: str) -> dict[str, Any]:
     }
 
 
+def console_url() -> dict[str, Any]:
+    """The console's address, `https://<the distribution's domain>`: the ConsoleUrl output, and HERALD_CONSOLE_URL
+    of every function (the links emails carry open the console there)."""
+    return {"Fn::Sub": "https://${" + CONSOLE_DISTRIBUTION + ".DomainName}"}
+
+
 def console_outputs() -> dict[str, Any]:
     return {"ConsoleBucketName": {"Value": {"Ref": CONSOLE_BUCKET}},
             "ConsoleDistributionId": {"Value": {"Ref": CONSOLE_DISTRIBUTION}},
-            "ConsoleUrl": {"Value": {"Fn::Sub": "https://${" + CONSOLE_DISTRIBUTION + ".DomainName}"}}}
+            "ConsoleUrl": {"Value": console_url()}}

@@ -30,7 +30,7 @@ from infra.access import (
     TABLE_ACTIONS,
     Access,
 )
-from infra.console_hosting import console_outputs, console_resources
+from infra.console_hosting import console_outputs, console_resources, console_url
 from infra.functions import Function
 from infra.resources import (
     TABLE_LAYOUTS,
@@ -253,12 +253,22 @@ WEBHOOK_SECRETS = {
 }
 
 
+def _cors_origins(config: Config) -> Resource | str:
+    """The stage's configured origins and the console's own: the console talks to the API from CloudFront."""
+    configured = [o.strip() for o in str(config.environment_variables.get("HERALD_CORS_ORIGINS", "")).split(",")]
+    if "*" in configured:
+        return "*"
+    return {"Fn::Join": [",", [*(o for o in configured if o), console_url()]]}
+
+
 def _function_changes(function: Function, app_name: str, stage: str, config: Config,
                       consumed_queue: str | None) -> Resource:
-    variables: Resource = {"HERALD_PUBLIC_BASE_URL": {"Ref": "PublicBaseUrl"}}
+    # Every function may mail a link into the console (an approval asked, a mention): its CloudFront address.
+    variables: Resource = {"HERALD_PUBLIC_BASE_URL": {"Ref": "PublicBaseUrl"}, "HERALD_CONSOLE_URL": console_url()}
     if function.kind == "api":
         variables.update({variable: {"Ref": parameter} for parameter, variable in WEBHOOK_SECRETS.items()})
         variables.update(people_variables())
+        variables["HERALD_CORS_ORIGINS"] = _cors_origins(config)
     properties: Resource = {
         "FunctionName": function.deployed_name(app_name, stage),
         "Role": _arn(_role_id(function)),

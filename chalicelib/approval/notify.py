@@ -1,6 +1,6 @@
 """Telling whoever must act: an outbound webhook event for every request and decision, and an email to the
-step's approvers (client reviewers get their magic link in it; members, once they have an email, a link to
-the post). Nothing here raises into the decision or the write that caused it."""
+step's approvers (client reviewers get their magic link in it; members with an email, a link that opens the
+post in the web console). Nothing here raises into the decision or the write that caused it."""
 from __future__ import annotations
 
 import logging
@@ -41,8 +41,13 @@ class ApprovalNotifier:
         self.links = links
         self.directory = directory
         self.base_url = public_base_url.rstrip("/")
-        # The reviewer's link opens the console's page, which exchanges the token at the API's GET /review/{token}.
+        # The reviewer's link opens the console's page, which exchanges the token at the API's GET /review/{token};
+        # a member's opens the post on the console's calendar.
         self.console_url = (console_url or public_base_url).rstrip("/")
+
+    def post_link(self, post_id: str) -> str:
+        """The console's calendar with this post open (console/app.js routes `#/calendar/post/<id>`)."""
+        return f"{self.console_url}/#/calendar/post/{post_id}"
 
     def requested(self, post: PostRow) -> None:
         """The round's current step waits: `post.approval_requested`, and an email to each approver."""
@@ -79,13 +84,13 @@ class ApprovalNotifier:
         if member.email:
             self._send(member.email, "You were mentioned on a post",
                        f"{comment['author']['name'] or comment['author']['id']} wrote:\n\n{comment['text']}\n\n"
-                       f"{self.base_url}/posts/{post_id}\n")
+                       f"Open the post: {self.post_link(post_id)}\n")
 
     def _approvers(self, post: PostRow, step: Step) -> list[tuple[str, str]]:
         if step.reviewers:  # each client reviewer gets a link of their own
             return [(email, f"{self.console_url}/#/review/{self.links.issue(post.workspace_id, post.post_id, email)}")
                     for email in step.reviewers]
-        return [(m.email, f"{self.base_url}/posts/{post.post_id}") for m in self.directory.members(post.workspace_id)
+        return [(m.email, self.post_link(post.post_id)) for m in self.directory.members(post.workspace_id)
                 if m.email and may_approve(step, Actor(m.id, m.role, m.email, m.name))]
 
     def _send(self, to: str, subject: str, text: str) -> None:

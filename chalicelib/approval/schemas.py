@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from chalicelib.approval.steps import MAX_STEPS
 from chalicelib.core.fields import MultiLine, SingleLine
 from chalicelib.core.schemas import RequestModel
+from chalicelib.publishing.schemas import NetworkPreview
 
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 Version = Annotated[int, Field(strict=True, ge=1, description="The post version you read; a stale one is a 409.")]
@@ -96,23 +97,6 @@ class ReviewSessionOut(BaseModel):
     reviewer: str
     links: dict[str, str] = Field(description="What the credential reaches: this post's preview, comments, "
                                               "approve and reject.")
-
-
-class NetworkPreview(BaseModel):
-    channel_id: str
-    network: str
-    channel_name: str
-    handle: str | None
-    text: str
-    length: int = Field(description="In the network's own units (`unit`).")
-    limit: int
-    unit: str
-    fits: bool
-    media: list[dict[str, Any]]
-    media_left_out: int
-    thread: list[dict[str, Any]]
-    first_comment: str | None
-    options: dict[str, Any]
 
 
 class PostPreview(BaseModel):

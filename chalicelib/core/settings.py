@@ -143,8 +143,9 @@ class Settings:
     # credential it is exchanged for lasts.
     review_link_hours: int = 72
     review_session_minutes: int = 60
-    # Where the web console lives (the emailed review link opens its `#/review/<token>` page); the local stack
-    # serves it at the API's own address, the default. Deployed: the console's CloudFront address.
+    # Where the web console lives (HERALD_CONSOLE_URL): the emailed review link opens its `#/review/<token>` page,
+    # a member's approval or mention email its `#/calendar/post/<id>`. The local stack serves it at the API's own
+    # address (also the default when unset); deployed, the template sets the console's CloudFront address.
     console_url: str = ""
     # People (chalicelib/people/): the Cognito user pool and its app client (the template's UserPool and
     # UserPoolClient; the local stack makes them in moto at start), and the verified SES sender of Herald's mail.

@@ -41,11 +41,14 @@ def create_post(call: Call[Container]) -> dict[str, Any]:
 @route(bp, "/posts/validate", "POST", summary="Check a post without saving it", tag=TAG, role="editor",
        body=PostCreate, response=PostCheck)
 def validate_post(call: Call[Container]) -> dict[str, Any]:
-    """The checks of `POST /posts` (each target network's length, media and thread rules), as a dry run."""
+    """The checks of `POST /posts` (each target network's length, media and thread rules), as a dry run, and
+    how each channel's network will show the post."""
     from chalicelib.publishing.post_requests import draft_from_request
 
-    problems = call.deps.posts.problems_of(call.workspace_id, draft_from_request(call.body))
-    return {"valid": not problems, "problems": problems}
+    draft = draft_from_request(call.body)
+    problems = call.deps.posts.problems_of(call.workspace_id, draft)
+    return {"valid": not problems, "problems": problems,
+            "networks": call.deps.posts.previews_of(call.workspace_id, draft)}
 
 
 @route(bp, "/posts", "GET", summary="List posts", tag=TAG, query=PostListQuery, response=PostPage)

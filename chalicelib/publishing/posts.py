@@ -244,6 +244,25 @@ class PostService:
             return failed.details
         return []
 
+    def previews_of(self, workspace_id: str, draft: PostDraft) -> builtins.list[dict[str, Any]]:
+        """How each of the draft's channels (those in this workspace) will show it: the composer's preview,
+        as GET /posts/{id}/preview shows a saved post (chalicelib/networks/appearance.py)."""
+        from chalicelib.networks.appearance import shown
+
+        channels = self.channels.get_many(workspace_id, list(dict.fromkeys(draft.channel_ids)))
+        out = []
+        for channel_id in dict.fromkeys(draft.channel_ids):
+            channel = channels.get(channel_id)
+            if channel is None:
+                continue  # a problem of the draft's (no such channel here), said by problems_of
+            own = _channel_draft(draft, channel_id)
+            variant = draft.variants.get(channel_id) or {}
+            text = variant["text"] if variant.get("text") is not None else draft.text
+            out.append({"channel_id": channel_id, "channel_name": channel.name, "handle": channel.handle,
+                        **shown(channel.network, channel.settings, text, self._media(workspace_id, own.media),
+                                own.thread, draft.first_comment, dict(variant.get(channel.network) or {}))})
+        return out
+
     def update(self, workspace_id: str, post_id: str, changes: dict[str, Any],
                expected_version: int | None, *, as_series: bool = False) -> tuple[PostRow, builtins.list[DeliveryRow]]:
         """An edit names the version it was made from: a stale one is a conflict, never an overwrite

@@ -92,11 +92,37 @@ class PostCreate(RequestModel):
         default=None, description="Evergreen: a copy goes into the queue this many days after it is out")
 
 
+class NetworkPreview(BaseModel):
+    """One channel's post as its network will show it (chalicelib/networks/appearance.py)."""
+
+    channel_id: str
+    network: str
+    channel_name: str
+    handle: str | None
+    text: str
+    shown_text: str = Field(description="The text cut where the network's limit ends (all of it when it fits).")
+    length: int = Field(description="In the network's own units (`unit`).")
+    limit: int
+    unit: str
+    fits: bool
+    media: list[dict[str, Any]]
+    media_left_out: int
+    link_card: dict[str, str] | None = Field(
+        description="`{url, host}` of the link the network draws a card for (none with media, or on networks "
+                    "that draw none).")
+    thread: list[dict[str, Any]]
+    first_comment: str | None
+    options: dict[str, Any]
+
+
 class PostCheck(BaseModel):
     valid: bool
     problems: list[dict[str, Any]] = Field(
         description="What a save would refuse, as a 422's details: `{field, message}` and, for length, "
                     "`network`, `limit`.")
+    networks: list[NetworkPreview] = Field(default_factory=list, description=(
+        "How each of the post's channels (those in this workspace) will show it, as GET /posts/{id}/preview "
+        "does: the composer's preview"))
 
 
 class PostPatch(RequestModel):

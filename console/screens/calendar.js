@@ -1,7 +1,7 @@
 // The calendar: month and week, posts coloured by status (and labelled: colour is never the only sign), drag a
 // post to another day or move it from its dialog by keyboard; a stale version (409) is "changed by someone else".
 import * as api from "../api.js";
-import { h, clear, say, errorText, badge, poll, statusLabel } from "../ui.js";
+import { h, clear, field, say, errorText, badge, poll, statusLabel } from "../ui.js";
 import { addDays, localDate, localTime, longDate, monthOf, monthTitle, shiftMonth, shortDay, today, weekday,
   zonedToUtc } from "../time.js";
 
@@ -52,14 +52,46 @@ async function queueSlots(context, days) {
   return slots;
 }
 
-export async function calendarScreen(main, context) {
+// What a post's approval round says: each decision, who made it and why (a rejection always says why).
+function approvalList(approval) {
+  if (!approval) return "";
+  const words = { pending: "Waiting for approval", approved: "Approved", rejected: "Changes requested" };
+  return [h("h3", {}, words[approval.status] || `Approval: ${approval.status}`),
+    h("ul", { class: "approval", id: "post-approval" }, (approval.decisions || []).map((d) => h("li", {
+      class: d.decision }, h("strong", {}, `${d.decision === "rejected" ? "Changes asked" : "Approved"} by `
+      + `${d.by_name || d.by_email || d.by}`), d.comment ? `: “${d.comment}”` : "")))];
+}
+
+// The post's comments (the team's and the client reviewer's), and a box to add one (@mention a member).
+async function commentsSection(postId, onAdded) {
+  if (!api.available("get_posts_post_id_comments")) return "";
+  let page;
+  try { page = await api.get_posts_post_id_comments({ post_id: postId, limit: 100 }); } catch { return ""; }
+  const text = h("textarea", { id: "comment-text", rows: 2 });
+  const form = h("form", { class: "comment-form", "aria-label": "Add a comment", on: { submit: async (event) => {
+    event.preventDefault();
+    if (!text.value.trim()) return;
+    try { await api.post_posts_post_id_comments({ post_id: postId }, { text: text.value }); say("Comment added."); onAdded(); }
+    catch (error) { say(errorText(error), "error"); }
+  } } }, field("Comment (@name to mention a member)", text), h("button", { type: "submit" }, "Comment"));
+  return [h("h3", {}, "Comments"),
+    h("ul", { class: "comments", id: "post-comments" }, page.items.length ? page.items.map((c) => h("li", {},
+      h("strong", {}, `${c.author?.name || c.author?.id || "someone"}: `), c.text)) : h("li", {}, "No comments yet.")),
+    form];
+}
+
+export async function calendarScreen(main, context, args = []) {
   const tz = context.workspace.timezone;
+  const [mode, postArg] = args;
+  const opening = mode === "post" && postArg ? postArg : null; // #/calendar/post/<id>, the emails' links
   state.anchor = state.anchor || today(tz);
   const heading = h("h1", { id: "calendar-title" });
   const grid = h("div", { class: "calendar", id: "calendar-grid" });
   const dialog = h("dialog", { id: "post-dialog", "aria-labelledby": "post-dialog-title" });
   let drag = null;
   let lastShown = "";
+  let renders = 0;
+  let forced = false;
 
   const viewButton = (view, label) => h("button", { type: "button", "aria-pressed": String(state.view === view),
     dataset: { view }, on: { click: () => { state.view = view; render(true); } } }, label);
@@ -142,9 +174,15 @@ export async function calendarScreen(main, context) {
 
   async function render(force = false) {
     const days = visibleDays(state.view, state.anchor);
+    const asked = ++renders;
+    if (force) forced = true; // kept for the render that draws, should a later one supersede this
     const [byDay, slots] = await Promise.all([postsByDay(days), queueSlots(context, days)]);
+    // A later render (the view or the week changed meanwhile, or a poll) draws instead: an answer that comes
+    // back after it must not draw the days it was asked for under the other view's name.
+    if (asked !== renders) return;
     const shown = JSON.stringify([state.view, state.anchor, byDay, slots.length]);
-    if (!force && shown === lastShown) return;
+    if (!forced && shown === lastShown) return;
+    forced = false;
     lastShown = shown;
     const focused = document.activeElement?.dataset?.postId;
     heading.textContent = state.view === "week" ? `Week of ${longDate(days[0])}` : monthTitle(monthOf(state.anchor));
@@ -183,6 +221,7 @@ export async function calendarScreen(main, context) {
     if (!["published", "canceled", "failed"].includes(post.status)) {
       actions.push(action("Cancel post", async () => { await api.post_posts_post_id_cancel({ post_id: post.id }); say("Canceled."); }, "danger"));
     }
+    const comments = await commentsSection(post.id, () => openPost(post.id));
     dialog.append(
       h("h2", { id: "post-dialog-title" }, "Post"), badge(post.status),
       h("p", { class: "post-text" }, post.text || "(no text)"),
@@ -200,9 +239,14 @@ export async function calendarScreen(main, context) {
       h("h3", {}, "Move to date"),
       h("div", { class: "row" }, h("label", { for: date.id }, "Date"), date, h("label", { for: time.id }, `Time (${tz})`), time,
         h("button", { type: "submit", class: "primary", id: "move-submit" }, "Move"))) : "",
+      h("div", { class: "post-review" }, approvalList(post.approval), comments),
       h("div", { class: "actions" }, actions, h("button", { type: "button", on: { click: () => dialog.close() } }, "Close")));
     if (!dialog.open) dialog.showModal();
   }
+  // Closing a post opened by its link leaves the calendar's own address (a reload does not open it again).
+  dialog.addEventListener("close", () => {
+    if (location.hash.startsWith("#/calendar/post/")) history.replaceState(null, "", "#/calendar");
+  });
 
   main.append(
     h("div", { class: "screen-head" }, heading, h("p", { class: "tz-note" }, `Times in ${tz}`)),
@@ -210,6 +254,14 @@ export async function calendarScreen(main, context) {
     h("ul", { class: "legend", "aria-label": "Status colours" }, LEGEND.map((s) => h("li", {}, badge(s)))),
     h("p", { class: "hint" }, "Drag a post to another day, or open it to move it to a date with the keyboard."),
     grid, dialog);
+  if (opening) {
+    // Show the post's own month (or week), then open it.
+    try {
+      const post = await api.get_posts_post_id({ post_id: opening });
+      if (post.publish_at) state.anchor = localDate(post.publish_at, tz);
+    } catch { /* openPost says why */ }
+  }
   await render(true);
+  if (opening) await openPost(opening);
   poll(grid, 3000, () => { if (!dialog.open) render().catch(() => {}); });
 }

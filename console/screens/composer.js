@@ -4,8 +4,29 @@ import * as api from "../api.js";
 import { enumOf, hasProperty } from "../features.js";
 import { h, clear, field, say, errorText, uid } from "../ui.js";
 import { localDate, localTime, today, zonedToUtc } from "../time.js";
+import { previewOf } from "../preview.js";
 
 const count = (text) => [...(text || "")].length;
+
+// One network's preview (console/preview.js): the account, the text as the network shows it (cut at its
+// limit), its media, the link card it draws, the thread and the first comment.
+function previewCard(view) {
+  return h("article", { class: `preview net-${view.network}`, dataset: { channelId: view.channelId },
+    "aria-label": `On ${view.name}` },
+  h("header", {}, h("strong", {}, view.name), " ", h("span", { class: "handle" }, view.handle), " ",
+    h("span", { class: "network" }, `· ${view.network}`)),
+  h("p", { class: "post-text" }, view.text || "(no text)", view.cutOff ? h("span", { class: "cut" }, "…") : ""),
+  view.cutOff ? h("p", { class: "error" }, "Cut at the limit: the rest is not shown, and the post cannot be saved "
+    + "until it fits (or give this network its own shorter text).") : "",
+  view.media.length ? h("ul", { class: "preview-media" }, view.media.map((m) => h("li", { class: m.accepted ? "" : "error" },
+    m.accepted ? m.label : `${m.label}: not taken here`))) : "",
+  view.mediaLeftOut ? h("p", { class: "error" }, `${view.mediaLeftOut} more media left out (over this network's count).`) : "",
+  view.card ? h("div", { class: "link-card" }, h("strong", {}, view.card.host),
+    h("span", { class: "hint" }, `Link card: ${view.card.url}`)) : "",
+  view.thread.map((part) => h("p", { class: "thread-part" }, part)),
+  view.firstComment ? h("p", { class: "hint" }, `First comment: ${view.firstComment}`) : "",
+  h("p", { class: view.fits ? "hint count" : "error count" }, view.count));
+}
 
 function upload(file, target, onProgress) {
   return new Promise((resolve, reject) => {
@@ -44,7 +65,9 @@ export async function composerScreen(main, context, args) {
   const verdict = h("p", { class: "verdict", id: "composer-verdict", "aria-live": "polite" });
   const tabs = h("div", { role: "tablist", "aria-label": "Text for each network", class: "tabs" });
   const panel = h("div", { class: "tab-panel", role: "tabpanel", id: "variant-panel" });
-  const preview = h("div", { class: "previews", "aria-label": "Preview" });
+  const preview = h("div", { class: "previews", id: "composer-preview" });
+  const previewTitle = h("h2", { id: "preview-title" }, "Preview");
+  let shown = {}; // channel id: how its network shows the post, from the last POST /posts/validate
   const mediaList = h("ul", { class: "media" });
   const threadList = h("div", { class: "thread" });
   let active = "all";
@@ -101,18 +124,17 @@ export async function composerScreen(main, context, args) {
     renderPreview();
   }
 
+  // On a network's tab, that network's preview; on "All networks", each chosen channel's.
   function renderPreview() {
     clear(preview);
-    for (const id of draft.channel_ids) {
-      const channel = context.channel(id);
-      const text = draft.variants[id]?.text || draft.text;
-      preview.append(h("article", { class: `preview net-${channel?.network}` },
-        h("header", {}, h("strong", {}, channel?.name || id), " ", h("span", { class: "handle" }, channel?.handle ? `@${channel.handle}` : channel?.network)),
-        h("p", {}, text || "(no text)"),
-        draft.media.length ? h("p", { class: "hint" }, `${draft.media.length} media: ${draft.media.map((m) => m.name || m.media_id).join(", ")}`) : "",
-        draft.thread.filter((p) => p.text).map((p, i) => h("p", { class: "thread-part" }, `${i + 2}/ ${p.text}`)),
-        draft.first_comment ? h("p", { class: "hint" }, `First comment: ${draft.first_comment}`) : "",
-        h("p", { class: "hint" }, `${count(text)} characters`)));
+    const ids = active === "all" ? draft.channel_ids : [active];
+    previewTitle.textContent = active === "all" ? "Preview on each network"
+      : `Preview on ${context.channel(active)?.name || active}`;
+    for (const id of ids) {
+      const channel = context.channel(id) || { id, name: id, network: "?" };
+      const typed = { text: draft.variants[id]?.text || draft.text, media: draft.media, thread: draft.thread,
+        first_comment: draft.first_comment };
+      preview.append(previewCard(previewOf(channel, shown[id], typed)));
     }
   }
 
@@ -130,10 +152,13 @@ export async function composerScreen(main, context, args) {
     if (!draft.channel_ids.length) { showProblems([{ message: "Choose at least one channel." }]); return; }
     try {
       const answer = await api.post_posts_validate({}, body(date.value && time.value ? "scheduled" : "draft"));
+      shown = Object.fromEntries((answer.networks || []).map((n) => [n.channel_id, n]));
       showProblems(answer.problems);
     } catch (error) {
+      shown = {};
       showProblems(error.details?.length ? error.details : [{ message: errorText(error) }]);
     }
+    renderPreview();
   }
 
   function changed() {
@@ -232,7 +257,7 @@ export async function composerScreen(main, context, args) {
         field("Date", date), field("Time", time)),
       verdict, problems,
       h("div", { class: "actions" }, actions),
-      h("section", { "aria-labelledby": "preview-title" }, h("h2", { id: "preview-title" }, "Preview"), preview))));
+      h("section", { "aria-labelledby": "preview-title" }, previewTitle, preview))));
   for (const input of [date, time]) input.addEventListener("input", changed);
   renderTabs();
   renderThread();

@@ -41,6 +41,8 @@ def app_environment(options: LocalOptions) -> dict[str, str]:
         "HERALD_STAGE": STAGE,
         "HERALD_API_URL": options.api_url,
         "HERALD_PUBLIC_BASE_URL": options.api_url,
+        # The stack serves the console at `/` (infra/local/console_files.py): emailed links open it there.
+        "HERALD_CONSOLE_URL": options.api_url,
         "HERALD_AWS_ENDPOINT_URL": options.aws_endpoint_url,
         # Dummy credentials: nothing the local stack runs can reach a real AWS account.
         "AWS_ACCESS_KEY_ID": "testing",

@@ -45,6 +45,7 @@ def function_environment(template: dict[str, Any], logical_id: str) -> dict[str,
                   # the webhook secrets the tests sign with (tests/conftest.py)
                   **{parameter: os.environ.get(variable, "") for parameter, variable in WEBHOOK_SECRETS.items()}}
     variables = template["Resources"][logical_id]["Properties"]["Environment"]["Variables"]
-    # The user pool's ids (a Ref to a resource the data stack does not make) are found by name in the tests.
-    return {name: parameters.get(value["Ref"], "") if isinstance(value, dict) else value
+    # The user pool's ids (a Ref to a resource the data stack does not make) are found by name in the tests; the
+    # console's address (the CloudFront distribution's, not made either) is left empty: the API's own is used.
+    return {name: parameters.get(value.get("Ref"), "") if isinstance(value, dict) else value
             for name, value in variables.items()}

@@ -11,8 +11,10 @@ import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -154,6 +156,54 @@ def test_a_post_composed_and_scheduled_seconds_ahead_turns_published_on_the_cale
         within_s=25, what="the calendar showing it published")
     received = console.api("GET", f"/channels/{channel_id(console)}/sandbox/posts")["items"]
     assert [(r["text"], len(r["media"])) for r in received] == [(TEXT, 1)]
+
+
+def type_into(console: Console, element: Any, text: str) -> None:
+    """A long text as if typed (send_keys would take seconds per thousand characters)."""
+    console.driver.execute_script("arguments[0].value = arguments[1];"
+                                  "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));", element, text)
+
+
+def channel_named(console: Console, name: str) -> str:
+    [channel] = [c for c in console.api("GET", "/channels")["items"] if c["name"] == name]
+    return str(channel["id"])
+
+
+def test_each_network_tab_previews_the_post_as_that_network_will_show_it(console: Console) -> None:
+    bakery, coffee = channel_id(console), channel_named(console, "Herald Coffee Co")  # sandbox, LinkedIn page
+    console.driver.get(f"{console.url}/#/compose")
+    for channel in (bakery, coffee):
+        find(console, f"input[data-channel-id='{channel}']").click()
+    text = "Rye is back: https://bakery.example/rye " + "crust " * 520  # 3160: over LinkedIn's 3000, not the sandbox's
+    type_into(console, find(console, "#composer-text"), text)
+
+    on_bakery, on_coffee = (f"#composer-preview [data-channel-id='{channel}']" for channel in (bakery, coffee))
+    wait(console, lambda: "of 3000 characters" in text_of(console, on_coffee), what="LinkedIn's count from the API")
+    assert "Cut at the limit" in text_of(console, on_coffee)
+    shown = console.driver.execute_script("return document.querySelector(arguments[0] + ' .post-text').textContent",
+                                          on_coffee)
+    assert shown == text[:3000] + "…"
+    assert not console.driver.find_elements(By.CSS_SELECTOR, f"{on_coffee} .link-card")  # LinkedIn draws none
+    assert "bakery.example" in text_of(console, f"{on_bakery} .link-card")
+    assert "@bakery" in text_of(console, on_bakery) and "of 5000 characters" in text_of(console, on_bakery)
+
+    find(console, f"#tab-{coffee}").click()
+    assert text_of(console, "#preview-title") == "Preview on Herald Coffee Co"
+    assert [e.get_attribute("data-channel-id") for e in
+            console.driver.find_elements(By.CSS_SELECTOR, "#composer-preview article")] == [coffee]
+    type_into(console, find(console, f"#variant-{coffee}"), "Rye is back at the bakery.")
+    wait(console, lambda: "26 of 3000 characters" in text_of(console, on_coffee), what="the variant checked")
+    assert "Cut at the limit" not in text_of(console, on_coffee)
+
+    find(console, f"#tab-{bakery}").click()
+    wait(console, lambda: text_of(console, "#preview-title") == "Preview on Bakery")
+    type_into(console, find(console, f"#variant-{bakery}"), "Rye is back, from 7 tomorrow: https://bakery.example/rye")
+    wait(console, lambda: "56 of 5000 characters" in text_of(console, on_bakery), what="the sandbox's own text")
+    assert "bakery.example" in text_of(console, f"{on_bakery} .link-card")
+    console.screenshot("composer-preview")
+    console.driver.get(f"{console.url}/#/calendar")  # nothing saved
+    find(console, "#calendar-grid .day")
+    assert "Rye is back" not in str(console.api("GET", "/posts"))
 
 
 def post_at(console: Console, text: str, at: datetime) -> dict[str, Any]:
@@ -340,3 +390,95 @@ def test_a_client_approves_from_the_emailed_link_and_the_post_goes_out(console: 
             within_s=40, what="the approved post published on the calendar")
     finally:
         console.api("PUT", "/workspace/approval", json={"steps": []})
+
+
+def test_a_client_asks_for_changes_with_a_comment_and_the_team_sees_it_on_the_post(console: Console) -> None:
+    console.api("PUT", "/workspace/approval", json={"steps": [{"name": "Client sign-off", "reviewers": [CLIENT]}]})
+    try:
+        post = post_at(console, "Reject me, client", (datetime.now(UTC) + timedelta(hours=2)).replace(microsecond=0))
+        link = mailed(console, CLIENT, re.compile(r"(https?://\S+/#/review/[A-Za-z0-9_-]+)"))
+        console.driver.get(link)
+        wait(console, lambda: "Reject me, client" in text_of(console, "#main"), what="the post to review")
+        find(console, "#review-comment").send_keys("Please use the spring photo")
+        console.driver.find_element(By.XPATH, "//button[. = 'Ask for changes']").click()
+        wait(console, lambda: "Ask for changes: thank you" in status_text(console), what="the rejection taken")
+
+        rejected = console.api("GET", f"/posts/{post['id']}")
+        assert (rejected["status"], rejected["approval"]["status"]) == ("draft", "rejected")
+        assert rejected["approval"]["decisions"][-1]["comment"] == "Please use the spring photo"
+
+        console.driver.get(f"{console.url}/#/calendar/post/{post['id']}")  # the link a member's email carries
+        wait(console, lambda: "Please use the spring photo" in text_of(console, "#post-approval"),
+             what="the client's reason on the post, for the team")
+        assert "Changes requested" in text_of(console, "#post-dialog")
+        assert CLIENT in text_of(console, "#post-approval")
+        assert console.driver.execute_script(
+            "return document.querySelector(arguments[0]).dataset.status", f"[data-post-id='{post['id']}']") == "draft"
+        console.screenshot("post-changes-requested")
+        console.driver.execute_script("document.getElementById('post-dialog').close()")
+    finally:
+        console.api("PUT", "/workspace/approval", json={"steps": []})
+
+
+def as_person(console: Console) -> tuple[str, dict[str, str]]:
+    """Ana's access token (signed in again over HTTP) and the id of her own Blue Bakery workspace."""
+    signed_in = requests.post(f"{console.url}/auth/sign-in", json={"email": PERSON, "password": PASSWORD}, timeout=10)
+    token = signed_in.json()["access_token"]
+    me = requests.get(f"{console.url}/me", headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+    [paris] = [w["id"] for w in me["workspaces"] if w["name"] == "Blue Bakery"]
+    return token, {"Authorization": f"Bearer {token}", "X-Herald-Workspace": paris}
+
+
+def test_the_week_view_puts_a_post_on_its_day_in_the_workspaces_time_zone(console: Console) -> None:
+    _token, paris = as_person(console)
+    channel = requests.post(f"{console.url}/channels", headers=paris, timeout=10,
+                            json={"network": "sandbox", "name": "Paris shop", "settings": {"handle": "paris"}})
+    assert channel.status_code == 201, channel.text
+    at = (datetime.now(UTC) + timedelta(days=8)).replace(hour=23, minute=30, second=0, microsecond=0)
+    made = requests.post(f"{console.url}/posts", headers=paris, timeout=10,
+                         json={"text": "Late croissants", "channel_ids": [channel.json()["id"]],
+                               "publish_at": at.strftime("%Y-%m-%dT%H:%M:%SZ")})
+    assert made.status_code == 201, made.text
+    local = at.astimezone(ZoneInfo("Europe/Paris"))  # 00:30 or 01:30 the next day there
+    assert local.date() != at.date()
+
+    console.driver.get(f"{console.url}/#/calendar")
+    Select(find(console, "#workspace-pick")).select_by_visible_text("Blue Bakery")
+    wait(console, lambda: text_of(console, ".tz-note") == "Times in Europe/Paris", what="the Paris calendar")
+    assert text_of(console, "#workspace-tz") == "Time zone: Europe/Paris"
+    find(console, "button[data-view=week]").click()
+    column = f".calendar.week .day[data-date='{local.strftime('%Y-%m-%d')}']"
+    wait(console, lambda: text_of(console, "#calendar-title").startswith("Week of"))
+    for _ in range(3):  # the post is 8 or 9 days ahead: one or two weeks on
+        if console.driver.find_elements(By.CSS_SELECTOR, column):
+            break
+        before = text_of(console, "#calendar-title")
+        console.driver.find_element(By.XPATH, "//button[contains(., 'Next')]").click()
+        wait(console, lambda: text_of(console, "#calendar-title") != before, what="the next week")  # noqa: B023
+    chip = f"{column} [data-post-id='{made.json()['id']}']"
+    wait(console, lambda: "Late croissants" in text_of(console, chip), what="the post in its Paris day's column")
+    assert text_of(console, f"{chip} .time") == local.strftime("%H:%M")
+    assert not console.driver.find_elements(
+        By.CSS_SELECTOR, f".day[data-date='{at.strftime('%Y-%m-%d')}'] [data-post-id='{made.json()['id']}']")
+    assert len(console.driver.find_elements(By.CSS_SELECTOR, ".calendar.week .day")) == 7
+    console.screenshot("calendar-week")
+    find(console, "button[data-view=month]").click()
+    Select(find(console, "#workspace-pick")).select_by_visible_text(console.api("GET", "/workspace")["name"])
+    wait(console, lambda: text_of(console, "#workspace-tz") == "Time zone: UTC", what="back to the demo workspace")
+
+
+def test_signing_out_ends_the_persons_token_at_the_api(console: Console) -> None:
+    console.driver.get(f"{console.url}/#/calendar")
+    find(console, "#calendar-grid .day")
+    token = console.driver.execute_script("return sessionStorage.getItem('herald.token')")
+    assert token and token.count(".") == 2  # Ana's access token, from signing in with her password
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert requests.get(f"{console.url}/me", headers=bearer, timeout=10).status_code == 200
+
+    find(console, "#sign-out").click()
+
+    find(console, "#api-key")
+    assert console.driver.execute_script(
+        "return [sessionStorage.getItem('herald.token'), localStorage.getItem('herald.token')]") == [None, None]
+    refused = requests.get(f"{console.url}/me", headers=bearer, timeout=10)
+    assert refused.status_code == 401, refused.text

@@ -14,6 +14,7 @@ from chalicelib.core.settings import QUEUES, TABLES, get_settings, queue_env_var
 from chalicelib.publishing.engine import CLAIM_LEASE, TICK_UNIT_BUDGET_S
 from infra.access import FUNCTIONS
 from infra.functions import Function, app_functions
+from infra.local.environment import LocalOptions, app_environment
 from infra.package import read_config, stage_environment
 from infra.resources import resources
 from infra.template import TemplateError, merge_template
@@ -390,6 +391,29 @@ def test_the_console_is_served_by_cloudfront_from_a_bucket_only_that_distributio
     [origin] = config["Origins"]
     assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["ConsoleOriginAccessControl", "Id"]}
     assert {"ConsoleUrl", "ConsoleBucketName", "ConsoleDistributionId"} <= set(template["Outputs"])
+
+
+def test_every_function_mails_links_into_the_console_at_its_cloudfront_address(template: dict[str, Any]) -> None:
+    """Approval and mention emails open the console (HERALD_CONSOLE_URL), which is the ConsoleUrl output."""
+    console = {"Fn::Sub": "https://${ConsoleDistribution.DomainName}"}
+    assert template["Outputs"]["ConsoleUrl"]["Value"] == console
+    variables = {name: properties["Environment"]["Variables"] for name, properties in functions(template).items()}
+    assert variables and {name: v.get("HERALD_CONSOLE_URL") for name, v in variables.items()} == {
+        name: console for name in variables}
+
+
+def test_the_api_answers_the_console_at_its_cloudfront_address(template: dict[str, Any]) -> None:
+    """Without it the deployed console's every call is refused by the browser (CORS)."""
+    console = {"Fn::Sub": "https://${ConsoleDistribution.DomainName}"}
+    [api] = [p for name, p in functions(template).items() if name == "APIHandler"]
+    origins = api["Environment"]["Variables"]["HERALD_CORS_ORIGINS"]
+    assert origins["Fn::Join"][1][-1] == console
+
+
+def test_the_local_stack_mails_links_into_the_console_it_serves(tmp_path: Any) -> None:
+    options = LocalOptions(host="127.0.0.1", port=8123, aws_port=4566, state_dir=tmp_path, app_spec="app:app",
+                           region="us-east-1", workers=1)
+    assert app_environment(options)["HERALD_CONSOLE_URL"] == "http://127.0.0.1:8123"
 
 
 def test_the_browser_may_upload_to_the_presigned_media_url(template: dict[str, Any]) -> None:
