@@ -1,4 +1,5 @@
 """Short links (`GET /l/{code}`, no key), the conversion pixel, and conversions reported by a server."""
+
 from __future__ import annotations
 
 import base64
@@ -25,20 +26,42 @@ def _source_ip() -> str:
 
 def _redirect(call: Call[Container], code: str) -> Response:
     found = call.deps.links.follow(code, ip=_source_ip(), user_agent=call.headers.get("user-agent", ""))
-    return Response(body="", status_code=302, headers={
-        "Location": found.location, "Cache-Control": NO_STORE, "Referrer-Policy": "no-referrer-when-downgrade"})
+    return Response(
+        body="",
+        status_code=302,
+        headers={
+            "Location": found.location,
+            "Cache-Control": NO_STORE,
+            "Referrer-Policy": "no-referrer-when-downgrade",
+        },
+    )
 
 
-@route(bp, "/l/{code}", "GET", summary="Follow a short link: 302 to its target with UTM parameters and hcid",
-       tag=TAG, role=None, status=302, errors=(404,))
+@route(
+    bp,
+    "/l/{code}",
+    "GET",
+    summary="Follow a short link: 302 to its target with UTM parameters and hcid",
+    tag=TAG,
+    role=None,
+    status=302,
+    errors=(404,),
+)
 def follow_link(call: Call[Container], code: str) -> Response:
     """A HEAD (link checkers, some preview bots) is not a method of this path: it is answered 405 and never
     counted."""
     return _redirect(call, code)
 
 
-@route(bp, "/l/{code}/pixel.gif", "GET", tag=TAG, role=None, content_type="image/gif",
-       summary="A conversion seen by a page that cannot call the API: ?value=&currency=&cid=<hcid>")
+@route(
+    bp,
+    "/l/{code}/pixel.gif",
+    "GET",
+    tag=TAG,
+    role=None,
+    content_type="image/gif",
+    summary="A conversion seen by a page that cannot call the API: ?value=&currency=&cid=<hcid>",
+)
 def conversion_pixel(call: Call[Container], code: str) -> Response:
     said = call.deps.links.pixel(code, query=call.query_params, user_agent=call.headers.get("user-agent", ""))
     headers: dict[str, str | list[str]] = {"Cache-Control": NO_STORE, "X-Herald-Conversion": said[:200]}
@@ -49,13 +72,26 @@ def conversion_pixel(call: Call[Container], code: str) -> Response:
     return Response(body=PIXEL, status_code=200, headers={**headers, "Content-Type": "image/gif"})
 
 
-@route(bp, "/conversions", "POST", summary="Report a conversion (server to server), by click id or link code",
-       tag=TAG, role="editor", body=ConversionCreate, response=Conversion, status=201, errors=(404,))
+@route(
+    bp,
+    "/conversions",
+    "POST",
+    summary="Report a conversion (server to server), by click id or link code",
+    tag=TAG,
+    role="editor",
+    body=ConversionCreate,
+    response=Conversion,
+    status=201,
+    errors=(404,),
+)
 def report_conversion(call: Call[Container]) -> Any:
     from chalicelib.links.links import ConversionInput
 
     body: ConversionCreate = call.body
     conversion, new = call.deps.links.convert(
-        call.workspace_id, click=body.click_id, code=body.link_code,
-        given=ConversionInput(body.value, body.currency, body.occurred_at, body.id))
+        call.workspace_id,
+        click=body.click_id,
+        code=body.link_code,
+        given=ConversionInput(body.value, body.currency, body.occurred_at, body.id),
+    )
     return conversion if new else json_response(conversion, 200)
