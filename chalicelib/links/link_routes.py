@@ -65,11 +65,25 @@ def follow_link(call: Call[Container], code: str) -> Response:
 def conversion_pixel(call: Call[Container], code: str) -> Response:
     said = call.deps.links.pixel(code, query=call.query_params, user_agent=call.headers.get("user-agent", ""))
     headers: dict[str, str | list[str]] = {"Cache-Control": NO_STORE, "X-Herald-Conversion": said[:200]}
-    accept = call.headers.get("accept", "")
-    if "image/" not in accept and "*/*" not in accept:
-        # API Gateway answers a binary body only to a request that accepts it; an <img> always does.
+    if not _accepts_gif(call.headers.get("accept", "")):
         return Response(body="", status_code=204, headers=headers)
     return Response(body=PIXEL, status_code=200, headers={**headers, "Content-Type": "image/gif"})
+
+
+def _accepts_gif(accept: str) -> bool:
+    """Chalice answers a binary body only to an Accept naming one of its binary types (image/gif...) or
+    */*: a bare image/* would get a 400 instead of the GIF. So the GIF goes to an Accept listing image/gif
+    or */* (not with q=0), anything else gets a 204 with no body; either is a success to the browser."""
+    for media_range in accept.lower().split(","):
+        kind, *parameters = (part.strip() for part in media_range.split(";"))
+        if kind in ("image/gif", "*/*") and not any(_is_q_zero(p) for p in parameters):
+            return True
+    return False
+
+
+def _is_q_zero(parameter: str) -> bool:
+    name, _, value = (part.strip() for part in parameter.partition("="))
+    return name == "q" and value.rstrip("0").rstrip(".") in ("0", "")
 
 
 @route(

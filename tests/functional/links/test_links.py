@@ -230,6 +230,40 @@ def test_a_pixel_records_a_conversion_once_per_click(api, anonymous, clock):
     assert today(api, clock, channel)["conversions"] == 0
 
 
+IMAGE_ACCEPT = load_event("links", "image_accept.json")
+
+
+@pytest.mark.parametrize(
+    ("accept", "status"),
+    [
+        *((IMAGE_ACCEPT[name], 200) for name in ("chrome", "firefox_92", "firefox_128", "safari")),
+        (IMAGE_ACCEPT["image_any"], 204),
+        ("image/gif", 200),
+        ("image/gif;q=0, image/png", 204),
+        (None, 204),
+    ],
+)
+def test_the_pixel_answers_every_browsers_img_with_a_success(api, anonymous, clock, accept, status):
+    """Chalice refuses a binary body to an Accept that lists neither image/gif nor */* (a 400 after the
+    conversion was recorded): such a request gets a 204 with no body instead."""
+    channel = sandbox(api)
+    shorten_everywhere(api)
+    code = code_of(post_with_link(api, clock, [channel], seconds=60)["deliveries"][0])
+    hcid = parse_qs(urlsplit(click(anonymous, code).headers["Location"]).query)["hcid"][0]
+    pixel = f"/l/{code}/pixel.gif?value=20&currency=EUR&cid={hcid}"
+    headers = {"User-Agent": BROWSER, **({"Accept": accept} if accept else {})}
+    first = anonymous.call("GET", pixel, headers=headers)
+    assert first.status_code == status and first.headers["X-Herald-Conversion"] == "recorded"
+    if status == 200:
+        assert first.headers["Content-Type"] == "image/gif" and first.body[:6] == b"GIF89a"
+    else:
+        assert first.body == b""
+    again = anonymous.call("GET", pixel, headers=headers)
+    assert (again.status_code, again.headers["X-Herald-Conversion"]) == (status, "duplicate")
+    day = today(api, clock, channel)
+    assert (day["conversions"], day["conversion_value"]) == (1, 20)
+
+
 def test_the_link_settings_are_checked_and_merged(api, client, workspace):
     shorten_everywhere(api, currency="USD")
     for bad in (
