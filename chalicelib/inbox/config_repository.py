@@ -9,6 +9,7 @@
 - `network#<network>#webhooks` / `<YYYY-MM-DD>`: what receivers answered 200 to without
   storing (no workspace is known for those).
 """
+
 from __future__ import annotations
 
 import json
@@ -170,43 +171,88 @@ def _time(text: str) -> datetime:
 
 
 def _saved_row(workspace_id: str, r: SavedReplyRecord) -> SavedReplyRow:
-    return SavedReplyRow(workspace_id, r.sk, r.name, r.text, r.created_at, r.updated_at, r.template_name,
-                         r.template_language, r.message_tag)
+    return SavedReplyRow(
+        workspace_id,
+        r.sk,
+        r.name,
+        r.text,
+        r.created_at,
+        r.updated_at,
+        r.template_name,
+        r.template_language,
+        r.message_tag,
+    )
 
 
 def _rule_row(workspace_id: str, r: ListeningRuleRecord) -> RuleRow:
-    return RuleRow(workspace_id, r.sk, r.name, r.created_at, r.updated_at, list(r.any_of or []),
-                   list(r.all_of or []), list(r.exclude or []), list(r.channel_ids or []), bool(r.enabled),
-                   r.kind or "brand", r.competitor_name, list(r.competitor_handles or []), bool(r.search),
-                   json.loads(r.search_state) if r.search_state else {})
+    return RuleRow(
+        workspace_id,
+        r.sk,
+        r.name,
+        r.created_at,
+        r.updated_at,
+        list(r.any_of or []),
+        list(r.all_of or []),
+        list(r.exclude or []),
+        list(r.channel_ids or []),
+        bool(r.enabled),
+        r.kind or "brand",
+        r.competitor_name,
+        list(r.competitor_handles or []),
+        bool(r.search),
+        json.loads(r.search_state) if r.search_state else {},
+    )
 
 
 def _mention_row(workspace_id: str, r: MentionRecord) -> MentionRow:
-    return MentionRow(workspace_id, r.mention_id, r.rule_id, r.rule_name, r.conversation_id, r.channel_id,
-                      r.network, r.message_id, r.kind, r.text, _time(r.occurred_at), _time(r.created_at),
-                      r.author_id, r.author_name, r.author_handle, list(r.matched_terms or []),
-                      r.source or "inbox", r.url)
+    return MentionRow(
+        workspace_id,
+        r.mention_id,
+        r.rule_id,
+        r.rule_name,
+        r.conversation_id,
+        r.channel_id,
+        r.network,
+        r.message_id,
+        r.kind,
+        r.text,
+        _time(r.occurred_at),
+        _time(r.created_at),
+        r.author_id,
+        r.author_name,
+        r.author_handle,
+        list(r.matched_terms or []),
+        r.source or "inbox",
+        r.url,
+    )
 
 
 class InboxConfigRepository:
     # -- saved replies -------------------------------------------------------------
 
     def put_saved_reply(self, row: SavedReplyRow) -> None:
-        SavedReplyRecord(_pk(row.workspace_id, "saved_reply"), row.saved_reply_id, name=row.name,
-                         text=row.text, created_at=row.created_at, updated_at=row.updated_at,
-                         template_name=row.template_name, template_language=row.template_language,
-                         message_tag=row.message_tag).save()
+        SavedReplyRecord(
+            _pk(row.workspace_id, "saved_reply"),
+            row.saved_reply_id,
+            name=row.name,
+            text=row.text,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            template_name=row.template_name,
+            template_language=row.template_language,
+            message_tag=row.message_tag,
+        ).save()
 
     def get_saved_reply(self, workspace_id: str, saved_reply_id: str) -> SavedReplyRow | None:
         try:
-            record = SavedReplyRecord.get(_pk(workspace_id, "saved_reply"), saved_reply_id,
-                                          consistent_read=True)
+            record = SavedReplyRecord.get(_pk(workspace_id, "saved_reply"), saved_reply_id, consistent_read=True)
         except DoesNotExist:
             return None
         return _saved_row(workspace_id, record)
 
-    def list_saved_replies(self, workspace_id: str, limit: int,
-                           cursor: str | None) -> tuple[list[SavedReplyRow], str | None]:
+    def list_saved_replies(
+        self, workspace_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[SavedReplyRow], str | None]:
         pk = _pk(workspace_id, "saved_reply")
         result = SavedReplyRecord.query(pk, limit=limit, last_evaluated_key=decode_cursor(cursor, {"pk": pk}))
         rows = [_saved_row(workspace_id, r) for r in result]
@@ -218,12 +264,23 @@ class InboxConfigRepository:
     # -- listening rules -------------------------------------------------------------
 
     def put_rule(self, row: RuleRow) -> None:
-        ListeningRuleRecord(_pk(row.workspace_id, "rule"), row.rule_id, name=row.name, any_of=row.any_of,
-                            all_of=row.all_of, exclude=row.exclude, channel_ids=row.channel_ids,
-                            enabled=row.enabled, created_at=row.created_at, updated_at=row.updated_at,
-                            kind=row.kind, competitor_name=row.competitor_name,
-                            competitor_handles=row.competitor_handles, search=row.search,
-                            search_state=json.dumps(row.search_state) if row.search_state else None).save()
+        ListeningRuleRecord(
+            _pk(row.workspace_id, "rule"),
+            row.rule_id,
+            name=row.name,
+            any_of=row.any_of,
+            all_of=row.all_of,
+            exclude=row.exclude,
+            channel_ids=row.channel_ids,
+            enabled=row.enabled,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            kind=row.kind,
+            competitor_name=row.competitor_name,
+            competitor_handles=row.competitor_handles,
+            search=row.search,
+            search_state=json.dumps(row.search_state) if row.search_state else None,
+        ).save()
         self._list_searching(row.workspace_id, row.rule_id, row.search and row.enabled)
 
     def _list_searching(self, workspace_id: str, rule_id: str, searching: bool) -> None:
@@ -246,7 +303,8 @@ class InboxConfigRepository:
         try:
             ListeningRuleRecord(_pk(workspace_id, "rule"), rule_id).update(
                 actions=[ListeningRuleRecord.search_state.set(json.dumps(state))],
-                condition=ListeningRuleRecord.pk.exists())
+                condition=ListeningRuleRecord.pk.exists(),
+            )
         except UpdateError as exc:
             if getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException":
                 return False
@@ -260,11 +318,9 @@ class InboxConfigRepository:
             return None
         return _rule_row(workspace_id, record)
 
-    def list_rules(self, workspace_id: str, limit: int,
-                   cursor: str | None) -> tuple[list[RuleRow], str | None]:
+    def list_rules(self, workspace_id: str, limit: int, cursor: str | None) -> tuple[list[RuleRow], str | None]:
         pk = _pk(workspace_id, "rule")
-        result = ListeningRuleRecord.query(pk, limit=limit,
-                                           last_evaluated_key=decode_cursor(cursor, {"pk": pk}))
+        result = ListeningRuleRecord.query(pk, limit=limit, last_evaluated_key=decode_cursor(cursor, {"pk": pk}))
         rows = [_rule_row(workspace_id, r) for r in result]
         return rows, encode_cursor(result.last_evaluated_key)
 
@@ -298,21 +354,37 @@ class InboxConfigRepository:
     @staticmethod
     def _mention_record(row: MentionRow, received_at: datetime) -> MentionRecord:
         return MentionRecord(
-            _pk(row.workspace_id, "mention"), f"{key_time(received_at)}#{row.mention_id}",
-            mention_id=row.mention_id, rule_id=row.rule_id, rule_name=row.rule_name,
-            conversation_id=row.conversation_id, channel_id=row.channel_id, network=row.network,
-            message_id=row.message_id, kind=row.kind, text=row.text, author_id=row.author_id,
-            author_name=row.author_name, author_handle=row.author_handle, matched_terms=row.matched_terms,
-            occurred_at=key_time(row.occurred_at), created_at=key_time(row.created_at), source=row.source,
+            _pk(row.workspace_id, "mention"),
+            f"{key_time(received_at)}#{row.mention_id}",
+            mention_id=row.mention_id,
+            rule_id=row.rule_id,
+            rule_name=row.rule_name,
+            conversation_id=row.conversation_id,
+            channel_id=row.channel_id,
+            network=row.network,
+            message_id=row.message_id,
+            kind=row.kind,
+            text=row.text,
+            author_id=row.author_id,
+            author_name=row.author_name,
+            author_handle=row.author_handle,
+            matched_terms=row.matched_terms,
+            occurred_at=key_time(row.occurred_at),
+            created_at=key_time(row.created_at),
+            source=row.source,
             url=row.url,
         )
 
-    def list_mentions(self, workspace_id: str, rule_id: str | None, limit: int,
-                      cursor: str | None) -> tuple[list[MentionRow], str | None]:
+    def list_mentions(
+        self, workspace_id: str, rule_id: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[MentionRow], str | None]:
         pk = _pk(workspace_id, "mention")
         result = MentionRecord.query(
-            pk, filter_condition=(MentionRecord.rule_id == rule_id) if rule_id else None,
-            scan_index_forward=False, limit=limit, page_size=max(limit, 100) if rule_id else None,
+            pk,
+            filter_condition=(MentionRecord.rule_id == rule_id) if rule_id else None,
+            scan_index_forward=False,
+            limit=limit,
+            page_size=max(limit, 100) if rule_id else None,
             last_evaluated_key=decode_cursor(cursor, {"pk": pk}),
         )
         rows = [_mention_row(workspace_id, r) for r in result]
@@ -328,17 +400,22 @@ class InboxConfigRepository:
             return False, None
         return True, record.cursor
 
-    def save_poll_cursor(self, workspace_id: str, channel_id: str, cursor: str | None, *, known: bool,
-                         previous: str | None, at: datetime) -> bool:
+    def save_poll_cursor(
+        self, workspace_id: str, channel_id: str, cursor: str | None, *, known: bool, previous: str | None, at: datetime
+    ) -> bool:
         """Moves the cursor only from where this run found it, so an overlapping run cannot move it back."""
         if known:
-            condition: Any = (PollCursorRecord.cursor == previous) if previous is not None \
+            condition: Any = (
+                (PollCursorRecord.cursor == previous)
+                if previous is not None
                 else PollCursorRecord.cursor.does_not_exist()
+            )
         else:
             condition = PollCursorRecord.pk.does_not_exist()
         try:
-            PollCursorRecord(_pk(workspace_id, "poll_cursor"), channel_id, cursor=cursor,
-                             updated_at=key_time(at)).save(condition=condition)
+            PollCursorRecord(_pk(workspace_id, "poll_cursor"), channel_id, cursor=cursor, updated_at=key_time(at)).save(
+                condition=condition
+            )
         except PutError as exc:
             if getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException":
                 return False
@@ -347,11 +424,12 @@ class InboxConfigRepository:
 
     # -- webhook counters ---------------------------------------------------------------
 
-    def count_webhook_outcomes(self, network: str, day: str, *, ignored: int, unrouted: int,
-                               rejected: int) -> None:
-        actions = [getattr(WebhookStatsRecord, name).add(value)
-                   for name, value in (("ignored", ignored), ("unrouted", unrouted), ("rejected", rejected))
-                   if value]
+    def count_webhook_outcomes(self, network: str, day: str, *, ignored: int, unrouted: int, rejected: int) -> None:
+        actions = [
+            getattr(WebhookStatsRecord, name).add(value)
+            for name, value in (("ignored", ignored), ("unrouted", unrouted), ("rejected", rejected))
+            if value
+        ]
         if actions:
             WebhookStatsRecord(f"network#{network}#webhooks", day).update(actions=actions)
 
@@ -360,5 +438,8 @@ class InboxConfigRepository:
             record = WebhookStatsRecord.get(f"network#{network}#webhooks", day, consistent_read=True)
         except DoesNotExist:
             return {"ignored": 0, "unrouted": 0, "rejected": 0}
-        return {"ignored": int(record.ignored or 0), "unrouted": int(record.unrouted or 0),
-                "rejected": int(record.rejected or 0)}
+        return {
+            "ignored": int(record.ignored or 0),
+            "unrouted": int(record.unrouted or 0),
+            "rejected": int(record.rejected or 0),
+        }
