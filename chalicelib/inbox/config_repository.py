@@ -2,7 +2,10 @@
 
 - `<workspace_id>#saved_reply` / `<saved_reply_id>`
 - `<workspace_id>#rule` / `<rule_id>`
-- `<workspace_id>#mention` / `<received time>#<mention_id>` (newest last)
+- `<workspace_id>#mention` / `<received time>#<mention_id>` (newest last): one per rule and post, listed
+  by whichever path found the post first (the inbox or a network search)
+- `<workspace_id>#mention_post` / `<rule_id>#<network>#<remote post id>`: which mention item lists that
+  post for that rule and which paths found it, so the other path adds itself to that item
 - `<workspace_id>#poll_cursor` / `<channel_id>`
 - `listening#search` / `<workspace_id>#<rule_id>`: the rules that search the networks (the search job
   queries this one partition instead of scanning for them).
@@ -13,11 +16,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.models import Model
 
@@ -89,6 +92,18 @@ class MentionRecord(Model):
     created_at = UnicodeAttribute()
     source = UnicodeAttribute(default="inbox")
     url = UnicodeAttribute(null=True)
+    found_by = UnicodeSetAttribute(null=True)  # missing on items written before it: {source}
+
+
+class MentionClaimRecord(Model):
+    """The post a rule matched (network + remote post id): the sk of the mention item that lists it, and the
+    paths (inbox, search) that found it."""
+
+    Meta = table_meta("inbox_config")
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    listed = UnicodeAttribute()
+    found_by = UnicodeSetAttribute()
 
 
 class PollCursorRecord(Model):
@@ -160,6 +175,7 @@ class MentionRow:
     matched_terms: list[str] = field(default_factory=list)
     source: str = "inbox"
     url: str | None = None
+    found_by: list[str] = field(default_factory=list)
 
 
 def _pk(workspace_id: str, kind: str) -> str:
@@ -224,6 +240,7 @@ def _mention_row(workspace_id: str, r: MentionRecord) -> MentionRow:
         list(r.matched_terms or []),
         r.source or "inbox",
         r.url,
+        sorted(set(r.found_by or ()) | {r.source or "inbox"}),
     )
 
 
@@ -333,14 +350,51 @@ class InboxConfigRepository:
 
     # -- mentions ----------------------------------------------------------------------
 
-    def put_mention(self, row: MentionRow, received_at: datetime, *, only_new: bool = False) -> bool:
-        """Idempotent: the same event and rule always make the same item. `only_new`: False (and nothing
-        written) when that item is already there."""
-        condition = MentionRecord.sk.does_not_exist() if only_new else None
+    def put_mention(self, row: MentionRow, found_at: datetime) -> bool:
+        """Lists the post once per rule (by network and remote post id) whichever path finds it first, the
+        inbox or a search (`row.source`), keyed by `found_at`; a later path adds itself to the item's
+        `found_by` (the inbox also gives it the conversation). Idempotent. True when this path had not found
+        the post for this rule before. Writes: the claim, then the item (a put if new, else an update)."""
+        claim = MentionClaimRecord(
+            _pk(row.workspace_id, "mention_post"), f"{row.rule_id}#{row.network}#{row.message_id}"
+        )
+        claim.update(
+            actions=[
+                MentionClaimRecord.listed.set(MentionClaimRecord.listed | f"{key_time(found_at)}#{row.mention_id}"),
+                MentionClaimRecord.found_by.add({row.source}),
+            ]
+        )
+        listed_at, _, listed_id = claim.listed.partition("#")
+        # Not there yet only when the path that claimed it first has not written it (a race, or a crash it
+        # will make good on its retry): this path writes it then, under that path's key.
+        if self._put_new(replace(row, mention_id=listed_id, found_by=sorted(claim.found_by)), listed_at):
+            return True
+        return self._add_finder(row, claim.listed)
+
+    def _put_new(self, row: MentionRow, listed_at: str) -> bool:
         try:
-            self._mention_record(row, received_at).save(condition=condition)
+            self._mention_record(row, listed_at).save(condition=MentionRecord.sk.does_not_exist())
         except PutError as exc:
-            if only_new and getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException":
+            if getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    @staticmethod
+    def _add_finder(row: MentionRow, listed_sk: str) -> bool:
+        actions: list[Any] = [MentionRecord.found_by.add({row.source})]
+        if row.conversation_id:  # the inbox has it: the mention leads to its conversation
+            actions += [
+                MentionRecord.conversation_id.set(row.conversation_id),
+                MentionRecord.channel_id.set(row.channel_id),
+                MentionRecord.kind.set(row.kind),
+            ]
+        try:
+            MentionRecord(_pk(row.workspace_id, "mention"), listed_sk).update(
+                actions=actions, condition=~MentionRecord.found_by.contains(row.source)
+            )
+        except UpdateError as exc:
+            if getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException":
                 return False
             raise
         return True
@@ -352,10 +406,10 @@ class InboxConfigRepository:
         return [row for row in (_mention_row(workspace_id, r) for r in result) if row.created_at < end]
 
     @staticmethod
-    def _mention_record(row: MentionRow, received_at: datetime) -> MentionRecord:
+    def _mention_record(row: MentionRow, listed_at: str) -> MentionRecord:
         return MentionRecord(
             _pk(row.workspace_id, "mention"),
-            f"{key_time(received_at)}#{row.mention_id}",
+            f"{listed_at}#{row.mention_id}",
             mention_id=row.mention_id,
             rule_id=row.rule_id,
             rule_name=row.rule_name,
@@ -373,6 +427,7 @@ class InboxConfigRepository:
             created_at=key_time(row.created_at),
             source=row.source,
             url=row.url,
+            found_by=set(row.found_by) | {row.source},
         )
 
     def list_mentions(

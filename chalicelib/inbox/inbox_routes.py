@@ -138,6 +138,7 @@ def mention_view(row: MentionRow) -> dict[str, Any]:
         "created_at": to_rfc3339(row.created_at),
         "source": row.source,
         "url": row.url,
+        "found_by": row.found_by or [row.source],
     }
 
 

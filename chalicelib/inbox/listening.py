@@ -291,7 +291,8 @@ class ListeningService:
         return event.direction == "inbound" and event.action != "deleted" and bool(event.text.strip())
 
     def match(self, stored: StoredEvent, conversation_id: str, rules: list[Rule]) -> list[MentionRow]:
-        """Records a mention for every rule the event's text matches (idempotently)."""
+        """Records a mention for every rule the event's text matches (idempotently; one per rule and post, with
+        a network search's: config_repository.put_mention)."""
         event = stored.event
         if not self.listens_to(event):
             return []

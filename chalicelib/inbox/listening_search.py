@@ -6,9 +6,11 @@ app.bsky.feed.searchPosts, Mastodon /api/v2/search, X /2/tweets/search/recent) a
 credentials for posts with the rule's terms newer than the rule's cursor for that network. Each post found
 is matched with the same `Rule.match` as inbox mentions and becomes a mention once: its id is derived from
 (rule, network, remote id) and its key from the post's own time, written only when new, so overlapping
-search windows and repeated runs store it once. Each match is counted as a listening match of the workspace
-(not of the searching channel) on the day it was found, once per rule and post: a post the inbox already
-counted for that rule is not counted again (inbox_counts.match_key). How each network's search went (ok,
+search windows and repeated runs store it once; a post the inbox already listed for that rule gets
+`search` added to that mention's `found_by` instead (config_repository.put_mention). Each match is
+counted as a listening match of the workspace (not of the searching channel) on the day it was found, once
+per rule and post: a post the inbox already counted for that rule is not counted again
+(inbox_counts.match_key). How each network's search went (ok,
 refused with the network's words, failed) is kept on the rule and shown in `GET /listening/rules`.
 """
 
@@ -159,7 +161,7 @@ class ListeningSearcher:
             post.url,
         )
         # Keyed by the post's own time, not the run's: a post found again later lands on the same item.
-        new = self.config.put_mention(mention, post.occurred_at, only_new=True)
+        new = self.config.put_mention(mention, post.occurred_at)
         if self.count_match is not None:  # every time: a run that died between the two writes is made good
             self.count_match(mention, self.clock.now(), None)
         return new

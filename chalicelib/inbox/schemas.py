@@ -252,9 +252,13 @@ class Mention(BaseModel):
     occurred_at: datetime
     created_at: datetime
     source: Literal["inbox", "search"] = Field(
-        description="search: found by the rule's network search (conversation_id is empty then)."
+        description="Where the post was found first; search: by the rule's network search."
     )
     url: str | None = None
+    found_by: list[Literal["inbox", "search"]] = Field(
+        description="Every path that found the post (network + message_id): one mention per rule and post. "
+        "conversation_id is empty while only a search found it."
+    )
 
 
 class MentionPage(BaseModel):
