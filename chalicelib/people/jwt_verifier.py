@@ -5,6 +5,7 @@ one of the pool's keys (its JWKS, fetched once and cached), the pool's issuer, `
 PyJWT checks the signature and the issuer; the times are checked here, with the injected clock, so that
 tests (and a moto server whose tokens carry the wall clock) decide what "now" is.
 """
+
 from __future__ import annotations
 
 import json
@@ -62,8 +63,9 @@ class JwksCache:
     """The pool's signing keys by `kid`: fetched on first use, again only for an unknown `kid`, and not more
     than once in JWKS_REFRESH_S (a flood of made-up kids does not become a flood of fetches)."""
 
-    def __init__(self, url: str, fetch: JwksFetcher = fetch_jwks,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, url: str, fetch: JwksFetcher = fetch_jwks, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self.url = url
         self._fetch = fetch
         self._monotonic = monotonic
@@ -116,9 +118,19 @@ class CognitoTokenVerifier:
             raise InvalidToken(f"algorithm {header.get('alg')!r} is not RS256")
         key = self.keys.key(str(header.get("kid", "")))
         try:
-            claims = jwt.decode(token, key, algorithms=list(ALLOWED_ALGORITHMS), issuer=self.issuer,
-                                options={"verify_exp": False, "verify_iat": False, "verify_nbf": False,
-                                         "verify_aud": False, "require": ["exp", "iss", "token_use"]})
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=list(ALLOWED_ALGORITHMS),
+                issuer=self.issuer,
+                options={
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                    "verify_aud": False,
+                    "require": ["exp", "iss", "token_use"],
+                },
+            )
         except jwt.PyJWTError as exc:
             raise InvalidToken(f"rejected: {exc}") from None
         return self._checked(claims)
@@ -139,5 +151,11 @@ class CognitoTokenVerifier:
         username = claims.get("username") if token_use == "access" else claims.get("cognito:username")
         if not isinstance(username, str) or not username:
             raise InvalidToken("names no user")
-        return VerifiedToken(username, str(claims.get("sub", "")), str(token_use),
-                             int(claims.get("iat") or claims.get("auth_time") or 0), expires_at, claims)
+        return VerifiedToken(
+            username,
+            str(claims.get("sub", "")),
+            str(token_use),
+            int(claims.get("iat") or claims.get("auth_time") or 0),
+            expires_at,
+            claims,
+        )

@@ -1,5 +1,6 @@
 """A Cognito token is accepted only as API Gateway's Cognito authorizer would accept it: RS256 by a key of the
 pool's JWKS, the pool's issuer, an access or ID token of Herald's app client, not expired (Herald's clock)."""
+
 from __future__ import annotations
 
 import base64
@@ -63,24 +64,41 @@ class Monotonic:
         return self.now
 
 
-def verifier(key: rsa.RSAPrivateKey, clock: FixedClock | None = None,
-             fetches: Fetches | None = None, monotonic: Monotonic | None = None) -> CognitoTokenVerifier:
+def verifier(
+    key: rsa.RSAPrivateKey,
+    clock: FixedClock | None = None,
+    fetches: Fetches | None = None,
+    monotonic: Monotonic | None = None,
+) -> CognitoTokenVerifier:
     cache = JwksCache(f"{POOL}/.well-known/jwks.json", fetches or Fetches(jwks_of(key)), monotonic or Monotonic())
     return CognitoTokenVerifier(POOL, CLIENT, cache, clock or FixedClock(NOW))
 
 
 def access_claims(**changes: Any) -> dict[str, Any]:
     claims = load_event("cognito", "access_token_claims.json")
-    claims.update(iss=POOL, client_id=CLIENT, username="usr_ana", iat=int(NOW.timestamp()) - 60,
-                  auth_time=int(NOW.timestamp()) - 60, exp=int(NOW.timestamp()) + 3540)
+    claims.update(
+        iss=POOL,
+        client_id=CLIENT,
+        username="usr_ana",
+        iat=int(NOW.timestamp()) - 60,
+        auth_time=int(NOW.timestamp()) - 60,
+        exp=int(NOW.timestamp()) + 3540,
+    )
     claims.update(changes)
     return dict(claims)
 
 
 def id_claims(**changes: Any) -> dict[str, Any]:
     claims = load_event("cognito", "id_token_claims.json")
-    claims.update({"iss": POOL, "aud": CLIENT, "cognito:username": "usr_ana", "iat": int(NOW.timestamp()) - 60,
-                   "exp": int(NOW.timestamp()) + 3540})
+    claims.update(
+        {
+            "iss": POOL,
+            "aud": CLIENT,
+            "cognito:username": "usr_ana",
+            "iat": int(NOW.timestamp()) - 60,
+            "exp": int(NOW.timestamp()) + 3540,
+        }
+    )
     claims.update(changes)
     return dict(claims)
 
@@ -109,24 +127,30 @@ def test_an_expired_token_is_refused_by_herald_s_clock(pool_key: rsa.RSAPrivateK
         check.verify(token)
 
 
-@pytest.mark.parametrize("claims", [
-    access_claims(iss="https://cognito-idp.us-east-1.amazonaws.com/us-east-1_another"),
-    access_claims(iss="https://evil.example/us-east-1_herald"),
-], ids=["another pool", "another host"])
+@pytest.mark.parametrize(
+    "claims",
+    [
+        access_claims(iss="https://cognito-idp.us-east-1.amazonaws.com/us-east-1_another"),
+        access_claims(iss="https://evil.example/us-east-1_herald"),
+    ],
+    ids=["another pool", "another host"],
+)
 def test_another_issuer_is_refused(pool_key: rsa.RSAPrivateKey, claims: dict[str, Any]) -> None:
     with pytest.raises(InvalidToken, match="issuer"):
         verifier(pool_key).verify(sign(claims, pool_key))
 
 
-@pytest.mark.parametrize("claims", [access_claims(client_id="another-app"), id_claims(aud="another-app")],
-                         ids=["access token", "id token"])
+@pytest.mark.parametrize(
+    "claims", [access_claims(client_id="another-app"), id_claims(aud="another-app")], ids=["access token", "id token"]
+)
 def test_a_token_of_another_app_client_is_refused(pool_key: rsa.RSAPrivateKey, claims: dict[str, Any]) -> None:
     with pytest.raises(InvalidToken, match="another app client"):
         verifier(pool_key).verify(sign(claims, pool_key))
 
 
-def test_a_token_signed_by_another_key_under_the_pool_s_kid_is_refused(pool_key: rsa.RSAPrivateKey,
-                                                                      other_key: rsa.RSAPrivateKey) -> None:
+def test_a_token_signed_by_another_key_under_the_pool_s_kid_is_refused(
+    pool_key: rsa.RSAPrivateKey, other_key: rsa.RSAPrivateKey
+) -> None:
     with pytest.raises(InvalidToken, match="Signature"):
         verifier(pool_key).verify(sign(access_claims(), other_key))
 
@@ -156,8 +180,7 @@ def test_garbage_is_refused(pool_key: rsa.RSAPrivateKey) -> None:
         verifier(pool_key).verify("eyJ.not.a-token")
 
 
-def test_the_keys_are_fetched_once_and_an_unknown_kid_at_most_every_few_minutes(
-        pool_key: rsa.RSAPrivateKey) -> None:
+def test_the_keys_are_fetched_once_and_an_unknown_kid_at_most_every_few_minutes(pool_key: rsa.RSAPrivateKey) -> None:
     fetches, monotonic = Fetches(jwks_of(pool_key)), Monotonic()
     check = verifier(pool_key, fetches=fetches, monotonic=monotonic)
     for _ in range(3):
