@@ -4,10 +4,14 @@ one of the pool's keys (its JWKS, fetched once and cached), the pool's issuer, `
 
 PyJWT checks the signature and the issuer; the times are checked here, with the injected clock, so that
 tests (and a moto server whose tokens carry the wall clock) decide what "now" is.
+
+The JWKS URL is the operator's, and still fetched tightly (fetch_jwks): https, or http to a loopback address
+(the local stack's emulator); no redirect followed; at most JWKS_MAX_BYTES read, in chunks.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import threading
@@ -15,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from chalicelib.core.clock import Clock
 
@@ -46,17 +51,69 @@ def looks_like_jwt(token: str) -> bool:
 
 
 JwksFetcher = Callable[[str], dict[str, Any]]
+# Cognito's JWKS is two keys, under 2 KB; an answer beyond this is not a JWKS.
+JWKS_MAX_BYTES = 64 * 1024
+JWKS_CHUNK_BYTES = 8192
+JWKS_TIMEOUT_S = (3.05, 5.0)  # connect, each read
 
 
-def fetch_jwks(url: str) -> dict[str, Any]:
-    import requests
+class JwksFetchError(Exception):
+    """Why the pool's JWKS was not taken (logged by JwksCache; no token verifies meanwhile)."""
 
-    answer = requests.get(url, timeout=(3.05, 5))
-    answer.raise_for_status()
-    data = answer.json()
+
+def check_jwks_url(url: str) -> None:
+    """https, or http to a loopback address only (the local stack's AWS emulator, tests' servers)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and _is_loopback(parts.hostname or ""):
+        return
+    raise JwksFetchError(f"the JWKS URL must be https (http only to a loopback address), not {url!r}")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def fetch_jwks(url: str, session: Any = None, max_bytes: int = JWKS_MAX_BYTES) -> dict[str, Any]:
+    """GET the JWKS: no redirect followed (one is an error), at most `max_bytes` read. `session`: anything
+    with requests' `get` (default the requests module)."""
+    check_jwks_url(url)
+    if session is None:
+        import requests as session
+    with session.get(
+        url, timeout=JWKS_TIMEOUT_S, allow_redirects=False, stream=True, headers={"Accept": "application/json"}
+    ) as answer:
+        if answer.is_redirect or 300 <= answer.status_code < 400:
+            raise JwksFetchError(f"the JWKS URL answered {answer.status_code}, a redirect (not followed)")
+        if answer.status_code != 200:
+            raise JwksFetchError(f"the JWKS URL answered {answer.status_code}")
+        body = _read_at_most(answer, max_bytes)
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise JwksFetchError("the JWKS is not JSON") from None
     if not isinstance(data, dict):
-        raise ValueError("the JWKS is not a JSON object")
+        raise JwksFetchError("the JWKS is not a JSON object")
     return data
+
+
+def _read_at_most(answer: Any, max_bytes: int) -> bytes:
+    too_large = JwksFetchError(f"the JWKS answer is larger than {max_bytes} bytes")
+    declared = str(answer.headers.get("Content-Length") or "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise too_large
+    body = bytearray()
+    for chunk in answer.iter_content(chunk_size=JWKS_CHUNK_BYTES):
+        body += chunk
+        if len(body) > max_bytes:
+            raise too_large
+    return bytes(body)
 
 
 class JwksCache:
