@@ -2,21 +2,25 @@
 
 - `<workspace_id>#saved_reply` / `<saved_reply_id>`
 - `<workspace_id>#rule` / `<rule_id>`
-- `<workspace_id>#mention` / `<received time>#<mention_id>` (newest last)
+- `<workspace_id>#mention` / `<received time>#<mention_id>` (newest last): one per rule and post, listed
+  by whichever path found the post first (the inbox or a network search)
+- `<workspace_id>#mention_post` / `<rule_id>#<network>#<remote post id>`: which mention item lists that
+  post for that rule and which paths found it, so the other path adds itself to that item
 - `<workspace_id>#poll_cursor` / `<channel_id>`
 - `listening#search` / `<workspace_id>#<rule_id>`: the rules that search the networks (the search job
   queries this one partition instead of scanning for them).
 - `network#<network>#webhooks` / `<YYYY-MM-DD>`: what receivers answered 200 to without
   storing (no workspace is known for those).
 """
+
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.models import Model
 
@@ -88,6 +92,18 @@ class MentionRecord(Model):
     created_at = UnicodeAttribute()
     source = UnicodeAttribute(default="inbox")
     url = UnicodeAttribute(null=True)
+    found_by = UnicodeSetAttribute(null=True)  # missing on items written before it: {source}
+
+
+class MentionClaimRecord(Model):
+    """The post a rule matched (network + remote post id): the sk of the mention item that lists it, and the
+    paths (inbox, search) that found it."""
+
+    Meta = table_meta("inbox_config")
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    listed = UnicodeAttribute()
+    found_by = UnicodeSetAttribute()
 
 
 class PollCursorRecord(Model):
@@ -159,6 +175,7 @@ class MentionRow:
     matched_terms: list[str] = field(default_factory=list)
     source: str = "inbox"
     url: str | None = None
+    found_by: list[str] = field(default_factory=list)
 
 
 def _pk(workspace_id: str, kind: str) -> str:
@@ -170,43 +187,89 @@ def _time(text: str) -> datetime:
 
 
 def _saved_row(workspace_id: str, r: SavedReplyRecord) -> SavedReplyRow:
-    return SavedReplyRow(workspace_id, r.sk, r.name, r.text, r.created_at, r.updated_at, r.template_name,
-                         r.template_language, r.message_tag)
+    return SavedReplyRow(
+        workspace_id,
+        r.sk,
+        r.name,
+        r.text,
+        r.created_at,
+        r.updated_at,
+        r.template_name,
+        r.template_language,
+        r.message_tag,
+    )
 
 
 def _rule_row(workspace_id: str, r: ListeningRuleRecord) -> RuleRow:
-    return RuleRow(workspace_id, r.sk, r.name, r.created_at, r.updated_at, list(r.any_of or []),
-                   list(r.all_of or []), list(r.exclude or []), list(r.channel_ids or []), bool(r.enabled),
-                   r.kind or "brand", r.competitor_name, list(r.competitor_handles or []), bool(r.search),
-                   json.loads(r.search_state) if r.search_state else {})
+    return RuleRow(
+        workspace_id,
+        r.sk,
+        r.name,
+        r.created_at,
+        r.updated_at,
+        list(r.any_of or []),
+        list(r.all_of or []),
+        list(r.exclude or []),
+        list(r.channel_ids or []),
+        bool(r.enabled),
+        r.kind or "brand",
+        r.competitor_name,
+        list(r.competitor_handles or []),
+        bool(r.search),
+        json.loads(r.search_state) if r.search_state else {},
+    )
 
 
 def _mention_row(workspace_id: str, r: MentionRecord) -> MentionRow:
-    return MentionRow(workspace_id, r.mention_id, r.rule_id, r.rule_name, r.conversation_id, r.channel_id,
-                      r.network, r.message_id, r.kind, r.text, _time(r.occurred_at), _time(r.created_at),
-                      r.author_id, r.author_name, r.author_handle, list(r.matched_terms or []),
-                      r.source or "inbox", r.url)
+    return MentionRow(
+        workspace_id,
+        r.mention_id,
+        r.rule_id,
+        r.rule_name,
+        r.conversation_id,
+        r.channel_id,
+        r.network,
+        r.message_id,
+        r.kind,
+        r.text,
+        _time(r.occurred_at),
+        _time(r.created_at),
+        r.author_id,
+        r.author_name,
+        r.author_handle,
+        list(r.matched_terms or []),
+        r.source or "inbox",
+        r.url,
+        sorted(set(r.found_by or ()) | {r.source or "inbox"}),
+    )
 
 
 class InboxConfigRepository:
     # -- saved replies -------------------------------------------------------------
 
     def put_saved_reply(self, row: SavedReplyRow) -> None:
-        SavedReplyRecord(_pk(row.workspace_id, "saved_reply"), row.saved_reply_id, name=row.name,
-                         text=row.text, created_at=row.created_at, updated_at=row.updated_at,
-                         template_name=row.template_name, template_language=row.template_language,
-                         message_tag=row.message_tag).save()
+        SavedReplyRecord(
+            _pk(row.workspace_id, "saved_reply"),
+            row.saved_reply_id,
+            name=row.name,
+            text=row.text,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            template_name=row.template_name,
+            template_language=row.template_language,
+            message_tag=row.message_tag,
+        ).save()
 
     def get_saved_reply(self, workspace_id: str, saved_reply_id: str) -> SavedReplyRow | None:
         try:
-            record = SavedReplyRecord.get(_pk(workspace_id, "saved_reply"), saved_reply_id,
-                                          consistent_read=True)
+            record = SavedReplyRecord.get(_pk(workspace_id, "saved_reply"), saved_reply_id, consistent_read=True)
         except DoesNotExist:
             return None
         return _saved_row(workspace_id, record)
 
-    def list_saved_replies(self, workspace_id: str, limit: int,
-                           cursor: str | None) -> tuple[list[SavedReplyRow], str | None]:
+    def list_saved_replies(
+        self, workspace_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[SavedReplyRow], str | None]:
         pk = _pk(workspace_id, "saved_reply")
         result = SavedReplyRecord.query(pk, limit=limit, last_evaluated_key=decode_cursor(cursor, {"pk": pk}))
         rows = [_saved_row(workspace_id, r) for r in result]
@@ -218,12 +281,23 @@ class InboxConfigRepository:
     # -- listening rules -------------------------------------------------------------
 
     def put_rule(self, row: RuleRow) -> None:
-        ListeningRuleRecord(_pk(row.workspace_id, "rule"), row.rule_id, name=row.name, any_of=row.any_of,
-                            all_of=row.all_of, exclude=row.exclude, channel_ids=row.channel_ids,
-                            enabled=row.enabled, created_at=row.created_at, updated_at=row.updated_at,
-                            kind=row.kind, competitor_name=row.competitor_name,
-                            competitor_handles=row.competitor_handles, search=row.search,
-                            search_state=json.dumps(row.search_state) if row.search_state else None).save()
+        ListeningRuleRecord(
+            _pk(row.workspace_id, "rule"),
+            row.rule_id,
+            name=row.name,
+            any_of=row.any_of,
+            all_of=row.all_of,
+            exclude=row.exclude,
+            channel_ids=row.channel_ids,
+            enabled=row.enabled,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            kind=row.kind,
+            competitor_name=row.competitor_name,
+            competitor_handles=row.competitor_handles,
+            search=row.search,
+            search_state=json.dumps(row.search_state) if row.search_state else None,
+        ).save()
         self._list_searching(row.workspace_id, row.rule_id, row.search and row.enabled)
 
     def _list_searching(self, workspace_id: str, rule_id: str, searching: bool) -> None:
@@ -246,7 +320,8 @@ class InboxConfigRepository:
         try:
             ListeningRuleRecord(_pk(workspace_id, "rule"), rule_id).update(
                 actions=[ListeningRuleRecord.search_state.set(json.dumps(state))],
-                condition=ListeningRuleRecord.pk.exists())
+                condition=ListeningRuleRecord.pk.exists(),
+            )
         except UpdateError as exc:
             if getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException":
                 return False
@@ -260,11 +335,9 @@ class InboxConfigRepository:
             return None
         return _rule_row(workspace_id, record)
 
-    def list_rules(self, workspace_id: str, limit: int,
-                   cursor: str | None) -> tuple[list[RuleRow], str | None]:
+    def list_rules(self, workspace_id: str, limit: int, cursor: str | None) -> tuple[list[RuleRow], str | None]:
         pk = _pk(workspace_id, "rule")
-        result = ListeningRuleRecord.query(pk, limit=limit,
-                                           last_evaluated_key=decode_cursor(cursor, {"pk": pk}))
+        result = ListeningRuleRecord.query(pk, limit=limit, last_evaluated_key=decode_cursor(cursor, {"pk": pk}))
         rows = [_rule_row(workspace_id, r) for r in result]
         return rows, encode_cursor(result.last_evaluated_key)
 
@@ -277,14 +350,51 @@ class InboxConfigRepository:
 
     # -- mentions ----------------------------------------------------------------------
 
-    def put_mention(self, row: MentionRow, received_at: datetime, *, only_new: bool = False) -> bool:
-        """Idempotent: the same event and rule always make the same item. `only_new`: False (and nothing
-        written) when that item is already there."""
-        condition = MentionRecord.sk.does_not_exist() if only_new else None
+    def put_mention(self, row: MentionRow, found_at: datetime) -> bool:
+        """Lists the post once per rule (by network and remote post id) whichever path finds it first, the
+        inbox or a search (`row.source`), keyed by `found_at`; a later path adds itself to the item's
+        `found_by` (the inbox also gives it the conversation). Idempotent. True when this path had not found
+        the post for this rule before. Writes: the claim, then the item (a put if new, else an update)."""
+        claim = MentionClaimRecord(
+            _pk(row.workspace_id, "mention_post"), f"{row.rule_id}#{row.network}#{row.message_id}"
+        )
+        claim.update(
+            actions=[
+                MentionClaimRecord.listed.set(MentionClaimRecord.listed | f"{key_time(found_at)}#{row.mention_id}"),
+                MentionClaimRecord.found_by.add({row.source}),
+            ]
+        )
+        listed_at, _, listed_id = claim.listed.partition("#")
+        # Not there yet only when the path that claimed it first has not written it (a race, or a crash it
+        # will make good on its retry): this path writes it then, under that path's key.
+        if self._put_new(replace(row, mention_id=listed_id, found_by=sorted(claim.found_by)), listed_at):
+            return True
+        return self._add_finder(row, claim.listed)
+
+    def _put_new(self, row: MentionRow, listed_at: str) -> bool:
         try:
-            self._mention_record(row, received_at).save(condition=condition)
+            self._mention_record(row, listed_at).save(condition=MentionRecord.sk.does_not_exist())
         except PutError as exc:
-            if only_new and getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException":
+            if getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    @staticmethod
+    def _add_finder(row: MentionRow, listed_sk: str) -> bool:
+        actions: list[Any] = [MentionRecord.found_by.add({row.source})]
+        if row.conversation_id:  # the inbox has it: the mention leads to its conversation
+            actions += [
+                MentionRecord.conversation_id.set(row.conversation_id),
+                MentionRecord.channel_id.set(row.channel_id),
+                MentionRecord.kind.set(row.kind),
+            ]
+        try:
+            MentionRecord(_pk(row.workspace_id, "mention"), listed_sk).update(
+                actions=actions, condition=~MentionRecord.found_by.contains(row.source)
+            )
+        except UpdateError as exc:
+            if getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException":
                 return False
             raise
         return True
@@ -296,23 +406,40 @@ class InboxConfigRepository:
         return [row for row in (_mention_row(workspace_id, r) for r in result) if row.created_at < end]
 
     @staticmethod
-    def _mention_record(row: MentionRow, received_at: datetime) -> MentionRecord:
+    def _mention_record(row: MentionRow, listed_at: str) -> MentionRecord:
         return MentionRecord(
-            _pk(row.workspace_id, "mention"), f"{key_time(received_at)}#{row.mention_id}",
-            mention_id=row.mention_id, rule_id=row.rule_id, rule_name=row.rule_name,
-            conversation_id=row.conversation_id, channel_id=row.channel_id, network=row.network,
-            message_id=row.message_id, kind=row.kind, text=row.text, author_id=row.author_id,
-            author_name=row.author_name, author_handle=row.author_handle, matched_terms=row.matched_terms,
-            occurred_at=key_time(row.occurred_at), created_at=key_time(row.created_at), source=row.source,
+            _pk(row.workspace_id, "mention"),
+            f"{listed_at}#{row.mention_id}",
+            mention_id=row.mention_id,
+            rule_id=row.rule_id,
+            rule_name=row.rule_name,
+            conversation_id=row.conversation_id,
+            channel_id=row.channel_id,
+            network=row.network,
+            message_id=row.message_id,
+            kind=row.kind,
+            text=row.text,
+            author_id=row.author_id,
+            author_name=row.author_name,
+            author_handle=row.author_handle,
+            matched_terms=row.matched_terms,
+            occurred_at=key_time(row.occurred_at),
+            created_at=key_time(row.created_at),
+            source=row.source,
             url=row.url,
+            found_by=set(row.found_by) | {row.source},
         )
 
-    def list_mentions(self, workspace_id: str, rule_id: str | None, limit: int,
-                      cursor: str | None) -> tuple[list[MentionRow], str | None]:
+    def list_mentions(
+        self, workspace_id: str, rule_id: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[MentionRow], str | None]:
         pk = _pk(workspace_id, "mention")
         result = MentionRecord.query(
-            pk, filter_condition=(MentionRecord.rule_id == rule_id) if rule_id else None,
-            scan_index_forward=False, limit=limit, page_size=max(limit, 100) if rule_id else None,
+            pk,
+            filter_condition=(MentionRecord.rule_id == rule_id) if rule_id else None,
+            scan_index_forward=False,
+            limit=limit,
+            page_size=max(limit, 100) if rule_id else None,
             last_evaluated_key=decode_cursor(cursor, {"pk": pk}),
         )
         rows = [_mention_row(workspace_id, r) for r in result]
@@ -328,17 +455,22 @@ class InboxConfigRepository:
             return False, None
         return True, record.cursor
 
-    def save_poll_cursor(self, workspace_id: str, channel_id: str, cursor: str | None, *, known: bool,
-                         previous: str | None, at: datetime) -> bool:
+    def save_poll_cursor(
+        self, workspace_id: str, channel_id: str, cursor: str | None, *, known: bool, previous: str | None, at: datetime
+    ) -> bool:
         """Moves the cursor only from where this run found it, so an overlapping run cannot move it back."""
         if known:
-            condition: Any = (PollCursorRecord.cursor == previous) if previous is not None \
+            condition: Any = (
+                (PollCursorRecord.cursor == previous)
+                if previous is not None
                 else PollCursorRecord.cursor.does_not_exist()
+            )
         else:
             condition = PollCursorRecord.pk.does_not_exist()
         try:
-            PollCursorRecord(_pk(workspace_id, "poll_cursor"), channel_id, cursor=cursor,
-                             updated_at=key_time(at)).save(condition=condition)
+            PollCursorRecord(_pk(workspace_id, "poll_cursor"), channel_id, cursor=cursor, updated_at=key_time(at)).save(
+                condition=condition
+            )
         except PutError as exc:
             if getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException":
                 return False
@@ -347,11 +479,12 @@ class InboxConfigRepository:
 
     # -- webhook counters ---------------------------------------------------------------
 
-    def count_webhook_outcomes(self, network: str, day: str, *, ignored: int, unrouted: int,
-                               rejected: int) -> None:
-        actions = [getattr(WebhookStatsRecord, name).add(value)
-                   for name, value in (("ignored", ignored), ("unrouted", unrouted), ("rejected", rejected))
-                   if value]
+    def count_webhook_outcomes(self, network: str, day: str, *, ignored: int, unrouted: int, rejected: int) -> None:
+        actions = [
+            getattr(WebhookStatsRecord, name).add(value)
+            for name, value in (("ignored", ignored), ("unrouted", unrouted), ("rejected", rejected))
+            if value
+        ]
         if actions:
             WebhookStatsRecord(f"network#{network}#webhooks", day).update(actions=actions)
 
@@ -360,5 +493,8 @@ class InboxConfigRepository:
             record = WebhookStatsRecord.get(f"network#{network}#webhooks", day, consistent_read=True)
         except DoesNotExist:
             return {"ignored": 0, "unrouted": 0, "rejected": 0}
-        return {"ignored": int(record.ignored or 0), "unrouted": int(record.unrouted or 0),
-                "rejected": int(record.rejected or 0)}
+        return {
+            "ignored": int(record.ignored or 0),
+            "unrouted": int(record.unrouted or 0),
+            "rejected": int(record.rejected or 0),
+        }

@@ -12,6 +12,7 @@ A workspace whose `language` is `tr` folds and matches the Turkish way instead (
 the two i's stay apart, ç ğ ı ö ş ü are kept, and a term also matches the word with the endings Turkish
 attaches (`İstanbul'da`, `markamızdan`). Every other language (or none) keeps the folding above.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -31,18 +32,44 @@ from chalicelib.inbox.stored_events import StoredEvent
 from chalicelib.networks.base import InboundEvent
 
 # Letters that are not a base letter plus a combining mark, so NFKD leaves them alone.
-_LETTER_FOLDS = str.maketrans({
-    "İ": "i", "I": "i", "ı": "i",
-    "Ł": "l", "ł": "l", "Đ": "d", "đ": "d", "Ð": "d", "ð": "d", "Ø": "o", "ø": "o",
-    "Ħ": "h", "ħ": "h", "Ŧ": "t", "ŧ": "t", "Æ": "ae", "æ": "ae", "Œ": "oe", "œ": "oe",
-    "Þ": "th", "þ": "th", "ẞ": "ss", "ß": "ss",
-})
+_LETTER_FOLDS = str.maketrans(
+    {
+        "İ": "i",
+        "I": "i",
+        "ı": "i",
+        "Ł": "l",
+        "ł": "l",
+        "Đ": "d",
+        "đ": "d",
+        "Ð": "d",
+        "ð": "d",
+        "Ø": "o",
+        "ø": "o",
+        "Ħ": "h",
+        "ħ": "h",
+        "Ŧ": "t",
+        "ŧ": "t",
+        "Æ": "ae",
+        "æ": "ae",
+        "Œ": "oe",
+        "œ": "oe",
+        "Þ": "th",
+        "þ": "th",
+        "ẞ": "ss",
+        "ß": "ss",
+    }
+)
 # Marks that are diacritics. Other combining marks (Indic vowel signs, kana
 # voicing marks) are part of the letter and are kept.
 _DIACRITIC_RANGES = (
-    (0x0300, 0x036F), (0x1AB0, 0x1AFF), (0x1DC0, 0x1DFF), (0x20D0, 0x20FF), (0xFE20, 0xFE2F),
+    (0x0300, 0x036F),
+    (0x1AB0, 0x1AFF),
+    (0x1DC0, 0x1DFF),
+    (0x20D0, 0x20FF),
+    (0xFE20, 0xFE2F),
     (0x0591, 0x05C7),  # Hebrew points
-    (0x064B, 0x065F), (0x0670, 0x0670),  # Arabic harakat
+    (0x064B, 0x065F),
+    (0x0670, 0x0670),  # Arabic harakat
 )
 _SPACELESS_SCRIPTS = ("CJK", "HIRAGANA", "KATAKANA", "HANGUL", "THAI", "LAO", "KHMER", "MYANMAR", "TIBETAN")
 
@@ -84,8 +111,9 @@ def _contains_stem(folded_text: str, folded_term: str) -> bool:
     if not _word_edge(folded_term[-1]):
         return _term_pattern(folded_term).search(folded_text) is not None
     stem = folded_term.rsplit(" ", 1)[-1]
-    return any(turkish.is_inflection(stem, found.group(1))
-               for found in _stem_pattern(folded_term).finditer(folded_text))
+    return any(
+        turkish.is_inflection(stem, found.group(1)) for found in _stem_pattern(folded_term).finditer(folded_text)
+    )
 
 
 def contains_term(folded_text: str, term: str, language: str | None = None) -> bool:
@@ -112,11 +140,20 @@ class Rule:
     @classmethod
     def from_row(cls, row: RuleRow, language: str | None = None) -> Rule:
         # A competitor's name and handles are terms of its rule: they are how people mention it.
-        competitor_terms = tuple(t for t in (row.competitor_name or "", *row.competitor_handles)
-                                 if t and t not in row.any_of)
-        return cls(row.rule_id, row.name, (*row.any_of, *competitor_terms), tuple(row.all_of),
-                   tuple(row.exclude), tuple(row.channel_ids), row.enabled, matching_language(language),
-                   row.kind)
+        competitor_terms = tuple(
+            t for t in (row.competitor_name or "", *row.competitor_handles) if t and t not in row.any_of
+        )
+        return cls(
+            row.rule_id,
+            row.name,
+            (*row.any_of, *competitor_terms),
+            tuple(row.all_of),
+            tuple(row.exclude),
+            tuple(row.channel_ids),
+            row.enabled,
+            matching_language(language),
+            row.kind,
+        )
 
     def match(self, text: str, channel_id: str) -> list[str] | None:
         """The terms that matched, or None when the rule does not match this text."""
@@ -158,8 +195,7 @@ def _clean_terms(terms: Iterable[str], field: str) -> list[str]:
 
 
 class ListeningService:
-    def __init__(self, config: InboxConfigRepository, channels: Any, clock: Clock,
-                 workspaces: Any = None) -> None:
+    def __init__(self, config: InboxConfigRepository, channels: Any, clock: Clock, workspaces: Any = None) -> None:
         self.config = config
         self.channels = channels
         self.clock = clock
@@ -167,14 +203,21 @@ class ListeningService:
 
     # -- rules ---------------------------------------------------------------------
 
-    def create_rule(self, workspace_id: str, name: str, any_of: list[str], all_of: list[str],
-                    exclude: list[str], channel_ids: list[str], enabled: bool = True,
-                    **more: Any) -> RuleRow:
+    def create_rule(
+        self,
+        workspace_id: str,
+        name: str,
+        any_of: list[str],
+        all_of: list[str],
+        exclude: list[str],
+        channel_ids: list[str],
+        enabled: bool = True,
+        **more: Any,
+    ) -> RuleRow:
         """`more`: kind, competitor ({name, handles}), search."""
         now = to_rfc3339(self.clock.now()) or ""
         row = RuleRow(workspace_id, new_id("lr"), name, now, now)
-        self._fill(row, any_of=any_of, all_of=all_of, exclude=exclude, channel_ids=channel_ids,
-                   enabled=enabled, **more)
+        self._fill(row, any_of=any_of, all_of=all_of, exclude=exclude, channel_ids=channel_ids, enabled=enabled, **more)
         self.config.put_rule(row)
         return row
 
@@ -184,8 +227,7 @@ class ListeningService:
             raise NotFound(f"No listening rule {rule_id} in this workspace.")
         return row
 
-    def list_rules(self, workspace_id: str, limit: int,
-                   cursor: str | None) -> tuple[list[RuleRow], str | None]:
+    def list_rules(self, workspace_id: str, limit: int, cursor: str | None) -> tuple[list[RuleRow], str | None]:
         return self.config.list_rules(workspace_id, limit, cursor)
 
     def update_rule(self, workspace_id: str, rule_id: str, changes: dict[str, Any]) -> RuleRow:
@@ -210,8 +252,7 @@ class ListeningService:
             known = self.channels.get_many(row.workspace_id, wanted) if wanted else {}
             unknown = [cid for cid in wanted if cid not in known]
             if unknown:
-                raise ValidationFailed.field("channel_ids",
-                                             f"no channel {', '.join(unknown)} in this workspace")
+                raise ValidationFailed.field("channel_ids", f"no channel {', '.join(unknown)} in this workspace")
             row.channel_ids = wanted
         if "enabled" in values:
             row.enabled = bool(values["enabled"])
@@ -250,7 +291,8 @@ class ListeningService:
         return event.direction == "inbound" and event.action != "deleted" and bool(event.text.strip())
 
     def match(self, stored: StoredEvent, conversation_id: str, rules: list[Rule]) -> list[MentionRow]:
-        """Records a mention for every rule the event's text matches (idempotently)."""
+        """Records a mention for every rule the event's text matches (idempotently; one per rule and post, with
+        a network search's: config_repository.put_mention)."""
         event = stored.event
         if not self.listens_to(event):
             return []
@@ -261,15 +303,28 @@ class ListeningService:
                 continue
             digest = hashlib.sha256(f"{stored.key}\n{rule.rule_id}".encode()).hexdigest()[:20]
             mention = MentionRow(
-                stored.workspace_id, f"mn_{digest}", rule.rule_id, rule.name, conversation_id,
-                stored.channel_id, event.network, event.message_id, event.kind, event.text, event.occurred_at,
+                stored.workspace_id,
+                f"mn_{digest}",
+                rule.rule_id,
+                rule.name,
+                conversation_id,
+                stored.channel_id,
+                event.network,
+                event.message_id,
+                event.kind,
+                event.text,
+                event.occurred_at,
                 stored.received_at,
-                event.author_id, event.author_name, event.author_handle, terms,
+                event.author_id,
+                event.author_name,
+                event.author_handle,
+                terms,
             )
             self.config.put_mention(mention, stored.received_at)
             mentions.append(mention)
         return mentions
 
-    def list_mentions(self, workspace_id: str, rule_id: str | None, limit: int,
-                      cursor: str | None) -> tuple[list[MentionRow], str | None]:
+    def list_mentions(
+        self, workspace_id: str, rule_id: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[MentionRow], str | None]:
         return self.config.list_mentions(workspace_id, rule_id, limit, cursor)

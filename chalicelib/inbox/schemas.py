@@ -1,4 +1,5 @@
 """Request and answer shapes of the inbox, saved replies, listening and webhooks."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -41,8 +42,9 @@ class Conversation(BaseModel):
     last_message_preview: str
     first_inbound_at: datetime | None
     first_response_at: datetime | None
-    first_response_s: int | None = Field(description="Seconds from the first inbound message reaching Herald "
-                                                      "to the first answer.")
+    first_response_s: int | None = Field(
+        description="Seconds from the first inbound message reaching Herald to the first answer."
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -95,8 +97,9 @@ class ReplyCreate(RequestModel):
     text: ReplyText | None = None
     saved_reply_id: str | None = None
     variables: dict[str, VariableValue] = Field(default_factory=dict)
-    in_reply_to: str | None = Field(default=None, description="A message id of this conversation; "
-                                                              "the newest inbound message when absent.")
+    in_reply_to: str | None = Field(
+        default=None, description="A message id of this conversation; the newest inbound message when absent."
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> ReplyCreate:
@@ -112,8 +115,10 @@ class ReplyResult(BaseModel):
 
 # What a saved reply may carry for a messaging network's closed window: an approved WhatsApp template (its
 # name and language code, as approved in WhatsApp Manager) or a Messenger message tag.
-TemplateName = Annotated[str, Field(pattern=r"^[a-z0-9_]{1,512}$",
-                                    description="An approved WhatsApp template, sent outside the 24-hour window.")]
+TemplateName = Annotated[
+    str,
+    Field(pattern=r"^[a-z0-9_]{1,512}$", description="An approved WhatsApp template, sent outside the 24-hour window."),
+]
 TemplateLanguage = Annotated[str, Field(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$", description="e.g. en_US")]
 MessageTag = Literal["HUMAN_AGENT", "CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE", "ACCOUNT_UPDATE"]
 
@@ -157,7 +162,8 @@ RuleKind = Literal["brand", "competitor"]
 class Competitor(RequestModel):
     name: Name
     handles: Annotated[list[Annotated[str, SingleLine(100)]], Field(max_length=20)] = Field(
-        default_factory=list, description="Its accounts, e.g. @rival or rival.bsky.social.")
+        default_factory=list, description="Its accounts, e.g. @rival or rival.bsky.social."
+    )
 
 
 class RuleCreate(RequestModel):
@@ -166,14 +172,20 @@ class RuleCreate(RequestModel):
     all_of: Annotated[list[Term], Field(max_length=20)] = Field(default_factory=list)
     exclude: Annotated[list[Term], Field(max_length=50)] = Field(default_factory=list)
     channel_ids: Annotated[list[str], Field(max_length=50)] = Field(
-        default_factory=list, description="Empty: every channel.")
+        default_factory=list, description="Empty: every channel."
+    )
     enabled: bool = True
     kind: RuleKind = "brand"
     competitor: Competitor | None = Field(
-        default=None, description="kind competitor: whose mentions these are (its name and handles are terms too).")
-    search: bool = Field(default=False, description=(
-        "Also search the networks that offer a post search (Bluesky, Mastodon, X) every 15 minutes with the "
-        "workspace's channels there, beyond what reaches the inbox."))
+        default=None, description="kind competitor: whose mentions these are (its name and handles are terms too)."
+    )
+    search: bool = Field(
+        default=False,
+        description=(
+            "Also search the networks that offer a post search (Bluesky, Mastodon, X) every 15 minutes with the "
+            "workspace's channels there, beyond what reaches the inbox."
+        ),
+    )
 
 
 class RulePatch(RequestModel):
@@ -190,8 +202,10 @@ class RulePatch(RequestModel):
 
 class SearchState(BaseModel):
     status: Literal["ok", "refused", "failed"]
-    message: str | None = Field(description="What the network said when it refused or failed; "
-                                            "for ok with nothing found, whether the server searches at all.")
+    message: str | None = Field(
+        description="What the network said when it refused or failed; "
+        "for ok with nothing found, whether the server searches at all."
+    )
     found: int = Field(description="Posts the last run found that the rule matched.")
     checked_at: datetime
 
@@ -237,9 +251,14 @@ class Mention(BaseModel):
     matched_terms: list[str]
     occurred_at: datetime
     created_at: datetime
-    source: Literal["inbox", "search"] = Field(description="search: found by the rule's network search "
-                                                            "(conversation_id is empty then).")
+    source: Literal["inbox", "search"] = Field(
+        description="Where the post was found first; search: by the rule's network search."
+    )
     url: str | None = None
+    found_by: list[Literal["inbox", "search"]] = Field(
+        description="Every path that found the post (network + message_id): one mention per rule and post. "
+        "conversation_id is empty while only a search found it."
+    )
 
 
 class MentionPage(BaseModel):
@@ -259,6 +278,7 @@ class WebhookReceipt(BaseModel):
 
 class SandboxMessageCreate(RequestModel):
     """What a fan writes to a sandbox channel: how to try the inbox (and test it) without a network."""
+
     text: ReplyText
     kind: Literal["comment", "message"] = "comment"
     author_name: Name = "Sam Sandbox"

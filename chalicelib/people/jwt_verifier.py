@@ -4,9 +4,14 @@ one of the pool's keys (its JWKS, fetched once and cached), the pool's issuer, `
 
 PyJWT checks the signature and the issuer; the times are checked here, with the injected clock, so that
 tests (and a moto server whose tokens carry the wall clock) decide what "now" is.
+
+The JWKS URL is the operator's, and still fetched tightly (fetch_jwks): https, or http to a loopback address
+(the local stack's emulator); no redirect followed; at most JWKS_MAX_BYTES read, in chunks.
 """
+
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import threading
@@ -14,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from chalicelib.core.clock import Clock
 
@@ -45,25 +51,78 @@ def looks_like_jwt(token: str) -> bool:
 
 
 JwksFetcher = Callable[[str], dict[str, Any]]
+# Cognito's JWKS is two keys, under 2 KB; an answer beyond this is not a JWKS.
+JWKS_MAX_BYTES = 64 * 1024
+JWKS_CHUNK_BYTES = 8192
+JWKS_TIMEOUT_S = (3.05, 5.0)  # connect, each read
 
 
-def fetch_jwks(url: str) -> dict[str, Any]:
-    import requests
+class JwksFetchError(Exception):
+    """Why the pool's JWKS was not taken (logged by JwksCache; no token verifies meanwhile)."""
 
-    answer = requests.get(url, timeout=(3.05, 5))
-    answer.raise_for_status()
-    data = answer.json()
+
+def check_jwks_url(url: str) -> None:
+    """https, or http to a loopback address only (the local stack's AWS emulator, tests' servers)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and _is_loopback(parts.hostname or ""):
+        return
+    raise JwksFetchError(f"the JWKS URL must be https (http only to a loopback address), not {url!r}")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def fetch_jwks(url: str, session: Any = None, max_bytes: int = JWKS_MAX_BYTES) -> dict[str, Any]:
+    """GET the JWKS: no redirect followed (one is an error), at most `max_bytes` read. `session`: anything
+    with requests' `get` (default the requests module)."""
+    check_jwks_url(url)
+    if session is None:
+        import requests as session
+    with session.get(
+        url, timeout=JWKS_TIMEOUT_S, allow_redirects=False, stream=True, headers={"Accept": "application/json"}
+    ) as answer:
+        if answer.is_redirect or 300 <= answer.status_code < 400:
+            raise JwksFetchError(f"the JWKS URL answered {answer.status_code}, a redirect (not followed)")
+        if answer.status_code != 200:
+            raise JwksFetchError(f"the JWKS URL answered {answer.status_code}")
+        body = _read_at_most(answer, max_bytes)
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise JwksFetchError("the JWKS is not JSON") from None
     if not isinstance(data, dict):
-        raise ValueError("the JWKS is not a JSON object")
+        raise JwksFetchError("the JWKS is not a JSON object")
     return data
+
+
+def _read_at_most(answer: Any, max_bytes: int) -> bytes:
+    too_large = JwksFetchError(f"the JWKS answer is larger than {max_bytes} bytes")
+    declared = str(answer.headers.get("Content-Length") or "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise too_large
+    body = bytearray()
+    for chunk in answer.iter_content(chunk_size=JWKS_CHUNK_BYTES):
+        body += chunk
+        if len(body) > max_bytes:
+            raise too_large
+    return bytes(body)
 
 
 class JwksCache:
     """The pool's signing keys by `kid`: fetched on first use, again only for an unknown `kid`, and not more
     than once in JWKS_REFRESH_S (a flood of made-up kids does not become a flood of fetches)."""
 
-    def __init__(self, url: str, fetch: JwksFetcher = fetch_jwks,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, url: str, fetch: JwksFetcher = fetch_jwks, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self.url = url
         self._fetch = fetch
         self._monotonic = monotonic
@@ -116,9 +175,19 @@ class CognitoTokenVerifier:
             raise InvalidToken(f"algorithm {header.get('alg')!r} is not RS256")
         key = self.keys.key(str(header.get("kid", "")))
         try:
-            claims = jwt.decode(token, key, algorithms=list(ALLOWED_ALGORITHMS), issuer=self.issuer,
-                                options={"verify_exp": False, "verify_iat": False, "verify_nbf": False,
-                                         "verify_aud": False, "require": ["exp", "iss", "token_use"]})
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=list(ALLOWED_ALGORITHMS),
+                issuer=self.issuer,
+                options={
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                    "verify_aud": False,
+                    "require": ["exp", "iss", "token_use"],
+                },
+            )
         except jwt.PyJWTError as exc:
             raise InvalidToken(f"rejected: {exc}") from None
         return self._checked(claims)
@@ -139,5 +208,11 @@ class CognitoTokenVerifier:
         username = claims.get("username") if token_use == "access" else claims.get("cognito:username")
         if not isinstance(username, str) or not username:
             raise InvalidToken("names no user")
-        return VerifiedToken(username, str(claims.get("sub", "")), str(token_use),
-                             int(claims.get("iat") or claims.get("auth_time") or 0), expires_at, claims)
+        return VerifiedToken(
+            username,
+            str(claims.get("sub", "")),
+            str(token_use),
+            int(claims.get("iat") or claims.get("auth_time") or 0),
+            expires_at,
+            claims,
+        )

@@ -19,7 +19,7 @@ from chalicelib.networks import bluesky
 from chalicelib.wiring import Container, use_container
 from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.mastodon_server import MastodonFake
-from tests.functional.inbox.test_listening_search import connect_mastodon, make_rule, mentions
+from tests.functional.inbox.test_listening_search import connect_mastodon, make_rule
 from tests.support.events import load_event
 from tests.support.outbound import allow_local_peers
 from tests.support.streams import run_stream_consumers
@@ -78,7 +78,11 @@ def test_a_mastodon_mention_the_search_finds_again_counts_once(
 
     both_paths_twice(deps)
 
-    assert sorted(source for _network, _text, source in mentions(api)) == ["inbox", "inbox", "search", "search"]
+    listed = api.get("/listening/mentions").json["items"]
+    assert sorted((m["rule_name"], m["source"], m["found_by"]) for m in listed) == [
+        ("Herald", "inbox", ["inbox", "search"]),
+        ("Rival", "inbox", ["inbox", "search"]),
+    ]
     voice, matches = counted(api)
     assert voice["brand"] == {"mentions": 1, "share": 50.0}
     assert voice["by_network"] == [
@@ -113,7 +117,8 @@ def test_a_bluesky_mention_the_search_finds_again_counts_once(deps: Container, a
 
     both_paths_twice(deps)
 
-    assert sorted(source for _network, _text, source in mentions(api)) == ["inbox", "search"]
+    [listed] = api.get("/listening/mentions").json["items"]
+    assert (listed["network"], listed["source"], listed["found_by"]) == ("bluesky", "inbox", ["inbox", "search"])
     voice, matches = counted(api)
     assert voice["brand"] == {"mentions": 1, "share": 100.0}
     assert [(row["network"], row["brand"]) for row in voice["by_network"]] == [("bluesky", 1)]
@@ -135,3 +140,57 @@ def test_a_post_only_the_search_found_is_a_listening_match_of_the_workspace(
     assert report["figures"]["word_of_mouth"]["value"] == 1
     [mastodon_channel] = [c for c in report["channels"] if c["channel_id"] == channel]
     assert mastodon_channel["figures"]["listening_matches"]["value"] == 0  # not the searching channel's
+
+
+def all_pages(api: Any, limit: int) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    cursor = None
+    for _page in range(10):
+        page = api.get(f"/listening/mentions?limit={limit}" + (f"&cursor={cursor}" if cursor else "")).json
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return items
+    raise AssertionError("the pages did not end")
+
+
+def test_a_post_both_paths_found_is_listed_once_and_says_who_found_it(
+    deps: Container, api: Any, mastodon: MastodonFake
+) -> None:
+    connect_mastodon(api, mastodon)
+    make_rule(api)
+    mastodon.add_account("bob", "remote.example")
+    mastodon.receive_mention("bob@remote.example", "@herald the herald flat white")
+    mastodon.receive_mention("bob@remote.example", "@herald herald, open on Sunday?")
+    only_searched = mastodon.add_status("herald roasts on Fridays", author=mastodon.account_by_acct("bob"))
+
+    both_paths_twice(deps)
+
+    listed = api.get("/listening/mentions").json["items"]
+    assert len(listed) == 3 and len({(m["network"], m["message_id"]) for m in listed}) == 3
+    by_found = {m["message_id"]: m for m in listed}
+    searched = by_found.pop(only_searched["id"])
+    assert (searched["found_by"], searched["conversation_id"]) == (["search"], "")
+    assert all(m["found_by"] == ["inbox", "search"] and m["conversation_id"] for m in by_found.values())
+    for limit in (1, 2):
+        assert [m["id"] for m in all_pages(api, limit)] == [m["id"] for m in listed]
+
+
+def test_a_post_the_search_found_first_gets_the_inbox_conversation_when_it_arrives(
+    deps: Container, api: Any, mastodon: MastodonFake
+) -> None:
+    connect_mastodon(api, mastodon)
+    make_rule(api)
+    mastodon.add_account("bob", "remote.example")
+    mastodon.receive_mention("bob@remote.example", "@herald herald or the other place?")
+
+    run_job_by_name("search_listening")
+    [first] = api.get("/listening/mentions").json["items"]
+    assert (first["source"], first["found_by"], first["conversation_id"]) == ("search", ["search"], "")
+    both_paths_twice(deps)
+
+    [listed] = api.get("/listening/mentions").json["items"]
+    assert (listed["id"], listed["source"], listed["found_by"]) == (first["id"], "search", ["inbox", "search"])
+    conversations = api.get("/inbox/conversations").json["items"]
+    assert listed["conversation_id"] in [c["id"] for c in conversations]
+    assert counted(api)[1] == 1

@@ -1,6 +1,7 @@
 """Short links through the API: made per channel when a post is saved, followed with UTM parameters,
 counted without bots, unique visitors per day, conversions by API and pixel within the attribution window,
 and the figures in /metrics/daily, the monthly report and best-times."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -43,8 +44,9 @@ def shorten_everywhere(api, **more):
 
 def post_with_link(api, clock, channels, seconds=90):
     publish_at = clock.now() + timedelta(seconds=seconds)
-    answer = api.post("/posts", {"text": f"Spring sale: {TARGET}.", "channel_ids": channels,
-                                 "publish_at": to_rfc3339(publish_at)})
+    answer = api.post(
+        "/posts", {"text": f"Spring sale: {TARGET}.", "channel_ids": channels, "publish_at": to_rfc3339(publish_at)}
+    )
     assert answer.status_code == 201, answer.body
     return answer.json
 
@@ -74,16 +76,16 @@ def test_a_saved_post_gets_a_short_link_per_channel_and_publishes_it(deps, api, 
         assert delivery["text"] == f"Spring sale: {BASE}/l/{code}."
     assert post["text"] == f"Spring sale: {TARGET}."  # what the author wrote is kept
 
-    edited = api.patch(f"/posts/{post['id']}", {"text": f"Spring sale, last days: {TARGET}",
-                                                "version": post["version"]})
+    edited = api.patch(
+        f"/posts/{post['id']}", {"text": f"Spring sale, last days: {TARGET}", "version": post["version"]}
+    )
     assert edited.status_code == 200, edited.body
     assert [code_of(d) for d in edited.json["deliveries"]] == codes  # what was shared keeps working
 
     clock.advance(seconds=90)
     deps.engine.publish_due_deliveries()
     run_messages(deps, queue, clock)
-    assert [item["text"] for item in received(api, first)] == [
-        f"Spring sale, last days: {BASE}/l/{codes[0]}"]
+    assert [item["text"] for item in received(api, first)] == [f"Spring sale, last days: {BASE}/l/{codes[0]}"]
 
 
 def test_a_channel_may_keep_its_links_as_they_are(api, clock):
@@ -124,8 +126,17 @@ def test_a_click_redirects_with_utm_and_counts_people_not_bots(api, anonymous, c
 
     day = today(api, clock)
     assert (day["clicks"], day["unique_visitors"]) == (3, 2)
-    assert day["traffic"] == [{"channel_id": channel, "code": code, "post_id": post["id"], "clicks": 3,
-                               "unique_visitors": 2, "conversions": 0, "conversion_value": 0}]
+    assert day["traffic"] == [
+        {
+            "channel_id": channel,
+            "code": code,
+            "post_id": post["id"],
+            "clicks": 3,
+            "unique_visitors": 2,
+            "conversions": 0,
+            "conversion_value": 0,
+        }
+    ]
     assert today(api, clock, channel)["clicks"] == 3
 
 
@@ -149,16 +160,20 @@ def test_an_unknown_code_is_a_404(anonymous):
     assert answer.status_code == 404 and answer.json["error"]["code"] == "not_found"
 
 
-def test_a_conversion_by_click_id_counts_for_the_click_within_the_window(api, anonymous, clock, workspace,
-                                                                          client):
+def test_a_conversion_by_click_id_counts_for_the_click_within_the_window(api, anonymous, clock, workspace, client):
     channel = sandbox(api)
     shorten_everywhere(api, attribution_window_days=7, currency="USD")
     post = post_with_link(api, clock, [channel])
     code = code_of(post["deliveries"][0])
     hcid = parse_qs(urlsplit(click(anonymous, code).headers["Location"]).query)["hcid"][0]
     editor = Api(client, workspace.headers("editor"))
-    body = {"click_id": hcid, "value": 49.5, "currency": "USD", "occurred_at": to_rfc3339(clock.now()),
-            "id": "order-1001"}
+    body = {
+        "click_id": hcid,
+        "value": 49.5,
+        "currency": "USD",
+        "occurred_at": to_rfc3339(clock.now()),
+        "id": "order-1001",
+    }
 
     made = editor.post("/conversions", body)
     assert made.status_code == 201, made.body
@@ -204,8 +219,7 @@ def test_a_pixel_records_a_conversion_once_per_click(api, anonymous, clock):
     first = anonymous.call("GET", pixel, headers=IMAGE)
     assert first.status_code == 200 and first.headers["Content-Type"] == "image/gif"
     assert first.headers["X-Herald-Conversion"] == "recorded"
-    assert anonymous.call("GET", pixel, headers=IMAGE).headers["X-Herald-Conversion"] == \
-        "duplicate"
+    assert anonymous.call("GET", pixel, headers=IMAGE).headers["X-Herald-Conversion"] == "duplicate"
     day = today(api, clock, channel)
     assert (day["conversions"], day["conversion_value"]) == (1, 20)
 
@@ -216,10 +230,49 @@ def test_a_pixel_records_a_conversion_once_per_click(api, anonymous, clock):
     assert today(api, clock, channel)["conversions"] == 0
 
 
+IMAGE_ACCEPT = load_event("links", "image_accept.json")
+
+
+@pytest.mark.parametrize(
+    ("accept", "status"),
+    [
+        *((IMAGE_ACCEPT[name], 200) for name in ("chrome", "firefox_92", "firefox_128", "safari")),
+        (IMAGE_ACCEPT["image_any"], 204),
+        ("image/gif", 200),
+        ("image/gif;q=0, image/png", 204),
+        (None, 204),
+    ],
+)
+def test_the_pixel_answers_every_browsers_img_with_a_success(api, anonymous, clock, accept, status):
+    """Chalice refuses a binary body to an Accept that lists neither image/gif nor */* (a 400 after the
+    conversion was recorded): such a request gets a 204 with no body instead."""
+    channel = sandbox(api)
+    shorten_everywhere(api)
+    code = code_of(post_with_link(api, clock, [channel], seconds=60)["deliveries"][0])
+    hcid = parse_qs(urlsplit(click(anonymous, code).headers["Location"]).query)["hcid"][0]
+    pixel = f"/l/{code}/pixel.gif?value=20&currency=EUR&cid={hcid}"
+    headers = {"User-Agent": BROWSER, **({"Accept": accept} if accept else {})}
+    first = anonymous.call("GET", pixel, headers=headers)
+    assert first.status_code == status and first.headers["X-Herald-Conversion"] == "recorded"
+    if status == 200:
+        assert first.headers["Content-Type"] == "image/gif" and first.body[:6] == b"GIF89a"
+    else:
+        assert first.body == b""
+    again = anonymous.call("GET", pixel, headers=headers)
+    assert (again.status_code, again.headers["X-Herald-Conversion"]) == (status, "duplicate")
+    day = today(api, clock, channel)
+    assert (day["conversions"], day["conversion_value"]) == (1, 20)
+
+
 def test_the_link_settings_are_checked_and_merged(api, client, workspace):
     shorten_everywhere(api, currency="USD")
-    for bad in ({"currency": "usd"}, {"attribution_window_days": 0}, {"attribution_window_days": 91},
-                {"shorten": "yes please"}, {"unknown": 1}):
+    for bad in (
+        {"currency": "usd"},
+        {"attribution_window_days": 0},
+        {"attribution_window_days": 91},
+        {"shorten": "yes please"},
+        {"unknown": 1},
+    ):
         answer = api.patch("/workspace", {"links": bad})
         assert answer.status_code == 422, (bad, answer.body)
     kept = api.patch("/workspace", {"links": {"channels": {"ch_a": False}}}).json["links"]
