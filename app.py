@@ -1,3 +1,4 @@
+import logging
 import os
 
 from chalice import Chalice
@@ -21,6 +22,10 @@ from chalicelib.planning import planning_jobs, queue_routes, series_routes
 from chalicelib.publishing import calendar_routes, media_routes, post_routes, publishing_jobs
 
 app = Chalice(app_name="herald")
+# Chalice sets its app's logger ("herald") to ERROR unless debug is on, and every module logs under
+# "herald.*": without this, the ticks' answers, deferrals and warnings never reach CloudWatch.
+LOG_LEVEL = os.environ.get("HERALD_LOG_LEVEL", "INFO").upper()
+app.log.setLevel(LOG_LEVEL if LOG_LEVEL in logging.getLevelNamesMapping() else logging.INFO)
 app.register_blueprint(meta_routes.bp)
 app.register_blueprint(workspace_routes.bp)
 app.register_blueprint(calendar_routes.bp)

@@ -222,6 +222,7 @@ class DeliveryRepository:
         actions = self._outcome_actions(row, outcome)
         if outcome.next_due is not None:  # not terminal: the post's status cannot change
             return self._update(row, actions, condition)
+        read = self._current_read(row, read)
         for attempt in range(OUTCOME_ATTEMPTS):
             read = read or self.posts.get_with_seq(row.workspace_id, row.post_id)
             post_actions, post_condition = self._post_change(row, outcome.status, read)
@@ -246,6 +247,19 @@ class DeliveryRepository:
                 continue
             return DeliveryRow(**{**row.__dict__, "status": outcome.status})
         raise RuntimeError("could not record the outcome: the post kept changing")
+
+    def _current_read(self, row: DeliveryRow, read: PostRead | None) -> PostRead | None:
+        """The worker's read from before publishing, if it still tells which outcome to write.
+
+        Siblings finish while this delivery was publishing, so a read that showed others open may be
+        stale: the last of them would only learn it is last from a refused transaction, a write request
+        per post. One consistent read of the post item costs less than that refused write."""
+        if read is None or read[0].open_deliveries is None or read[0].open_deliveries <= 1:
+            return read
+        current = self.posts.get_post(row.workspace_id, row.post_id)
+        if current is not None and current.open_deliveries is not None and current.open_deliveries > 1:
+            return read  # still not the last: the decrement needs nothing more from the read
+        return None  # the last one now (or gone): read it all again
 
     def _post_change(self, row: DeliveryRow, status: str,
                      read: PostRead | None) -> tuple[list[Action], Condition]:

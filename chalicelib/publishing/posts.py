@@ -312,7 +312,7 @@ class PostService:
         deliveries = []
         for delivery in old:
             if delivery.status in UNSENT_STATUSES or post.status == "draft":
-                delivery = replace(delivery, status="canceled", lease_until=None, claim_token=None)
+                delivery = _canceled(delivery)
             deliveries.append(delivery)
         expected_version, expected_status = post.version, post.status
         post.status = derive_post_status("canceled" if post.status in ("draft", "pending_approval") else post.status,
@@ -648,3 +648,13 @@ def _api_field(field_name: str, channel: ChannelRow, variant: dict[str, Any]) ->
 
 def _unit(counting: str) -> str:
     return {"graphemes": "graphemes", "x_weighted": "weighted characters"}.get(counting, "characters")
+
+
+def _canceled(delivery: DeliveryRow) -> DeliveryRow:
+    """No further attempt. One whose last attempt may have reached the network (`look_first`) ends
+    `unknown`, not `canceled`: the post may be out there, and saying it never went would be false."""
+    if delivery.look_first:
+        return replace(delivery, status="unknown", lease_until=None, claim_token=None, look_first=False,
+                       last_error=f"Canceled after an attempt whose outcome {delivery.network} did not confirm: "
+                                  f"check the channel; Herald will not try again.")
+    return replace(delivery, status="canceled", lease_until=None, claim_token=None)

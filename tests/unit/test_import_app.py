@@ -38,3 +38,12 @@ def test_import_app_loads_no_sdk_no_table_models_and_no_handler_only_library() -
     offenders = [name for name in loaded if _is_heavy(name)]
     assert not offenders, (f"`import app` loads {', '.join(n for n in offenders if _worth_naming(n))}; "
                              "`python -X importtime -c 'import app'` shows who imports them")
+
+
+def test_the_features_info_logs_reach_the_function_log() -> None:
+    """Chalice leaves its app's logger at ERROR; the modules log under it ("herald.jobs" and so on)."""
+    code = "import logging, app; print(logging.getLogger('herald.jobs').getEffectiveLevel())"
+    environment = {k: v for k, v in os.environ.items() if k != "HERALD_LOG_LEVEL"}
+    shown = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True,
+                           check=True).stdout.strip()
+    assert shown == "20"  # INFO

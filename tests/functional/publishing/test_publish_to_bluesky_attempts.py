@@ -61,3 +61,27 @@ def test_a_retry_hours_later_still_makes_one_post(api, deps, clock, bluesky):
     assert deps.engine.publish_delivery(deps.publish_queue.take()[0][0]) == "published"
     assert len(bluesky.posts()) == 1
     assert api.get(f"/posts/{post_id}").json["status"] == "published"
+
+
+def test_a_cancel_after_a_lost_answer_ends_unknown_not_canceled_and_nothing_is_retried(api, deps, clock, bluesky):
+    """The record was made (the answer was lost): calling the delivery canceled would hide a live post."""
+    post_id, _ = scheduled_after_a_lost_answer(api, deps, clock, bluesky)
+    answer = api.post(f"/posts/{post_id}/cancel")
+    assert answer.status_code == 200, answer.body
+    [delivery] = answer.json["deliveries"]
+    assert delivery["status"] == "unknown" and "did not confirm" in delivery["last_error"]
+
+    clock.advance(60)
+    assert deps.engine.publish_delivery(deps.publish_queue.take()[0][0]) == "dropped"
+    assert len(bluesky.posts()) == 1  # the lost answer's record, and no second one
+    assert api.get(f"/posts/{post_id}").json["deliveries"][0]["status"] == "unknown"
+
+
+def test_a_cancel_before_any_attempt_is_a_plain_cancel(api, deps, clock, bluesky):
+    answer = api.post("/channels", {"network": "bluesky", "name": "Brand on Bluesky", "credentials": {
+        "service_url": "https://pds.example.com", "handle": bluesky.handle, "app_password": bluesky.password}})
+    publish_at = clock.now() + timedelta(seconds=40)
+    post = api.post("/posts", {"text": "Later", "channel_ids": [answer.json["id"]],
+                               "publish_at": to_rfc3339(publish_at)}).json
+    canceled = api.post(f"/posts/{post['id']}/cancel").json
+    assert canceled["status"] == "canceled" and canceled["deliveries"][0]["status"] == "canceled"

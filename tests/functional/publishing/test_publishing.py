@@ -539,6 +539,69 @@ def test_the_deliveries_of_a_post_finish_together_and_the_last_one_sets_its_stat
     assert [p["id"] for p in api.get("/posts?status=published").json["items"]] == [post_id]
 
 
+class CountingConnection:
+    """The real connection, counting transactions and the ones DynamoDB refused."""
+
+    def __init__(self):
+        from pynamodb.connection import Connection
+
+        from chalicelib.core.settings import get_settings
+
+        settings = get_settings()
+        self.real = Connection(region=settings.region, host=settings.aws_endpoint_url)
+        self.transactions, self.refused = 0, 0
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+    def transact_write_items(self, *args, **kwargs):
+        from pynamodb.exceptions import TransactWriteError
+
+        self.transactions += 1
+        try:
+            return self.real.transact_write_items(*args, **kwargs)
+        except TransactWriteError:
+            self.refused += 1
+            raise
+
+
+def test_the_last_of_a_posts_deliveries_to_finish_knows_it_is_last_without_a_refused_write(
+        deps, api, clock, queue, workspace):
+    """Each worker read the post before publishing, when all five were open; they finish one after
+    another, so the last one's read says four others are open. It must not learn otherwise from a
+    refused transaction: that is a write request per post."""
+    import threading
+
+    from chalicelib.publishing.publishing_jobs import publish_worker
+    from infra.local.sqs_poller import sqs_event
+
+    deps._adapter_overrides["sandbox"] = MeetingNetwork(parties=5)  # all five read before any finishes
+    channels = [sandbox(api) for _ in range(5)]
+    post_id, publish_at = schedule(api, clock, channels, seconds=10)
+    clock.set(publish_at)
+    one_at_a_time = threading.Lock()
+
+    def finish_one_at_a_time(moment):
+        if moment == "attempted":
+            assert one_at_a_time.acquire(timeout=10)
+        elif moment == "finished":
+            one_at_a_time.release()
+
+    deps.engine.checkpoint = finish_one_at_a_time
+    connection = CountingConnection()
+    deps.post_repository._connection = connection
+    pauses = []
+    deps.delivery_repository.sleep = pauses.append
+    messages = [{"MessageId": f"m{i}", "ReceiptHandle": f"r{i}", "Body": m.body(), "MD5OfBody": ""}
+                for i, (m, _) in enumerate(queue.take())]
+
+    assert publish_worker(sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:publish", "us-east-1"),
+                          None) == {"batchItemFailures": []}
+    item = raw_post_item(deps, workspace.id, post_id)
+    assert (item.status, item.open_deliveries) == ("published", 0)
+    assert (connection.transactions, connection.refused, pauses) == (5, 0, [])
+
+
 def test_a_post_canceled_while_one_delivery_is_out_ends_with_that_deliverys_outcome(
         deps, api, clock, queue, workspace):
     first, second = sandbox(api), sandbox(api)
