@@ -42,7 +42,7 @@ STREAM_READ_ACTIONS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamo
 class Access:
     tables: dict[str, TableAccess] = field(default_factory=dict)
     sends_to: tuple[str, ...] = ()
-    # Queues whose depth it reads (none today: the tick no longer holds back re-sends behind a backlog).
+    # Queues whose depth it reads.
     reads_depth_of: tuple[str, ...] = ()
     secrets_key: bool = False
     media_bucket: BucketAccess | None = None
@@ -97,7 +97,8 @@ FUNCTIONS: dict[str, Access] = {
     "tick": Access(sends_to=("tick",)),
     # One unit: queues a shard's due deliveries and recovers expired claims (the posts table, the publish queue),
     # and hands what is left of its shard to a new unit on the tick queue.
-    "tick_worker": Access(tables={"posts": "read_write"}, sends_to=("publish", "tick")),
+    # It reads how many messages wait in the publish queue before sending a late one again (engine.py).
+    "tick_worker": Access(tables={"posts": "read_write"}, sends_to=("publish", "tick"), reads_depth_of=("publish",)),
     # Publishes one delivery: reads the post, the channel's sealed credentials and the media; writes
     # the outcome, refreshed credentials, a channel that needs re-authorisation, a retry message.
     "publish_worker": Access(

@@ -52,6 +52,10 @@ RETRY_BASE_S = 15.0
 # A queued delivery's message should have been handled this long after it was due; if it was not, the
 # message was lost (or is late) and is sent again with the same send token: whichever copy comes first claims.
 QUEUED_GRACE = timedelta(seconds=60)
+# Unless messages are waiting in the publish queue: then a late one is most likely in that line, and a copy
+# would join it, cost a write and a refused claim, and lengthen the line (a backlog of minutes re-sent
+# every minute grows itself). Sent again behind a backlog only this long after its lease.
+BACKLOG_GRACE = timedelta(minutes=10)
 # Longer than the worker function's timeout, so a live worker never loses its claim.
 CLAIM_LEASE = timedelta(seconds=120)
 # A message that arrives early (SQS delays are whole seconds) waits at most this long.
@@ -79,10 +83,12 @@ class TickReport:
     marked_unknown: int = 0
     skipped: int = 0
     continued: int = 0  # units that ran out of time and handed the rest of their shard to a new unit
+    waiting: int = 0  # queued past their lease, left alone while messages wait in the publish queue
+    queue_waiting: int | None = None  # the publish queue's waiting messages, once read
     errors: list[str] = field(default_factory=list)
 
     def add(self, other: TickReport) -> None:
-        for name in ("queued", "resent", "recovered", "marked_unknown", "skipped", "continued"):
+        for name in ("queued", "resent", "recovered", "marked_unknown", "skipped", "continued", "waiting"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors += other.errors
 
@@ -134,8 +140,8 @@ class PublishingEngine:
         with ThreadPoolExecutor(max_workers=max(1, min(self.tick_threads, len(shards)))) as pool:
             for shard_report in pool.map(lambda s: self._tick_shard(s, horizon), shards):
                 report.add(shard_report)
-        log.info("Tick: %d queued, %d re-sent, %d recovered, %d unknown",
-                 report.queued, report.resent, report.recovered, report.marked_unknown)
+        log.info("Tick: %d queued, %d re-sent, %d recovered, %d unknown, %d late behind waiting messages",
+                 report.queued, report.resent, report.recovered, report.marked_unknown, report.waiting)
         return report
 
     def fan_out_tick(self) -> int:
@@ -205,12 +211,25 @@ class PublishingEngine:
             report.skipped += 1
             return None
         if row.status == "queued":  # its message was lost or is late, or its worker died before claiming
+            if now - row.lease_until < BACKLOG_GRACE and self._queue_has_waiting_messages(report):
+                report.waiting += 1
+                return None
             queued = self.deliveries.mark_queued(row, now + QUEUED_GRACE)  # the same send token
             report.resent += 1
             return message_for(queued, now)
         if row.status == "publishing":
             return self._recover_claim(row, now, report)
         return None
+
+    def _queue_has_waiting_messages(self, report: TickReport) -> bool:
+        """Read once per tick report (a unit's page run), and only when a late queued delivery asks."""
+        if report.queue_waiting is None:
+            try:
+                report.queue_waiting = self.queue.waiting()
+            except Exception:  # unknown: a late message is treated as lost, as with an empty queue
+                log.exception("Could not read how many messages wait in the publish queue")
+                report.queue_waiting = 0
+        return report.queue_waiting > 0
 
     def _recover_claim(self, row: DeliveryRow, now: datetime,
                        report: TickReport) -> Outgoing | None:

@@ -61,6 +61,12 @@ class PublishQueue:
             self._url = self._sqs.get_queue_url(QueueName=self._queue_name)["QueueUrl"]
         return self._url
 
+    def waiting(self) -> int:
+        """Messages waiting to be received (not those delayed, nor those a worker holds now)."""
+        attributes = self._sqs.get_queue_attributes(
+            QueueUrl=self.url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+        return int(attributes.get("ApproximateNumberOfMessages", 0))
+
     def send(self, messages: list[tuple[Any, int]]) -> list[Any]:
         """Sends (message, delay seconds) pairs (PublishMessage, or TickUnit on the tick queue); returns the ones
         SQS refused."""

@@ -46,8 +46,9 @@ def tick_worker(event: SQSEvent, deps: Container) -> dict[str, Any]:
             log.exception("Tick unit for shard %d failed; SQS will deliver it again", unit.shard)
             failed.append(record.to_dict().get("messageId"))
             continue
-        log.info("Tick shard %d: %d queued, %d re-sent, %d recovered, %d unknown%s", unit.shard, report.queued,
-                 report.resent, report.recovered, report.marked_unknown, ", continued" if report.continued else "")
+        log.info("Tick shard %d: %d queued, %d re-sent, %d recovered, %d unknown, %d late behind waiting messages%s",
+                 unit.shard, report.queued, report.resent, report.recovered, report.marked_unknown, report.waiting,
+                 ", continued" if report.continued else "")
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed if message_id]}
 
 

@@ -11,6 +11,11 @@ class RecordingQueue:
         self.sent: list[tuple[PublishMessage, int]] = []
         self._lock = threading.Lock()
 
+    waiting_messages = 0  # what the publish queue's ApproximateNumberOfMessages would say
+
+    def waiting(self) -> int:
+        return self.waiting_messages
+
     def send(self, messages: list[tuple[PublishMessage, int]]) -> list[PublishMessage]:
         with self._lock:
             self.sent.extend(messages)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.functional.publishing.test_publishing import received, run_messages, sandbox, schedule
+from tests.functional.publishing.test_publishing import received, sandbox, schedule
 from tests.support.queues import RecordingQueue
 
 
@@ -73,18 +73,53 @@ def test_a_message_that_arrives_long_before_it_is_due_comes_back_at_its_time(dep
     assert deps.engine.publish_delivery(again) == "published"
 
 
-def test_a_lost_message_is_sent_again_a_minute_after_its_lease_even_behind_a_backlog(deps, api, clock, queue):
-    """Whatever the queue's depth (the tick no longer reads it): the copy and a late original claim once."""
+def test_a_lost_message_is_sent_again_a_minute_after_its_lease_when_nothing_waits_in_the_queue(
+        deps, api, clock, queue):
     channel = sandbox(api)
     post_id, publish_at = schedule(api, clock, [channel], seconds=20)
-    [(original, _)] = queue.take()  # queued when made; late, behind a long queue
+    queue.take()  # queued when made, then lost
     clock.set(publish_at + timedelta(seconds=61))
     assert deps.engine.publish_due_deliveries().resent == 1
     [(copy, _)] = queue.take()
-    assert run_messages(deps, queue, clock) == []
+    assert deps.engine.publish_delivery(copy) == "published"
+    assert len(received(api, channel)) == 1
+    assert api.get(f"/posts/{post_id}").json["status"] == "published"
+
+
+def test_a_late_message_behind_waiting_messages_is_left_in_its_line_until_the_backlog_grace_ends(
+        deps, api, clock, queue):
+    """A copy would join the same line, cost a write and a refused claim, and make the line longer."""
+    from chalicelib.publishing.engine import BACKLOG_GRACE, QUEUED_GRACE
+
+    channel = sandbox(api)
+    post_id, publish_at = schedule(api, clock, [channel], seconds=20)
+    [(original, _)] = queue.take()  # queued when made; late, behind a long queue
+    queue.waiting_messages = 4000
+    clock.set(publish_at + QUEUED_GRACE + timedelta(seconds=1))
+    report = deps.engine.publish_due_deliveries()
+    assert (report.resent, report.waiting, queue.take()) == (0, 1, [])
+    clock.set(publish_at + QUEUED_GRACE + BACKLOG_GRACE - timedelta(seconds=1))
+    assert deps.engine.publish_due_deliveries().resent == 0 and queue.take() == []
+
+    clock.set(publish_at + QUEUED_GRACE + BACKLOG_GRACE)  # lost after all, or a line that long: sent again
+    assert deps.engine.publish_due_deliveries().resent == 1
+    [(copy, _)] = queue.take()
     assert [deps.engine.publish_delivery(m) for m in (copy, original)] == ["published", "dropped"]
     assert len(received(api, channel)) == 1
     assert api.get(f"/posts/{post_id}").json["status"] == "published"
+
+
+def test_a_late_message_is_sent_again_when_the_queue_cannot_be_read(deps, api, clock, queue):
+    channel = sandbox(api)
+    _, publish_at = schedule(api, clock, [channel], seconds=20)
+    queue.take()
+
+    def unreadable():
+        raise RuntimeError("AccessDenied")
+
+    queue.waiting = unreadable
+    clock.set(publish_at + timedelta(seconds=61))
+    assert deps.engine.publish_due_deliveries().resent == 1 and len(queue.take()) == 1
 
 
 def test_a_late_original_and_its_copy_publish_once_whichever_comes_first(deps, api, clock, queue):
