@@ -21,9 +21,11 @@ from chalicelib.people import agency_routes, auth_routes, member_routes
 from chalicelib.planning import planning_jobs, queue_routes, series_routes
 from chalicelib.publishing import calendar_routes, media_routes, post_routes, publishing_jobs
 
-app = Chalice(app_name="herald")
-# Chalice sets its app's logger ("herald") to ERROR unless debug is on, and every module logs under
-# "herald.*": without this, the ticks' answers, deferrals and warnings never reach CloudWatch.
+# Chalice would add a stdout handler of its own to its app's logger ("herald", the parent of every module's
+# herald.* logger) and set it to ERROR unless debug is on: the ticks' answers, deferrals and warnings never
+# reached CloudWatch, and with a lower level each line would print twice (and on `make bench`'s stdout).
+# The level alone is set here; the runtime's (or the local stack's) root handler writes the lines.
+app = Chalice(app_name="herald", configure_logs=False)
 LOG_LEVEL = os.environ.get("HERALD_LOG_LEVEL", "INFO").upper()
 app.log.setLevel(LOG_LEVEL if LOG_LEVEL in logging.getLevelNamesMapping() else logging.INFO)
 app.register_blueprint(meta_routes.bp)
