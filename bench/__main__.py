@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
 import os
 import shutil
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from bench import imports, links, nightly, package, publishing, webhooks
+from bench.isolation import configure_logging, in_own_process
 from bench.stack import LocalStackProcess
 
 # Modules whose `run() -> dict` starts whatever it needs itself.
@@ -39,23 +38,6 @@ def merge(figures: dict[str, Any], more: dict[str, Any], source: str) -> None:
 
 def _named(modules: list[ModuleType], only: list[str] | None) -> list[ModuleType]:
     return [module for module in modules if only is None or module.__name__.rsplit(".", 1)[1] in only]
-
-
-def in_own_process(module: ModuleType) -> dict[str, Any]:
-    """`module.run()` in a new interpreter: the table models bind their endpoint when first imported, so a
-    bench that ran before on an emulator of its own (since stopped) would otherwise leave the next one
-    talking to it."""
-    spawn = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=spawn, initializer=configure_logging) as pool:
-        figures: dict[str, Any] = pool.submit(module.run).result()
-    return figures
-
-
-def configure_logging() -> None:
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(message)s",
-                        datefmt="%H:%M:%S")
-    for noisy in ("botocore", "boto3", "urllib3"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def run_all(only: list[str] | None = None) -> dict[str, Any]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 
 import chalicelib.publishing.tables  # noqa: F401  (bound here to this process's endpoint)
-from bench.__main__ import in_own_process
+from bench.isolation import in_own_process
 from tests.unit.bench import isolated_bench
 
 
