@@ -3,24 +3,41 @@
 It answers the XRPC calls the adapter makes with the documented shapes, behaves like the reference PDS
 where that matters (TID record keys; a second record at the same key is a 500; an expired access token is
 a 400 `ExpiredToken`), records every request, and can be told to fail the next call to a method.
+Its AppView side searches posts (app.bsky.feed.searchPosts) over `search_index`; `add_search_post` puts a
+post there in the shape of tests/events/bluesky/search_posts.json. tests/fakes/bluesky_server.py serves the
+same fake over HTTP on 127.0.0.1, for what runs in another process (the local stack).
 """
+
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import requests
 from requests.structures import CaseInsensitiveDict
 
+from chalicelib.core.clock import Clock, SystemClock
+from tests.support.events import load_event
+
 TID_PATTERN = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
+TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
+# searchPosts (lexicons/app/bsky/feed/searchPosts.json): limit 1..100, default 25; sort top|latest.
+SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX = 25, 100
+SEARCH_SORTS = ("latest", "top")
 AUTHENTICATED = {
-    "com.atproto.server.getSession", "com.atproto.repo.createRecord", "com.atproto.repo.uploadBlob",
-    "app.bsky.notification.listNotifications", "app.bsky.actor.getProfile", "app.bsky.feed.getPosts",
+    "com.atproto.server.getSession",
+    "com.atproto.repo.createRecord",
+    "com.atproto.repo.uploadBlob",
+    "app.bsky.notification.listNotifications",
+    "app.bsky.actor.getProfile",
+    "app.bsky.feed.getPosts",
     "app.bsky.feed.searchPosts",
 }
 
@@ -50,8 +67,14 @@ def _cid(data: bytes, prefix: str) -> str:
 
 
 class FakeBluesky:
-    def __init__(self, handle: str = "alice.test", password: str = "app-pass-1234",
-                 did: str = "did:plc:alice0000000000000000000") -> None:
+    def __init__(
+        self,
+        handle: str = "alice.test",
+        password: str = "app-pass-1234",
+        did: str = "did:plc:alice0000000000000000000",
+        clock: Clock | None = None,
+    ) -> None:
+        self.clock = clock or SystemClock()
         self.handle = handle
         self.password = password
         self.did = did
@@ -65,6 +88,7 @@ class FakeBluesky:
         # What app.bsky.feed.searchPosts searches (postViews). None: the method is not there at all, as on a
         # PDS without an AppView (the reference PDS answers 501 MethodNotImplemented for it).
         self.search_index: list[dict[str, Any]] | None = None
+        self.search_answers: list[list[str]] = []  # the post uris each searchPosts answered, in order
         self.failures: dict[str, list[Failure]] = {}
         self.valid_access: set[str] = set()
         self.valid_refresh: set[str] = set()
@@ -86,6 +110,55 @@ class FakeBluesky:
         self.expired |= self.valid_refresh
         self.valid_refresh.clear()
 
+    def add_search_post(
+        self,
+        text: str,
+        *,
+        handle: str = "bob.bsky.social",
+        display_name: str = "Bob",
+        indexed_at: datetime | None = None,
+        langs: Iterable[str] = ("en",),
+        likes: int = 0,
+    ) -> dict[str, Any]:
+        """A post by `handle` that searchPosts finds, shaped like the documented answer's first post; an
+        `@handle` of an account this fake knows (`handles`) gets its mention facet."""
+        self.search_index = [] if self.search_index is None else self.search_index
+        did = self.handles.setdefault(handle, "did:plc:" + hashlib.sha256(handle.encode()).hexdigest()[:24])
+        at = _text_time(indexed_at or self.clock.now())
+        rkey = _tid(len(self.search_index) + 1)
+        view = copy.deepcopy(load_event("bluesky", "search_posts.json")["posts"][0])
+        view.update(
+            uri=f"at://{did}/app.bsky.feed.post/{rkey}",
+            cid=_cid(f"{did}/{rkey}".encode(), "bafyrei"),
+            indexedAt=at,
+            likeCount=likes,
+            replyCount=0,
+            repostCount=0,
+            quoteCount=0,
+        )
+        view["author"] = {**view["author"], "did": did, "handle": handle, "displayName": display_name}
+        view["author"].pop("avatar", None)
+        record: dict[str, Any] = {"$type": "app.bsky.feed.post", "createdAt": at, "langs": list(langs), "text": text}
+        facets = self._mention_facets(text)
+        if facets:
+            record["facets"] = facets
+        view["record"] = record
+        self.search_index.append(view)
+        return view
+
+    def _mention_facets(self, text: str) -> list[dict[str, Any]]:
+        data, facets = text.encode("utf-8"), []
+        for handle, did in self.handles.items():
+            start = data.find(f"@{handle}".encode())
+            if start >= 0:
+                facets.append(
+                    {
+                        "features": [{"$type": "app.bsky.richtext.facet#mention", "did": did}],
+                        "index": {"byteStart": start, "byteEnd": start + len(handle.encode()) + 1},
+                    }
+                )
+        return facets
+
     def calls(self, nsid: str) -> list[Sent]:
         return [sent for sent in self.sent if sent.nsid == nsid]
 
@@ -94,8 +167,17 @@ class FakeBluesky:
 
     # -- the session interface
 
-    def request(self, method: str, url: str, *, params: dict[str, Any] | None = None, json: Any = None,
-                data: bytes | None = None, headers: dict[str, str] | None = None, timeout: Any = None) -> Any:
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: Any = None,
+    ) -> Any:
         parts = urlsplit(url)
         nsid = parts.path.removeprefix("/xrpc/")
         query = parse_qs(parts.query)
@@ -114,8 +196,11 @@ class FakeBluesky:
     def _fail(self, failure: Failure) -> Any:
         if failure.exception is not None:
             raise failure.exception
-        return _response(failure.status, failure.body or {"error": "InternalServerError",
-                                                           "message": "Internal Server Error"}, failure.headers)
+        return _response(
+            failure.status,
+            failure.body or {"error": "InternalServerError", "message": "Internal Server Error"},
+            failure.headers,
+        )
 
     def _handle(self, sent: Sent) -> Any:
         if sent.nsid in AUTHENTICATED:
@@ -142,8 +227,7 @@ class FakeBluesky:
         access, refresh = f"access-{self._issued}", f"refresh-{self._issued}"
         self.valid_access.add(access)
         self.valid_refresh.add(refresh)
-        return {"accessJwt": access, "refreshJwt": refresh, "handle": self.handle, "did": self.did,
-                "active": True}
+        return {"accessJwt": access, "refreshJwt": refresh, "handle": self.handle, "did": self.did, "active": True}
 
     # -- com.atproto.server
 
@@ -175,8 +259,7 @@ class FakeBluesky:
         data = sent.data or b""
         cid = _cid(data, "bafkrei")
         self.blobs[cid] = data
-        blob = {"$type": "blob", "ref": {"$link": cid}, "mimeType": sent.headers.get("Content-Type"),
-                "size": len(data)}
+        blob = {"$type": "blob", "ref": {"$link": cid}, "mimeType": sent.headers.get("Content-Type"), "size": len(data)}
         return _response(200, {"blob": blob})
 
     def _com_atproto_repo_createRecord(self, sent: Sent) -> Any:
@@ -185,23 +268,30 @@ class FakeBluesky:
         if body.get("repo") != self.did:
             return _response(400, {"error": "InvalidRequest", "message": "Invalid repo"})
         if collection == "app.bsky.feed.post" and not TID_PATTERN.match(rkey or ""):
-            return _response(400, {"error": "InvalidRequest",
-                                   "message": f'Invalid record key for app.bsky.feed.post: Invalid TID string '
-                                              f'(got "{rkey}") at $'})
+            return _response(
+                400,
+                {
+                    "error": "InvalidRequest",
+                    "message": f'Invalid record key for app.bsky.feed.post: Invalid TID string (got "{rkey}") at $',
+                },
+            )
         uri = f"at://{self.did}/{collection}/{rkey}"
         if uri in self.records:  # the reference PDS fails inside its MST and answers a bare 500
             return _response(500, {"error": "InternalServerError", "message": "Internal Server Error"})
         cid = _cid(json.dumps(body["record"], sort_keys=True).encode(), "bafyrei")
         self.records[uri] = {"uri": uri, "cid": cid, "value": body["record"]}
-        return _response(200, {"uri": uri, "cid": cid, "commit": {"cid": "bafyreicommit", "rev": "3l2abc"},
-                               "validationStatus": "valid"})
+        return _response(
+            200,
+            {"uri": uri, "cid": cid, "commit": {"cid": "bafyreicommit", "rev": "3l2abc"}, "validationStatus": "valid"},
+        )
 
     def _com_atproto_repo_getRecord(self, sent: Sent) -> Any:
         repo, collection, rkey = (sent.params.get(k, [""])[0] for k in ("repo", "collection", "rkey"))
         record = self.records.get(f"at://{repo}/{collection}/{rkey}")
         if record is None:
-            return _response(400, {"error": "RecordNotFound",
-                                   "message": f"Could not locate record: at://{repo}/{collection}/{rkey}"})
+            return _response(
+                400, {"error": "RecordNotFound", "message": f"Could not locate record: at://{repo}/{collection}/{rkey}"}
+            )
         return _response(200, record)
 
     # -- app.bsky (the AppView)
@@ -211,7 +301,7 @@ class FakeBluesky:
         limit = int(sent.params.get("limit", ["50"])[0])
         start = int(sent.params.get("cursor", ["0"])[0])
         matching = [n for n in self.notifications if not reasons or n["reason"] in reasons]
-        page = matching[start: start + limit]
+        page = matching[start : start + limit]
         body: dict[str, Any] = {"notifications": page, "seenAt": "2026-03-01T00:00:00.000Z", "priority": False}
         if start + limit < len(matching):
             body["cursor"] = str(start + limit)
@@ -221,22 +311,38 @@ class FakeBluesky:
         actor = sent.params.get("actor", [""])[0]
         if actor not in (self.did, self.handle):
             return _response(400, {"error": "InvalidRequest", "message": "Profile not found"})
-        return _response(200, self.profile or {"did": self.did, "handle": self.handle, "followersCount": 0,
-                                               "followsCount": 0, "postsCount": len(self.posts())})
+        return _response(
+            200,
+            self.profile
+            or {
+                "did": self.did,
+                "handle": self.handle,
+                "followersCount": 0,
+                "followsCount": 0,
+                "postsCount": len(self.posts()),
+            },
+        )
 
     def _app_bsky_feed_searchPosts(self, sent: Sent) -> Any:
-        """lexicons/app/bsky/feed/searchPosts.json: q (required), sort top|latest, since (inclusive), limit
-        1..100 (default 25); answers {posts, cursor?, hitsTotal?}."""
+        """lexicons/app/bsky/feed/searchPosts.json, https://docs.bsky.app/docs/api/app-bsky-feed-search-posts:
+        `q` (required: a "quoted phrase" must appear as is, otherwise every word; case folded), `sort`
+        top|latest (default latest), `since` (inclusive) and `until` (exclusive) on the post's sort time
+        (`indexedAt` here), a datetime or YYYY-MM-DD, `mentions` (mention facets) and `author`, each a handle
+        or a DID, `lang`, `limit` 1..100 (default 25), `cursor` (an offset this fake wrote). Answers
+        `{posts, hitsTotal, cursor?}`, the cursor only while more hits follow."""
         if self.search_index is None:
             return _response(501, {"error": "MethodNotImplemented", "message": "Method Not Implemented"})
-        q = sent.params.get("q", [""])[0].strip('"').casefold()
-        limit = int(sent.params.get("limit", ["25"])[0])
-        since = sent.params.get("since", [None])[0]
-        if not q or not 1 <= limit <= 100:
-            return _response(400, {"error": "InvalidRequest", "message": "q is required; limit is 1 to 100"})
-        found = [view for view in sorted(self.search_index, key=lambda v: v["indexedAt"], reverse=True)
-                 if q in view["record"]["text"].casefold() and (since is None or _at(view["indexedAt"]) >= _at(since))]
-        return _response(200, {"posts": found[:limit], "hitsTotal": len(found)})
+        try:
+            query = _SearchQuery.parse(sent.params, self.handles)
+        except ValueError as refused:
+            return _response(400, {"error": "InvalidRequest", "message": str(refused)})
+        found = query.run(self.search_index)
+        page = found[query.offset : query.offset + query.limit]
+        self.search_answers.append([view["uri"] for view in page])
+        body: dict[str, Any] = {"posts": copy.deepcopy(page), "hitsTotal": len(found)}
+        if query.offset + query.limit < len(found):
+            body["cursor"] = str(query.offset + query.limit)
+        return _response(200, body)
 
     def _app_bsky_feed_getPosts(self, sent: Sent) -> Any:
         uris = sent.params.get("uris", [])
@@ -246,7 +352,103 @@ class FakeBluesky:
 
 
 def _at(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))  # a bare YYYY-MM-DD is that day's midnight
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _text_time(moment: datetime) -> str:
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _tid(number: int) -> str:
+    """A record key in TID form (13 base32-sortable characters), growing with `number`."""
+    value = (1_740_000_000_000_000 << 10) + (number << 10)
+    return "".join(TID_ALPHABET[(value >> shift) & 31] for shift in range(60, -1, -5))
+
+
+def _param(params: dict[str, list[str]], name: str) -> str | None:
+    values = params.get(name)
+    return values[0] if values else None
+
+
+@dataclass(frozen=True)
+class _SearchQuery:
+    """searchPosts' parameters, checked as the AppView's lexicon validation would."""
+
+    words: tuple[str, ...]
+    sort: str
+    limit: int
+    offset: int
+    keep: tuple[Callable[[dict[str, Any]], bool], ...]
+
+    @classmethod
+    def parse(cls, params: dict[str, list[str]], handles: dict[str, str]) -> _SearchQuery:
+        q = (_param(params, "q") or "").strip()
+        if not q:
+            raise ValueError('Error: Params must have the property "q"')
+        sort = _param(params, "sort") or "latest"
+        if sort not in SEARCH_SORTS:
+            raise ValueError(f"Error: sort must be one of {', '.join(SEARCH_SORTS)}")
+        limit = _int_param(params, "limit", SEARCH_LIMIT_DEFAULT)
+        if not 1 <= limit <= SEARCH_LIMIT_MAX:
+            raise ValueError(f"Error: limit can not be {'less than 1' if limit < 1 else 'greater than 100'}")
+        phrase = q.startswith('"') and q.endswith('"') and len(q) > 1
+        words = (q.strip('"').casefold(),) if phrase else tuple(q.casefold().split())
+        return cls(words, sort, limit, _int_param(params, "cursor", 0), _filters(params, handles))
+
+    def run(self, index: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        hits = [
+            view
+            for view in index
+            if all(word in view["record"]["text"].casefold() for word in self.words)
+            and all(keep(view) for keep in self.keep)
+        ]
+        hits.sort(key=lambda view: view["indexedAt"], reverse=True)
+        if self.sort == "top":
+            hits.sort(key=lambda view: view.get("likeCount", 0), reverse=True)
+        return hits
+
+
+def _int_param(params: dict[str, list[str]], name: str, default: int) -> int:
+    raw = _param(params, name)
+    try:
+        return default if raw is None else int(raw)
+    except ValueError:
+        raise ValueError(f"Error: {name} must be an integer" if name == "limit" else "Malformed cursor") from None
+
+
+def _filters(params: dict[str, list[str]], handles: dict[str, str]) -> tuple[Callable[[dict[str, Any]], bool], ...]:
+    keep: list[Callable[[dict[str, Any]], bool]] = []
+    try:
+        since, until = (_at(raw) if raw else None for raw in (_param(params, "since"), _param(params, "until")))
+    except ValueError:
+        raise ValueError("Error: since and until must be a datetime or YYYY-MM-DD") from None
+    if since:
+        keep.append(lambda view: _at(view["indexedAt"]) >= since)
+    if until:
+        keep.append(lambda view: _at(view["indexedAt"]) < until)
+    author, mentions, lang = (_param(params, name) for name in ("author", "mentions", "lang"))
+    if author:
+        did = handles.get(author, author)
+        keep.append(lambda view: view["author"]["did"] == did)
+    if mentions:
+        did = handles.get(mentions, mentions)
+        keep.append(lambda view: did in _mentioned(view))
+    if lang:
+        keep.append(
+            lambda view: any(code == lang or code.startswith(f"{lang}-") for code in view["record"].get("langs", []))
+        )
+    return tuple(keep)
+
+
+def _mentioned(view: dict[str, Any]) -> set[str]:
+    return {
+        feature.get("did")
+        for facet in view["record"].get("facets", [])
+        for feature in facet["features"]
+        if feature.get("$type") == "app.bsky.richtext.facet#mention"
+    }
 
 
 def _response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> requests.Response:
