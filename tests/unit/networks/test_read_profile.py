@@ -15,12 +15,13 @@ from requests import Response
 from requests.structures import CaseInsensitiveDict
 
 from chalicelib.core.clock import FixedClock
-from chalicelib.networks import bluesky, discord, linkedin, meta, pinterest, threads, youtube
+from chalicelib.networks import bluesky, discord, linkedin, meta, pinterest, threads, tiktok, youtube
 from chalicelib.networks.base import ChannelContext, NetworkError, PublicProfile
 from chalicelib.networks.sandbox import SandboxAdapter
 from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.linkedin_api import LinkedInApi
 from tests.fakes.pinterest_api import PinterestApi
+from tests.fakes.tiktok_api import TikTokApi
 from tests.fakes.youtube_api import YouTubeApi
 from tests.support.events import load_event
 
@@ -232,3 +233,41 @@ def test_a_pinterest_personal_account_shows_its_username(pins: PinterestApi, clo
 def test_networks_without_a_public_profile_say_why(adapter: type) -> None:
     assert not hasattr(adapter, "read_profile")
     assert adapter.no_profile.endswith(".")
+
+
+# -- TikTok, Reddit, Telegram, Google Business Profile and WhatsApp against their fakes (issue 17) -------------
+
+
+@pytest.fixture
+def tt() -> Iterator[TikTokApi]:
+    user = load_event("tiktok", "user_info_profile.json")["data"]["user"]
+    with TikTokApi() as api:
+        made = api.creator("act.tt", user["open_id"], user["username"])
+        made.nickname = user["display_name"]
+        made.profile = {"avatar_url": user["avatar_url"]}
+        yield api
+
+
+def test_a_tiktok_profile_has_no_website_to_compare(tt: TikTokApi, clock: FixedClock) -> None:
+    adapter = tiktok.make_adapter(requests.Session(), clock, base_url=tt.url)
+
+    profile = adapter.read_profile(ChannelContext("ws_1", "ch_1", "tiktok", {}, {"access_token": "act.tt"}))
+
+    user = load_event("tiktok", "user_info_profile.json")["data"]["user"]
+    assert profile == PublicProfile(user["display_name"], user["bio_description"], None, user["avatar_url"],
+                                    handle=user["username"], unavailable=frozenset({"link"}))
+    assert user["profile_deep_link"] not in repr(profile)  # the TikTok profile's own address is not the link
+    [sent] = tt.calls("GET", r"/v2/user/info/")
+    assert sent.query == {"fields": ["display_name,bio_description,profile_deep_link,avatar_url,username"]}
+    assert sent.headers["authorization"] == "Bearer act.tt"
+    assert tt.violations == []
+
+
+def test_a_tiktok_profile_without_a_bio_has_none(tt: TikTokApi, clock: FixedClock) -> None:
+    tt.creators[load_event("tiktok", "user_info_profile.json")["data"]["user"]["open_id"]].profile = {
+        "bio_description": ""}
+    adapter = tiktok.make_adapter(requests.Session(), clock, base_url=tt.url)
+
+    profile = adapter.read_profile(ChannelContext("ws_1", "ch_1", "tiktok", {}, {"access_token": "act.tt"}))
+
+    assert profile.bio is None and profile.offers("bio")
