@@ -15,12 +15,13 @@ from requests import Response
 from requests.structures import CaseInsensitiveDict
 
 from chalicelib.core.clock import FixedClock
-from chalicelib.networks import bluesky, discord, linkedin, meta, pinterest, threads, tiktok, youtube
+from chalicelib.networks import bluesky, discord, linkedin, meta, pinterest, reddit, threads, tiktok, youtube
 from chalicelib.networks.base import ChannelContext, NetworkError, PublicProfile
 from chalicelib.networks.sandbox import SandboxAdapter
 from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.linkedin_api import LinkedInApi
 from tests.fakes.pinterest_api import PinterestApi
+from tests.fakes.reddit_api import RedditApi
 from tests.fakes.tiktok_api import TikTokApi
 from tests.fakes.youtube_api import YouTubeApi
 from tests.support.events import load_event
@@ -271,3 +272,44 @@ def test_a_tiktok_profile_without_a_bio_has_none(tt: TikTokApi, clock: FixedCloc
     profile = adapter.read_profile(ChannelContext("ws_1", "ch_1", "tiktok", {}, {"access_token": "act.tt"}))
 
     assert profile.bio is None and profile.offers("bio")
+
+
+REDDIT_AGENT = "web:com.herald.publisher:v1.3.0 (by /u/herald_ops)"
+
+
+@pytest.fixture
+def rd(clock: FixedClock) -> Iterator[RedditApi]:
+    me = load_event("reddit", "me.json")
+    with RedditApi(clock) as api:
+        api.user("reddit-token", me["id"], me["name"])
+        yield api
+
+
+def reddit_profile(rd: RedditApi, clock: FixedClock) -> PublicProfile:
+    adapter = reddit.make_adapter(clock=clock, base_url=rd.url, user_agent=REDDIT_AGENT)
+    return adapter.read_profile(ChannelContext("ws_1", "ch_1", "reddit", {}, {"access_token": "reddit-token"}))
+
+
+def test_a_reddit_profile_from_its_profile_subreddit(rd: RedditApi, clock: FixedClock) -> None:
+    profile = reddit_profile(rd, clock)
+
+    me = load_event("reddit", "me.json")
+    assert profile == PublicProfile(me["subreddit"]["title"], me["subreddit"]["public_description"], None,
+                                    me["icon_img"], handle=f"u/{me['name']}", unavailable=frozenset({"link"}))
+    [sent] = rd.calls("GET", r"/api/v1/me")
+    assert sent.query == {"raw_json": ["1"]}  # else the icon's URL comes HTML-escaped (&amp;)
+    assert sent.headers["authorization"] == "bearer reddit-token"
+    assert sent.headers["user-agent"] == REDDIT_AGENT
+    assert rd.violations == []
+
+
+def test_a_reddit_profile_without_a_title_or_icon_shows_the_name_and_the_snoovatar(
+        rd: RedditApi, clock: FixedClock) -> None:
+    me = load_event("reddit", "me.json")
+    rd.profiles[me["id"]] = {"icon_img": "", "snoovatar_img": "https://i.redd.it/snoovatar/avatars/abc.png",
+                             "subreddit": {**me["subreddit"], "title": "", "public_description": ""}}
+
+    profile = reddit_profile(rd, clock)
+
+    assert (profile.display_name, profile.bio, profile.avatar_url) == (
+        me["name"], None, "https://i.redd.it/snoovatar/avatars/abc.png")
