@@ -15,13 +15,14 @@ from requests import Response
 from requests.structures import CaseInsensitiveDict
 
 from chalicelib.core.clock import FixedClock
-from chalicelib.networks import bluesky, discord, linkedin, meta, pinterest, reddit, threads, tiktok, youtube
+from chalicelib.networks import bluesky, discord, linkedin, meta, pinterest, reddit, telegram, threads, tiktok, youtube
 from chalicelib.networks.base import ChannelContext, NetworkError, PublicProfile
 from chalicelib.networks.sandbox import SandboxAdapter
 from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.linkedin_api import LinkedInApi
 from tests.fakes.pinterest_api import PinterestApi
 from tests.fakes.reddit_api import RedditApi
+from tests.fakes.telegram_api import TelegramApi
 from tests.fakes.tiktok_api import TikTokApi
 from tests.fakes.youtube_api import YouTubeApi
 from tests.support.events import load_event
@@ -313,3 +314,35 @@ def test_a_reddit_profile_without_a_title_or_icon_shows_the_name_and_the_snoovat
 
     assert (profile.display_name, profile.bio, profile.avatar_url) == (
         me["name"], None, "https://i.redd.it/snoovatar/avatars/abc.png")
+
+
+@pytest.fixture
+def tg() -> Iterator[TelegramApi]:
+    with TelegramApi() as api:
+        yield api
+
+
+def telegram_profile(tg: TelegramApi, clock: FixedClock) -> PublicProfile:
+    chat = load_event("telegram", "get_chat_channel.json")["result"]
+    channel = ChannelContext("ws_1", "ch_1", "telegram", {"chat_id": str(chat["id"])}, {"bot_token": tg.token})
+    return telegram.make_adapter(clock=clock, base_url=tg.url).read_profile(channel)
+
+
+def test_a_telegram_channel_from_getchat_with_its_photo_not_read(tg: TelegramApi, clock: FixedClock) -> None:
+    profile = telegram_profile(tg, clock)
+
+    chat = load_event("telegram", "get_chat_channel.json")["result"]
+    assert profile == PublicProfile(chat["title"], chat["description"], "https://herald.coffee", None,
+                                    handle=f"@{chat['username']}", unavailable=frozenset({"avatar_url"}))
+    assert tg.token not in repr(profile)  # no file URL: it would hold the bot token
+    [sent] = tg.requests
+    assert (sent.method, sent.path, sent.json()) == ("POST", f"/bot{tg.token}/getChat", {"chat_id": str(chat["id"])})
+    assert tg.violations == []
+
+
+def test_a_telegram_channel_without_a_description_has_no_bio_or_link(tg: TelegramApi, clock: FixedClock) -> None:
+    del tg.chat["description"]
+
+    profile = telegram_profile(tg, clock)
+
+    assert (profile.bio, profile.link) == (None, None) and profile.offers("link")
