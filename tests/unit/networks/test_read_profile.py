@@ -15,10 +15,23 @@ from requests import Response
 from requests.structures import CaseInsensitiveDict
 
 from chalicelib.core.clock import FixedClock
-from chalicelib.networks import bluesky, discord, linkedin, meta, pinterest, reddit, telegram, threads, tiktok, youtube
+from chalicelib.networks import (
+    bluesky,
+    discord,
+    google_business,
+    linkedin,
+    meta,
+    pinterest,
+    reddit,
+    telegram,
+    threads,
+    tiktok,
+    youtube,
+)
 from chalicelib.networks.base import ChannelContext, NetworkError, PublicProfile
 from chalicelib.networks.sandbox import SandboxAdapter
 from tests.fakes.bluesky import FakeBluesky
+from tests.fakes.google_business_api import GoogleBusinessApi
 from tests.fakes.linkedin_api import LinkedInApi
 from tests.fakes.pinterest_api import PinterestApi
 from tests.fakes.reddit_api import RedditApi
@@ -346,3 +359,47 @@ def test_a_telegram_channel_without_a_description_has_no_bio_or_link(tg: Telegra
     profile = telegram_profile(tg, clock)
 
     assert (profile.bio, profile.link) == (None, None) and profile.offers("link")
+
+
+GBP_ACCOUNT, GBP_LOCATION = "1002003004", "5006007008"
+
+
+@pytest.fixture
+def gbp(clock: FixedClock) -> Iterator[GoogleBusinessApi]:
+    shown = load_event("google_business", "location_profile.json")
+    with GoogleBusinessApi(clock) as api:
+        api.account(GBP_ACCOUNT, "Herald Coffee", {"owner"})
+        made = api.location(GBP_ACCOUNT, GBP_LOCATION, shown["title"], "Portland")
+        made.description, made.website = shown["profile"]["description"], shown["websiteUri"]
+        yield api
+
+
+def gbp_profile(gbp: GoogleBusinessApi, clock: FixedClock, token: str = "") -> PublicProfile:
+    adapter = google_business.make_adapter(clock=clock, base_url=gbp.api_url,
+                                           business_information_url=gbp.business_information_url)
+    return adapter.read_profile(ChannelContext("ws_1", "ch_1", "google_business",
+                                               {"google_account_id": GBP_ACCOUNT, "location_id": GBP_LOCATION},
+                                               {"access_token": token or gbp.token_for("owner")}))
+
+
+def test_a_google_business_location_with_the_logo_not_available(gbp: GoogleBusinessApi, clock: FixedClock) -> None:
+    token = gbp.token_for("owner")
+
+    profile = gbp_profile(gbp, clock, token)
+
+    shown = load_event("google_business", "location_profile.json")
+    assert profile == PublicProfile(shown["title"], shown["profile"]["description"], shown["websiteUri"], None,
+                                    unavailable=frozenset({"avatar_url"}))
+    [sent] = gbp.calls("GET", rf"/businessinformation/v1/locations/{GBP_LOCATION}")
+    assert sent.query == {"readMask": ["title,profile,websiteUri"]}
+    assert sent.headers["authorization"] == f"Bearer {token}"
+    assert gbp.violations == []
+
+
+def test_a_google_business_location_without_a_description_or_website(gbp: GoogleBusinessApi,
+                                                                      clock: FixedClock) -> None:
+    gbp.locations[GBP_LOCATION].description, gbp.locations[GBP_LOCATION].website = "", None
+
+    profile = gbp_profile(gbp, clock)
+
+    assert (profile.bio, profile.link) == (None, None) and profile.offers("bio") and profile.offers("link")
