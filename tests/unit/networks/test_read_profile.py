@@ -26,6 +26,7 @@ from chalicelib.networks import (
     telegram,
     threads,
     tiktok,
+    whatsapp,
     youtube,
 )
 from chalicelib.networks.base import ChannelContext, NetworkError, PublicProfile
@@ -33,6 +34,7 @@ from chalicelib.networks.sandbox import SandboxAdapter
 from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.google_business_api import GoogleBusinessApi
 from tests.fakes.linkedin_api import LinkedInApi
+from tests.fakes.meta_graph import MetaGraphFake
 from tests.fakes.pinterest_api import PinterestApi
 from tests.fakes.reddit_api import RedditApi
 from tests.fakes.telegram_api import TelegramApi
@@ -403,3 +405,45 @@ def test_a_google_business_location_without_a_description_or_website(gbp: Google
     profile = gbp_profile(gbp, clock)
 
     assert (profile.bio, profile.link) == (None, None) and profile.offers("bio") and profile.offers("link")
+
+
+WA_NUMBER, WA_TOKEN = "106540352242922", "wa-system-user-token"
+
+
+@pytest.fixture
+def wa(clock: FixedClock) -> Iterator[MetaGraphFake]:
+    with MetaGraphFake(clock.now) as graph:
+        graph.phone_number(WA_NUMBER, "+1 555-078-3881", "Herald Coffee", WA_TOKEN)
+        yield graph
+
+
+def whatsapp_profile(wa: MetaGraphFake, clock: FixedClock) -> PublicProfile:
+    adapter = whatsapp.make_adapter(requests.Session(), clock, base_url=wa.url)
+    return adapter.read_profile(ChannelContext("ws_1", "ch_1", "whatsapp", {"phone_number_id": WA_NUMBER},
+                                               {"access_token": WA_TOKEN}))
+
+
+def test_a_whatsapp_business_profile_named_by_its_verified_name(wa: MetaGraphFake, clock: FixedClock) -> None:
+    profile = whatsapp_profile(wa, clock)
+
+    shown = load_event("whatsapp", "whatsapp_business_profile.json")["data"][0]
+    assert profile == PublicProfile("Herald Coffee", shown["description"], shown["websites"][0],
+                                    shown["profile_picture_url"], handle="+1 555-078-3881")
+    number, business = wa.requests
+    assert (number.method, number.path, number.query) == (
+        "GET", f"/{WA_NUMBER}", {"fields": "display_phone_number,verified_name"})
+    assert (business.method, business.path, business.query) == (
+        "GET", f"/{WA_NUMBER}/whatsapp_business_profile",
+        {"fields": "about,description,websites,profile_picture_url"})
+    assert all(sent.headers["Authorization"] == f"Bearer {WA_TOKEN}" for sent in (number, business))
+    assert WA_TOKEN not in repr(profile)
+
+
+def test_a_whatsapp_profile_without_a_description_or_website_shows_its_about(wa: MetaGraphFake,
+                                                                             clock: FixedClock) -> None:
+    wa.state.whatsapp_profiles[WA_NUMBER] = {"description": "", "websites": []}
+
+    profile = whatsapp_profile(wa, clock)
+
+    about = load_event("whatsapp", "whatsapp_business_profile.json")["data"][0]["about"]
+    assert (profile.bio, profile.link) == (about, None) and profile.unavailable == frozenset()
