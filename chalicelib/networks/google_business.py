@@ -32,6 +32,7 @@ from chalicelib.networks.base import (
     OAuthApp,
     PermanentError,
     PollResult,
+    PublicProfile,
     PublishRequest,
     PublishResult,
     RateBudget,
@@ -41,6 +42,7 @@ from chalicelib.networks.base import (
 )
 from chalicelib.networks.google_oauth import GoogleCall, GoogleOAuth, credentials_of, google_error, moment_of
 from chalicelib.networks.http_failures import ErrorDetail, object_at, read_json
+from chalicelib.networks.webhook import optional_text
 
 NETWORK = "Google Business Profile"
 API_URL = "https://mybusiness.googleapis.com/v4"
@@ -306,6 +308,16 @@ class GoogleBusinessAdapter:
         body = _json(self.call(channel, "GET", f"{self.information_url}/locations/{location}",
                                params={"readMask": "name,title"}))
         return {"handle": str(body.get("title") or location), "account_id": location}
+
+    def read_profile(self, channel: ChannelContext) -> PublicProfile:
+        """`GET {information}/locations/{l}?readMask=title,profile,websiteUri`: title, profile.description,
+        websiteUri. The logo is a LOGO media item of the v4 media list, not in the Location: not available."""
+        body = _json(self.call(channel, "GET", f"{self.information_url}/locations/{_location_id(channel)}",
+                               params={"readMask": "title,profile,websiteUri"}))
+        return PublicProfile(display_name=optional_text(body, "title"),
+                             bio=optional_text(object_at(body, "profile"), "description"),
+                             link=optional_text(body, "websiteUri"), avatar_url=None,
+                             unavailable=frozenset({"avatar_url"}))
 
     def content_problems(self, request: PublishRequest) -> list[ContentProblem]:
         return content_problems(request)

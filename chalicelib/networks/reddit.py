@@ -34,6 +34,7 @@ from chalicelib.networks.base import (
     NetworkLimits,
     OAuthApp,
     PermanentError,
+    PublicProfile,
     PublishRequest,
     PublishResult,
     RateBudget,
@@ -41,7 +42,7 @@ from chalicelib.networks.base import (
     TokenGrant,
 )
 from chalicelib.networks.http_failures import ErrorDetail, object_at, read_json, send
-from chalicelib.networks.webhook import InboxNetworkAdapter
+from chalicelib.networks.webhook import InboxNetworkAdapter, optional_text
 
 NETWORK = "Reddit"
 API_URL = "https://oauth.reddit.com"
@@ -279,6 +280,18 @@ class RedditAdapter(InboxNetworkAdapter):
         if subreddit:
             self.subreddit_rules(channel, str(subreddit))
         return {"handle": name, "account_id": str(body.get("id") or name)}
+
+    def read_profile(self, channel: ChannelContext) -> PublicProfile:
+        """`GET /api/v1/me`: the profile subreddit's title (else the name) and public_description, icon_img (else
+        snoovatar_img). The social links a profile shows are not in the answer and `subreddit.url` is the Reddit
+        profile's own address, so the link is not available."""
+        body = self.call(channel, "GET", "/api/v1/me", params={"raw_json": "1"})
+        name = optional_text(body, "name")
+        profile = object_at(body, "subreddit")
+        return PublicProfile(display_name=optional_text(profile, "title") or name,
+                             bio=optional_text(profile, "public_description"), link=None,
+                             avatar_url=optional_text(body, "icon_img") or optional_text(body, "snoovatar_img"),
+                             handle=f"u/{name}" if name else None, unavailable=frozenset({"link"}))
 
     def subreddit_rules(self, channel: ChannelContext, subreddit: str) -> dict[str, Any]:
         body = self.call(channel, "GET", f"/r/{subreddit}/about", params={"raw_json": "1"})

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from chalicelib.core.clock import Clock, SystemClock
 from chalicelib.networks import redact
 from chalicelib.networks.base import (
+    FIRST_URL,
     AmbiguousError,
     AuthError,
     ChannelContext,
@@ -35,6 +36,7 @@ from chalicelib.networks.base import (
     NetworkLimits,
     PermanentError,
     PollResult,
+    PublicProfile,
     PublishRequest,
     PublishResult,
     RateBudget,
@@ -43,6 +45,7 @@ from chalicelib.networks.base import (
 from chalicelib.networks.http_failures import ErrorDetail, object_at, read_json, send
 from chalicelib.networks.multipart import MultipartBody, media_part
 from chalicelib.networks.text import utf16
+from chalicelib.networks.webhook import optional_text
 
 NETWORK = "Telegram"
 API_URL = "https://api.telegram.org"
@@ -284,6 +287,19 @@ class TelegramAdapter:
                                                                                           chat["id"]),
                 "chat_id": str(chat["id"]), "chat_type": chat_type, "chat_username": username,
                 "bot_username": str(bot.get("username") or "")}
+
+    def read_profile(self, channel: ChannelContext) -> PublicProfile:
+        """getChat of the channel: title, description, username; the link is the first address in the
+        description (a chat has no website field). The photo is not read: its file is downloaded from a URL
+        holding the bot token (`/file/bot<token>/<path>`), and a profile's avatar URL is stored and shown, so
+        the avatar is not available."""
+        chat = self.call(channel, "getChat", {"chat_id": self.chat_id(channel)})
+        description = optional_text(chat, "description")
+        link = re.search(FIRST_URL, description or "")
+        username = optional_text(chat, "username")
+        return PublicProfile(display_name=optional_text(chat, "title"), bio=description,
+                             link=link.group(0) if link else None, avatar_url=None,
+                             handle=f"@{username}" if username else None, unavailable=frozenset({"avatar_url"}))
 
     def content_problems(self, request: PublishRequest) -> list[ContentProblem]:
         return content_problems(request)

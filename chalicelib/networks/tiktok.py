@@ -30,6 +30,7 @@ from chalicelib.networks.base import (
     MediaItem,
     PermanentError,
     PollResult,
+    PublicProfile,
     PublishRequest,
     PublishResult,
     ReplyRequest,
@@ -47,6 +48,7 @@ from chalicelib.networks.webhook import (
     hex_digest_bytes,
     hmac_sha256,
     moment_from_epoch,
+    optional_text,
     require_secret,
     required_header,
     text_field,
@@ -54,6 +56,8 @@ from chalicelib.networks.webhook import (
 
 API_URL = "https://open.tiktokapis.com/v2"
 SIGNATURE_HEADER = "TikTok-Signature"
+# What read_profile asks of GET /v2/user/info/ (brand consistency).
+PROFILE_FIELDS = "display_name,bio_description,profile_deep_link,avatar_url,username"
 REPLAY_WINDOW_S = 300
 # What a channel's answer can show: until TikTok audits the app, everything it posts is private.
 UNAUDITED_NOTE = ("TikTok has not audited Herald's app (HERALD_TIKTOK_APP_AUDITED is not set): posts can only be "
@@ -167,6 +171,17 @@ class TikTokAdapter(InboxNetworkAdapter):
         if not isinstance(open_id, str) or not open_id or len(open_id) > 128 or not open_id.isprintable():
             raise PermanentError("TikTok returned no open_id for this account")
         return {"handle": str(user.get("display_name") or open_id), "account_id": open_id}
+
+    def read_profile(self, channel: ChannelContext) -> PublicProfile:
+        """`GET /v2/user/info/` with display_name, bio_description, avatar_url (scope user.info.basic) and
+        username, profile_deep_link (user.info.profile). profile_deep_link is the TikTok profile itself, and the
+        User object has no website field: the link is not available."""
+        body = self._call(channel, "GET", "/user/info/", params={"fields": PROFILE_FIELDS})
+        user = object_at(object_at(body, "data"), "user")
+        return PublicProfile(display_name=optional_text(user, "display_name"),
+                             bio=optional_text(user, "bio_description"), link=None,
+                             avatar_url=optional_text(user, "avatar_url"), handle=optional_text(user, "username"),
+                             unavailable=frozenset({"link"}))
 
     def account_notes(self) -> tuple[str, ...]:
         """What a TikTok channel's answer should say about this deployment (see the report: a hook for it)."""

@@ -22,6 +22,7 @@ from chalicelib.networks.base import (
     InboundEvent,
     NetworkLimits,
     PermanentError,
+    PublicProfile,
     PublishResult,
     RateBudget,
     ReplyRequest,
@@ -46,6 +47,9 @@ MAX_TEXT = 4096  # a text message's body (Cloud API messages reference: text.bod
 LIMITS = NetworkLimits(max_text=MAX_TEXT, max_media=0, media_types=())
 # Cloud API throughput is 80 messages a second per business number by default; replies are one at a time.
 BUDGET = RateBudget(per_account_concurrency=4, per_network_concurrency=50)
+
+# What read_profile asks of the business profile (brand consistency).
+PROFILE_FIELDS = "about,description,websites,profile_picture_url"
 
 
 def window_closed_message(received_at: datetime, network: str = "WhatsApp") -> str:
@@ -149,6 +153,24 @@ class WhatsAppAdapter(InboxNetworkAdapter):
             raise PermanentError("WhatsApp answered for another phone number than the one named.")
         return {"handle": number or phone_number_id, "account_id": phone_number_id,
                 "display_name": str(body.get("verified_name") or "")}
+
+    def read_profile(self, channel: ChannelContext) -> PublicProfile:
+        """The number's verified_name (`GET /{phone_number_id}`) and its business profile
+        (`GET /{phone_number_id}/whatsapp_business_profile`): description (else about), the first of its
+        websites, profile_picture_url; the display phone number as the handle."""
+        phone_number_id = _phone_number_id(channel, {})
+        number = self._call(channel, "GET", f"{self.graph_url}/{phone_number_id}",
+                            params={"fields": "display_phone_number,verified_name"})
+        body = self._call(channel, "GET", f"{self.graph_url}/{phone_number_id}/whatsapp_business_profile",
+                          params={"fields": PROFILE_FIELDS})
+        data = body.get("data")
+        profile = data[0] if isinstance(data, list) and data and isinstance(data[0], Mapping) else {}
+        websites = [str(site) for site in profile.get("websites") or [] if isinstance(site, str) and site]
+        return PublicProfile(display_name=optional_text(number, "verified_name"),
+                             bio=optional_text(profile, "description") or optional_text(profile, "about"),
+                             link=websites[0] if websites else None,
+                             avatar_url=optional_text(profile, "profile_picture_url"),
+                             handle=optional_text(number, "display_phone_number"))
 
     def reply_problem(self, request: ReplyRequest) -> str | None:
         """Why this reply cannot be sent now (the window closed and no template is named), or None."""

@@ -4,7 +4,8 @@ Base URLs: `{url}/v4` (mybusiness v4: local posts), `{url}/accountmanagement/v1`
 token `{url}/token`.
 - `GET /accountmanagement/v1/accounts` (paged: `pageSize`, `pageToken` → `nextPageToken`).
 - `GET /businessinformation/v1/accounts/{a}/locations?readMask=` (readMask required, paged) and
-  `GET /businessinformation/v1/locations/{l}?readMask=`.
+  `GET /businessinformation/v1/locations/{l}?readMask=` (only the fields named: name, title, storefrontAddress,
+  metadata, profile, websiteUri; the shape of tests/events/google_business/location_profile.json).
 - `POST /v4/accounts/{a}/locations/{l}/localPosts`: topicType STANDARD/EVENT/OFFER, summary up to 1,500
   characters, an event (title and schedule) for EVENT and OFFER, callToAction (a url unless CALL), at most one
   PHOTO by `sourceUrl`, which the fake FETCHES (as Google does) and checks is JPEG or PNG. Answers the LocalPost
@@ -44,6 +45,8 @@ class Location:
     title: str
     locality: str
     posts: list[dict[str, Any]] = field(default_factory=list)
+    description: str = ""  # profile.description
+    website: str | None = None  # websiteUri
 
 
 class GoogleBusinessApi(GoogleFake):
@@ -151,7 +154,16 @@ class GoogleBusinessApi(GoogleFake):
         if location is None:
             return Answer(404, google_error(404, "notFound", "Requested entity was not found.", "NOT_FOUND"))
         self._managed(request, location.account_id)
-        return Answer(200, self._location_resource(location))
+        mask = request.arg("readMask")
+        if not mask:
+            return Answer(400, invalid_argument("read_mask", "Request must specify a readMask"))
+        resource = self._location_resource(location)
+        if location.description:
+            resource["profile"] = {"description": location.description}
+        if location.website:
+            resource["websiteUri"] = location.website
+        wanted = {name.split(".")[0] for name in mask.split(",")}
+        return Answer(200, {k: v for k, v in resource.items() if k in wanted})
 
     def _create(self, request: Request, account_id: str, location_id: str) -> Answer:
         self._managed(request, account_id)

@@ -10,6 +10,9 @@ the request and answer shapes of Meta's documents (cited in tests/events/meta/RE
 - Instagram: `POST /{ig}/media` (image, REELS, carousel items, CAROUSEL), `GET /{container}?fields=status_code`,
   `GET /{ig}/content_publishing_limit`, `POST /{ig}/media_publish`, `GET /{ig}/media`, `GET /{media}?fields=
   permalink`, `POST /{media}/comments`.
+- WhatsApp: `GET /{phone_number_id}?fields=display_phone_number,verified_name`, `GET /{phone_number_id}/
+  whatsapp_business_profile?fields=` (tests/events/whatsapp/whatsapp_business_profile.json's shape),
+  `POST /{phone_number_id}/messages`.
 
 It checks what Herald sends: the version prefix, `Authorization: Bearer` with a token of the right kind for the
 object, the body fields and their types, the order of a flow (attached photos must be unpublished photos of the
@@ -34,6 +37,8 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
+
+from tests.support.events import load_event
 
 VERSION_PATH = re.compile(r"^/(?P<version>v\d+\.\d+)(?P<rest>/.*)$")
 LONG_LIVED_S = 5183944  # the sample answer of "Long-Lived Access Tokens"
@@ -93,6 +98,8 @@ class _State:
     # WhatsApp Cloud API: business phone numbers (id -> number, name, token) and the messages sent from them.
     phone_numbers: dict[str, dict[str, str]] = field(default_factory=dict)
     whatsapp_sent: list[dict[str, Any]] = field(default_factory=list)
+    # Each number's business profile (whatsapp_business_profile.json's entry, a test's values over it).
+    whatsapp_profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[Seen] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
 
@@ -263,6 +270,7 @@ class MetaGraphFake:
             ("POST", "media"): self._create_container, ("GET", "media"): self._read_ig_media,
             ("POST", "media_publish"): self._media_publish,
             ("POST", "messages"): self._send_whatsapp,
+            ("GET", "whatsapp_business_profile"): self._read_business_profile,
             ("GET", "content_publishing_limit"): self._publishing_limit,
         }
 
@@ -459,6 +467,17 @@ class MetaGraphFake:
         if query.get("fields") != "display_phone_number,verified_name":
             raise GraphError(400, 100, f"unexpected fields {query.get('fields')!r}")
         return {"id": node, "display_phone_number": number["display"], "verified_name": number["name"]}
+
+    def _read_business_profile(self, token: str, node: str, query: dict[str, str], _body: dict) -> dict[str, Any]:
+        """GET /{phone_number_id}/whatsapp_business_profile?fields=...: the fields asked for, in `data`."""
+        self._whatsapp_number(token, node)
+        fields = set(str(query.get("fields") or "").split(","))
+        known = {"about", "address", "description", "email", "profile_picture_url", "websites", "vertical"}
+        if not fields <= known:
+            raise GraphError(400, 100, f"unexpected fields {query.get('fields')!r}")
+        entry = {**load_event("whatsapp", "whatsapp_business_profile.json")["data"][0],
+                 **self.state.whatsapp_profiles.get(node, {})}
+        return {"data": [{k: v for k, v in entry.items() if k in fields or k == "messaging_product"}]}
 
     def _send_whatsapp(self, token: str, node: str, _query: dict, body: dict[str, Any]) -> dict[str, Any]:
         """POST /{phone_number_id}/messages (Cloud API messages reference): text, or an approved template."""

@@ -1,7 +1,8 @@
 """A local HTTP fake of Reddit's OAuth API (oauth.reddit.com) and its token host (www.reddit.com), the parts
 Herald calls, with the documented shapes. One server answers both (Herald is given its URL for each).
 
-- `GET /api/v1/me` (the identity call).
+- `GET /api/v1/me` (the identity call and the profile: tests/events/reddit/me.json with the user's id and name,
+  `profiles[user_id]` over it; icon_img HTML-escaped unless `raw_json=1`).
 - `GET /r/{sr}/about` (`{"kind": "t5", "data": {"display_name", "submission_type", ...}}`; 404 for an unknown
   subreddit), `GET /r/{sr}/api/link_flair_v2` (a list of flair templates).
 - `POST /api/submit` (form): `api_type=json`, `sr`, `kind` self|link, `title` (1..300), `text` or `url`, `flair_id`,
@@ -28,6 +29,7 @@ from typing import Any
 
 from chalicelib.core.clock import Clock
 from tests.fakes.local_http import Answer, LocalHttpFake, Request, Route
+from tests.support.events import load_event
 
 USER_AGENT = re.compile(r"^[^:\s]+:[^:\s]+:[^:\s]+ \(by /u/[A-Za-z0-9_-]{3,20}\)$")
 ID36 = string.digits + string.ascii_lowercase
@@ -80,6 +82,7 @@ class RedditApi(LocalHttpFake):
         self.client_secret = client_secret
         self._ids = itertools.count(1_300_000_000)
         self.users: dict[str, str] = {}  # user id → name
+        self.profiles: dict[str, dict[str, Any]] = {}  # user id → fields of /api/v1/me over me.json's
         self.tokens: dict[str, str] = {}  # access token → user id
         self.refresh_tokens: dict[str, str] = {}
         self.codes: dict[str, tuple[str, str]] = {}
@@ -157,8 +160,13 @@ class RedditApi(LocalHttpFake):
 
     def _me(self, request: Request) -> Answer:
         user_id = self._caller(request)
-        return Answer(200, {"id": user_id, "name": self.users[user_id], "icon_img": "https://styles.redditmedia.com/i.png?s=1",
-                            "created_utc": 1_500_000_000.0, "link_karma": 12, "comment_karma": 40})
+        me = load_event("reddit", "me.json")
+        name = self.users[user_id]
+        me.update(id=user_id, name=name, **self.profiles.get(user_id, {}))
+        me["subreddit"].update(display_name=f"u_{name}", display_name_prefixed=f"u/{name}", url=f"/user/{name}/")
+        if request.arg("raw_json") != "1":  # Reddit HTML-escapes strings unless raw_json=1
+            me["icon_img"] = str(me["icon_img"]).replace("&", "&amp;")
+        return Answer(200, me)
 
     def _about(self, request: Request, name: str) -> Answer:
         self._caller(request)

@@ -15,6 +15,7 @@ from typing import Any
 from chalicelib.core.clock import Clock, SystemClock
 from tests.fakes.local_http import Answer, LocalHttpFake, Request, Route
 from tests.fakes.multipart_form import UploadedFile, parse_form
+from tests.support.events import load_event
 
 BOT_ID = 7012345678
 BOT_TOKEN = f"{BOT_ID}:AAH-test-token-for-the-herald-fake_0123"
@@ -42,8 +43,8 @@ class TelegramApi(LocalHttpFake):
         super().__init__()
         self.clock = clock or SystemClock()  # a message's `date` is the network's time: the test's clock
         self.token = BOT_TOKEN
-        self.chat: dict[str, Any] = {"id": CHANNEL_ID, "type": "channel", "title": "Herald News",
-                                     "username": CHANNEL_USERNAME}
+        # getChat's ChatFullInfo of the channel (tests/events/telegram/get_chat_channel.json).
+        self.chat: dict[str, Any] = load_event("telegram", "get_chat_channel.json")["result"]
         self.member: dict[str, Any] = {"status": "administrator", "can_post_messages": True}
         self.messages: list[dict[str, Any]] = []
         self.uploads: list[UploadedFile] = []

@@ -1,7 +1,8 @@
 """A local HTTP fake of TikTok's Content Posting API and OAuth v2, the parts Herald calls, with the documented shapes.
 
 On the real paths (built on tests/fakes/local_http.py):
-- `GET /v2/user/info/?fields=...`: the identity call.
+- `GET /v2/user/info/?fields=...`: the identity call and the profile (the fields asked for, in the shape of
+  tests/events/tiktok/user_info_profile.json; a creator's `profile` overrides its values).
 - `POST /v2/post/publish/creator_info/query/`: the creator's privacy options, interaction switches, longest video.
 - `POST /v2/post/publish/video/init/`: FILE_UPLOAD (`video_size`, `chunk_size`, `total_chunk_count` checked
   against the Media Transfer Guide's rules) answers a `publish_id` and an `upload_url` on this server;
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.fakes.local_http import Answer, LocalHttpFake, Request, Route
+from tests.support.events import load_event
 
 MB = 1024 * 1024
 PRIVACY_PUBLIC = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY")
@@ -56,6 +58,8 @@ class Creator:
     stitch_disabled: bool = False
     max_video_post_duration_sec: int = 600
     asked_creator_info: bool = False
+    # What GET /v2/user/info/ answers beyond the defaults (bio_description, profile_deep_link...).
+    profile: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -165,8 +169,9 @@ class TikTokApi(LocalHttpFake):
 
     def _user_info(self, r: Request) -> Answer:
         creator = self.creators[self._caller(r)]
-        known = {"open_id": creator.open_id, "display_name": creator.nickname,
-                 "avatar_url": f"https://p16.tiktokcdn.com/{creator.username}.jpeg"}
+        known = {**load_event("tiktok", "user_info_profile.json")["data"]["user"],
+                 "open_id": creator.open_id, "display_name": creator.nickname, "username": creator.username,
+                 "avatar_url": f"https://p16.tiktokcdn.com/{creator.username}.jpeg", **creator.profile}
         wanted = (r.arg("fields") or "open_id").split(",")
         return Answer(200, envelope({"user": {k: v for k, v in known.items() if k in wanted}}))
 

@@ -15,12 +15,30 @@ from requests import Response
 from requests.structures import CaseInsensitiveDict
 
 from chalicelib.core.clock import FixedClock
-from chalicelib.networks import bluesky, discord, linkedin, meta, pinterest, threads, youtube
+from chalicelib.networks import (
+    bluesky,
+    discord,
+    google_business,
+    linkedin,
+    meta,
+    pinterest,
+    reddit,
+    telegram,
+    threads,
+    tiktok,
+    whatsapp,
+    youtube,
+)
 from chalicelib.networks.base import ChannelContext, NetworkError, PublicProfile
 from chalicelib.networks.sandbox import SandboxAdapter
 from tests.fakes.bluesky import FakeBluesky
+from tests.fakes.google_business_api import GoogleBusinessApi
 from tests.fakes.linkedin_api import LinkedInApi
+from tests.fakes.meta_graph import MetaGraphFake
 from tests.fakes.pinterest_api import PinterestApi
+from tests.fakes.reddit_api import RedditApi
+from tests.fakes.telegram_api import TelegramApi
+from tests.fakes.tiktok_api import TikTokApi
 from tests.fakes.youtube_api import YouTubeApi
 from tests.support.events import load_event
 
@@ -232,3 +250,200 @@ def test_a_pinterest_personal_account_shows_its_username(pins: PinterestApi, clo
 def test_networks_without_a_public_profile_say_why(adapter: type) -> None:
     assert not hasattr(adapter, "read_profile")
     assert adapter.no_profile.endswith(".")
+
+
+# -- TikTok, Reddit, Telegram, Google Business Profile and WhatsApp against their fakes (issue 17) -------------
+
+
+@pytest.fixture
+def tt() -> Iterator[TikTokApi]:
+    user = load_event("tiktok", "user_info_profile.json")["data"]["user"]
+    with TikTokApi() as api:
+        made = api.creator("act.tt", user["open_id"], user["username"])
+        made.nickname = user["display_name"]
+        made.profile = {"avatar_url": user["avatar_url"]}
+        yield api
+
+
+def test_a_tiktok_profile_has_no_website_to_compare(tt: TikTokApi, clock: FixedClock) -> None:
+    adapter = tiktok.make_adapter(requests.Session(), clock, base_url=tt.url)
+
+    profile = adapter.read_profile(ChannelContext("ws_1", "ch_1", "tiktok", {}, {"access_token": "act.tt"}))
+
+    user = load_event("tiktok", "user_info_profile.json")["data"]["user"]
+    assert profile == PublicProfile(user["display_name"], user["bio_description"], None, user["avatar_url"],
+                                    handle=user["username"], unavailable=frozenset({"link"}))
+    assert user["profile_deep_link"] not in repr(profile)  # the TikTok profile's own address is not the link
+    [sent] = tt.calls("GET", r"/v2/user/info/")
+    assert sent.query == {"fields": ["display_name,bio_description,profile_deep_link,avatar_url,username"]}
+    assert sent.headers["authorization"] == "Bearer act.tt"
+    assert tt.violations == []
+
+
+def test_a_tiktok_profile_without_a_bio_has_none(tt: TikTokApi, clock: FixedClock) -> None:
+    tt.creators[load_event("tiktok", "user_info_profile.json")["data"]["user"]["open_id"]].profile = {
+        "bio_description": ""}
+    adapter = tiktok.make_adapter(requests.Session(), clock, base_url=tt.url)
+
+    profile = adapter.read_profile(ChannelContext("ws_1", "ch_1", "tiktok", {}, {"access_token": "act.tt"}))
+
+    assert profile.bio is None and profile.offers("bio")
+
+
+REDDIT_AGENT = "web:com.herald.publisher:v1.3.0 (by /u/herald_ops)"
+
+
+@pytest.fixture
+def rd(clock: FixedClock) -> Iterator[RedditApi]:
+    me = load_event("reddit", "me.json")
+    with RedditApi(clock) as api:
+        api.user("reddit-token", me["id"], me["name"])
+        yield api
+
+
+def reddit_profile(rd: RedditApi, clock: FixedClock) -> PublicProfile:
+    adapter = reddit.make_adapter(clock=clock, base_url=rd.url, user_agent=REDDIT_AGENT)
+    return adapter.read_profile(ChannelContext("ws_1", "ch_1", "reddit", {}, {"access_token": "reddit-token"}))
+
+
+def test_a_reddit_profile_from_its_profile_subreddit(rd: RedditApi, clock: FixedClock) -> None:
+    profile = reddit_profile(rd, clock)
+
+    me = load_event("reddit", "me.json")
+    assert profile == PublicProfile(me["subreddit"]["title"], me["subreddit"]["public_description"], None,
+                                    me["icon_img"], handle=f"u/{me['name']}", unavailable=frozenset({"link"}))
+    [sent] = rd.calls("GET", r"/api/v1/me")
+    assert sent.query == {"raw_json": ["1"]}  # else the icon's URL comes HTML-escaped (&amp;)
+    assert sent.headers["authorization"] == "bearer reddit-token"
+    assert sent.headers["user-agent"] == REDDIT_AGENT
+    assert rd.violations == []
+
+
+def test_a_reddit_profile_without_a_title_or_icon_shows_the_name_and_the_snoovatar(
+        rd: RedditApi, clock: FixedClock) -> None:
+    me = load_event("reddit", "me.json")
+    rd.profiles[me["id"]] = {"icon_img": "", "snoovatar_img": "https://i.redd.it/snoovatar/avatars/abc.png",
+                             "subreddit": {**me["subreddit"], "title": "", "public_description": ""}}
+
+    profile = reddit_profile(rd, clock)
+
+    assert (profile.display_name, profile.bio, profile.avatar_url) == (
+        me["name"], None, "https://i.redd.it/snoovatar/avatars/abc.png")
+
+
+@pytest.fixture
+def tg() -> Iterator[TelegramApi]:
+    with TelegramApi() as api:
+        yield api
+
+
+def telegram_profile(tg: TelegramApi, clock: FixedClock) -> PublicProfile:
+    chat = load_event("telegram", "get_chat_channel.json")["result"]
+    channel = ChannelContext("ws_1", "ch_1", "telegram", {"chat_id": str(chat["id"])}, {"bot_token": tg.token})
+    return telegram.make_adapter(clock=clock, base_url=tg.url).read_profile(channel)
+
+
+def test_a_telegram_channel_from_getchat_with_its_photo_not_read(tg: TelegramApi, clock: FixedClock) -> None:
+    profile = telegram_profile(tg, clock)
+
+    chat = load_event("telegram", "get_chat_channel.json")["result"]
+    assert profile == PublicProfile(chat["title"], chat["description"], "https://herald.coffee", None,
+                                    handle=f"@{chat['username']}", unavailable=frozenset({"avatar_url"}))
+    assert tg.token not in repr(profile)  # no file URL: it would hold the bot token
+    [sent] = tg.requests
+    assert (sent.method, sent.path, sent.json()) == ("POST", f"/bot{tg.token}/getChat", {"chat_id": str(chat["id"])})
+    assert tg.violations == []
+
+
+def test_a_telegram_channel_without_a_description_has_no_bio_or_link(tg: TelegramApi, clock: FixedClock) -> None:
+    del tg.chat["description"]
+
+    profile = telegram_profile(tg, clock)
+
+    assert (profile.bio, profile.link) == (None, None) and profile.offers("link")
+
+
+GBP_ACCOUNT, GBP_LOCATION = "1002003004", "5006007008"
+
+
+@pytest.fixture
+def gbp(clock: FixedClock) -> Iterator[GoogleBusinessApi]:
+    shown = load_event("google_business", "location_profile.json")
+    with GoogleBusinessApi(clock) as api:
+        api.account(GBP_ACCOUNT, "Herald Coffee", {"owner"})
+        made = api.location(GBP_ACCOUNT, GBP_LOCATION, shown["title"], "Portland")
+        made.description, made.website = shown["profile"]["description"], shown["websiteUri"]
+        yield api
+
+
+def gbp_profile(gbp: GoogleBusinessApi, clock: FixedClock, token: str = "") -> PublicProfile:
+    adapter = google_business.make_adapter(clock=clock, base_url=gbp.api_url,
+                                           business_information_url=gbp.business_information_url)
+    return adapter.read_profile(ChannelContext("ws_1", "ch_1", "google_business",
+                                               {"google_account_id": GBP_ACCOUNT, "location_id": GBP_LOCATION},
+                                               {"access_token": token or gbp.token_for("owner")}))
+
+
+def test_a_google_business_location_with_the_logo_not_available(gbp: GoogleBusinessApi, clock: FixedClock) -> None:
+    token = gbp.token_for("owner")
+
+    profile = gbp_profile(gbp, clock, token)
+
+    shown = load_event("google_business", "location_profile.json")
+    assert profile == PublicProfile(shown["title"], shown["profile"]["description"], shown["websiteUri"], None,
+                                    unavailable=frozenset({"avatar_url"}))
+    [sent] = gbp.calls("GET", rf"/businessinformation/v1/locations/{GBP_LOCATION}")
+    assert sent.query == {"readMask": ["title,profile,websiteUri"]}
+    assert sent.headers["authorization"] == f"Bearer {token}"
+    assert gbp.violations == []
+
+
+def test_a_google_business_location_without_a_description_or_website(gbp: GoogleBusinessApi,
+                                                                      clock: FixedClock) -> None:
+    gbp.locations[GBP_LOCATION].description, gbp.locations[GBP_LOCATION].website = "", None
+
+    profile = gbp_profile(gbp, clock)
+
+    assert (profile.bio, profile.link) == (None, None) and profile.offers("bio") and profile.offers("link")
+
+
+WA_NUMBER, WA_TOKEN = "106540352242922", "wa-system-user-token"
+
+
+@pytest.fixture
+def wa(clock: FixedClock) -> Iterator[MetaGraphFake]:
+    with MetaGraphFake(clock.now) as graph:
+        graph.phone_number(WA_NUMBER, "+1 555-078-3881", "Herald Coffee", WA_TOKEN)
+        yield graph
+
+
+def whatsapp_profile(wa: MetaGraphFake, clock: FixedClock) -> PublicProfile:
+    adapter = whatsapp.make_adapter(requests.Session(), clock, base_url=wa.url)
+    return adapter.read_profile(ChannelContext("ws_1", "ch_1", "whatsapp", {"phone_number_id": WA_NUMBER},
+                                               {"access_token": WA_TOKEN}))
+
+
+def test_a_whatsapp_business_profile_named_by_its_verified_name(wa: MetaGraphFake, clock: FixedClock) -> None:
+    profile = whatsapp_profile(wa, clock)
+
+    shown = load_event("whatsapp", "whatsapp_business_profile.json")["data"][0]
+    assert profile == PublicProfile("Herald Coffee", shown["description"], shown["websites"][0],
+                                    shown["profile_picture_url"], handle="+1 555-078-3881")
+    number, business = wa.requests
+    assert (number.method, number.path, number.query) == (
+        "GET", f"/{WA_NUMBER}", {"fields": "display_phone_number,verified_name"})
+    assert (business.method, business.path, business.query) == (
+        "GET", f"/{WA_NUMBER}/whatsapp_business_profile",
+        {"fields": "about,description,websites,profile_picture_url"})
+    assert all(sent.headers["Authorization"] == f"Bearer {WA_TOKEN}" for sent in (number, business))
+    assert WA_TOKEN not in repr(profile)
+
+
+def test_a_whatsapp_profile_without_a_description_or_website_shows_its_about(wa: MetaGraphFake,
+                                                                             clock: FixedClock) -> None:
+    wa.state.whatsapp_profiles[WA_NUMBER] = {"description": "", "websites": []}
+
+    profile = whatsapp_profile(wa, clock)
+
+    about = load_event("whatsapp", "whatsapp_business_profile.json")["data"][0]["about"]
+    assert (profile.bio, profile.link) == (about, None) and profile.unavailable == frozenset()
