@@ -11,7 +11,7 @@ from infra.local.http_gateway import ApiGateway
 
 
 def gateway(root: Path | None = None) -> ApiGateway:
-    app = Chalice(app_name="herald")
+    app = Chalice(app_name="herald", configure_logs=False)
 
     @app.route("/health")
     def health() -> dict[str, str]:

@@ -19,7 +19,7 @@ CONFIG = Config(chalice_stage="local", function_name="api_handler")
 
 
 def make_gateway() -> ApiGateway:
-    app = Chalice(app_name="herald")
+    app = Chalice(app_name="herald", configure_logs=False)
     app.api.binary_types.append("application/octet-stream")
 
     @app.route("/posts/{post_id}", methods=["GET", "POST"])
@@ -67,7 +67,7 @@ def test_every_method_on_a_known_path_reaches_the_app_as_the_deployed_any_method
 
 
 def test_preflight_is_answered_where_a_view_allows_cors() -> None:
-    app = Chalice(app_name="herald")
+    app = Chalice(app_name="herald", configure_logs=False)
 
     @app.route("/open", methods=["PUT"], cors=True)
     def open_view() -> dict[str, Any]:
@@ -112,7 +112,7 @@ def test_lambda_response_merging_follows_api_gateway() -> None:
 
 
 def test_outside_a_request_the_app_has_no_current_request_as_in_lambda() -> None:
-    app = Chalice(app_name="herald")
+    app = Chalice(app_name="herald", configure_logs=False)
 
     @app.route("/")
     def index() -> dict[str, Any]:
@@ -123,7 +123,7 @@ def test_outside_a_request_the_app_has_no_current_request_as_in_lambda() -> None
 
 
 def test_requests_served_side_by_side_each_see_their_own_request() -> None:
-    app = Chalice(app_name="herald")
+    app = Chalice(app_name="herald", configure_logs=False)
     first_inside, second_done = threading.Event(), threading.Event()
 
     @app.route("/wait/{name}")

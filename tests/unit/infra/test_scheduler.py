@@ -27,7 +27,7 @@ class RecordingApp:
     """A Chalice app with three schedules that write down every event and context they get."""
 
     def __init__(self) -> None:
-        self.app = Chalice(app_name="herald")
+        self.app = Chalice(app_name="herald", configure_logs=False)
         self.calls: list[tuple[str, dict[str, Any], Any]] = []
         app = self.app
 

@@ -75,7 +75,7 @@ def run_inline(name: str, work: Callable[[], None]) -> None:
 
 def poller_for(handler: Callable[[SQSEvent], Any], sqs: FakeSqs, batch_size: int = 10,
                maximum_concurrency: int | None = None) -> tuple[QueuePoller, list[list[str]]]:
-    app = Chalice(app_name="herald")
+    app = Chalice(app_name="herald", configure_logs=False)
     seen: list[list[str]] = []
 
     @app.on_sqs_message(queue="my-queue", batch_size=batch_size, maximum_concurrency=maximum_concurrency)
@@ -148,7 +148,7 @@ def test_partial_batch_responses_are_read_as_lambda_reads_them(result: Any, fail
 def test_concurrency_is_capped_by_the_sources_maximum_concurrency() -> None:
     sqs = FakeSqs([message(n) for n in range(5)])
     held: list[Callable[[], None]] = []
-    app = Chalice(app_name="herald")
+    app = Chalice(app_name="herald", configure_logs=False)
 
     @app.on_sqs_message(queue="my-queue", batch_size=1, maximum_concurrency=2)
     def worker(event: SQSEvent) -> None:

@@ -30,7 +30,7 @@ def table() -> Iterator[Any]:
 
 
 def poller_for(dynamodb: Any, handle: Any) -> StreamPoller:
-    app = Chalice(app_name="herald")
+    app = Chalice(app_name="herald", configure_logs=False)
     app.on_dynamodb_record(stream_arn="arn:aws:dynamodb:us-east-2:000000000000:table/herald-local-things/"
                                       "stream/latest", starting_position="TRIM_HORIZON", name="things")(handle)
     env = LambdaEnvironment(app=app, stage="local", region=REGION)
