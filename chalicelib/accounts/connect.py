@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import ipaddress
 import logging
 import secrets
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from chalicelib.accounts.connect_repository import ConnectState, ConnectStateRep
 from chalicelib.core.clock import Clock, parse_rfc3339, to_rfc3339
 from chalicelib.core.crypto import SecretBox
 from chalicelib.core.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from chalicelib.core.outbound import is_loopback_host
 from chalicelib.core.principal import Principal
 from chalicelib.networks.base import ConnectsByOAuth, GrantedAccount, NetworkError, OAuthApp
 
@@ -253,18 +253,9 @@ def check_redirect_uri(uri: str, *, allow_loopback: bool) -> None:
         raise refuse("must not have a fragment")
     if parts.scheme == "https":
         return
-    if parts.scheme == "http" and allow_loopback and _is_loopback(host):
+    if parts.scheme == "http" and allow_loopback and is_loopback_host(host):
         return
     raise refuse("must be https" + (" (or http to loopback)" if allow_loopback else ""))
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _chosen(granted: list[GrantedAccount], account_ids: list[str]) -> list[GrantedAccount]:

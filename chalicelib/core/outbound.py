@@ -106,6 +106,16 @@ class AnswerTooLarge(OutboundRefused):
         self.limit = limit
 
 
+def is_loopback_host(host: str) -> bool:
+    """`localhost` or a loopback address as written (no DNS): where a local emulator may be reached by http."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def system_resolver(host: str, port: int) -> list[str]:
     """Every address `host` resolves to, in the order the system gives them."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)

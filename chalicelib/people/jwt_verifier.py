@@ -11,7 +11,6 @@ The JWKS URL is the operator's, and still fetched tightly (fetch_jwks): https, o
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import threading
@@ -22,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from chalicelib.core.clock import Clock
+from chalicelib.core.outbound import is_loopback_host
 
 log = logging.getLogger("herald.people.jwt")
 
@@ -66,18 +66,9 @@ def check_jwks_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme == "https" and parts.hostname:
         return
-    if parts.scheme == "http" and _is_loopback(parts.hostname or ""):
+    if parts.scheme == "http" and is_loopback_host(parts.hostname or ""):
         return
     raise JwksFetchError(f"the JWKS URL must be https (http only to a loopback address), not {url!r}")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def fetch_jwks(url: str, session: Any = None, max_bytes: int = JWKS_MAX_BYTES) -> dict[str, Any]:
