@@ -37,6 +37,15 @@ PostRead = tuple[PostRow, list[DeliveryRow], int | None]
 OUTCOME_ATTEMPTS = 20
 
 
+@dataclass(frozen=True)
+class Finishing:
+    """One delivery's final write in an outcome transaction."""
+    row: DeliveryRow
+    status: str
+    actions: list[Action]
+    condition: Condition
+
+
 class LostClaim(Exception):
     """The condition failed: someone else moved the delivery first."""
 
@@ -69,7 +78,7 @@ class Outcome:
 def _due_actions(row: DeliveryRow, due: datetime | None, shards: int) -> list[Action]:
     if due is None:
         return [DeliveryRecord.due_shard.remove(), DeliveryRecord.due_key.remove()]
-    return [DeliveryRecord.due_shard.set(due_shard(row.post_id, row.channel_id, shards)),
+    return [DeliveryRecord.due_shard.set(due_shard(row.post_id, shards)),
             DeliveryRecord.due_key.set(f"{key_time(due)}#{row.post_id}#{row.channel_id}")]
 
 
@@ -222,22 +231,46 @@ class DeliveryRepository:
         actions = self._outcome_actions(row, outcome)
         if outcome.next_due is not None:  # not terminal: the post's status cannot change
             return self._update(row, actions, condition)
-        read = self._current_read(row, read)
+        if not self._write_final([Finishing(row, outcome.status, actions, condition)],
+                                 self._current_read(row, read)):
+            raise LostClaim("the claim was lost")
+        return DeliveryRow(**{**row.__dict__, "status": outcome.status})
+
+    def finish_together(self, finishing: list[tuple[DeliveryRow, str, Outcome]]) -> list[DeliveryRow] | None:
+        """The final outcomes of several deliveries of one post, each still under its worker's claim (row,
+        claim token, outcome), in one transaction with the post's change: one write request where one
+        apiece would collide on the post item. None when one of the claims was lost: nothing was
+        written, and the caller finishes them one by one (the lost one learns it then)."""
+        assert len({(row.workspace_id, row.post_id) for row, _token, _outcome in finishing}) == 1
+        assert all(outcome.next_due is None for _row, _token, outcome in finishing)
+        items = [Finishing(row, outcome.status, self._outcome_actions(row, outcome),
+                           (DeliveryRecord.status == "publishing") & (DeliveryRecord.claim_token == token))
+                 for row, token, outcome in finishing]
+        if not self._write_final(items, None):
+            return None
+        return [DeliveryRow(**{**item.row.__dict__, "status": item.status}) for item in items]
+
+    def _write_final(self, items: list[Finishing], read: PostRead | None) -> bool:
+        """The deliveries' final writes and their post's change in one transaction, read again and tried
+        again while the post moves under it. False when a delivery's condition failed (nothing written)."""
+        first = items[0].row
         for attempt in range(OUTCOME_ATTEMPTS):
-            read = read or self.posts.get_with_seq(row.workspace_id, row.post_id)
-            post_actions, post_condition = self._post_change(row, outcome.status, read)
+            read = read or self.posts.get_with_seq(first.workspace_id, first.post_id)
+            post_actions, post_condition = self._post_change(first, {i.row.channel_id: i.status for i in items},
+                                                             read)
             read = None
             try:
                 with self.posts._tx() as tx:
                     # Updates only, in this order: the cancellation reasons are read by position below.
-                    tx.update(self._record(row), actions=actions, condition=condition)
-                    tx.update(PostRecord(post_pk(row.workspace_id, row.post_id), POST_SK), actions=post_actions,
-                              condition=post_condition & PostRecord.pk.exists())
+                    for item in items:
+                        tx.update(self._record(item.row), actions=item.actions, condition=item.condition)
+                    tx.update(PostRecord(post_pk(first.workspace_id, first.post_id), POST_SK),
+                              actions=post_actions, condition=post_condition & PostRecord.pk.exists())
             except TransactWriteError as exc:
                 reasons = [r.code if r else None for r in (exc.cancellation_reasons or [])]
-                if reasons and reasons[0] == "ConditionalCheckFailed":
-                    raise LostClaim("the claim was lost") from None
-                post_moved = len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed"
+                if "ConditionalCheckFailed" in reasons[:len(items)]:
+                    return False
+                post_moved = len(reasons) > len(items) and reasons[len(items)] == "ConditionalCheckFailed"
                 if not post_moved and "TransactionConflict" not in reasons:
                     raise
                 # The post moved: this was the last open delivery after all, or (posts made before
@@ -245,7 +278,7 @@ class DeliveryRepository:
                 # at the same moment. Read again after a short random pause.
                 self.sleep(self.jitter() * min(0.4, 0.01 * 2 ** attempt))
                 continue
-            return DeliveryRow(**{**row.__dict__, "status": outcome.status})
+            return True
         raise RuntimeError("could not record the outcome: the post kept changing")
 
     def _current_read(self, row: DeliveryRow, read: PostRead | None) -> PostRead | None:
@@ -261,28 +294,28 @@ class DeliveryRepository:
             return read  # still not the last: the decrement needs nothing more from the read
         return None  # the last one now (or gone): read it all again
 
-    def _post_change(self, row: DeliveryRow, status: str,
+    def _post_change(self, row: DeliveryRow, finishing: Mapping[str, str],
                      read: PostRead | None) -> tuple[list[Action], Condition]:
-        """What a final outcome does to its post, and on what condition.
+        """What final outcomes (channel id -> status) do to their post, and on what condition.
 
-        While other deliveries are open it only takes one off `open_deliveries` (on condition that
-        more than one is open), so the deliveries of a post finishing together do not wait for each
-        other. The one that finds itself the last sets the post's status from every delivery, on
-        condition that it still is the last. Posts written before `open_deliveries` existed are
+        While other deliveries stay open they only take themselves off `open_deliveries` (on condition
+        that more than they are open), so the deliveries of a post finishing apart do not wait for each
+        other. The ones that find themselves the last set the post's status from every delivery, on
+        condition that they still are the last. Posts written before `open_deliveries` existed are
         serialised on `outcome_seq`, as they were."""
         if read is None:  # the post is gone: the transaction fails on pk.exists
             return [PostRecord.outcome_seq.add(1)], PostRecord.outcome_seq.does_not_exist()
         post, deliveries, seq = read
-        remaining = post.open_deliveries
-        if remaining is not None and remaining > 1:
-            return [PostRecord.open_deliveries.add(-1)], PostRecord.open_deliveries > 1
-        statuses = [status if d.channel_id == row.channel_id else d.status for d in deliveries]
+        remaining, count = post.open_deliveries, len(finishing)
+        if remaining is not None and remaining > count:
+            return [PostRecord.open_deliveries.add(-count)], PostRecord.open_deliveries > count
+        statuses = [finishing.get(d.channel_id, d.status) for d in deliveries]
         derived = self.final_post_status(post.status, statuses)
         actions: list[Action] = [PostRecord.outcome_seq.set((seq or 0) + 1)]
         if derived is not None:
             actions += [PostRecord.status.set(derived),
                         PostRecord.post_workspace_status.set(f"{row.workspace_id}#{derived}")]
         if remaining is not None:
-            actions.append(PostRecord.open_deliveries.set(max(0, remaining - 1)))
+            actions.append(PostRecord.open_deliveries.set(max(0, remaining - count)))
             return actions, PostRecord.open_deliveries == remaining
         return actions, (PostRecord.outcome_seq.does_not_exist() if seq is None else PostRecord.outcome_seq == seq)

@@ -42,6 +42,7 @@ from chalicelib.publishing.delivery_repository import DeliveryRepository, LostCl
 from chalicelib.publishing.post_repository import DeliveryRow, PostRepository, PostRow
 from chalicelib.publishing.publish_queue import BATCH, PublishMessage, PublishQueue, TickUnit
 from chalicelib.publishing.short_text import with_short_links
+from chalicelib.publishing.sibling_outcomes import SiblingOutcomes
 
 log = logging.getLogger("herald.publishing")
 
@@ -205,8 +206,9 @@ class PublishingEngine:
 
     def _act_on_due(self, row: DeliveryRow, now: datetime, report: TickReport) -> Outgoing | None:
         if row.status == "scheduled" and row.due_at is not None:
+            message = self._queue(row, row.due_at, now)[1]  # LostClaim when another unit or the API was first
             report.queued += 1
-            return self._queue(row, row.due_at, now)[1]
+            return message
         if row.lease_until is None or row.lease_until > now:
             report.skipped += 1
             return None
@@ -288,10 +290,21 @@ class PublishingEngine:
 
     # -- the worker --------------------------------------------------------------
 
-    def publish_delivery(self, message: PublishMessage) -> str:
+    def sibling_outcomes(self, messages: list[PublishMessage]) -> SiblingOutcomes:
+        """For a worker batch published at once: its deliveries of one post write their outcomes together."""
+        return SiblingOutcomes(self.deliveries, messages)
+
+    def publish_delivery(self, message: PublishMessage, siblings: SiblingOutcomes | None = None) -> str:
         """Returns what happened, for the log: published, failed, unknown, retrying, processing, deferred
         (its budget was full: the message comes back shortly), early (sent again to come back when due) or
-        dropped (not the delivery's live message, or the delivery moved on)."""
+        dropped (not the delivery's live message, or the delivery moved on). `siblings`: the batch's."""
+        try:
+            return self._publish_delivery(message, siblings)
+        finally:
+            if siblings is not None:
+                siblings.leave(message)
+
+    def _publish_delivery(self, message: PublishMessage, siblings: SiblingOutcomes | None) -> str:
         due = parse_rfc3339(message.due_at)
         wait = (due - self.clock.now()).total_seconds()
         if wait > MAX_EARLY_WAIT_S:  # its claim would be refused: it comes back at its time
@@ -307,12 +320,12 @@ class PublishingEngine:
             log.info("Deferred %s.%s: its rate budget is in use", message.post_id, message.channel_id)
             return "deferred"
         try:
-            return self._claim_and_publish(message, channel, token, due)
+            return self._claim_and_publish(message, channel, token, due, siblings)
         finally:
             self.budgets.give_back(places, token)
 
     def _claim_and_publish(self, message: PublishMessage, channel: ChannelRow | None, token: str,
-                           due: datetime) -> str:
+                           due: datetime, siblings: SiblingOutcomes | None) -> str:
         probe = DeliveryRow(message.workspace_id, message.post_id, message.channel_id, "", "queued",
                             post_version=message.post_version, send_token=message.send_token)
         now = max(self.clock.now(), due)  # it slept until the message was due (SQS delays are whole seconds)
@@ -330,7 +343,8 @@ class PublishingEngine:
             return "lost_claim"
         self.checkpoint("attempted")
         try:
-            finished = self.deliveries.finish(claimed, token, outcome, read)
+            finished = (siblings.finish(message, claimed, token, outcome, read) if siblings is not None
+                        else self.deliveries.finish(claimed, token, outcome, read))
         except LostClaim:
             log.error("Lost the claim on %s before writing %s; the sweep decides", claimed.delivery_id,
                       outcome.status)

@@ -154,8 +154,10 @@ def post_pk(workspace_id: str, post_id: str) -> str:
     return f"{workspace_id}#{post_id}"
 
 
-def due_shard(post_id: str, channel_id: str, shards: int) -> str:
-    return str(zlib.crc32(f"{post_id}.{channel_id}".encode()) % shards)
+def due_shard(post_id: str, shards: int) -> str:
+    """A post's deliveries share a shard: the tick reads them side by side and sends them in one message
+    batch, so one worker batch publishes them and writes their outcomes together (sibling_outcomes.py)."""
+    return str(zlib.crc32(post_id.encode()) % shards)
 
 
 def post_record(row: PostRow) -> PostRecord:
@@ -189,7 +191,7 @@ def delivery_record(row: DeliveryRow, publish_key: str, shards: int) -> Delivery
         first_attempt_at=key_time(row.first_attempt_at) if row.first_attempt_at else None,
         look_first=row.look_first or None, warnings=row.warnings or None,
         delivery_workspace_channel=f"{row.workspace_id}#{row.channel_id}",
-        due_shard=due_shard(row.post_id, row.channel_id, shards) if due else None,
+        due_shard=due_shard(row.post_id, shards) if due else None,
         due_key=f"{key_time(due)}#{row.post_id}#{row.channel_id}" if due else None,
         at_risk=row.at_risk, risk_workspace=_risk_workspace(row),
         send_token=row.send_token, next_due=key_time(row.next_due) if row.next_due else None,

@@ -13,6 +13,8 @@ from chalicelib.core.settings import get_settings
 
 if TYPE_CHECKING:
     from chalicelib.publishing.engine import PublishingEngine
+    from chalicelib.publishing.publish_queue import PublishMessage
+    from chalicelib.publishing.sibling_outcomes import SiblingOutcomes
     from chalicelib.wiring import Container
 
 log = logging.getLogger("herald.jobs")
@@ -56,32 +58,45 @@ def tick_worker(event: SQSEvent, deps: Container) -> dict[str, Any]:
 @with_services
 def publish_worker(event: SQSEvent, deps: Container) -> dict[str, Any]:
     """The records of a batch at once: each is due now (within a second), and one
-    waiting for another's network call would go out late. A record that fails is
-    retried by SQS; the rest are done."""
+    waiting for another's network call would go out late. A post's deliveries in the
+    batch write their outcomes together (publishing/sibling_outcomes.py). A record that
+    fails is retried by SQS; the rest are done."""
     from concurrent.futures import ThreadPoolExecutor
 
     engine = deps.engine
-    records = list(event)
-    if len(records) == 1:
-        failed = [publish_record(engine, records[0])]
+    work: list[tuple[str | None, PublishMessage]] = []
+    for record in event:
+        message = parse_record(record)
+        if message is not None:
+            work.append((record.to_dict().get("messageId"), message))
+    siblings = engine.sibling_outcomes([message for _id, message in work])
+
+    def publish(item: tuple[str | None, PublishMessage]) -> str | None:
+        return publish_record(engine, item[0], item[1], siblings)
+
+    if len(work) == 1:
+        failed = [publish(work[0])]
     else:
-        with ThreadPoolExecutor(max_workers=len(records)) as pool:
-            failed = list(pool.map(lambda record: publish_record(engine, record), records))
+        with ThreadPoolExecutor(max_workers=max(1, len(work))) as pool:
+            failed = list(pool.map(publish, work))
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed if message_id]}
 
 
-def publish_record(engine: PublishingEngine, record: SQSRecord) -> str | None:
-    """Publishes one record's delivery; returns its message id if SQS should deliver it again."""
+def parse_record(record: SQSRecord) -> PublishMessage | None:
     from chalicelib.publishing.publish_queue import PublishMessage
 
-    message_id = record.to_dict().get("messageId")
     try:
-        message = PublishMessage.parse(record.body)
+        return PublishMessage.parse(record.body)
     except (ValueError, KeyError, TypeError):
-        log.error("Dropped a malformed publish message %s", message_id)
+        log.error("Dropped a malformed publish message %s", record.to_dict().get("messageId"))
         return None
+
+
+def publish_record(engine: PublishingEngine, message_id: str | None, message: PublishMessage,
+                   siblings: SiblingOutcomes | None = None) -> str | None:
+    """Publishes one record's delivery; returns its message id if SQS should deliver it again."""
     try:
-        engine.publish_delivery(message)
+        engine.publish_delivery(message, siblings)
     except Exception:
         log.exception("Publishing %s.%s failed; SQS will deliver it again", message.post_id, message.channel_id)
         return message_id

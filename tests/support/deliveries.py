@@ -24,7 +24,7 @@ def due_times(deps: Container, aws: dict[str, Any], post_id: str, channel_ids: l
     table = deps.settings.table("posts")
     found = {}
     for channel_id in channel_ids:
-        shard = due_shard(post_id, channel_id, deps.settings.due_shards)
+        shard = due_shard(post_id, deps.settings.due_shards)
         items = aws["dynamodb"].query(
             TableName=table, IndexName="due", KeyConditionExpression="due_shard = :s",
             ExpressionAttributeValues={":s": {"S": shard}})["Items"]

@@ -5,9 +5,11 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.core.clock import to_rfc3339
+from chalicelib.core.clock import parse_rfc3339, to_rfc3339
 from chalicelib.networks.base import AmbiguousError, PublishResult
+from chalicelib.publishing.delivery_repository import LostClaim, Outcome
 from chalicelib.publishing.engine import MAX_ATTEMPTS
+from tests.support.dynamodb_calls import dynamodb_calls
 from tests.support.queues import RecordingQueue
 
 
@@ -567,13 +569,11 @@ class CountingConnection:
 
 def test_the_last_of_a_posts_deliveries_to_finish_knows_it_is_last_without_a_refused_write(
         deps, api, clock, queue, workspace):
-    """Each worker read the post before publishing, when all five were open; they finish one after
-    another, so the last one's read says four others are open. It must not learn otherwise from a
-    refused transaction: that is a write request per post."""
+    """Five workers (not one batch) each read the post before publishing, when all five were open; they
+    finish one after another, so the last one's read says four others are open. It must not learn
+    otherwise from a refused transaction: that is a write request per post."""
     import threading
-
-    from chalicelib.publishing.publishing_jobs import publish_worker
-    from infra.local.sqs_poller import sqs_event
+    from concurrent.futures import ThreadPoolExecutor
 
     deps._adapter_overrides["sandbox"] = MeetingNetwork(parties=5)  # all five read before any finishes
     channels = [sandbox(api) for _ in range(5)]
@@ -592,14 +592,99 @@ def test_the_last_of_a_posts_deliveries_to_finish_knows_it_is_last_without_a_ref
     deps.post_repository._connection = connection
     pauses = []
     deps.delivery_repository.sleep = pauses.append
-    messages = [{"MessageId": f"m{i}", "ReceiptHandle": f"r{i}", "Body": m.body(), "MD5OfBody": ""}
-                for i, (m, _) in enumerate(queue.take())]
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        said = list(pool.map(deps.engine.publish_delivery, [message for message, _ in queue.take()]))
 
-    assert publish_worker(sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:publish", "us-east-1"),
-                          None) == {"batchItemFailures": []}
+    assert said == ["published"] * 5
     item = raw_post_item(deps, workspace.id, post_id)
     assert (item.status, item.open_deliveries) == ("published", 0)
     assert (connection.transactions, connection.refused, pauses) == (5, 0, [])
+
+
+def batch_event(messages):
+    from infra.local.sqs_poller import sqs_event
+
+    records = [{"MessageId": f"m{i}", "ReceiptHandle": f"r{i}", "Body": m.body(), "MD5OfBody": ""}
+               for i, m in enumerate(messages)]
+    return sqs_event(records, "arn:aws:sqs:us-east-1:123456789012:publish", "us-east-1")
+
+
+def test_a_posts_deliveries_in_one_worker_batch_write_their_outcomes_in_one_transaction(
+        deps, api, clock, queue, workspace):
+    """Published at once and written one by one, siblings collide on the post item: refused writes."""
+    from chalicelib.publishing.publishing_jobs import publish_worker
+
+    network = MeetingNetwork(parties=6)  # all six out at once
+    deps._adapter_overrides["sandbox"] = network
+    channels = [sandbox(api) for _ in range(5)]
+    post_id, publish_at = schedule(api, clock, channels, seconds=10)
+    other_id, _ = schedule(api, clock, channels[:1], seconds=10, text="Another post")
+    clock.set(publish_at)
+    connection = CountingConnection()
+    deps.post_repository._connection = connection
+    with dynamodb_calls() as calls:
+        assert publish_worker(batch_event([m for m, _ in queue.take()]), None) == {"batchItemFailures": []}
+
+    assert (connection.transactions, connection.refused) == (2, 0)  # one per post
+    assert calls.count("UpdateItem", table="posts") == 6  # the claims
+    post = api.get(f"/posts/{post_id}").json
+    assert post["status"] == "published" and [d["status"] for d in post["deliveries"]] == ["published"] * 5
+    assert all(d["remote_id"] for d in post["deliveries"])
+    assert (raw_post_item(deps, workspace.id, post_id).open_deliveries, api.get(f"/posts/{other_id}").json["status"]) \
+        == (0, "published")
+    assert len(network.posts) == 6
+
+
+def test_a_sibling_that_will_retry_does_not_hold_the_others_back(deps, api, clock, queue, workspace):
+    from chalicelib.publishing.publishing_jobs import publish_worker
+
+    failing, *fine = [sandbox(api, fail="500", fail_times=1)] + [sandbox(api) for _ in range(3)]
+    post_id, publish_at = schedule(api, clock, [failing, *fine], seconds=10)
+    clock.set(publish_at)
+    connection = CountingConnection()
+    deps.post_repository._connection = connection
+    assert publish_worker(batch_event([m for m, _ in queue.take()]), None) == {"batchItemFailures": []}
+
+    assert (connection.transactions, connection.refused) == (1, 0)  # the three published, together
+    item = raw_post_item(deps, workspace.id, post_id)
+    assert (item.status, item.open_deliveries) == ("scheduled", 1)
+    statuses = {d["channel_id"]: d["status"] for d in api.get(f"/posts/{post_id}").json["deliveries"]}
+    assert statuses == {failing: "queued", **{channel: "published" for channel in fine}}
+    [(retry, _delay)] = queue.sent
+    clock.set(parse_rfc3339(retry.due_at))
+    assert publish_worker(batch_event([m for m, _ in queue.take()]), None) == {"batchItemFailures": []}
+    assert api.get(f"/posts/{post_id}").json["status"] == "published"
+
+
+def test_siblings_whose_claim_was_lost_meanwhile_are_written_one_by_one(deps, api, clock, queue, workspace):
+    """A sweep took one claim back while it was out: the shared transaction is refused; each is written alone,
+    the lost one writes nothing and the sweep's decision stands."""
+    from chalicelib.publishing.publishing_jobs import publish_worker
+
+    channels = [sandbox(api) for _ in range(3)]
+    post_id, publish_at = schedule(api, clock, channels, seconds=10)
+    clock.set(publish_at)
+
+    deps._adapter_overrides["sandbox"] = MeetingNetwork(parties=3)  # all three claimed before any finishes
+    taken_back = []
+
+    def sweep_during_first_attempt(moment):
+        while moment == "attempted" and not taken_back:
+            _post, rows, _seq = deps.post_repository.get_with_seq(workspace.id, post_id)
+            row = next(row for row in rows if row.channel_id == channels[0])
+            try:  # its worker may be writing progress at this moment: read again
+                taken_back.append(deps.delivery_repository.expire_claim(
+                    row, Outcome("unknown", last_error="taken back by a test")))
+            except LostClaim:
+                continue
+
+    deps.engine.checkpoint = sweep_during_first_attempt
+    answer = publish_worker(batch_event([m for m, _ in queue.take()]), None)
+
+    assert answer == {"batchItemFailures": []}  # a lost claim is the sweep's to decide, not SQS's
+    statuses = {d["channel_id"]: d["status"] for d in api.get(f"/posts/{post_id}").json["deliveries"]}
+    assert statuses == {channels[0]: "unknown", channels[1]: "published", channels[2]: "published"}
+    assert raw_post_item(deps, workspace.id, post_id).open_deliveries == 0
 
 
 def test_a_post_canceled_while_one_delivery_is_out_ends_with_that_deliverys_outcome(
