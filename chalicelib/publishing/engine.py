@@ -100,6 +100,14 @@ def message_for(row: DeliveryRow, due: datetime) -> Outgoing:
                           to_rfc3339(due) or "", row.send_token), due
 
 
+def whole_posts_cut(batch: list[Outgoing], following: Outgoing) -> int:
+    """Where to cut a full batch so that no post's messages are split between two batches (a worker batch
+    writes a post's outcomes together: sibling_outcomes.py): after the last post that ends in it, or after
+    BATCH messages when one post fills it."""
+    posts = [message.post_id for message, _due in batch[:BATCH]] + [following[0].post_id]
+    return next((cut for cut in range(BATCH, 0, -1) if posts[cut] != posts[cut - 1]), BATCH)
+
+
 def tick_horizon(now: datetime) -> datetime:
     """How far ahead the tick that runs in `now`'s minute queues: to the end of the next minute."""
     return now.replace(second=0, microsecond=0) + timedelta(minutes=2)
@@ -191,11 +199,13 @@ class PublishingEngine:
             except LostClaim:
                 report.skipped += 1  # a worker or an edit moved it first
                 continue
-            if message is not None:
-                outgoing.append(message)
-            if len(outgoing) >= BATCH:  # sent as soon as a batch is full: its delays are counted from then
-                self._send_marked(outgoing, report)
-                outgoing = []
+            if message is None:
+                continue
+            if len(outgoing) >= BATCH:  # sent once full, whole posts only; its delays are counted from then
+                cut = whole_posts_cut(outgoing, message)
+                self._send_marked(outgoing[:cut], report)
+                outgoing = outgoing[cut:]
+            outgoing.append(message)
         self._send_marked(outgoing, report)
         return cursor
 

@@ -715,3 +715,29 @@ def test_a_post_written_before_open_deliveries_still_gets_its_status(deps, api, 
     assert run_messages(deps, queue, clock) == ["published", "published"]
     item = raw_post_item(deps, workspace.id, post_id)
     assert (item.status, item.open_deliveries, item.outcome_seq) == ("published", None, 2)
+
+
+class BatchRecordingQueue(RecordingQueue):
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[list[str]] = []
+
+    def send(self, messages):
+        self.batches.append([message.post_id for message, _delay in messages])
+        return super().send(messages)
+
+
+def test_the_tick_sends_a_posts_deliveries_in_one_message_batch(deps, api, clock):
+    """A batch that split a post would leave its halves to write their outcomes apart, colliding."""
+    queue = BatchRecordingQueue()
+    deps.engine.queue = queue
+    channels = [sandbox(api) for _ in range(3)]
+    posts = [schedule(api, clock, channels, seconds=150, text=f"Post {index}")[0] for index in range(30)]
+    clock.advance(60)
+
+    assert deps.engine.publish_due_deliveries().queued == 90  # 8 shards: more than 10 in most
+    assert sorted(post for batch in queue.batches for post in batch) == sorted(posts * 3)
+    assert all(len(batch) <= 10 for batch in queue.batches)
+    for batch in queue.batches:
+        for post in set(batch):
+            assert batch.count(post) == 3, queue.batches
