@@ -82,6 +82,11 @@ def _due_actions(row: DeliveryRow, due: datetime | None, shards: int) -> list[Ac
             DeliveryRecord.due_key.set(f"{key_time(due)}#{row.post_id}#{row.channel_id}")]
 
 
+def _holding(token: str) -> Condition:
+    """The delivery is still under this worker's claim."""
+    return (DeliveryRecord.status == "publishing") & (DeliveryRecord.claim_token == token)
+
+
 def _send_actions(due: datetime) -> list[Action]:
     """A new message for the delivery: a fresh send token, and the moment before which it may not claim."""
     return [DeliveryRecord.send_token.set(secrets.token_hex(8)), DeliveryRecord.next_due.set(key_time(due))]
@@ -176,23 +181,20 @@ class DeliveryRepository:
                         lease_until: datetime) -> None:
         """What the adapter did so far, only while the claim is ours (a worker that lost it writes nothing);
         the claim's lease runs on from here, so a long multi-step publish keeps it. The `due` entry stays."""
-        condition = (DeliveryRecord.status == "publishing") & (DeliveryRecord.claim_token == token)
         self._update(row, [DeliveryRecord.progress.set(json.dumps(dict(progress))),
-                           DeliveryRecord.lease_until.set(key_time(lease_until))], condition)
+                           DeliveryRecord.lease_until.set(key_time(lease_until))], _holding(token))
 
     def expire_claim(self, row: DeliveryRow, outcome: Outcome) -> DeliveryRow:
         """A publishing delivery whose worker never came back (lease ran out)."""
         assert row.lease_until is not None and row.claim_token is not None
-        condition = ((DeliveryRecord.status == "publishing") & (DeliveryRecord.claim_token == row.claim_token)
-                     & (DeliveryRecord.lease_until == key_time(row.lease_until)))
+        condition = _holding(row.claim_token) & (DeliveryRecord.lease_until == key_time(row.lease_until))
         return self._finish(row, outcome, condition)
 
     def finish(self, row: DeliveryRow, token: str, outcome: Outcome, read: PostRead | None = None) -> DeliveryRow:
         """Writes what the network answered, only while the claim is still ours. `read` is the
         post as the worker read it before publishing: the first attempt uses it instead of
         reading again (if another delivery finished since, its outcome_seq says so)."""
-        condition = (DeliveryRecord.status == "publishing") & (DeliveryRecord.claim_token == token)
-        return self._finish(row, outcome, condition, read)
+        return self._finish(row, outcome, _holding(token), read)
 
     def _outcome_actions(self, row: DeliveryRow, outcome: Outcome) -> list[Action]:
         actions: list[Action] = [DeliveryRecord.status.set(outcome.status)]
@@ -244,7 +246,7 @@ class DeliveryRepository:
         assert len({(row.workspace_id, row.post_id) for row, _token, _outcome in finishing}) == 1
         assert all(outcome.next_due is None for _row, _token, outcome in finishing)
         items = [Finishing(row, outcome.status, self._outcome_actions(row, outcome),
-                           (DeliveryRecord.status == "publishing") & (DeliveryRecord.claim_token == token))
+                           _holding(token))
                  for row, token, outcome in finishing]
         if not self._write_final(items, None):
             return None
